@@ -1,0 +1,22 @@
+/*
+ * pre-commit: git runs this with no arguments from the top of the work tree
+ * (GIT_INDEX_FILE points at the index being committed). It checks the
+ * staged change and exits non-zero to stop the commit.
+ */
+#include "commit_gate.h"
+
+int main(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1) {
+		fprintf(stderr, "gitgate pre-commit: takes no arguments (git gives none)\n");
+		return STATUS_USAGE;
+	}
+	struct commit_gate_options opts = {
+		.top = ".",
+		.format = REPORT_TEXT,
+		.out = stderr,
+		.diag = stderr,
+	};
+	return commit_gate_run(&opts);
+}

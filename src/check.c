@@ -1,0 +1,162 @@
+/*
+ * check: see check.h.
+ */
+#include "check.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "checks.h"
+#include "gitdiff.h"
+#include "gitdir.h"
+#include "run.h"
+#include "scan.h"
+
+static int file_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+int check_locate_rules(const struct check_request *req, struct buf *path, struct buf *err)
+{
+	buf_clear(path);
+	if (req->rules_path) {
+		buf_adds(path, req->rules_path);
+		return 0;
+	}
+	const char *argv[] = {"git", "config", "--path", "--get", "gitgate.rules", NULL};
+	struct buf out = BUF_INIT;
+	int rc = run_capture(argv, &out);
+	if (rc == 0 && out.len) {
+		size_t len = strcspn(out.data, "\n");
+		if (out.data[0] != '/')
+			buf_printf(path, "%s/", req->top);
+		buf_add(path, out.data, len);
+		buf_free(&out);
+		return 0;
+	}
+	buf_free(&out);
+	if (rc < 0 || (rc != 1 && rc != 0)) {
+		buf_printf(err, "cannot read git config gitgate.rules (git exited with %d)", rc);
+		return -1;
+	}
+	buf_printf(path, "%s/rules.ini", req->top);
+	if (file_exists(path->data))
+		return 0;
+	buf_printf(err,
+		   "no rules: there is no %s; put the policy there, or point at one with "
+		   "`git config gitgate.rules PATH` or --rules PATH",
+		   path->data);
+	return -1;
+}
+
+static int cat_blob(void *ctx, const char *oid, struct buf *out)
+{
+	(void)ctx;
+	const char *argv[] = {"git", "cat-file", "blob", oid, NULL};
+	return run_capture(argv, out) == 0 ? 0 : -1;
+}
+
+struct scan_sink {
+	struct scanner scanner;
+	struct scan_selection selection;
+	struct scan_place place;
+	struct findings *findings;
+};
+
+static int scan_begin_file(void *ctx, const struct file_change *change)
+{
+	struct scan_sink *s = ctx;
+	if (!mode_is_regular_file(change->new_mode))
+		return 0;
+	scan_select(s->scanner.rules, change->path, &s->selection);
+	s->place.path = change->path;
+	return s->selection.n > 0;
+}
+
+static void scan_added_line(void *ctx, size_t line, const char *text, size_t len)
+{
+	struct scan_sink *s = ctx;
+	s->place.line = line;
+	scan_line(&s->scanner, &s->selection, &s->place, text, len, s->findings);
+}
+
+static const char *const staged_diff_argv[] = {
+	"git", "--no-pager", "diff", "--cached", "--raw", "-z", "-p", "-U0", "--no-abbrev",
+	"-M100%", "--no-color", "--no-ext-diff", "--no-textconv", "--no-relative",
+	"--submodule=short", "--src-prefix=a/", "--dst-prefix=b/", NULL,
+};
+
+enum gitgate_status check_staged(const struct check_request *req, struct findings *out,
+				 struct buf *err)
+{
+	/* Start git first: it reads the index while the rules are loaded. */
+	struct child git;
+	if (run_start(&git, staged_diff_argv) < 0) {
+		buf_printf(err, "cannot run git: %s", strerror(errno));
+		return STATUS_FAULT;
+	}
+	enum gitgate_status status = STATUS_PASSED;
+	struct buf rules_path = BUF_INIT, gitdir = BUF_INIT;
+	struct rules rules;
+	struct changeset cs = {0};
+	int rules_loaded = 0;
+	if (check_locate_rules(req, &rules_path, err) < 0) {
+		status = STATUS_USAGE;
+		goto done;
+	}
+	if (rules_load(&rules, rules_path.data, err) < 0) {
+		rules_free(&rules);
+		status = STATUS_USAGE;
+		goto done;
+	}
+	rules_loaded = 1;
+	findings_skip_rules(out, req->skip);
+	if (gitdiff_read_raw(git.out, &cs, err) < 0) {
+		status = STATUS_FAULT;
+		goto done;
+	}
+	out->files = cs.n;
+
+	struct check_context ctx = {
+		.rules = &rules,
+		.findings = out,
+		.blobs = {NULL, cat_blob},
+		.is_merge = gitdir_find(req->top, &gitdir) == 0 &&
+			    gitdir_merge_in_progress(gitdir.data),
+	};
+	check_isolation(&ctx, &cs);
+	check_forbidden_paths(&ctx, &cs);
+	check_version_bumps(&ctx, &cs);
+
+	struct scan_sink sink = {.findings = out};
+	if (scanner_init(&sink.scanner, &rules) < 0) {
+		buf_adds(err, "cannot set up PCRE2 matching (out of memory)");
+		status = STATUS_FAULT;
+		goto done;
+	}
+	struct line_sink lines = {&sink, scan_begin_file, scan_added_line};
+	int read_rc = gitdiff_read_patch(git.out, &cs, &lines, err);
+	scanner_free(&sink.scanner);
+	scan_selection_free(&sink.selection);
+	if (read_rc < 0)
+		status = STATUS_FAULT;
+done:;
+	int git_rc = run_finish(&git);
+	if (status == STATUS_PASSED && git_rc != 0) {
+		buf_printf(err, "`git diff --cached` failed (exit %d); the change could not be checked",
+			   git_rc);
+		status = STATUS_FAULT;
+	}
+	if (status == STATUS_PASSED && out->errors)
+		status = STATUS_REJECTED;
+	changeset_free(&cs);
+	if (rules_loaded)
+		rules_free(&rules);
+	buf_free(&rules_path);
+	buf_free(&gitdir);
+	return status;
+}

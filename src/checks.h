@@ -1,0 +1,36 @@
+/*
+ * checks: the rules that look at which paths a change touches.
+ *
+ * isolation      - one deploy unit per commit (coupled projects count as one;
+ *                  shared code and files outside every project are neutral;
+ *                  a rename counts for both its sides);
+ * forbidden-path - local-only files, secrets and build artifacts;
+ * version-bump   - a changed shared package must raise its package.json
+ *                  version (semver), and a malformed package.json is a finding.
+ * The line scan is in scan.c; check.c runs everything over one change.
+ */
+#ifndef GITGATE_CHECKS_H
+#define GITGATE_CHECKS_H
+
+#include "changes.h"
+#include "findings.h"
+#include "rules.h"
+
+struct check_context {
+	const struct rules *rules;
+	struct findings *findings;
+	const char *commit; /* hex id, or NULL for the index */
+	struct blob_reader blobs;
+	int is_merge; /* merges are not held to isolation */
+	int is_root;  /* nor is a root commit: it imports history */
+};
+
+void check_isolation(const struct check_context *ctx, const struct changeset *cs);
+void check_forbidden_paths(const struct check_context *ctx, const struct changeset *cs);
+void check_version_bumps(const struct check_context *ctx, const struct changeset *cs);
+
+/* The package a shared path belongs to ("packages/ui/src/x.js" -> "ui"),
+ * written to name; 0 when the path is in no package. */
+int shared_package_of(const struct rules *rules, const char *path, struct buf *name);
+
+#endif

@@ -1,0 +1,23 @@
+/*
+ * commit_gate: the commit-time verdict, shared by the pre-commit hook and
+ * `gitgate check --staged`: check the staged change, report, decide.
+ */
+#ifndef GITGATE_COMMIT_GATE_H
+#define GITGATE_COMMIT_GATE_H
+
+#include <stdio.h>
+
+#include "report.h"
+#include "status.h"
+
+struct commit_gate_options {
+	const char *rules_path; /* NULL: look it up */
+	const char *top;        /* top of the work tree */
+	enum report_format format;
+	FILE *out;              /* findings */
+	FILE *diag;             /* errors, notices and the verdict line */
+};
+
+enum gitgate_status commit_gate_run(const struct commit_gate_options *opts);
+
+#endif

@@ -1,0 +1,114 @@
+/*
+ * escape: see escape.h.
+ */
+#include "escape.h"
+
+#include <string.h>
+
+size_t utf8_sequence_length(const unsigned char *s, size_t len)
+{
+	unsigned char c = s[0];
+	size_t need;
+	unsigned int min;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		need = 2;
+		min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		need = 3;
+		min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		need = 4;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len < need)
+		return 0;
+	unsigned int cp = c & (0x7f >> need);
+	for (size_t i = 1; i < need; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return need;
+}
+
+void escape_bytes(struct buf *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < len) {
+		unsigned char c = p[i];
+		if (c >= 0x80) {
+			size_t n = utf8_sequence_length(p + i, len - i);
+			/* C1 controls (U+0080..U+009F) act on terminals too. */
+			if (n == 2 && c == 0xc2 && p[i + 1] < 0xa0)
+				n = 0;
+			if (n) {
+				buf_add(out, p + i, n);
+				i += n;
+				continue;
+			}
+			buf_printf(out, "\\x%02x", c);
+		} else if (c == '\\') {
+			buf_adds(out, "\\\\");
+		} else if (c == '\n') {
+			buf_adds(out, "\\n");
+		} else if (c == '\t') {
+			buf_adds(out, "\\t");
+		} else if (c == '\r') {
+			buf_adds(out, "\\r");
+		} else if (c == 0x1b) {
+			buf_adds(out, "\\e");
+		} else if (c < 0x20 || c == 0x7f) {
+			buf_printf(out, "\\x%02x", c);
+		} else {
+			buf_addc(out, (char)c);
+		}
+		i++;
+	}
+}
+
+size_t unquote_c_style(struct buf *out, const char *s, size_t len)
+{
+	if (len < 2 || s[0] != '"')
+		return 0;
+	size_t i = 1;
+	while (i < len) {
+		char c = s[i++];
+		if (c == '"')
+			return i;
+		if (c != '\\') {
+			buf_addc(out, c);
+			continue;
+		}
+		if (i >= len)
+			return 0;
+		c = s[i++];
+		switch (c) {
+		case 'a': buf_addc(out, '\a'); break;
+		case 'b': buf_addc(out, '\b'); break;
+		case 't': buf_addc(out, '\t'); break;
+		case 'n': buf_addc(out, '\n'); break;
+		case 'v': buf_addc(out, '\v'); break;
+		case 'f': buf_addc(out, '\f'); break;
+		case 'r': buf_addc(out, '\r'); break;
+		case '"': buf_addc(out, '"'); break;
+		case '\\': buf_addc(out, '\\'); break;
+		default:
+			if (c >= '0' && c <= '3' && i + 1 < len && s[i] >= '0' &&
+			    s[i] <= '7' && s[i + 1] >= '0' && s[i + 1] <= '7') {
+				int v = ((c - '0') << 6) | ((s[i] - '0') << 3) | (s[i + 1] - '0');
+				buf_addc(out, (char)v);
+				i += 2;
+			} else {
+				return 0;
+			}
+		}
+	}
+	return 0;
+}

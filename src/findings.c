@@ -1,0 +1,74 @@
+/*
+ * findings: see findings.h.
+ */
+#include "findings.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+int findings_is_skipped(const struct findings *list, const char *rule)
+{
+	for (size_t i = 0; i < list->nskip; i++)
+		if (!strcmp(list->skip[i], rule))
+			return 1;
+	return 0;
+}
+
+void findings_add(struct findings *list, const struct finding *f)
+{
+	if (f->severity == SEVERITY_OFF)
+		return;
+	if (findings_is_skipped(list, f->rule)) {
+		list->skipped++;
+		return;
+	}
+	struct finding *copy = ARRAY_PUSH(list->items, list->n, list->cap);
+	copy->rule = xstrdup(f->rule);
+	copy->severity = f->severity;
+	copy->commit = dup_or_null(f->commit);
+	copy->path = dup_or_null(f->path);
+	copy->line = f->line;
+	copy->column = f->column;
+	copy->match = dup_or_null(f->match);
+	copy->message = xstrdup(f->message);
+	copy->hint = dup_or_null(f->hint);
+	if (f->severity == SEVERITY_ERROR)
+		list->errors++;
+	else
+		list->warnings++;
+}
+
+void findings_skip_rules(struct findings *list, const char *csv)
+{
+	while (csv && *csv) {
+		size_t n = strcspn(csv, ", ");
+		if (n)
+			*ARRAY_PUSH(list->skip, list->nskip, list->skip_cap) = xstrndup(csv, n);
+		csv += n;
+		while (*csv == ',' || *csv == ' ')
+			csv++;
+	}
+}
+
+void findings_free(struct findings *list)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		struct finding *f = &list->items[i];
+		free(f->rule);
+		free(f->commit);
+		free(f->path);
+		free(f->match);
+		free(f->message);
+		free(f->hint);
+	}
+	free(list->items);
+	for (size_t i = 0; i < list->nskip; i++)
+		free(list->skip[i]);
+	free(list->skip);
+	memset(list, 0, sizeof(*list));
+}

@@ -1,0 +1,45 @@
+/*
+ * findings: what the checks found, and the counts a report and an exit
+ * status are made from.
+ *
+ * Every check adds to one findings list; nothing prints on its own. The list
+ * also carries the client-side skip list (GITGATE_SKIP), so a skipped rule is
+ * dropped in one place whatever check produced it.
+ */
+#ifndef GITGATE_FINDINGS_H
+#define GITGATE_FINDINGS_H
+
+#include <stddef.h>
+
+#include "rules.h"
+
+struct finding {
+	char *rule;
+	enum severity severity;
+	char *commit;   /* 40 hex, or NULL for the index */
+	char *path;     /* bytes as git has them */
+	size_t line;    /* 0 when the finding is about the path as a whole */
+	size_t column;  /* 1-based byte offset, 0 when line is 0 */
+	char *match;    /* the offending text (bytes), or NULL */
+	char *message;
+	char *hint;
+};
+
+struct findings {
+	struct finding *items;
+	size_t n, cap;
+	size_t errors, warnings;
+	size_t commits, files;
+	char **skip;
+	size_t nskip, skip_cap;
+	size_t skipped;
+};
+
+/* Adds a copy of f unless its rule is skipped or its severity is off. */
+void findings_add(struct findings *list, const struct finding *f);
+/* Parses "rule,rule" (GITGATE_SKIP's syntax). */
+void findings_skip_rules(struct findings *list, const char *csv);
+int findings_is_skipped(const struct findings *list, const char *rule);
+void findings_free(struct findings *list);
+
+#endif

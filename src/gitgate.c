@@ -1,0 +1,83 @@
+/*
+ * gitgate: the command line. One table of subcommands, as git.c has; each
+ * subcommand lives in its own cmd_*.c file.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "run.h"
+#include "status.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *usage;
+};
+
+static const struct command commands[] = {
+	{"check", cmd_check, "check [--staged] [--rules FILE] [--format text|json|sarif]"},
+	{"rules", cmd_rules, "rules [--rules FILE]"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: gitgate <command> [options]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  gitgate %s\n", commands[i].usage);
+	fprintf(out, "\nexit status: 0 passed, 1 a rule said no, 2 bad usage or rules, 3 runtime fault\n");
+}
+
+int cli_option_value(int argc, char **argv, int *i, const char *name, const char **value)
+{
+	size_t n = strlen(name);
+	const char *arg = argv[*i];
+	if (strncmp(arg, name, n))
+		return 0;
+	if (arg[n] == '=') {
+		*value = arg + n + 1;
+		return 1;
+	}
+	if (arg[n])
+		return 0;
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "gitgate: %s needs a value\n", name);
+		*value = NULL;
+		return 1;
+	}
+	*value = argv[++*i];
+	return 1;
+}
+
+int cli_work_tree_top(struct buf *top)
+{
+	const char *argv[] = {"git", "rev-parse", "--show-toplevel", NULL};
+	buf_clear(top);
+	int rc = run_capture(argv, top);
+	if (rc != 0 || !top->len) {
+		fprintf(stderr, "gitgate: not inside a git work tree (git rev-parse exited %d)\n", rc);
+		return -1;
+	}
+	top->len = strcspn(top->data, "\n");
+	top->data[top->len] = '\0';
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? STATUS_USAGE : STATUS_PASSED;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("gitgate %s\n", GITGATE_VERSION);
+		return STATUS_PASSED;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "gitgate: '%s' is not a gitgate command\n\n", argv[1]);
+	usage(stderr);
+	return STATUS_USAGE;
+}

@@ -1,0 +1,28 @@
+/*
+ * report: findings as people and programs read them.
+ *
+ * text  - one line a finding ("error: path:line:col: rule: message"), the
+ *         offending text escaped, and a hint; colour only when asked.
+ * json  - the object DESIGN.md section 3 defines.
+ * sarif - SARIF 2.1.0, for code-scanning UIs.
+ * Untrusted bytes are escaped in every format (see escape.h).
+ */
+#ifndef GITGATE_REPORT_H
+#define GITGATE_REPORT_H
+
+#include <stdio.h>
+
+#include "findings.h"
+
+enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_SARIF };
+
+/* Parses "text", "json" or "sarif"; -1 when unknown. */
+int report_parse_format(const char *name, enum report_format *out);
+/* Colour on a terminal, never with NO_COLOR or TERM=dumb. */
+int report_wants_color(FILE *out);
+void report_text(FILE *out, const struct findings *list, int color);
+int report_json(FILE *out, const struct findings *list);
+int report_sarif(FILE *out, const struct findings *list);
+int report_write(FILE *out, enum report_format format, const struct findings *list, int color);
+
+#endif

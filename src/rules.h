@@ -1,0 +1,92 @@
+/*
+ * rules: the policy, loaded from one rules.ini and validated as a whole.
+ *
+ * Everything a check needs to know about the team's rules lives here:
+ * projects and the deploy units they form, the isolation and version-bump
+ * rules, the paths that must never be committed, and the scan sections
+ * (file globs, PCRE2 patterns). Loading never stops at the first problem:
+ * every error is collected as "file:line: what is wrong", so a user fixes a
+ * broken file in one pass.
+ */
+#ifndef GITGATE_RULES_H
+#define GITGATE_RULES_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "buf.h"
+#include "glob.h"
+
+enum severity { SEVERITY_OFF = 0, SEVERITY_WARNING, SEVERITY_ERROR };
+
+struct project {
+	char *name;
+	char *path; /* always ends with "/" */
+	char *description;
+	const struct unit *unit;
+	int line;
+};
+
+struct unit {
+	char *name;
+	char **aliases;
+	size_t naliases, aliases_cap;
+	char **projects;
+	size_t nprojects, projects_cap;
+	int line;
+};
+
+struct pattern {
+	char *source;
+	pcre2_code *code;
+	int jit_ready; /* JIT is compiled on first use: most commits touch few globs */
+	int line;
+};
+
+struct scan_rule {
+	char *name;
+	char *rule_id;
+	enum severity severity;
+	struct globlist files, exclude;
+	struct pattern *patterns;
+	size_t npatterns, patterns_cap;
+	char *message;
+	char *hint;
+	int line;
+};
+
+struct rules {
+	char *file;
+	char *allow_marker;
+	size_t max_line_bytes;
+	uint32_t match_limit;
+	enum severity isolation;
+	char *shared_path;
+	enum severity version_bump;
+	enum severity forbidden_severity;
+	struct globlist forbidden;
+	struct project *projects;
+	size_t nprojects, projects_cap;
+	struct unit *units;
+	size_t nunits, units_cap;
+	struct scan_rule *scans;
+	size_t nscans, scans_cap;
+};
+
+/* Loads and validates a rules file. On failure returns -1 and appends one
+ * "file:line: problem" line per error to `errors`. */
+int rules_load(struct rules *rules, const char *path, struct buf *errors);
+void rules_free(struct rules *rules);
+/* Prints the effective policy, as `gitgate rules` shows it. */
+void rules_describe(const struct rules *rules, FILE *out);
+
+const struct project *rules_project_of(const struct rules *rules, const char *path);
+int rules_is_shared(const struct rules *rules, const char *path);
+/* A unit by its name or one of its aliases, or a project's own unit. */
+const struct unit *rules_find_unit(const struct rules *rules, const char *name);
+const char *severity_name(enum severity severity);
+
+#endif

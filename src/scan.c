@@ -1,0 +1,139 @@
+/*
+ * scan: see scan.h.
+ *
+ * Patterns are compiled with PCRE2_MATCH_INVALID_UTF, so pushed bytes that
+ * are not UTF-8 are matched safely without PCRE2_NO_UTF_CHECK. JIT code is
+ * made the first time a pattern is used; where JIT is unavailable the
+ * interpreter runs the same pattern under the same match limit.
+ */
+#include "scan.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define JIT_STACK_START (32 * 1024)
+#define JIT_STACK_MAX (1024 * 1024)
+#define MATCH_SHOWN_MAX 120
+
+int scanner_init(struct scanner *sc, const struct rules *rules)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->rules = rules;
+	sc->match_data = pcre2_match_data_create(1, NULL);
+	sc->match_context = pcre2_match_context_create(NULL);
+	sc->jit_stack = pcre2_jit_stack_create(JIT_STACK_START, JIT_STACK_MAX, NULL);
+	if (!sc->match_data || !sc->match_context || !sc->jit_stack) {
+		scanner_free(sc);
+		return -1;
+	}
+	pcre2_set_match_limit(sc->match_context, rules->match_limit);
+	pcre2_set_depth_limit(sc->match_context, rules->match_limit);
+	pcre2_jit_stack_assign(sc->match_context, NULL, sc->jit_stack);
+	return 0;
+}
+
+void scanner_free(struct scanner *sc)
+{
+	pcre2_match_data_free(sc->match_data);
+	pcre2_match_context_free(sc->match_context);
+	pcre2_jit_stack_free(sc->jit_stack);
+	memset(sc, 0, sizeof(*sc));
+}
+
+void scan_select(const struct rules *rules, const char *path, struct scan_selection *sel)
+{
+	sel->n = 0;
+	for (size_t i = 0; i < rules->nscans; i++) {
+		const struct scan_rule *s = &rules->scans[i];
+		if (s->severity == SEVERITY_OFF)
+			continue;
+		if (globlist_match(&s->files, path) && !globlist_match(&s->exclude, path))
+			*ARRAY_PUSH(sel->rules, sel->n, sel->cap) = s;
+	}
+}
+
+void scan_selection_free(struct scan_selection *sel)
+{
+	free(sel->rules);
+	memset(sel, 0, sizeof(*sel));
+}
+
+static int run_pattern(struct scanner *sc, struct pattern *p, const char *text, size_t len)
+{
+	if (!p->jit_ready)
+		p->jit_ready = pcre2_jit_compile(p->code, PCRE2_JIT_COMPLETE) == 0 ? 1 : -1;
+	if (p->jit_ready > 0)
+		return pcre2_jit_match(p->code, (PCRE2_SPTR)text, len, 0, 0, sc->match_data,
+				       sc->match_context);
+	return pcre2_match(p->code, (PCRE2_SPTR)text, len, 0, 0, sc->match_data,
+			   sc->match_context);
+}
+
+static void report(struct findings *out, const struct scan_rule *rule,
+		   const struct scan_place *where, size_t column, const char *match,
+		   size_t match_len, const char *message)
+{
+	char *shown = match ? xstrndup(match, match_len > MATCH_SHOWN_MAX ? MATCH_SHOWN_MAX : match_len)
+			    : NULL;
+	struct finding f = {
+		.rule = rule->rule_id,
+		.severity = rule->severity,
+		.commit = (char *)where->commit,
+		.path = (char *)where->path,
+		.line = where->line,
+		.column = column,
+		.match = shown,
+		.message = (char *)message,
+		.hint = rule->hint,
+	};
+	findings_add(out, &f);
+	free(shown);
+}
+
+size_t scan_line(struct scanner *sc, const struct scan_selection *sel,
+		 const struct scan_place *where, const char *text, size_t len,
+		 struct findings *out)
+{
+	size_t before = out->n;
+	const struct rules *rules = sc->rules;
+	int allowed = -1; /* looked up only when something matches */
+	if (len && text[len - 1] == '\r')
+		len--;
+	size_t scanned = len > rules->max_line_bytes ? rules->max_line_bytes : len;
+	char message[512];
+	for (size_t i = 0; i < sel->n; i++) {
+		const struct scan_rule *rule = sel->rules[i];
+		for (size_t j = 0; j < rule->npatterns; j++) {
+			struct pattern *p = &rule->patterns[j];
+			int rc = run_pattern(sc, p, text, scanned);
+			if (rc == PCRE2_ERROR_NOMATCH)
+				continue;
+			if (allowed < 0)
+				allowed = memmem(text, len, rules->allow_marker,
+						 strlen(rules->allow_marker)) != NULL;
+			if (allowed)
+				return out->n - before;
+			if (rc < 0) {
+				PCRE2_UCHAR why[200];
+				pcre2_get_error_message(rc, why, sizeof(why));
+				snprintf(message, sizeof(message),
+					 "line could not be checked: pattern '%s' (%s:%d) failed: %s",
+					 p->source, rules->file, p->line, (const char *)why);
+				report(out, rule, where, 1, NULL, 0, message);
+				break;
+			}
+			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->match_data);
+			snprintf(message, sizeof(message), "%s",
+				 rule->message ? rule->message : "forbidden text in an added line");
+			report(out, rule, where, ov[0] + 1, text + ov[0], ov[1] - ov[0], message);
+			break; /* one finding per section and line is enough to act on */
+		}
+		if (scanned < len) {
+			snprintf(message, sizeof(message),
+				 "line is %zu bytes; only the first %zu were scanned (max_line_bytes)",
+				 len, scanned);
+			report(out, rule, where, scanned + 1, NULL, 0, message);
+		}
+	}
+	return out->n - before;
+}

@@ -1,0 +1,48 @@
+/*
+ * scan: matching added lines against the scan sections of the rules.
+ *
+ * A scanner owns the PCRE2 match data, match context and JIT stack, made
+ * once and reused for every line. Which sections apply is decided once per
+ * file (scan_select), so the per-line cost is the regex match alone. A line
+ * that could not be fully checked (too long, match limit hit) is a finding
+ * of its own: the scan never passes silently.
+ */
+#ifndef GITGATE_SCAN_H
+#define GITGATE_SCAN_H
+
+#include "findings.h"
+#include "rules.h"
+
+struct scanner {
+	const struct rules *rules;
+	pcre2_match_data *match_data;
+	pcre2_match_context *match_context;
+	pcre2_jit_stack *jit_stack;
+};
+
+struct scan_selection {
+	const struct scan_rule **rules;
+	size_t n, cap;
+};
+
+/* Where the line stands, for the findings it produces. */
+struct scan_place {
+	const char *commit;
+	const char *path;
+	size_t line;
+};
+
+int scanner_init(struct scanner *sc, const struct rules *rules);
+void scanner_free(struct scanner *sc);
+
+/* Chooses the scan sections whose globs take this path (none: skip it). */
+void scan_select(const struct rules *rules, const char *path, struct scan_selection *sel);
+void scan_selection_free(struct scan_selection *sel);
+
+/* Scans one added line (without its "\n"). Returns how many findings it
+ * added. */
+size_t scan_line(struct scanner *sc, const struct scan_selection *sel,
+		 const struct scan_place *where, const char *text, size_t len,
+		 struct findings *out);
+
+#endif

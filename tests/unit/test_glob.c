@@ -1,0 +1,88 @@
+#include <criterion/criterion.h>
+
+#include "glob.h"
+
+static int matches(const char *pattern, const char *path)
+{
+	struct glob g;
+	const char *why;
+	cr_assert_eq(glob_compile(&g, pattern, &why), 0, "pattern %s", pattern);
+	int hit = glob_match(&g, path);
+	glob_free(&g);
+	return hit;
+}
+
+Test(glob, basename_patterns_match_at_any_depth)
+{
+	cr_assert(matches("*.log", "app.log"));
+	cr_assert(matches("*.log", "argo/logs/app.log"));
+	cr_assert_not(matches("*.log", "app.log.txt"));
+	cr_assert(matches(".env.local", "alpine-backend/.env.local"));
+}
+
+Test(glob, slash_anchors_at_the_top)
+{
+	cr_assert(matches("argo/config.json", "argo/config.json"));
+	cr_assert_not(matches("argo/config.json", "x/argo/config.json"));
+	cr_assert(matches("/backups/", "backups/db.sql"));
+	cr_assert_not(matches("/backups/", "argo/backups/db.sql"));
+}
+
+Test(glob, trailing_slash_matches_folders_only)
+{
+	cr_assert(matches("node_modules/", "alpine-frontend/node_modules/react/index.js"));
+	cr_assert_not(matches("node_modules/", "node_modules"));
+	cr_assert(matches("venv/", "argo/venv/bin/python"));
+}
+
+Test(glob, a_folder_match_covers_everything_below)
+{
+	cr_assert(matches("build", "build/out/a.js"));
+	cr_assert(matches("__pycache__/", "argo/__pycache__/x.cpython-311.pyc"));
+}
+
+Test(glob, star_does_not_cross_slashes_but_double_star_does)
+{
+	cr_assert_not(matches("argo/*.py", "argo/scripts/x.py"));
+	cr_assert(matches("argo/**/*.py", "argo/scripts/deep/x.py"));
+	cr_assert(matches("argo/**/*.py", "argo/x.py"));
+	cr_assert(matches("**/secrets.txt", "a/b/secrets.txt"));
+	cr_assert(matches("docs/**", "docs/a/b.md"));
+}
+
+Test(glob, question_mark_and_brackets)
+{
+	cr_assert(matches("file?.txt", "file1.txt"));
+	cr_assert_not(matches("file?.txt", "file10.txt"));
+	cr_assert(matches("*.[jt]s", "a.ts"));
+	cr_assert_not(matches("*.[!jt]s", "a.ts"));
+	cr_assert(matches("v[0-9].txt", "v7.txt"));
+}
+
+Test(glob, backslash_escapes_a_wildcard)
+{
+	cr_assert(matches("a\\*b", "a*b"));
+	cr_assert_not(matches("a\\*b", "axb"));
+}
+
+Test(glob, malformed_patterns_are_rejected_with_a_reason)
+{
+	struct glob g;
+	const char *why = NULL;
+	cr_assert_eq(glob_compile(&g, "src/[abc", &why), -1);
+	cr_assert_str_eq(why, "unclosed '[' in pattern");
+	cr_assert_eq(glob_compile(&g, "x\\", &why), -1);
+	cr_assert_eq(glob_compile(&g, "/", &why), -1);
+}
+
+Test(glob, last_matching_pattern_decides_and_negation_reincludes)
+{
+	struct globlist list = {0};
+	const char *why;
+	cr_assert_eq(globlist_add(&list, "*.json", &why), 0);
+	cr_assert_eq(globlist_add(&list, "!package.json", &why), 0);
+	cr_assert_not_null(globlist_match(&list, "a/b.json"));
+	cr_assert_null(globlist_match(&list, "packages/ui/package.json"));
+	cr_assert_null(globlist_match(&list, "a.js"));
+	globlist_free(&list);
+}
