@@ -20,7 +20,8 @@ static int file_exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-int check_locate_rules(const struct check_request *req, struct buf *path, struct buf *err)
+int check_locate_rules(const struct check_request *req, const char *gitdir, struct buf *path,
+		       struct buf *err)
 {
 	buf_clear(path);
 	if (req->rules_path) {
@@ -29,7 +30,9 @@ int check_locate_rules(const struct check_request *req, struct buf *path, struct
 	}
 	const char *argv[] = {"git", "config", "--path", "--get", "gitgate.rules", NULL};
 	struct buf out = BUF_INIT;
-	int rc = run_capture(argv, &out);
+	int rc = 1; /* git config's "not set" */
+	if (!gitdir || gitdir_config_may_set(gitdir, "gitgate.rules"))
+		rc = run_capture(argv, &out);
 	if (rc == 0 && out.len) {
 		size_t len = strcspn(out.data, "\n");
 		if (out.data[0] != '/')
@@ -104,7 +107,8 @@ enum gitgate_status check_staged(const struct check_request *req, struct finding
 	struct rules rules;
 	struct changeset cs = {0};
 	int rules_loaded = 0;
-	if (check_locate_rules(req, &rules_path, err) < 0) {
+	int have_gitdir = gitdir_find(req->top, &gitdir) == 0;
+	if (check_locate_rules(req, have_gitdir ? gitdir.data : NULL, &rules_path, err) < 0) {
 		status = STATUS_USAGE;
 		goto done;
 	}
@@ -125,8 +129,7 @@ enum gitgate_status check_staged(const struct check_request *req, struct finding
 		.rules = &rules,
 		.findings = out,
 		.blobs = {NULL, cat_blob},
-		.is_merge = gitdir_find(req->top, &gitdir) == 0 &&
-			    gitdir_merge_in_progress(gitdir.data),
+		.is_merge = have_gitdir && gitdir_merge_in_progress(gitdir.data),
 	};
 	check_isolation(&ctx, &cs);
 	check_forbidden_paths(&ctx, &cs);

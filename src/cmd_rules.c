@@ -31,7 +31,7 @@ int cmd_rules(int argc, char **argv)
 		}
 		req.top = top.data;
 	}
-	if (check_locate_rules(&req, &path, &err) < 0) {
+	if (check_locate_rules(&req, NULL, &path, &err) < 0) {
 		fprintf(stderr, "gitgate: %s\n", err.data);
 		status = STATUS_USAGE;
 		goto done;

@@ -10,6 +10,12 @@
 /* The git dir of the work tree at `top` ($GIT_DIR when set; a worktree's
  * ".git" file is followed). Returns 0 or -1. */
 int gitdir_find(const char *top, struct buf *out);
+/* Could git's configuration set `key` (a lower-case "section.name")? A
+ * cheap, conservative look at every file git would read: 0 only when no
+ * config file or environment variable mentions the section and none
+ * includes another file. On 1, ask git itself. This saves a hook starting
+ * `git config` on every commit in the common case of no such setting. */
+int gitdir_config_may_set(const char *gitdir, const char *key);
 /* Is a merge being concluded (MERGE_HEAD present)? */
 int gitdir_merge_in_progress(const char *gitdir);
 

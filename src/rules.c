@@ -269,6 +269,7 @@ static void add_pattern(struct loader *ld, struct scan_rule *s, const char *sour
 	p->source = xstrdup(source);
 	p->code = re;
 	p->jit_ready = 0;
+	p->uses = 0;
 	p->line = ld->line;
 }
 

@@ -42,7 +42,8 @@ struct unit {
 struct pattern {
 	char *source;
 	pcre2_code *code;
-	int jit_ready; /* JIT is compiled on first use: most commits touch few globs */
+	int jit_ready; /* JIT is compiled once a pattern has matched enough lines to pay for it */
+	unsigned long uses;
 	int line;
 };
 

@@ -3,8 +3,10 @@
  *
  * Patterns are compiled with PCRE2_MATCH_INVALID_UTF, so pushed bytes that
  * are not UTF-8 are matched safely without PCRE2_NO_UTF_CHECK. JIT code is
- * made the first time a pattern is used; where JIT is unavailable the
- * interpreter runs the same pattern under the same match limit.
+ * made once a pattern has been used on enough lines; where JIT is unavailable the
+ * interpreter runs the same pattern under the same match limit. A small
+ * commit never pays for JIT compilation: the interpreter is cheaper for a
+ * few dozen lines.
  */
 #include "scan.h"
 
@@ -14,6 +16,8 @@
 #define JIT_STACK_START (32 * 1024)
 #define JIT_STACK_MAX (1024 * 1024)
 #define MATCH_SHOWN_MAX 120
+/* JIT compiling costs about as much as matching this many short lines. */
+#define JIT_AFTER_LINES 64
 
 int scanner_init(struct scanner *sc, const struct rules *rules)
 {
@@ -60,7 +64,7 @@ void scan_selection_free(struct scan_selection *sel)
 
 static int run_pattern(struct scanner *sc, struct pattern *p, const char *text, size_t len)
 {
-	if (!p->jit_ready)
+	if (!p->jit_ready && ++p->uses > JIT_AFTER_LINES)
 		p->jit_ready = pcre2_jit_compile(p->code, PCRE2_JIT_COMPLETE) == 0 ? 1 : -1;
 	if (p->jit_ready > 0)
 		return pcre2_jit_match(p->code, (PCRE2_SPTR)text, len, 0, 0, sc->match_data,

@@ -101,3 +101,15 @@ Test(scan, skipped_rules_produce_nothing_and_are_counted)
 	cr_assert_eq(scan("a.js", "TODO", 4), 0);
 	cr_assert_eq(findings.skipped, 1);
 }
+
+Test(scan, results_stay_the_same_once_patterns_are_jit_compiled)
+{
+	size_t hits = 0;
+	for (int i = 0; i < 300; i++) {
+		char line[64];
+		int len = snprintf(line, sizeof(line), i % 7 ? "const x%d = 1;" : "x%d(); // TODO", i);
+		hits += scan("a.js", line, (size_t)len);
+	}
+	cr_assert_eq(hits, 43);
+	cr_assert_eq(rules.scans[0].patterns[1].jit_ready != 0, 1, "JIT was never tried");
+}

@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# gitgate installer: dependencies, build, and hooks.
+#
+#   ./install.sh [REPO]              install the client hooks into REPO (default: the
+#                                    repository of the current directory)
+#   ./install.sh --uninstall [REPO]  put back what was there before
+#   ./install.sh --demo              show gitgate at work in a throwaway monorepo
+#   ./install.sh --test              build with sanitizers and run every test
+#
+# Environment: GITGATE_PREFIX (default /usr/local as root, else ~/.local),
+# GITGATE_BUILD_DIR (default ./build), GITGATE_SANITIZE=1 to build with ASan/UBSan.
+set -euo pipefail
+
+SOURCE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CLIENT_HOOKS=(pre-commit)
+MARK="gitgate hook wrapper"
+SAVED_SUFFIX=".gitgate-saved"
+
+say() { printf 'install.sh: %s\n' "$*"; }
+die() { printf 'install.sh: error: %s\n' "$*" >&2; exit 2; }
+
+default_prefix() {
+	if [ "$(id -u)" = 0 ]; then echo /usr/local; else echo "$HOME/.local"; fi
+}
+PREFIX=${GITGATE_PREFIX:-$(default_prefix)}
+BUILD_DIR=${GITGATE_BUILD_DIR:-$SOURCE/build}
+
+# ---- dependencies -------------------------------------------------------------
+missing_packages() {
+	local -A need=()
+	local cmd pkg module
+	for pair in cmake:cmake cc:gcc make:make pkg-config:pkg-config git:git python3:python3; do
+		cmd=${pair%%:*} pkg=${pair#*:}
+		command -v "$cmd" >/dev/null 2>&1 || need[$pkg]=1
+	done
+	if command -v pkg-config >/dev/null 2>&1; then
+		for pair in libgit2:libgit2-dev libpcre2-8:libpcre2-dev inih:libinih-dev \
+			jansson:libjansson-dev criterion:libcriterion-dev; do
+			module=${pair%%:*} pkg=${pair#*:}
+			pkg-config --exists "$module" || need[$pkg]=1
+		done
+	else
+		for pkg in libgit2-dev libpcre2-dev libinih-dev libjansson-dev libcriterion-dev; do
+			need[$pkg]=1
+		done
+	fi
+	echo "${!need[@]}"
+}
+
+ensure_dependencies() {
+	local missing
+	missing=$(missing_packages)
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" != 0 ]; then
+		die "missing packages: $missing (run: sudo apt-get install $missing)"
+	fi
+	say "installing $missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086 # a list of package names
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+build() {
+	local sanitize=${1:-${GITGATE_SANITIZE:-0}}
+	local type=Release
+	[ "$sanitize" = 1 ] && type=Debug
+	if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
+		cmake -S "$SOURCE" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=$type \
+			-DGITGATE_SANITIZE=$([ "$sanitize" = 1 ] && echo ON || echo OFF) >/dev/null
+	fi
+	cmake --build "$BUILD_DIR" -j"$(nproc)" >/dev/null
+}
+
+install_files() {
+	install -d "$PREFIX/bin" "$PREFIX/libexec/gitgate" "$PREFIX/share/gitgate"
+	install -m 755 "$BUILD_DIR/gitgate" "$PREFIX/bin/gitgate"
+	for hook in "${CLIENT_HOOKS[@]}"; do
+		install -m 755 "$BUILD_DIR/$hook" "$PREFIX/libexec/gitgate/$hook"
+	done
+	install -m 644 "$SOURCE/rules.ini" "$PREFIX/share/gitgate/rules.ini"
+}
+
+# ---- hooks ----------------------------------------------------------------------
+work_tree_top() {
+	git -C "$1" rev-parse --show-toplevel 2>/dev/null || die "$1 is not inside a git work tree"
+}
+
+hooks_dir() {
+	# git's own answer honours core.hooksPath and a worktree's common dir.
+	local top=$1 dir
+	dir=$(git -C "$top" rev-parse --git-path hooks)
+	case $dir in /*) ;; *) dir="$top/$dir" ;; esac
+	echo "$dir"
+}
+
+is_ours() {
+	local file=$1 hook=$2
+	[ -L "$file" ] && [ "$(readlink "$file")" = "$PREFIX/libexec/gitgate/$hook" ] && return 0
+	[ -f "$file" ] && grep -q "$MARK" "$file" 2>/dev/null
+}
+
+write_wrapper() {
+	local file=$1 hook=$2
+	cat >"$file" <<WRAPPER
+#!/bin/sh
+# $MARK (install.sh). The hook that was here before is kept as
+# $hook$SAVED_SUFFIX and runs first, with the same arguments and input.
+saved="\$0$SAVED_SUFFIX"
+input=\$(mktemp) || exit 3
+cat >"\$input"
+"\$saved" "\$@" <"\$input"
+status=\$?
+if [ \$status -eq 0 ]; then
+	"$PREFIX/libexec/gitgate/$hook" "\$@" <"\$input"
+	status=\$?
+fi
+rm -f "\$input"
+exit \$status
+WRAPPER
+	chmod 755 "$file"
+}
+
+install_hooks() {
+	local top dir
+	top=$(work_tree_top "$1")
+	dir=$(hooks_dir "$top")
+	mkdir -p "$dir"
+	for hook in "${CLIENT_HOOKS[@]}"; do
+		local file="$dir/$hook"
+		if is_ours "$file" "$hook"; then
+			say "$file: already installed"
+			continue
+		fi
+		if [ -e "$file" ] || [ -L "$file" ]; then
+			mv "$file" "$file$SAVED_SUFFIX"
+			write_wrapper "$file" "$hook"
+			say "$file: installed; the existing hook runs first ($hook$SAVED_SUFFIX)"
+		else
+			ln -s "$PREFIX/libexec/gitgate/$hook" "$file"
+			say "$file: installed"
+		fi
+	done
+	if [ ! -f "$top/rules.ini" ] && ! git -C "$top" config --get gitgate.rules >/dev/null; then
+		git -C "$top" config gitgate.rules "$PREFIX/share/gitgate/rules.ini"
+		say "no rules.ini at the top of $top: using $PREFIX/share/gitgate/rules.ini (git config gitgate.rules)"
+	fi
+}
+
+uninstall_hooks() {
+	local top dir
+	top=$(work_tree_top "$1")
+	dir=$(hooks_dir "$top")
+	for hook in "${CLIENT_HOOKS[@]}"; do
+		local file="$dir/$hook"
+		if ! is_ours "$file" "$hook"; then
+			say "$file: not a gitgate hook, left alone"
+			continue
+		fi
+		rm -f "$file"
+		if [ -e "$file$SAVED_SUFFIX" ] || [ -L "$file$SAVED_SUFFIX" ]; then
+			mv "$file$SAVED_SUFFIX" "$file"
+			say "$file: restored the hook that was there before"
+		else
+			say "$file: removed"
+		fi
+	done
+	if [ "$(git -C "$top" config --get gitgate.rules || true)" = "$PREFIX/share/gitgate/rules.ini" ]; then
+		git -C "$top" config --unset gitgate.rules
+	fi
+}
+
+# ---- demo and tests ---------------------------------------------------------------
+run_tests() {
+	BUILD_DIR=${GITGATE_BUILD_DIR:-$SOURCE/build-test}
+	build 1
+	cd "$BUILD_DIR"
+	ctest --output-on-failure
+}
+
+main() {
+	case ${1:-} in
+	--test)
+		ensure_dependencies
+		run_tests
+		;;
+	--demo)
+		ensure_dependencies
+		build
+		bash "$SOURCE/demo/run.sh" "$BUILD_DIR"
+		;;
+	--uninstall)
+		uninstall_hooks "${2:-.}"
+		;;
+	-h | --help)
+		sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+		;;
+	-*)
+		die "unknown option $1 (see ./install.sh --help)"
+		;;
+	*)
+		ensure_dependencies
+		build
+		install_files
+		install_hooks "${1:-.}"
+		say "gitgate is at $PREFIX/bin/gitgate$(case ":$PATH:" in *":$PREFIX/bin:"*) ;; *) printf ' (add %s to PATH)' "$PREFIX/bin" ;; esac)"
+		;;
+	esac
+}
+
+main "$@"

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# End-to-end: install.sh putting hooks into repositories and taking them out.
+. "$(dirname "$0")/lib.sh"
+
+INSTALL() {
+	GITGATE_PREFIX=$PREFIX GITGATE_BUILD_DIR=$GITGATE_BIN bash "$GITGATE_SOURCE/install.sh" "$@"
+}
+
+setup() {
+	PREFIX=$PWD/prefix
+	new_repo
+	rm .git/hooks/pre-commit
+}
+
+t_install_into_a_fresh_repo_blocks_bad_commits() {
+	setup
+	INSTALL . >install.log 2>&1 || { fail "install failed"; cat install.log; }
+	[ -x "$PREFIX/bin/gitgate" ] || fail "gitgate is not installed"
+	echo 'console.log(1);' >>alpine-backend/api.js
+	git add -A
+	commit_expect 1 "bad commit after install"
+	contains "$OUT" "debug-code"
+}
+
+t_existing_hook_runs_first_and_uninstall_restores_it() {
+	setup
+	printf '#!/bin/sh\necho "team hook ran" >>"$(git rev-parse --git-dir)/team.log"\nexit 0\n' >.git/hooks/pre-commit
+	chmod 755 .git/hooks/pre-commit
+	cp .git/hooks/pre-commit ../original
+	INSTALL . >/dev/null 2>&1 || fail "install failed"
+	INSTALL . >second.log 2>&1 || fail "second install failed"
+	contains second.log "already installed"
+	cmp -s .git/hooks/pre-commit.gitgate-saved ../original || fail "the original hook was not kept"
+	echo 'x = 1' >>argo/app.py
+	git add argo
+	commit_expect 0 "clean commit runs both hooks"
+	[ "$(grep -c 'team hook ran' .git/team.log)" = 1 ] || fail "the existing hook did not run once"
+	echo 'console.log(1);' >>alpine-backend/api.js
+	git add -A
+	commit_expect 1 "gitgate still blocks"
+	INSTALL --uninstall . >/dev/null 2>&1 || fail "uninstall failed"
+	cmp -s .git/hooks/pre-commit ../original || fail "uninstall did not restore the hook"
+	[ -e .git/hooks/pre-commit.gitgate-saved ] && fail "the saved copy was left behind"
+	commit_expect 0 "after uninstall only the team hook runs"
+}
+
+t_a_failing_existing_hook_still_blocks() {
+	setup
+	printf '#!/bin/sh\necho "team hook says no" >&2\nexit 1\n' >.git/hooks/pre-commit
+	chmod 755 .git/hooks/pre-commit
+	INSTALL . >/dev/null 2>&1 || fail "install failed"
+	echo 'x = 1' >>argo/app.py
+	git add argo
+	commit_expect 1 "existing hook refuses"
+	contains "$OUT" "team hook says no"
+}
+
+t_core_hooks_path_is_honoured() {
+	setup
+	git config core.hooksPath .githooks
+	INSTALL . >/dev/null 2>&1 || fail "install failed"
+	[ -L .githooks/pre-commit ] || fail "not installed in core.hooksPath"
+	[ -e .git/hooks/pre-commit ] && fail "installed in .git/hooks despite core.hooksPath"
+	echo 'console.log(1);' >>alpine-backend/api.js
+	git add alpine-backend
+	commit_expect 1 "hooksPath commit"
+	INSTALL --uninstall . >/dev/null 2>&1
+	[ -e .githooks/pre-commit ] && fail "uninstall left the hook"
+	return 0
+}
+
+t_install_from_a_worktree_uses_the_common_hooks() {
+	setup
+	git worktree add -q ../wt -b feature
+	(cd ../wt && INSTALL . >/dev/null 2>&1) || fail "install failed"
+	[ -L .git/hooks/pre-commit ] || fail "not installed in the common hooks dir"
+	cd ../wt
+	echo 'console.log(1);' >>alpine-backend/api.js
+	git add alpine-backend
+	commit_expect 1 "worktree commit after install"
+}
+
+t_default_rules_are_used_when_the_repo_has_none() {
+	setup
+	git rm -q --cached rules.ini && rm rules.ini
+	git -c core.hooksPath=/dev/null commit -qm "no rules in tree"
+	INSTALL . >/dev/null 2>&1 || fail "install failed"
+	[ "$(git config gitgate.rules)" = "$PREFIX/share/gitgate/rules.ini" ] || fail "gitgate.rules not set"
+	echo 'x = 1 # FIXME' >>argo/app.py
+	git add argo
+	commit_expect 1 "default rules apply"
+	INSTALL --uninstall . >/dev/null 2>&1
+	git config gitgate.rules >/dev/null && fail "uninstall left gitgate.rules"
+	return 0
+}
+
+run_tests

@@ -1,0 +1,295 @@
+#!/usr/bin/env bash
+# End-to-end: the pre-commit hook under real `git commit`.
+. "$(dirname "$0")/lib.sh"
+
+t_clean_change_is_accepted() {
+	new_repo
+	echo 'print("more")' >>argo/app.py
+	git add -A
+	commit_expect 0 clean
+	if [ -s "$OUT" ]; then fail "a clean commit printed: $(cat "$OUT")"; fi
+}
+
+t_argo_and_alpine_in_one_commit_is_refused() {
+	new_repo
+	echo 'x = 2' >>argo/app.py
+	echo 'export const b = 2;' >>alpine-backend/api.js
+	git add -A
+	commit_expect 1 mixed
+	contains "$OUT" "isolation: one commit changes"
+	contains "$OUT" "'argo'"
+	contains "$OUT" "'alpine-analytics'"
+	[ "$(git rev-list --count HEAD)" = 1 ] || fail "a commit was made"
+}
+
+t_coupled_alpine_projects_commit_together() {
+	new_repo
+	echo 'export const b = 2;' >>alpine-backend/api.js
+	echo 'export const c = 2;' >>alpine-frontend/app.tsx
+	echo 'notes' >>README.md
+	git add -A
+	commit_expect 0 coupled
+}
+
+t_debug_code_in_added_lines_is_refused() {
+	new_repo
+	printf 'const a = 1;\n  console.log("debug", a);\n' >>alpine-frontend/app.tsx
+	git add -A
+	commit_expect 1 debug
+	contains "$OUT" "error: alpine-frontend/app.tsx:3:3: debug-code: debug code in an added line"
+	contains "$OUT" "| console.log("
+	printf 'def f():\n    breakpoint()\n' >argo/dbg.py
+	git checkout -q -- alpine-frontend/app.tsx
+	git add -A
+	commit_expect 1 python-debug
+	contains "$OUT" "argo/dbg.py:2:5: debug-code"
+	git rm -q --cached argo/dbg.py && rm argo/dbg.py
+	echo 'if (x) { debugger; }' >>alpine-backend/api.js
+	git add -A
+	commit_expect 1 debugger
+	contains "$OUT" "alpine-backend/api.js:2:10: debug-code"
+}
+
+t_only_added_lines_count_and_docs_are_not_scanned() {
+	new_repo
+	echo '// TODO old' >>alpine-backend/api.js
+	git add -A
+	git -c core.hooksPath=/dev/null commit -qm "an old TODO (before gitgate)"
+	echo 'export const more = 3;' >>alpine-backend/api.js
+	echo 'TODO: write the docs' >>README.md
+	git add -A
+	commit_expect 0 "untouched old TODO, TODO in docs"
+}
+
+t_allow_marker_exempts_a_line() {
+	new_repo
+	echo 'console.log("startup banner"); // gitgate:allow' >>alpine-backend/api.js
+	git add -A
+	commit_expect 0 allowed
+}
+
+t_never_committed_files_are_refused() {
+	new_repo
+	echo 'SECRET=1' >alpine-backend/.env.local
+	mkdir -p alpine-frontend/node_modules/x && echo 'x' >alpine-frontend/node_modules/x/i.js
+	echo '{}' >argo/config.json
+	git add -A
+	commit_expect 1 forbidden
+	contains "$OUT" "error: alpine-backend/.env.local: forbidden-path"
+	contains "$OUT" "alpine-frontend/node_modules/x/i.js: forbidden-path"
+	contains "$OUT" "argo/config.json: forbidden-path"
+}
+
+t_shared_package_without_version_bump_warns() {
+	new_repo
+	echo 'export const Link = 2;' >>packages/ui/button.js
+	git add -A
+	commit_expect 0 "package change, no bump"
+	contains "$OUT" "warning: packages/ui/package.json: version-bump: package 'ui' changed"
+	echo 'export const Tab = 3;' >>packages/ui/button.js
+	echo '{"name": "ui", "version": "1.1.0"}' >packages/ui/package.json
+	git add -A
+	commit_expect 0 "package change with bump"
+	lacks "$OUT" "version-bump"
+	sed -i 's/^version_bump = warn/version_bump = error/' rules.ini
+	echo 'export const Nav = 4;' >>packages/ui/button.js
+	git add packages
+	commit_expect 1 "no bump, severity error"
+	contains "$OUT" "error: packages/ui/package.json: version-bump"
+	echo '{"name": "ui", "version": ' >packages/ui/package.json
+	git add packages
+	commit_expect 1 "malformed package.json"
+	contains "$OUT" "package.json is not valid JSON"
+}
+
+t_commit_all_reads_the_temporary_index() {
+	new_repo
+	echo 'console.log("x");' >>alpine-backend/api.js
+	commit_expect 1 "commit -a" -a
+	contains "$OUT" "alpine-backend/api.js:2:1: debug-code"
+}
+
+t_commit_path_checks_only_that_path() {
+	new_repo
+	echo 'console.log("staged but not committed");' >>alpine-backend/api.js
+	git add alpine-backend/api.js
+	echo 'export const fine = 1;' >>alpine-frontend/app.tsx
+	commit_expect 0 "commit PATH" -- alpine-frontend/app.tsx
+	git diff --cached --name-only | grep -q alpine-backend/api.js || fail "the staged file was lost"
+	echo 'x = 1 # TODO' >>argo/app.py
+	commit_expect 1 "commit PATH with debug code" -- argo/app.py
+	contains "$OUT" "argo/app.py:2:"
+}
+
+t_first_commit_has_no_head() {
+	git init -q repo && cd repo
+	cp "$GITGATE_SOURCE/rules.ini" .
+	ln -s "$GITGATE_BIN/pre-commit" .git/hooks/pre-commit
+	mkdir argo && echo 'breakpoint()' >argo/a.py
+	git add -A
+	commit_expect 1 "bad first commit"
+	contains "$OUT" "argo/a.py:1:1: debug-code"
+	echo 'print(1)' >argo/a.py
+	git add -A
+	commit_expect 0 "good first commit"
+}
+
+t_worktree_commits_are_checked() {
+	new_repo
+	git worktree add -q ../wt -b feature
+	cd ../wt
+	echo 'console.log(1);' >>alpine-backend/api.js
+	git add -A
+	commit_expect 1 "worktree commit"
+	contains "$OUT" "alpine-backend/api.js:2:1"
+	git reset -q --hard
+	echo 'export const ok = 1;' >>alpine-backend/api.js
+	git add -A
+	commit_expect 0 "clean worktree commit"
+}
+
+t_renames_count_for_both_projects_and_moves_add_no_lines() {
+	new_repo
+	printf '# TODO: legacy\nx = 1\n' >argo/legacy.py
+	git add -A
+	git -c core.hooksPath=/dev/null commit -qm "legacy file with a TODO"
+	git mv argo/legacy.py argo/moved.py
+	commit_expect 0 "move unchanged within argo"
+	lacks "$OUT" "debug-code"
+	git mv argo/moved.py alpine-backend/moved.py
+	commit_expect 1 "move across projects"
+	contains "$OUT" "isolation"
+	lacks "$OUT" "debug-code"
+}
+
+t_odd_file_names_are_handled_and_never_executed() {
+	new_repo
+	local names=('argo/with space.py' 'argo/quote"d.py' "argo/single'q.py" 'argo/$(touch pwned).py'
+		'argo/-leading.py' $'argo/new\nline.py' $'argo/caf\xe9-latin1.py' 'argo/back\slash.py'
+		$'argo/tab\there.py')
+	for n in "${names[@]}"; do printf 'x = 1\nbreakpoint()\n' >"$n"; done
+	git add -A
+	commit_expect 1 "odd names"
+	if [ -e pwned ] || [ -e argo/pwned ]; then fail "a file name was executed"; fi
+	contains "$OUT" "argo/with space.py:2:1: debug-code"
+	contains "$OUT" 'argo/quote"d.py:2:1'
+	contains "$OUT" 'argo/$(touch pwned).py:2:1'
+	contains "$OUT" 'argo/-leading.py:2:1'
+	contains "$OUT" 'argo/new\nline.py:2:1'
+	contains "$OUT" 'argo/caf\xe9-latin1.py:2:1'
+	contains "$OUT" 'argo/back\\slash.py:2:1'
+	contains "$OUT" 'argo/tab\there.py:2:1'
+	[ "$(grep -c 'debug-code' "$OUT")" = 9 ] || fail "expected 9 findings"
+}
+
+t_binary_files_symlinks_have_no_lines() {
+	new_repo
+	printf 'console.log(\0\1\2 TODO\n' >alpine-backend/blob.js
+	ln -s 'TODO console.log(' alpine-backend/link.js
+	git add -A
+	commit_expect 0 "binary and symlink"
+}
+
+t_crlf_no_final_newline_and_long_lines() {
+	new_repo
+	printf 'a = 1\r\nb = 2 # FIXME\r\nc = 3 # TODO' >argo/crlf.py
+	head -c 300000 /dev/zero | tr '\0' 'x' >argo/long.py
+	printf ' # TODO\n' >>argo/long.py
+	git add -A
+	commit_expect 1 "crlf and long line"
+	contains "$OUT" "argo/crlf.py:2:9: debug-code"
+	contains "$OUT" "argo/crlf.py:3:9: debug-code"
+	contains "$OUT" "argo/long.py:1:300004: debug-code"
+}
+
+t_partially_staged_file_checks_only_the_staged_part() {
+	new_repo
+	echo 'export const staged = 1;' >>alpine-backend/api.js
+	git add alpine-backend/api.js
+	echo 'console.log("not staged");' >>alpine-backend/api.js
+	local before_index before_tree
+	before_index=$(git diff --cached | git hash-object --stdin)
+	before_tree=$(git diff | git hash-object --stdin)
+	commit_expect 0 "partial staging"
+	[ "$(git diff | git hash-object --stdin)" = "$before_tree" ] || fail "the work tree changed"
+	git show HEAD:alpine-backend/api.js | grep -q staged || fail "the staged part was not committed"
+	grep -q 'not staged' alpine-backend/api.js || fail "the unstaged part was lost"
+	[ -z "$(git stash list)" ] || fail "a stash was left behind"
+	: "$before_index"
+}
+
+t_gitgate_skip_names_what_it_skips() {
+	new_repo
+	echo 'console.log(1);' >>alpine-backend/api.js
+	git add -A
+	GITGATE_SKIP=debug-code commit_expect 0 "skipped"
+	contains "$OUT" "GITGATE_SKIP is set: not enforcing debug-code (1 finding skipped)"
+}
+
+t_broken_rules_block_with_file_and_line() {
+	new_repo
+	printf '[scan broken]\nfiles = *\npattern = (oops\n' >>rules.ini
+	echo 'x = 1' >>argo/app.py
+	git add argo
+	commit_expect 1 "broken rules"
+	contains "$OUT" "rules.ini:"
+	contains "$OUT" "bad pattern '(oops': missing closing parenthesis at offset 5"
+}
+
+t_rules_from_git_config_and_missing_rules() {
+	new_repo
+	mv rules.ini ../team-rules.ini
+	echo 'x = 1' >>argo/app.py
+	git add argo
+	commit_expect 1 "no rules anywhere"
+	contains "$OUT" "no rules: there is no"
+	git config gitgate.rules ../team-rules.ini
+	commit_expect 0 "rules from git config"
+}
+
+t_internal_fault_fails_closed() {
+	new_repo
+	echo 'x = 1' >>argo/app.py
+	git add argo
+	OUT=$(mktemp)
+	PATH=/nonexistent "$GITGATE_BIN/pre-commit" >"$OUT" 2>&1
+	[ $? = 3 ] || fail "expected exit 3 without git"
+	contains "$OUT" "cannot run git"
+	contains "$OUT" "fail closed"
+}
+
+t_check_reports_json_and_sarif() {
+	new_repo
+	echo 'console.log(1);' >>alpine-backend/api.js
+	echo 'x = 1' >>argo/app.py
+	git add -A
+	"$GITGATE_BIN/gitgate" check --staged --format json >out.json
+	[ $? = 1 ] || fail "expected exit 1"
+	python3 - out.json <<'PY' || fail "json does not follow the contract"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["version"] == 1 and doc["passed"] is False
+rules = sorted(f["rule"] for f in doc["findings"])
+assert rules == ["debug-code", "isolation"], rules
+f = [f for f in doc["findings"] if f["rule"] == "debug-code"][0]
+assert (f["path"], f["line"], f["column"], f["match"]) == ("alpine-backend/api.js", 2, 1, "console.log("), f
+assert f["commit"] is None and f["severity"] == "error"
+assert doc["summary"] == {"errors": 2, "warnings": 0, "commits": 0, "files": 2}, doc["summary"]
+PY
+	"$GITGATE_BIN/gitgate" check --staged --format sarif >out.sarif
+	python3 - out.sarif <<'PY' || fail "sarif is not valid"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["version"] == "2.1.0"
+run = doc["runs"][0]
+assert run["tool"]["driver"]["name"] == "gitgate"
+ids = {r["id"] for r in run["tool"]["driver"]["rules"]}
+assert all(r["ruleId"] in ids for r in run["results"])
+loc = [r for r in run["results"] if r["ruleId"] == "debug-code"][0]["locations"][0]["physicalLocation"]
+assert loc["artifactLocation"]["uri"] == "alpine-backend/api.js" and loc["region"]["startLine"] == 2
+PY
+	"$GITGATE_BIN/gitgate" check --format yaml >/dev/null 2>&1
+	[ $? = 2 ] || fail "an unknown format must exit 2"
+}
+
+run_tests
