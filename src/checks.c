@@ -59,6 +59,7 @@ void check_isolation(const struct check_context *ctx, const struct changeset *cs
 			.rule = "isolation",
 			.severity = rules->isolation,
 			.commit = (char *)ctx->commit,
+			.subject = (char *)ctx->subject,
 			.path = (char *)touched[1].example,
 			.message = msg.data,
 			.hint = "commit one unit at a time: `git restore --staged -- <the other unit's "
@@ -89,6 +90,7 @@ void check_forbidden_paths(const struct check_context *ctx, const struct changes
 			.rule = "forbidden-path",
 			.severity = rules->forbidden_severity,
 			.commit = (char *)ctx->commit,
+			.subject = (char *)ctx->subject,
 			.path = fc->path,
 			.message = msg.data,
 			.hint = "unstage it with `git rm --cached -- <path>` and add it to .gitignore",
@@ -180,6 +182,7 @@ static void judge_package(const struct check_context *ctx, const struct changese
 			.rule = "version-bump",
 			.severity = rules->version_bump,
 			.commit = (char *)ctx->commit,
+			.subject = (char *)ctx->subject,
 			.path = manifest.data,
 			.message = message.data,
 			.hint = (char *)hint,

@@ -20,6 +20,7 @@ struct check_context {
 	const struct rules *rules;
 	struct findings *findings;
 	const char *commit; /* hex id, or NULL for the index */
+	const char *subject;
 	struct blob_reader blobs;
 	int is_merge; /* merges are not held to isolation */
 	int is_root;  /* nor is a root commit: it imports history */

@@ -31,6 +31,7 @@ void findings_add(struct findings *list, const struct finding *f)
 	copy->rule = xstrdup(f->rule);
 	copy->severity = f->severity;
 	copy->commit = dup_or_null(f->commit);
+	copy->subject = dup_or_null(f->subject);
 	copy->path = dup_or_null(f->path);
 	copy->line = f->line;
 	copy->column = f->column;
@@ -61,6 +62,7 @@ void findings_free(struct findings *list)
 		struct finding *f = &list->items[i];
 		free(f->rule);
 		free(f->commit);
+		free(f->subject);
 		free(f->path);
 		free(f->match);
 		free(f->message);

@@ -4,6 +4,7 @@
 #include "report.h"
 
 #include <jansson.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -43,31 +44,97 @@ static void put_escaped(FILE *out, const char *s)
 	buf_free(&b);
 }
 
-void report_text(FILE *out, const struct findings *list, int color)
+struct palette {
+	const char *red, *yellow, *bold, *dim, *reset;
+};
+
+static void print_finding(FILE *out, const struct finding *f, const struct palette *c,
+			  const char *indent)
 {
-	const char *red = color ? "\033[1;31m" : "", *yellow = color ? "\033[1;33m" : "";
-	const char *bold = color ? "\033[1m" : "", *dim = color ? "\033[2m" : "";
-	const char *reset = color ? "\033[0m" : "";
+	int is_error = f->severity == SEVERITY_ERROR;
+	fprintf(out, "%s%s:%s %s", is_error ? c->red : c->yellow, is_error ? "error" : "warning",
+		c->reset, indent);
+	fputs(c->bold, out);
+	if (f->path)
+		put_escaped(out, f->path);
+	if (f->line)
+		fprintf(out, ":%zu:%zu", f->line, f->column);
+	fprintf(out, ":%s %s: ", c->reset, f->rule);
+	put_escaped(out, f->message);
+	fputc('\n', out);
+	if (f->match) {
+		/* Inside a commit's block every line carries a prefix git colours. */
+		if (*indent)
+			fprintf(out, "%s%s:%s", is_error ? c->red : c->yellow,
+				is_error ? "error" : "warning", c->reset);
+		fprintf(out, "%s%s    | ", c->dim, indent);
+		put_escaped(out, f->match);
+		fprintf(out, "%s\n", c->reset);
+	}
+	if (f->hint)
+		fprintf(out, "hint: %s%s\n", indent, f->hint);
+}
+
+static int same_commit(const struct finding *a, const struct finding *b)
+{
+	if (!a->commit || !b->commit)
+		return a->commit == b->commit;
+	return !strcmp(a->commit, b->commit);
+}
+
+static void print_commit_header(FILE *out, const struct findings *list, size_t first,
+				const struct palette *c)
+{
+	size_t errors = 0, warnings = 0;
+	for (size_t k = first; k < list->n && same_commit(&list->items[k], &list->items[first]); k++)
+		*(list->items[k].severity == SEVERITY_ERROR ? &errors : &warnings) += 1;
+	const struct finding *f = &list->items[first];
+	fprintf(out, "%s%s:%s %scommit %.12s%s", errors ? c->red : c->yellow,
+		errors ? "error" : "warning", c->reset, c->bold, f->commit, c->reset);
+	if (f->subject) {
+		fputs(" (", out);
+		put_escaped(out, f->subject);
+		fputc(')', out);
+	}
+	fprintf(out, ": %zu error%s, %zu warning%s\n", errors, errors == 1 ? "" : "s", warnings,
+		warnings == 1 ? "" : "s");
+}
+
+void report_text_capped(FILE *out, const struct findings *list, int color, size_t per_commit,
+			size_t commits)
+{
+	struct palette c = {"", "", "", "", ""};
+	if (color)
+		c = (struct palette){"\033[1;31m", "\033[1;33m", "\033[1m", "\033[2m", "\033[0m"};
+	size_t blocks = 0, in_block = 0, hidden_blocks = 0;
 	for (size_t i = 0; i < list->n; i++) {
 		const struct finding *f = &list->items[i];
-		int is_error = f->severity == SEVERITY_ERROR;
-		fprintf(out, "%s%s:%s ", is_error ? red : yellow, is_error ? "error" : "warning", reset);
-		fputs(bold, out);
-		if (f->path)
-			put_escaped(out, f->path);
-		if (f->line)
-			fprintf(out, ":%zu:%zu", f->line, f->column);
-		fprintf(out, ":%s %s: ", reset, f->rule);
-		put_escaped(out, f->message);
-		fputc('\n', out);
-		if (f->match) {
-			fprintf(out, "%s    | ", dim);
-			put_escaped(out, f->match);
-			fprintf(out, "%s\n", reset);
+		int starts = i == 0 || !same_commit(f, &list->items[i - 1]);
+		if (starts) {
+			if (in_block > per_commit)
+				fprintf(out, "error:   ...and %zu more in this commit\n", in_block - per_commit);
+			in_block = 0;
+			if (f->commit && blocks++ >= commits)
+				hidden_blocks++;
+			else if (f->commit)
+				print_commit_header(out, list, i, &c);
 		}
-		if (f->hint)
-			fprintf(out, "hint: %s\n", f->hint);
+		in_block++;
+		if (f->commit && blocks > commits)
+			continue;
+		if (in_block <= per_commit)
+			print_finding(out, f, &c, f->commit ? "  " : "");
 	}
+	if (in_block > per_commit && blocks <= commits)
+		fprintf(out, "error:   ...and %zu more in this commit\n", in_block - per_commit);
+	if (hidden_blocks)
+		fprintf(out, "error: ...and %zu more commit%s with findings\n", hidden_blocks,
+			hidden_blocks == 1 ? "" : "s");
+}
+
+void report_text(FILE *out, const struct findings *list, int color)
+{
+	report_text_capped(out, list, color, SIZE_MAX, SIZE_MAX);
 }
 
 /* JSON strings must be UTF-8; other bytes are escaped as text. */

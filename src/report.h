@@ -21,6 +21,11 @@ int report_parse_format(const char *name, enum report_format *out);
 /* Colour on a terminal, never with NO_COLOR or TERM=dumb. */
 int report_wants_color(FILE *out);
 void report_text(FILE *out, const struct findings *list, int color);
+/* Text grouped by commit: a header per commit (short id, subject), at most
+ * per_commit findings under it and at most commits blocks, each cut
+ * announced with "...and N more". */
+void report_text_capped(FILE *out, const struct findings *list, int color, size_t per_commit,
+			size_t commits);
 int report_json(FILE *out, const struct findings *list);
 int report_sarif(FILE *out, const struct findings *list);
 int report_write(FILE *out, enum report_format format, const struct findings *list, int color);

@@ -28,7 +28,7 @@ struct loader {
 	int failed;
 	/* Where the current section's entry lives, to append its keys there. */
 	enum { SEC_NONE, SEC_GITGATE, SEC_PROJECT, SEC_UNIT, SEC_ISOLATION,
-	       SEC_SHARED, SEC_FORBIDDEN, SEC_SCAN, SEC_UNKNOWN } kind;
+	       SEC_SHARED, SEC_FORBIDDEN, SEC_SCAN, SEC_PUSH, SEC_UNKNOWN } kind;
 	char *section; /* the raw section header last seen */
 };
 
@@ -156,6 +156,21 @@ static void add_string(struct loader *ld, void *target, const char *word)
 	*ARRAY_PUSH(*list->items, *list->n, *list->cap) = xstrdup(word);
 }
 
+/* "main" means refs/heads/main; a full "refs/..." name stands as it is. */
+static void add_ref_name(struct loader *ld, void *target, const char *word)
+{
+	struct string_list *list = target;
+	struct buf ref = BUF_INIT;
+	if (strncmp(word, "refs/", 5))
+		buf_adds(&ref, "refs/heads/");
+	buf_adds(&ref, word);
+	if (strpbrk(word, " ~^:?*[\\") || strstr(word, ".."))
+		problem(ld, ld->line, "protected ref '%s' is not a ref name", word);
+	else
+		*ARRAY_PUSH(*list->items, *list->n, *list->cap) = xstrdup(ref.data);
+	buf_free(&ref);
+}
+
 static void set_string(char **slot, const char *value)
 {
 	free(*slot);
@@ -200,6 +215,8 @@ static void begin_section(struct loader *ld, const char *header)
 		ld->kind = SEC_SHARED;
 	} else if (!strcmp(header, "forbidden")) {
 		ld->kind = SEC_FORBIDDEN;
+	} else if (!strcmp(header, "push")) {
+		ld->kind = SEC_PUSH;
 	} else if (has_name(header, "project", &name)) {
 		ld->kind = SEC_PROJECT;
 		for (size_t i = 0; i < r->nprojects; i++)
@@ -241,7 +258,7 @@ static void begin_section(struct loader *ld, const char *header)
 	} else {
 		problem(ld, ld->line,
 			"unknown section [%s]: expected gitgate, project NAME, unit NAME, "
-			"isolation, shared, forbidden or scan NAME", header);
+			"isolation, shared, forbidden, push or scan NAME", header);
 	}
 }
 
@@ -270,6 +287,7 @@ static void add_pattern(struct loader *ld, struct scan_rule *s, const char *sour
 	p->code = re;
 	p->jit_ready = 0;
 	p->uses = 0;
+	p->buffer_code = NULL;
 	p->line = ld->line;
 }
 
@@ -355,6 +373,30 @@ static int handle_key(void *user, const char *section, const char *key, const ch
 			parse_severity(ld, value, &r->version_bump);
 		} else {
 			return unknown_key(ld, key, "path, version_bump");
+		}
+		break;
+	case SEC_PUSH:
+		if (!strcmp(key, "protected")) {
+			struct string_list list = {&r->push.protected_refs, &r->push.nprotected,
+						   &r->push.protected_cap};
+			r->push.protected_set = 1; /* any "protected" replaces the default */
+			each_word(ld, value, &list, add_ref_name);
+		} else if (!strcmp(key, "deploy_branch")) {
+			if (!*value || strpbrk(value, " ~^:?*[\\"))
+				problem(ld, ld->line, "deploy_branch '%s' is not a branch name", value);
+			else
+				set_string(&r->push.deploy_branch, value);
+		} else if (!strcmp(key, "baseline")) {
+			set_string(&r->push.baseline, value);
+		} else if (!strcmp(key, "deadline_seconds")) {
+			if (!parse_size(ld, key, value, 3600, &n))
+				r->push.deadline_seconds = (unsigned)n;
+		} else if (!strcmp(key, "bypass_users")) {
+			struct string_list list = {&r->push.bypass_users, &r->push.nbypass_users,
+						   &r->push.bypass_users_cap};
+			each_word(ld, value, &list, add_string);
+		} else {
+			return unknown_key(ld, key, "protected, deploy_branch, baseline, deadline_seconds, bypass_users");
 		}
 		break;
 	case SEC_FORBIDDEN:
@@ -482,6 +524,13 @@ static void finish(struct loader *ld)
 			for (size_t k = 0; k < r->nprojects; k++)
 				if (!strcmp(r->projects[k].name, r->units[i].projects[j]))
 					r->projects[k].unit = &r->units[i];
+	if (!r->push.protected_set) {
+		struct buf ref = BUF_INIT;
+		buf_printf(&ref, "refs/heads/%s", r->push.deploy_branch);
+		*ARRAY_PUSH(r->push.protected_refs, r->push.nprotected, r->push.protected_cap) =
+			xstrdup(ref.data);
+		buf_free(&ref);
+	}
 	for (size_t i = 0; i < r->nscans; i++) {
 		struct scan_rule *s = &r->scans[i];
 		if (!s->npatterns)
@@ -501,6 +550,8 @@ int rules_load(struct rules *rules, const char *path, struct buf *errors)
 	rules->isolation = SEVERITY_ERROR;
 	rules->version_bump = SEVERITY_WARNING;
 	rules->forbidden_severity = SEVERITY_ERROR;
+	rules->push.deploy_branch = xstrdup("main");
+	rules->push.deadline_seconds = 20;
 
 	struct loader ld = {.rules = rules, .errors = errors, .at_line_start = 1};
 	ld.file = fopen(path, "r");
@@ -557,6 +608,7 @@ void rules_free(struct rules *r)
 		for (size_t j = 0; j < s->npatterns; j++) {
 			free(s->patterns[j].source);
 			pcre2_code_free(s->patterns[j].code);
+			pcre2_code_free(s->patterns[j].buffer_code);
 		}
 		free(s->patterns);
 	}
@@ -564,6 +616,10 @@ void rules_free(struct rules *r)
 	globlist_free(&r->forbidden);
 	free(r->shared_path);
 	free(r->allow_marker);
+	free_strings(r->push.protected_refs, r->push.nprotected);
+	free_strings(r->push.bypass_users, r->push.nbypass_users);
+	free(r->push.deploy_branch);
+	free(r->push.baseline);
 	free(r->file);
 	memset(r, 0, sizeof(*r));
 }
@@ -635,6 +691,30 @@ void rules_describe(const struct rules *r, FILE *out)
 		for (size_t j = 0; j < s->npatterns; j++)
 			fprintf(out, "    pattern %s\n", s->patterns[j].source);
 	}
+	fprintf(out, "push: deploy branch %s; protected:", r->push.deploy_branch);
+	for (size_t i = 0; i < r->push.nprotected; i++)
+		fprintf(out, " %s", r->push.protected_refs[i]);
+	fprintf(out, "; deadline %us; baseline %s; may bypass:", r->push.deadline_seconds,
+		r->push.baseline ? r->push.baseline : "(none)");
+	for (size_t i = 0; i < r->push.nbypass_users; i++)
+		fprintf(out, " %s", r->push.bypass_users[i]);
+	fprintf(out, "%s\n", r->push.nbypass_users ? "" : " (nobody)");
 	fprintf(out, "allow marker: %s; longest line scanned: %zu bytes; match limit: %u\n",
 		r->allow_marker, r->max_line_bytes, r->match_limit);
+}
+
+int rules_ref_is_protected(const struct rules *r, const char *ref)
+{
+	for (size_t i = 0; i < r->push.nprotected; i++)
+		if (!strcmp(r->push.protected_refs[i], ref))
+			return 1;
+	return 0;
+}
+
+int rules_user_may_bypass(const struct rules *r, const char *user)
+{
+	for (size_t i = 0; user && i < r->push.nbypass_users; i++)
+		if (!strcmp(r->push.bypass_users[i], user))
+			return 1;
+	return 0;
 }

@@ -44,6 +44,7 @@ struct pattern {
 	pcre2_code *code;
 	int jit_ready; /* JIT is compiled once a pattern has matched enough lines to pay for it */
 	unsigned long uses;
+	pcre2_code *buffer_code; /* the same pattern over whole files (scan.c) */
 	int line;
 };
 
@@ -57,6 +58,18 @@ struct scan_rule {
 	char *message;
 	char *hint;
 	int line;
+};
+
+/* Push-time policy: read by pre-receive on the server and by pre-push. */
+struct push_policy {
+	char **protected_refs; /* full ref names; force pushes and deletion refused */
+	size_t nprotected, protected_cap;
+	int protected_set;      /* else the deploy branch alone is protected */
+	char *deploy_branch;
+	char *baseline;         /* a revision: commits reachable from it are accepted */
+	unsigned deadline_seconds;
+	char **bypass_users;    /* who may use `git push -o gitgate.bypass=RULE:REASON` */
+	size_t nbypass_users, bypass_users_cap;
 };
 
 struct rules {
@@ -75,6 +88,7 @@ struct rules {
 	size_t nunits, units_cap;
 	struct scan_rule *scans;
 	size_t nscans, scans_cap;
+	struct push_policy push;
 };
 
 /* Loads and validates a rules file. On failure returns -1 and appends one
@@ -89,5 +103,8 @@ int rules_is_shared(const struct rules *rules, const char *path);
 /* A unit by its name or one of its aliases, or a project's own unit. */
 const struct unit *rules_find_unit(const struct rules *rules, const char *name);
 const char *severity_name(enum severity severity);
+/* Is this full ref name ("refs/heads/main") protected? */
+int rules_ref_is_protected(const struct rules *rules, const char *ref);
+int rules_user_may_bypass(const struct rules *rules, const char *user);
 
 #endif

@@ -83,6 +83,7 @@ static void report(struct findings *out, const struct scan_rule *rule,
 		.rule = rule->rule_id,
 		.severity = rule->severity,
 		.commit = (char *)where->commit,
+		.subject = (char *)where->subject,
 		.path = (char *)where->path,
 		.line = where->line,
 		.column = column,
@@ -140,4 +141,45 @@ size_t scan_line(struct scanner *sc, const struct scan_selection *sel,
 		}
 	}
 	return out->n - before;
+}
+
+/* The pattern compiled to run over a whole file: "^" and "$" then match at
+ * every line end (LF or CRLF), so whatever a line matches, the file does. */
+static pcre2_code *buffer_pattern(struct pattern *p)
+{
+	if (p->buffer_code)
+		return p->buffer_code;
+	pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
+	if (!cc)
+		return NULL;
+	pcre2_set_newline(cc, PCRE2_NEWLINE_ANYCRLF);
+	int code;
+	PCRE2_SIZE offset;
+	p->buffer_code = pcre2_compile((PCRE2_SPTR)p->source, PCRE2_ZERO_TERMINATED,
+				       PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_MULTILINE, &code,
+				       &offset, cc);
+	pcre2_compile_context_free(cc);
+	if (p->buffer_code)
+		pcre2_jit_compile(p->buffer_code, PCRE2_JIT_COMPLETE);
+	return p->buffer_code;
+}
+
+int scan_buffer_may_match(struct scanner *sc, const struct scan_selection *sel,
+			  const char *text, size_t len)
+{
+	if (len > sc->rules->max_line_bytes)
+		return 1; /* a line may be too long: the line scan reports it */
+	for (size_t i = 0; i < sel->n; i++) {
+		const struct scan_rule *rule = sel->rules[i];
+		for (size_t j = 0; j < rule->npatterns; j++) {
+			pcre2_code *code = buffer_pattern(&rule->patterns[j]);
+			if (!code)
+				return 1;
+			int rc = pcre2_match(code, (PCRE2_SPTR)text, len, 0, 0, sc->match_data,
+					     sc->match_context);
+			if (rc != PCRE2_ERROR_NOMATCH)
+				return 1;
+		}
+	}
+	return 0;
 }

@@ -28,6 +28,7 @@ struct scan_selection {
 /* Where the line stands, for the findings it produces. */
 struct scan_place {
 	const char *commit;
+	const char *subject;
 	const char *path;
 	size_t line;
 };
@@ -44,5 +45,11 @@ void scan_selection_free(struct scan_selection *sel);
 size_t scan_line(struct scanner *sc, const struct scan_selection *sel,
 		 const struct scan_place *where, const char *text, size_t len,
 		 struct findings *out);
+
+/* Could any selected pattern match a line of this file? A cheap filter
+ * before a line diff: most changed files hold no match at all, and then
+ * none of their added lines can. Errs towards 1 (limits, odd patterns). */
+int scan_buffer_may_match(struct scanner *sc, const struct scan_selection *sel,
+			  const char *text, size_t len);
 
 #endif

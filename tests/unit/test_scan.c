@@ -31,7 +31,7 @@ static void teardown(void)
 
 static size_t scan(const char *path, const char *text, size_t len)
 {
-	struct scan_place where = {NULL, path, 7};
+	struct scan_place where = {.path = path, .line = 7};
 	scan_select(&rules, path, &selection);
 	return scan_line(&scanner, &selection, &where, text, len, &findings);
 }

@@ -1,0 +1,243 @@
+/*
+ * commits: see commits.h.
+ */
+#include "commits.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "checks.h"
+#include "hashset.h"
+#include "repo.h"
+#include "treediff.h"
+
+/* git calls a file binary when its first 8000 bytes hold a NUL. */
+#define BINARY_PROBE_BYTES 8000
+
+static size_t strip_newline(const char *text, size_t len)
+{
+	if (len && text[len - 1] == '\n')
+		len--;
+	if (len && text[len - 1] == '\r')
+		len--;
+	return len;
+}
+
+static void add_lines_of(struct hashset *set, const char *text, size_t len)
+{
+	const char *end = text + len;
+	while (text < end) {
+		const char *nl = memchr(text, '\n', (size_t)(end - text));
+		size_t n = nl ? (size_t)(nl - text + 1) : (size_t)(end - text);
+		hashset_add(set, hashset_key(text, strip_newline(text, n)));
+		text += n;
+	}
+}
+
+int commit_checker_init(struct commit_checker *cc, git_repository *repo,
+			const struct rules *rules, struct findings *findings)
+{
+	memset(cc, 0, sizeof(*cc));
+	cc->repo = repo;
+	cc->rules = rules;
+	cc->findings = findings;
+	cc->parent_lines = xcalloc(1, sizeof(*cc->parent_lines));
+	return scanner_init(&cc->scanner, rules);
+}
+
+void commit_checker_free(struct commit_checker *cc)
+{
+	scanner_free(&cc->scanner);
+	scan_selection_free(&cc->selection);
+	if (cc->parent_lines)
+		hashset_free(cc->parent_lines);
+	free(cc->parent_lines);
+	memset(cc, 0, sizeof(*cc));
+}
+
+int commit_checker_late(const struct commit_checker *cc)
+{
+	if (!cc->deadline.tv_sec)
+		return 0;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > cc->deadline.tv_sec ||
+	       (now.tv_sec == cc->deadline.tv_sec && now.tv_nsec >= cc->deadline.tv_nsec);
+}
+
+static void scan_one_line(struct commit_checker *cc, size_t line, const char *text, size_t len)
+{
+	len = len && text[len - 1] == '\n' ? len - 1 : len;
+	if (cc->in_merge) {
+		size_t bare = len && text[len - 1] == '\r' ? len - 1 : len;
+		if (hashset_has(cc->parent_lines, hashset_key(text, bare)))
+			return;
+	}
+	cc->place.line = line;
+	scan_line(&cc->scanner, &cc->selection, &cc->place, text, len, cc->findings);
+}
+
+static int on_diff_line(const git_diff_delta *delta, const git_diff_hunk *hunk,
+			const git_diff_line *line, void *payload)
+{
+	(void)delta;
+	(void)hunk;
+	if (line->origin == GIT_DIFF_LINE_ADDITION)
+		scan_one_line(payload, (size_t)line->new_lineno, line->content, line->content_len);
+	return 0;
+}
+
+static int looks_binary(const git_blob *blob)
+{
+	size_t size = (size_t)git_blob_rawsize(blob);
+	return memchr(git_blob_rawcontent(blob), '\0',
+		      size < BINARY_PROBE_BYTES ? size : BINARY_PROBE_BYTES) != NULL;
+}
+
+static int lookup_blob(git_blob **out, git_repository *repo, const char *hex, struct buf *err)
+{
+	git_oid oid;
+	if (git_oid_fromstr(&oid, hex) < 0 || git_blob_lookup(out, repo, &oid) < 0) {
+		repo_error(err, "cannot read a blob");
+		return -1;
+	}
+	return 0;
+}
+
+/* For a merge: are this file's lines already in another parent? Returns 1
+ * when the file was taken whole from one, else fills cc->parent_lines. */
+static int collect_other_parents(struct commit_checker *cc, const git_commit *commit,
+				 const struct file_change *fc)
+{
+	hashset_clear(cc->parent_lines);
+	for (unsigned p = 1; p < git_commit_parentcount(commit); p++) {
+		git_commit *parent = NULL;
+		git_tree *tree = NULL;
+		git_tree_entry *entry = NULL;
+		git_blob *blob = NULL;
+		int same = 0;
+		if (git_commit_parent(&parent, commit, p) == 0 &&
+		    git_commit_tree(&tree, parent) == 0 &&
+		    git_tree_entry_bypath(&entry, tree, fc->path) == 0 &&
+		    git_tree_entry_type(entry) == GIT_OBJECT_BLOB) {
+			char hex[GIT_OID_HEXSZ + 1];
+			git_oid_tostr(hex, sizeof(hex), git_tree_entry_id(entry));
+			same = !strcmp(hex, fc->new_oid);
+			if (!same && git_blob_lookup(&blob, cc->repo, git_tree_entry_id(entry)) == 0)
+				add_lines_of(cc->parent_lines, git_blob_rawcontent(blob),
+					     (size_t)git_blob_rawsize(blob));
+		}
+		git_blob_free(blob);
+		git_tree_entry_free(entry);
+		git_tree_free(tree);
+		git_commit_free(parent);
+		if (same)
+			return 1;
+	}
+	return 0;
+}
+
+static int scan_file(struct commit_checker *cc, const git_commit *commit,
+		     const struct file_change *fc, struct buf *err)
+{
+	if (fc->status == 'D' || fc->status == 'R' || !mode_is_regular_file(fc->new_mode))
+		return 0;
+	scan_select(cc->rules, fc->path, &cc->selection);
+	if (!cc->selection.n)
+		return 0;
+	git_blob *new_blob = NULL, *old_blob = NULL;
+	if (lookup_blob(&new_blob, cc->repo, fc->new_oid, err) < 0)
+		return -1;
+	const char *text = git_blob_rawcontent(new_blob);
+	size_t size = (size_t)git_blob_rawsize(new_blob);
+	int rc = 0;
+	if (looks_binary(new_blob) || !scan_buffer_may_match(&cc->scanner, &cc->selection, text, size))
+		goto done;
+	if (cc->in_merge && collect_other_parents(cc, commit, fc))
+		goto done;
+	cc->place.path = fc->path;
+	if (fc->status == 'M' && mode_is_regular_file(fc->old_mode)) {
+		if (lookup_blob(&old_blob, cc->repo, fc->old_oid, err) < 0) {
+			rc = -1;
+			goto done;
+		}
+		if (looks_binary(old_blob))
+			goto done;
+		git_diff_options opts;
+		git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+		opts.context_lines = 0;
+		opts.interhunk_lines = 0;
+		opts.flags = GIT_DIFF_FORCE_TEXT | GIT_DIFF_INDENT_HEURISTIC;
+		if (git_diff_blobs(old_blob, NULL, new_blob, NULL, &opts, NULL, NULL, NULL,
+				   on_diff_line, cc) < 0) {
+			repo_error(err, "cannot diff a file");
+			rc = -1;
+		}
+	} else {
+		/* Added, or a symlink or submodule turned into a file: every line is new. */
+		size_t line = 1;
+		for (const char *p = text, *end = text + size; p < end; line++) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t n = nl ? (size_t)(nl - p + 1) : (size_t)(end - p);
+			scan_one_line(cc, line, p, n);
+			p += n;
+		}
+	}
+done:
+	git_blob_free(old_blob);
+	git_blob_free(new_blob);
+	return rc;
+}
+
+int commit_checker_run(struct commit_checker *cc, const git_commit *commit, struct buf *err)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	git_oid_tostr(hex, sizeof(hex), git_commit_id(commit));
+	const char *summary = git_commit_summary((git_commit *)commit);
+	git_tree *tree = NULL, *parent_tree = NULL;
+	git_commit *parent = NULL;
+	struct changeset cs = {0};
+	int rc = 0;
+	unsigned parents = git_commit_parentcount(commit);
+	if (git_commit_tree(&tree, commit) < 0 ||
+	    (parents && (git_commit_parent(&parent, commit, 0) < 0 ||
+			 git_commit_tree(&parent_tree, parent) < 0))) {
+		repo_error(err, "cannot read a commit's tree");
+		rc = -1;
+		goto done;
+	}
+	if (treediff(cc->repo, parent_tree, tree, &cs, err) < 0) {
+		rc = -1;
+		goto done;
+	}
+	cc->findings->commits++;
+	cc->findings->files += cs.n;
+	struct check_context ctx = {
+		.rules = cc->rules,
+		.findings = cc->findings,
+		.commit = hex,
+		.subject = summary,
+		.blobs = {cc->repo, repo_read_blob},
+		.is_merge = parents > 1,
+		.is_root = parents == 0,
+	};
+	check_isolation(&ctx, &cs);
+	check_forbidden_paths(&ctx, &cs);
+	cc->place.commit = hex;
+	cc->place.subject = summary;
+	cc->in_merge = parents > 1;
+	for (size_t i = 0; i < cs.n && rc == 0; i++) {
+		if (commit_checker_late(cc)) {
+			buf_adds(err, "the push took longer to check than deadline_seconds allows");
+			rc = -2;
+			break;
+		}
+		rc = scan_file(cc, commit, &cs.items[i], err);
+	}
+done:
+	changeset_free(&cs);
+	git_tree_free(tree);
+	git_tree_free(parent_tree);
+	git_commit_free(parent);
+	return rc;
+}

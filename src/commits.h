@@ -1,0 +1,47 @@
+/*
+ * commits: checking one commit of history against the rules.
+ *
+ * The commit is compared with its first parent (the empty tree for a root)
+ * by treediff; the path rules run on that list; then each changed file that
+ * a scan section takes is read once. Its new content is first matched as a
+ * whole: a file that no pattern matches anywhere has no added line that
+ * matches either, so only files with a possible hit pay for a line diff,
+ * made with libgit2's xdiff and git's settings (indent heuristic, no
+ * context), so the lines judged are git's added lines.
+ *
+ * A merge is not held to isolation, and its scan covers only lines that are
+ * in no parent: what its conflict resolution wrote. A root commit is not
+ * held to isolation either. One commit's data is held at a time.
+ */
+#ifndef GITGATE_COMMITS_H
+#define GITGATE_COMMITS_H
+
+#include <git2.h>
+#include <time.h>
+
+#include "findings.h"
+#include "rules.h"
+#include "scan.h"
+
+struct commit_checker {
+	git_repository *repo;
+	const struct rules *rules;
+	struct findings *findings;
+	struct scanner scanner;
+	struct scan_selection selection;
+	struct timespec deadline; /* zero: none */
+	struct hashset *parent_lines; /* a merge's other parents' lines */
+	struct scan_place place;
+	int in_merge;
+};
+
+int commit_checker_init(struct commit_checker *cc, git_repository *repo,
+			const struct rules *rules, struct findings *findings);
+void commit_checker_free(struct commit_checker *cc);
+/* Checks one commit. Returns 0; -1 on a fault and -2 when the deadline
+ * passed, with the reason in err. */
+int commit_checker_run(struct commit_checker *cc, const git_commit *commit, struct buf *err);
+/* Has the deadline passed? (Never when none is set.) */
+int commit_checker_late(const struct commit_checker *cc);
+
+#endif

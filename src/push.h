@@ -1,0 +1,54 @@
+/*
+ * push: the rules over every new commit of a push, a pre-push or a range.
+ *
+ * The commits checked are those reachable from the new tips and from none
+ * of the commits already accepted: on the server every existing ref, on a
+ * client the remote's tracking refs and the remote's old ids, for a range
+ * its excluded side; a baseline revision hides its history in every mode.
+ * They are walked once for all refs and checked one at a time (commits.c),
+ * so memory does not grow with the number of commits beyond one id each.
+ *
+ * Version bumps are judged per ref over its net change, from the last
+ * accepted commit on the tip's first-parent line to the tip: a bump in a
+ * later commit of the same push counts. Protected refs refuse deletion and
+ * force pushes.
+ */
+#ifndef GITGATE_PUSH_H
+#define GITGATE_PUSH_H
+
+#include <git2.h>
+
+#include "buf.h"
+#include "findings.h"
+#include "rules.h"
+#include "status.h"
+
+struct ref_update {
+	char *ref;
+	git_oid old_oid, new_oid;
+	int old_zero, new_zero;
+	int single; /* a range given as one revision: exactly that commit */
+};
+
+enum push_mode { PUSH_SERVER, PUSH_CLIENT, PUSH_RANGE };
+
+struct push_request {
+	git_repository *repo;
+	const struct rules *rules;
+	enum push_mode mode;
+	const char *remote;   /* PUSH_CLIENT: its tracking refs are accepted */
+	const char *baseline; /* a revision, or NULL */
+	unsigned max_count;   /* PUSH_RANGE: walk at most this many (0: all) */
+	struct ref_update *updates;
+	size_t n, cap;
+	struct buf checked; /* ids of the commits checked, one a line */
+};
+
+/* Adds "old new ref" as hex ids (all zeros: none). Returns 0, or -1 with
+ * the reason in err (malformed id, a SHA-256 id). */
+int push_add_update(struct push_request *req, const char *ref, const char *old_hex,
+		    const char *new_hex, struct buf *err);
+enum gitgate_status push_check(struct push_request *req, struct findings *out, struct buf *err);
+void push_request_free(struct push_request *req);
+
+#endif

@@ -1,0 +1,267 @@
+/*
+ * push_gate: see push_gate.h.
+ */
+#include "push_gate.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "pusher.h"
+#include "repo.h"
+
+#define SHOWN_PER_COMMIT 10
+#define SHOWN_COMMITS 20
+#define AUDITED_COMMITS 1000
+
+static int config_string(git_repository *repo, const char *key, struct buf *out)
+{
+	git_config *cfg = NULL;
+	git_buf value = GIT_BUF_INIT;
+	int found = git_repository_config_snapshot(&cfg, repo) == 0 &&
+		    git_config_get_path(&value, cfg, key) == 0;
+	if (found)
+		buf_adds(out, value.ptr);
+	git_buf_dispose(&value);
+	git_config_free(cfg);
+	return found;
+}
+
+static int locate_rules(const struct push_gate_options *opts, git_repository *repo,
+			struct buf *path, struct buf *err)
+{
+	const char *workdir = git_repository_workdir(repo);
+	if (opts->mode != PUSH_SERVER && workdir) {
+		struct buf top = BUF_INIT;
+		buf_adds(&top, workdir);
+		if (top.len > 1 && top.data[top.len - 1] == '/')
+			top.data[--top.len] = '\0';
+		struct check_request req = {.rules_path = opts->rules_path, .top = top.data};
+		int rc = check_locate_rules(&req, NULL, path, err);
+		buf_free(&top);
+		return rc;
+	}
+	if (opts->mode != PUSH_SERVER && opts->rules_path) {
+		buf_adds(path, opts->rules_path);
+		return 0;
+	}
+	/* The server's own file: never one that came with a push. */
+	if (config_string(repo, "gitgate.rules", path))
+		return 0;
+	buf_printf(path, "%sgitgate/rules.ini", git_repository_path(repo));
+	struct stat st;
+	if (stat(path->data, &st) == 0)
+		return 0;
+	buf_printf(err, "no server rules: %s is missing (./install.sh --server puts the default there, "
+			"or set git config gitgate.rules)", path->data);
+	return -1;
+}
+
+static int add_range(struct push_request *req, const char *spec, struct buf *err)
+{
+	git_revspec rs;
+	if (git_revparse(&rs, req->repo, spec) < 0) {
+		repo_error(err, "");
+		buf_printf(err, " (in '%s')", spec);
+		return -1;
+	}
+	char from[GIT_OID_HEXSZ + 1] = "0", to[GIT_OID_HEXSZ + 1] = "0";
+	int rc = 0;
+	if (rs.flags & GIT_REVSPEC_SINGLE) {
+		git_oid_tostr(to, sizeof(to), git_object_id(rs.from));
+	} else {
+		git_oid_tostr(to, sizeof(to), git_object_id(rs.to));
+		if (rs.flags & GIT_REVSPEC_MERGE_BASE) {
+			git_oid base;
+			/* A...B: both sides, down to where they meet. */
+			rc = git_merge_base(&base, req->repo, git_object_id(rs.from), git_object_id(rs.to));
+			if (rc == 0)
+				git_oid_tostr(from, sizeof(from), &base);
+			rc = push_add_update(req, spec, from, git_oid_tostr_s(git_object_id(rs.from)), err);
+			if (rc == 0)
+				rc = push_add_update(req, spec, from, to, err);
+			goto done;
+		}
+		git_oid_tostr(from, sizeof(from), git_object_id(rs.from));
+	}
+	rc = push_add_update(req, spec, from, to, err);
+	if (rc == 0 && (rs.flags & GIT_REVSPEC_SINGLE) && !req->max_count)
+		req->updates[req->n - 1].single = 1;
+done:
+	git_object_free(rs.from);
+	git_object_free(rs.to);
+	return rc;
+}
+
+/* Push options: only "gitgate.bypass=RULE:REASON" means anything here. */
+static void apply_bypass(const struct rules *rules, struct findings *findings, json_t *audit,
+			 FILE *diag)
+{
+	const char *count = getenv("GIT_PUSH_OPTION_COUNT");
+	int n = count ? atoi(count) : 0;
+	const char *user = pusher_name();
+	for (int i = 0; i < n; i++) {
+		char name[40];
+		snprintf(name, sizeof(name), "GIT_PUSH_OPTION_%d", i);
+		const char *opt = getenv(name);
+		if (!opt || strncmp(opt, "gitgate.bypass=", 15))
+			continue;
+		const char *spec = opt + 15, *colon = strchr(spec, ':');
+		if (!colon || colon == spec || !colon[1]) {
+			fprintf(diag, "warning: gitgate: ignoring '%s': write gitgate.bypass=RULE:REASON\n", opt);
+			continue;
+		}
+		char *rule = xstrndup(spec, (size_t)(colon - spec));
+		if (!rules_user_may_bypass(rules, user)) {
+			fprintf(diag, "warning: gitgate: '%s' may not bypass rules (rules.ini [push] "
+				      "bypass_users); the %s rule still applies\n", user, rule);
+		} else {
+			findings_skip_rules(findings, rule);
+			json_array_append_new(audit, json_pack("{s:s,s:s}", "rule", rule, "reason", colon + 1));
+			fprintf(diag, "warning: gitgate: %s bypasses the %s rule: %s (recorded)\n", user,
+				rule, colon + 1);
+		}
+		free(rule);
+	}
+}
+
+static int write_audit(git_repository *repo, json_t *bypasses, const struct push_request *req,
+		       struct buf *err)
+{
+	json_t *commits = json_array();
+	const char *p = req->checked.data ? req->checked.data : "";
+	for (size_t n = 0; *p && n < AUDITED_COMMITS; n++) {
+		size_t len = strcspn(p, "\n");
+		json_array_append_new(commits, json_stringn(p, len));
+		p += len + (p[len] == '\n');
+	}
+	json_t *refs = json_array();
+	for (size_t i = 0; i < req->n; i++)
+		json_array_append_new(refs, json_pack("{s:s,s:s,s:s}", "ref", req->updates[i].ref, "old",
+						      git_oid_tostr_s(&req->updates[i].old_oid), "new",
+						      git_oid_tostr_s(&req->updates[i].new_oid)));
+	char when[32];
+	time_t now = time(NULL);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	struct buf path = BUF_INIT;
+	buf_printf(&path, "%sgitgate", git_repository_path(repo));
+	mkdir(path.data, 0775);
+	buf_adds(&path, "/audit.jsonl");
+	int rc = 0;
+	FILE *f = fopen(path.data, "a");
+	for (size_t i = 0; f && i < json_array_size(bypasses); i++) {
+		json_t *entry = json_pack("{s:s,s:s,s:O,s:O,s:O,s:O}", "time", when, "user",
+					  pusher_name(), "rule",
+					  json_object_get(json_array_get(bypasses, i), "rule"), "reason",
+					  json_object_get(json_array_get(bypasses, i), "reason"), "refs",
+					  refs, "commits", commits);
+		json_dumpf(entry, f, JSON_COMPACT);
+		fputc('\n', f);
+		json_decref(entry);
+	}
+	if (!f || fclose(f) != 0) {
+		buf_printf(err, "cannot write the audit log %s: %s", path.data, strerror(errno));
+		rc = -1;
+	}
+	buf_free(&path);
+	json_decref(commits);
+	json_decref(refs);
+	return rc;
+}
+
+static void advise(FILE *diag, enum push_mode mode)
+{
+	fprintf(diag, "hint: fix the commits listed, then push again:\n"
+		      "hint:   the last commit: fix, `git add`, `git commit --amend`\n"
+		      "hint:   an older commit: `git rebase -i <commit>^`, mark it 'edit', fix, "
+		      "`git commit --amend`, `git rebase --continue`\n"
+		      "hint:   a line that must stay: add 'gitgate:allow' to it\n");
+	if (mode == PUSH_CLIENT)
+		fprintf(diag, "hint: the server checks the same rules; `git push --no-verify` only "
+			      "skips this early check\n");
+}
+
+enum gitgate_status push_gate_run(const struct push_gate_options *opts, struct push_request *req)
+{
+	struct buf err = BUF_INIT, rules_path = BUF_INIT, baseline = BUF_INIT;
+	struct findings findings = {0};
+	struct rules rules;
+	int rules_loaded = 0;
+	json_t *bypasses = json_array();
+	enum gitgate_status status = STATUS_FAULT;
+	git_repository *repo = NULL;
+	if (repo_open(&repo, &err) < 0)
+		goto report_error;
+	req->repo = repo;
+	req->mode = opts->mode;
+	req->remote = opts->remote;
+	req->max_count = opts->max_count;
+	if (locate_rules(opts, repo, &rules_path, &err) < 0) {
+		status = STATUS_USAGE;
+		goto report_error;
+	}
+	if (rules_load(&rules, rules_path.data, &err) < 0) {
+		rules_free(&rules);
+		status = STATUS_USAGE;
+		goto report_error;
+	}
+	rules_loaded = 1;
+	req->rules = &rules;
+	if (config_string(repo, "gitgate.baseline", &baseline))
+		req->baseline = baseline.data;
+	else
+		req->baseline = rules.push.baseline;
+	for (size_t i = 0; i < opts->nranges; i++)
+		if (add_range(req, opts->ranges[i], &err) < 0) {
+			status = STATUS_USAGE;
+			goto report_error;
+		}
+	if (opts->mode == PUSH_SERVER)
+		apply_bypass(&rules, &findings, bypasses, opts->diag);
+	else
+		findings_skip_rules(&findings, getenv("GITGATE_SKIP"));
+	status = push_check(req, &findings, &err);
+	if (status == STATUS_FAULT)
+		goto report_error;
+	if (json_array_size(bypasses) && write_audit(repo, bypasses, req, &err) < 0) {
+		status = STATUS_FAULT;
+		goto report_error;
+	}
+	if (opts->format == REPORT_TEXT)
+		report_text_capped(opts->out, &findings, report_wants_color(opts->out),
+				   opts->mode == PUSH_RANGE ? SIZE_MAX : SHOWN_PER_COMMIT,
+				   opts->mode == PUSH_RANGE ? SIZE_MAX : SHOWN_COMMITS);
+	else
+		report_write(opts->out, opts->format, &findings, 0);
+	if (findings.nskip && opts->mode != PUSH_SERVER)
+		fprintf(opts->diag, "gitgate: GITGATE_SKIP is set: %zu finding%s skipped\n",
+			findings.skipped, findings.skipped == 1 ? "" : "s");
+	if (opts->format == REPORT_TEXT && findings.errors) {
+		advise(opts->diag, opts->mode);
+		fprintf(opts->diag, "error: gitgate: %zu error%s in %zu commit%s checked: %s\n",
+			findings.errors, findings.errors == 1 ? "" : "s", findings.commits,
+			findings.commits == 1 ? "" : "s",
+			opts->mode == PUSH_RANGE ? "the range breaks the rules" : "push refused");
+	}
+	goto done;
+report_error:
+	fprintf(opts->diag, "error: gitgate: %s\n", err.data ? err.data : "unknown error");
+	if (status == STATUS_FAULT && opts->mode != PUSH_RANGE)
+		fprintf(opts->diag, "error: gitgate: the push could not be checked, so it is refused "
+				    "(fail closed)\n");
+done:
+	json_decref(bypasses);
+	findings_free(&findings);
+	if (rules_loaded)
+		rules_free(&rules);
+	buf_free(&err);
+	buf_free(&rules_path);
+	buf_free(&baseline);
+	repo_close(repo);
+	return status;
+}

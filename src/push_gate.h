@@ -1,0 +1,33 @@
+/*
+ * push_gate: the push-time verdict, shared by pre-receive (the server,
+ * authoritative), pre-push (a client's early warning) and `gitgate check
+ * REV-RANGE...`: open the repository, read the right rules, check every
+ * new commit, report, decide.
+ *
+ * The server reads its rules only from its own configuration and honours no
+ * environment bypass; its one bypass is a push option from a pusher that
+ * rules.ini names, and each use is appended to an audit log.
+ */
+#ifndef GITGATE_PUSH_GATE_H
+#define GITGATE_PUSH_GATE_H
+
+#include <stdio.h>
+
+#include "push.h"
+#include "report.h"
+
+struct push_gate_options {
+	enum push_mode mode;
+	const char *rules_path;     /* client and range: --rules, or NULL */
+	const char *remote;         /* pre-push: the remote's name */
+	char **ranges;              /* range mode: "A..B", "A...B", "REV" */
+	size_t nranges;
+	unsigned max_count;         /* range mode: -n */
+	enum report_format format;
+	FILE *out, *diag;
+};
+
+/* req holds the ref updates a hook read (none for range mode). */
+enum gitgate_status push_gate_run(const struct push_gate_options *opts, struct push_request *req);
+
+#endif
