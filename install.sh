@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # gitgate installer: dependencies, build, and hooks.
 #
-#   ./install.sh [REPO]              install the client hooks into REPO (default: the
-#                                    repository of the current directory)
+#   ./install.sh [REPO]              install the client hooks (pre-commit, pre-push) into
+#                                    REPO (default: the repository of the current directory)
 #   ./install.sh --uninstall [REPO]  put back what was there before
+#   ./install.sh --server BARE_REPO  install pre-receive and post-receive into a bare repository
+#   ./install.sh --server --uninstall BARE_REPO
 #   ./install.sh --demo              show gitgate at work in a throwaway monorepo
 #   ./install.sh --test              build with sanitizers and run every test
 #
@@ -12,7 +14,8 @@
 set -euo pipefail
 
 SOURCE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-CLIENT_HOOKS=(pre-commit)
+CLIENT_HOOKS=(pre-commit pre-push)
+SERVER_HOOKS=(pre-receive post-receive)
 MARK="gitgate hook wrapper"
 SAVED_SUFFIX=".gitgate-saved"
 
@@ -75,7 +78,7 @@ build() {
 install_files() {
 	install -d "$PREFIX/bin" "$PREFIX/libexec/gitgate" "$PREFIX/share/gitgate"
 	install -m 755 "$BUILD_DIR/gitgate" "$PREFIX/bin/gitgate"
-	for hook in "${CLIENT_HOOKS[@]}"; do
+	for hook in "${CLIENT_HOOKS[@]}" "${SERVER_HOOKS[@]}"; do
 		install -m 755 "$BUILD_DIR/$hook" "$PREFIX/libexec/gitgate/$hook"
 	done
 	install -m 644 "$SOURCE/rules.ini" "$PREFIX/share/gitgate/rules.ini"
@@ -121,12 +124,11 @@ WRAPPER
 	chmod 755 "$file"
 }
 
-install_hooks() {
-	local top dir
-	top=$(work_tree_top "$1")
-	dir=$(hooks_dir "$top")
+link_hooks() { # link_hooks DIR HOOK...
+	local dir=$1
+	shift
 	mkdir -p "$dir"
-	for hook in "${CLIENT_HOOKS[@]}"; do
+	for hook in "$@"; do
 		local file="$dir/$hook"
 		if is_ours "$file" "$hook"; then
 			say "$file: already installed"
@@ -141,17 +143,12 @@ install_hooks() {
 			say "$file: installed"
 		fi
 	done
-	if [ ! -f "$top/rules.ini" ] && ! git -C "$top" config --get gitgate.rules >/dev/null; then
-		git -C "$top" config gitgate.rules "$PREFIX/share/gitgate/rules.ini"
-		say "no rules.ini at the top of $top: using $PREFIX/share/gitgate/rules.ini (git config gitgate.rules)"
-	fi
 }
 
-uninstall_hooks() {
-	local top dir
-	top=$(work_tree_top "$1")
-	dir=$(hooks_dir "$top")
-	for hook in "${CLIENT_HOOKS[@]}"; do
+unlink_hooks() { # unlink_hooks DIR HOOK...
+	local dir=$1
+	shift
+	for hook in "$@"; do
 		local file="$dir/$hook"
 		if ! is_ours "$file" "$hook"; then
 			say "$file: not a gitgate hook, left alone"
@@ -165,9 +162,86 @@ uninstall_hooks() {
 			say "$file: removed"
 		fi
 	done
+}
+
+install_hooks() {
+	local top
+	top=$(work_tree_top "$1")
+	link_hooks "$(hooks_dir "$top")" "${CLIENT_HOOKS[@]}"
+	if [ ! -f "$top/rules.ini" ] && ! git -C "$top" config --get gitgate.rules >/dev/null; then
+		git -C "$top" config gitgate.rules "$PREFIX/share/gitgate/rules.ini"
+		say "no rules.ini at the top of $top: using $PREFIX/share/gitgate/rules.ini (git config gitgate.rules)"
+	fi
+}
+
+uninstall_hooks() {
+	local top
+	top=$(work_tree_top "$1")
+	unlink_hooks "$(hooks_dir "$top")" "${CLIENT_HOOKS[@]}"
 	if [ "$(git -C "$top" config --get gitgate.rules || true)" = "$PREFIX/share/gitgate/rules.ini" ]; then
 		git -C "$top" config --unset gitgate.rules
+		drop_empty_sections "$top" gitgate
 	fi
+}
+
+bare_repo() {
+	local dir
+	dir=$(cd "$1" 2>/dev/null && pwd) || die "$1: no such directory"
+	[ "$(git -C "$dir" rev-parse --is-bare-repository 2>/dev/null)" = true ] ||
+		die "$1 is not a bare repository (the server side needs one: git init --bare)"
+	echo "$dir"
+}
+
+install_server() {
+	local repo
+	repo=$(bare_repo "$1")
+	link_hooks "$(hooks_dir "$repo")" "${SERVER_HOOKS[@]}"
+	mkdir -p "$repo/gitgate"
+	if [ -f "$repo/gitgate/rules.ini" ]; then
+		say "$repo/gitgate/rules.ini: kept as it is"
+	else
+		install -m 644 "$SOURCE/rules.ini" "$repo/gitgate/rules.ini"
+		say "$repo/gitgate/rules.ini: the default rules (edit them there; pushes never change them)"
+	fi
+	if [ -z "$(git -C "$repo" config --get receive.advertisePushOptions || true)" ]; then
+		git -C "$repo" config receive.advertisePushOptions true
+		git -C "$repo" config gitgate.setAdvertisePushOptions true
+	fi
+	local tip
+	if ! git -C "$repo" config --get gitgate.baseline >/dev/null &&
+		tip=$(git -C "$repo" rev-parse -q --verify 'HEAD^{commit}' 2>/dev/null ||
+			git -C "$repo" for-each-ref --count=1 --sort=-committerdate --format='%(objectname)' refs/heads); then
+		if [ -n "$tip" ]; then
+			git -C "$repo" config gitgate.baseline "$tip"
+			git -C "$repo" config gitgate.setBaseline true
+			say "existing history is accepted as it is: gitgate.baseline = $tip"
+		fi
+	fi
+}
+
+drop_empty_sections() { # drop_empty_sections REPO SECTION...: what --unset leaves behind
+	local repo=$1
+	shift
+	for section in "$@"; do
+		git -C "$repo" config --get-regexp "^$section\\." >/dev/null ||
+			git -C "$repo" config --remove-section "$section" 2>/dev/null || true
+	done
+}
+
+uninstall_server() {
+	local repo
+	repo=$(bare_repo "$1")
+	unlink_hooks "$(hooks_dir "$repo")" "${SERVER_HOOKS[@]}"
+	if [ "$(git -C "$repo" config --get gitgate.setAdvertisePushOptions || true)" = true ]; then
+		git -C "$repo" config --unset receive.advertisePushOptions
+		git -C "$repo" config --unset gitgate.setAdvertisePushOptions
+	fi
+	if [ "$(git -C "$repo" config --get gitgate.setBaseline || true)" = true ]; then
+		git -C "$repo" config --unset gitgate.baseline
+		git -C "$repo" config --unset gitgate.setBaseline
+	fi
+	drop_empty_sections "$repo" gitgate receive
+	say "$repo/gitgate (rules, logs) is kept; remove it by hand if you want"
 }
 
 # ---- demo and tests ---------------------------------------------------------------
@@ -192,8 +266,20 @@ main() {
 	--uninstall)
 		uninstall_hooks "${2:-.}"
 		;;
+	--server)
+		if [ "${2:-}" = --uninstall ]; then
+			[ -n "${3:-}" ] || die "usage: ./install.sh --server --uninstall BARE_REPO"
+			uninstall_server "$3"
+		else
+			[ -n "${2:-}" ] || die "usage: ./install.sh --server BARE_REPO"
+			ensure_dependencies
+			build
+			install_files
+			install_server "$2"
+		fi
+		;;
 	-h | --help)
-		sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
 		;;
 	-*)
 		die "unknown option $1 (see ./install.sh --help)"

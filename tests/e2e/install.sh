@@ -94,4 +94,56 @@ t_default_rules_are_used_when_the_repo_has_none() {
 	return 0
 }
 
+t_client_install_adds_pre_push() {
+	setup
+	git init -q --bare ../remote.git
+	git remote add origin ../remote.git
+	INSTALL . >/dev/null 2>&1 || fail "install failed"
+	[ -L .git/hooks/pre-push ] || fail "pre-push is not installed"
+	echo 'x = 1 # TODO' >>argo/app.py
+	git -c core.hooksPath=/dev/null commit -qam "skipped pre-commit"
+	OUT=$(mktemp)
+	git push origin main >"$OUT" 2>&1 && fail "pre-push let a bad commit through"
+	contains "$OUT" "argo/app.py:2:9: debug-code"
+}
+
+t_server_install_chains_hooks_sets_a_baseline_and_uninstalls_cleanly() {
+	setup
+	git init -q --bare ../server.git
+	git remote add origin ../server.git
+	echo 'console.log("old");' >>alpine-backend/api.js
+	git commit -qam "history from before gitgate"
+	git push -q origin main
+	printf '#!/bin/sh\necho "team pre-receive ran" >&2\ncat >/dev/null\n' >../server.git/hooks/pre-receive
+	chmod 755 ../server.git/hooks/pre-receive
+	cp ../server.git/hooks/pre-receive ../original-hook
+	cp ../server.git/config ../original-config
+	INSTALL --server ../server.git >install.log 2>&1 || { fail "server install failed"; cat install.log; }
+	INSTALL --server ../server.git >again.log 2>&1 || fail "second server install failed"
+	contains again.log "already installed"
+	contains again.log "kept as it is"
+	[ -f ../server.git/gitgate/rules.ini ] || fail "no server rules"
+	[ "$(git -C ../server.git config receive.advertisePushOptions)" = true ] || fail "push options not advertised"
+	[ "$(git -C ../server.git config gitgate.baseline)" = "$(git rev-parse HEAD)" ] || fail "baseline is not the tip"
+	git checkout -q -b topic HEAD~1
+	echo 'export const ok = 1;' >>alpine-frontend/app.tsx && git commit -qam "clean topic"
+	OUT=$(mktemp)
+	git push origin topic >"$OUT" 2>&1 || { fail "a clean push was refused"; cat "$OUT"; }
+	contains "$OUT" "team pre-receive ran"
+	echo 'debugger;' >>alpine-frontend/app.tsx && git commit -qam "debugger"
+	git push origin topic >"$OUT" 2>&1 && fail "a bad push was accepted"
+	contains "$OUT" "alpine-frontend/app.tsx:3:1: debug-code"
+	INSTALL --server --uninstall ../server.git >/dev/null 2>&1 || fail "uninstall failed"
+	cmp -s ../server.git/hooks/pre-receive ../original-hook || fail "the team hook was not restored"
+	[ -e ../server.git/hooks/post-receive ] && fail "post-receive left behind"
+	diff ../original-config ../server.git/config || fail "the server config was not restored"
+	return 0
+}
+
+t_server_install_refuses_a_work_tree() {
+	setup
+	INSTALL --server . >out.log 2>&1 && fail "installed server hooks into a non-bare repository"
+	contains out.log "is not a bare repository"
+}
+
 run_tests

@@ -36,7 +36,8 @@ Test(report, text_has_location_rule_and_escaped_bytes)
 	cr_assert_not_null(strstr(text, "error: argo/a b\\e[2J.py:12:5: debug-code: debug code\n"), "%s", text);
 	cr_assert_not_null(strstr(text, "    | console.log(\n"));
 	cr_assert_not_null(strstr(text, "hint: remove it\n"));
-	cr_assert_not_null(strstr(text, "warning: packages/\\xff.json: version-bump: not raised\n"));
+	cr_assert_not_null(strstr(text, "warning: commit 012345678901: 0 errors, 1 warning\n"), "%s", text);
+	cr_assert_not_null(strstr(text, "warning:   packages/\\xff.json: version-bump: not raised\n"));
 	cr_assert_null(strchr(text, '\033'), "no raw escape reaches the terminal");
 	free(text);
 }
@@ -97,4 +98,31 @@ Test(report, sarif_is_2_1_0_with_rules_and_locations)
 			 "0123456789012345678901234567890123456789");
 	json_decref(root);
 	free(text);
+}
+
+Test(report, commit_blocks_are_capped_with_a_count_of_the_rest)
+{
+	struct findings f = {0};
+	char commit[41];
+	for (int c = 0; c < 3; c++) {
+		snprintf(commit, sizeof(commit), "%040d", c + 1);
+		for (int i = 0; i < 4; i++) {
+			struct finding x = {.rule = "debug-code", .severity = SEVERITY_ERROR, .commit = commit,
+					    .subject = "subject", .path = "a.js", .line = (size_t)i + 1,
+					    .column = 1, .message = "m"};
+			findings_add(&f, &x);
+		}
+	}
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	report_text_capped(out, &f, 0, 2, 2);
+	fclose(out);
+	cr_assert_not_null(strstr(text, "error: commit 000000000000 (subject): 4 errors, 0 warnings\n"), "%s", text);
+	cr_assert_not_null(strstr(text, "error:   a.js:2:1: debug-code: m\n"));
+	cr_assert_null(strstr(text, "a.js:3:1"), "%s", text);
+	cr_assert_not_null(strstr(text, "error:   ...and 2 more in this commit\n"), "%s", text);
+	cr_assert_not_null(strstr(text, "error: ...and 1 more commit with findings\n"), "%s", text);
+	free(text);
+	findings_free(&f);
 }

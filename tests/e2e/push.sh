@@ -1,0 +1,279 @@
+#!/usr/bin/env bash
+# End-to-end: pre-receive on a real bare repository, pre-push, and
+# `gitgate check` over ranges, all driven by real `git push`.
+. "$(dirname "$0")/lib.sh"
+
+# A bare server with gitgate's server hooks and its own rules, and a clone
+# of it ("work") with the seed's monorepo pushed to main.
+new_server() {
+	git init -q --bare server.git
+	mkdir server.git/gitgate
+	cp "$GITGATE_SOURCE/rules.ini" server.git/gitgate/rules.ini
+	ln -s "$GITGATE_BIN/pre-receive" server.git/hooks/pre-receive
+	ln -s "$GITGATE_BIN/post-receive" server.git/hooks/post-receive
+	git -C server.git config receive.advertisePushOptions true
+	new_repo work
+	rm .git/hooks/pre-commit
+	git remote add origin ../server.git
+	git push -q origin main || fail "the initial push was refused"
+}
+
+# push_expect 0|1 ARGS...: output in $OUT
+push_expect() {
+	local want=$1
+	shift
+	OUT=$(mktemp)
+	git push "$@" >"$OUT" 2>&1
+	local got=$?
+	if [ "$want" = 0 ] && [ $got != 0 ]; then
+		fail "push $* was refused:"
+		sed 's/^/      /' "$OUT"
+	elif [ "$want" != 0 ] && [ $got = 0 ]; then
+		fail "push $* was accepted"
+		sed 's/^/      /' "$OUT"
+	fi
+}
+
+server_ref() { git -C ../server.git rev-parse -q --verify "$1" 2>/dev/null; }
+
+t_clean_push_is_accepted_and_recorded() {
+	new_server
+	echo 'x = 2' >>argo/app.py
+	git commit -qam "argo: x"
+	push_expect 0 origin main
+	[ "$(server_ref main)" = "$(git rev-parse HEAD)" ] || fail "main did not move"
+	grep -q "\"new\":\"$(git rev-parse HEAD)\"" ../server.git/gitgate/pushes.jsonl || fail "push not recorded"
+}
+
+t_each_rule_rejects_and_nothing_moves() {
+	new_server
+	local before
+	before=$(server_ref main)
+	echo 'x = 2' >>argo/app.py
+	echo 'export const y = 2;' >>alpine-backend/api.js
+	git commit -qam "mixed"
+	push_expect 1 origin main
+	contains "$OUT" "remote: error: commit $(git rev-parse --short=12 HEAD) (mixed): 1 error"
+	contains "$OUT" "isolation"
+	contains "$OUT" "pre-receive hook declined"
+	[ "$(server_ref main)" = "$before" ] || fail "main moved"
+	git reset -q --hard HEAD^
+	echo 'console.log("x");' >>alpine-backend/api.js
+	git commit -qam "debug"
+	push_expect 1 origin HEAD:refs/heads/feature
+	contains "$OUT" "alpine-backend/api.js:2:1: debug-code"
+	server_ref refs/heads/feature && fail "the rejected branch was created"
+	git reset -q --hard HEAD^
+	echo 'K=1' >argo/.env.production
+	git add -A && git commit -qm "env"
+	push_expect 1 origin main
+	contains "$OUT" "argo/.env.production: forbidden-path"
+	return 0
+}
+
+t_version_bump_warns_or_rejects_by_server_rules() {
+	new_server
+	echo 'export const L = 1;' >>packages/ui/button.js
+	git commit -qam "ui: no bump"
+	push_expect 0 origin main
+	contains "$OUT" "remote: warning:   packages/ui/package.json: version-bump"
+	sed -i 's/^version_bump = warn/version_bump = error/' ../server.git/gitgate/rules.ini
+	echo 'export const M = 1;' >>packages/ui/button.js
+	git commit -qam "ui: again no bump"
+	push_expect 1 origin main
+	echo '{"name": "ui", "version": "1.1.0"}' >packages/ui/package.json
+	git commit -qam "ui: bump in a later commit of the same push"
+	push_expect 0 origin main
+}
+
+t_a_new_branch_on_an_old_bad_commit_is_not_reflagged() {
+	new_server
+	rm ../server.git/hooks/pre-receive
+	echo 'console.log("legacy");' >>alpine-backend/api.js
+	git commit -qam "legacy debug code, pushed before gitgate"
+	push_expect 0 origin main
+	ln -s "$GITGATE_BIN/pre-receive" ../server.git/hooks/pre-receive
+	git checkout -q -b topic
+	echo 'export const z = 1;' >>alpine-frontend/app.tsx
+	git commit -qam "clean work on top"
+	push_expect 0 origin topic
+	lacks "$OUT" "legacy"
+}
+
+t_deletes_tags_and_non_commit_refs() {
+	new_server
+	git push -q origin main:refs/heads/old-topic
+	push_expect 0 origin :refs/heads/old-topic
+	server_ref refs/heads/old-topic && fail "the branch was not deleted"
+	git tag -a v1 -m "release 1"
+	push_expect 0 origin v1
+	echo 'x = 1 # FIXME' >>argo/app.py
+	git commit -qam "bad, tagged"
+	git tag -a v2 -m "release 2"
+	git reset -q --hard HEAD^
+	push_expect 1 origin v2
+	contains "$OUT" "argo/app.py:2:9: debug-code"
+	local blob
+	blob=$(echo 'TODO in a blob' | git hash-object -w --stdin)
+	push_expect 0 origin "$blob:refs/tags/a-blob"
+	push_expect 0 origin "$(git rev-parse 'HEAD^{tree}'):refs/tags/a-tree"
+}
+
+t_merges_of_accepted_branches_pass_and_resolutions_are_scanned() {
+	new_server
+	git checkout -q -b argo-work
+	echo 'a = 1' >>argo/app.py && git commit -qam "argo work"
+	git checkout -q -b alpine-work main
+	echo 'export const b = 1;' >>alpine-backend/api.js && git commit -qam "alpine work"
+	push_expect 0 origin argo-work alpine-work
+	git checkout -q main
+	git merge -q --no-edit argo-work
+	git merge -q --no-edit alpine-work
+	push_expect 0 origin main
+	git checkout -q -b left main
+	echo 'export const v = "left";' >>alpine-frontend/app.tsx && git commit -qam left
+	git checkout -q -b right main
+	echo 'export const v = "right";' >>alpine-frontend/app.tsx && git commit -qam right
+	git merge -q --no-edit left >/dev/null 2>&1
+	printf 'export const ui = 1;\nexport const v = "both"; // TODO pick one\n' >alpine-frontend/app.tsx
+	git add -A && git commit -qm "merge left into right"
+	push_expect 1 origin right
+	contains "$OUT" "(merge left into right)"
+	contains "$OUT" "alpine-frontend/app.tsx:2:"
+	[ "$(grep -c 'debug-code' "$OUT")" = 1 ] || fail "only the resolution should be flagged"
+}
+
+t_force_push_and_delete_of_a_protected_branch_are_refused() {
+	new_server
+	echo 'x = 2' >>argo/app.py && git commit -qam one && git push -q origin main
+	git reset -q --hard HEAD^
+	echo 'x = 3' >>argo/app.py && git commit -qam rewritten
+	push_expect 1 --force origin main
+	contains "$OUT" "refs/heads/main: protected-branch: a force push"
+	push_expect 1 origin :main
+	contains "$OUT" "deleting a protected branch"
+	push_expect 0 --force origin main:refs/heads/scratch
+	git reset -q --hard HEAD^ && echo 'y = 1' >>argo/app.py && git commit -qam other
+	push_expect 0 --force origin HEAD:refs/heads/scratch
+}
+
+t_a_pushed_rules_file_changes_nothing() {
+	new_server
+	printf '[isolation]\nseverity = off\n' >rules.ini
+	sed -i 's/^severity = error/severity = off/' rules.ini
+	echo 'x = 2' >>argo/app.py
+	echo 'console.log(1);' >>alpine-backend/api.js
+	git add -A && git commit -qm "relax the rules and break them"
+	push_expect 1 origin main
+	contains "$OUT" "isolation"
+	contains "$OUT" "debug-code"
+}
+
+t_shell_metacharacters_in_names_are_never_executed() {
+	new_server
+	local branch='feat/$(touch${IFS}pwned);`id`|x'
+	git checkout -q -b "$branch"
+	printf 'breakpoint()\n' >'argo/$(touch pwned2);`id`.py'
+	git add -A && git commit -qm "odd names"
+	push_expect 1 origin "$branch"
+	if [ -e pwned ] || [ -e ../pwned ] || [ -e ../server.git/pwned ] || [ -e ../server.git/pwned2 ]; then
+		fail "a name was executed"
+	fi
+	contains "$OUT" 'argo/$(touch pwned2);`id`.py:1:1: debug-code'
+}
+
+t_bypass_push_option_is_honoured_only_for_listed_pushers() {
+	new_server
+	printf '[push]\nbypass_users = release-bot\n' >>../server.git/gitgate/rules.ini
+	echo 'console.log("needed for the hotfix");' >>alpine-backend/api.js
+	git commit -qam "hotfix"
+	GITGATE_USER=mallory push_expect 1 -o "gitgate.bypass=debug-code:hotfix" origin main
+	contains "$OUT" "'mallory' may not bypass rules"
+	[ -e ../server.git/gitgate/audit.jsonl ] && fail "a refused bypass was logged"
+	GITGATE_USER=release-bot push_expect 0 -o "gitgate.bypass=debug-code:incident 42" origin main
+	contains "$OUT" "release-bot bypasses the debug-code rule: incident 42"
+	python3 - ../server.git/gitgate/audit.jsonl "$(git rev-parse HEAD)" <<'PY' || fail "audit entry is wrong"
+import json, sys
+entries = [json.loads(l) for l in open(sys.argv[1])]
+assert len(entries) == 1, entries
+e = entries[0]
+assert (e["user"], e["rule"], e["reason"]) == ("release-bot", "debug-code", "incident 42"), e
+assert sys.argv[2] in e["commits"], e
+assert e["refs"][0]["ref"] == "refs/heads/main"
+PY
+	echo 'console.log(2);' >>alpine-backend/api.js && git commit -qam again
+	GITGATE_SKIP=debug-code push_expect 1 origin main
+}
+
+t_pre_push_blocks_before_anything_is_sent() {
+	new_server
+	ln -s "$GITGATE_BIN/pre-push" .git/hooks/pre-push
+	echo 'x = 2' >>argo/app.py && git commit -qam clean
+	push_expect 0 origin main
+	echo 'x = 3 # TODO' >>argo/app.py && git commit -qam dirty
+	local before
+	before=$(server_ref main)
+	push_expect 1 origin main
+	lacks "$OUT" "remote:"
+	contains "$OUT" "error: commit $(git rev-parse --short=12 HEAD) (dirty)"
+	contains "$OUT" "git push --no-verify"
+	[ "$(server_ref main)" = "$before" ] || fail "the server moved"
+	git checkout -q -b new-branch
+	push_expect 1 origin new-branch
+	contains "$OUT" "(dirty)"
+	lacks "$OUT" "(clean)"
+}
+
+t_check_over_ranges_with_json_and_sarif() {
+	new_server
+	git checkout -q -b feature
+	echo 'x = 2' >>argo/app.py && git commit -qam "clean argo"
+	echo 'console.log(1);' >>alpine-backend/api.js && git commit -qam "debug alpine"
+	"$GITGATE_BIN/gitgate" check origin/main..HEAD --format json >range.json
+	[ $? = 1 ] || fail "expected exit 1 for a bad range"
+	python3 - range.json "$(git rev-parse HEAD)" <<'PY' || fail "range JSON is wrong"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["passed"] is False
+assert doc["summary"]["commits"] == 2, doc["summary"]
+f = doc["findings"][0]
+assert (f["rule"], f["commit"], f["path"], f["line"]) == ("debug-code", sys.argv[2], "alpine-backend/api.js", 2), f
+PY
+	"$GITGATE_BIN/gitgate" check HEAD~1 --format json >one.json
+	[ $? = 0 ] || fail "the clean commit alone should pass"
+	python3 -c 'import json,sys; d=json.load(open("one.json")); assert d["summary"]["commits"] == 1, d' || fail "single revision is not one commit"
+	"$GITGATE_BIN/gitgate" check main...feature --format sarif >range.sarif
+	python3 - range.sarif "$(git rev-parse HEAD)" <<'PY' || fail "SARIF is wrong"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["version"] == "2.1.0"
+r = doc["runs"][0]["results"][0]
+assert r["ruleId"] == "debug-code" and r["properties"]["commit"] == sys.argv[2], r
+PY
+	"$GITGATE_BIN/gitgate" check no-such-rev >/dev/null 2>&1
+	[ $? = 2 ] || fail "a bad revision is a usage error"
+	git config gitgate.baseline HEAD
+	"$GITGATE_BIN/gitgate" check origin/main..HEAD >/dev/null || fail "the baseline should accept the range"
+}
+
+t_sha256_ids_and_garbage_input_are_refused_clearly() {
+	new_server
+	cd ../server.git
+	OUT=$(mktemp)
+	printf '%064d %064d refs/heads/main\n' 0 1 | "$GITGATE_BIN/pre-receive" >"$OUT" 2>&1
+	[ $? = 3 ] || fail "expected exit 3"
+	contains "$OUT" "SHA-256"
+	printf 'nonsense\n' | "$GITGATE_BIN/pre-receive" >"$OUT" 2>&1
+	[ $? = 3 ] || fail "expected exit 3 for garbage"
+	contains "$OUT" "unexpected input from git"
+}
+
+t_broken_server_rules_fail_closed() {
+	new_server
+	echo '[nonsense' >>../server.git/gitgate/rules.ini
+	echo 'x = 2' >>argo/app.py && git commit -qam clean
+	push_expect 1 origin main
+	contains "$OUT" "rules.ini:"
+}
+
+run_tests
