@@ -56,6 +56,24 @@ void findings_skip_rules(struct findings *list, const char *csv)
 	}
 }
 
+void findings_copy_skips(struct findings *dst, const struct findings *src)
+{
+	for (size_t i = 0; i < src->nskip; i++)
+		*ARRAY_PUSH(dst->skip, dst->nskip, dst->skip_cap) = xstrdup(src->skip[i]);
+}
+
+void findings_take(struct findings *dst, struct findings *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		*ARRAY_PUSH(dst->items, dst->n, dst->cap) = src->items[i];
+	dst->errors += src->errors;
+	dst->warnings += src->warnings;
+	dst->commits += src->commits;
+	dst->files += src->files;
+	dst->skipped += src->skipped;
+	src->n = src->errors = src->warnings = src->commits = src->files = src->skipped = 0;
+}
+
 void findings_free(struct findings *list)
 {
 	for (size_t i = 0; i < list->n; i++) {

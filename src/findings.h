@@ -41,6 +41,10 @@ void findings_add(struct findings *list, const struct finding *f);
 /* Parses "rule,rule" (GITGATE_SKIP's syntax). */
 void findings_skip_rules(struct findings *list, const char *csv);
 int findings_is_skipped(const struct findings *list, const char *rule);
+/* Gives dst the same skip list as src. */
+void findings_copy_skips(struct findings *dst, const struct findings *src);
+/* Moves every finding and count of src to the end of dst; src is emptied. */
+void findings_take(struct findings *dst, struct findings *src);
 void findings_free(struct findings *list);
 
 #endif

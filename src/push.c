@@ -8,7 +8,8 @@
 #include <time.h>
 
 #include "checks.h"
-#include "commits.h"
+#include "commit_pool.h"
+#include "scan.h"
 #include "hashset.h"
 #include "repo.h"
 #include "treediff.h"
@@ -152,24 +153,17 @@ static int hide_accepted(struct push_request *req, git_revwalk *walk, struct buf
 	return 0;
 }
 
-static int check_one(struct commit_checker *cc, struct push_request *req, const git_oid *oid,
-		     struct hashset *visited, struct buf *err)
+static int submit(struct commit_pool *pool, struct push_request *req, const git_oid *oid,
+		  struct hashset *visited)
 {
-	git_commit *commit;
-	if (git_commit_lookup(&commit, req->repo, oid) < 0) {
-		repo_error(err, "cannot read a pushed commit");
-		return -1;
-	}
-	hashset_add(visited, oid_key(oid));
 	char hex[GIT_OID_HEXSZ + 1];
+	hashset_add(visited, oid_key(oid));
 	git_oid_tostr(hex, sizeof(hex), oid);
 	buf_printf(&req->checked, "%s\n", hex);
-	int rc = commit_checker_run(cc, commit, err);
-	git_commit_free(commit);
-	return rc;
+	return commit_pool_submit(pool, oid);
 }
 
-static int walk_new_commits(struct push_request *req, struct commit_checker *cc,
+static int walk_new_commits(struct push_request *req, struct commit_pool *pool,
 			    struct hashset *visited, struct buf *err)
 {
 	git_revwalk *walk = NULL;
@@ -185,7 +179,7 @@ static int walk_new_commits(struct push_request *req, struct commit_checker *cc,
 		if (u->new_zero || !peel_commit(req->repo, &u->new_oid, &commit))
 			continue; /* a deletion, or a ref to a tree or blob: no commits */
 		if (u->single)
-			rc = check_one(cc, req, &commit, visited, err);
+			rc = submit(pool, req, &commit, visited);
 		else if (git_revwalk_push(walk, &commit) == 0)
 			pushed = 1;
 	}
@@ -202,7 +196,7 @@ static int walk_new_commits(struct push_request *req, struct commit_checker *cc,
 			rc = -1;
 			break;
 		}
-		rc = check_one(cc, req, &oid, visited, err);
+		rc = submit(pool, req, &oid, visited);
 		count++;
 	}
 	git_revwalk_free(walk);
@@ -277,25 +271,40 @@ enum gitgate_status push_check(struct push_request *req, struct findings *out, s
 	if (req->mode != PUSH_RANGE)
 		for (size_t i = 0; i < req->n; i++)
 			check_protected(req, &req->updates[i], out);
-	struct commit_checker cc;
+	struct timespec deadline = {0};
+	if (req->mode != PUSH_RANGE && req->rules->push.deadline_seconds) {
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += req->rules->push.deadline_seconds;
+	}
 	struct hashset visited = {0};
-	if (commit_checker_init(&cc, req->repo, req->rules, out) < 0) {
-		buf_adds(err, "cannot set up PCRE2 matching (out of memory)");
-		commit_checker_free(&cc);
+	struct commit_pool *pool;
+	scan_prepare_all(req->rules);
+	if (commit_pool_start(&pool, req->rules, out, deadline.tv_sec ? &deadline : NULL, err) < 0) {
+		struct buf ignored = BUF_INIT;
+		commit_pool_finish(pool, out, &ignored);
+		buf_free(&ignored);
 		return STATUS_FAULT;
 	}
-	if (req->mode != PUSH_RANGE && req->rules->push.deadline_seconds) {
-		clock_gettime(CLOCK_MONOTONIC, &cc.deadline);
-		cc.deadline.tv_sec += req->rules->push.deadline_seconds;
+	struct buf walk_err = BUF_INIT;
+	int walk_rc = walk_new_commits(req, pool, &visited, &walk_err);
+	int rc = commit_pool_finish(pool, out, err);
+	if (walk_rc < 0 && rc == 0 && walk_err.len) {
+		buf_clear(err);
+		buf_add(err, walk_err.data, walk_err.len);
+		rc = walk_rc;
 	}
-	int rc = walk_new_commits(req, &cc, &visited, err);
+	buf_free(&walk_err);
 	for (size_t i = 0; i < req->n && rc == 0; i++)
 		rc = check_version_bump_of(req, &req->updates[i], &visited, out, err);
-	if (rc == 0 && commit_checker_late(&cc)) {
-		buf_adds(err, "the push took longer to check than deadline_seconds allows");
-		rc = -2;
+	if (rc == 0 && deadline.tv_sec) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > deadline.tv_sec ||
+		    (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec)) {
+			buf_adds(err, "the push took longer to check than deadline_seconds allows");
+			rc = -2;
+		}
 	}
-	commit_checker_free(&cc);
 	hashset_free(&visited);
 	if (rc < 0)
 		return STATUS_FAULT;

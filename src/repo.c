@@ -5,8 +5,39 @@
 
 #include <string.h>
 
-#define CACHE_BYTES (16 * 1024 * 1024)
+/*
+ * gitgate reads local repositories only and never opens a network
+ * connection through libgit2. Debian's libgit2 nevertheless parses the
+ * whole system CA bundle with mbedTLS in git_libgit2_init (about 8 ms, more
+ * than a small push takes to check). These two definitions take the place
+ * of mbedTLS's for this process: the trust store stays empty, so any TLS
+ * connection would fail verification rather than be trusted.
+ */
+struct mbedtls_x509_crt;
+int mbedtls_x509_crt_parse_file(struct mbedtls_x509_crt *chain, const char *path);
+int mbedtls_x509_crt_parse_path(struct mbedtls_x509_crt *chain, const char *path);
+
+int mbedtls_x509_crt_parse_file(struct mbedtls_x509_crt *chain, const char *path)
+{
+	(void)chain;
+	(void)path;
+	return 0;
+}
+
+int mbedtls_x509_crt_parse_path(struct mbedtls_x509_crt *chain, const char *path)
+{
+	(void)chain;
+	(void)path;
+	return 0;
+}
+
+/* Per repository handle. Walking history, the trees worth keeping are the
+ * parent's, which the next commit reads again; a larger cache only fills
+ * with trees nobody reads twice, and measured slower (more page faults). */
+#define CACHE_BYTES (1024 * 1024)
 #define MWINDOW_BYTES (32 * 1024 * 1024)
+/* Trees are read again by the next commit: keep large ones too. */
+#define TREE_CACHE_LIMIT (256 * 1024)
 
 void repo_error(struct buf *err, const char *what)
 {
@@ -28,6 +59,7 @@ int repo_open(git_repository **out, struct buf *err)
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)CACHE_BYTES);
 	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_BLOB, (size_t)0);
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)TREE_CACHE_LIMIT);
 	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)MWINDOW_BYTES);
 	if (git_repository_open_ext(out, NULL, GIT_REPOSITORY_OPEN_FROM_ENV, NULL) < 0) {
 		repo_error(err, "cannot open the repository");

@@ -183,3 +183,14 @@ int scan_buffer_may_match(struct scanner *sc, const struct scan_selection *sel,
 	}
 	return 0;
 }
+
+void scan_prepare_all(const struct rules *rules)
+{
+	for (size_t i = 0; i < rules->nscans; i++)
+		for (size_t j = 0; j < rules->scans[i].npatterns; j++) {
+			struct pattern *p = &rules->scans[i].patterns[j];
+			buffer_pattern(p);
+			if (!p->jit_ready)
+				p->jit_ready = pcre2_jit_compile(p->code, PCRE2_JIT_COMPLETE) == 0 ? 1 : -1;
+		}
+}
