@@ -5,13 +5,14 @@ edits a few files of one unit (inserting and deleting lines; 1 added line in
 100 is debug code, and 1 in 500 of the imported lines), now and then moves a file unchanged, and every 50th
 commit is a merge of a short side branch. Deterministic for a given seed.
 
-usage: make_history.py COMMITS [FILES] | git fast-import --quiet
+usage: make_history.py COMMITS [FILES [MAX_LINES]] | git fast-import --quiet
 """
 import random
 import sys
 
 commits = int(sys.argv[1])
 files_wanted = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
+max_lines = int(sys.argv[3]) if len(sys.argv) > 3 else 400
 rng = random.Random(7)
 units = [("argo", "py"), ("alpine-backend", "js"), ("alpine-frontend", "tsx"), ("packages/ui", "js")]
 words = "account order price signal retry cache token stream limit queue report metric".split()
@@ -29,7 +30,7 @@ for i in range(files_wanted):
     unit, ext = units[i % len(units)]
     # Existing code holds some debug lines too (about one file in eight).
     files["%s/src/m%02d/f%05d.%s" % (unit, i % 40, i, ext)] = [
-        line(0.002) for _ in range(rng.randrange(20, 120))]
+        line(0.002) for _ in range(rng.randrange(min(30, max_lines - 1), max_lines))]
 
 out = sys.stdout.buffer
 mark = 0

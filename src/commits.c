@@ -87,6 +87,32 @@ static int on_diff_line(const git_diff_delta *delta, const git_diff_hunk *hunk,
 	return 0;
 }
 
+/*
+ * The lines of `new` that are not in its common prefix or suffix of whole
+ * lines with `old`. Every line git's diff reports as added has the content
+ * of a line in this region: the diff matches the common ends, and sliding a
+ * hunk (the indent heuristic) only rotates it through lines equal to its
+ * own. So when no pattern matches here, no added line can match, and the
+ * line diff is not needed.
+ */
+static void changed_region(const char *old, size_t old_len, const char *new, size_t new_len,
+			   size_t *start, size_t *end)
+{
+	size_t limit = old_len < new_len ? old_len : new_len, p = 0;
+	while (p < limit && old[p] == new[p])
+		p++;
+	while (p > 0 && new[p - 1] != '\n')
+		p--;
+	size_t k = 0;
+	while (k < limit - p && old[old_len - 1 - k] == new[new_len - 1 - k])
+		k++;
+	while (k > 0 && !((new_len - k == 0 || new[new_len - k - 1] == '\n') &&
+			  (old_len - k == 0 || old[old_len - k - 1] == '\n')))
+		k--;
+	*start = p;
+	*end = new_len - k;
+}
+
 static int looks_binary(const git_blob *blob)
 {
 	size_t size = (size_t)git_blob_rawsize(blob);
@@ -162,6 +188,11 @@ static int scan_file(struct commit_checker *cc, const git_commit *commit,
 			goto done;
 		}
 		if (looks_binary(old_blob))
+			goto done;
+		size_t start, end;
+		changed_region(git_blob_rawcontent(old_blob), (size_t)git_blob_rawsize(old_blob), text,
+			       size, &start, &end);
+		if (!scan_buffer_may_match(&cc->scanner, &cc->selection, text + start, end - start))
 			goto done;
 		git_diff_options opts;
 		git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);

@@ -3,11 +3,12 @@
  *
  * The commit is compared with its first parent (the empty tree for a root)
  * by treediff; the path rules run on that list; then each changed file that
- * a scan section takes is read once. Its new content is first matched as a
+ * a scan section takes is read. Its new content is first matched as a
  * whole: a file that no pattern matches anywhere has no added line that
- * matches either, so only files with a possible hit pay for a line diff,
- * made with libgit2's xdiff and git's settings (indent heuristic, no
- * context), so the lines judged are git's added lines.
+ * matches either. Then only the lines outside the ends it shares with the
+ * old content are matched. Only files with a possible hit there pay for a
+ * line diff, made with libgit2's xdiff and git's settings (indent
+ * heuristic, no context), so the lines judged are git's added lines.
  *
  * A merge is not held to isolation, and its scan covers only lines that are
  * in no parent: what its conflict resolution wrote. A root commit is not

@@ -276,4 +276,44 @@ t_broken_server_rules_fail_closed() {
 	contains "$OUT" "rules.ini:"
 }
 
+t_history_scan_reports_exactly_gits_added_lines() {
+	git init -q hist && cd hist
+	local pattern='console\.log\s*\(|debugger|TODO|FIXME'
+	printf '[scan all]\nrule = debug-code\nfiles = *\npattern = %s\n[isolation]\nseverity = off\n' \
+		"$pattern" >../rules.ini
+	c() { git add -A && git -c core.hooksPath=/dev/null commit -qm "$1"; }
+	printf 'a\nTODO x\nb\n' >dup.js && c "base"
+	printf 'a\nTODO x\nTODO x\nb\n' >dup.js && c "a duplicated TODO line"
+	printf 'function f() {\n  x();\n}\n\nfunction g() {\n  y();\n}\n' >slide.js && c "functions"
+	printf 'function f() {\n  x();\n}\n\nfunction h() {\n  // TODO h\n}\n\nfunction g() {\n  y();\n}\n' >slide.js
+	c "a block the indent heuristic slides"
+	printf 'one\r\ntwo\r\n' >crlf.js && c "crlf"
+	printf 'one\r\nconsole.log(2)\r\ntwo\r\n' >crlf.js && c "crlf debug"
+	printf 'x\nFIXME' >tail.js && c "no final newline"
+	printf 'x\nFIXME\ny' >tail.js && c "line after a last line without newline"
+	printf 'k\n// TODO moved\nl\nm\n' >move.js && c "to move"
+	printf 'l\nm\nk\n// TODO moved\n' >move.js && c "lines moved within a file"
+	git mv dup.js renamed.js && c "an exact rename"
+	git mv move.js moved.js && printf 'debugger;\n' >>moved.js && c "a rename with a change"
+	printf 'bin\0ary TODO\n' >blob.bin && c "binary"
+	printf 'TODO in a name that is not UTF-8\n' >$'caf\xe9.js' && c "odd name"
+	git log -p -U0 -M100% --format='commit %H %P' | python3 "$GITGATE_SOURCE/tests/git_added_lines.py" "$pattern" >git.json
+	"$GITGATE_BIN/gitgate" check -n 100 HEAD --rules ../rules.ini --format json >ours.json
+	python3 - git.json ours.json <<'PY' || fail "gitgate's added lines differ from git's"
+import json, sys
+git = json.load(open(sys.argv[1]))
+ours = {}
+for f in json.load(open(sys.argv[2]))["findings"]:
+    if f["line"] is not None:
+        ours.setdefault(f["commit"], set()).add((f["path"].replace("\\xe9", "\ufffd"), f["line"]))
+total = 0
+for commit, v in git.items():
+    want = {(p, l) for p, l in v["lines"]}
+    total += len(want)
+    got = ours.get(commit, set())
+    assert want == got, (commit, sorted(want), sorted(got))
+assert total == 11, total
+PY
+}
+
 run_tests
