@@ -32,7 +32,8 @@ BUILD_DIR=${GITGATE_BUILD_DIR:-$SOURCE/build}
 missing_packages() {
 	local -A need=()
 	local cmd pkg module
-	for pair in cmake:cmake cc:gcc make:make pkg-config:pkg-config git:git python3:python3; do
+	for pair in cmake:cmake cc:gcc make:make pkg-config:pkg-config git:git python3:python3 \
+		valgrind:valgrind; do
 		cmd=${pair%%:*} pkg=${pair#*:}
 		command -v "$cmd" >/dev/null 2>&1 || need[$pkg]=1
 	done
@@ -246,8 +247,17 @@ uninstall_server() {
 
 # ---- demo and tests ---------------------------------------------------------------
 run_tests() {
+	# Tests run twice over: with ASan and UBSan, and the hooks under
+	# valgrind from a second build without PCRE2 JIT (valgrind cannot follow
+	# JIT code).
+	local vg=${GITGATE_VALGRIND_DIR:-$SOURCE/build-valgrind}
+	cmake -S "$SOURCE" -B "$vg" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGITGATE_JIT=OFF \
+		-DGITGATE_TESTS=OFF >/dev/null
+	cmake --build "$vg" -j"$(nproc)" >/dev/null
 	BUILD_DIR=${GITGATE_BUILD_DIR:-$SOURCE/build-test}
-	build 1
+	cmake -S "$SOURCE" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Debug -DGITGATE_SANITIZE=ON \
+		-DGITGATE_VALGRIND_BUILD="$vg" >/dev/null
+	cmake --build "$BUILD_DIR" -j"$(nproc)" >/dev/null
 	cd "$BUILD_DIR"
 	ctest --output-on-failure
 }

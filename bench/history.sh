@@ -102,8 +102,20 @@ if pid == 0:
     os.chdir(repo)
     fd = os.open(os.devnull, os.O_WRONLY); os.dup2(fd, 1)
     os.execv(gitgate, [gitgate, "check", "-n", n, "HEAD", "--rules", rules, "--format", "json"])
-_, status, usage = os.wait4(pid, 0)
+anon = mapped = 0
+while True:  # heap and mapped files apart: the pack and its index are mapped, not copied
+    done, status, usage = os.wait4(pid, os.WNOHANG)
+    if done:
+        break
+    try:
+        fields = dict(l.split(":", 1) for l in open(f"/proc/{pid}/status"))
+        anon = max(anon, int(fields["RssAnon"].split()[0]))
+        mapped = max(mapped, int(fields["RssFile"].split()[0]))
+    except (OSError, KeyError, ValueError):
+        pass
+    time.sleep(0.02)
 print(f"long history: {n} commits checked in {time.monotonic() - start:.1f} s, "
-      f"peak RSS {usage.ru_maxrss / 1024:.1f} MB (exit {os.waitstatus_to_exitcode(status)})")
+      f"peak RSS {usage.ru_maxrss / 1024:.1f} MB (heap {anon / 1024:.0f} MB, mapped files "
+      f"{mapped / 1024:.0f} MB; exit {os.waitstatus_to_exitcode(status)})")
 PY
 fi

@@ -130,7 +130,7 @@ int commit_pool_start(struct commit_pool **out, const struct rules *rules,
 {
 	/* Workers read thousands of objects into short-lived buffers: keep
 	 * their heaps instead of returning and re-faulting pages. */
-	mallopt(M_TRIM_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 4 << 20);
 	struct commit_pool *pool = xcalloc(1, sizeof(*pool));
 	pthread_mutex_init(&pool->lock, NULL);
 	pthread_cond_init(&pool->has_work, NULL);

@@ -41,7 +41,7 @@ struct push_request {
 	unsigned max_count;   /* PUSH_RANGE: walk at most this many (0: all) */
 	struct ref_update *updates;
 	size_t n, cap;
-	struct buf checked; /* ids of the commits checked, one a line */
+	struct buf checked; /* ids of the first commits checked, one a line (for the audit log) */
 };
 
 /* Adds "old new ref" as hex ids (all zeros: none). Returns 0, or -1 with

@@ -17,7 +17,6 @@
 
 #define SHOWN_PER_COMMIT 10
 #define SHOWN_COMMITS 20
-#define AUDITED_COMMITS 1000
 
 static int config_string(git_repository *repo, const char *key, struct buf *out)
 {
@@ -135,7 +134,7 @@ static int write_audit(git_repository *repo, json_t *bypasses, const struct push
 {
 	json_t *commits = json_array();
 	const char *p = req->checked.data ? req->checked.data : "";
-	for (size_t n = 0; *p && n < AUDITED_COMMITS; n++) {
+	while (*p) {
 		size_t len = strcspn(p, "\n");
 		json_array_append_new(commits, json_stringn(p, len));
 		p += len + (p[len] == '\n');

@@ -62,10 +62,23 @@ void scan_selection_free(struct scan_selection *sel)
 	memset(sel, 0, sizeof(*sel));
 }
 
+/* 1 when the code now has JIT code, -1 when it runs in the interpreter. A
+ * build for valgrind leaves JIT out: valgrind cannot follow JIT code and
+ * reports its wide reads as uninitialised. */
+static int jit(pcre2_code *code)
+{
+#ifdef GITGATE_NO_JIT
+	(void)code;
+	return -1;
+#else
+	return pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0 ? 1 : -1;
+#endif
+}
+
 static int run_pattern(struct scanner *sc, struct pattern *p, const char *text, size_t len)
 {
 	if (!p->jit_ready && ++p->uses > JIT_AFTER_LINES)
-		p->jit_ready = pcre2_jit_compile(p->code, PCRE2_JIT_COMPLETE) == 0 ? 1 : -1;
+		p->jit_ready = jit(p->code);
 	if (p->jit_ready > 0)
 		return pcre2_jit_match(p->code, (PCRE2_SPTR)text, len, 0, 0, sc->match_data,
 				       sc->match_context);
@@ -160,7 +173,7 @@ static pcre2_code *buffer_pattern(struct pattern *p)
 				       &offset, cc);
 	pcre2_compile_context_free(cc);
 	if (p->buffer_code)
-		pcre2_jit_compile(p->buffer_code, PCRE2_JIT_COMPLETE);
+		jit(p->buffer_code);
 	return p->buffer_code;
 }
 
@@ -191,6 +204,6 @@ void scan_prepare_all(const struct rules *rules)
 			struct pattern *p = &rules->scans[i].patterns[j];
 			buffer_pattern(p);
 			if (!p->jit_ready)
-				p->jit_ready = pcre2_jit_compile(p->code, PCRE2_JIT_COMPLETE) == 0 ? 1 : -1;
+				p->jit_ready = jit(p->code);
 		}
 }
