@@ -276,6 +276,21 @@ t_broken_server_rules_fail_closed() {
 	contains "$OUT" "rules.ini:"
 }
 
+t_a_push_that_outlasts_the_deadline_is_refused() {
+	new_server
+	printf '[push]\ndeadline_seconds = 1\n' >>../server.git/gitgate/rules.ini
+	git init -q ../big
+	python3 "$GITGATE_SOURCE/bench/make_history.py" 10000 100 25 | git -C ../big fast-import --quiet
+	git fetch -q ../big main:refs/heads/big
+	local started=$SECONDS
+	push_expect 1 origin big
+	contains "$OUT" "took longer to check than deadline_seconds allows"
+	contains "$OUT" "refused (fail closed)"
+	[ $((SECONDS - started)) -lt 60 ] || fail "the deadline did not stop the check early"
+	server_ref refs/heads/big && fail "the branch was created"
+	return 0
+}
+
 t_history_scan_reports_exactly_gits_added_lines() {
 	git init -q hist && cd hist
 	local pattern='console\.log\s*\(|debugger|TODO|FIXME'
