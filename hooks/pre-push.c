@@ -18,9 +18,7 @@ int main(int argc, char **argv)
 	struct push_request req = {0};
 	struct buf line = BUF_INIT, err = BUF_INIT;
 	int status = STATUS_PASSED;
-	while (buf_getline(&line, stdin, '\n')) {
-		line.len = strcspn(line.data, "\n");
-		line.data[line.len] = '\0';
+	while (buf_read_line(&line, stdin)) {
 		if (!line.len)
 			continue;
 		/* Ref names hold no spaces (git check-ref-format), so splitting is safe. */

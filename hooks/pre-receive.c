@@ -13,9 +13,7 @@ int main(void)
 	struct push_request req = {0};
 	struct buf line = BUF_INIT, err = BUF_INIT;
 	int status = STATUS_PASSED;
-	while (buf_getline(&line, stdin, '\n')) {
-		line.len = strcspn(line.data, "\n");
-		line.data[line.len] = '\0';
+	while (buf_read_line(&line, stdin)) {
 		char old_id[80], new_id[80];
 		int ref_at = 0;
 		if (sscanf(line.data, "%79s %79s %n", old_id, new_id, &ref_at) != 2 || !ref_at ||

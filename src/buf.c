@@ -123,6 +123,14 @@ void buf_clear(struct buf *b)
 		b->data[0] = '\0';
 }
 
+char *buf_detach(struct buf *b)
+{
+	char *s = b->data ? b->data : xstrdup("");
+	b->data = NULL;
+	b->len = b->cap = 0;
+	return s;
+}
+
 void buf_free(struct buf *b)
 {
 	free(b->data);
@@ -138,6 +146,15 @@ int buf_getline(struct buf *b, FILE *in, int delim)
 		return 0;
 	}
 	b->len = (size_t)n;
+	return 1;
+}
+
+int buf_read_line(struct buf *b, FILE *in)
+{
+	if (!buf_getline(b, in, '\n'))
+		return 0;
+	if (b->data[b->len - 1] == '\n')
+		b->data[--b->len] = '\0';
 	return 1;
 }
 

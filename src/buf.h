@@ -38,10 +38,14 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 void buf_clear(struct buf *b);
+/* Hands over the string (never NULL) and leaves b empty. */
+char *buf_detach(struct buf *b);
 void buf_free(struct buf *b);
-/* Reads one line (up to and including '\n') into b, replacing its content.
- * Returns 0 at end of file with nothing read, 1 otherwise. */
+/* Reads one record (up to and including delim) into b, replacing its
+ * content. Returns 0 at end of file with nothing read, 1 otherwise. */
 int buf_getline(struct buf *b, FILE *in, int delim);
+/* Reads one line into b without its "\n", as hooks read git's input. */
+int buf_read_line(struct buf *b, FILE *in);
 /* Reads a whole file; returns -1 with errno set on failure. */
 int buf_read_file(struct buf *b, const char *path);
 

@@ -30,6 +30,9 @@ struct loader {
 	enum { SEC_NONE, SEC_GITGATE, SEC_PROJECT, SEC_UNIT, SEC_ISOLATION,
 	       SEC_SHARED, SEC_FORBIDDEN, SEC_SCAN, SEC_PUSH, SEC_UNKNOWN } kind;
 	char *section; /* the raw section header last seen */
+	char **named;  /* every "[kind NAME]" header so far, to catch repeats */
+	int *named_lines;
+	size_t nnamed, named_cap, named_lines_cap;
 };
 
 static void problem(struct loader *ld, int line, const char *fmt, ...)
@@ -200,6 +203,25 @@ static int valid_name(const char *name)
 	return 1;
 }
 
+/* Checks the NAME of a "[kind NAME]" header: its spelling, and that no
+ * earlier section had the same. The section is read either way, so that
+ * its keys are checked too. */
+static void named_section(struct loader *ld, const char *kind, const char *name)
+{
+	struct buf key = BUF_INIT;
+	buf_printf(&key, "%s %s", kind, name);
+	for (size_t i = 0; i < ld->nnamed; i++)
+		if (!strcmp(ld->named[i], key.data))
+			problem(ld, ld->line, "duplicate %s '%s' (first defined on line %d)", kind, name,
+				ld->named_lines[i]);
+	if (!valid_name(name))
+		problem(ld, ld->line, "%s name '%s' may use only letters, digits, '-', '_' and '.'",
+			kind, name);
+	*ARRAY_PUSH(ld->named, ld->nnamed, ld->named_cap) = buf_detach(&key);
+	grow_array((void **)&ld->named_lines, &ld->named_lines_cap, ld->nnamed, sizeof(int));
+	ld->named_lines[ld->nnamed - 1] = ld->line;
+}
+
 static void begin_section(struct loader *ld, const char *header)
 {
 	struct rules *r = ld->rules;
@@ -218,37 +240,22 @@ static void begin_section(struct loader *ld, const char *header)
 	} else if (!strcmp(header, "push")) {
 		ld->kind = SEC_PUSH;
 	} else if (has_name(header, "project", &name)) {
+		named_section(ld, "project", name);
 		ld->kind = SEC_PROJECT;
-		for (size_t i = 0; i < r->nprojects; i++)
-			if (!strcmp(r->projects[i].name, name))
-				problem(ld, ld->line, "duplicate project '%s' (first defined on line %d)",
-					name, r->projects[i].line);
-		if (!valid_name(name))
-			problem(ld, ld->line, "project name '%s' may use only letters, digits, '-', '_' and '.'", name);
 		struct project *p = ARRAY_PUSH(r->projects, r->nprojects, r->projects_cap);
 		memset(p, 0, sizeof(*p));
 		p->name = xstrdup(name);
 		p->line = ld->line;
 	} else if (has_name(header, "unit", &name)) {
+		named_section(ld, "unit", name);
 		ld->kind = SEC_UNIT;
-		for (size_t i = 0; i < r->nunits; i++)
-			if (!strcmp(r->units[i].name, name))
-				problem(ld, ld->line, "duplicate unit '%s' (first defined on line %d)",
-					name, r->units[i].line);
-		if (!valid_name(name))
-			problem(ld, ld->line, "unit name '%s' may use only letters, digits, '-', '_' and '.'", name);
 		struct unit *u = ARRAY_PUSH(r->units, r->nunits, r->units_cap);
 		memset(u, 0, sizeof(*u));
 		u->name = xstrdup(name);
 		u->line = ld->line;
 	} else if (has_name(header, "scan", &name)) {
+		named_section(ld, "scan", name);
 		ld->kind = SEC_SCAN;
-		for (size_t i = 0; i < r->nscans; i++)
-			if (!strcmp(r->scans[i].name, name))
-				problem(ld, ld->line, "duplicate scan section '%s' (first defined on line %d)",
-					name, r->scans[i].line);
-		if (!valid_name(name))
-			problem(ld, ld->line, "scan name '%s' may use only letters, digits, '-', '_' and '.'", name);
 		struct scan_rule *s = ARRAY_PUSH(r->scans, r->nscans, r->scans_cap);
 		memset(s, 0, sizeof(*s));
 		s->name = xstrdup(name);
@@ -572,6 +579,10 @@ int rules_load(struct rules *rules, const char *path, struct buf *errors)
 	else if (bad_line < 0)
 		problem(&ld, 0, "cannot parse rules (out of memory or I/O error)");
 	free(ld.section);
+	for (size_t i = 0; i < ld.nnamed; i++)
+		free(ld.named[i]);
+	free(ld.named);
+	free(ld.named_lines);
 	finish(&ld);
 	return ld.failed ? -1 : 0;
 }

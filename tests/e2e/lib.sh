@@ -50,20 +50,35 @@ new_repo() {
 	ln -s "$GITGATE_BIN/pre-commit" .git/hooks/pre-commit
 }
 
-# commit_expect 0|1 MESSAGE [git commit args...]: output in $OUT
+# expect 0|1 WHAT COMMAND...: runs a git command that should succeed (0) or
+# be refused (1); its output is in $OUT.
+expect() {
+	local want=$1 what=$2
+	shift 2
+	OUT=$(mktemp)
+	"$@" >"$OUT" 2>&1
+	local got=$?
+	if [ "$want" = 0 ] && [ $got != 0 ]; then
+		fail "$what was refused:"
+		sed 's/^/      /' "$OUT"
+	elif [ "$want" != 0 ] && [ $got = 0 ]; then
+		fail "$what was accepted"
+		sed 's/^/      /' "$OUT"
+	fi
+}
+
+# commit_expect 0|1 MESSAGE [git commit args...]
 commit_expect() {
 	local want=$1 msg=$2
 	shift 2
-	OUT=$(mktemp)
-	git commit -q -m "$msg" "$@" >"$OUT" 2>&1
-	local got=$?
-	if [ "$want" = 0 ] && [ $got != 0 ]; then
-		fail "commit '$msg' was refused:"
-		sed 's/^/      /' "$OUT"
-	elif [ "$want" != 0 ] && [ $got = 0 ]; then
-		fail "commit '$msg' was accepted"
-		sed 's/^/      /' "$OUT"
-	fi
+	expect "$want" "commit '$msg'" git commit -q -m "$msg" "$@"
+}
+
+# push_expect 0|1 [git push args...]
+push_expect() {
+	local want=$1
+	shift
+	expect "$want" "push $*" git push "$@"
 }
 
 run_tests() {

@@ -18,22 +18,6 @@ new_server() {
 	git push -q origin main || fail "the initial push was refused"
 }
 
-# push_expect 0|1 ARGS...: output in $OUT
-push_expect() {
-	local want=$1
-	shift
-	OUT=$(mktemp)
-	git push "$@" >"$OUT" 2>&1
-	local got=$?
-	if [ "$want" = 0 ] && [ $got != 0 ]; then
-		fail "push $* was refused:"
-		sed 's/^/      /' "$OUT"
-	elif [ "$want" != 0 ] && [ $got = 0 ]; then
-		fail "push $* was accepted"
-		sed 's/^/      /' "$OUT"
-	fi
-}
-
 server_ref() { git -C ../server.git rev-parse -q --verify "$1" 2>/dev/null; }
 
 t_clean_push_is_accepted_and_recorded() {
