@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The built-in demo: a throwaway monorepo shaped like the seed's (argo/,
 # alpine-backend/, alpine-frontend/, packages/ui), the default rules, the
-# hook installed, and one commit of each kind, printed as a user sees them.
+# hook installed, and one commit of each kind, printed as a user sees them;
+# then a bare "server" repository with the server hooks, refusing a push
+# whose commit skipped the client hook, and taking a clean one.
 set -u
 BUILD=${1:?usage: demo/run.sh BUILD_DIR}
 BUILD=$(cd "$BUILD" && pwd)
@@ -69,6 +71,28 @@ show "$BUILD/gitgate" check --staged --format json
 verdict $?
 git reset -q --hard
 
+step "7. the server: a commit that skipped the client hook is refused at push time"
+git init -q --bare ../server.git
+mkdir ../server.git/gitgate
+cp "$SOURCE/rules.ini" ../server.git/gitgate/rules.ini
+ln -s "$BUILD/pre-receive" ../server.git/hooks/pre-receive
+ln -s "$BUILD/post-receive" ../server.git/hooks/post-receive
+git remote add origin ../server.git
+git push -q origin main
+echo 'def buy(): breakpoint()' >>argo/engine.py
+git commit -q --no-verify -am "argo: buy (client hook skipped)"
+show git push origin main
+verdict $?
+git reset -q --hard HEAD^
+
+step "8. a clean push is accepted and recorded"
+echo 'def sell(): return "sold"' >>argo/engine.py
+git commit -q -am "argo: sell"
+show git push origin main
+verdict $?
+printf '  pushes.jsonl: '
+tail -n 1 ../server.git/gitgate/pushes.jsonl
+
 step "history"
 git log --oneline | sed 's/^/  /'
-printf '\nThe demo repository stays at %s; remove it when done.\n' "$DEMO"
+printf '\nThe demo repositories stay at %s; remove them when done.\n' "$DEMO"

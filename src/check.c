@@ -11,6 +11,7 @@
 #include "checks.h"
 #include "gitdiff.h"
 #include "gitdir.h"
+#include "hashset.h"
 #include "run.h"
 #include "scan.h"
 
@@ -32,7 +33,7 @@ int check_locate_rules(const struct check_request *req, const char *gitdir, stru
 	struct buf out = BUF_INIT;
 	int rc = 1; /* git config's "not set" */
 	if (!gitdir || gitdir_config_may_set(gitdir, "gitgate.rules"))
-		rc = run_capture(argv, &out);
+		rc = run_capture(argv, RUN_STDERR_SHOWN, &out);
 	if (rc == 0 && out.len) {
 		size_t len = strcspn(out.data, "\n");
 		if (out.data[0] != '/')
@@ -60,7 +61,7 @@ static int cat_blob(void *ctx, const char *oid, struct buf *out)
 {
 	(void)ctx;
 	const char *argv[] = {"git", "cat-file", "blob", oid, NULL};
-	return run_capture(argv, out) == 0 ? 0 : -1;
+	return run_capture(argv, RUN_STDERR_SHOWN, out) == 0 ? 0 : -1;
 }
 
 struct scan_sink {
@@ -68,7 +69,30 @@ struct scan_sink {
 	struct scan_selection selection;
 	struct scan_place place;
 	struct findings *findings;
+	const char *merge_heads; /* concluding a merge: the other parents, one a line */
+	struct hashset parent_lines;
 };
+
+/* What the other parents of a merge hold at this path: their lines are
+ * not new, only what the resolution wrote is. */
+static void collect_parent_lines(struct scan_sink *s, const char *path)
+{
+	hashset_clear(&s->parent_lines);
+	struct buf spec = BUF_INIT, content = BUF_INIT;
+	for (const char *p = s->merge_heads; *p;) {
+		size_t len = strcspn(p, "\n");
+		buf_clear(&spec);
+		buf_add(&spec, p, len);
+		buf_printf(&spec, ":%s", path);
+		const char *argv[] = {"git", "cat-file", "blob", spec.data, NULL};
+		buf_clear(&content);
+		if (run_capture(argv, RUN_STDERR_DISCARDED, &content) == 0)
+			hashset_add_lines(&s->parent_lines, content.data ? content.data : "", content.len);
+		p += len + (p[len] == '\n');
+	}
+	buf_free(&spec);
+	buf_free(&content);
+}
 
 static int scan_begin_file(void *ctx, const struct file_change *change)
 {
@@ -77,12 +101,16 @@ static int scan_begin_file(void *ctx, const struct file_change *change)
 		return 0;
 	scan_select(s->scanner.rules, change->path, &s->selection);
 	s->place.path = change->path;
+	if (s->selection.n && s->merge_heads)
+		collect_parent_lines(s, change->path);
 	return s->selection.n > 0;
 }
 
 static void scan_added_line(void *ctx, size_t line, const char *text, size_t len)
 {
 	struct scan_sink *s = ctx;
+	if (s->merge_heads && hashset_has_line(&s->parent_lines, text, len))
+		return;
 	s->place.line = line;
 	scan_line(&s->scanner, &s->selection, &s->place, text, len, s->findings);
 }
@@ -103,7 +131,7 @@ enum gitgate_status check_staged(const struct check_request *req, struct finding
 		return STATUS_FAULT;
 	}
 	enum gitgate_status status = STATUS_PASSED;
-	struct buf rules_path = BUF_INIT, gitdir = BUF_INIT;
+	struct buf rules_path = BUF_INIT, gitdir = BUF_INIT, merge_heads = BUF_INIT;
 	struct rules rules;
 	struct changeset cs = {0};
 	int rules_loaded = 0;
@@ -129,13 +157,13 @@ enum gitgate_status check_staged(const struct check_request *req, struct finding
 		.rules = &rules,
 		.findings = out,
 		.blobs = {NULL, cat_blob},
-		.is_merge = have_gitdir && gitdir_merge_in_progress(gitdir.data),
+		.is_merge = have_gitdir && gitdir_merge_heads(gitdir.data, &merge_heads) > 0,
 	};
 	check_isolation(&ctx, &cs);
 	check_forbidden_paths(&ctx, &cs);
 	check_version_bumps(&ctx, &cs);
 
-	struct scan_sink sink = {.findings = out};
+	struct scan_sink sink = {.findings = out, .merge_heads = ctx.is_merge ? merge_heads.data : NULL};
 	if (scanner_init(&sink.scanner, &rules) < 0) {
 		buf_adds(err, "cannot set up PCRE2 matching (out of memory)");
 		status = STATUS_FAULT;
@@ -145,6 +173,7 @@ enum gitgate_status check_staged(const struct check_request *req, struct finding
 	int read_rc = gitdiff_read_patch(git.out, &cs, &lines, err);
 	scanner_free(&sink.scanner);
 	scan_selection_free(&sink.selection);
+	hashset_free(&sink.parent_lines);
 	if (read_rc < 0)
 		status = STATUS_FAULT;
 done:;
@@ -161,5 +190,6 @@ done:;
 		rules_free(&rules);
 	buf_free(&rules_path);
 	buf_free(&gitdir);
+	buf_free(&merge_heads);
 	return status;
 }

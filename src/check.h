@@ -6,7 +6,8 @@
  * on the list, and each added line of a scanned file is matched as it
  * arrives. git computes the diff, so the lines judged are exactly the lines
  * git would show, whatever index git is using (GIT_INDEX_FILE, split or
- * sparse indexes, worktrees).
+ * sparse indexes, worktrees). Concluding a merge, isolation does not
+ * apply and only lines that none of the merged commits hold are scanned.
  */
 #ifndef GITGATE_CHECK_H
 #define GITGATE_CHECK_H

@@ -14,26 +14,6 @@
 /* git calls a file binary when its first 8000 bytes hold a NUL. */
 #define BINARY_PROBE_BYTES 8000
 
-static size_t strip_newline(const char *text, size_t len)
-{
-	if (len && text[len - 1] == '\n')
-		len--;
-	if (len && text[len - 1] == '\r')
-		len--;
-	return len;
-}
-
-static void add_lines_of(struct hashset *set, const char *text, size_t len)
-{
-	const char *end = text + len;
-	while (text < end) {
-		const char *nl = memchr(text, '\n', (size_t)(end - text));
-		size_t n = nl ? (size_t)(nl - text + 1) : (size_t)(end - text);
-		hashset_add(set, hashset_key(text, strip_newline(text, n)));
-		text += n;
-	}
-}
-
 int commit_checker_init(struct commit_checker *cc, git_repository *repo,
 			const struct rules *rules, struct findings *findings)
 {
@@ -68,11 +48,8 @@ int commit_checker_late(const struct commit_checker *cc)
 static void scan_one_line(struct commit_checker *cc, size_t line, const char *text, size_t len)
 {
 	len = len && text[len - 1] == '\n' ? len - 1 : len;
-	if (cc->in_merge) {
-		size_t bare = len && text[len - 1] == '\r' ? len - 1 : len;
-		if (hashset_has(cc->parent_lines, hashset_key(text, bare)))
-			return;
-	}
+	if (cc->in_merge && hashset_has_line(cc->parent_lines, text, len))
+		return;
 	cc->place.line = line;
 	scan_line(&cc->scanner, &cc->selection, &cc->place, text, len, cc->findings);
 }
@@ -150,7 +127,7 @@ static int collect_other_parents(struct commit_checker *cc, const git_commit *co
 			git_oid_tostr(hex, sizeof(hex), git_tree_entry_id(entry));
 			same = !strcmp(hex, fc->new_oid);
 			if (!same && git_blob_lookup(&blob, cc->repo, git_tree_entry_id(entry)) == 0)
-				add_lines_of(cc->parent_lines, git_blob_rawcontent(blob),
+				hashset_add_lines(cc->parent_lines, git_blob_rawcontent(blob),
 					     (size_t)git_blob_rawsize(blob));
 		}
 		git_blob_free(blob);

@@ -39,14 +39,17 @@ int gitdir_find(const char *top, struct buf *out)
 	return rc;
 }
 
-int gitdir_merge_in_progress(const char *gitdir)
+size_t gitdir_merge_heads(const char *gitdir, struct buf *heads)
 {
 	struct buf path = BUF_INIT;
 	buf_printf(&path, "%s/MERGE_HEAD", gitdir);
-	struct stat st;
-	int merging = stat(path.data, &st) == 0;
+	buf_clear(heads);
+	size_t n = 0;
+	if (buf_read_file(heads, path.data) == 0)
+		for (size_t i = 0; i < heads->len; i++)
+			n += heads->data[i] == '\n';
 	buf_free(&path);
-	return merging;
+	return n;
 }
 
 /* Does the file mention the section, or include other files? Unreadable

@@ -16,7 +16,8 @@ int gitdir_find(const char *top, struct buf *out);
  * includes another file. On 1, ask git itself. This saves a hook starting
  * `git config` on every commit in the common case of no such setting. */
 int gitdir_config_may_set(const char *gitdir, const char *key);
-/* Is a merge being concluded (MERGE_HEAD present)? */
-int gitdir_merge_in_progress(const char *gitdir);
+/* The commits being merged in when a merge is concluded (MERGE_HEAD), one
+ * id a line in heads. Returns how many: 0 when no merge is under way. */
+size_t gitdir_merge_heads(const char *gitdir, struct buf *heads);
 
 #endif

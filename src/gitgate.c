@@ -54,7 +54,7 @@ int cli_work_tree_top(struct buf *top)
 {
 	const char *argv[] = {"git", "rev-parse", "--show-toplevel", NULL};
 	buf_clear(top);
-	int rc = run_capture(argv, top);
+	int rc = run_capture(argv, RUN_STDERR_SHOWN, top);
 	if (rc != 0 || !top->len) {
 		fprintf(stderr, "gitgate: not inside a git work tree (git rev-parse exited %d)\n", rc);
 		return -1;

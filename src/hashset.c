@@ -64,3 +64,28 @@ void hashset_free(struct hashset *set)
 	free(set->slots);
 	memset(set, 0, sizeof(*set));
 }
+
+static size_t without_line_end(const char *text, size_t len)
+{
+	if (len && text[len - 1] == '\n')
+		len--;
+	if (len && text[len - 1] == '\r')
+		len--;
+	return len;
+}
+
+void hashset_add_lines(struct hashset *set, const char *text, size_t len)
+{
+	const char *end = text + len;
+	while (text < end) {
+		const char *nl = memchr(text, '\n', (size_t)(end - text));
+		size_t n = nl ? (size_t)(nl - text + 1) : (size_t)(end - text);
+		hashset_add(set, hashset_key(text, without_line_end(text, n)));
+		text += n;
+	}
+}
+
+int hashset_has_line(const struct hashset *set, const char *line, size_t len)
+{
+	return hashset_has(set, hashset_key(line, without_line_end(line, len)));
+}

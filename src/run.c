@@ -14,7 +14,7 @@
 
 extern char **environ;
 
-int run_start(struct child *c, const char *const argv[])
+static int start(struct child *c, const char *const argv[], enum run_stderr err)
 {
 	int fds[2];
 	c->pid = -1;
@@ -25,6 +25,8 @@ int run_start(struct child *c, const char *const argv[])
 	posix_spawn_file_actions_init(&actions);
 	posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
 	posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	if (err == RUN_STDERR_DISCARDED)
+		posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
 	int rc = posix_spawnp(&c->pid, argv[0], &actions, NULL, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&actions);
 	close(fds[1]);
@@ -42,6 +44,11 @@ int run_start(struct child *c, const char *const argv[])
 		return -1;
 	}
 	return 0;
+}
+
+int run_start(struct child *c, const char *const argv[])
+{
+	return start(c, argv, RUN_STDERR_SHOWN);
 }
 
 int run_finish(struct child *c)
@@ -63,10 +70,10 @@ int run_finish(struct child *c)
 	return 128 + WTERMSIG(status);
 }
 
-int run_capture(const char *const argv[], struct buf *out)
+int run_capture(const char *const argv[], enum run_stderr err, struct buf *out)
 {
 	struct child c;
-	if (run_start(&c, argv) < 0)
+	if (start(&c, argv, err) < 0)
 		return -1;
 	char chunk[4096];
 	size_t n;

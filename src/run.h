@@ -19,6 +19,8 @@ struct child {
 	FILE *out; /* the child's stdout */
 };
 
+enum run_stderr { RUN_STDERR_SHOWN, RUN_STDERR_DISCARDED };
+
 /* Starts argv[0] (looked up in PATH) with stdout piped to c->out; stdin
  * is /dev/null and stderr is inherited. Returns 0 or -1 with errno set. */
 int run_start(struct child *c, const char *const argv[]);
@@ -26,7 +28,8 @@ int run_start(struct child *c, const char *const argv[]);
  * -1 when waiting failed. */
 int run_finish(struct child *c);
 /* Runs argv to completion, collecting stdout into out. Same return as
- * run_finish, or -1 when the program could not be started. */
-int run_capture(const char *const argv[], struct buf *out);
+ * run_finish, or -1 when the program could not be started. Discard stderr
+ * for questions whose "no" is an expected answer (a path a commit lacks). */
+int run_capture(const char *const argv[], enum run_stderr err, struct buf *out);
 
 #endif

@@ -292,4 +292,31 @@ PY
 	[ $? = 2 ] || fail "an unknown format must exit 2"
 }
 
+t_concluding_a_merge_scans_only_what_the_resolution_wrote() {
+	new_repo
+	git checkout -q -b feature
+	echo 'x = 1  # TODO from before gitgate' >>argo/app.py
+	echo 'export const api = "feature";' >alpine-backend/api.js
+	git -c core.hooksPath=/dev/null commit -qam "feature: argo and alpine (before gitgate)"
+	git checkout -q main
+	echo 'export const api = "main";' >alpine-backend/api.js
+	git commit -qam "main: alpine"
+	git merge -q feature >/dev/null 2>&1 && fail "expected a conflict"
+	echo 'export const api = "both";' >alpine-backend/api.js
+	git add -A
+	commit_expect 0 "merge with a clean resolution"
+	lacks "$OUT" "debug-code"
+	lacks "$OUT" "isolation"
+	git checkout -q -b other HEAD~1
+	echo 'export const api = "other";' >alpine-backend/api.js
+	git commit -qam "other: alpine"
+	git checkout -q main
+	git merge -q other >/dev/null 2>&1 && fail "expected a conflict"
+	echo 'export const api = "all"; // TODO pick one' >alpine-backend/api.js
+	git add -A
+	commit_expect 1 "merge whose resolution adds a TODO"
+	contains "$OUT" "alpine-backend/api.js:1:30: debug-code"
+	[ "$(grep -c debug-code "$OUT")" = 1 ] || fail "only the resolution's line should be flagged"
+}
+
 run_tests
