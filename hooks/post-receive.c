@@ -18,7 +18,8 @@ int main(void)
 		buf_add(&input, chunk, n);
 	int status = push_log_append(input.data ? input.data : "", &err);
 	if (status != 0)
-		fprintf(stderr, "warning: gitgate: the push was accepted but not recorded: %s\n", err.data);
+		fprintf(stderr, "warning: gitgate: the push was accepted but not recorded: %s\n",
+			err.data);
 	buf_free(&input);
 	buf_free(&err);
 	return status ? STATUS_FAULT : STATUS_PASSED;

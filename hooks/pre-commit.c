@@ -13,10 +13,10 @@ int main(int argc, char **argv)
 		return STATUS_USAGE;
 	}
 	struct commit_gate_options opts = {
-		.top = ".",
-		.format = REPORT_TEXT,
-		.out = stderr,
-		.diag = stderr,
+	    .top = ".",
+	    .format = REPORT_TEXT,
+	    .out = stderr,
+	    .diag = stderr,
 	};
 	return commit_gate_run(&opts);
 }

@@ -12,7 +12,8 @@
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "gitgate pre-push: expected the remote's name and URL (git gives both)\n");
+		fprintf(stderr,
+			"gitgate pre-push: expected the remote's name and URL (git gives both)\n");
 		return STATUS_USAGE;
 	}
 	struct push_request req = {0};
@@ -25,7 +26,8 @@ int main(int argc, char **argv)
 		char local_ref[1024], local_id[80], remote_ref[1024], remote_id[80];
 		if (sscanf(line.data, "%1023s %79s %1023s %79s", local_ref, local_id, remote_ref,
 			   remote_id) != 4) {
-			fprintf(stderr, "error: gitgate: unexpected input from git: '%.200s'\n", line.data);
+			fprintf(stderr, "error: gitgate: unexpected input from git: '%.200s'\n",
+				line.data);
 			status = STATUS_FAULT;
 			break;
 		}
@@ -36,8 +38,11 @@ int main(int argc, char **argv)
 		}
 	}
 	if (status == STATUS_PASSED) {
-		struct push_gate_options opts = {.mode = PUSH_CLIENT, .remote = argv[1],
-						 .format = REPORT_TEXT, .out = stderr, .diag = stderr};
+		struct push_gate_options opts = {.mode = PUSH_CLIENT,
+						 .remote = argv[1],
+						 .format = REPORT_TEXT,
+						 .out = stderr,
+						 .diag = stderr};
 		status = push_gate_run(&opts, &req);
 	}
 	push_request_free(&req);

@@ -18,7 +18,8 @@ int main(void)
 		int ref_at = 0;
 		if (sscanf(line.data, "%79s %79s %n", old_id, new_id, &ref_at) != 2 || !ref_at ||
 		    !line.data[ref_at]) {
-			fprintf(stderr, "error: gitgate: unexpected input from git: '%.200s'\n", line.data);
+			fprintf(stderr, "error: gitgate: unexpected input from git: '%.200s'\n",
+				line.data);
 			status = STATUS_FAULT;
 			break;
 		}
@@ -30,10 +31,11 @@ int main(void)
 	}
 	if (status == STATUS_PASSED) {
 		struct push_gate_options opts = {
-			.mode = PUSH_SERVER, .format = REPORT_TEXT, .out = stderr, .diag = stderr};
+		    .mode = PUSH_SERVER, .format = REPORT_TEXT, .out = stderr, .diag = stderr};
 		status = push_gate_run(&opts, &req);
 	} else {
-		fprintf(stderr, "error: gitgate: the push could not be checked, so it is refused\n");
+		fprintf(stderr,
+			"error: gitgate: the push could not be checked, so it is refused\n");
 	}
 	push_request_free(&req);
 	buf_free(&line);

@@ -18,7 +18,10 @@ struct buf {
 	size_t cap;
 };
 
-#define BUF_INIT {NULL, 0, 0}
+#define BUF_INIT                                                                                   \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 void *xmalloc(size_t size);
 void *xcalloc(size_t count, size_t size);
@@ -27,15 +30,14 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* Grows *items (of item_size each) so that index `need - 1` is valid. */
 void grow_array(void **items, size_t *cap, size_t need, size_t item_size);
-#define ARRAY_PUSH(arr, n, cap) \
+#define ARRAY_PUSH(arr, n, cap)                                                                    \
 	(grow_array((void **)&(arr), &(cap), (n) + 1, sizeof(*(arr))), &(arr)[(n)++])
 
 void buf_reserve(struct buf *b, size_t extra);
 void buf_add(struct buf *b, const void *data, size_t len);
 void buf_adds(struct buf *b, const char *s);
 void buf_addc(struct buf *b, char c);
-void buf_printf(struct buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 void buf_clear(struct buf *b);
 /* Hands over the string (never NULL) and leaves b empty. */

@@ -14,11 +14,11 @@
 #include "buf.h"
 
 struct file_change {
-	char status;      /* A, M, D, R (exact rename), C, T */
+	char status; /* A, M, D, R (exact rename), C, T */
 	unsigned old_mode, new_mode;
 	char *old_oid, *new_oid; /* full hex ids */
-	char *old_path;   /* the source of a rename or copy, else NULL */
-	char *path;       /* the path after the change (before it, for D) */
+	char *old_path;		 /* the source of a rename or copy, else NULL */
+	char *path;		 /* the path after the change (before it, for D) */
 };
 
 struct changeset {

@@ -87,7 +87,8 @@ static void collect_parent_lines(struct scan_sink *s, const char *path)
 		const char *argv[] = {"git", "cat-file", "blob", spec.data, NULL};
 		buf_clear(&content);
 		if (run_capture(argv, RUN_STDERR_DISCARDED, &content) == 0)
-			hashset_add_lines(&s->parent_lines, content.data ? content.data : "", content.len);
+			hashset_add_lines(&s->parent_lines, content.data ? content.data : "",
+					  content.len);
 		p += len + (p[len] == '\n');
 	}
 	buf_free(&spec);
@@ -116,9 +117,24 @@ static void scan_added_line(void *ctx, size_t line, const char *text, size_t len
 }
 
 static const char *const staged_diff_argv[] = {
-	"git", "--no-pager", "diff", "--cached", "--raw", "-z", "-p", "-U0", "--no-abbrev",
-	"-M100%", "--no-color", "--no-ext-diff", "--no-textconv", "--no-relative",
-	"--submodule=short", "--src-prefix=a/", "--dst-prefix=b/", NULL,
+    "git",
+    "--no-pager",
+    "diff",
+    "--cached",
+    "--raw",
+    "-z",
+    "-p",
+    "-U0",
+    "--no-abbrev",
+    "-M100%",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--no-relative",
+    "--submodule=short",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+    NULL,
 };
 
 enum gitgate_status check_staged(const struct check_request *req, struct findings *out,
@@ -154,16 +170,17 @@ enum gitgate_status check_staged(const struct check_request *req, struct finding
 	out->files = cs.n;
 
 	struct check_context ctx = {
-		.rules = &rules,
-		.findings = out,
-		.blobs = {NULL, cat_blob},
-		.is_merge = have_gitdir && gitdir_merge_heads(gitdir.data, &merge_heads) > 0,
+	    .rules = &rules,
+	    .findings = out,
+	    .blobs = {NULL, cat_blob},
+	    .is_merge = have_gitdir && gitdir_merge_heads(gitdir.data, &merge_heads) > 0,
 	};
 	check_isolation(&ctx, &cs);
 	check_forbidden_paths(&ctx, &cs);
 	check_version_bumps(&ctx, &cs);
 
-	struct scan_sink sink = {.findings = out, .merge_heads = ctx.is_merge ? merge_heads.data : NULL};
+	struct scan_sink sink = {.findings = out,
+				 .merge_heads = ctx.is_merge ? merge_heads.data : NULL};
 	if (scanner_init(&sink.scanner, &rules) < 0) {
 		buf_adds(err, "cannot set up PCRE2 matching (out of memory)");
 		status = STATUS_FAULT;
@@ -179,7 +196,8 @@ enum gitgate_status check_staged(const struct check_request *req, struct finding
 done:;
 	int git_rc = run_finish(&git);
 	if (status == STATUS_PASSED && git_rc != 0) {
-		buf_printf(err, "`git diff --cached` failed (exit %d); the change could not be checked",
+		buf_printf(err,
+			   "`git diff --cached` failed (exit %d); the change could not be checked",
 			   git_rc);
 		status = STATUS_FAULT;
 	}

@@ -18,8 +18,8 @@
 
 struct check_request {
 	const char *rules_path; /* --rules, or NULL to look it up */
-	const char *top;        /* the top of the work tree */
-	const char *skip;       /* GITGATE_SKIP, or NULL */
+	const char *top;	/* the top of the work tree */
+	const char *skip;	/* GITGATE_SKIP, or NULL */
 };
 
 /* Finds the client's rules file: the request's, else `git config

@@ -56,14 +56,14 @@ void check_isolation(const struct check_context *ctx, const struct changeset *cs
 				   touched[i].count == 1 ? "" : "s", touched[i].example);
 		buf_adds(&msg, "; each deploy unit must be committed on its own");
 		struct finding f = {
-			.rule = "isolation",
-			.severity = rules->isolation,
-			.commit = (char *)ctx->commit,
-			.subject = (char *)ctx->subject,
-			.path = (char *)touched[1].example,
-			.message = msg.data,
-			.hint = "commit one unit at a time: `git restore --staged -- <the other unit's "
-				"folder>`, commit, then add and commit the rest",
+		    .rule = "isolation",
+		    .severity = rules->isolation,
+		    .commit = (char *)ctx->commit,
+		    .subject = (char *)ctx->subject,
+		    .path = (char *)touched[1].example,
+		    .message = msg.data,
+		    .hint = "commit one unit at a time: `git restore --staged -- <the other unit's "
+			    "folder>`, commit, then add and commit the rest",
 		};
 		findings_add(ctx->findings, &f);
 		buf_free(&msg);
@@ -87,13 +87,13 @@ void check_forbidden_paths(const struct check_context *ctx, const struct changes
 		buf_printf(&msg, "this file must never be committed (matches '%s' in [forbidden])",
 			   g->text);
 		struct finding f = {
-			.rule = "forbidden-path",
-			.severity = rules->forbidden_severity,
-			.commit = (char *)ctx->commit,
-			.subject = (char *)ctx->subject,
-			.path = fc->path,
-			.message = msg.data,
-			.hint = "unstage it with `git rm --cached -- <path>` and add it to .gitignore",
+		    .rule = "forbidden-path",
+		    .severity = rules->forbidden_severity,
+		    .commit = (char *)ctx->commit,
+		    .subject = (char *)ctx->subject,
+		    .path = fc->path,
+		    .message = msg.data,
+		    .hint = "unstage it with `git rm --cached -- <path>` and add it to .gitignore",
 		};
 		findings_add(ctx->findings, &f);
 		buf_free(&msg);
@@ -129,7 +129,8 @@ static int read_version(const struct check_context *ctx, const char *oid, struct
 	buf_free(&content);
 	int rc = -1;
 	if (!root) {
-		buf_printf(why, "package.json is not valid JSON (line %d: %s)", error.line, error.text);
+		buf_printf(why, "package.json is not valid JSON (line %d: %s)", error.line,
+			   error.text);
 	} else if (!json_is_object(root) || !json_is_string(json_object_get(root, "version"))) {
 		buf_adds(why, "package.json has no \"version\" string");
 	} else {
@@ -162,9 +163,11 @@ static void judge_package(const struct check_context *ctx, const struct changese
 	const struct file_change *fc = find_path(cs, manifest.data);
 	const char *hint = NULL;
 	if (!fc) {
-		buf_printf(&message, "package '%s' changed but its package.json version was not raised",
+		buf_printf(&message,
+			   "package '%s' changed but its package.json version was not raised",
 			   package);
-		hint = "raise \"version\" in the package's package.json (npm version patch|minor|major)";
+		hint = "raise \"version\" in the package's package.json (npm version "
+		       "patch|minor|major)";
 	} else if (fc->status == 'D' || !mode_is_regular_file(fc->new_mode)) {
 		/* The package is going away: there is no version left to raise. */
 	} else if (read_version(ctx, fc->new_oid, &new_v, &message) < 0) {
@@ -173,19 +176,20 @@ static void judge_package(const struct check_context *ctx, const struct changese
 		   semver_compare(new_v.data, old_v.data) <= 0) {
 		buf_printf(&message, "package '%s' changed but its version stayed at %s (was %s)",
 			   package, new_v.data, old_v.data);
-		hint = "raise \"version\" in the package's package.json (npm version patch|minor|major)";
+		hint = "raise \"version\" in the package's package.json (npm version "
+		       "patch|minor|major)";
 	} else {
 		buf_clear(&message); /* an unreadable old version is no reason to object */
 	}
 	if (message.len && hint) {
 		struct finding f = {
-			.rule = "version-bump",
-			.severity = rules->version_bump,
-			.commit = (char *)ctx->commit,
-			.subject = (char *)ctx->subject,
-			.path = manifest.data,
-			.message = message.data,
-			.hint = (char *)hint,
+		    .rule = "version-bump",
+		    .severity = rules->version_bump,
+		    .commit = (char *)ctx->commit,
+		    .subject = (char *)ctx->subject,
+		    .path = manifest.data,
+		    .message = message.data,
+		    .hint = (char *)hint,
 		};
 		findings_add(ctx->findings, &f);
 	}

@@ -27,7 +27,8 @@ int cmd_check(int argc, char **argv)
 			char *end;
 			unsigned long n = value ? strtoul(value, &end, 10) : 0;
 			if (!value || *end || !n || n > 100000000) {
-				fprintf(stderr, "gitgate check: --max-count takes a whole number\n");
+				fprintf(stderr,
+					"gitgate check: --max-count takes a whole number\n");
 				goto done;
 			}
 			max_count = (unsigned)n;
@@ -51,7 +52,8 @@ int cmd_check(int argc, char **argv)
 	}
 	enum report_format format;
 	if (report_parse_format(format_name, &format) < 0) {
-		fprintf(stderr, "gitgate check: unknown format '%s' (text, json or sarif)\n", format_name);
+		fprintf(stderr, "gitgate check: unknown format '%s' (text, json or sarif)\n",
+			format_name);
 		goto done;
 	}
 	if (staged && nranges) {
@@ -59,17 +61,21 @@ int cmd_check(int argc, char **argv)
 		goto done;
 	}
 	if (nranges) {
-		struct push_gate_options opts = {.mode = PUSH_RANGE, .rules_path = rules_path,
-						 .ranges = ranges, .nranges = nranges,
-						 .max_count = max_count, .format = format,
-						 .out = stdout, .diag = stderr};
+		struct push_gate_options opts = {.mode = PUSH_RANGE,
+						 .rules_path = rules_path,
+						 .ranges = ranges,
+						 .nranges = nranges,
+						 .max_count = max_count,
+						 .format = format,
+						 .out = stdout,
+						 .diag = stderr};
 		struct push_request req = {0};
 		status = push_gate_run(&opts, &req);
 		push_request_free(&req);
 		goto done;
 	}
-	struct commit_gate_options opts = {.rules_path = rules_path, .format = format,
-					   .out = stdout, .diag = stderr};
+	struct commit_gate_options opts = {
+	    .rules_path = rules_path, .format = format, .out = stdout, .diag = stderr};
 	struct buf top = BUF_INIT;
 	if (cli_work_tree_top(&top) < 0) {
 		status = STATUS_FAULT;

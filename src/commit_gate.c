@@ -23,9 +23,9 @@ static void say_skipped(FILE *diag, const struct findings *f)
 enum gitgate_status commit_gate_run(const struct commit_gate_options *opts)
 {
 	struct check_request req = {
-		.rules_path = opts->rules_path,
-		.top = opts->top,
-		.skip = getenv("GITGATE_SKIP"),
+	    .rules_path = opts->rules_path,
+	    .top = opts->top,
+	    .skip = getenv("GITGATE_SKIP"),
 	};
 	struct findings findings = {0};
 	struct buf err = BUF_INIT;
@@ -34,14 +34,16 @@ enum gitgate_status commit_gate_run(const struct commit_gate_options *opts)
 		fprintf(opts->diag, "gitgate: %s%s", err.data ? err.data : "unknown error",
 			err.len && err.data[err.len - 1] == '\n' ? "" : "\n");
 		if (status == STATUS_FAULT)
-			fprintf(opts->diag, "gitgate: the change could not be checked, so it is refused "
-					    "(fail closed)\n");
+			fprintf(opts->diag,
+				"gitgate: the change could not be checked, so it is refused "
+				"(fail closed)\n");
 	} else {
 		report_write(opts->out, opts->format, &findings,
 			     opts->format == REPORT_TEXT && report_wants_color(opts->out));
 		say_skipped(opts->diag, &findings);
 		if (opts->format == REPORT_TEXT && (findings.errors || findings.warnings))
-			fprintf(opts->diag, "gitgate: %zu error%s, %zu warning%s in %zu changed file%s%s\n",
+			fprintf(opts->diag,
+				"gitgate: %zu error%s, %zu warning%s in %zu changed file%s%s\n",
 				findings.errors, findings.errors == 1 ? "" : "s", findings.warnings,
 				findings.warnings == 1 ? "" : "s", findings.files,
 				findings.files == 1 ? "" : "s",

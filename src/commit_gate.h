@@ -12,10 +12,10 @@
 
 struct commit_gate_options {
 	const char *rules_path; /* NULL: look it up */
-	const char *top;        /* top of the work tree */
+	const char *top;	/* top of the work tree */
 	enum report_format format;
-	FILE *out;              /* findings */
-	FILE *diag;             /* errors, notices and the verdict line */
+	FILE *out;  /* findings */
+	FILE *diag; /* errors, notices and the verdict line */
 };
 
 enum gitgate_status commit_gate_run(const struct commit_gate_options *opts);

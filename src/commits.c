@@ -14,8 +14,8 @@
 /* git calls a file binary when its first 8000 bytes hold a NUL. */
 #define BINARY_PROBE_BYTES 8000
 
-int commit_checker_init(struct commit_checker *cc, git_repository *repo,
-			const struct rules *rules, struct findings *findings)
+int commit_checker_init(struct commit_checker *cc, git_repository *repo, const struct rules *rules,
+			struct findings *findings)
 {
 	memset(cc, 0, sizeof(*cc));
 	cc->repo = repo;
@@ -126,9 +126,10 @@ static int collect_other_parents(struct commit_checker *cc, const git_commit *co
 			char hex[GIT_OID_HEXSZ + 1];
 			git_oid_tostr(hex, sizeof(hex), git_tree_entry_id(entry));
 			same = !strcmp(hex, fc->new_oid);
-			if (!same && git_blob_lookup(&blob, cc->repo, git_tree_entry_id(entry)) == 0)
+			if (!same &&
+			    git_blob_lookup(&blob, cc->repo, git_tree_entry_id(entry)) == 0)
 				hashset_add_lines(cc->parent_lines, git_blob_rawcontent(blob),
-					     (size_t)git_blob_rawsize(blob));
+						  (size_t)git_blob_rawsize(blob));
 		}
 		git_blob_free(blob);
 		git_tree_entry_free(entry);
@@ -154,7 +155,8 @@ static int scan_file(struct commit_checker *cc, const git_commit *commit,
 	const char *text = git_blob_rawcontent(new_blob);
 	size_t size = (size_t)git_blob_rawsize(new_blob);
 	int rc = 0;
-	if (looks_binary(new_blob) || !scan_buffer_may_match(&cc->scanner, &cc->selection, text, size))
+	if (looks_binary(new_blob) ||
+	    !scan_buffer_may_match(&cc->scanner, &cc->selection, text, size))
 		goto done;
 	if (cc->in_merge && collect_other_parents(cc, commit, fc))
 		goto done;
@@ -167,8 +169,8 @@ static int scan_file(struct commit_checker *cc, const git_commit *commit,
 		if (looks_binary(old_blob))
 			goto done;
 		size_t start, end;
-		changed_region(git_blob_rawcontent(old_blob), (size_t)git_blob_rawsize(old_blob), text,
-			       size, &start, &end);
+		changed_region(git_blob_rawcontent(old_blob), (size_t)git_blob_rawsize(old_blob),
+			       text, size, &start, &end);
 		if (!scan_buffer_may_match(&cc->scanner, &cc->selection, text + start, end - start))
 			goto done;
 		git_diff_options opts;
@@ -178,8 +180,8 @@ static int scan_file(struct commit_checker *cc, const git_commit *commit,
 		opts.flags = GIT_DIFF_FORCE_TEXT | GIT_DIFF_INDENT_HEURISTIC;
 		/* Blobs, so their ids are not hashed again; an empty path, so
 		 * libgit2 makes no .gitattributes lookup for every file. */
-		if (git_diff_blobs(old_blob, "", new_blob, "", &opts, NULL, NULL, NULL, on_diff_line,
-				   cc) < 0) {
+		if (git_diff_blobs(old_blob, "", new_blob, "", &opts, NULL, NULL, NULL,
+				   on_diff_line, cc) < 0) {
 			repo_error(err, "cannot diff a file");
 			rc = -1;
 		}
@@ -223,13 +225,13 @@ int commit_checker_run(struct commit_checker *cc, const git_commit *commit, stru
 	cc->findings->commits++;
 	cc->findings->files += cs.n;
 	struct check_context ctx = {
-		.rules = cc->rules,
-		.findings = cc->findings,
-		.commit = hex,
-		.subject = summary,
-		.blobs = {cc->repo, repo_read_blob},
-		.is_merge = parents > 1,
-		.is_root = parents == 0,
+	    .rules = cc->rules,
+	    .findings = cc->findings,
+	    .commit = hex,
+	    .subject = summary,
+	    .blobs = {cc->repo, repo_read_blob},
+	    .is_merge = parents > 1,
+	    .is_root = parents == 0,
 	};
 	check_isolation(&ctx, &cs);
 	check_forbidden_paths(&ctx, &cs);

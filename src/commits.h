@@ -30,14 +30,14 @@ struct commit_checker {
 	struct findings *findings;
 	struct scanner scanner;
 	struct scan_selection selection;
-	struct timespec deadline; /* zero: none */
+	struct timespec deadline;     /* zero: none */
 	struct hashset *parent_lines; /* a merge's other parents' lines */
 	struct scan_place place;
 	int in_merge;
 };
 
-int commit_checker_init(struct commit_checker *cc, git_repository *repo,
-			const struct rules *rules, struct findings *findings);
+int commit_checker_init(struct commit_checker *cc, git_repository *repo, const struct rules *rules,
+			struct findings *findings);
 void commit_checker_free(struct commit_checker *cc);
 /* Checks one commit. Returns 0; -1 on a fault and -2 when the deadline
  * passed, with the reason in err. */

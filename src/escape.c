@@ -89,25 +89,23 @@ size_t unquote_c_style(struct buf *out, const char *s, size_t len)
 		if (i >= len)
 			return 0;
 		c = s[i++];
-		switch (c) {
-		case 'a': buf_addc(out, '\a'); break;
-		case 'b': buf_addc(out, '\b'); break;
-		case 't': buf_addc(out, '\t'); break;
-		case 'n': buf_addc(out, '\n'); break;
-		case 'v': buf_addc(out, '\v'); break;
-		case 'f': buf_addc(out, '\f'); break;
-		case 'r': buf_addc(out, '\r'); break;
-		case '"': buf_addc(out, '"'); break;
-		case '\\': buf_addc(out, '\\'); break;
-		default:
-			if (c >= '0' && c <= '3' && i + 1 < len && s[i] >= '0' &&
-			    s[i] <= '7' && s[i + 1] >= '0' && s[i + 1] <= '7') {
-				int v = ((c - '0') << 6) | ((s[i] - '0') << 3) | (s[i + 1] - '0');
-				buf_addc(out, (char)v);
-				i += 2;
-			} else {
-				return 0;
+		/* git's escapes, each letter followed by the byte it stands for */
+		static const char named[] = "a\ab\bt\tn\nv\vf\fr\r\"\"\\\\";
+		const char *hit = NULL;
+		for (const char *e = named; *e; e += 2)
+			if (*e == c) {
+				hit = e;
+				break;
 			}
+		if (hit) {
+			buf_addc(out, hit[1]);
+		} else if (c >= '0' && c <= '3' && i + 1 < len && s[i] >= '0' && s[i] <= '7' &&
+			   s[i + 1] >= '0' && s[i + 1] <= '7') {
+			int v = ((c - '0') << 6) | ((s[i] - '0') << 3) | (s[i + 1] - '0');
+			buf_addc(out, (char)v);
+			i += 2;
+		} else {
+			return 0;
 		}
 	}
 	return 0;

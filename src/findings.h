@@ -16,12 +16,12 @@
 struct finding {
 	char *rule;
 	enum severity severity;
-	char *commit;   /* 40 hex, or NULL for the index */
-	char *subject;  /* the commit's subject line, for grouping in text */
-	char *path;     /* bytes as git has them */
-	size_t line;    /* 0 when the finding is about the path as a whole */
-	size_t column;  /* 1-based byte offset, 0 when line is 0 */
-	char *match;    /* the offending text (bytes), or NULL */
+	char *commit;  /* 40 hex, or NULL for the index */
+	char *subject; /* the commit's subject line, for grouping in text */
+	char *path;    /* bytes as git has them */
+	size_t line;   /* 0 when the finding is about the path as a whole */
+	size_t column; /* 1-based byte offset, 0 when line is 0 */
+	char *match;   /* the offending text (bytes), or NULL */
 	char *message;
 	char *hint;
 };

@@ -196,7 +196,8 @@ int gitdiff_read_patch(FILE *in, const struct changeset *cs, const struct line_s
 				break;
 			}
 			if (kind == 0) {
-				const struct file_change *fc = find_change(sorted, cs->n, name.data + 2);
+				const struct file_change *fc =
+				    find_change(sorted, cs->n, name.data + 2);
 				wanted = fc && sink->begin_file(sink->ctx, fc);
 			}
 		} else if (!strncmp(s, "@@ ", 3)) {

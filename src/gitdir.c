@@ -88,7 +88,8 @@ int gitdir_config_may_set(const char *gitdir, const char *key)
 	struct buf path = BUF_INIT;
 	if (!maybe) {
 		const char *nosystem = getenv("GIT_CONFIG_NOSYSTEM");
-		if (!nosystem || !*nosystem || !strcmp(nosystem, "0") || !strcasecmp(nosystem, "false"))
+		if (!nosystem || !*nosystem || !strcmp(nosystem, "0") ||
+		    !strcasecmp(nosystem, "false"))
 			maybe = env_file_may_set("GIT_CONFIG_SYSTEM", "/etc/gitconfig", section);
 	}
 	if (!maybe && getenv("GIT_CONFIG_GLOBAL")) {

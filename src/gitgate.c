@@ -16,9 +16,9 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"check", cmd_check,
-	 "check [--staged | REV-RANGE... [-n N]] [--rules FILE] [--format text|json|sarif]"},
-	{"rules", cmd_rules, "rules [--rules FILE]"},
+    {"check", cmd_check,
+     "check [--staged | REV-RANGE... [-n N]] [--rules FILE] [--format text|json|sarif]"},
+    {"rules", cmd_rules, "rules [--rules FILE]"},
 };
 
 static void usage(FILE *out)
@@ -26,7 +26,9 @@ static void usage(FILE *out)
 	fprintf(out, "usage: gitgate <command> [options]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  gitgate %s\n", commands[i].usage);
-	fprintf(out, "\nexit status: 0 passed, 1 a rule said no, 2 bad usage or rules, 3 runtime fault\n");
+	fprintf(
+	    out,
+	    "\nexit status: 0 passed, 1 a rule said no, 2 bad usage or rules, 3 runtime fault\n");
 }
 
 int cli_option_value(int argc, char **argv, int *i, const char *name, const char **value)
@@ -56,7 +58,8 @@ int cli_work_tree_top(struct buf *top)
 	buf_clear(top);
 	int rc = run_capture(argv, RUN_STDERR_SHOWN, top);
 	if (rc != 0 || !top->len) {
-		fprintf(stderr, "gitgate: not inside a git work tree (git rev-parse exited %d)\n", rc);
+		fprintf(stderr, "gitgate: not inside a git work tree (git rev-parse exited %d)\n",
+			rc);
 		return -1;
 	}
 	top->len = strcspn(top->data, "\n");

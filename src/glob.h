@@ -13,8 +13,8 @@
 #include <stddef.h>
 
 struct glob {
-	char *text;     /* as written, for messages */
-	char *body;     /* what is matched: no leading "/", "!" or trailing "/" */
+	char *text; /* as written, for messages */
+	char *body; /* what is matched: no leading "/", "!" or trailing "/" */
 	int negated;
 	int anchored;
 	int dir_only;

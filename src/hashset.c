@@ -22,8 +22,9 @@ uint64_t hashset_key(const void *data, size_t len)
 void hashset_add(struct hashset *set, uint64_t key)
 {
 	if ((set->n + 1) * 2 > set->cap) {
-		struct hashset bigger = {xcalloc(set->cap ? set->cap * 2 : FIRST_CAP, sizeof(uint64_t)),
-					 set->cap ? set->cap * 2 : FIRST_CAP, 0};
+		struct hashset bigger = {
+		    xcalloc(set->cap ? set->cap * 2 : FIRST_CAP, sizeof(uint64_t)),
+		    set->cap ? set->cap * 2 : FIRST_CAP, 0};
 		for (size_t i = 0; i < set->cap; i++)
 			if (set->slots[i])
 				hashset_add(&bigger, set->slots[i]);

@@ -22,7 +22,8 @@ static int parse_id(const char *hex, git_oid *oid, int *zero, struct buf *err)
 	size_t len = strlen(hex);
 	*zero = len > 0 && strspn(hex, "0") == len;
 	if (len == 64 && strspn(hex, "0123456789abcdef") == len) {
-		buf_adds(err, "this is a SHA-256 repository; gitgate supports SHA-1 repositories only");
+		buf_adds(err,
+			 "this is a SHA-256 repository; gitgate supports SHA-1 repositories only");
 		return -1;
 	}
 	if (*zero) {
@@ -81,8 +82,11 @@ static int peel_commit(git_repository *repo, const git_oid *oid, git_oid *out)
 static void add_finding(struct findings *out, const char *rule, const char *ref,
 			const char *message, const char *hint)
 {
-	struct finding f = {.rule = (char *)rule, .severity = SEVERITY_ERROR, .path = (char *)ref,
-			    .message = (char *)message, .hint = (char *)hint};
+	struct finding f = {.rule = (char *)rule,
+			    .severity = SEVERITY_ERROR,
+			    .path = (char *)ref,
+			    .message = (char *)message,
+			    .hint = (char *)hint};
 	findings_add(out, &f);
 }
 
@@ -92,7 +96,8 @@ static void check_protected(struct push_request *req, const struct ref_update *u
 	if (!rules_ref_is_protected(req->rules, u->ref) || u->old_zero)
 		return;
 	if (u->new_zero) {
-		add_finding(out, "protected-branch", u->ref, "deleting a protected branch is not allowed",
+		add_finding(out, "protected-branch", u->ref,
+			    "deleting a protected branch is not allowed",
 			    "protected branches are listed in rules.ini [push] protected");
 		return;
 	}
@@ -102,9 +107,10 @@ static void check_protected(struct push_request *req, const struct ref_update *u
 	    git_oid_equal(&old_commit, &new_commit))
 		return; /* on a client the remote's old tip may be unknown: the server decides */
 	if (git_graph_descendant_of(req->repo, &new_commit, &old_commit) != 1)
-		add_finding(out, "protected-branch", u->ref,
-			    "a force push (not a fast-forward) to a protected branch is not allowed",
-			    "fetch, rebase your work onto the branch, and push again without --force");
+		add_finding(
+		    out, "protected-branch", u->ref,
+		    "a force push (not a fast-forward) to a protected branch is not allowed",
+		    "fetch, rebase your work onto the branch, and push again without --force");
 }
 
 static int hide_ref(git_reference *ref, void *payload)
@@ -137,7 +143,8 @@ static int hide_accepted(struct push_request *req, git_revwalk *walk, struct buf
 	}
 	for (size_t i = 0; i < req->n; i++) {
 		git_oid commit;
-		if (!req->updates[i].old_zero && peel_commit(req->repo, &req->updates[i].old_oid, &commit))
+		if (!req->updates[i].old_zero &&
+		    peel_commit(req->repo, &req->updates[i].old_oid, &commit))
 			git_revwalk_hide(walk, &commit);
 	}
 	if (req->baseline) {
@@ -149,7 +156,8 @@ static int hide_accepted(struct push_request *req, git_revwalk *walk, struct buf
 		git_object_free(peeled);
 		git_object_free(obj);
 		if (!ok) {
-			buf_printf(err, "the baseline '%s' is not a commit in this repository", req->baseline);
+			buf_printf(err, "the baseline '%s' is not a commit in this repository",
+				   req->baseline);
 			return -1;
 		}
 	}
@@ -254,11 +262,11 @@ static int check_version_bump_of(struct push_request *req, const struct ref_upda
 	char hex[GIT_OID_HEXSZ + 1];
 	git_oid_tostr(hex, sizeof(hex), &tip);
 	struct check_context ctx = {
-		.rules = req->rules,
-		.findings = out,
-		.commit = hex,
-		.subject = git_commit_summary(tip_commit),
-		.blobs = {req->repo, repo_read_blob},
+	    .rules = req->rules,
+	    .findings = out,
+	    .commit = hex,
+	    .subject = git_commit_summary(tip_commit),
+	    .blobs = {req->repo, repo_read_blob},
 	};
 	check_version_bumps(&ctx, &cs);
 	rc = 0;
@@ -284,7 +292,8 @@ enum gitgate_status push_check(struct push_request *req, struct findings *out, s
 	struct hashset visited = {0};
 	struct commit_pool *pool;
 	scan_prepare_all(req->rules);
-	if (commit_pool_start(&pool, req->rules, out, deadline.tv_sec ? &deadline : NULL, err) < 0) {
+	if (commit_pool_start(&pool, req->rules, out, deadline.tv_sec ? &deadline : NULL, err) <
+	    0) {
 		struct buf ignored = BUF_INIT;
 		commit_pool_finish(pool, out, &ignored);
 		buf_free(&ignored);

@@ -56,8 +56,10 @@ static int locate_rules(const struct push_gate_options *opts, git_repository *re
 	struct stat st;
 	if (stat(path->data, &st) == 0)
 		return 0;
-	buf_printf(err, "no server rules: %s is missing (./install.sh --server puts the default there, "
-			"or set git config gitgate.rules)", path->data);
+	buf_printf(err,
+		   "no server rules: %s is missing (./install.sh --server puts the default there, "
+		   "or set git config gitgate.rules)",
+		   path->data);
 	return -1;
 }
 
@@ -78,10 +80,12 @@ static int add_range(struct push_request *req, const char *spec, struct buf *err
 		if (rs.flags & GIT_REVSPEC_MERGE_BASE) {
 			git_oid base;
 			/* A...B: both sides, down to where they meet. */
-			rc = git_merge_base(&base, req->repo, git_object_id(rs.from), git_object_id(rs.to));
+			rc = git_merge_base(&base, req->repo, git_object_id(rs.from),
+					    git_object_id(rs.to));
 			if (rc == 0)
 				git_oid_tostr(from, sizeof(from), &base);
-			rc = push_add_update(req, spec, from, git_oid_tostr_s(git_object_id(rs.from)), err);
+			rc = push_add_update(req, spec, from,
+					     git_oid_tostr_s(git_object_id(rs.from)), err);
 			if (rc == 0)
 				rc = push_add_update(req, spec, from, to, err);
 			goto done;
@@ -112,18 +116,24 @@ static void apply_bypass(const struct rules *rules, struct findings *findings, j
 			continue;
 		const char *spec = opt + 15, *colon = strchr(spec, ':');
 		if (!colon || colon == spec || !colon[1]) {
-			fprintf(diag, "warning: gitgate: ignoring '%s': write gitgate.bypass=RULE:REASON\n", opt);
+			fprintf(
+			    diag,
+			    "warning: gitgate: ignoring '%s': write gitgate.bypass=RULE:REASON\n",
+			    opt);
 			continue;
 		}
 		char *rule = xstrndup(spec, (size_t)(colon - spec));
 		if (!rules_user_may_bypass(rules, user)) {
-			fprintf(diag, "warning: gitgate: '%s' may not bypass rules (rules.ini [push] "
-				      "bypass_users); the %s rule still applies\n", user, rule);
+			fprintf(diag,
+				"warning: gitgate: '%s' may not bypass rules (rules.ini [push] "
+				"bypass_users); the %s rule still applies\n",
+				user, rule);
 		} else {
 			findings_skip_rules(findings, rule);
-			json_array_append_new(audit, json_pack("{s:s,s:s}", "rule", rule, "reason", colon + 1));
-			fprintf(diag, "warning: gitgate: %s bypasses the %s rule: %s (recorded)\n", user,
-				rule, colon + 1);
+			json_array_append_new(
+			    audit, json_pack("{s:s,s:s}", "rule", rule, "reason", colon + 1));
+			fprintf(diag, "warning: gitgate: %s bypasses the %s rule: %s (recorded)\n",
+				user, rule, colon + 1);
 		}
 		free(rule);
 	}
@@ -141,9 +151,10 @@ static int write_audit(git_repository *repo, json_t *bypasses, const struct push
 	}
 	json_t *refs = json_array();
 	for (size_t i = 0; i < req->n; i++)
-		json_array_append_new(refs, json_pack("{s:s,s:s,s:s}", "ref", req->updates[i].ref, "old",
-						      git_oid_tostr_s(&req->updates[i].old_oid), "new",
-						      git_oid_tostr_s(&req->updates[i].new_oid)));
+		json_array_append_new(refs,
+				      json_pack("{s:s,s:s,s:s}", "ref", req->updates[i].ref, "old",
+						git_oid_tostr_s(&req->updates[i].old_oid), "new",
+						git_oid_tostr_s(&req->updates[i].new_oid)));
 	char when[32];
 	time_t now = time(NULL);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
@@ -154,11 +165,11 @@ static int write_audit(git_repository *repo, json_t *bypasses, const struct push
 	int rc = 0;
 	FILE *f = fopen(path.data, "a");
 	for (size_t i = 0; f && i < json_array_size(bypasses); i++) {
-		json_t *entry = json_pack("{s:s,s:s,s:O,s:O,s:O,s:O}", "time", when, "user",
-					  pusher_name(), "rule",
-					  json_object_get(json_array_get(bypasses, i), "rule"), "reason",
-					  json_object_get(json_array_get(bypasses, i), "reason"), "refs",
-					  refs, "commits", commits);
+		json_t *entry =
+		    json_pack("{s:s,s:s,s:O,s:O,s:O,s:O}", "time", when, "user", pusher_name(),
+			      "rule", json_object_get(json_array_get(bypasses, i), "rule"),
+			      "reason", json_object_get(json_array_get(bypasses, i), "reason"),
+			      "refs", refs, "commits", commits);
 		json_dumpf(entry, f, JSON_COMPACT);
 		fputc('\n', f);
 		json_decref(entry);
@@ -251,8 +262,9 @@ enum gitgate_status push_gate_run(const struct push_gate_options *opts, struct p
 report_error:
 	fprintf(opts->diag, "error: gitgate: %s\n", err.data ? err.data : "unknown error");
 	if (status == STATUS_FAULT && opts->mode != PUSH_RANGE)
-		fprintf(opts->diag, "error: gitgate: the push could not be checked, so it is refused "
-				    "(fail closed)\n");
+		fprintf(opts->diag,
+			"error: gitgate: the push could not be checked, so it is refused "
+			"(fail closed)\n");
 done:
 	json_decref(bypasses);
 	findings_free(&findings);

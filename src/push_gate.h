@@ -18,11 +18,11 @@
 
 struct push_gate_options {
 	enum push_mode mode;
-	const char *rules_path;     /* client and range: --rules, or NULL */
-	const char *remote;         /* pre-push: the remote's name */
-	char **ranges;              /* range mode: "A..B", "A...B", "REV" */
+	const char *rules_path; /* client and range: --rules, or NULL */
+	const char *remote;	/* pre-push: the remote's name */
+	char **ranges;		/* range mode: "A..B", "A...B", "REV" */
 	size_t nranges;
-	unsigned max_count;         /* range mode: -n */
+	unsigned max_count; /* range mode: -n */
 	enum report_format format;
 	FILE *out, *diag;
 };

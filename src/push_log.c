@@ -18,13 +18,14 @@ static json_t *parse_updates(const char *lines)
 	while (*lines) {
 		size_t len = strcspn(lines, "\n");
 		char *line = xstrndup(lines, len);
-		char *old_id = strtok(line, " "), *new_id = strtok(NULL, " "), *ref = strtok(NULL, "");
+		char *old_id = strtok(line, " "), *new_id = strtok(NULL, " "),
+		     *ref = strtok(NULL, "");
 		if (old_id && new_id && ref) {
 			json_t *name = json_string(ref);
 			if (!name) /* not UTF-8: keep the bytes visible, never lose the entry */
 				name = json_string("(ref name is not UTF-8)");
-			json_array_append_new(refs, json_pack("{s:o,s:s,s:s}", "ref", name, "old", old_id,
-							      "new", new_id));
+			json_array_append_new(refs, json_pack("{s:o,s:s,s:s}", "ref", name, "old",
+							      old_id, "new", new_id));
 		}
 		free(line);
 		lines += len + (lines[len] == '\n');

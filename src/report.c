@@ -86,7 +86,8 @@ static void print_commit_header(FILE *out, const struct findings *list, size_t f
 				const struct palette *c)
 {
 	size_t errors = 0, warnings = 0;
-	for (size_t k = first; k < list->n && same_commit(&list->items[k], &list->items[first]); k++)
+	for (size_t k = first; k < list->n && same_commit(&list->items[k], &list->items[first]);
+	     k++)
 		*(list->items[k].severity == SEVERITY_ERROR ? &errors : &warnings) += 1;
 	const struct finding *f = &list->items[first];
 	fprintf(out, "%s%s:%s %scommit %.12s%s", errors ? c->red : c->yellow,
@@ -112,7 +113,8 @@ void report_text_capped(FILE *out, const struct findings *list, int color, size_
 		int starts = i == 0 || !same_commit(f, &list->items[i - 1]);
 		if (starts) {
 			if (in_block > per_commit)
-				fprintf(out, "error:   ...and %zu more in this commit\n", in_block - per_commit);
+				fprintf(out, "error:   ...and %zu more in this commit\n",
+					in_block - per_commit);
 			in_block = 0;
 			if (f->commit && blocks++ >= commits)
 				hidden_blocks++;
@@ -176,8 +178,10 @@ int report_json(FILE *out, const struct findings *list)
 		json_object_set_new(o, "severity", json_string(level_name(f->severity)));
 		json_object_set_new(o, "commit", f->commit ? json_string(f->commit) : json_null());
 		json_object_set_new(o, "path", json_bytes(f->path));
-		json_object_set_new(o, "line", f->line ? json_integer((json_int_t)f->line) : json_null());
-		json_object_set_new(o, "column", f->line ? json_integer((json_int_t)f->column) : json_null());
+		json_object_set_new(o, "line",
+				    f->line ? json_integer((json_int_t)f->line) : json_null());
+		json_object_set_new(o, "column",
+				    f->line ? json_integer((json_int_t)f->column) : json_null());
 		json_object_set_new(o, "match", json_bytes(f->match));
 		json_object_set_new(o, "message", json_bytes(f->message));
 		json_array_append_new(items, o);
@@ -222,8 +226,9 @@ int report_sarif(FILE *out, const struct findings *list)
 		const struct finding *f = &list->items[i];
 		int known = 0;
 		for (size_t j = 0; j < json_array_size(rules); j++)
-			if (!strcmp(json_string_value(json_object_get(json_array_get(rules, j), "id")),
-				    f->rule))
+			if (!strcmp(
+				json_string_value(json_object_get(json_array_get(rules, j), "id")),
+				f->rule))
 				known = 1;
 		if (!known)
 			json_array_append_new(rules, json_pack("{s:s}", "id", f->rule));
@@ -231,32 +236,36 @@ int report_sarif(FILE *out, const struct findings *list)
 		json_t *result = json_object();
 		json_object_set_new(result, "ruleId", json_string(f->rule));
 		json_object_set_new(result, "level", json_string(level_name(f->severity)));
-		json_object_set_new(result, "message", json_pack("{s:o}", "text", json_bytes(f->message)));
+		json_object_set_new(result, "message",
+				    json_pack("{s:o}", "text", json_bytes(f->message)));
 		if (f->path) {
 			json_t *physical = json_object();
 			json_object_set_new(physical, "artifactLocation",
 					    json_pack("{s:o}", "uri", sarif_uri(f->path)));
 			if (f->line) {
-				json_t *region = json_pack("{s:I,s:I}", "startLine", (json_int_t)f->line,
-							   "startColumn", (json_int_t)f->column);
+				json_t *region =
+				    json_pack("{s:I,s:I}", "startLine", (json_int_t)f->line,
+					      "startColumn", (json_int_t)f->column);
 				if (f->match)
-					json_object_set_new(region, "snippet",
-							    json_pack("{s:o}", "text", json_bytes(f->match)));
+					json_object_set_new(
+					    region, "snippet",
+					    json_pack("{s:o}", "text", json_bytes(f->match)));
 				json_object_set_new(physical, "region", region);
 			}
 			json_object_set_new(result, "locations",
 					    json_pack("[{s:o}]", "physicalLocation", physical));
 		}
 		if (f->commit)
-			json_object_set_new(result, "properties", json_pack("{s:s}", "commit", f->commit));
+			json_object_set_new(result, "properties",
+					    json_pack("{s:s}", "commit", f->commit));
 		json_array_append_new(results, result);
 	}
 	json_t *driver = json_pack("{s:s,s:s,s:o}", "name", "gitgate", "version", GITGATE_VERSION,
 				   "rules", rules);
 	json_t *run = json_pack("{s:{s:o},s:o}", "tool", "driver", driver, "results", results);
-	json_t *root = json_pack("{s:s,s:s,s:[o]}", "$schema",
-				 "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0",
-				 "runs", run);
+	json_t *root =
+	    json_pack("{s:s,s:s,s:[o]}", "$schema", "https://json.schemastore.org/sarif-2.1.0.json",
+		      "version", "2.1.0", "runs", run);
 	return dump(out, root);
 }
 

@@ -27,8 +27,18 @@ struct loader {
 	int at_line_start;
 	int failed;
 	/* Where the current section's entry lives, to append its keys there. */
-	enum { SEC_NONE, SEC_GITGATE, SEC_PROJECT, SEC_UNIT, SEC_ISOLATION,
-	       SEC_SHARED, SEC_FORBIDDEN, SEC_SCAN, SEC_PUSH, SEC_UNKNOWN } kind;
+	enum {
+		SEC_NONE,
+		SEC_GITGATE,
+		SEC_PROJECT,
+		SEC_UNIT,
+		SEC_ISOLATION,
+		SEC_SHARED,
+		SEC_FORBIDDEN,
+		SEC_SCAN,
+		SEC_PUSH,
+		SEC_UNKNOWN
+	} kind;
 	char *section; /* the raw section header last seen */
 	char **named;  /* every "[kind NAME]" header so far, to catch repeats */
 	int *named_lines;
@@ -36,7 +46,7 @@ struct loader {
 };
 
 static void problem(struct loader *ld, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void problem(struct loader *ld, int line, const char *fmt, ...)
 {
@@ -86,9 +96,12 @@ static char *count_lines_reader(char *str, int num, void *stream)
 const char *severity_name(enum severity severity)
 {
 	switch (severity) {
-	case SEVERITY_ERROR: return "error";
-	case SEVERITY_WARNING: return "warn";
-	default: return "off";
+	case SEVERITY_ERROR:
+		return "error";
+	case SEVERITY_WARNING:
+		return "warn";
+	default:
+		return "off";
 	}
 }
 
@@ -107,15 +120,15 @@ static int parse_severity(struct loader *ld, const char *value, enum severity *o
 	return 0;
 }
 
-static int parse_size(struct loader *ld, const char *key, const char *value,
-		      unsigned long long max, unsigned long long *out)
+static int parse_size(struct loader *ld, const char *key, const char *value, unsigned long long max,
+		      unsigned long long *out)
 {
 	char *end;
 	errno = 0;
 	unsigned long long v = strtoull(value, &end, 10);
 	if (errno || end == value || *end || v == 0 || v > max || value[0] == '-') {
-		problem(ld, ld->line, "%s must be a whole number from 1 to %llu, not '%s'",
-			key, max, value);
+		problem(ld, ld->line, "%s must be a whole number from 1 to %llu, not '%s'", key,
+			max, value);
 		return -1;
 	}
 	*out = v;
@@ -212,8 +225,8 @@ static void named_section(struct loader *ld, const char *kind, const char *name)
 	buf_printf(&key, "%s %s", kind, name);
 	for (size_t i = 0; i < ld->nnamed; i++)
 		if (!strcmp(ld->named[i], key.data))
-			problem(ld, ld->line, "duplicate %s '%s' (first defined on line %d)", kind, name,
-				ld->named_lines[i]);
+			problem(ld, ld->line, "duplicate %s '%s' (first defined on line %d)", kind,
+				name, ld->named_lines[i]);
 	if (!valid_name(name))
 		problem(ld, ld->line, "%s name '%s' may use only letters, digits, '-', '_' and '.'",
 			kind, name);
@@ -265,7 +278,8 @@ static void begin_section(struct loader *ld, const char *header)
 	} else {
 		problem(ld, ld->line,
 			"unknown section [%s]: expected gitgate, project NAME, unit NAME, "
-			"isolation, shared, forbidden, push or scan NAME", header);
+			"isolation, shared, forbidden, push or scan NAME",
+			header);
 	}
 }
 
@@ -329,8 +343,12 @@ static int handle_key(void *user, const char *section, const char *key, const ch
 		struct project *p = &r->projects[r->nprojects - 1];
 		if (!strcmp(key, "path")) {
 			size_t len = strlen(value);
-			if (!len || value[0] == '/' || strstr(value, "..") || strpbrk(value, "*?[")) {
-				problem(ld, ld->line, "project path '%s' must be a plain folder relative to the top, like 'argo/'", value);
+			if (!len || value[0] == '/' || strstr(value, "..") ||
+			    strpbrk(value, "*?[")) {
+				problem(ld, ld->line,
+					"project path '%s' must be a plain folder relative to the "
+					"top, like 'argo/'",
+					value);
 			} else {
 				free(p->path);
 				p->path = xmalloc(len + 2);
@@ -368,7 +386,9 @@ static int handle_key(void *user, const char *section, const char *key, const ch
 		if (!strcmp(key, "path")) {
 			size_t len = strlen(value);
 			if (!len || value[0] == '/' || strpbrk(value, "*?[")) {
-				problem(ld, ld->line, "shared path '%s' must be a plain folder like 'packages/'", value);
+				problem(ld, ld->line,
+					"shared path '%s' must be a plain folder like 'packages/'",
+					value);
 			} else {
 				free(r->shared_path);
 				r->shared_path = xmalloc(len + 2);
@@ -390,7 +410,8 @@ static int handle_key(void *user, const char *section, const char *key, const ch
 			each_word(ld, value, &list, add_ref_name);
 		} else if (!strcmp(key, "deploy_branch")) {
 			if (!*value || strpbrk(value, " ~^:?*[\\"))
-				problem(ld, ld->line, "deploy_branch '%s' is not a branch name", value);
+				problem(ld, ld->line, "deploy_branch '%s' is not a branch name",
+					value);
 			else
 				set_string(&r->push.deploy_branch, value);
 		} else if (!strcmp(key, "baseline")) {
@@ -403,7 +424,9 @@ static int handle_key(void *user, const char *section, const char *key, const ch
 						   &r->push.bypass_users_cap};
 			each_word(ld, value, &list, add_string);
 		} else {
-			return unknown_key(ld, key, "protected, deploy_branch, baseline, deadline_seconds, bypass_users");
+			return unknown_key(
+			    ld, key,
+			    "protected, deploy_branch, baseline, deadline_seconds, bypass_users");
 		}
 		break;
 	case SEC_FORBIDDEN:
@@ -418,7 +441,10 @@ static int handle_key(void *user, const char *section, const char *key, const ch
 		struct scan_rule *s = &r->scans[r->nscans - 1];
 		if (!strcmp(key, "rule")) {
 			if (!valid_name(value))
-				problem(ld, ld->line, "rule id '%s' may use only letters, digits, '-', '_' and '.'", value);
+				problem(
+				    ld, ld->line,
+				    "rule id '%s' may use only letters, digits, '-', '_' and '.'",
+				    value);
 			else
 				set_string(&s->rule_id, value);
 		} else if (!strcmp(key, "severity")) {
@@ -434,7 +460,8 @@ static int handle_key(void *user, const char *section, const char *key, const ch
 		} else if (!strcmp(key, "hint")) {
 			set_string(&s->hint, value);
 		} else {
-			return unknown_key(ld, key, "rule, severity, files, exclude, pattern, message, hint");
+			return unknown_key(
+			    ld, key, "rule, severity, files, exclude, pattern, message, hint");
 		}
 		break;
 	}
@@ -474,7 +501,9 @@ static void finish(struct loader *ld)
 		}
 		for (size_t j = 0; j < i; j++)
 			if (r->projects[j].path && paths_overlap(r->projects[j].path, p->path))
-				problem(ld, p->line, "project '%s' path '%s' overlaps project '%s' path '%s' (line %d)",
+				problem(ld, p->line,
+					"project '%s' path '%s' overlaps project '%s' path '%s' "
+					"(line %d)",
 					p->name, p->path, r->projects[j].name, r->projects[j].path,
 					r->projects[j].line);
 		if (r->shared_path && paths_overlap(r->shared_path, p->path))
@@ -490,7 +519,8 @@ static void finish(struct loader *ld)
 		for (size_t j = 0; j < u->naliases; j++) {
 			struct unit *other = find_unit_mut(r, u->aliases[j]);
 			if (other != u)
-				problem(ld, u->line, "alias '%s' of unit '%s' is already the name of unit '%s'",
+				problem(ld, u->line,
+					"alias '%s' of unit '%s' is already the name of unit '%s'",
 					u->aliases[j], u->name, other->name);
 		}
 	}
@@ -503,9 +533,11 @@ static void finish(struct loader *ld)
 				if (!strcmp(r->projects[k].name, u->projects[j]))
 					break;
 			if (k == r->nprojects)
-				problem(ld, u->line, "unit '%s' names unknown project '%s'", u->name, u->projects[j]);
+				problem(ld, u->line, "unit '%s' names unknown project '%s'",
+					u->name, u->projects[j]);
 			else if (owner[k])
-				problem(ld, u->line, "project '%s' is in unit '%s' and in unit '%s'",
+				problem(ld, u->line,
+					"project '%s' is in unit '%s' and in unit '%s'",
 					u->projects[j], owner[k], u->name);
 			else
 				owner[k] = u->name;
@@ -515,7 +547,8 @@ static void finish(struct loader *ld)
 		if (owner[k])
 			continue;
 		if (find_unit_mut(r, r->projects[k].name)) {
-			problem(ld, r->projects[k].line, "project '%s' has the name of a unit it is not in",
+			problem(ld, r->projects[k].line,
+				"project '%s' has the name of a unit it is not in",
 				r->projects[k].name);
 			continue;
 		}
@@ -535,7 +568,7 @@ static void finish(struct loader *ld)
 		struct buf ref = BUF_INIT;
 		buf_printf(&ref, "refs/heads/%s", r->push.deploy_branch);
 		*ARRAY_PUSH(r->push.protected_refs, r->push.nprotected, r->push.protected_cap) =
-			xstrdup(ref.data);
+		    xstrdup(ref.data);
 		buf_free(&ref);
 	}
 	for (size_t i = 0; i < r->nscans; i++) {
@@ -543,7 +576,9 @@ static void finish(struct loader *ld)
 		if (!s->npatterns)
 			problem(ld, s->line, "scan '%s' has no pattern", s->name);
 		if (!s->files.n)
-			problem(ld, s->line, "scan '%s' has no files: add 'files = *.js' (or '*' for all)", s->name);
+			problem(ld, s->line,
+				"scan '%s' has no files: add 'files = *.js' (or '*' for all)",
+				s->name);
 	}
 }
 
@@ -664,8 +699,8 @@ void rules_describe(const struct rules *r, FILE *out)
 	fprintf(out, "rules: %s\n", r->file);
 	fprintf(out, "projects:\n");
 	for (size_t i = 0; i < r->nprojects; i++)
-		fprintf(out, "  %-18s %-20s unit %s%s%s\n", r->projects[i].name, r->projects[i].path,
-			r->projects[i].unit ? r->projects[i].unit->name : "?",
+		fprintf(out, "  %-18s %-20s unit %s%s%s\n", r->projects[i].name,
+			r->projects[i].path, r->projects[i].unit ? r->projects[i].unit->name : "?",
 			r->projects[i].description ? "  - " : "",
 			r->projects[i].description ? r->projects[i].description : "");
 	fprintf(out, "units:\n");
@@ -681,7 +716,8 @@ void rules_describe(const struct rules *r, FILE *out)
 		}
 		fputc('\n', out);
 	}
-	fprintf(out, "isolation: %s (one unit per commit; files outside every project are neutral)\n",
+	fprintf(out,
+		"isolation: %s (one unit per commit; files outside every project are neutral)\n",
 		severity_name(r->isolation));
 	if (r->shared_path)
 		fprintf(out, "shared: %s affects every unit; version bump: %s\n", r->shared_path,

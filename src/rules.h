@@ -64,11 +64,11 @@ struct scan_rule {
 struct push_policy {
 	char **protected_refs; /* full ref names; force pushes and deletion refused */
 	size_t nprotected, protected_cap;
-	int protected_set;      /* else the deploy branch alone is protected */
+	int protected_set; /* else the deploy branch alone is protected */
 	char *deploy_branch;
-	char *baseline;         /* a revision: commits reachable from it are accepted */
+	char *baseline; /* a revision: commits reachable from it are accepted */
 	unsigned deadline_seconds;
-	char **bypass_users;    /* who may use `git push -o gitgate.bypass=RULE:REASON` */
+	char **bypass_users; /* who may use `git push -o gitgate.bypass=RULE:REASON` */
 	size_t nbypass_users, bypass_users_cap;
 };
 

@@ -82,35 +82,34 @@ static int run_pattern(struct scanner *sc, struct pattern *p, const char *text, 
 	if (p->jit_ready > 0)
 		return pcre2_jit_match(p->code, (PCRE2_SPTR)text, len, 0, 0, sc->match_data,
 				       sc->match_context);
-	return pcre2_match(p->code, (PCRE2_SPTR)text, len, 0, 0, sc->match_data,
-			   sc->match_context);
+	return pcre2_match(p->code, (PCRE2_SPTR)text, len, 0, 0, sc->match_data, sc->match_context);
 }
 
 static void report(struct findings *out, const struct scan_rule *rule,
 		   const struct scan_place *where, size_t column, const char *match,
 		   size_t match_len, const char *message)
 {
-	char *shown = match ? xstrndup(match, match_len > MATCH_SHOWN_MAX ? MATCH_SHOWN_MAX : match_len)
-			    : NULL;
+	char *shown =
+	    match ? xstrndup(match, match_len > MATCH_SHOWN_MAX ? MATCH_SHOWN_MAX : match_len)
+		  : NULL;
 	struct finding f = {
-		.rule = rule->rule_id,
-		.severity = rule->severity,
-		.commit = (char *)where->commit,
-		.subject = (char *)where->subject,
-		.path = (char *)where->path,
-		.line = where->line,
-		.column = column,
-		.match = shown,
-		.message = (char *)message,
-		.hint = rule->hint,
+	    .rule = rule->rule_id,
+	    .severity = rule->severity,
+	    .commit = (char *)where->commit,
+	    .subject = (char *)where->subject,
+	    .path = (char *)where->path,
+	    .line = where->line,
+	    .column = column,
+	    .match = shown,
+	    .message = (char *)message,
+	    .hint = rule->hint,
 	};
 	findings_add(out, &f);
 	free(shown);
 }
 
 size_t scan_line(struct scanner *sc, const struct scan_selection *sel,
-		 const struct scan_place *where, const char *text, size_t len,
-		 struct findings *out)
+		 const struct scan_place *where, const char *text, size_t len, struct findings *out)
 {
 	size_t before = out->n;
 	const struct rules *rules = sc->rules;
@@ -134,9 +133,10 @@ size_t scan_line(struct scanner *sc, const struct scan_selection *sel,
 			if (rc < 0) {
 				PCRE2_UCHAR why[200];
 				pcre2_get_error_message(rc, why, sizeof(why));
-				snprintf(message, sizeof(message),
-					 "line could not be checked: pattern '%s' (%s:%d) failed: %s",
-					 p->source, rules->file, p->line, (const char *)why);
+				snprintf(
+				    message, sizeof(message),
+				    "line could not be checked: pattern '%s' (%s:%d) failed: %s",
+				    p->source, rules->file, p->line, (const char *)why);
 				report(out, rule, where, 1, NULL, 0, message);
 				break;
 			}
@@ -147,9 +147,10 @@ size_t scan_line(struct scanner *sc, const struct scan_selection *sel,
 			break; /* one finding per section and line is enough to act on */
 		}
 		if (scanned < len) {
-			snprintf(message, sizeof(message),
-				 "line is %zu bytes; only the first %zu were scanned (max_line_bytes)",
-				 len, scanned);
+			snprintf(
+			    message, sizeof(message),
+			    "line is %zu bytes; only the first %zu were scanned (max_line_bytes)",
+			    len, scanned);
 			report(out, rule, where, scanned + 1, NULL, 0, message);
 		}
 	}
@@ -177,8 +178,8 @@ static pcre2_code *buffer_pattern(struct pattern *p)
 	return p->buffer_code;
 }
 
-int scan_buffer_may_match(struct scanner *sc, const struct scan_selection *sel,
-			  const char *text, size_t len)
+int scan_buffer_may_match(struct scanner *sc, const struct scan_selection *sel, const char *text,
+			  size_t len)
 {
 	if (len > sc->rules->max_line_bytes)
 		return 1; /* a line may be too long: the line scan reports it */

@@ -53,7 +53,7 @@ size_t scan_line(struct scanner *sc, const struct scan_selection *sel,
  * the rules are only read, so scanners in several threads may share them. */
 void scan_prepare_all(const struct rules *rules);
 
-int scan_buffer_may_match(struct scanner *sc, const struct scan_selection *sel,
-			  const char *text, size_t len);
+int scan_buffer_may_match(struct scanner *sc, const struct scan_selection *sel, const char *text,
+			  size_t len);
 
 #endif

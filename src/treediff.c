@@ -77,7 +77,7 @@ static int emit(git_repository *repo, struct buf *path, const git_tree_entry *ol
 	buf_adds(path, git_tree_entry_name(old_entry ? old_entry : new_entry));
 	char status = !old_entry ? 'A' : !new_entry ? 'D' : 'M';
 	if (status == 'M' && (git_tree_entry_filemode(old_entry) & 0170000) !=
-				     (git_tree_entry_filemode(new_entry) & 0170000))
+				 (git_tree_entry_filemode(new_entry) & 0170000))
 		status = 'T';
 	add_change(cs, status, path, old_entry, new_entry);
 	path->len = len;
@@ -148,7 +148,8 @@ static void pair_renames(struct changeset *cs, size_t first)
 		}
 		for (; lo < nd && !strcmp(cs->items[deleted[lo]].old_oid, added->new_oid); lo++) {
 			struct file_change *gone = &cs->items[deleted[lo]];
-			if (taken[deleted[lo]] || (gone->old_mode & 0170000) != (added->new_mode & 0170000))
+			if (taken[deleted[lo]] ||
+			    (gone->old_mode & 0170000) != (added->new_mode & 0170000))
 				continue;
 			taken[deleted[lo]] = 1;
 			added->status = 'R';

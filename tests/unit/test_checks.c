@@ -14,14 +14,17 @@ static const char *old_json, *new_json;
 static int fake_read(void *ctx, const char *oid, struct buf *out)
 {
 	(void)ctx;
-	const char *text = !strcmp(oid, OLD_PKG) ? old_json : !strcmp(oid, NEW_PKG) ? new_json : NULL;
+	const char *text = !strcmp(oid, OLD_PKG)   ? old_json
+			   : !strcmp(oid, NEW_PKG) ? new_json
+						   : NULL;
 	if (!text)
 		return -1;
 	buf_adds(out, text);
 	return 0;
 }
 
-static struct check_context ctx = {.rules = &rules, .findings = &findings, .blobs = {NULL, fake_read}};
+static struct check_context ctx = {
+    .rules = &rules, .findings = &findings, .blobs = {NULL, fake_read}};
 
 static void setup(void)
 {

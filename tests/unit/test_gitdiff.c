@@ -32,18 +32,21 @@ static FILE *stream(const char *data, size_t len)
 }
 
 static const char raw_and_patch[] =
-	":000000 100644 " ZERO " " OID_A " A\0a/sp ace\"q.js\0"
-	":100644 100644 " OID_A " " OID_B " M\0b.js\0"
-	":100644 100644 " OID_A " " OID_A " R100\0old name.js\0new name.js\0"
-	":100644 000000 " OID_A " " ZERO " D\0gone.js\0"
-	"\0"
-	"diff --git \"a/a/sp ace\\\"q.js\" \"b/a/sp ace\\\"q.js\"\n"
-	"new file mode 100644\n--- /dev/null\n+++ \"b/a/sp ace\\\"q.js\"\t\n"
-	"@@ -0,0 +1,2 @@\n+x\n++++ not a header\n"
-	"diff --git a/b.js b/b.js\n--- a/b.js\n+++ b/b.js\n"
-	"@@ -3 +3 @@\n-old\n+new\n@@ -10,0 +11,2 @@\n+crlf\r\n+no newline\n\\ No newline at end of file\n"
-	"diff --git a/old name.js b/new name.js\nsimilarity index 100%\nrename from old name.js\nrename to new name.js\n"
-	"diff --git a/gone.js b/gone.js\ndeleted file mode 100644\n--- a/gone.js\n+++ /dev/null\n@@ -1 +0,0 @@\n-bye\n";
+    ":000000 100644 " ZERO " " OID_A " A\0a/sp ace\"q.js\0"
+    ":100644 100644 " OID_A " " OID_B " M\0b.js\0"
+    ":100644 100644 " OID_A " " OID_A " R100\0old name.js\0new name.js\0"
+    ":100644 000000 " OID_A " " ZERO " D\0gone.js\0"
+    "\0"
+    "diff --git \"a/a/sp ace\\\"q.js\" \"b/a/sp ace\\\"q.js\"\n"
+    "new file mode 100644\n--- /dev/null\n+++ \"b/a/sp ace\\\"q.js\"\t\n"
+    "@@ -0,0 +1,2 @@\n+x\n++++ not a header\n"
+    "diff --git a/b.js b/b.js\n--- a/b.js\n+++ b/b.js\n"
+    "@@ -3 +3 @@\n-old\n+new\n@@ -10,0 +11,2 @@\n+crlf\r\n+no newline\n\\ No newline at end of "
+    "file\n"
+    "diff --git a/old name.js b/new name.js\nsimilarity index 100%\nrename from old "
+    "name.js\nrename to new name.js\n"
+    "diff --git a/gone.js b/gone.js\ndeleted file mode 100644\n--- a/gone.js\n+++ /dev/null\n@@ -1 "
+    "+0,0 @@\n-bye\n";
 
 Test(gitdiff, reads_raw_records_including_renames)
 {
@@ -73,9 +76,8 @@ Test(gitdiff, streams_added_lines_with_new_line_numbers)
 	struct collected c = {BUF_INIT, NULL};
 	struct line_sink sink = {&c, want_js, collect};
 	cr_assert_eq(gitdiff_read_patch(in, &cs, &sink, &err), 0, "%s", err.data);
-	cr_assert_str_eq(c.text.data,
-			 "[a/sp ace\"q.js]1:x|2:+++ not a header|"
-			 "[b.js]3:new|11:crlf\r|12:no newline|");
+	cr_assert_str_eq(c.text.data, "[a/sp ace\"q.js]1:x|2:+++ not a header|"
+				      "[b.js]3:new|11:crlf\r|12:no newline|");
 	fclose(in);
 	changeset_free(&cs);
 	buf_free(&c.text);
@@ -98,8 +100,9 @@ Test(gitdiff, files_the_sink_declines_deliver_no_lines)
 
 Test(gitdiff, a_truncated_hunk_is_an_error)
 {
-	static const char data[] = ":100644 100644 " OID_A " " OID_B " M\0b.js\0\0"
-				   "diff --git a/b.js b/b.js\n--- a/b.js\n+++ b/b.js\n@@ -1 +1,3 @@\n-a\n+b\n";
+	static const char data[] =
+	    ":100644 100644 " OID_A " " OID_B " M\0b.js\0\0"
+	    "diff --git a/b.js b/b.js\n--- a/b.js\n+++ b/b.js\n@@ -1 +1,3 @@\n-a\n+b\n";
 	FILE *in = stream(data, sizeof(data) - 1);
 	struct changeset cs = {0};
 	struct buf err = BUF_INIT;

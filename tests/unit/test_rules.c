@@ -2,11 +2,11 @@
 
 #include "helpers.h"
 
-#define MINIMAL \
-	"[project argo]\npath = argo/\n" \
-	"[project alpine-backend]\npath = alpine-backend\n" \
-	"[project alpine-frontend]\npath = alpine-frontend/\n" \
-	"[unit alpine-analytics]\nprojects = alpine-backend alpine-frontend\naliases = alpine\n" \
+#define MINIMAL                                                                                    \
+	"[project argo]\npath = argo/\n"                                                           \
+	"[project alpine-backend]\npath = alpine-backend\n"                                        \
+	"[project alpine-frontend]\npath = alpine-frontend/\n"                                     \
+	"[unit alpine-analytics]\nprojects = alpine-backend alpine-frontend\naliases = alpine\n"   \
 	"[shared]\npath = packages/\n"
 
 static char *load_errors(const char *text)
@@ -60,7 +60,8 @@ Test(rules, a_missing_file_is_named)
 	struct rules rules;
 	struct buf errors = BUF_INIT;
 	cr_assert_eq(rules_load(&rules, "/nonexistent/rules.ini", &errors), -1);
-	cr_assert_str_eq(errors.data, "/nonexistent/rules.ini: cannot read rules: No such file or directory\n");
+	cr_assert_str_eq(errors.data,
+			 "/nonexistent/rules.ini: cannot read rules: No such file or directory\n");
 	rules_free(&rules);
 	buf_free(&errors);
 }
@@ -75,7 +76,8 @@ Test(rules, errors_name_file_and_line)
 
 Test(rules, unknown_section)
 {
-	assert_error("[gitgate]\n\n[deploy-everything]\nx = 1\n", ":3: unknown section [deploy-everything]");
+	assert_error("[gitgate]\n\n[deploy-everything]\nx = 1\n",
+		     ":3: unknown section [deploy-everything]");
 }
 
 Test(rules, empty_sections_are_still_checked)
@@ -106,14 +108,16 @@ Test(rules, overlapping_paths)
 
 Test(rules, bad_glob)
 {
-	assert_error("[forbidden]\npaths = ok.txt bad[\n", ":2: bad glob 'bad[': unclosed '[' in pattern");
+	assert_error("[forbidden]\npaths = ok.txt bad[\n",
+		     ":2: bad glob 'bad[': unclosed '[' in pattern");
 }
 
 Test(rules, bad_severity_and_numbers)
 {
 	assert_error("[isolation]\nseverity = maybe\n", ":2: 'maybe' is not a severity");
 	assert_error("[gitgate]\nmatch_limit = lots\n", ":2: match_limit must be a whole number");
-	assert_error("[gitgate]\nmax_line_bytes = -5\n", ":2: max_line_bytes must be a whole number");
+	assert_error("[gitgate]\nmax_line_bytes = -5\n",
+		     ":2: max_line_bytes must be a whole number");
 }
 
 Test(rules, units_must_name_known_projects_once)
@@ -132,7 +136,8 @@ Test(rules, scan_needs_files_and_patterns)
 
 Test(rules, syntax_errors_and_keys_outside_sections)
 {
-	assert_error("[gitgate]\nthis line has no equals sign\n", ":2: expected '[section]' or 'key = value'");
+	assert_error("[gitgate]\nthis line has no equals sign\n",
+		     ":2: expected '[section]' or 'key = value'");
 	assert_error("loose = 1\n", ":1: 'loose' stands before any [section]");
 }
 

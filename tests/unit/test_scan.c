@@ -11,11 +11,10 @@ static struct findings findings;
 static void setup(void)
 {
 	struct buf errors = BUF_INIT;
-	const char *text =
-		"[gitgate]\nmax_line_bytes = 64\nmatch_limit = 1000\n"
-		"[scan js]\nrule = debug-code\nfiles = *.js\nexclude = *.min.js\n"
-		"pattern = \\bconsole\\.log\\s*\\(\npattern = \\bTODO\\b\n"
-		"[scan slow]\nfiles = *.slow\npattern = ^(a+)+$\n";
+	const char *text = "[gitgate]\nmax_line_bytes = 64\nmatch_limit = 1000\n"
+			   "[scan js]\nrule = debug-code\nfiles = *.js\nexclude = *.min.js\n"
+			   "pattern = \\bconsole\\.log\\s*\\(\npattern = \\bTODO\\b\n"
+			   "[scan slow]\nfiles = *.slow\npattern = ^(a+)+$\n";
 	cr_assert_eq(load_rules_text(&rules, text, &errors), 0, "%s", errors.data);
 	cr_assert_eq(scanner_init(&scanner, &rules), 0);
 	memset(&findings, 0, sizeof(findings));
@@ -91,8 +90,8 @@ Test(scan, hitting_the_match_limit_is_a_finding)
 	memset(line, 'a', sizeof(line));
 	line[sizeof(line) - 1] = 'b';
 	cr_assert_eq(scan("x.slow", line, sizeof(line)), 1);
-	cr_assert_not_null(strstr(findings.items[0].message, "could not be checked"),
-			   "%s", findings.items[0].message);
+	cr_assert_not_null(strstr(findings.items[0].message, "could not be checked"), "%s",
+			   findings.items[0].message);
 }
 
 Test(scan, skipped_rules_produce_nothing_and_are_counted)
@@ -107,7 +106,8 @@ Test(scan, results_stay_the_same_once_patterns_are_jit_compiled)
 	size_t hits = 0;
 	for (int i = 0; i < 300; i++) {
 		char line[64];
-		int len = snprintf(line, sizeof(line), i % 7 ? "const x%d = 1;" : "x%d(); // TODO", i);
+		int len =
+		    snprintf(line, sizeof(line), i % 7 ? "const x%d = 1;" : "x%d(); // TODO", i);
 		hits += scan("a.js", line, (size_t)len);
 	}
 	cr_assert_eq(hits, 43);

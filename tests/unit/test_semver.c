@@ -31,8 +31,8 @@ Test(semver, orders_numbers_numerically)
 
 Test(semver, prerelease_precedence_follows_the_specification)
 {
-	const char *ordered[] = {"1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta",
-				 "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0"};
+	const char *ordered[] = {"1.0.0-alpha",	 "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta",
+				 "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1",	      "1.0.0"};
 	for (size_t i = 0; i + 1 < sizeof(ordered) / sizeof(ordered[0]); i++) {
 		cr_assert_lt(semver_compare(ordered[i], ordered[i + 1]), 0, "%s < %s", ordered[i],
 			     ordered[i + 1]);
