@@ -292,6 +292,27 @@ PY
 	[ $? = 2 ] || fail "an unknown format must exit 2"
 }
 
+t_split_and_sparse_indexes_work() {
+	new_repo
+	git update-index --split-index
+	echo 'console.log("split");' >>alpine-backend/api.js
+	git add -A
+	commit_expect 1 "split index"
+	contains "$OUT" "alpine-backend/api.js:2:1: debug-code"
+	git reset -q --hard
+	git update-index --no-split-index
+	git sparse-checkout init --cone --sparse-index 2>/dev/null || git sparse-checkout init --cone
+	git sparse-checkout set argo
+	[ -e alpine-backend/api.js ] && fail "sparse checkout did not apply"
+	echo 'x = 2 # FIXME' >>argo/app.py
+	git add argo
+	commit_expect 1 "sparse index"
+	contains "$OUT" "argo/app.py:2:9: debug-code"
+	echo 'x = 2' >argo/app.py
+	git add argo
+	commit_expect 0 "clean change in a sparse checkout"
+}
+
 t_concluding_a_merge_scans_only_what_the_resolution_wrote() {
 	new_repo
 	git checkout -q -b feature
