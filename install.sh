@@ -7,7 +7,8 @@
 #   ./install.sh --server BARE_REPO  install pre-receive and post-receive into a bare repository
 #   ./install.sh --server --uninstall BARE_REPO
 #   ./install.sh --demo              show gitgate at work in a throwaway monorepo
-#   ./install.sh --test              build with sanitizers and run every test
+#   ./install.sh --test              run every test: a build with ASan and UBSan, and the
+#                                    hooks under valgrind from a build without PCRE2 JIT
 #
 # Environment: GITGATE_PREFIX (default /usr/local as root, else ~/.local),
 # GITGATE_BUILD_DIR (default ./build), GITGATE_SANITIZE=1 to build with ASan/UBSan.
@@ -289,7 +290,7 @@ main() {
 		fi
 		;;
 	-h | --help)
-		sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
 		;;
 	-*)
 		die "unknown option $1 (see ./install.sh --help)"
