@@ -290,7 +290,7 @@ main() {
 		fi
 		;;
 	-h | --help)
-		sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+		awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
 		;;
 	-*)
 		die "unknown option $1 (see ./install.sh --help)"
