@@ -35,14 +35,18 @@ void commit_checker_free(struct commit_checker *cc)
 	memset(cc, 0, sizeof(*cc));
 }
 
-int commit_checker_late(const struct commit_checker *cc)
+int deadline_check(const struct timespec *deadline, struct buf *err)
 {
-	if (!cc->deadline.tv_sec)
+	if (!deadline->tv_sec)
 		return 0;
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > cc->deadline.tv_sec ||
-	       (now.tv_sec == cc->deadline.tv_sec && now.tv_nsec >= cc->deadline.tv_nsec);
+	if (now.tv_sec < deadline->tv_sec ||
+	    (now.tv_sec == deadline->tv_sec && now.tv_nsec < deadline->tv_nsec))
+		return 0;
+	buf_clear(err);
+	buf_adds(err, "the push took longer to check than deadline_seconds allows");
+	return -2;
 }
 
 static void scan_one_line(struct commit_checker *cc, size_t line, const char *text, size_t len)
@@ -239,11 +243,9 @@ int commit_checker_run(struct commit_checker *cc, const git_commit *commit, stru
 	cc->place.subject = summary;
 	cc->in_merge = parents > 1;
 	for (size_t i = 0; i < cs.n && rc == 0; i++) {
-		if (commit_checker_late(cc)) {
-			buf_adds(err, "the push took longer to check than deadline_seconds allows");
-			rc = -2;
+		rc = deadline_check(&cc->deadline, err);
+		if (rc < 0)
 			break;
-		}
 		rc = scan_file(cc, commit, &cs.items[i], err);
 	}
 done:

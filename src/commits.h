@@ -42,7 +42,8 @@ void commit_checker_free(struct commit_checker *cc);
 /* Checks one commit. Returns 0; -1 on a fault and -2 when the deadline
  * passed, with the reason in err. */
 int commit_checker_run(struct commit_checker *cc, const git_commit *commit, struct buf *err);
-/* Has the deadline passed? (Never when none is set.) */
-int commit_checker_late(const struct commit_checker *cc);
+/* Returns -2 with the reason in err once the deadline (CLOCK_MONOTONIC)
+ * has passed, else 0; a zero deadline never passes. */
+int deadline_check(const struct timespec *deadline, struct buf *err);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "checks.h"
 #include "commit_pool.h"
+#include "commits.h"
 #include "scan.h"
 #include "hashset.h"
 #include "repo.h"
@@ -310,15 +311,8 @@ enum gitgate_status push_check(struct push_request *req, struct findings *out, s
 	buf_free(&walk_err);
 	for (size_t i = 0; i < req->n && rc == 0; i++)
 		rc = check_version_bump_of(req, &req->updates[i], &visited, out, err);
-	if (rc == 0 && deadline.tv_sec) {
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > deadline.tv_sec ||
-		    (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec)) {
-			buf_adds(err, "the push took longer to check than deadline_seconds allows");
-			rc = -2;
-		}
-	}
+	if (rc == 0)
+		rc = deadline_check(&deadline, err);
 	hashset_free(&visited);
 	if (rc < 0)
 		return STATUS_FAULT;
