@@ -107,6 +107,22 @@ t_client_install_adds_pre_push() {
 	contains "$OUT" "argo/app.py:2:9: debug-code"
 }
 
+t_an_existing_pre_push_hook_gets_the_same_input() {
+	setup
+	git init -q --bare ../remote.git
+	git remote add origin ../remote.git
+	printf '#!/bin/sh\necho "args: $*" >"$(git rev-parse --git-dir)/team-pre-push.log"\ncat >>"$(git rev-parse --git-dir)/team-pre-push.log"\n' >.git/hooks/pre-push
+	chmod 755 .git/hooks/pre-push
+	INSTALL . >/dev/null 2>&1 || fail "install failed"
+	echo 'x = 1 # FIXME' >>argo/app.py
+	git -c core.hooksPath=/dev/null commit -qam "skipped pre-commit"
+	OUT=$(mktemp)
+	git push origin main >"$OUT" 2>&1 && fail "a bad push got through"
+	contains "$OUT" "argo/app.py:2:9: debug-code"
+	contains .git/team-pre-push.log "args: origin ../remote.git"
+	contains .git/team-pre-push.log "refs/heads/main $(git rev-parse HEAD) refs/heads/main 0000000000000000000000000000000000000000"
+}
+
 t_server_install_chains_hooks_sets_a_baseline_and_uninstalls_cleanly() {
 	setup
 	git init -q --bare ../server.git
