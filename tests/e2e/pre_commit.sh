@@ -247,6 +247,15 @@ t_rules_from_git_config_and_missing_rules() {
 	commit_expect 0 "rules from git config"
 }
 
+t_the_hook_does_not_load_libgit2() {
+	# Loading libgit2 and its dependencies costs more than git's whole diff of
+	# a small commit; the commit-time path reads git's own output instead.
+	if ldd "$GITGATE_BIN/pre-commit" | grep -q libgit2; then
+		fail "pre-commit links libgit2"
+	fi
+	ldd "$GITGATE_BIN/pre-receive" | grep -q libgit2 || fail "the check itself is broken"
+}
+
 t_internal_fault_fails_closed() {
 	new_repo
 	echo 'x = 1' >>argo/app.py
