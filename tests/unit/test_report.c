@@ -97,6 +97,10 @@ Test(report, sarif_is_2_1_0_with_rules_and_locations)
 	json_t *rules =
 	    json_object_get(json_object_get(json_object_get(run, "tool"), "driver"), "rules");
 	cr_assert_eq(json_array_size(rules), 2);
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(
+		json_object_get(json_array_get(rules, 0), "shortDescription"), "text")),
+	    "Debug code in an added line");
 	json_t *result = json_array_get(json_object_get(run, "results"), 0);
 	cr_assert_str_eq(json_string_value(json_object_get(result, "level")), "error");
 	json_t *loc = json_object_get(json_array_get(json_object_get(result, "locations"), 0),
