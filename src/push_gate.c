@@ -261,6 +261,9 @@ enum gitgate_status push_gate_run(const struct push_gate_options *opts, struct p
 	goto done;
 report_error:
 	fprintf(opts->diag, "error: gitgate: %s\n", err.data ? err.data : "unknown error");
+	if (status == STATUS_FAULT && repo && git_repository_is_shallow(repo) == 1)
+		fprintf(opts->diag, "hint: this is a shallow clone and the commits reach past its "
+				    "history: `git fetch --unshallow` (in CI: fetch-depth 0)\n");
 	if (status == STATUS_FAULT && opts->mode != PUSH_RANGE)
 		fprintf(opts->diag,
 			"error: gitgate: the push could not be checked, so it is refused "

@@ -240,6 +240,21 @@ PY
 	"$GITGATE_BIN/gitgate" check origin/main..HEAD >/dev/null || fail "the baseline should accept the range"
 }
 
+t_a_shallow_clone_gets_a_hint_not_a_verdict() {
+	new_server
+	for n in 1 2 3; do echo "x = $n" >>argo/app.py && git commit -qam "c$n"; done
+	git push -q origin main
+	cd ..
+	git clone -q --depth 2 "file://$PWD/server.git" shallow
+	cd shallow
+	OUT=$(mktemp)
+	# Full stacks, so that lsan.supp can name libgit2's own leak on this path.
+	ASAN_OPTIONS=fast_unwind_on_malloc=0 "$GITGATE_BIN/gitgate" check -n 10 HEAD >"$OUT" 2>&1
+	[ $? = 3 ] || fail "expected exit 3 (the history is missing)"
+	contains "$OUT" "shallow clone"
+	contains "$OUT" "git fetch --unshallow"
+}
+
 t_sha256_ids_and_garbage_input_are_refused_clearly() {
 	new_server
 	cd ../server.git
