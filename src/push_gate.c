@@ -67,8 +67,8 @@ static int add_range(struct push_request *req, const char *spec, struct buf *err
 {
 	git_revspec rs;
 	if (git_revparse(&rs, req->repo, spec) < 0) {
+		buf_printf(err, "'%s' is not a revision or range here", spec);
 		repo_error(err, "");
-		buf_printf(err, " (in '%s')", spec);
 		return -1;
 	}
 	char from[GIT_OID_HEXSZ + 1] = "0", to[GIT_OID_HEXSZ + 1] = "0";
