@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "checks.h"
-#include "hashset.h"
 #include "repo.h"
 #include "treediff.h"
 
@@ -21,7 +20,6 @@ int commit_checker_init(struct commit_checker *cc, git_repository *repo, const s
 	cc->repo = repo;
 	cc->rules = rules;
 	cc->findings = findings;
-	cc->parent_lines = xcalloc(1, sizeof(*cc->parent_lines));
 	return scanner_init(&cc->scanner, rules);
 }
 
@@ -29,9 +27,7 @@ void commit_checker_free(struct commit_checker *cc)
 {
 	scanner_free(&cc->scanner);
 	scan_selection_free(&cc->selection);
-	if (cc->parent_lines)
-		hashset_free(cc->parent_lines);
-	free(cc->parent_lines);
+	hashset_free(&cc->parent_lines);
 	memset(cc, 0, sizeof(*cc));
 }
 
@@ -52,7 +48,7 @@ int deadline_check(const struct timespec *deadline, struct buf *err)
 static void scan_one_line(struct commit_checker *cc, size_t line, const char *text, size_t len)
 {
 	len = len && text[len - 1] == '\n' ? len - 1 : len;
-	if (cc->in_merge && hashset_has_line(cc->parent_lines, text, len))
+	if (cc->in_merge && hashset_has_line(&cc->parent_lines, text, len))
 		return;
 	cc->place.line = line;
 	scan_line(&cc->scanner, &cc->selection, &cc->place, text, len, cc->findings);
@@ -116,7 +112,7 @@ static int lookup_blob(git_blob **out, git_repository *repo, const char *hex, st
 static int collect_other_parents(struct commit_checker *cc, const git_commit *commit,
 				 const struct file_change *fc)
 {
-	hashset_clear(cc->parent_lines);
+	hashset_clear(&cc->parent_lines);
 	for (unsigned p = 1; p < git_commit_parentcount(commit); p++) {
 		git_commit *parent = NULL;
 		git_tree *tree = NULL;
@@ -132,7 +128,7 @@ static int collect_other_parents(struct commit_checker *cc, const git_commit *co
 			same = !strcmp(hex, fc->new_oid);
 			if (!same &&
 			    git_blob_lookup(&blob, cc->repo, git_tree_entry_id(entry)) == 0)
-				hashset_add_lines(cc->parent_lines, git_blob_rawcontent(blob),
+				hashset_add_lines(&cc->parent_lines, git_blob_rawcontent(blob),
 						  (size_t)git_blob_rawsize(blob));
 		}
 		git_blob_free(blob);

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "findings.h"
+#include "hashset.h"
 #include "rules.h"
 #include "scan.h"
 
@@ -30,8 +31,8 @@ struct commit_checker {
 	struct findings *findings;
 	struct scanner scanner;
 	struct scan_selection selection;
-	struct timespec deadline;     /* zero: none */
-	struct hashset *parent_lines; /* a merge's other parents' lines */
+	struct timespec deadline;    /* zero: none */
+	struct hashset parent_lines; /* a merge's other parents' lines */
 	struct scan_place place;
 	int in_merge;
 };
