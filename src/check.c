@@ -36,6 +36,12 @@ int check_locate_rules(const struct check_request *req, const char *gitdir, stru
 		rc = run_capture(argv, RUN_STDERR_SHOWN, &out);
 	if (rc == 0 && out.len) {
 		size_t len = strcspn(out.data, "\n");
+		if (!len) {
+			buf_free(&out);
+			buf_adds(err, "git config gitgate.rules is set but empty: point it at a "
+				      "rules file, or unset it");
+			return -1;
+		}
 		if (out.data[0] != '/')
 			buf_printf(path, "%s/", req->top);
 		buf_add(path, out.data, len);

@@ -67,17 +67,44 @@ static uint64_t oid_key(const git_oid *oid)
 	return key ? key : 1;
 }
 
-/* The commit an id leads to (peeling tags), or 0 when it leads to none. */
-static int peel_commit(git_repository *repo, const git_oid *oid, git_oid *out)
+/* The commit an id leads to, peeling tags. Returns 1 with the commit in
+ * out, 0 when the id leads to a tree or a blob (a ref may point at one),
+ * and -1 with the reason in err when an object cannot be found or parsed:
+ * what gitgate cannot read, it cannot pass. */
+static int peel_commit(git_repository *repo, const git_oid *oid, git_oid *out, struct buf *err)
 {
-	git_object *obj = NULL, *peeled = NULL;
-	int ok = git_object_lookup(&obj, repo, oid, GIT_OBJECT_ANY) == 0 &&
-		 git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) == 0;
-	if (ok)
-		git_oid_cpy(out, git_object_id(peeled));
-	git_object_free(peeled);
+	git_object *obj = NULL;
+	char hex[GIT_OID_HEXSZ + 1];
+	git_oid_tostr(hex, sizeof(hex), oid);
+	if (git_object_lookup(&obj, repo, oid, GIT_OBJECT_ANY) < 0) {
+		buf_printf(err, "cannot read object %s", hex);
+		repo_error(err, "");
+		return -1;
+	}
+	while (git_object_type(obj) == GIT_OBJECT_TAG) {
+		git_object *target = NULL;
+		if (git_tag_target(&target, (git_tag *)obj) < 0) {
+			buf_printf(err, "cannot read what tag %s points at", hex);
+			repo_error(err, "");
+			git_object_free(obj);
+			return -1;
+		}
+		git_object_free(obj);
+		obj = target;
+	}
+	int is_commit = git_object_type(obj) == GIT_OBJECT_COMMIT;
+	if (is_commit)
+		git_oid_cpy(out, git_object_id(obj));
 	git_object_free(obj);
-	return ok;
+	return is_commit;
+}
+
+static int object_exists(git_repository *repo, const git_oid *oid)
+{
+	git_odb *odb = NULL;
+	int exists = git_repository_odb(&odb, repo) == 0 && git_odb_exists(odb, oid);
+	git_odb_free(odb);
+	return exists;
 }
 
 static void add_finding(struct findings *out, const char *rule, const char *ref,
@@ -91,27 +118,38 @@ static void add_finding(struct findings *out, const char *rule, const char *ref,
 	findings_add(out, &f);
 }
 
-static void check_protected(struct push_request *req, const struct ref_update *u,
-			    struct findings *out)
+static int check_protected(struct push_request *req, const struct ref_update *u,
+			   struct findings *out, struct buf *err)
 {
 	if (!rules_ref_is_protected(req->rules, u->ref) || u->old_zero)
-		return;
+		return 0;
 	if (u->new_zero) {
 		add_finding(out, "protected-branch", u->ref,
 			    "deleting a protected branch is not allowed",
 			    "protected branches are listed in rules.ini [push] protected");
-		return;
+		return 0;
 	}
+	/* On a client the remote's old tip may be unknown here: the server decides. */
+	if (req->mode == PUSH_CLIENT && !object_exists(req->repo, &u->old_oid))
+		return 0;
 	git_oid old_commit, new_commit;
-	if (!peel_commit(req->repo, &u->old_oid, &old_commit) ||
-	    !peel_commit(req->repo, &u->new_oid, &new_commit) ||
-	    git_oid_equal(&old_commit, &new_commit))
-		return; /* on a client the remote's old tip may be unknown: the server decides */
-	if (git_graph_descendant_of(req->repo, &new_commit, &old_commit) != 1)
+	int old_rc = peel_commit(req->repo, &u->old_oid, &old_commit, err);
+	int new_rc = old_rc < 0 ? 0 : peel_commit(req->repo, &u->new_oid, &new_commit, err);
+	if (old_rc < 0 || new_rc < 0)
+		return -1;
+	if (!old_rc || !new_rc || git_oid_equal(&old_commit, &new_commit))
+		return 0;
+	int descends = git_graph_descendant_of(req->repo, &new_commit, &old_commit);
+	if (descends < 0) {
+		repo_error(err, "cannot compare the old and new tips of a protected branch");
+		return -1;
+	}
+	if (!descends)
 		add_finding(
 		    out, "protected-branch", u->ref,
 		    "a force push (not a fast-forward) to a protected branch is not allowed",
 		    "fetch, rebase your work onto the branch, and push again without --force");
+	return 0;
 }
 
 static int hide_ref(git_reference *ref, void *payload)
@@ -143,24 +181,32 @@ static int hide_accepted(struct push_request *req, git_revwalk *walk, struct buf
 		buf_free(&glob);
 	}
 	for (size_t i = 0; i < req->n; i++) {
+		const struct ref_update *u = &req->updates[i];
 		git_oid commit;
-		if (!req->updates[i].old_zero &&
-		    peel_commit(req->repo, &req->updates[i].old_oid, &commit))
+		/* A client may not have the remote's old tip: nothing to hide then. */
+		if (u->old_zero || !object_exists(req->repo, &u->old_oid))
+			continue;
+		int rc = peel_commit(req->repo, &u->old_oid, &commit, err);
+		if (rc < 0)
+			return -1;
+		if (rc)
 			git_revwalk_hide(walk, &commit);
 	}
 	if (req->baseline) {
-		git_object *obj = NULL, *peeled = NULL;
-		int ok = git_revparse_single(&obj, req->repo, req->baseline) == 0 &&
-			 git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) == 0;
-		if (ok)
-			git_revwalk_hide(walk, git_object_id(peeled));
-		git_object_free(peeled);
+		git_object *obj = NULL;
+		git_oid commit;
+		int rc = git_revparse_single(&obj, req->repo, req->baseline) == 0
+			     ? peel_commit(req->repo, git_object_id(obj), &commit, err)
+			     : 0;
 		git_object_free(obj);
-		if (!ok) {
+		if (rc < 0)
+			return -1;
+		if (!rc) {
 			buf_printf(err, "the baseline '%s' is not a commit in this repository",
 				   req->baseline);
 			return -1;
 		}
+		git_revwalk_hide(walk, &commit);
 	}
 	return 0;
 }
@@ -190,12 +236,21 @@ static int walk_new_commits(struct push_request *req, struct commit_pool *pool,
 	for (size_t i = 0; i < req->n && rc == 0; i++) {
 		struct ref_update *u = &req->updates[i];
 		git_oid commit;
-		if (u->new_zero || !peel_commit(req->repo, &u->new_oid, &commit))
-			continue; /* a deletion, or a ref to a tree or blob: no commits */
+		if (u->new_zero)
+			continue; /* a deletion: no commits */
+		int peeled = peel_commit(req->repo, &u->new_oid, &commit, err);
+		if (peeled <= 0) {
+			rc = peeled; /* a ref to a tree or blob has no commits */
+			continue;
+		}
 		if (u->single)
 			rc = submit(pool, req, &commit, visited);
 		else if (git_revwalk_push(walk, &commit) == 0)
 			pushed = 1;
+		else {
+			repo_error(err, "cannot walk the history of a pushed commit");
+			rc = -1;
+		}
 	}
 	if (rc == 0 && pushed)
 		rc = hide_accepted(req, walk, err);
@@ -244,9 +299,11 @@ static int check_version_bump_of(struct push_request *req, const struct ref_upda
 				 struct buf *err)
 {
 	git_oid tip;
-	if (u->new_zero || !peel_commit(req->repo, &u->new_oid, &tip) ||
-	    !hashset_has(visited, oid_key(&tip)))
+	if (u->new_zero)
 		return 0;
+	int peeled = peel_commit(req->repo, &u->new_oid, &tip, err);
+	if (peeled <= 0 || !hashset_has(visited, oid_key(&tip)))
+		return peeled;
 	git_commit *tip_commit = NULL, *base = NULL;
 	git_tree *tip_tree = NULL, *base_tree = NULL;
 	struct changeset cs = {0};
@@ -284,7 +341,8 @@ enum gitgate_status push_check(struct push_request *req, struct findings *out, s
 {
 	if (req->mode != PUSH_RANGE)
 		for (size_t i = 0; i < req->n; i++)
-			check_protected(req, &req->updates[i], out);
+			if (check_protected(req, &req->updates[i], out, err) < 0)
+				return STATUS_FAULT;
 	struct timespec deadline = {0};
 	if (req->mode != PUSH_RANGE && req->rules->push.deadline_seconds) {
 		clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -303,9 +361,9 @@ enum gitgate_status push_check(struct push_request *req, struct findings *out, s
 	struct buf walk_err = BUF_INIT;
 	int walk_rc = walk_new_commits(req, pool, &visited, &walk_err);
 	int rc = commit_pool_finish(pool, out, err);
-	if (walk_rc < 0 && rc == 0 && walk_err.len) {
+	if (walk_rc < 0 && rc == 0) {
 		buf_clear(err);
-		buf_add(err, walk_err.data, walk_err.len);
+		buf_adds(err, walk_err.len ? walk_err.data : "the walk over the pushed commits stopped");
 		rc = walk_rc;
 	}
 	buf_free(&walk_err);

@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define DEFAULT_MAX_LINE_BYTES (1024 * 1024)
 #define DEFAULT_MATCH_LIMIT 1000000u
@@ -53,7 +54,7 @@ static void problem(struct loader *ld, int line, const char *fmt, ...)
 	va_list ap;
 	if (line > 0)
 		buf_printf(ld->errors, "%s:%d: ", ld->rules->file, line);
-	else
+	else if (*ld->rules->file)
 		buf_printf(ld->errors, "%s: ", ld->rules->file);
 	va_start(ap, fmt);
 	buf_vprintf(ld->errors, fmt, ap);
@@ -571,6 +572,10 @@ static void finish(struct loader *ld)
 		    xstrdup(ref.data);
 		buf_free(&ref);
 	}
+	if (!r->nprojects && !r->forbidden.n && !r->nscans)
+		problem(ld, 0,
+			"defines no check (no [project], no [forbidden] paths, no [scan]): a rules "
+			"file that allows everything is refused; is it empty or cut short?");
 	for (size_t i = 0; i < r->nscans; i++) {
 		struct scan_rule *s = &r->scans[i];
 		if (!s->npatterns)
@@ -580,6 +585,34 @@ static void finish(struct loader *ld)
 				"scan '%s' has no files: add 'files = *.js' (or '*' for all)",
 				s->name);
 	}
+}
+
+/* Only a regular file that can be read is a policy: a directory (what a
+ * bind mount of a missing file makes) or an empty path must never load as
+ * "no rules". */
+static int open_rules_file(struct loader *ld, const char *path)
+{
+	struct stat st;
+	if (!*path) {
+		problem(ld, 0, "the rules path is empty (check git config gitgate.rules)");
+		return -1;
+	}
+	ld->file = fopen(path, "r");
+	if (!ld->file) {
+		problem(ld, 0, "cannot read rules: %s", strerror(errno));
+		return -1;
+	}
+	int stat_rc = fstat(fileno(ld->file), &st);
+	if (stat_rc < 0 || !S_ISREG(st.st_mode)) {
+		problem(ld, 0, "cannot read rules: %s",
+			stat_rc < 0		? strerror(errno)
+			: S_ISDIR(st.st_mode) ? "it is a directory, not a file"
+					      : "not a regular file");
+		fclose(ld->file);
+		ld->file = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 int rules_load(struct rules *rules, const char *path, struct buf *errors)
@@ -596,11 +629,8 @@ int rules_load(struct rules *rules, const char *path, struct buf *errors)
 	rules->push.deadline_seconds = 20;
 
 	struct loader ld = {.rules = rules, .errors = errors, .at_line_start = 1};
-	ld.file = fopen(path, "r");
-	if (!ld.file) {
-		problem(&ld, 0, "cannot read rules: %s", strerror(errno));
+	if (open_rules_file(&ld, path) < 0)
 		return -1;
-	}
 	/* Patterns hold ';' and '#', so only whole-line comments exist. */
 	ini_allow_inline_comments = 0;
 	ini_allow_multiline = 0;
@@ -608,8 +638,11 @@ int rules_load(struct rules *rules, const char *path, struct buf *errors)
 	ini_allow_realloc = 1;
 	ini_max_line = INI_LINE_LIMIT;
 	int bad_line = ini_parse_stream(count_lines_reader, &ld, handle_key, &ld);
+	int read_failed = ferror(ld.file);
 	fclose(ld.file);
-	if (bad_line > 0)
+	if (read_failed)
+		problem(&ld, 0, "cannot read rules: %s", strerror(EIO));
+	else if (bad_line > 0)
 		problem(&ld, bad_line, "expected '[section]' or 'key = value'");
 	else if (bad_line < 0)
 		problem(&ld, 0, "cannot parse rules (out of memory or I/O error)");

@@ -245,6 +245,25 @@ t_rules_from_git_config_and_missing_rules() {
 	commit_expect 0 "rules from git config"
 }
 
+t_rules_that_are_a_directory_empty_or_checkless_block() {
+	new_repo
+	echo 'console.log("x");' >>alpine-backend/api.js
+	git add alpine-backend
+	mkdir ../rules-dir
+	git config gitgate.rules ../rules-dir
+	commit_expect 1 "rules path is a directory"
+	contains "$OUT" "rules-dir: cannot read rules: it is a directory"
+	git config gitgate.rules ""
+	commit_expect 1 "rules path is empty"
+	contains "$OUT" "gitgate.rules is set but empty"
+	git config --unset gitgate.rules
+	printf '; cut short\n' >rules.ini
+	commit_expect 1 "rules with no check"
+	contains "$OUT" "rules.ini: defines no check"
+	"$GITGATE_BIN/gitgate" check --staged >/dev/null 2>&1
+	[ $? = 2 ] || fail "gitgate check should exit 2 on rules that define no check"
+}
+
 t_the_hook_does_not_load_libgit2() {
 	# Loading libgit2 and its dependencies costs more than git's whole diff of
 	# a small commit; the commit-time path reads git's own output instead.

@@ -267,12 +267,61 @@ t_sha256_ids_and_garbage_input_are_refused_clearly() {
 	contains "$OUT" "unexpected input from git"
 }
 
+t_unreadable_pushed_objects_are_a_fault_not_a_pass() {
+	new_server
+	local before tree
+	before=$(server_ref main)
+	echo 'console.log("x");' >>alpine-backend/api.js
+	git add -A
+	tree=$(git write-tree)
+	git reset -q && git checkout -q -- .
+	# A commit object without an author: git stores it, libgit2 cannot parse it.
+	local bad
+	bad=$(printf 'tree %s\nparent %s\ncommitter a <a@b> 1700000000 +0000\n\nm\n' "$tree" "$before" |
+		git hash-object -t commit -w --literally --stdin)
+	push_expect 1 origin "$bad:refs/heads/main"
+	contains "$OUT" "cannot read object $bad"
+	contains "$OUT" "fail closed"
+	[ "$(server_ref main)" = "$before" ] || fail "main moved to an unparsable commit"
+	# The same commit behind an annotated tag.
+	git tag -a -m t badtag "$bad"
+	push_expect 1 origin refs/tags/badtag
+	server_ref refs/tags/badtag && fail "a tag to an unparsable commit was accepted"
+	# An id the repository does not have, straight on pre-receive's stdin.
+	cd ../server.git
+	OUT=$(mktemp)
+	printf '%s %s refs/heads/main\n' "$before" 1234567890123456789012345678901234567890 |
+		"$GITGATE_BIN/pre-receive" >"$OUT" 2>&1
+	[ $? = 3 ] || fail "an unknown new id should be a fault (exit 3)"
+	contains "$OUT" "cannot read object 1234567890123456789012345678901234567890"
+	# The server still takes a clean push afterwards.
+	cd ../work
+	echo 'x = 2' >>argo/app.py && git commit -qam clean
+	push_expect 0 origin main
+}
+
 t_broken_server_rules_fail_closed() {
 	new_server
 	echo '[nonsense' >>../server.git/gitgate/rules.ini
 	echo 'x = 2' >>argo/app.py && git commit -qam clean
 	push_expect 1 origin main
 	contains "$OUT" "rules.ini:"
+}
+
+t_server_rules_that_are_a_directory_or_empty_fail_closed() {
+	new_server
+	echo 'console.log("x");' >>alpine-backend/api.js && git commit -qam debug
+	rm ../server.git/gitgate/rules.ini
+	mkdir ../server.git/gitgate/rules.ini
+	push_expect 1 origin main
+	contains "$OUT" "rules.ini: cannot read rules: it is a directory"
+	rmdir ../server.git/gitgate/rules.ini
+	: >../server.git/gitgate/rules.ini
+	push_expect 1 origin main
+	contains "$OUT" "defines no check"
+	git -C ../server.git config gitgate.rules ""
+	push_expect 1 origin main
+	contains "$OUT" "empty"
 }
 
 t_a_push_that_outlasts_the_deadline_is_refused() {

@@ -157,3 +157,29 @@ Test(rules, semicolons_in_patterns_are_not_comments)
 	cr_assert_str_eq(rules.scans[0].patterns[0].source, "a ;b");
 	rules_free(&rules);
 }
+
+Test(rules, a_directory_or_an_empty_path_is_never_a_policy)
+{
+	struct rules rules;
+	struct buf errors = BUF_INIT;
+	char dir[] = "/tmp/gitgate-rules-dir-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(rules_load(&rules, dir, &errors), -1);
+	rules_free(&rules);
+	cr_assert_not_null(strstr(errors.data, "it is a directory"), "%s", errors.data);
+	cr_assert_not_null(strstr(errors.data, dir), "%s", errors.data);
+	rmdir(dir);
+	buf_clear(&errors);
+	cr_assert_eq(rules_load(&rules, "", &errors), -1);
+	rules_free(&rules);
+	cr_assert_not_null(strstr(errors.data, "rules path is empty"), "%s", errors.data);
+	buf_free(&errors);
+}
+
+Test(rules, a_file_that_defines_no_check_is_refused)
+{
+	assert_error("", "defines no check");
+	assert_error("; only a comment\n", "defines no check");
+	assert_error("[gitgate]\nallow_marker = ok\n[push]\ndeploy_branch = main\n",
+		     "defines no check");
+}
