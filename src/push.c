@@ -363,7 +363,8 @@ enum gitgate_status push_check(struct push_request *req, struct findings *out, s
 	int rc = commit_pool_finish(pool, out, err);
 	if (walk_rc < 0 && rc == 0) {
 		buf_clear(err);
-		buf_adds(err, walk_err.len ? walk_err.data : "the walk over the pushed commits stopped");
+		buf_adds(err,
+			 walk_err.len ? walk_err.data : "the walk over the pushed commits stopped");
 		rc = walk_rc;
 	}
 	buf_free(&walk_err);

@@ -605,7 +605,7 @@ static int open_rules_file(struct loader *ld, const char *path)
 	int stat_rc = fstat(fileno(ld->file), &st);
 	if (stat_rc < 0 || !S_ISREG(st.st_mode)) {
 		problem(ld, 0, "cannot read rules: %s",
-			stat_rc < 0		? strerror(errno)
+			stat_rc < 0	      ? strerror(errno)
 			: S_ISDIR(st.st_mode) ? "it is a directory, not a file"
 					      : "not a regular file");
 		fclose(ld->file);
