@@ -264,12 +264,16 @@ t_rules_that_are_a_directory_empty_or_checkless_block() {
 	[ $? = 2 ] || fail "gitgate check should exit 2 on rules that define no check"
 }
 
-t_the_hook_does_not_load_libgit2() {
+t_each_binary_loads_only_the_libraries_it_needs() {
 	# Loading libgit2 and its dependencies costs more than git's whole diff of
 	# a small commit; the commit-time path reads git's own output instead.
-	if ldd "$GITGATE_BIN/pre-commit" | grep -q libgit2; then
-		fail "pre-commit links libgit2"
-	fi
+	# Hooks never deploy, so none of them loads libcurl.
+	local binary lib
+	for binary in pre-commit pre-push pre-receive post-receive; do
+		for lib in libcurl $( [ $binary = pre-commit ] && echo libgit2); do
+			ldd "$GITGATE_BIN/$binary" | grep -q "$lib" && fail "$binary links $lib"
+		done
+	done
 	ldd "$GITGATE_BIN/pre-receive" | grep -q libgit2 || fail "the check itself is broken"
 }
 
