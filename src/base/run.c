@@ -1,83 +1,447 @@
 /*
- * run: see run.h. Built on posix_spawnp, which uses vfork-like cloning on
- * glibc: a hook that starts git pays for no page-table copy.
+ * run: see run.h. Built on posix_spawnp, which clones vfork-like on glibc
+ * (a hook that starts git pays for no page-table copy) and reports a failed
+ * exec or chdir as its own error. Every descriptor the parent opens is
+ * close-on-exec, so no child inherits another child's pipes, logs or locks.
  */
 #include "run.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
 
-static int start(struct child *c, const char *const argv[], enum run_stderr err)
+static long long now_ms(void)
 {
-	int fds[2];
-	c->pid = -1;
-	c->out = NULL;
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return -1;
-	posix_spawn_file_actions_t actions;
-	posix_spawn_file_actions_init(&actions);
-	posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-	posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	if (err == RUN_STDERR_DISCARDED)
-		posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	int rc = posix_spawnp(&c->pid, argv[0], &actions, NULL, (char *const *)argv, environ);
-	posix_spawn_file_actions_destroy(&actions);
-	close(fds[1]);
-	if (rc) {
-		close(fds[0]);
-		errno = rc;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The watchdog of a child with a time limit: a thread that sleeps until
+ * the limit, then signals the child's whole process group. */
+struct run_watchdog {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pid_t group;
+	long long at_ms; /* when to act next, on CLOCK_MONOTONIC */
+	unsigned grace_ms;
+	int stop, terminated;
+};
+
+static void *watch(void *arg)
+{
+	struct run_watchdog *w = arg;
+	pthread_mutex_lock(&w->lock);
+	while (!w->stop) {
+		struct timespec at = {(time_t)(w->at_ms / 1000), (long)(w->at_ms % 1000) * 1000000};
+		if (pthread_cond_timedwait(&w->wake, &w->lock, &at) != ETIMEDOUT)
+			continue;
+		if (w->terminated) {
+			kill(-w->group, SIGKILL);
+			break;
+		}
+		kill(-w->group, SIGTERM);
+		w->terminated = 1;
+		w->at_ms += w->grace_ms;
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+static struct run_watchdog *watchdog_start(pid_t group, long long at_ms, unsigned grace_ms)
+{
+	struct run_watchdog *w = xcalloc(1, sizeof(*w));
+	w->group = group;
+	w->at_ms = at_ms;
+	w->grace_ms = grace_ms;
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	pthread_mutex_init(&w->lock, NULL);
+	if (pthread_create(&w->thread, NULL, watch, w) != 0) {
+		pthread_cond_destroy(&w->wake);
+		pthread_mutex_destroy(&w->lock);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+/* Called once the child has exited but before it is reaped, so its pid,
+ * and with it the group id, cannot have been reused. Whatever of a timed-out
+ * group is still there gets no more grace. Returns whether the limit hit. */
+static int watchdog_stop(struct run_watchdog *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->stop = 1;
+	int fired = w->terminated;
+	if (fired)
+		kill(-w->group, SIGKILL);
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+	return fired;
+}
+
+/* Waits for the child and reaps it. With a watchdog, the child is only
+ * looked at until the watchdog has stopped (see watchdog_stop). */
+static int reap(struct run_result *r, struct run_process *p, struct buf *err)
+{
+	if (p->watchdog) {
+		siginfo_t info;
+		while (waitid(P_PID, (id_t)p->pid, &info, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+			;
+		r->timed_out = watchdog_stop(p->watchdog);
+		p->watchdog = NULL;
+	}
+	int status, waited;
+	while ((waited = waitpid(p->pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	pid_t pid = p->pid;
+	p->pid = -1;
+	if (waited < 0) {
+		buf_printf(err, "cannot wait for process %d: %s", (int)pid, strerror(errno));
 		return -1;
 	}
-	c->out = fdopen(fds[0], "r");
-	if (!c->out) {
-		int saved = errno;
-		close(fds[0]);
-		run_finish(c);
-		errno = saved;
-		return -1;
+	if (WIFSIGNALED(status)) {
+		r->signal = WTERMSIG(status);
+		r->code = 128 + r->signal;
+	} else {
+		r->code = WEXITSTATUS(status);
 	}
 	return 0;
 }
 
-int run_start(struct child *c, const char *const argv[])
-{
-	return start(c, argv, RUN_STDERR_SHOWN);
-}
-
-int run_finish(struct child *c)
-{
-	if (c->out) {
-		fclose(c->out);
-		c->out = NULL;
-	}
-	if (c->pid <= 0)
-		return -1;
-	int status;
-	while (waitpid(c->pid, &status, 0) < 0) {
-		if (errno != EINTR)
-			return -1;
-	}
-	c->pid = -1;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + WTERMSIG(status);
-}
-
-int run_capture(const char *const argv[], enum run_stderr err, struct buf *out)
-{
-	struct child c;
-	if (start(&c, argv, err) < 0)
-		return -1;
-	char chunk[4096];
+/* The parent's ends of the child's descriptors, closed once it is started. */
+struct child_ends {
+	int fds[3];
 	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), c.out)) > 0)
-		buf_add(out, chunk, n);
-	return run_finish(&c);
+};
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static int open_or_fail(const char *path, int flags, const char *what, struct buf *err)
+{
+	int fd = open(path, flags | O_CLOEXEC, 0666);
+	if (fd < 0)
+		buf_printf(err, "cannot open %s %s: %s", what, path, strerror(errno));
+	return fd;
+}
+
+static int pipe_or_fail(int fds[2], struct buf *err)
+{
+	if (pipe2(fds, O_CLOEXEC) == 0)
+		return 0;
+	buf_printf(err, "cannot make a pipe: %s", strerror(errno));
+	return -1;
+}
+
+static int setup_input(posix_spawn_file_actions_t *fa, const struct run_input *in,
+		       struct run_process *p, struct child_ends *ends, struct buf *err)
+{
+	int fds[2], fd;
+	switch (in->kind) {
+	case RUN_IN_NULL:
+		posix_spawn_file_actions_addopen(fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+		return 0;
+	case RUN_IN_BUFFER:
+		if (pipe_or_fail(fds, err) < 0)
+			return -1;
+		fcntl(fds[1], F_SETFL, O_NONBLOCK);
+		p->in_fd = fds[1];
+		p->in_data = in->data;
+		p->in_len = in->len;
+		fd = fds[0];
+		break;
+	case RUN_IN_FILE:
+		if ((fd = open_or_fail(in->path, O_RDONLY, "the input file", err)) < 0)
+			return -1;
+		break;
+	default:
+		buf_printf(err, "unknown input kind %d", (int)in->kind);
+		return -1;
+	}
+	ends->fds[ends->n++] = fd;
+	posix_spawn_file_actions_adddup2(fa, fd, STDIN_FILENO);
+	return 0;
+}
+
+static int setup_output(posix_spawn_file_actions_t *fa, int target, const struct run_output *o,
+			int *parent_end, struct child_ends *ends, struct buf *err)
+{
+	int fds[2], fd;
+	switch (o->kind) {
+	case RUN_OUT_INHERIT:
+		return 0;
+	case RUN_OUT_DISCARD:
+		posix_spawn_file_actions_addopen(fa, target, "/dev/null", O_WRONLY, 0);
+		return 0;
+	case RUN_OUT_CAPTURE:
+	case RUN_OUT_PIPE:
+		if (pipe_or_fail(fds, err) < 0)
+			return -1;
+		*parent_end = fds[0];
+		fd = fds[1];
+		break;
+	case RUN_OUT_APPEND:
+		fd = open_or_fail(o->path, O_WRONLY | O_APPEND | O_CREAT, "the log", err);
+		if (fd < 0)
+			return -1;
+		break;
+	default:
+		buf_printf(err, "unknown output kind %d", (int)o->kind);
+		return -1;
+	}
+	ends->fds[ends->n++] = fd;
+	posix_spawn_file_actions_adddup2(fa, fd, target);
+	return 0;
+}
+
+static size_t name_length(const char *entry)
+{
+	return strcspn(entry, "=");
+}
+
+static int is_overridden(const char *const *env, const char *entry)
+{
+	size_t len = name_length(entry);
+	for (; *env; env++)
+		if (name_length(*env) == len && !strncmp(*env, entry, len))
+			return 1;
+	return 0;
+}
+
+/* The child's environment: environ itself when nothing changes (no copy
+ * on the hot path), else a new array of pointers into the same strings. */
+static char **child_environment(const struct run_options *o)
+{
+	if (!o->env && !o->env_clear)
+		return environ;
+	static const char *const none[] = {NULL};
+	const char *const *env = o->env ? o->env : none;
+	size_t n = 0, cap = 0;
+	char **out = NULL;
+	for (char **e = environ; !o->env_clear && *e; e++)
+		if (!is_overridden(env, *e))
+			*ARRAY_PUSH(out, n, cap) = *e;
+	for (; *env; env++)
+		if ((*env)[name_length(*env)] == '=')
+			*ARRAY_PUSH(out, n, cap) = (char *)*env;
+	*ARRAY_PUSH(out, n, cap) = NULL;
+	return out;
+}
+
+/* A child that was started but cannot be looked after is killed (its group
+ * too, when it has one) and reaped. */
+static int abandon(struct run_process *p, int group, const char *why, struct buf *err)
+{
+	buf_printf(err, "%s: %s", why, strerror(errno));
+	close_fd(&p->in_fd);
+	close_fd(&p->out_fd);
+	close_fd(&p->err_fd);
+	kill(group ? -p->pid : p->pid, SIGKILL);
+	struct run_result ignored;
+	reap(&ignored, p, err);
+	return -1;
+}
+
+int run_start(struct run_process *p, const struct run_options *o, struct buf *err)
+{
+	*p = (struct run_process){.pid = -1, .in_fd = -1, .out_fd = -1, .err_fd = -1};
+	if (o->err.kind == RUN_OUT_PIPE ||
+	    (o->out.kind == RUN_OUT_PIPE &&
+	     (o->in.kind == RUN_IN_BUFFER || o->err.kind == RUN_OUT_CAPTURE))) {
+		buf_printf(err, "cannot run %s: only stdout can be piped, and then alone",
+			   o->argv[0]);
+		return -1;
+	}
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	struct child_ends ends = {.n = 0};
+	int rc = -1;
+	if (setup_input(&fa, &o->in, p, &ends, err) < 0 ||
+	    setup_output(&fa, STDOUT_FILENO, &o->out, &p->out_fd, &ends, err) < 0 ||
+	    setup_output(&fa, STDERR_FILENO, &o->err, &p->err_fd, &ends, err) < 0)
+		goto done;
+	if (o->cwd)
+		posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
+	posix_spawnattr_t attr;
+	posix_spawnattr_init(&attr);
+	if (o->limit_ms) {
+		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+		posix_spawnattr_setpgroup(&attr, 0);
+	}
+	char **envp = child_environment(o);
+	long long started = now_ms();
+	int spawn_rc = posix_spawnp(&p->pid, o->argv[0], &fa, &attr, (char *const *)o->argv, envp);
+	posix_spawnattr_destroy(&attr);
+	if (envp != environ)
+		free(envp);
+	if (spawn_rc) {
+		p->pid = -1;
+		buf_printf(err, "cannot run %s%s%s: %s", o->argv[0], o->cwd ? " in " : "",
+			   o->cwd ? o->cwd : "", strerror(spawn_rc));
+		goto done;
+	}
+	p->out_buf = o->out.kind == RUN_OUT_CAPTURE ? o->out.buf : NULL;
+	p->err_buf = o->err.kind == RUN_OUT_CAPTURE ? o->err.buf : NULL;
+	rc = 0;
+	if (o->limit_ms) {
+		p->watchdog = watchdog_start(p->pid, started + o->limit_ms, o->grace_ms);
+		/* Stop draining pipes that something outside the group holds open. */
+		p->give_up_ms = started + o->limit_ms + o->grace_ms + 1000;
+		if (!p->watchdog)
+			rc = abandon(p, 1, "cannot start a watchdog thread", err);
+	}
+	if (rc == 0 && o->out.kind == RUN_OUT_PIPE) {
+		p->out = fdopen(p->out_fd, "r");
+		if (p->out)
+			p->out_fd = -1;
+		else
+			rc = abandon(p, o->limit_ms != 0, "cannot read from a pipe", err);
+	}
+done:
+	posix_spawn_file_actions_destroy(&fa);
+	for (size_t i = 0; i < ends.n; i++)
+		close(ends.fds[i]);
+	if (rc < 0) {
+		close_fd(&p->in_fd);
+		close_fd(&p->out_fd);
+		close_fd(&p->err_fd);
+	}
+	return rc;
+}
+
+/* A write to a child that stopped reading must fail with EPIPE, not kill
+ * the caller: SIGPIPE is blocked in this thread while feeding, and one it
+ * raised is taken back before the mask is restored. */
+static void feed(struct run_process *p)
+{
+	ssize_t n = write(p->in_fd, p->in_data, p->in_len);
+	if (n > 0) {
+		p->in_data += n;
+		p->in_len -= (size_t)n;
+	}
+	if ((n < 0 && errno != EAGAIN && errno != EINTR) || p->in_len == 0) {
+		if (n < 0 && errno == EPIPE) {
+			sigset_t pipe_only;
+			sigemptyset(&pipe_only);
+			sigaddset(&pipe_only, SIGPIPE);
+			struct timespec zero = {0, 0};
+			sigtimedwait(&pipe_only, NULL, &zero);
+		}
+		close_fd(&p->in_fd);
+	}
+}
+
+static void drain(int *fd, struct buf *into)
+{
+	char chunk[65536];
+	ssize_t n = read(*fd, chunk, sizeof(chunk));
+	if (n > 0)
+		buf_add(into, chunk, (size_t)n);
+	else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+		close_fd(fd);
+}
+
+/* Feeds stdin and drains the captured outputs together, so that a child
+ * blocked writing never waits on a parent blocked writing. */
+static int pump(struct run_process *p, struct buf *err)
+{
+	if (p->in_fd >= 0 && p->in_len == 0)
+		close_fd(&p->in_fd);
+	if (p->in_fd < 0 && p->out_fd < 0 && p->err_fd < 0)
+		return 0;
+	sigset_t pipe_only, old;
+	sigemptyset(&pipe_only);
+	sigaddset(&pipe_only, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+	int rc = 0;
+	while (p->in_fd >= 0 || p->out_fd >= 0 || p->err_fd >= 0) {
+		struct pollfd fds[3] = {
+		    {p->in_fd, POLLOUT, 0}, {p->out_fd, POLLIN, 0}, {p->err_fd, POLLIN, 0}};
+		int timeout = -1;
+		if (p->give_up_ms) {
+			long long left = p->give_up_ms - now_ms();
+			timeout = left > 0 ? (int)left : 0;
+		}
+		int ready = poll(fds, 3, timeout);
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready <= 0) {
+			if (ready < 0) {
+				buf_printf(err, "cannot wait for the child's output: %s",
+					   strerror(errno));
+				rc = -1;
+			}
+			break;
+		}
+		if (fds[0].revents)
+			feed(p);
+		if (fds[1].revents)
+			drain(&p->out_fd, p->out_buf);
+		if (fds[2].revents)
+			drain(&p->err_fd, p->err_buf);
+	}
+	close_fd(&p->in_fd);
+	close_fd(&p->out_fd);
+	close_fd(&p->err_fd);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+int run_finish(struct run_result *r, struct run_process *p, struct buf *err)
+{
+	*r = (struct run_result){0};
+	if (p->out) {
+		fclose(p->out);
+		p->out = NULL;
+	}
+	int rc = pump(p, err);
+	if (p->pid <= 0) {
+		buf_adds(err, "no child to wait for");
+		return -1;
+	}
+	if (reap(r, p, err) < 0)
+		return -1;
+	return rc;
+}
+
+int run(struct run_result *out, const struct run_options *opts, struct buf *err)
+{
+	struct run_process p;
+	if (run_start(&p, opts, err) < 0)
+		return -1;
+	return run_finish(out, &p, err);
+}
+
+void run_describe(struct buf *out, const struct run_result *r)
+{
+	if (r->timed_out)
+		buf_adds(out, "was stopped at its time limit");
+	else if (r->signal)
+		buf_printf(out, "was killed by signal %d (%s)", r->signal, strsignal(r->signal));
+	else
+		buf_printf(out, "exited with %d", r->code);
 }

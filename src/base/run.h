@@ -1,10 +1,18 @@
 /*
- * run: running other programs, always from an argv array.
+ * run: running other programs, always from an argv array, never a shell.
  *
- * Nothing here goes through a shell, so branch names, paths and pushed
- * content can never become shell syntax. A child's stdout is either read as
- * a stream (large output such as a diff, consumed while it is produced) or
- * collected whole (short answers such as `git config`).
+ * One options struct says everything about a child: its argv, its
+ * environment (the inherited one with entries set or removed, or only the
+ * entries given), its working directory, where its stdin comes from, where
+ * its stdout and stderr go, and a time limit. Nothing goes through a shell,
+ * so branch names, paths and pushed content never become shell syntax.
+ *
+ * A time limit puts the child in a process group of its own and starts a
+ * watchdog thread: at the limit the whole group gets SIGTERM, then SIGKILL
+ * after the grace period, or as soon as the child itself has gone, so
+ * nothing it started outlives it. Without a limit there is no thread and
+ * the child stays in the caller's process group (a terminal's Ctrl-C
+ * reaches it): the commit hook's `git diff` costs one posix_spawn.
  */
 #ifndef GITGATE_RUN_H
 #define GITGATE_RUN_H
@@ -14,22 +22,77 @@
 
 #include "buf.h"
 
-struct child {
-	pid_t pid;
-	FILE *out; /* the child's stdout */
+enum run_input_kind {
+	RUN_IN_NULL,   /* /dev/null: the default */
+	RUN_IN_BUFFER, /* data, len */
+	RUN_IN_FILE,   /* the file at path */
 };
 
-enum run_stderr { RUN_STDERR_SHOWN, RUN_STDERR_DISCARDED };
+enum run_output_kind {
+	RUN_OUT_INHERIT, /* the caller's own: the default */
+	RUN_OUT_DISCARD, /* /dev/null */
+	RUN_OUT_CAPTURE, /* appended to *buf (stdout and stderr may share one) */
+	RUN_OUT_PIPE,	 /* stdout only: read run_process.out while the child runs */
+	RUN_OUT_APPEND,	 /* appended to the file at path (a log), created if missing */
+};
 
-/* Starts argv[0] (looked up in PATH) with stdout piped to c->out; stdin
- * is /dev/null and stderr is inherited. Returns 0 or -1 with errno set. */
-int run_start(struct child *c, const char *const argv[]);
-/* Closes c->out and waits. Returns the exit code, 128+N for signal N, or
- * -1 when waiting failed. */
-int run_finish(struct child *c);
-/* Runs argv to completion, collecting stdout into out. Same return as
- * run_finish, or -1 when the program could not be started. Discard stderr
- * for questions whose "no" is an expected answer (a path a commit lacks). */
-int run_capture(const char *const argv[], enum run_stderr err, struct buf *out);
+struct run_input {
+	enum run_input_kind kind;
+	const char *data;
+	size_t len;
+	const char *path;
+};
+
+struct run_output {
+	enum run_output_kind kind;
+	struct buf *buf;
+	const char *path;
+};
+
+struct run_options {
+	const char *const *argv; /* argv[0] is looked up in the caller's PATH */
+	/* NULL-terminated: "NAME=value" sets NAME, a bare "NAME" removes it,
+	 * over the inherited environment, or over an empty one with env_clear. */
+	const char *const *env;
+	int env_clear;
+	const char *cwd; /* NULL: the caller's; file paths above are the caller's */
+	struct run_input in;
+	struct run_output out, err;
+	unsigned limit_ms; /* 0: no time limit */
+	unsigned grace_ms; /* from SIGTERM to SIGKILL */
+};
+
+struct run_result {
+	int code;      /* the exit status, or 128 + the signal, as a shell says */
+	int signal;    /* the signal that ended the child, or 0 */
+	int timed_out; /* the time limit hit and the process group was killed */
+};
+
+struct run_watchdog;
+
+struct run_process {
+	pid_t pid;
+	FILE *out; /* RUN_OUT_PIPE: the child's stdout */
+	/* What run_finish still has to feed, drain and stop. */
+	int in_fd, out_fd, err_fd;
+	const char *in_data;
+	size_t in_len;
+	struct buf *out_buf, *err_buf;
+	long long give_up_ms; /* past the limit and its grace: stop draining */
+	struct run_watchdog *watchdog;
+};
+
+/* Starts a child. With RUN_OUT_PIPE the caller reads out->out, and stdin
+ * may not be a buffer nor stderr captured (nothing would drain them). Returns
+ * 0, or -1 with the reason in err (nothing is left running). */
+int run_start(struct run_process *out, const struct run_options *opts, struct buf *err);
+/* Feeds and drains what run_start set up, waits for the child and reaps
+ * it. Returns 0 with the result filled, or -1 with the reason in err. */
+int run_finish(struct run_result *out, struct run_process *p, struct buf *err);
+/* run_start and run_finish in one. */
+int run(struct run_result *out, const struct run_options *opts, struct buf *err);
+/* "exited with 3", "was killed by signal 9 (Killed)", "was stopped at its
+ * time limit": how the child ended, for messages. */
+void run_describe(struct buf *out, const struct run_result *r);
 
 #endif

@@ -55,11 +55,17 @@ int cli_option_value(int argc, char **argv, int *i, const char *name, const char
 int cli_work_tree_top(struct buf *top)
 {
 	const char *argv[] = {"git", "rev-parse", "--show-toplevel", NULL};
+	struct run_options opts = {.argv = argv, .out = {RUN_OUT_CAPTURE, top}};
+	struct run_result git;
+	struct buf err = BUF_INIT;
 	buf_clear(top);
-	int rc = run_capture(argv, RUN_STDERR_SHOWN, top);
-	if (rc != 0 || !top->len) {
-		fprintf(stderr, "gitgate: not inside a git work tree (git rev-parse exited %d)\n",
-			rc);
+	if (run(&git, &opts, &err) < 0 || git.code != 0 || !top->len) {
+		if (!err.len) {
+			buf_adds(&err, "git rev-parse ");
+			run_describe(&err, &git);
+		}
+		fprintf(stderr, "gitgate: not inside a git work tree (%s)\n", err.data);
+		buf_free(&err);
 		return -1;
 	}
 	top->len = strcspn(top->data, "\n");

@@ -3,7 +3,6 @@
  */
 #include "check.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,10 +30,15 @@ int check_locate_rules(const struct check_request *req, const char *gitdir, stru
 	}
 	const char *argv[] = {"git", "config", "--path", "--get", "gitgate.rules", NULL};
 	struct buf out = BUF_INIT;
-	int rc = 1; /* git config's "not set" */
-	if (!gitdir || gitdir_config_may_set(gitdir, "gitgate.rules"))
-		rc = run_capture(argv, RUN_STDERR_SHOWN, &out);
-	if (rc == 0 && out.len) {
+	struct run_result git = {.code = 1}; /* git config's "not set" */
+	if (!gitdir || gitdir_config_may_set(gitdir, "gitgate.rules")) {
+		struct run_options opts = {.argv = argv, .out = {RUN_OUT_CAPTURE, &out}};
+		if (run(&git, &opts, err) < 0) {
+			buf_free(&out);
+			return -1;
+		}
+	}
+	if (git.code == 0 && out.len) {
 		size_t len = strcspn(out.data, "\n");
 		if (!len) {
 			buf_free(&out);
@@ -49,8 +53,9 @@ int check_locate_rules(const struct check_request *req, const char *gitdir, stru
 		return 0;
 	}
 	buf_free(&out);
-	if (rc < 0 || (rc != 1 && rc != 0)) {
-		buf_printf(err, "cannot read git config gitgate.rules (git exited with %d)", rc);
+	if (git.code != 1 && git.code != 0) {
+		buf_adds(err, "cannot read git config gitgate.rules: git ");
+		run_describe(err, &git);
 		return -1;
 	}
 	buf_printf(path, "%s/rules.ini", req->top);
@@ -63,11 +68,23 @@ int check_locate_rules(const struct check_request *req, const char *gitdir, stru
 	return -1;
 }
 
+/* Reads `git cat-file blob SPEC` into out; 0 when git printed it. errors
+ * says where git's own complaint goes. */
+static int git_cat_blob(const char *spec, enum run_output_kind errors, struct buf *out)
+{
+	const char *argv[] = {"git", "cat-file", "blob", spec, NULL};
+	struct run_options opts = {.argv = argv, .out = {RUN_OUT_CAPTURE, out}, .err = {errors}};
+	struct run_result git;
+	struct buf err = BUF_INIT;
+	int rc = run(&git, &opts, &err) == 0 && git.code == 0 ? 0 : -1;
+	buf_free(&err); /* a blob that cannot be read is the caller's finding */
+	return rc;
+}
+
 static int cat_blob(void *ctx, const char *oid, struct buf *out)
 {
 	(void)ctx;
-	const char *argv[] = {"git", "cat-file", "blob", oid, NULL};
-	return run_capture(argv, RUN_STDERR_SHOWN, out) == 0 ? 0 : -1;
+	return git_cat_blob(oid, RUN_OUT_INHERIT, out);
 }
 
 struct scan_sink {
@@ -90,9 +107,8 @@ static void collect_parent_lines(struct scan_sink *s, const char *path)
 		buf_clear(&spec);
 		buf_add(&spec, p, len);
 		buf_printf(&spec, ":%s", path);
-		const char *argv[] = {"git", "cat-file", "blob", spec.data, NULL};
 		buf_clear(&content);
-		if (run_capture(argv, RUN_STDERR_DISCARDED, &content) == 0)
+		if (git_cat_blob(spec.data, RUN_OUT_DISCARD, &content) == 0)
 			hashset_add_lines(&s->parent_lines, content.data ? content.data : "",
 					  content.len);
 		p += len + (p[len] == '\n');
@@ -147,11 +163,10 @@ enum gitgate_status check_staged(const struct check_request *req, struct finding
 				 struct buf *err)
 {
 	/* Start git first: it reads the index while the rules are loaded. */
-	struct child git;
-	if (run_start(&git, staged_diff_argv) < 0) {
-		buf_printf(err, "cannot run git: %s", strerror(errno));
+	struct run_options diff = {.argv = staged_diff_argv, .out = {RUN_OUT_PIPE}};
+	struct run_process git;
+	if (run_start(&git, &diff, err) < 0)
 		return STATUS_FAULT;
-	}
 	enum gitgate_status status = STATUS_PASSED;
 	struct buf rules_path = BUF_INIT, gitdir = BUF_INIT, merge_heads = BUF_INIT;
 	struct rules rules;
@@ -200,13 +215,19 @@ enum gitgate_status check_staged(const struct check_request *req, struct finding
 	if (read_rc < 0)
 		status = STATUS_FAULT;
 done:;
-	int git_rc = run_finish(&git);
-	if (status == STATUS_PASSED && git_rc != 0) {
-		buf_printf(err,
-			   "`git diff --cached` failed (exit %d); the change could not be checked",
-			   git_rc);
+	struct run_result diff_result;
+	struct buf wait_err = BUF_INIT;
+	int waited = run_finish(&diff_result, &git, &wait_err);
+	if (status == STATUS_PASSED && (waited < 0 || diff_result.code != 0)) {
+		buf_adds(err, "`git diff --cached` ");
+		if (waited < 0)
+			buf_add(err, wait_err.data, wait_err.len);
+		else
+			run_describe(err, &diff_result);
+		buf_adds(err, "; the change could not be checked");
 		status = STATUS_FAULT;
 	}
+	buf_free(&wait_err);
 	if (status == STATUS_PASSED && out->errors)
 		status = STATUS_REJECTED;
 	changeset_free(&cs);
