@@ -5,7 +5,6 @@
  * non-zero exit stops the push before anything is sent.
  */
 #include <stdio.h>
-#include <string.h>
 
 #include "push_gate.h"
 
@@ -16,28 +15,15 @@ int main(int argc, char **argv)
 			"gitgate pre-push: expected the remote's name and URL (git gives both)\n");
 		return STATUS_USAGE;
 	}
+	struct hook_input input = {0};
 	struct push_request req = {0};
-	struct buf line = BUF_INIT, err = BUF_INIT;
-	int status = STATUS_PASSED;
-	while (buf_read_line(&line, stdin)) {
-		if (!line.len)
-			continue;
-		/* Ref names hold no spaces (git check-ref-format), so splitting is safe. */
-		char local_ref[1024], local_id[80], remote_ref[1024], remote_id[80];
-		if (sscanf(line.data, "%1023s %79s %1023s %79s", local_ref, local_id, remote_ref,
-			   remote_id) != 4) {
-			fprintf(stderr, "error: gitgate: unexpected input from git: '%.200s'\n",
-				line.data);
-			status = STATUS_FAULT;
-			break;
-		}
-		if (push_add_update(&req, remote_ref, remote_id, local_id, &err) < 0) {
-			fprintf(stderr, "error: gitgate: %s\n", err.data);
-			status = STATUS_FAULT;
-			break;
-		}
-	}
-	if (status == STATUS_PASSED) {
+	struct buf err = BUF_INIT;
+	int status;
+	if (hook_input_read(&input, stdin, HOOK_INPUT_PUSH, &err) < 0 ||
+	    push_add_hook_input(&req, &input, &err) < 0) {
+		fprintf(stderr, "error: gitgate: %s\n", err.data);
+		status = STATUS_FAULT;
+	} else {
 		struct push_gate_options opts = {.mode = PUSH_CLIENT,
 						 .remote = argv[1],
 						 .format = REPORT_TEXT,
@@ -46,7 +32,7 @@ int main(int argc, char **argv)
 		status = push_gate_run(&opts, &req);
 	}
 	push_request_free(&req);
-	buf_free(&line);
+	hook_input_free(&input);
 	buf_free(&err);
 	return status;
 }

@@ -50,6 +50,16 @@ int push_add_update(struct push_request *req, const char *ref, const char *old_h
 	return 0;
 }
 
+int push_add_hook_input(struct push_request *req, const struct hook_input *input, struct buf *err)
+{
+	for (size_t i = 0; i < input->n; i++) {
+		const struct hook_update *u = &input->updates[i];
+		if (push_add_update(req, u->ref, u->old_id, u->new_id, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 void push_request_free(struct push_request *req)
 {
 	for (size_t i = 0; i < req->n; i++)

@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "findings.h"
+#include "hook_input.h"
 #include "rules.h"
 #include "status.h"
 
@@ -48,6 +49,8 @@ struct push_request {
  * the reason in err (malformed id, a SHA-256 id). */
 int push_add_update(struct push_request *req, const char *ref, const char *old_hex,
 		    const char *new_hex, struct buf *err);
+/* Adds every update a hook read. Returns 0, or -1 with the reason in err. */
+int push_add_hook_input(struct push_request *req, const struct hook_input *input, struct buf *err);
 enum gitgate_status push_check(struct push_request *req, struct findings *out, struct buf *err);
 void push_request_free(struct push_request *req);
 

@@ -189,6 +189,24 @@ PY
 	GITGATE_SKIP=debug-code push_expect 1 origin main
 }
 
+t_pre_push_takes_a_ref_name_longer_than_1100_bytes() {
+	new_server
+	ln -s "$GITGATE_BIN/pre-push" .git/hooks/pre-push
+	local part name
+	part=$(printf '%0200d' 0)
+	name="long/$part/$part/$part/$part/$part/$part"
+	[ ${#name} -gt 1100 ] || fail "the name is only ${#name} bytes"
+	git checkout -q -b "$name"
+	echo 'x = 2' >>argo/app.py && git commit -qam "on a long branch"
+	push_expect 0 origin "$name"
+	[ "$(server_ref "refs/heads/$name")" = "$(git rev-parse HEAD)" ] || fail "the branch did not arrive"
+	grep -qF "\"ref\":\"refs/heads/$name\"" ../server.git/gitgate/pushes.jsonl || fail "the push was not recorded"
+	echo 'console.log(1);' >>alpine-backend/api.js && git commit -qam "debug on a long branch"
+	push_expect 1 origin "$name"
+	lacks "$OUT" "remote:"
+	contains "$OUT" "(debug on a long branch)"
+}
+
 t_pre_push_blocks_before_anything_is_sent() {
 	new_server
 	ln -s "$GITGATE_BIN/pre-push" .git/hooks/pre-push
@@ -264,7 +282,8 @@ t_sha256_ids_and_garbage_input_are_refused_clearly() {
 	contains "$OUT" "SHA-256"
 	printf 'nonsense\n' | "$GITGATE_BIN/pre-receive" >"$OUT" 2>&1
 	[ $? = 3 ] || fail "expected exit 3 for garbage"
-	contains "$OUT" "unexpected input from git"
+	contains "$OUT" "unexpected input from git on line 1: expected <old-id> <new-id> <ref>: 'nonsense'"
+	contains "$OUT" "the push could not be checked, so it is refused"
 }
 
 t_unreadable_pushed_objects_are_a_fault_not_a_pass() {
