@@ -4,23 +4,24 @@
  * the push in the server's push log.
  */
 #include <stdio.h>
-#include <string.h>
+#include <stdlib.h>
 
 #include "push_log.h"
 #include "status.h"
 
 int main(void)
 {
-	struct buf input = BUF_INIT, err = BUF_INIT;
-	char chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
-		buf_add(&input, chunk, n);
-	int status = push_log_append(input.data ? input.data : "", &err);
-	if (status != 0)
+	/* git runs a server's hooks in the repository with GIT_DIR set ("."
+	 * for a bare one); the library is told, it never looks itself. */
+	const char *gitdir = getenv("GIT_DIR");
+	struct hook_input input = {0};
+	struct buf err = BUF_INIT;
+	int failed = hook_input_read(&input, stdin, HOOK_INPUT_RECEIVE, &err) < 0 ||
+		     push_log_append(gitdir && *gitdir ? gitdir : ".", &input, &err) < 0;
+	if (failed)
 		fprintf(stderr, "warning: gitgate: the push was accepted but not recorded: %s\n",
 			err.data);
-	buf_free(&input);
+	hook_input_free(&input);
 	buf_free(&err);
-	return status ? STATUS_FAULT : STATUS_PASSED;
+	return failed ? STATUS_FAULT : STATUS_PASSED;
 }

@@ -3,15 +3,13 @@
  */
 #include "push_gate.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "check.h"
+#include "push_log.h"
 #include "pusher.h"
 #include "repo.h"
 
@@ -129,11 +127,23 @@ static void apply_bypass(const struct rules *rules, struct findings *findings, j
 				"bypass_users); the %s rule still applies\n",
 				user, rule);
 		} else {
-			findings_skip_rules(findings, rule);
-			json_array_append_new(
-			    audit, json_pack("{s:s,s:s}", "rule", rule, "reason", colon + 1));
-			fprintf(diag, "warning: gitgate: %s bypasses the %s rule: %s (recorded)\n",
-				user, rule, colon + 1);
+			/* Recorded first, escaped: a bypass that cannot be recorded is
+			 * not granted, and the pusher's terminal gets no raw bytes. */
+			json_t *entry = json_pack("{s:o,s:o}", "rule", push_log_text(rule),
+						  "reason", push_log_text(colon + 1));
+			if (!entry || json_array_append_new(audit, entry) < 0) {
+				fprintf(diag,
+					"warning: gitgate: the bypass of %s cannot be "
+					"recorded, so the rule still applies\n",
+					rule);
+			} else {
+				findings_skip_rules(findings, rule);
+				fprintf(
+				    diag,
+				    "warning: gitgate: %s bypasses the %s rule: %s (recorded)\n",
+				    user, json_string_value(json_object_get(entry, "rule")),
+				    json_string_value(json_object_get(entry, "reason")));
+			}
 		}
 		free(rule);
 	}
@@ -150,35 +160,22 @@ static int write_audit(git_repository *repo, json_t *bypasses, const struct push
 		p += len + (p[len] == '\n');
 	}
 	json_t *refs = json_array();
-	for (size_t i = 0; i < req->n; i++)
-		json_array_append_new(refs,
-				      json_pack("{s:s,s:s,s:s}", "ref", req->updates[i].ref, "old",
-						git_oid_tostr_s(&req->updates[i].old_oid), "new",
-						git_oid_tostr_s(&req->updates[i].new_oid)));
-	char when[32];
-	time_t now = time(NULL);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	struct buf path = BUF_INIT;
-	buf_printf(&path, "%sgitgate", git_repository_path(repo));
-	mkdir(path.data, 0775);
-	buf_adds(&path, "/audit.jsonl");
+	for (size_t i = 0; i < req->n; i++) {
+		/* Two buffers: git_oid_tostr_s has one, which made "old" equal "new". */
+		char old_id[GIT_OID_HEXSZ + 1], new_id[GIT_OID_HEXSZ + 1];
+		git_oid_tostr(old_id, sizeof(old_id), &req->updates[i].old_oid);
+		git_oid_tostr(new_id, sizeof(new_id), &req->updates[i].new_oid);
+		json_array_append_new(refs, push_log_ref(req->updates[i].ref, old_id, new_id));
+	}
 	int rc = 0;
-	FILE *f = fopen(path.data, "a");
-	for (size_t i = 0; f && i < json_array_size(bypasses); i++) {
-		json_t *entry =
-		    json_pack("{s:s,s:s,s:O,s:O,s:O,s:O}", "time", when, "user", pusher_name(),
-			      "rule", json_object_get(json_array_get(bypasses, i), "rule"),
-			      "reason", json_object_get(json_array_get(bypasses, i), "reason"),
-			      "refs", refs, "commits", commits);
-		json_dumpf(entry, f, JSON_COMPACT);
-		fputc('\n', f);
+	for (size_t i = 0; rc == 0 && i < json_array_size(bypasses); i++) {
+		json_t *entry = push_log_entry();
+		json_object_update(entry, json_array_get(bypasses, i));
+		json_object_set(entry, "refs", refs);
+		json_object_set(entry, "commits", commits);
+		rc = push_log_write(git_repository_path(repo), "audit.jsonl", entry, err);
 		json_decref(entry);
 	}
-	if (!f || fclose(f) != 0) {
-		buf_printf(err, "cannot write the audit log %s: %s", path.data, strerror(errno));
-		rc = -1;
-	}
-	buf_free(&path);
 	json_decref(commits);
 	json_decref(refs);
 	return rc;

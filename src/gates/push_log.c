@@ -3,59 +3,63 @@
  */
 #include "push_log.h"
 
-#include <errno.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
+#include "escape.h"
 #include "pusher.h"
+#include "state.h"
 
-static json_t *parse_updates(const char *lines)
+json_t *push_log_text(const char *s)
 {
-	json_t *refs = json_array();
-	while (*lines) {
-		size_t len = strcspn(lines, "\n");
-		char *line = xstrndup(lines, len);
-		char *old_id = strtok(line, " "), *new_id = strtok(NULL, " "),
-		     *ref = strtok(NULL, "");
-		if (old_id && new_id && ref) {
-			json_t *name = json_string(ref);
-			if (!name) /* not UTF-8: keep the bytes visible, never lose the entry */
-				name = json_string("(ref name is not UTF-8)");
-			json_array_append_new(refs, json_pack("{s:o,s:s,s:s}", "ref", name, "old",
-							      old_id, "new", new_id));
-		}
-		free(line);
-		lines += len + (lines[len] == '\n');
-	}
-	return refs;
+	struct buf b = BUF_INIT;
+	escape_bytes(&b, s, strlen(s));
+	json_t *j = json_stringn(b.data ? b.data : "", b.len);
+	buf_free(&b);
+	return j;
 }
 
-int push_log_append(const char *lines, struct buf *err)
+json_t *push_log_entry(void)
 {
-	const char *gitdir = getenv("GIT_DIR");
-	struct buf path = BUF_INIT;
-	buf_printf(&path, "%s/gitgate", gitdir && *gitdir ? gitdir : ".");
-	mkdir(path.data, 0775);
-	buf_adds(&path, "/pushes.jsonl");
 	char when[32];
 	time_t now = time(NULL);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	json_t *entry = json_pack("{s:s,s:s,s:o}", "time", when, "user", pusher_name(), "refs",
-				  parse_updates(lines));
-	int rc = 0;
-	FILE *f = fopen(path.data, "a");
-	if (!f || json_dumpf(entry, f, JSON_COMPACT) < 0 || fputc('\n', f) == EOF) {
-		buf_printf(err, "cannot write %s: %s", path.data, strerror(errno));
-		rc = -1;
-	}
-	if (f && fclose(f) != 0 && !rc) {
-		buf_printf(err, "cannot write %s: %s", path.data, strerror(errno));
-		rc = -1;
-	}
-	json_decref(entry);
+	struct tm tm;
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	return json_pack("{s:s,s:o}", "time", when, "user", push_log_text(pusher_name()));
+}
+
+json_t *push_log_ref(const char *ref, const char *old_id, const char *new_id)
+{
+	return json_pack("{s:o,s:s,s:s}", "ref", push_log_text(ref), "old", old_id, "new", new_id);
+}
+
+int push_log_write(const char *gitdir, const char *name, const json_t *entry, struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	state_dir_path(&path, gitdir);
+	buf_printf(&path, "/%s", name);
+	char *line = entry ? json_dumps(entry, JSON_COMPACT) : NULL;
+	int rc = -1;
+	if (line)
+		rc = state_append_jsonl(path.data, line, err);
+	else
+		buf_printf(err, "cannot write %s: the record could not be made", path.data);
+	free(line);
 	buf_free(&path);
+	return rc;
+}
+
+int push_log_append(const char *gitdir, const struct hook_input *input, struct buf *err)
+{
+	json_t *refs = json_array();
+	for (size_t i = 0; i < input->n; i++) {
+		const struct hook_update *u = &input->updates[i];
+		json_array_append_new(refs, push_log_ref(u->ref, u->old_id, u->new_id));
+	}
+	json_t *entry = push_log_entry();
+	json_object_set_new(entry, "refs", refs);
+	int rc = push_log_write(gitdir, "pushes.jsonl", entry, err);
+	json_decref(entry);
 	return rc;
 }

@@ -1,14 +1,33 @@
 /*
- * push_log: the server's record of accepted pushes, one JSON object a line
- * in GIT_DIR/gitgate/pushes.jsonl: when, who, and each ref's old and new id.
+ * push_log: the server's records of pushes, one JSON object a line in its
+ * state directory (state.h), written whole or not at all:
+ * pushes.jsonl, every accepted push (when, who, each ref's old and new id),
+ * and audit.jsonl, every bypass used (push_gate.c).
+ *
+ * Text that came from outside (ref names, a bypass's rule and reason, the
+ * pusher's name) is stored as escape_bytes writes it: valid UTF-8 as it is,
+ * a backslash doubled, control and invalid bytes as \n or \xNN. So every
+ * record is valid JSON, nothing is dropped, and the bytes can be restored.
  */
 #ifndef GITGATE_PUSH_LOG_H
 #define GITGATE_PUSH_LOG_H
 
-#include "buf.h"
+#include <jansson.h>
 
-/* Records the "<old> <new> <ref>" lines git gave post-receive. Returns 0,
- * or -1 with the reason in err. */
-int push_log_append(const char *lines, struct buf *err);
+#include "buf.h"
+#include "hook_input.h"
+
+/* A JSON string of untrusted bytes, escaped as above. */
+json_t *push_log_text(const char *s);
+/* {"time": now (UTC), "user": the pusher}: how every record opens. */
+json_t *push_log_entry(void);
+/* {"ref": ..., "old": ..., "new": ...} for one ref; ids in hex. */
+json_t *push_log_ref(const char *ref, const char *old_id, const char *new_id);
+/* Appends entry as one line to the file `name` in the state directory of
+ * the repository whose git dir is given. Returns 0, or -1 with the reason
+ * in err. */
+int push_log_write(const char *gitdir, const char *name, const json_t *entry, struct buf *err);
+/* Records the updates git gave post-receive in pushes.jsonl. */
+int push_log_append(const char *gitdir, const struct hook_input *input, struct buf *err);
 
 #endif

@@ -174,9 +174,11 @@ t_bypass_push_option_is_honoured_only_for_listed_pushers() {
 	GITGATE_USER=mallory push_expect 1 -o "gitgate.bypass=debug-code:hotfix" origin main
 	contains "$OUT" "'mallory' may not bypass rules"
 	[ -e ../server.git/gitgate/audit.jsonl ] && fail "a refused bypass was logged"
+	local before
+	before=$(server_ref main)
 	GITGATE_USER=release-bot push_expect 0 -o "gitgate.bypass=debug-code:incident 42" origin main
 	contains "$OUT" "release-bot bypasses the debug-code rule: incident 42"
-	python3 - ../server.git/gitgate/audit.jsonl "$(git rev-parse HEAD)" <<'PY' || fail "audit entry is wrong"
+	python3 - ../server.git/gitgate/audit.jsonl "$(git rev-parse HEAD)" "$before" <<'PY' || fail "audit entry is wrong"
 import json, sys
 entries = [json.loads(l) for l in open(sys.argv[1])]
 assert len(entries) == 1, entries
@@ -184,9 +186,32 @@ e = entries[0]
 assert (e["user"], e["rule"], e["reason"]) == ("release-bot", "debug-code", "incident 42"), e
 assert sys.argv[2] in e["commits"], e
 assert e["refs"][0]["ref"] == "refs/heads/main"
+assert (e["refs"][0]["old"], e["refs"][0]["new"]) == (sys.argv[3], sys.argv[2]), e["refs"]
 PY
 	echo 'console.log(2);' >>alpine-backend/api.js && git commit -qam again
 	GITGATE_SKIP=debug-code push_expect 1 origin main
+}
+
+t_bypass_and_ref_bytes_that_are_not_utf8_are_recorded_escaped() {
+	new_server
+	printf '[push]\nbypass_users = release-bot\n' >>../server.git/gitgate/rules.ini
+	echo 'console.log("hotfix");' >>alpine-backend/api.js
+	git commit -qam "hotfix"
+	GITGATE_USER=release-bot push_expect 0 -o $'gitgate.bypass=debug-code:caf\xe9 \\ \x1b[31m' \
+		origin $'HEAD:refs/heads/hotfix-caf\xe9'
+	contains "$OUT" 'release-bot bypasses the debug-code rule: caf\xe9 \\ \e[31m (recorded)'
+	lacks "$OUT" $'\x1b'
+	python3 - ../server.git/gitgate "$(git rev-parse HEAD)" <<'PY' || fail "the records are wrong"
+import json, sys
+audit = [json.loads(l) for l in open(sys.argv[1] + "/audit.jsonl", encoding="utf-8")]
+assert len(audit) == 1, audit
+e = audit[0]
+assert (e["rule"], e["reason"]) == ("debug-code", "caf\\xe9 \\\\ \\e[31m"), e
+ref = e["refs"][0]
+assert (ref["ref"], ref["old"], ref["new"]) == ("refs/heads/hotfix-caf\\xe9", "0" * 40, sys.argv[2]), ref
+pushes = [json.loads(l) for l in open(sys.argv[1] + "/pushes.jsonl", encoding="utf-8")]
+assert pushes[-1]["refs"][0]["ref"] == "refs/heads/hotfix-caf\\xe9", pushes[-1]
+PY
 }
 
 t_pre_push_takes_a_ref_name_longer_than_1100_bytes() {
