@@ -20,6 +20,16 @@ static struct run_result must_run(const struct run_options *opts)
 	return r;
 }
 
+/* opts must fail to start, saying `what`. */
+static void must_not_start(const struct run_options *opts, const char *what)
+{
+	struct run_result r;
+	struct buf err = BUF_INIT;
+	cr_assert_eq(run(&r, opts, &err), -1);
+	cr_assert_not_null(strstr(err.data, what), "%s", err.data);
+	buf_free(&err);
+}
+
 static char *temp_dir(void)
 {
 	char *dir = xstrdup("/tmp/gitgate-run-XXXXXX");
@@ -69,11 +79,7 @@ Test(run, a_program_that_is_not_there_is_an_error)
 {
 	const char *argv[] = {"gitgate-no-such-program", NULL};
 	struct run_options opts = {.argv = argv};
-	struct run_result r;
-	struct buf err = BUF_INIT;
-	cr_assert_eq(run(&r, &opts, &err), -1);
-	cr_assert_not_null(strstr(err.data, "cannot run gitgate-no-such-program"), "%s", err.data);
-	buf_free(&err);
+	must_not_start(&opts, "cannot run gitgate-no-such-program");
 }
 
 Test(run, capture_keeps_stdout_and_stderr_apart)
@@ -179,17 +185,14 @@ Test(run, working_directory)
 	cr_assert_eq(strcspn(out.data, "\n"), strlen(real));
 	cr_assert(!strncmp(out.data, real, strlen(real)), "%s", out.data);
 
-	struct buf missing = BUF_INIT, err = BUF_INIT;
+	struct buf missing = BUF_INIT;
 	buf_printf(&missing, "%s/not-here", dir);
 	opts.cwd = missing.data;
-	struct run_result r;
-	cr_assert_eq(run(&r, &opts, &err), -1);
-	cr_assert_not_null(strstr(err.data, "not-here"), "%s", err.data);
+	must_not_start(&opts, "not-here");
 	remove_tree(dir);
 	free(dir);
 	buf_free(&out);
 	buf_free(&missing);
-	buf_free(&err);
 }
 
 Test(run, log_file_is_appended_to)
@@ -245,11 +248,7 @@ Test(run, a_pipe_with_a_buffered_stdin_is_refused)
 	const char *argv[] = {"cat", NULL};
 	struct run_options opts = {
 	    .argv = argv, .in = {RUN_IN_BUFFER, "x", 1, NULL}, .out = {RUN_OUT_PIPE}};
-	struct run_process p;
-	struct buf err = BUF_INIT;
-	cr_assert_eq(run_start(&p, &opts, &err), -1);
-	cr_assert_not_null(strstr(err.data, "only stdout can be piped"), "%s", err.data);
-	buf_free(&err);
+	must_not_start(&opts, "only stdout can be piped");
 }
 
 Test(run, a_time_limit_not_reached_changes_nothing)
