@@ -6,62 +6,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "checks.h"
 #include "gitdiff.h"
 #include "gitdir.h"
 #include "hashset.h"
+#include "rules_locate.h"
 #include "run.h"
 #include "scan.h"
-
-static int file_exists(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0;
-}
-
-int check_locate_rules(const struct check_request *req, const char *gitdir, struct buf *path,
-		       struct buf *err)
-{
-	buf_clear(path);
-	if (req->rules_path) {
-		buf_adds(path, req->rules_path);
-		return 0;
-	}
-	const char *argv[] = {"git", "config", "--path", "--get", "gitgate.rules", NULL};
-	struct buf out = BUF_INIT;
-	int rc = 1; /* git config's "not set" */
-	if (!gitdir || gitdir_config_may_set(gitdir, "gitgate.rules"))
-		rc = run_capture(argv, RUN_STDERR_SHOWN, &out);
-	if (rc == 0 && out.len) {
-		size_t len = strcspn(out.data, "\n");
-		if (!len) {
-			buf_free(&out);
-			buf_adds(err, "git config gitgate.rules is set but empty: point it at a "
-				      "rules file, or unset it");
-			return -1;
-		}
-		if (out.data[0] != '/')
-			buf_printf(path, "%s/", req->top);
-		buf_add(path, out.data, len);
-		buf_free(&out);
-		return 0;
-	}
-	buf_free(&out);
-	if (rc < 0 || (rc != 1 && rc != 0)) {
-		buf_printf(err, "cannot read git config gitgate.rules (git exited with %d)", rc);
-		return -1;
-	}
-	buf_printf(path, "%s/rules.ini", req->top);
-	if (file_exists(path->data))
-		return 0;
-	buf_printf(err,
-		   "no rules: there is no %s; put the policy there, or point at one with "
-		   "`git config gitgate.rules PATH` or --rules PATH",
-		   path->data);
-	return -1;
-}
 
 static int cat_blob(void *ctx, const char *oid, struct buf *out)
 {
@@ -158,7 +110,10 @@ enum gitgate_status check_staged(const struct check_request *req, struct finding
 	struct changeset cs = {0};
 	int rules_loaded = 0;
 	int have_gitdir = gitdir_find(req->top, &gitdir) == 0;
-	if (check_locate_rules(req, have_gitdir ? gitdir.data : NULL, &rules_path, err) < 0) {
+	struct rules_location where = {.explicit_path = req->rules_path,
+				       .top = req->top,
+				       .gitdir = have_gitdir ? gitdir.data : NULL};
+	if (rules_locate(&where, &rules_path, err) < 0) {
 		status = STATUS_USAGE;
 		goto done;
 	}
@@ -183,7 +138,10 @@ enum gitgate_status check_staged(const struct check_request *req, struct finding
 	};
 	check_isolation(&ctx, &cs);
 	check_forbidden_paths(&ctx, &cs);
-	check_version_bumps(&ctx, &cs);
+	if (check_version_bumps(&ctx, &cs, err) < 0) {
+		status = STATUS_FAULT;
+		goto done;
+	}
 
 	struct scan_sink sink = {.findings = out,
 				 .merge_heads = ctx.is_merge ? merge_heads.data : NULL};

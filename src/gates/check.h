@@ -22,11 +22,6 @@ struct check_request {
 	const char *skip;	/* GITGATE_SKIP, or NULL */
 };
 
-/* Finds the client's rules file: the request's, else `git config
- * gitgate.rules`, else rules.ini at the top of the work tree. With the git
- * dir known (else NULL), git is asked only when its config may set it. */
-int check_locate_rules(const struct check_request *req, const char *gitdir, struct buf *path,
-		       struct buf *err);
 /* Checks the staged change. Returns a status; on STATUS_USAGE or
  * STATUS_FAULT, err says what happened. */
 enum gitgate_status check_staged(const struct check_request *req, struct findings *out,

@@ -326,8 +326,7 @@ static int check_version_bump_of(struct push_request *req, const struct ref_upda
 	    .subject = git_commit_summary(tip_commit),
 	    .blobs = {req->repo, repo_read_blob},
 	};
-	check_version_bumps(&ctx, &cs);
-	rc = 0;
+	rc = check_version_bumps(&ctx, &cs, err);
 done:
 	changeset_free(&cs);
 	git_tree_free(tip_tree);

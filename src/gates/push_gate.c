@@ -11,9 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
 #include "pusher.h"
 #include "repo.h"
+#include "rules_locate.h"
 
 #define SHOWN_PER_COMMIT 10
 #define SHOWN_COMMITS 20
@@ -34,33 +34,22 @@ static int config_string(git_repository *repo, const char *key, struct buf *out)
 static int locate_rules(const struct push_gate_options *opts, git_repository *repo,
 			struct buf *path, struct buf *err)
 {
+	struct buf top = BUF_INIT;
 	const char *workdir = git_repository_workdir(repo);
-	if (opts->mode != PUSH_SERVER && workdir) {
-		struct buf top = BUF_INIT;
+	int server = opts->mode == PUSH_SERVER;
+	if (!server && workdir) {
 		buf_adds(&top, workdir);
 		if (top.len > 1 && top.data[top.len - 1] == '/')
 			top.data[--top.len] = '\0';
-		struct check_request req = {.rules_path = opts->rules_path, .top = top.data};
-		int rc = check_locate_rules(&req, NULL, path, err);
-		buf_free(&top);
-		return rc;
 	}
-	if (opts->mode != PUSH_SERVER && opts->rules_path) {
-		buf_adds(path, opts->rules_path);
-		return 0;
-	}
-	/* The server's own file: never one that came with a push. */
-	if (config_string(repo, "gitgate.rules", path))
-		return 0;
-	buf_printf(path, "%sgitgate/rules.ini", git_repository_path(repo));
-	struct stat st;
-	if (stat(path->data, &st) == 0)
-		return 0;
-	buf_printf(err,
-		   "no server rules: %s is missing (./install.sh --server puts the default there, "
-		   "or set git config gitgate.rules)",
-		   path->data);
-	return -1;
+	struct rules_location where = {
+	    .explicit_path = server ? NULL : opts->rules_path,
+	    .top = top.data,
+	    .gitdir = git_repository_path(repo),
+	};
+	int rc = rules_locate(&where, path, err);
+	buf_free(&top);
+	return rc;
 }
 
 static int add_range(struct push_request *req, const char *spec, struct buf *err)
