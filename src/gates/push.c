@@ -232,7 +232,9 @@ static int walk_new_commits(struct push_request *req, struct commit_pool *pool,
 		repo_error(err, "cannot walk the history");
 		return -1;
 	}
-	git_revwalk_sorting(walk, GIT_SORT_TIME);
+	/* Children before parents even when committer times tie (after a rebase), so
+	 * -n N checks the N newest commits, as git log -n N shows them. */
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
 	for (size_t i = 0; i < req->n && rc == 0; i++) {
 		struct ref_update *u = &req->updates[i];
 		git_oid commit;

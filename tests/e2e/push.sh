@@ -240,6 +240,24 @@ PY
 	"$GITGATE_BIN/gitgate" check origin/main..HEAD >/dev/null || fail "the baseline should accept the range"
 }
 
+t_check_n_takes_the_newest_commits_when_times_tie() {
+	git init -q tie && cd tie
+	cp "$GITGATE_SOURCE/rules.ini" rules.ini
+	mkdir argo
+	export GIT_COMMITTER_DATE='1700000000 +0000' GIT_AUTHOR_DATE='1700000000 +0000'
+	echo 'x = 1' >argo/app.py && git add -A && git -c core.hooksPath=/dev/null commit -qm base
+	echo '# TODO old' >>argo/app.py && git -c core.hooksPath=/dev/null commit -qam "old todo"
+	local n
+	for n in 1 2 3 4 5 6; do
+		echo "y$n = 1" >>argo/app.py && git -c core.hooksPath=/dev/null commit -qam "clean $n"
+	done
+	unset GIT_COMMITTER_DATE GIT_AUTHOR_DATE
+	OUT=$(mktemp)
+	"$GITGATE_BIN/gitgate" check -n 6 HEAD >"$OUT" 2>&1 || fail "the 6 newest commits are clean"
+	"$GITGATE_BIN/gitgate" check -n 7 HEAD >"$OUT" 2>&1 && fail "the 7th newest holds a TODO"
+	contains "$OUT" "old todo"
+}
+
 t_a_shallow_clone_gets_a_hint_not_a_verdict() {
 	new_server
 	for n in 1 2 3; do echo "x = $n" >>argo/app.py && git commit -qam "c$n"; done
