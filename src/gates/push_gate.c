@@ -173,8 +173,20 @@ static int write_audit(git_repository *repo, json_t *bypasses, const struct push
 	return rc;
 }
 
-static void advise(FILE *diag, enum push_mode mode)
+static int has_commit_errors(const struct findings *findings)
 {
+	for (size_t i = 0; i < findings->n; i++)
+		if (findings->items[i].commit && findings->items[i].severity == SEVERITY_ERROR)
+			return 1;
+	return 0;
+}
+
+/* How to mend commits; a refused ref update (a protected branch) carries
+ * its own hint, and no line marker can change it. */
+static void advise(FILE *diag, enum push_mode mode, const struct findings *findings)
+{
+	if (!has_commit_errors(findings))
+		return;
 	fprintf(diag, "hint: fix the commits listed, then push again:\n"
 		      "hint:   the last commit: fix, `git add`, `git commit --amend`\n"
 		      "hint:   an older commit: `git rebase -i <commit>^`, mark it 'edit', fix, "
@@ -241,7 +253,7 @@ enum gitgate_status push_gate_run(const struct push_gate_options *opts, struct p
 		fprintf(opts->diag, "gitgate: GITGATE_SKIP is set: %zu finding%s skipped\n",
 			findings.skipped, findings.skipped == 1 ? "" : "s");
 	if (opts->format == REPORT_TEXT && findings.errors) {
-		advise(opts->diag, opts->mode);
+		advise(opts->diag, opts->mode, &findings);
 		fprintf(opts->diag, "error: gitgate: %zu error%s in %zu commit%s checked: %s\n",
 			findings.errors, findings.errors == 1 ? "" : "s", findings.commits,
 			findings.commits == 1 ? "" : "s",

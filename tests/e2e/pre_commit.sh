@@ -166,7 +166,7 @@ t_odd_file_names_are_handled_and_never_executed() {
 	new_repo
 	local names=('argo/with space.py' 'argo/quote"d.py' "argo/single'q.py" 'argo/$(touch pwned).py'
 		'argo/-leading.py' $'argo/new\nline.py' $'argo/caf\xe9-latin1.py' 'argo/back\slash.py'
-		$'argo/tab\there.py')
+		$'argo/tab\there.py' $'argo/x\u202egpj.py')
 	for n in "${names[@]}"; do printf 'x = 1\nbreakpoint()\n' >"$n"; done
 	git add -A
 	commit_expect 1 "odd names"
@@ -179,7 +179,8 @@ t_odd_file_names_are_handled_and_never_executed() {
 	contains "$OUT" 'argo/caf\xe9-latin1.py:2:1'
 	contains "$OUT" 'argo/back\\slash.py:2:1'
 	contains "$OUT" 'argo/tab\there.py:2:1'
-	[ "$(grep -c 'debug-code' "$OUT")" = 9 ] || fail "expected 9 findings"
+	contains "$OUT" 'argo/x\u{202e}gpj.py:2:1'
+	[ "$(grep -c 'debug-code' "$OUT")" = 10 ] || fail "expected 10 findings"
 }
 
 t_binary_files_symlinks_have_no_lines() {

@@ -134,8 +134,10 @@ t_force_push_and_delete_of_a_protected_branch_are_refused() {
 	echo 'x = 3' >>argo/app.py && git commit -qam rewritten
 	push_expect 1 --force origin main
 	contains "$OUT" "refs/heads/main: protected-branch: a force push"
+	lacks "$OUT" "gitgate:allow"
 	push_expect 1 origin :main
 	contains "$OUT" "deleting a protected branch"
+	lacks "$OUT" "gitgate:allow"
 	push_expect 0 --force origin main:refs/heads/scratch
 	git reset -q --hard HEAD^ && echo 'y = 1' >>argo/app.py && git commit -qam other
 	push_expect 0 --force origin HEAD:refs/heads/scratch
