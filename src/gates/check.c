@@ -14,6 +14,7 @@
 #include "rules_locate.h"
 #include "run.h"
 #include "scan.h"
+#include "text.h"
 
 static int cat_blob(void *ctx, const char *oid, struct buf *out)
 {
@@ -23,6 +24,8 @@ static int cat_blob(void *ctx, const char *oid, struct buf *out)
 }
 
 struct scan_sink {
+	const struct changeset *cs;
+	unsigned char *patched; /* per change: did git show a patch for it? */
 	struct scanner scanner;
 	struct scan_selection selection;
 	struct scan_place place;
@@ -56,6 +59,7 @@ static void collect_parent_lines(struct scan_sink *s, const char *path)
 static int scan_begin_file(void *ctx, const struct file_change *change)
 {
 	struct scan_sink *s = ctx;
+	s->patched[change - s->cs->items] = 1;
 	if (!mode_is_regular_file(change->new_mode))
 		return 0;
 	scan_select(s->scanner.rules, change->path, &s->selection);
@@ -74,6 +78,68 @@ static void scan_added_line(void *ctx, size_t line, const char *text, size_t len
 	scan_line(&s->scanner, &s->selection, &s->place, text, len, s->findings);
 }
 
+/* A blob as text to scan (UTF-16 decoded): 1, 0 when it is binary by
+ * gitgate's own test, -1 when it cannot be read. */
+static int read_text(const char *oid, struct buf *content)
+{
+	struct buf utf8 = BUF_INIT;
+	if (cat_blob(NULL, oid, content) < 0)
+		return -1;
+	if (text_from_utf16(&utf8, content->data ? content->data : "", content->len)) {
+		buf_free(content);
+		*content = utf8;
+	}
+	return !text_is_binary(content->data ? content->data : "", content->len);
+}
+
+/*
+ * A changed file that git showed no patch for is one git took as binary:
+ * by its content, or because .gitattributes (-diff, binary, a diff driver
+ * with binary = true) or core.bigFileThreshold said so. gitgate judges it
+ * itself: binary content has no lines; text (UTF-16 decoded) has its lines
+ * scanned that are in no line of the old content. That is git's added
+ * lines but for a line that repeats one the file already had.
+ */
+static int scan_unpatched_file(struct scan_sink *s, const struct file_change *fc, struct buf *err)
+{
+	if (!scan_begin_file(s, fc))
+		return 0;
+	struct buf new_text = BUF_INIT, old_text = BUF_INIT;
+	struct hashset old_lines = {0};
+	int rc = read_text(fc->new_oid, &new_text);
+	if (rc > 0 && fc->status != 'A' && mode_is_regular_file(fc->old_mode)) {
+		int old_rc = read_text(fc->old_oid, &old_text);
+		if (old_rc > 0)
+			hashset_add_lines(&old_lines, old_text.data ? old_text.data : "",
+					  old_text.len);
+		rc = old_rc < 0 ? -1 : rc;
+	}
+	if (rc < 0)
+		buf_printf(err, "cannot read the staged content of %s", fc->path);
+	const char *p = new_text.data, *end = p + new_text.len;
+	for (size_t line = 1; rc > 0 && p < end; line++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		if (!hashset_has_line(&old_lines, p, len))
+			scan_added_line(s, line, p, len);
+		p += len + (nl != NULL);
+	}
+	hashset_free(&old_lines);
+	buf_free(&new_text);
+	buf_free(&old_text);
+	return rc < 0 ? -1 : 0;
+}
+
+static int has_content_change(const struct file_change *fc)
+{
+	return fc->status != 'D' && mode_is_regular_file(fc->new_mode) &&
+	       strcmp(fc->old_oid, fc->new_oid) && strcmp(fc->new_oid, EMPTY_BLOB_ID);
+}
+
+/* Every option that a user's config could set otherwise is given, since a
+ * program reads this diff (diff.ignoreSubmodules or a .gitmodules "ignore"
+ * would hide a submodule from isolation). Attributes can still make git
+ * call a file binary: scan_unpatched_file judges those. */
 static const char *const staged_diff_argv[] = {
     "git",
     "--no-pager",
@@ -90,6 +156,9 @@ static const char *const staged_diff_argv[] = {
     "--no-textconv",
     "--no-relative",
     "--submodule=short",
+    "--ignore-submodules=none",
+    "--diff-algorithm=myers",
+    "--indent-heuristic",
     "--src-prefix=a/",
     "--dst-prefix=b/",
     NULL,
@@ -143,15 +212,20 @@ enum gitgate_status check_staged(const struct check_request *req, struct finding
 		goto done;
 	}
 
-	struct scan_sink sink = {.findings = out,
-				 .merge_heads = ctx.is_merge ? merge_heads.data : NULL};
+	struct scan_sink sink = {
+	    .cs = &cs, .findings = out, .merge_heads = ctx.is_merge ? merge_heads.data : NULL};
 	if (scanner_init(&sink.scanner, &rules) < 0) {
 		buf_adds(err, "cannot set up PCRE2 matching (out of memory)");
 		status = STATUS_FAULT;
 		goto done;
 	}
+	sink.patched = xcalloc(cs.n ? cs.n : 1, 1);
 	struct line_sink lines = {&sink, scan_begin_file, scan_added_line};
 	int read_rc = gitdiff_read_patch(git.out, &cs, &lines, err);
+	for (size_t i = 0; i < cs.n && read_rc == 0; i++)
+		if (!sink.patched[i] && has_content_change(&cs.items[i]))
+			read_rc = scan_unpatched_file(&sink, &cs.items[i], err);
+	free(sink.patched);
 	scanner_free(&sink.scanner);
 	scan_selection_free(&sink.selection);
 	hashset_free(&sink.parent_lines);

@@ -13,6 +13,9 @@
 
 #include "buf.h"
 
+/* The id of the empty blob: an empty file has no lines. */
+#define EMPTY_BLOB_ID "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
+
 struct file_change {
 	char status; /* A, M, D, R (exact rename), C, T */
 	unsigned old_mode, new_mode;

@@ -191,6 +191,59 @@ t_binary_files_symlinks_have_no_lines() {
 	commit_expect 0 "binary and symlink"
 }
 
+t_attributes_and_config_cannot_make_text_look_binary() {
+	new_repo
+	local how
+	for how in '*.js -diff' '*.js binary' '*.js diff=opaque'; do
+		printf '%s\n' "$how" >.gitattributes
+		git config diff.opaque.binary true
+		git add .gitattributes && git -c core.hooksPath=/dev/null commit -qm "attributes: $how"
+		echo 'console.log("hidden");' >>alpine-backend/api.js
+		git add alpine-backend
+		commit_expect 1 "console.log under '$how'"
+		contains "$OUT" "alpine-backend/api.js:2:1: debug-code"
+		git reset -q --hard
+	done
+	echo 'console.log("big");' >>alpine-backend/api.js
+	git add alpine-backend
+	expect 1 "console.log with core.bigFileThreshold=1" git -c core.bigFileThreshold=1 commit -qm big
+	contains "$OUT" "alpine-backend/api.js:2:1: debug-code"
+	git reset -q --hard
+	# A line the file already had is not new, under any attribute.
+	printf 'export const api = 1;\nexport const b = 2;\n' >alpine-backend/api.js
+	git add alpine-backend
+	commit_expect 0 "a clean change to a file git calls binary"
+}
+
+t_utf16_text_is_scanned() {
+	new_repo
+	printf '\xff\xfeh\0i\0\n\0' >alpine-backend/wide.js
+	git add -A && git -c core.hooksPath=/dev/null commit -qm "utf-16 file"
+	printf '\xff\xfeh\0i\0\n\0d\0e\0b\0u\0g\0g\0e\0r\0;\0\n\0' >alpine-backend/wide.js
+	git add -A
+	commit_expect 1 "debugger in a UTF-16 file"
+	contains "$OUT" "alpine-backend/wide.js:2:1: debug-code"
+	printf '\xfe\xff\0T\0O\0D\0O\0\n' >alpine-backend/be.js
+	git checkout -q alpine-backend/wide.js && git add -A
+	commit_expect 1 "TODO in a new UTF-16BE file"
+	contains "$OUT" "alpine-backend/be.js:1:1: debug-code"
+}
+
+t_submodules_count_for_isolation_whatever_the_config() {
+	new_repo
+	git init -q ../lib && git -C ../lib commit -q --allow-empty -m lib
+	git -c protocol.file.allow=always submodule add -q ../lib argo/lib >/dev/null 2>&1 ||
+		fail "cannot add a submodule"
+	echo 'export const y = 2;' >>alpine-backend/api.js
+	git add -A
+	expect 1 "a submodule in argo/ with alpine-backend/" git -c diff.ignoreSubmodules=all commit -qm sub
+	contains "$OUT" "isolation"
+	git config -f .gitmodules submodule.argo/lib.ignore all
+	git add .gitmodules
+	commit_expect 1 "with ignore = all in .gitmodules"
+	contains "$OUT" "isolation"
+}
+
 t_crlf_no_final_newline_and_long_lines() {
 	new_repo
 	printf 'a = 1\r\nb = 2 # FIXME\r\nc = 3 # TODO' >argo/crlf.py

@@ -320,6 +320,22 @@ t_unreadable_pushed_objects_are_a_fault_not_a_pass() {
 	push_expect 0 origin main
 }
 
+t_utf16_and_binary_turned_text_are_scanned_at_push_time() {
+	new_server
+	printf '\xff\xfeh\0i\0\n\0' >alpine-backend/wide.js
+	printf 'bin\0ary\n' >alpine-backend/was-binary.js
+	git add -A && git commit -qm "a utf-16 file and a binary one" && git push -q origin main
+	printf '\xff\xfeh\0i\0\n\0d\0e\0b\0u\0g\0g\0e\0r\0;\0\n\0' >alpine-backend/wide.js
+	git commit -qam "debugger in utf-16"
+	push_expect 1 origin main
+	contains "$OUT" "alpine-backend/wide.js:2:1: debug-code"
+	git reset -q --hard HEAD^
+	printf 'ok\nconsole.log(1);\n' >alpine-backend/was-binary.js
+	git commit -qam "binary becomes text"
+	push_expect 1 origin main
+	contains "$OUT" "alpine-backend/was-binary.js:2:1: debug-code"
+}
+
 t_broken_server_rules_fail_closed() {
 	new_server
 	echo '[nonsense' >>../server.git/gitgate/rules.ini
