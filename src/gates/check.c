@@ -142,6 +142,8 @@ static int has_content_change(const struct file_change *fc)
  * call a file binary: scan_unpatched_file judges those. */
 static const char *const staged_diff_argv[] = {
     "git",
+    "-c",
+    "diff.suppressBlankEmpty=false",
     "--no-pager",
     "diff",
     "--cached",
@@ -159,6 +161,7 @@ static const char *const staged_diff_argv[] = {
     "--ignore-submodules=none",
     "--diff-algorithm=myers",
     "--indent-heuristic",
+    "--inter-hunk-context=0",
     "--src-prefix=a/",
     "--dst-prefix=b/",
     NULL,

@@ -204,15 +204,24 @@ t_attributes_and_config_cannot_make_text_look_binary() {
 		contains "$OUT" "alpine-backend/api.js:2:1: debug-code"
 		git reset -q --hard
 	done
+	git rm -q .gitattributes && git -c core.hooksPath=/dev/null commit -qm "no attributes"
 	echo 'console.log("big");' >>alpine-backend/api.js
 	git add alpine-backend
 	expect 1 "console.log with core.bigFileThreshold=1" git -c core.bigFileThreshold=1 commit -qm big
 	contains "$OUT" "alpine-backend/api.js:2:1: debug-code"
 	git reset -q --hard
-	# A line the file already had is not new, under any attribute.
+	# A line the file already had is not new when git calls the file binary.
 	printf 'export const api = 1;\nexport const b = 2;\n' >alpine-backend/api.js
 	git add alpine-backend
-	commit_expect 0 "a clean change to a file git calls binary"
+	expect 0 "a clean change to a file git calls binary" git -c core.bigFileThreshold=1 commit -qm clean
+	printf 'a\n\nb\n\nc\n' >alpine-backend/gaps.js
+	git add -A && git -c core.hooksPath=/dev/null commit -qm gaps
+	printf 'a1\n\nb\n\nc1 // TODO\n' >alpine-backend/gaps.js
+	git add -A
+	expect 1 "hunks joined over an empty line" git -c diff.interHunkContext=5 \
+		-c diff.suppressBlankEmpty=true commit -qm joined
+	contains "$OUT" "alpine-backend/gaps.js:5:7: debug-code"
+	lacks "$OUT" "could not be checked"
 }
 
 t_utf16_text_is_scanned() {
