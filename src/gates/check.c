@@ -167,12 +167,50 @@ static const char *const staged_diff_argv[] = {
     NULL,
 };
 
+/* The commit that `git commit --amend` writes replaces HEAD: it is judged
+ * against HEAD's first parent, or the empty tree when HEAD is a root (then
+ * it is a root too, an import, not held to isolation). Returns 0, 1 for a
+ * root, or -1. */
+static int amended_commit_base(struct buf *base, struct buf *err)
+{
+	const char *argv[] = {"git", "rev-parse", "-q", "--verify", "HEAD^", NULL};
+	int rc = run_capture(argv, RUN_STDERR_DISCARDED, base);
+	if (rc < 0 || rc > 1) {
+		buf_printf(err,
+			   "cannot read HEAD's parent to check an amended commit (git exited "
+			   "with %d)",
+			   rc);
+		return -1;
+	}
+	if (rc == 1 || !base->len) {
+		buf_clear(base);
+		buf_adds(base, EMPTY_TREE_ID);
+		return 1;
+	}
+	base->len = strcspn(base->data, "\n");
+	base->data[base->len] = '\0';
+	return 0;
+}
+
 enum gitgate_status check_staged(const struct check_request *req, struct findings *out,
 				 struct buf *err)
 {
 	/* Start git first: it reads the index while the rules are loaded. */
+	const char *argv[sizeof(staged_diff_argv) / sizeof(staged_diff_argv[0]) + 1];
+	memcpy(argv, staged_diff_argv, sizeof(staged_diff_argv));
+	struct buf amend_base = BUF_INIT;
+	int amends_root = 0;
+	if (req->amend) {
+		amends_root = amended_commit_base(&amend_base, err);
+		if (amends_root < 0)
+			return STATUS_FAULT;
+		argv[sizeof(staged_diff_argv) / sizeof(staged_diff_argv[0]) - 1] = amend_base.data;
+		argv[sizeof(staged_diff_argv) / sizeof(staged_diff_argv[0])] = NULL;
+	}
 	struct child git;
-	if (run_start(&git, staged_diff_argv) < 0) {
+	int started = run_start(&git, argv);
+	buf_free(&amend_base);
+	if (started < 0) {
 		buf_printf(err, "cannot run git: %s", strerror(errno));
 		return STATUS_FAULT;
 	}
@@ -207,6 +245,7 @@ enum gitgate_status check_staged(const struct check_request *req, struct finding
 	    .findings = out,
 	    .blobs = {NULL, cat_blob},
 	    .is_merge = have_gitdir && gitdir_merge_heads(gitdir.data, &merge_heads) > 0,
+	    .is_root = amends_root,
 	};
 	check_isolation(&ctx, &cs);
 	check_forbidden_paths(&ctx, &cs);

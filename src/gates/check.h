@@ -20,6 +20,7 @@ struct check_request {
 	const char *rules_path; /* --rules, or NULL to look it up */
 	const char *top;	/* the top of the work tree */
 	const char *skip;	/* GITGATE_SKIP, or NULL */
+	int amend;		/* the commit replaces HEAD (git commit --amend) */
 };
 
 /* Checks the staged change. Returns a status; on STATUS_USAGE or

@@ -253,6 +253,30 @@ t_submodules_count_for_isolation_whatever_the_config() {
 	contains "$OUT" "isolation"
 }
 
+t_amending_is_judged_as_the_commit_that_will_exist() {
+	new_repo
+	echo 'x = 2' >>argo/app.py && git add argo
+	commit_expect 0 "argo change"
+	echo 'export const y = 2;' >>alpine-backend/api.js && git add alpine-backend
+	expect 1 "amending an argo commit with alpine" git commit -q --amend --no-edit
+	contains "$OUT" "isolation"
+	expect 1 "the same through an abbreviation" git commit -q --amen --no-edit
+	expect 0 "--no-amend after --amend is a new commit" git commit -q --amend --no-amend -m alone
+	git reset -q --hard HEAD^
+	[ "$(git log -1 --format=%s)" = "argo change" ] || fail "expected to be back on the argo commit"
+	# Through a wrapper, as install.sh chains hooks.
+	rm .git/hooks/pre-commit
+	printf '#!/bin/sh\nexec "%s" "$@"\n' "$GITGATE_BIN/pre-commit" >.git/hooks/pre-commit
+	chmod +x .git/hooks/pre-commit
+	echo 'export const z = 3;' >>alpine-backend/api.js && git add alpine-backend
+	expect 1 "amending through a wrapper hook" git commit -q --amend --no-edit
+	contains "$OUT" "isolation"
+	git reset -q --hard
+	echo 'x = 3' >>argo/app.py && git add argo
+	expect 0 "amending within one unit" git commit -q --amend --no-edit
+	"$GITGATE_BIN/gitgate" check --staged --amend >/dev/null 2>&1 || fail "check --amend on a clean amend"
+}
+
 t_crlf_no_final_newline_and_long_lines() {
 	new_repo
 	printf 'a = 1\r\nb = 2 # FIXME\r\nc = 3 # TODO' >argo/crlf.py
