@@ -40,11 +40,13 @@ static void touch(struct unit_touch *touched, size_t *n, const struct rules *rul
 void check_isolation(const struct check_context *ctx, const struct changeset *cs)
 {
 	const struct rules *rules = ctx->rules;
-	if (rules->isolation == SEVERITY_OFF || ctx->is_merge || ctx->is_root || !rules->nunits)
+	if (rules->isolation == SEVERITY_OFF || ctx->is_root || !rules->nunits)
 		return;
 	struct unit_touch *touched = xcalloc(rules->nunits, sizeof(*touched));
 	size_t n = 0;
 	for (size_t i = 0; i < cs->n; i++) {
+		if (ctx->is_merge && !ctx->merge_writes[i])
+			continue;
 		touch(touched, &n, rules, cs->items[i].old_path);
 		touch(touched, &n, rules, cs->items[i].path);
 	}

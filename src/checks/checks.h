@@ -3,7 +3,8 @@
  *
  * isolation      - one deploy unit per commit (coupled projects count as one;
  *                  shared code and files outside every project are neutral;
- *                  a rename counts for both its sides);
+ *                  a rename counts for both its sides; a merge counts only
+ *                  the files it writes itself, not what it brings in);
  * forbidden-path - local-only files, secrets and build artifacts;
  * version-bump   - a changed shared package must raise its package.json
  *                  version (semver), and a malformed package.json is a finding.
@@ -24,8 +25,12 @@ struct check_context {
 	const char *commit; /* hex id, or NULL for the index */
 	const char *subject;
 	struct blob_reader blobs;
-	int is_merge; /* merges are not held to isolation */
-	int is_root;  /* nor is a root commit: it imports history */
+	int is_root; /* a root commit imports history: not held to isolation */
+	int is_merge;
+	/* A merge is held to isolation over what it writes itself: per change
+	 * of cs, 1 for a file it made differ from every parent (see
+	 * merge_writes in commits.c and merge_work.c). */
+	const unsigned char *merge_writes;
 };
 
 void check_isolation(const struct check_context *ctx, const struct changeset *cs);

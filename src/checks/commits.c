@@ -145,6 +145,107 @@ static int collect_other_parents(struct commit_checker *cc, const git_commit *co
 	return 0;
 }
 
+/* The id of the entry at path in the commit's parent p: 1, 0 when the
+ * parent has none, -1 when the parent cannot be read. */
+static int parent_entry(const git_commit *commit, unsigned p, const char *path, git_oid *out,
+			struct buf *err)
+{
+	git_commit *parent = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *entry = NULL;
+	int rc = -1;
+	if (git_commit_parent(&parent, commit, p) == 0 && git_commit_tree(&tree, parent) == 0) {
+		int found = git_tree_entry_bypath(&entry, tree, path);
+		rc = found == 0 ? 1 : found == GIT_ENOTFOUND ? 0 : -1;
+		if (rc > 0)
+			git_oid_cpy(out, git_tree_entry_id(entry));
+	}
+	if (rc < 0)
+		repo_error(err, "cannot read a merge's parent");
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	git_commit_free(parent);
+	return rc;
+}
+
+static int add_blob_lines(git_repository *repo, struct hashset *lines, const git_oid *oid,
+			  struct buf *err)
+{
+	git_blob *blob = NULL;
+	if (git_blob_lookup(&blob, repo, oid) < 0) {
+		repo_error(err, "cannot read a blob of a merge's parent");
+		return -1;
+	}
+	hashset_add_lines(lines, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	git_blob_free(blob);
+	return 0;
+}
+
+/* Does the new content hold a line that none of the lines hold? */
+static int has_line_outside(git_repository *repo, const char *hex, const struct hashset *lines,
+			    struct buf *err)
+{
+	git_blob *blob = NULL;
+	if (lookup_blob(&blob, repo, hex, err) < 0)
+		return -1;
+	const char *p = git_blob_rawcontent(blob), *end = p + git_blob_rawsize(blob);
+	int outside = 0;
+	while (!outside && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		outside = !hashset_has_line(lines, p, len);
+		p += len + (nl != NULL);
+	}
+	git_blob_free(blob);
+	return outside;
+}
+
+/*
+ * Does a merge write this change (against its first parent) itself? Not
+ * when another parent has the same there (the merge took it whole: for a
+ * rename, the new path's content and no old path); else when the file is
+ * added or deleted against every parent, or holds a line that no parent's
+ * version holds. Returns 1, 0, or -1 on a fault.
+ */
+static int merge_writes_change(struct commit_checker *cc, const git_commit *commit,
+			       const struct file_change *fc, struct buf *err)
+{
+	int present = fc->status != 'D';
+	git_oid new_oid;
+	if (present && git_oid_fromstr(&new_oid, fc->new_oid) < 0)
+		return -1;
+	struct hashset lines = {0};
+	int in_some_parent = fc->status == 'M' || fc->status == 'T', rc = 0, taken = 0;
+	if (in_some_parent && mode_is_regular_file(fc->old_mode) && present &&
+	    mode_is_regular_file(fc->new_mode)) {
+		git_oid old_oid;
+		rc = git_oid_fromstr(&old_oid, fc->old_oid) < 0
+			 ? -1
+			 : add_blob_lines(cc->repo, &lines, &old_oid, err);
+	}
+	for (unsigned p = 1; p < git_commit_parentcount(commit) && rc == 0 && !taken; p++) {
+		git_oid at_path, at_old_path;
+		int has = parent_entry(commit, p, fc->path, &at_path, err);
+		int has_old =
+		    fc->old_path ? parent_entry(commit, p, fc->old_path, &at_old_path, err) : 0;
+		if (has < 0 || has_old < 0) {
+			rc = -1;
+			break;
+		}
+		taken = !has_old && (present ? has && git_oid_equal(&at_path, &new_oid) : !has);
+		if (has && !taken && present && mode_is_regular_file(fc->new_mode)) {
+			in_some_parent = 1;
+			rc = add_blob_lines(cc->repo, &lines, &at_path, err);
+		}
+	}
+	if (rc == 0 && !taken)
+		rc = present && in_some_parent && mode_is_regular_file(fc->new_mode)
+			 ? has_line_outside(cc->repo, fc->new_oid, &lines, err)
+			 : 1;
+	hashset_free(&lines);
+	return taken ? 0 : rc;
+}
+
 static int scan_file(struct commit_checker *cc, const git_commit *commit,
 		     const struct file_change *fc, struct buf *err)
 {
@@ -247,7 +348,20 @@ int commit_checker_run(struct commit_checker *cc, const git_commit *commit, stru
 	    .is_merge = parents > 1,
 	    .is_root = parents == 0,
 	};
-	check_isolation(&ctx, &cs);
+	unsigned char *merge_writes = NULL;
+	if (parents > 1) {
+		ctx.merge_writes = merge_writes = xcalloc(cs.n ? cs.n : 1, 1);
+		for (size_t i = 0; i < cs.n && rc == 0; i++) {
+			int writes = merge_writes_change(cc, commit, &cs.items[i], err);
+			rc = writes < 0 ? -1 : 0;
+			merge_writes[i] = writes > 0;
+		}
+	}
+	if (rc == 0)
+		check_isolation(&ctx, &cs);
+	free(merge_writes);
+	if (rc < 0)
+		goto done;
 	check_forbidden_paths(&ctx, &cs);
 	cc->place.commit = hex;
 	cc->place.subject = summary;

@@ -11,6 +11,7 @@
 #include "gitdiff.h"
 #include "gitdir.h"
 #include "hashset.h"
+#include "merge_work.h"
 #include "rules_locate.h"
 #include "run.h"
 #include "scan.h"
@@ -247,7 +248,17 @@ enum gitgate_status check_staged(const struct check_request *req, struct finding
 	    .is_merge = have_gitdir && gitdir_merge_heads(gitdir.data, &merge_heads) > 0,
 	    .is_root = amends_root,
 	};
+	unsigned char *merge_writes = NULL;
+	if (ctx.is_merge) {
+		ctx.merge_writes = merge_writes = xcalloc(cs.n ? cs.n : 1, 1);
+		if (merge_work_find(&cs, merge_heads.data, merge_writes, err) < 0) {
+			free(merge_writes);
+			status = STATUS_FAULT;
+			goto done;
+		}
+	}
 	check_isolation(&ctx, &cs);
+	free(merge_writes);
 	check_forbidden_paths(&ctx, &cs);
 	if (check_version_bumps(&ctx, &cs, err) < 0) {
 		status = STATUS_FAULT;

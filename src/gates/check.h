@@ -6,8 +6,9 @@
  * on the list, and each added line of a scanned file is matched as it
  * arrives. git computes the diff, so the lines judged are exactly the lines
  * git would show, whatever index git is using (GIT_INDEX_FILE, split or
- * sparse indexes, worktrees). Concluding a merge, isolation does not
- * apply and only lines that none of the merged commits hold are scanned.
+ * sparse indexes, worktrees). Concluding a merge, isolation judges only
+ * what the merge writes itself (merge_work.h), and only lines that none of
+ * the merged commits hold are scanned.
  */
 #ifndef GITGATE_CHECK_H
 #define GITGATE_CHECK_H

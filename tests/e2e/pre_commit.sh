@@ -457,4 +457,30 @@ t_concluding_a_merge_scans_only_what_the_resolution_wrote() {
 	[ "$(grep -c debug-code "$OUT")" = 1 ] || fail "only the resolution's line should be flagged"
 }
 
+t_a_merge_is_held_to_isolation_over_what_it_writes() {
+	new_repo
+	git checkout -q -b feature
+	echo 'x = 2' >>argo/app.py && git add -A && git commit -qm "feature: argo"
+	git checkout -q main
+	echo 'export const y = 2;' >>alpine-backend/api.js && git add -A && git commit -qm "main: alpine"
+	expect 0 "a clean merge of two units' work" git merge -q --no-edit feature
+	# An evil merge: it brings argo's change and slips in an alpine one.
+	git checkout -q -b evil-base HEAD~1
+	echo 'x = 3' >>argo/app.py && git add -A && git commit -qm "argo again"
+	git checkout -q main
+	git merge -q --no-commit evil-base >/dev/null 2>&1
+	echo 'export const slipped = 1;' >>alpine-frontend/app.tsx
+	git add -A
+	commit_expect 1 "a merge that writes alpine while bringing argo"
+	contains "$OUT" "isolation"
+	git merge --abort
+	# A planted MERGE_HEAD naming HEAD: git writes a one-parent commit.
+	echo 'x = 4' >>argo/app.py
+	echo 'export const z = 4;' >>alpine-backend/api.js
+	git add -A
+	git rev-parse HEAD >.git/MERGE_HEAD
+	commit_expect 1 "argo and alpine under a planted MERGE_HEAD"
+	contains "$OUT" "isolation"
+}
+
 run_tests

@@ -127,6 +127,42 @@ t_merges_of_accepted_branches_pass_and_resolutions_are_scanned() {
 	[ "$(grep -c 'debug-code' "$OUT")" = 1 ] || fail "only the resolution should be flagged"
 }
 
+t_an_evil_merge_is_held_to_isolation() {
+	new_server
+	git checkout -q -b argo-work
+	echo 'a = 1' >>argo/app.py && git commit -qam "argo work"
+	git checkout -q main
+	echo 'export const b = 1;' >>alpine-backend/api.js && git commit -qam "alpine work"
+	push_expect 0 origin main argo-work
+	local tree evil
+	# A second parent that changes nothing, and a tree that touches both units.
+	echo 'a = 2' >>argo/app.py
+	echo 'export const c = 2;' >>alpine-backend/api.js
+	git add -A
+	tree=$(git write-tree)
+	evil=$(git commit-tree "$tree" -p HEAD -p HEAD~1 -m "evil merge")
+	push_expect 1 origin "$evil:refs/heads/main"
+	contains "$OUT" "(evil merge)"
+	contains "$OUT" "isolation"
+	# A real merge that brings two units' separate commits passes.
+	git reset -q --hard
+	git checkout -q -b two argo-work
+	echo 'export const d = 3;' >>alpine-frontend/app.tsx && git commit -qam "alpine on two"
+	git checkout -q main
+	echo 'notes' >>README.md && git commit -qam "readme"
+	git merge -q --no-ff --no-edit two
+	push_expect 0 origin main
+	# So does a resolution that stays in one unit.
+	git checkout -q -b left main
+	echo 'export const v = "left";' >>alpine-frontend/app.tsx && git commit -qam left
+	git checkout -q -b right main
+	echo 'export const v = "right";' >>alpine-frontend/app.tsx && git commit -qam right
+	git merge -q --no-edit left >/dev/null 2>&1
+	printf 'export const ui = 1;\nexport const v = "both";\n' >alpine-frontend/app.tsx
+	git add -A && git commit -qm "resolved in alpine"
+	push_expect 0 origin right
+}
+
 t_force_push_and_delete_of_a_protected_branch_are_refused() {
 	new_server
 	echo 'x = 2' >>argo/app.py && git commit -qam one && git push -q origin main

@@ -97,13 +97,22 @@ Test(checks, a_rename_counts_for_both_sides)
 	cr_assert_eq(findings.n, 1);
 }
 
-Test(checks, merges_and_root_commits_are_not_held_to_isolation)
+Test(checks, a_merge_counts_only_what_it_writes_and_a_root_commit_nothing)
 {
 	change('M', NULL, "argo/a.py");
 	change('M', NULL, "alpine-frontend/app.tsx");
+	change('M', NULL, "alpine-backend/api.js");
+	unsigned char brought_in[] = {0, 1, 0}, both_written[] = {1, 0, 1};
 	ctx.is_merge = 1;
+	ctx.merge_writes = brought_in;
 	check_isolation(&ctx, &cs);
+	cr_assert_eq(findings.n, 0, "a merge that writes in one unit passes");
+	ctx.merge_writes = both_written;
+	check_isolation(&ctx, &cs);
+	cr_assert_eq(findings.n, 1, "a merge that writes argo and alpine is refused");
+	findings_free(&findings);
 	ctx.is_merge = 0;
+	ctx.merge_writes = NULL;
 	ctx.is_root = 1;
 	check_isolation(&ctx, &cs);
 	cr_assert_eq(findings.n, 0);
