@@ -94,27 +94,9 @@ static char *count_lines_reader(char *str, int num, void *stream)
 	return str;
 }
 
-const char *severity_name(enum severity severity)
-{
-	switch (severity) {
-	case SEVERITY_ERROR:
-		return "error";
-	case SEVERITY_WARNING:
-		return "warn";
-	default:
-		return "off";
-	}
-}
-
 static int parse_severity(struct loader *ld, const char *value, enum severity *out)
 {
-	if (!strcmp(value, "error"))
-		*out = SEVERITY_ERROR;
-	else if (!strcmp(value, "warn") || !strcmp(value, "warning"))
-		*out = SEVERITY_WARNING;
-	else if (!strcmp(value, "off"))
-		*out = SEVERITY_OFF;
-	else {
+	if (severity_parse(value, out) < 0) {
 		problem(ld, ld->line, "'%s' is not a severity: use error, warn or off", value);
 		return -1;
 	}

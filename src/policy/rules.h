@@ -19,8 +19,7 @@
 
 #include "buf.h"
 #include "glob.h"
-
-enum severity { SEVERITY_OFF = 0, SEVERITY_WARNING, SEVERITY_ERROR };
+#include "severity.h"
 
 struct project {
 	char *name;
@@ -102,7 +101,6 @@ const struct project *rules_project_of(const struct rules *rules, const char *pa
 int rules_is_shared(const struct rules *rules, const char *path);
 /* A unit by its name or one of its aliases, or a project's own unit. */
 const struct unit *rules_find_unit(const struct rules *rules, const char *name);
-const char *severity_name(enum severity severity);
 /* Is this full ref name ("refs/heads/main") protected? */
 int rules_ref_is_protected(const struct rules *rules, const char *ref);
 int rules_user_may_bypass(const struct rules *rules, const char *user);
