@@ -86,3 +86,65 @@ Test(glob, last_matching_pattern_decides_and_negation_reincludes)
 	cr_assert_null(globlist_match(&list, "a.js"));
 	globlist_free(&list);
 }
+
+static const char *compile_error(const char *pattern)
+{
+	struct glob g;
+	const char *why = NULL;
+	if (glob_compile(&g, pattern, &why) == 0) {
+		glob_free(&g);
+		return NULL;
+	}
+	return why;
+}
+
+/* The syntax check and the matcher read "[...]" with one grammar: "\" escapes
+ * inside brackets too, so "x[a\]" is unclosed rather than matched past its
+ * end (it was a heap over-read once the check had let it through). */
+Test(glob, backslash_escapes_inside_brackets_for_check_and_match_alike)
+{
+	cr_assert_str_eq(compile_error("x[a\\]"), "unclosed '[' in pattern");
+	cr_assert_str_eq(compile_error("[a\\"), "unclosed '[' in pattern");
+	cr_assert_str_eq(compile_error("[a-\\"), "unclosed '[' in pattern");
+	cr_assert(matches("[\\]]", "]"));
+	cr_assert_not(matches("[\\]]", "\\"));
+	cr_assert(matches("x[a\\]]", "x]"));
+	cr_assert(matches("x[a\\]]", "xa"));
+	cr_assert(matches("[\\!]x", "!x"));
+	cr_assert(matches("[a\\-z]", "-"));
+	cr_assert_not(matches("[a\\-z]", "m"));
+}
+
+Test(glob, a_closing_bracket_first_is_literal)
+{
+	cr_assert(matches("[]a]", "]"));
+	cr_assert(matches("[]a]", "a"));
+	cr_assert_not(matches("[]a]", "b"));
+	cr_assert(matches("[!]]", "a"));
+	cr_assert_not(matches("[!]]", "]"));
+	cr_assert(matches("[^]]x", "ax"));
+	cr_assert(matches("[a-]", "-"));
+}
+
+Test(glob, unterminated_brackets_and_trailing_backslashes_are_refused)
+{
+	cr_assert_str_eq(compile_error("["), "unclosed '[' in pattern");
+	cr_assert_str_eq(compile_error("[!"), "unclosed '[' in pattern");
+	cr_assert_str_eq(compile_error("[]"), "unclosed '[' in pattern");
+	cr_assert_str_eq(compile_error("[!]"), "unclosed '[' in pattern");
+	cr_assert_str_eq(compile_error("a[b"), "unclosed '[' in pattern");
+	cr_assert_str_eq(compile_error("x\\"), "pattern ends with a lone backslash");
+	cr_assert_str_eq(compile_error("*.log\\"), "pattern ends with a lone backslash");
+}
+
+Test(glob, valid_brackets_match_as_before)
+{
+	cr_assert(matches("v[0-9].txt", "v0.txt"));
+	cr_assert_not(matches("v[0-9].txt", "va.txt"));
+	cr_assert(matches("[a-cx-z]", "y"));
+	cr_assert_not(matches("[a-cx-z]", "m"));
+	cr_assert(matches("*.[ch]", "src/base/glob.c"));
+	cr_assert_not(matches("a[/]b", "a/b"));
+	cr_assert_not(matches("[!a]", "/"));
+	cr_assert(matches("*.py[cod]", "x/y.pyc"));
+}
