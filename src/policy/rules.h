@@ -12,7 +12,6 @@
 #define GITGATE_RULES_H
 
 #include <stdint.h>
-#include <stdio.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -94,8 +93,6 @@ struct rules {
  * "file:line: problem" line per error to `errors`. */
 int rules_load(struct rules *rules, const char *path, struct buf *errors);
 void rules_free(struct rules *rules);
-/* Prints the effective policy, as `gitgate rules` shows it. */
-void rules_describe(const struct rules *rules, FILE *out);
 
 const struct project *rules_project_of(const struct rules *rules, const char *path);
 int rules_is_shared(const struct rules *rules, const char *path);
