@@ -17,6 +17,12 @@ static void describe_globs(FILE *out, const struct globlist *list)
 		fprintf(out, "%s%s", i ? " " : "", list->items[i].text);
 }
 
+static void describe_words(FILE *out, const struct strlist *list)
+{
+	for (size_t i = 0; i < list->n; i++)
+		fprintf(out, " %s", list->items[i]);
+}
+
 /* The effective policy, every default filled in, as a person checks it. */
 static void rules_describe(const struct rules *r, FILE *out)
 {
@@ -31,12 +37,10 @@ static void rules_describe(const struct rules *r, FILE *out)
 	for (size_t i = 0; i < r->nunits; i++) {
 		const struct unit *u = &r->units[i];
 		fprintf(out, "  %-18s projects:", u->name);
-		for (size_t j = 0; j < u->nprojects; j++)
-			fprintf(out, " %s", u->projects[j]);
-		if (u->naliases) {
+		describe_words(out, &u->projects);
+		if (u->aliases.n) {
 			fprintf(out, "  aliases:");
-			for (size_t j = 0; j < u->naliases; j++)
-				fprintf(out, " %s", u->aliases[j]);
+			describe_words(out, &u->aliases);
 		}
 		fputc('\n', out);
 	}
@@ -63,13 +67,11 @@ static void rules_describe(const struct rules *r, FILE *out)
 			fprintf(out, "    pattern %s\n", s->patterns[j].source);
 	}
 	fprintf(out, "push: deploy branch %s; protected:", r->push.deploy_branch);
-	for (size_t i = 0; i < r->push.nprotected; i++)
-		fprintf(out, " %s", r->push.protected_refs[i]);
+	describe_words(out, &r->push.protected_refs);
 	fprintf(out, "; deadline %us; baseline %s; may bypass:", r->push.deadline_seconds,
 		r->push.baseline ? r->push.baseline : "(none)");
-	for (size_t i = 0; i < r->push.nbypass_users; i++)
-		fprintf(out, " %s", r->push.bypass_users[i]);
-	fprintf(out, "%s\n", r->push.nbypass_users ? "" : " (nobody)");
+	describe_words(out, &r->push.bypass_users);
+	fprintf(out, "%s\n", r->push.bypass_users.n ? "" : " (nobody)");
 	fprintf(out, "allow marker: %s; longest line scanned: %zu bytes; match limit: %u\n",
 		r->allow_marker, r->max_line_bytes, r->match_limit);
 }

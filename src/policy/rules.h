@@ -7,6 +7,10 @@
  * (file globs, PCRE2 patterns). Loading never stops at the first problem:
  * every error is collected as "file:line: what is wrong", so a user fixes a
  * broken file in one pass.
+ *
+ * rules_load.c holds what the file may say (one table of keys per section,
+ * read through schema.h) and the checks across sections; rules.c answers
+ * the checks' questions.
  */
 #ifndef GITGATE_RULES_H
 #define GITGATE_RULES_H
@@ -20,6 +24,14 @@
 #include "glob.h"
 #include "severity.h"
 
+/* Words of a list key; `given` says the key was there, even with no word,
+ * which is how "protected =" differs from no "protected" at all. */
+struct strlist {
+	char **items;
+	size_t n, cap;
+	int given;
+};
+
 struct project {
 	char *name;
 	char *path; /* always ends with "/" */
@@ -30,10 +42,8 @@ struct project {
 
 struct unit {
 	char *name;
-	char **aliases;
-	size_t naliases, aliases_cap;
-	char **projects;
-	size_t nprojects, projects_cap;
+	struct strlist aliases;
+	struct strlist projects;
 	int line;
 };
 
@@ -60,14 +70,13 @@ struct scan_rule {
 
 /* Push-time policy: read by pre-receive on the server and by pre-push. */
 struct push_policy {
-	char **protected_refs; /* full ref names; force pushes and deletion refused */
-	size_t nprotected, protected_cap;
-	int protected_set; /* else the deploy branch alone is protected */
+	/* Full ref names; force pushes and deletion refused. Unless given, the
+	 * deploy branch alone. */
+	struct strlist protected_refs;
 	char *deploy_branch;
 	char *baseline; /* a revision: commits reachable from it are accepted */
 	unsigned deadline_seconds;
-	char **bypass_users; /* who may use `git push -o gitgate.bypass=RULE:REASON` */
-	size_t nbypass_users, bypass_users_cap;
+	struct strlist bypass_users; /* who may use `git push -o gitgate.bypass=RULE:REASON` */
 };
 
 struct rules {
