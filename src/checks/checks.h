@@ -8,6 +8,8 @@
  * version-bump   - a changed shared package must raise its package.json
  *                  version (semver), and a malformed package.json is a finding.
  * The line scan is in scan.c; check.c runs everything over one change.
+ * Isolation and forbidden paths judge the list of paths alone and cannot
+ * fail; the version bump reads blobs, and says when it could not.
  */
 #ifndef GITGATE_CHECKS_H
 #define GITGATE_CHECKS_H
@@ -28,10 +30,9 @@ struct check_context {
 
 void check_isolation(const struct check_context *ctx, const struct changeset *cs);
 void check_forbidden_paths(const struct check_context *ctx, const struct changeset *cs);
-void check_version_bumps(const struct check_context *ctx, const struct changeset *cs);
-
-/* The package a shared path belongs to ("packages/ui/src/x.js" -> "ui"),
- * written to name; 0 when the path is in no package. */
-int shared_package_of(const struct rules *rules, const char *path, struct buf *name);
+/* Reads package.json blobs: returns 0, or -1 with the reason in err when
+ * one cannot be read (the check did not run: a fault, never a finding). */
+int check_version_bumps(const struct check_context *ctx, const struct changeset *cs,
+			struct buf *err);
 
 #endif

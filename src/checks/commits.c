@@ -8,10 +8,8 @@
 
 #include "checks.h"
 #include "repo.h"
+#include "text.h"
 #include "treediff.h"
-
-/* git calls a file binary when its first 8000 bytes hold a NUL. */
-#define BINARY_PROBE_BYTES 8000
 
 int commit_checker_init(struct commit_checker *cc, git_repository *repo, const struct rules *rules,
 			struct findings *findings)
@@ -90,11 +88,17 @@ static void changed_region(const char *old, size_t old_len, const char *new, siz
 	*end = new_len - k;
 }
 
-static int looks_binary(const git_blob *blob)
+/* A blob's content as text to scan: UTF-16 decoded into holder, or the
+ * blob's own bytes. Returns 0 when it is binary (nothing to scan). */
+static int blob_text(const git_blob *blob, struct buf *holder, const char **text, size_t *size)
 {
-	size_t size = (size_t)git_blob_rawsize(blob);
-	return memchr(git_blob_rawcontent(blob), '\0',
-		      size < BINARY_PROBE_BYTES ? size : BINARY_PROBE_BYTES) != NULL;
+	*text = git_blob_rawcontent(blob);
+	*size = (size_t)git_blob_rawsize(blob);
+	if (text_from_utf16(holder, *text, *size)) {
+		*text = holder->data ? holder->data : "";
+		*size = holder->len;
+	}
+	return !text_is_binary(*text, *size);
 }
 
 static int lookup_blob(git_blob **out, git_repository *repo, const char *hex, struct buf *err)
@@ -150,27 +154,29 @@ static int scan_file(struct commit_checker *cc, const git_commit *commit,
 	if (!cc->selection.n)
 		return 0;
 	git_blob *new_blob = NULL, *old_blob = NULL;
+	struct buf new_utf8 = BUF_INIT, old_utf8 = BUF_INIT;
 	if (lookup_blob(&new_blob, cc->repo, fc->new_oid, err) < 0)
 		return -1;
-	const char *text = git_blob_rawcontent(new_blob);
-	size_t size = (size_t)git_blob_rawsize(new_blob);
+	const char *text, *old_text;
+	size_t size, old_size;
 	int rc = 0;
-	if (looks_binary(new_blob) ||
+	if (!blob_text(new_blob, &new_utf8, &text, &size) ||
 	    !scan_buffer_may_match(&cc->scanner, &cc->selection, text, size))
 		goto done;
 	if (cc->in_merge && collect_other_parents(cc, commit, fc))
 		goto done;
 	cc->place.path = fc->path;
+	int old_is_text = 0;
 	if (fc->status == 'M' && mode_is_regular_file(fc->old_mode)) {
 		if (lookup_blob(&old_blob, cc->repo, fc->old_oid, err) < 0) {
 			rc = -1;
 			goto done;
 		}
-		if (looks_binary(old_blob))
-			goto done;
+		old_is_text = blob_text(old_blob, &old_utf8, &old_text, &old_size);
+	}
+	if (old_is_text) {
 		size_t start, end;
-		changed_region(git_blob_rawcontent(old_blob), (size_t)git_blob_rawsize(old_blob),
-			       text, size, &start, &end);
+		changed_region(old_text, old_size, text, size, &start, &end);
 		if (!scan_buffer_may_match(&cc->scanner, &cc->selection, text + start, end - start))
 			goto done;
 		git_diff_options opts;
@@ -179,14 +185,20 @@ static int scan_file(struct commit_checker *cc, const git_commit *commit,
 		opts.interhunk_lines = 0;
 		opts.flags = GIT_DIFF_FORCE_TEXT | GIT_DIFF_INDENT_HEURISTIC;
 		/* Blobs, so their ids are not hashed again; an empty path, so
-		 * libgit2 makes no .gitattributes lookup for every file. */
-		if (git_diff_blobs(old_blob, "", new_blob, "", &opts, NULL, NULL, NULL,
-				   on_diff_line, cc) < 0) {
+		 * libgit2 makes no .gitattributes lookup for every file. Decoded
+		 * UTF-16 is no blob: it goes as a buffer. */
+		int diff_rc = new_utf8.len || old_utf8.len
+				  ? git_diff_buffers(old_text, old_size, "", text, size, "", &opts,
+						     NULL, NULL, NULL, on_diff_line, cc)
+				  : git_diff_blobs(old_blob, "", new_blob, "", &opts, NULL, NULL,
+						   NULL, on_diff_line, cc);
+		if (diff_rc < 0) {
 			repo_error(err, "cannot diff a file");
 			rc = -1;
 		}
 	} else {
-		/* Added, or a symlink or submodule turned into a file: every line is new. */
+		/* Added, a binary file or a symlink or submodule turned into text:
+		 * every line is new. */
 		size_t line = 1;
 		for (const char *p = text, *end = text + size; p < end; line++) {
 			const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -198,6 +210,8 @@ static int scan_file(struct commit_checker *cc, const git_commit *commit,
 done:
 	git_blob_free(old_blob);
 	git_blob_free(new_blob);
+	buf_free(&new_utf8);
+	buf_free(&old_utf8);
 	return rc;
 }
 

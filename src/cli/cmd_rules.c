@@ -7,9 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "check.h"
 #include "cli.h"
 #include "rules.h"
+#include "rules_locate.h"
+#include "status.h"
 
 static void describe_globs(FILE *out, const struct globlist *list)
 {
@@ -78,13 +79,13 @@ static void rules_describe(const struct rules *r, FILE *out)
 
 int cmd_rules(int argc, char **argv)
 {
-	struct check_request req = {0};
+	struct rules_location where = {0};
 	const char *value;
 	for (int i = 1; i < argc; i++) {
 		if (cli_option_value(argc, argv, &i, "--rules", &value)) {
 			if (!value)
 				return STATUS_USAGE;
-			req.rules_path = value;
+			where.explicit_path = value;
 		} else {
 			fprintf(stderr, "gitgate rules: unknown argument '%s'\n", argv[i]);
 			return STATUS_USAGE;
@@ -92,14 +93,14 @@ int cmd_rules(int argc, char **argv)
 	}
 	struct buf top = BUF_INIT, path = BUF_INIT, err = BUF_INIT;
 	int status = STATUS_PASSED;
-	if (!req.rules_path) {
+	if (!where.explicit_path) {
 		if (cli_work_tree_top(&top) < 0) {
 			status = STATUS_USAGE;
 			goto done;
 		}
-		req.top = top.data;
+		where.top = top.data;
 	}
-	if (check_locate_rules(&req, NULL, &path, &err) < 0) {
+	if (rules_locate(&where, &path, &err) < 0) {
 		fprintf(stderr, "gitgate: %s\n", err.data);
 		status = STATUS_USAGE;
 		goto done;

@@ -17,7 +17,8 @@ struct command {
 
 static const struct command commands[] = {
     {"check", cmd_check,
-     "check [--staged | REV-RANGE... [-n N]] [--rules FILE] [--format text|json|sarif]"},
+     "check [--staged [--amend] | REV-RANGE... [-n N]] [--rules FILE] [--format "
+     "text|json|sarif]"},
     {"rules", cmd_rules, "rules [--rules FILE]"},
 };
 

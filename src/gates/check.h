@@ -20,13 +20,9 @@ struct check_request {
 	const char *rules_path; /* --rules, or NULL to look it up */
 	const char *top;	/* the top of the work tree */
 	const char *skip;	/* GITGATE_SKIP, or NULL */
+	int amend;		/* the commit replaces HEAD (git commit --amend) */
 };
 
-/* Finds the client's rules file: the request's, else `git config
- * gitgate.rules`, else rules.ini at the top of the work tree. With the git
- * dir known (else NULL), git is asked only when its config may set it. */
-int check_locate_rules(const struct check_request *req, const char *gitdir, struct buf *path,
-		       struct buf *err);
 /* Checks the staged change. Returns a status; on STATUS_USAGE or
  * STATUS_FAULT, err says what happened. */
 enum gitgate_status check_staged(const struct check_request *req, struct findings *out,

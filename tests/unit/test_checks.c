@@ -9,6 +9,7 @@
 static struct rules rules;
 static struct findings findings;
 static struct changeset cs;
+static struct buf err;
 static const char *old_json, *new_json;
 
 static int fake_read(void *ctx, const char *oid, struct buf *out)
@@ -42,6 +43,7 @@ static void teardown(void)
 	findings_free(&findings);
 	changeset_free(&cs);
 	rules_free(&rules);
+	buf_free(&err);
 }
 
 static void change(char status, const char *old_path, const char *path)
@@ -122,7 +124,7 @@ Test(checks, forbidden_paths_are_refused_but_deleting_them_is_fine)
 Test(checks, a_package_change_without_version_bump_warns)
 {
 	change('M', NULL, "packages/ui/button.js");
-	check_version_bumps(&ctx, &cs);
+	cr_assert_eq(check_version_bumps(&ctx, &cs, &err), 0, "%s", err.data);
 	cr_assert_eq(findings.n, 1);
 	cr_assert_eq(findings.warnings, 1);
 	cr_assert_str_eq(findings.items[0].path, "packages/ui/package.json");
@@ -134,7 +136,7 @@ Test(checks, a_raised_version_passes)
 	new_json = "{\"name\":\"ui\",\"version\":\"1.10.0\"}";
 	change('M', NULL, "packages/ui/button.js");
 	change('M', NULL, "packages/ui/package.json");
-	check_version_bumps(&ctx, &cs);
+	cr_assert_eq(check_version_bumps(&ctx, &cs, &err), 0, "%s", err.data);
 	cr_assert_eq(findings.n, 0);
 }
 
@@ -143,7 +145,7 @@ Test(checks, an_unchanged_or_lowered_version_warns)
 	old_json = "{\"version\":\"2.0.0\"}";
 	new_json = "{\"version\":\"2.0.0-rc.1\", \"description\": \"changed\"}";
 	change('M', NULL, "packages/ui/package.json");
-	check_version_bumps(&ctx, &cs);
+	cr_assert_eq(check_version_bumps(&ctx, &cs, &err), 0, "%s", err.data);
 	cr_assert_eq(findings.n, 1);
 	cr_assert_not_null(strstr(findings.items[0].message, "stayed at 2.0.0-rc.1 (was 2.0.0)"));
 }
@@ -153,12 +155,12 @@ Test(checks, a_malformed_package_json_is_a_finding)
 	old_json = "{\"version\":\"1.0.0\"}";
 	new_json = "{\"version\": \"1.0.1\",,}";
 	change('M', NULL, "packages/ui/package.json");
-	check_version_bumps(&ctx, &cs);
+	cr_assert_eq(check_version_bumps(&ctx, &cs, &err), 0, "%s", err.data);
 	cr_assert_eq(findings.n, 1);
 	cr_assert_not_null(strstr(findings.items[0].message, "not valid JSON"));
 	findings_free(&findings);
 	new_json = "{\"version\": \"one\"}";
-	check_version_bumps(&ctx, &cs);
+	cr_assert_eq(check_version_bumps(&ctx, &cs, &err), 0, "%s", err.data);
 	cr_assert_not_null(strstr(findings.items[0].message, "is not a semantic version"));
 }
 
@@ -168,6 +170,30 @@ Test(checks, a_new_package_needs_no_bump_and_files_at_the_top_of_packages_are_ne
 	change('A', NULL, "packages/new/package.json");
 	change('A', NULL, "packages/new/index.js");
 	change('M', NULL, "packages/README.md");
-	check_version_bumps(&ctx, &cs);
+	cr_assert_eq(check_version_bumps(&ctx, &cs, &err), 0, "%s", err.data);
 	cr_assert_eq(findings.n, 0);
+}
+
+Test(checks, an_unreadable_package_json_is_a_fault_not_a_finding)
+{
+	change('M', NULL, "packages/ui/package.json");
+	free(cs.items[0].new_oid);
+	cs.items[0].new_oid = xstrdup("3333333333333333333333333333333333333333");
+	cr_assert_eq(check_version_bumps(&ctx, &cs, &err), -1);
+	cr_assert_eq(findings.n, 0);
+	cr_assert_not_null(strstr(err.data, "cannot read blob 3333"), "%s", err.data);
+}
+
+Test(checks, a_huge_package_json_is_not_parsed_and_says_so)
+{
+	static char huge[1100 * 1024];
+	memset(huge, ' ', sizeof(huge) - 1);
+	memcpy(huge, "{\"version\":\"2.0.0\",\"x\":[", 24);
+	old_json = "{\"version\":\"1.0.0\"}";
+	new_json = huge;
+	change('M', NULL, "packages/ui/package.json");
+	cr_assert_eq(check_version_bumps(&ctx, &cs, &err), 0, "%s", err.data);
+	cr_assert_eq(findings.n, 1);
+	cr_assert_not_null(strstr(findings.items[0].message, "parses package.json files of up to"),
+			   "%s", findings.items[0].message);
 }
