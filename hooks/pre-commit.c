@@ -4,6 +4,7 @@
  * staged change and exits non-zero to stop the commit.
  */
 #include "commit_gate.h"
+#include "invoker.h"
 
 int main(int argc, char **argv)
 {
@@ -14,6 +15,7 @@ int main(int argc, char **argv)
 	}
 	struct commit_gate_options opts = {
 	    .top = ".",
+	    .amend = invoker_amends(),
 	    .format = REPORT_TEXT,
 	    .out = stderr,
 	    .diag = stderr,

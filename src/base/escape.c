@@ -37,6 +37,23 @@ size_t utf8_sequence_length(const unsigned char *s, size_t len)
 	return need;
 }
 
+static unsigned int utf8_decode(const unsigned char *s, size_t n)
+{
+	unsigned int cp = s[0] & (0x7f >> (n > 1 ? n : 0));
+	for (size_t i = 1; i < n; i++)
+		cp = (cp << 6) | (s[i] & 0x3f);
+	return cp;
+}
+
+/* Bidirectional and line-breaking controls: shown as they are, they make a
+ * terminal display text in another order than it is stored (a file name
+ * "x\u202egpj.js" reads as "xsj.jpg"), the trick of CVE-2021-42574. */
+static int reorders_text(unsigned int cp)
+{
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029;
+}
+
 void escape_bytes(struct buf *out, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -48,6 +65,12 @@ void escape_bytes(struct buf *out, const char *s, size_t len)
 			/* C1 controls (U+0080..U+009F) act on terminals too. */
 			if (n == 2 && c == 0xc2 && p[i + 1] < 0xa0)
 				n = 0;
+			unsigned int cp = n ? utf8_decode(p + i, n) : 0;
+			if (n && reorders_text(cp)) {
+				buf_printf(out, "\\u{%04x}", cp);
+				i += n;
+				continue;
+			}
 			if (n) {
 				buf_add(out, p + i, n);
 				i += n;

@@ -4,7 +4,8 @@
  * Content that reaches a terminal must not carry control sequences, and JSON
  * must be valid UTF-8. Both escapes are reversible by a reader: control
  * bytes and bytes that are not valid UTF-8 become \n, \t, \r, \e or \xNN,
- * and a backslash becomes \\.
+ * Unicode's bidirectional and line separator controls become \u{NNNN}, and
+ * a backslash becomes \\.
  */
 #ifndef GITGATE_ESCAPE_H
 #define GITGATE_ESCAPE_H

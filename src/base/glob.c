@@ -13,33 +13,42 @@
 
 #include "buf.h"
 
-static int match_bracket(const char **pp, char c)
+/* One character of a bracket expression, "\\" escaping the next; NULL at
+ * the end of the pattern. */
+static const char *bracket_char(const char *p, unsigned char *c)
 {
-	const char *p = *pp + 1;
-	int negate = 0, matched = 0;
-	if (*p == '!' || *p == '^') {
-		negate = 1;
+	if (*p == '\\')
 		p++;
-	}
-	int first = 1;
-	while (*p && (first || *p != ']')) {
-		char lo = *p;
-		if (lo == '\\' && p[1])
-			lo = *++p;
-		char hi = lo;
-		if (p[1] == '-' && p[2] && p[2] != ']') {
-			hi = p[2];
-			if (hi == '\\' && p[3])
-				hi = p[3], p++;
-			p += 2;
-		}
-		if (c >= lo && c <= hi)
-			matched = 1;
+	if (!*p)
+		return NULL;
+	*c = (unsigned char)*p;
+	return p + 1;
+}
+
+/* The one grammar of "[...]", for the syntax check and the matcher alike,
+ * so that neither reads past what the other accepted: "!" or "^" first
+ * negates, a "]" first is literal, "\\" escapes, "a-z" is a range. Returns
+ * the closing "]", or NULL when there is none; *hit says whether c is in the
+ * set (never "/", which only a literal slash matches). */
+static const char *bracket_scan(const char *open, char c, int *hit)
+{
+	const char *p = open + 1;
+	int negate = *p == '!' || *p == '^', in = 0;
+	if (negate)
 		p++;
-		first = 0;
+	for (int first = 1; first || *p != ']'; first = 0) {
+		unsigned char lo, hi;
+		p = bracket_char(p, &lo);
+		if (!p)
+			return NULL;
+		hi = lo;
+		if (p[0] == '-' && p[1] && p[1] != ']' && !(p = bracket_char(p + 1, &hi)))
+			return NULL;
+		if ((unsigned char)c >= lo && (unsigned char)c <= hi)
+			in = 1;
 	}
-	*pp = p; /* at the closing ']' */
-	return c != '/' && matched != negate;
+	*hit = c != '/' && in != negate;
+	return p;
 }
 
 static int wildmatch(const char *start, const char *p, const char *s)
@@ -50,10 +59,13 @@ static int wildmatch(const char *start, const char *p, const char *s)
 			if (!*s || *s == '/')
 				return 0;
 			break;
-		case '[':
-			if (!*s || !match_bracket(&p, *s))
+		case '[': {
+			int hit = 0;
+			p = *s ? bracket_scan(p, *s, &hit) : NULL;
+			if (!p || !hit)
 				return 0;
 			break;
+		}
 		case '*':
 			if (p[1] == '*' && (p == start || p[-1] == '/') &&
 			    (p[2] == '/' || p[2] == '\0')) {
@@ -98,16 +110,10 @@ static const char *check_syntax(const char *body)
 				return "pattern ends with a lone backslash";
 			p++;
 		} else if (*p == '[') {
-			const char *q = p + 1;
-			if (*q == '!' || *q == '^')
-				q++;
-			if (*q == ']')
-				q++;
-			while (*q && *q != ']')
-				q++;
-			if (!*q)
+			int hit;
+			p = bracket_scan(p, '\0', &hit);
+			if (!p)
 				return "unclosed '[' in pattern";
-			p = q;
 		}
 	}
 	return NULL;

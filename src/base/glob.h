@@ -5,7 +5,9 @@
  * a slash is anchored at the top ("argo/config.json", "/backups/"); a
  * trailing slash matches directories only ("node_modules/"); "**" crosses
  * directories; "!" re-includes. A pattern that matches a directory matches
- * every path below it, as in .gitignore.
+ * every path below it, as in .gitignore. "[abc]", "[a-z]" and "[!a]" match
+ * one character (never "/"); "\" escapes the next character, inside
+ * brackets too.
  */
 #ifndef GITGATE_GLOB_H
 #define GITGATE_GLOB_H

@@ -436,6 +436,28 @@ int run(struct run_result *out, const struct run_options *opts, struct buf *err)
 	return run_finish(out, &p, err);
 }
 
+int run_capture(struct run_result *result, struct buf *out, const char *const argv[],
+		enum run_output_kind errors, struct buf *err)
+{
+	struct run_options opts = {.argv = argv, .out = {RUN_OUT_CAPTURE, out}, .err = {errors}};
+	return run(result, &opts, err);
+}
+
+int run_finish_ok(struct run_process *p, struct buf *why)
+{
+	struct run_result r;
+	struct buf err = BUF_INIT;
+	int rc = run_finish(&r, p, &err);
+	if (rc < 0) {
+		buf_printf(why, "failed (%s)", err.data);
+	} else if (r.code) {
+		run_describe(why, &r);
+		rc = -1;
+	}
+	buf_free(&err);
+	return rc;
+}
+
 void run_describe(struct buf *out, const struct run_result *r)
 {
 	if (r->timed_out)

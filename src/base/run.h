@@ -91,6 +91,13 @@ int run_start(struct run_process *out, const struct run_options *opts, struct bu
 int run_finish(struct run_result *out, struct run_process *p, struct buf *err);
 /* run_start and run_finish in one. */
 int run(struct run_result *out, const struct run_options *opts, struct buf *err);
+/* run for the common question: stdout collected into out, stderr inherited
+ * or discarded (`errors`), the answer in result->code. */
+int run_capture(struct run_result *result, struct buf *out, const char *const argv[],
+		enum run_output_kind errors, struct buf *err);
+/* run_finish for a child whose failure is the caller's: 0 when it exited
+ * 0, else -1 with how it ended ("exited with 128") in why. */
+int run_finish_ok(struct run_process *p, struct buf *why);
 /* "exited with 3", "was killed by signal 9 (Killed)", "was stopped at its
  * time limit": how the child ended, for messages. */
 void run_describe(struct buf *out, const struct run_result *r);

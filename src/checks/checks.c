@@ -10,6 +10,7 @@
 #include "semver.h"
 
 #define ISOLATION_EXAMPLES 3
+#define PACKAGE_JSON_MAX_BYTES (1024 * 1024)
 
 struct unit_touch {
 	const struct unit *unit;
@@ -39,11 +40,13 @@ static void touch(struct unit_touch *touched, size_t *n, const struct rules *rul
 void check_isolation(const struct check_context *ctx, const struct changeset *cs)
 {
 	const struct rules *rules = ctx->rules;
-	if (rules->isolation == SEVERITY_OFF || ctx->is_merge || ctx->is_root || !rules->nunits)
+	if (rules->isolation == SEVERITY_OFF || ctx->is_root || !rules->nunits)
 		return;
 	struct unit_touch *touched = xcalloc(rules->nunits, sizeof(*touched));
 	size_t n = 0;
 	for (size_t i = 0; i < cs->n; i++) {
+		if (ctx->is_merge && !ctx->merge_writes[i])
+			continue;
 		touch(touched, &n, rules, cs->items[i].old_path);
 		touch(touched, &n, rules, cs->items[i].path);
 	}
@@ -100,7 +103,9 @@ void check_forbidden_paths(const struct check_context *ctx, const struct changes
 	}
 }
 
-int shared_package_of(const struct rules *rules, const char *path, struct buf *name)
+/* The package a shared path belongs to ("packages/ui/src/x.js" -> "ui"),
+ * written to name; 0 when the path is in no package. */
+static int package_of(const struct rules *rules, const char *path, struct buf *name)
 {
 	if (!path || !rules_is_shared(rules, path))
 		return 0;
@@ -113,21 +118,34 @@ int shared_package_of(const struct rules *rules, const char *path, struct buf *n
 	return 1;
 }
 
-/* Reads "version" from a package.json blob. Returns 0, or -1 with why. */
+/* Reads "version" from a package.json blob. Returns 0; 1 when the content
+ * has no usable version (why says what is wrong with it); -1 when the blob
+ * cannot be read (err says why: the check could not run). jansson builds
+ * the whole document, so only files up to PACKAGE_JSON_MAX_BYTES are
+ * parsed: a manifest's version sits at its top, and a larger one is a
+ * finding rather than a gigabyte of memory. */
 static int read_version(const struct check_context *ctx, const char *oid, struct buf *version,
-			struct buf *why)
+			struct buf *why, struct buf *err)
 {
 	struct buf content = BUF_INIT;
 	buf_clear(version);
 	if (ctx->blobs.read(ctx->blobs.ctx, oid, &content) < 0) {
-		buf_printf(why, "cannot read blob %s", oid);
+		buf_printf(err, "cannot read blob %s (a package.json)", oid);
 		buf_free(&content);
 		return -1;
+	}
+	if (content.len > PACKAGE_JSON_MAX_BYTES) {
+		buf_printf(why,
+			   "package.json is %zu bytes; gitgate parses package.json files of up to "
+			   "%d bytes, so its version could not be checked",
+			   content.len, PACKAGE_JSON_MAX_BYTES);
+		buf_free(&content);
+		return 1;
 	}
 	json_error_t error;
 	json_t *root = json_loadb(content.data ? content.data : "", content.len, 0, &error);
 	buf_free(&content);
-	int rc = -1;
+	int rc = 1;
 	if (!root) {
 		buf_printf(why, "package.json is not valid JSON (line %d: %s)", error.line,
 			   error.text);
@@ -154,14 +172,16 @@ static const struct file_change *find_path(const struct changeset *cs, const cha
 	return NULL;
 }
 
-static void judge_package(const struct check_context *ctx, const struct changeset *cs,
-			  const char *package)
+static int judge_package(const struct check_context *ctx, const struct changeset *cs,
+			 const char *package, struct buf *err)
 {
 	const struct rules *rules = ctx->rules;
-	struct buf manifest = BUF_INIT, message = BUF_INIT, old_v = BUF_INIT, new_v = BUF_INIT;
+	struct buf manifest = BUF_INIT, message = BUF_INIT, old_v = BUF_INIT, new_v = BUF_INIT,
+		   old_why = BUF_INIT;
 	buf_printf(&manifest, "%s%s/package.json", rules->shared_path, package);
 	const struct file_change *fc = find_path(cs, manifest.data);
 	const char *hint = NULL;
+	int rc = 0, new_rc = 0, old_rc = 0;
 	if (!fc) {
 		buf_printf(&message,
 			   "package '%s' changed but its package.json version was not raised",
@@ -170,18 +190,22 @@ static void judge_package(const struct check_context *ctx, const struct changese
 		       "patch|minor|major)";
 	} else if (fc->status == 'D' || !mode_is_regular_file(fc->new_mode)) {
 		/* The package is going away: there is no version left to raise. */
-	} else if (read_version(ctx, fc->new_oid, &new_v, &message) < 0) {
+	} else if ((new_rc = read_version(ctx, fc->new_oid, &new_v, &message, err)) != 0) {
 		hint = "fix package.json so that it is JSON with a semantic \"version\"";
-	} else if (fc->status == 'M' && read_version(ctx, fc->old_oid, &old_v, &message) == 0 &&
+		rc = new_rc < 0 ? -1 : 0;
+	} else if (fc->status == 'M' &&
+		   (old_rc = read_version(ctx, fc->old_oid, &old_v, &old_why, err)) == 0 &&
 		   semver_compare(new_v.data, old_v.data) <= 0) {
 		buf_printf(&message, "package '%s' changed but its version stayed at %s (was %s)",
 			   package, new_v.data, old_v.data);
 		hint = "raise \"version\" in the package's package.json (npm version "
 		       "patch|minor|major)";
-	} else {
-		buf_clear(&message); /* an unreadable old version is no reason to object */
 	}
-	if (message.len && hint) {
+	/* An old version that was never valid is no reason to object; an old
+	 * blob that cannot be read means the check did not run. */
+	if (old_rc < 0)
+		rc = -1;
+	if (rc == 0 && message.len && hint) {
 		struct finding f = {
 		    .rule = "version-bump",
 		    .severity = rules->version_bump,
@@ -197,20 +221,23 @@ static void judge_package(const struct check_context *ctx, const struct changese
 	buf_free(&message);
 	buf_free(&old_v);
 	buf_free(&new_v);
+	buf_free(&old_why);
+	return rc;
 }
 
-void check_version_bumps(const struct check_context *ctx, const struct changeset *cs)
+int check_version_bumps(const struct check_context *ctx, const struct changeset *cs,
+			struct buf *err)
 {
 	const struct rules *rules = ctx->rules;
 	if (rules->version_bump == SEVERITY_OFF || !rules->shared_path)
-		return;
+		return 0;
 	char **seen = NULL;
 	size_t nseen = 0, cap = 0;
 	struct buf name = BUF_INIT;
 	for (size_t i = 0; i < cs->n; i++) {
 		const char *sides[2] = {cs->items[i].old_path, cs->items[i].path};
 		for (int s = 0; s < 2; s++) {
-			if (!shared_package_of(rules, sides[s], &name))
+			if (!package_of(rules, sides[s], &name))
 				continue;
 			size_t k;
 			for (k = 0; k < nseen && strcmp(seen[k], name.data); k++)
@@ -219,10 +246,13 @@ void check_version_bumps(const struct check_context *ctx, const struct changeset
 				*ARRAY_PUSH(seen, nseen, cap) = xstrdup(name.data);
 		}
 	}
+	int rc = 0;
 	for (size_t k = 0; k < nseen; k++) {
-		judge_package(ctx, cs, seen[k]);
+		if (rc == 0)
+			rc = judge_package(ctx, cs, seen[k], err);
 		free(seen[k]);
 	}
 	free(seen);
 	buf_free(&name);
+	return rc;
 }

@@ -3,11 +3,14 @@
  *
  * isolation      - one deploy unit per commit (coupled projects count as one;
  *                  shared code and files outside every project are neutral;
- *                  a rename counts for both its sides);
+ *                  a rename counts for both its sides; a merge counts only
+ *                  the files it writes itself, not what it brings in);
  * forbidden-path - local-only files, secrets and build artifacts;
  * version-bump   - a changed shared package must raise its package.json
  *                  version (semver), and a malformed package.json is a finding.
  * The line scan is in scan.c; check.c runs everything over one change.
+ * Isolation and forbidden paths judge the list of paths alone and cannot
+ * fail; the version bump reads blobs, and says when it could not.
  */
 #ifndef GITGATE_CHECKS_H
 #define GITGATE_CHECKS_H
@@ -22,16 +25,19 @@ struct check_context {
 	const char *commit; /* hex id, or NULL for the index */
 	const char *subject;
 	struct blob_reader blobs;
-	int is_merge; /* merges are not held to isolation */
-	int is_root;  /* nor is a root commit: it imports history */
+	int is_root; /* a root commit imports history: not held to isolation */
+	int is_merge;
+	/* A merge is held to isolation over what it writes itself: per change
+	 * of cs, 1 for a file it made differ from every parent (see
+	 * merge_writes in commits.c and merge_work.c). */
+	const unsigned char *merge_writes;
 };
 
 void check_isolation(const struct check_context *ctx, const struct changeset *cs);
 void check_forbidden_paths(const struct check_context *ctx, const struct changeset *cs);
-void check_version_bumps(const struct check_context *ctx, const struct changeset *cs);
-
-/* The package a shared path belongs to ("packages/ui/src/x.js" -> "ui"),
- * written to name; 0 when the path is in no package. */
-int shared_package_of(const struct rules *rules, const char *path, struct buf *name);
+/* Reads package.json blobs: returns 0, or -1 with the reason in err when
+ * one cannot be read (the check did not run: a fault, never a finding). */
+int check_version_bumps(const struct check_context *ctx, const struct changeset *cs,
+			struct buf *err);
 
 #endif

@@ -8,10 +8,8 @@
 
 #include "checks.h"
 #include "repo.h"
+#include "text.h"
 #include "treediff.h"
-
-/* git calls a file binary when its first 8000 bytes hold a NUL. */
-#define BINARY_PROBE_BYTES 8000
 
 int commit_checker_init(struct commit_checker *cc, git_repository *repo, const struct rules *rules,
 			struct findings *findings)
@@ -90,11 +88,17 @@ static void changed_region(const char *old, size_t old_len, const char *new, siz
 	*end = new_len - k;
 }
 
-static int looks_binary(const git_blob *blob)
+/* A blob's content as text to scan: UTF-16 decoded into holder, or the
+ * blob's own bytes. Returns 0 when it is binary (nothing to scan). */
+static int blob_text(const git_blob *blob, struct buf *holder, const char **text, size_t *size)
 {
-	size_t size = (size_t)git_blob_rawsize(blob);
-	return memchr(git_blob_rawcontent(blob), '\0',
-		      size < BINARY_PROBE_BYTES ? size : BINARY_PROBE_BYTES) != NULL;
+	*text = git_blob_rawcontent(blob);
+	*size = (size_t)git_blob_rawsize(blob);
+	if (text_from_utf16(holder, *text, *size)) {
+		*text = holder->data ? holder->data : "";
+		*size = holder->len;
+	}
+	return !text_is_binary(*text, *size);
 }
 
 static int lookup_blob(git_blob **out, git_repository *repo, const char *hex, struct buf *err)
@@ -141,6 +145,107 @@ static int collect_other_parents(struct commit_checker *cc, const git_commit *co
 	return 0;
 }
 
+/* The id of the entry at path in the commit's parent p: 1, 0 when the
+ * parent has none, -1 when the parent cannot be read. */
+static int parent_entry(const git_commit *commit, unsigned p, const char *path, git_oid *out,
+			struct buf *err)
+{
+	git_commit *parent = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *entry = NULL;
+	int rc = -1;
+	if (git_commit_parent(&parent, commit, p) == 0 && git_commit_tree(&tree, parent) == 0) {
+		int found = git_tree_entry_bypath(&entry, tree, path);
+		rc = found == 0 ? 1 : found == GIT_ENOTFOUND ? 0 : -1;
+		if (rc > 0)
+			git_oid_cpy(out, git_tree_entry_id(entry));
+	}
+	if (rc < 0)
+		repo_error(err, "cannot read a merge's parent");
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	git_commit_free(parent);
+	return rc;
+}
+
+static int add_blob_lines(git_repository *repo, struct hashset *lines, const git_oid *oid,
+			  struct buf *err)
+{
+	git_blob *blob = NULL;
+	if (git_blob_lookup(&blob, repo, oid) < 0) {
+		repo_error(err, "cannot read a blob of a merge's parent");
+		return -1;
+	}
+	hashset_add_lines(lines, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	git_blob_free(blob);
+	return 0;
+}
+
+/* Does the new content hold a line that none of the lines hold? */
+static int has_line_outside(git_repository *repo, const char *hex, const struct hashset *lines,
+			    struct buf *err)
+{
+	git_blob *blob = NULL;
+	if (lookup_blob(&blob, repo, hex, err) < 0)
+		return -1;
+	const char *p = git_blob_rawcontent(blob), *end = p + git_blob_rawsize(blob);
+	int outside = 0;
+	while (!outside && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		outside = !hashset_has_line(lines, p, len);
+		p += len + (nl != NULL);
+	}
+	git_blob_free(blob);
+	return outside;
+}
+
+/*
+ * Does a merge write this change (against its first parent) itself? Not
+ * when another parent has the same there (the merge took it whole: for a
+ * rename, the new path's content and no old path); else when the file is
+ * added or deleted against every parent, or holds a line that no parent's
+ * version holds. Returns 1, 0, or -1 on a fault.
+ */
+static int merge_writes_change(struct commit_checker *cc, const git_commit *commit,
+			       const struct file_change *fc, struct buf *err)
+{
+	int present = fc->status != 'D';
+	git_oid new_oid;
+	if (present && git_oid_fromstr(&new_oid, fc->new_oid) < 0)
+		return -1;
+	struct hashset lines = {0};
+	int in_some_parent = fc->status == 'M' || fc->status == 'T', rc = 0, taken = 0;
+	if (in_some_parent && mode_is_regular_file(fc->old_mode) && present &&
+	    mode_is_regular_file(fc->new_mode)) {
+		git_oid old_oid;
+		rc = git_oid_fromstr(&old_oid, fc->old_oid) < 0
+			 ? -1
+			 : add_blob_lines(cc->repo, &lines, &old_oid, err);
+	}
+	for (unsigned p = 1; p < git_commit_parentcount(commit) && rc == 0 && !taken; p++) {
+		git_oid at_path, at_old_path;
+		int has = parent_entry(commit, p, fc->path, &at_path, err);
+		int has_old =
+		    fc->old_path ? parent_entry(commit, p, fc->old_path, &at_old_path, err) : 0;
+		if (has < 0 || has_old < 0) {
+			rc = -1;
+			break;
+		}
+		taken = !has_old && (present ? has && git_oid_equal(&at_path, &new_oid) : !has);
+		if (has && !taken && present && mode_is_regular_file(fc->new_mode)) {
+			in_some_parent = 1;
+			rc = add_blob_lines(cc->repo, &lines, &at_path, err);
+		}
+	}
+	if (rc == 0 && !taken)
+		rc = present && in_some_parent && mode_is_regular_file(fc->new_mode)
+			 ? has_line_outside(cc->repo, fc->new_oid, &lines, err)
+			 : 1;
+	hashset_free(&lines);
+	return taken ? 0 : rc;
+}
+
 static int scan_file(struct commit_checker *cc, const git_commit *commit,
 		     const struct file_change *fc, struct buf *err)
 {
@@ -150,27 +255,29 @@ static int scan_file(struct commit_checker *cc, const git_commit *commit,
 	if (!cc->selection.n)
 		return 0;
 	git_blob *new_blob = NULL, *old_blob = NULL;
+	struct buf new_utf8 = BUF_INIT, old_utf8 = BUF_INIT;
 	if (lookup_blob(&new_blob, cc->repo, fc->new_oid, err) < 0)
 		return -1;
-	const char *text = git_blob_rawcontent(new_blob);
-	size_t size = (size_t)git_blob_rawsize(new_blob);
+	const char *text, *old_text;
+	size_t size, old_size;
 	int rc = 0;
-	if (looks_binary(new_blob) ||
+	if (!blob_text(new_blob, &new_utf8, &text, &size) ||
 	    !scan_buffer_may_match(&cc->scanner, &cc->selection, text, size))
 		goto done;
 	if (cc->in_merge && collect_other_parents(cc, commit, fc))
 		goto done;
 	cc->place.path = fc->path;
+	int old_is_text = 0;
 	if (fc->status == 'M' && mode_is_regular_file(fc->old_mode)) {
 		if (lookup_blob(&old_blob, cc->repo, fc->old_oid, err) < 0) {
 			rc = -1;
 			goto done;
 		}
-		if (looks_binary(old_blob))
-			goto done;
+		old_is_text = blob_text(old_blob, &old_utf8, &old_text, &old_size);
+	}
+	if (old_is_text) {
 		size_t start, end;
-		changed_region(git_blob_rawcontent(old_blob), (size_t)git_blob_rawsize(old_blob),
-			       text, size, &start, &end);
+		changed_region(old_text, old_size, text, size, &start, &end);
 		if (!scan_buffer_may_match(&cc->scanner, &cc->selection, text + start, end - start))
 			goto done;
 		git_diff_options opts;
@@ -179,14 +286,20 @@ static int scan_file(struct commit_checker *cc, const git_commit *commit,
 		opts.interhunk_lines = 0;
 		opts.flags = GIT_DIFF_FORCE_TEXT | GIT_DIFF_INDENT_HEURISTIC;
 		/* Blobs, so their ids are not hashed again; an empty path, so
-		 * libgit2 makes no .gitattributes lookup for every file. */
-		if (git_diff_blobs(old_blob, "", new_blob, "", &opts, NULL, NULL, NULL,
-				   on_diff_line, cc) < 0) {
+		 * libgit2 makes no .gitattributes lookup for every file. Decoded
+		 * UTF-16 is no blob: it goes as a buffer. */
+		int diff_rc = new_utf8.len || old_utf8.len
+				  ? git_diff_buffers(old_text, old_size, "", text, size, "", &opts,
+						     NULL, NULL, NULL, on_diff_line, cc)
+				  : git_diff_blobs(old_blob, "", new_blob, "", &opts, NULL, NULL,
+						   NULL, on_diff_line, cc);
+		if (diff_rc < 0) {
 			repo_error(err, "cannot diff a file");
 			rc = -1;
 		}
 	} else {
-		/* Added, or a symlink or submodule turned into a file: every line is new. */
+		/* Added, a binary file or a symlink or submodule turned into text:
+		 * every line is new. */
 		size_t line = 1;
 		for (const char *p = text, *end = text + size; p < end; line++) {
 			const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -198,6 +311,8 @@ static int scan_file(struct commit_checker *cc, const git_commit *commit,
 done:
 	git_blob_free(old_blob);
 	git_blob_free(new_blob);
+	buf_free(&new_utf8);
+	buf_free(&old_utf8);
 	return rc;
 }
 
@@ -233,7 +348,20 @@ int commit_checker_run(struct commit_checker *cc, const git_commit *commit, stru
 	    .is_merge = parents > 1,
 	    .is_root = parents == 0,
 	};
-	check_isolation(&ctx, &cs);
+	unsigned char *merge_writes = NULL;
+	if (parents > 1) {
+		ctx.merge_writes = merge_writes = xcalloc(cs.n ? cs.n : 1, 1);
+		for (size_t i = 0; i < cs.n && rc == 0; i++) {
+			int writes = merge_writes_change(cc, commit, &cs.items[i], err);
+			rc = writes < 0 ? -1 : 0;
+			merge_writes[i] = writes > 0;
+		}
+	}
+	if (rc == 0)
+		check_isolation(&ctx, &cs);
+	free(merge_writes);
+	if (rc < 0)
+		goto done;
 	check_forbidden_paths(&ctx, &cs);
 	cc->place.commit = hex;
 	cc->place.subject = summary;

@@ -10,9 +10,11 @@
  * line diff, made with libgit2's xdiff and git's settings (indent
  * heuristic, no context), so the lines judged are git's added lines.
  *
- * A merge is not held to isolation, and its scan covers only lines that are
- * in no parent: what its conflict resolution wrote. A root commit is not
- * held to isolation either. One commit's data is held at a time.
+ * A merge is held to isolation over what it writes itself (files that
+ * differ from every parent: added, deleted, or holding a line no parent
+ * holds), and its scan covers only lines that are in no parent: what its
+ * conflict resolution wrote. A root commit is not held to isolation. One
+ * commit's data is held at a time.
  */
 #ifndef GITGATE_COMMITS_H
 #define GITGATE_COMMITS_H

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+
 static char *dup_or_null(const char *s)
 {
 	return s ? xstrdup(s) : NULL;

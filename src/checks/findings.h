@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "rules.h"
+#include "severity.h"
 
 struct finding {
 	char *rule;

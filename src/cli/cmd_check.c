@@ -18,10 +18,12 @@ int cmd_check(int argc, char **argv)
 	char **ranges = xcalloc((size_t)argc, sizeof(*ranges));
 	size_t nranges = 0;
 	unsigned max_count = 0;
-	int staged = 0, status = STATUS_USAGE;
+	int staged = 0, amend = 0, status = STATUS_USAGE;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--staged")) {
 			staged = 1;
+		} else if (!strcmp(argv[i], "--amend")) {
+			amend = 1;
 		} else if (cli_option_value(argc, argv, &i, "--max-count", &value) ||
 			   cli_option_value(argc, argv, &i, "-n", &value)) {
 			char *end;
@@ -56,6 +58,10 @@ int cmd_check(int argc, char **argv)
 			format_name);
 		goto done;
 	}
+	if (amend && nranges) {
+		fprintf(stderr, "gitgate check: --amend goes with the staged change, not ranges\n");
+		goto done;
+	}
 	if (staged && nranges) {
 		fprintf(stderr, "gitgate check: give --staged or revision ranges, not both\n");
 		goto done;
@@ -74,8 +80,11 @@ int cmd_check(int argc, char **argv)
 		push_request_free(&req);
 		goto done;
 	}
-	struct commit_gate_options opts = {
-	    .rules_path = rules_path, .format = format, .out = stdout, .diag = stderr};
+	struct commit_gate_options opts = {.rules_path = rules_path,
+					   .amend = amend,
+					   .format = format,
+					   .out = stdout,
+					   .diag = stderr};
 	struct buf top = BUF_INIT;
 	if (cli_work_tree_top(&top) < 0) {
 		status = STATUS_FAULT;

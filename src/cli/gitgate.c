@@ -17,7 +17,8 @@ struct command {
 
 static const struct command commands[] = {
     {"check", cmd_check,
-     "check [--staged | REV-RANGE... [-n N]] [--rules FILE] [--format text|json|sarif]"},
+     "check [--staged [--amend] | REV-RANGE... [-n N]] [--rules FILE] [--format "
+     "text|json|sarif]"},
     {"rules", cmd_rules, "rules [--rules FILE]"},
 };
 
@@ -55,11 +56,10 @@ int cli_option_value(int argc, char **argv, int *i, const char *name, const char
 int cli_work_tree_top(struct buf *top)
 {
 	const char *argv[] = {"git", "rev-parse", "--show-toplevel", NULL};
-	struct run_options opts = {.argv = argv, .out = {RUN_OUT_CAPTURE, top}};
 	struct run_result git;
 	struct buf err = BUF_INIT;
 	buf_clear(top);
-	if (run(&git, &opts, &err) < 0 || git.code != 0 || !top->len) {
+	if (run_capture(&git, top, argv, RUN_OUT_INHERIT, &err) < 0 || git.code != 0 || !top->len) {
 		if (!err.len) {
 			buf_adds(&err, "git rev-parse ");
 			run_describe(&err, &git);

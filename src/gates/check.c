@@ -5,78 +5,25 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "checks.h"
 #include "gitdiff.h"
 #include "gitdir.h"
 #include "hashset.h"
+#include "merge_work.h"
+#include "rules_locate.h"
 #include "run.h"
 #include "scan.h"
-
-static int file_exists(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0;
-}
-
-int check_locate_rules(const struct check_request *req, const char *gitdir, struct buf *path,
-		       struct buf *err)
-{
-	buf_clear(path);
-	if (req->rules_path) {
-		buf_adds(path, req->rules_path);
-		return 0;
-	}
-	const char *argv[] = {"git", "config", "--path", "--get", "gitgate.rules", NULL};
-	struct buf out = BUF_INIT;
-	struct run_result git = {.code = 1}; /* git config's "not set" */
-	if (!gitdir || gitdir_config_may_set(gitdir, "gitgate.rules")) {
-		struct run_options opts = {.argv = argv, .out = {RUN_OUT_CAPTURE, &out}};
-		if (run(&git, &opts, err) < 0) {
-			buf_free(&out);
-			return -1;
-		}
-	}
-	if (git.code == 0 && out.len) {
-		size_t len = strcspn(out.data, "\n");
-		if (!len) {
-			buf_free(&out);
-			buf_adds(err, "git config gitgate.rules is set but empty: point it at a "
-				      "rules file, or unset it");
-			return -1;
-		}
-		if (out.data[0] != '/')
-			buf_printf(path, "%s/", req->top);
-		buf_add(path, out.data, len);
-		buf_free(&out);
-		return 0;
-	}
-	buf_free(&out);
-	if (git.code != 1 && git.code != 0) {
-		buf_adds(err, "cannot read git config gitgate.rules: git ");
-		run_describe(err, &git);
-		return -1;
-	}
-	buf_printf(path, "%s/rules.ini", req->top);
-	if (file_exists(path->data))
-		return 0;
-	buf_printf(err,
-		   "no rules: there is no %s; put the policy there, or point at one with "
-		   "`git config gitgate.rules PATH` or --rules PATH",
-		   path->data);
-	return -1;
-}
+#include "text.h"
 
 /* Reads `git cat-file blob SPEC` into out; 0 when git printed it. errors
  * says where git's own complaint goes. */
 static int git_cat_blob(const char *spec, enum run_output_kind errors, struct buf *out)
 {
 	const char *argv[] = {"git", "cat-file", "blob", spec, NULL};
-	struct run_options opts = {.argv = argv, .out = {RUN_OUT_CAPTURE, out}, .err = {errors}};
 	struct run_result git;
 	struct buf err = BUF_INIT;
-	int rc = run(&git, &opts, &err) == 0 && git.code == 0 ? 0 : -1;
+	int rc = run_capture(&git, out, argv, errors, &err) == 0 && git.code == 0 ? 0 : -1;
 	buf_free(&err); /* a blob that cannot be read is the caller's finding */
 	return rc;
 }
@@ -88,6 +35,8 @@ static int cat_blob(void *ctx, const char *oid, struct buf *out)
 }
 
 struct scan_sink {
+	const struct changeset *cs;
+	unsigned char *patched; /* per change: did git show a patch for it? */
 	struct scanner scanner;
 	struct scan_selection selection;
 	struct scan_place place;
@@ -120,6 +69,7 @@ static void collect_parent_lines(struct scan_sink *s, const char *path)
 static int scan_begin_file(void *ctx, const struct file_change *change)
 {
 	struct scan_sink *s = ctx;
+	s->patched[change - s->cs->items] = 1;
 	if (!mode_is_regular_file(change->new_mode))
 		return 0;
 	scan_select(s->scanner.rules, change->path, &s->selection);
@@ -138,8 +88,72 @@ static void scan_added_line(void *ctx, size_t line, const char *text, size_t len
 	scan_line(&s->scanner, &s->selection, &s->place, text, len, s->findings);
 }
 
+/* A blob as text to scan (UTF-16 decoded): 1, 0 when it is binary by
+ * gitgate's own test, -1 when it cannot be read. */
+static int read_text(const char *oid, struct buf *content)
+{
+	struct buf utf8 = BUF_INIT;
+	if (cat_blob(NULL, oid, content) < 0)
+		return -1;
+	if (text_from_utf16(&utf8, content->data ? content->data : "", content->len)) {
+		buf_free(content);
+		*content = utf8;
+	}
+	return !text_is_binary(content->data ? content->data : "", content->len);
+}
+
+/*
+ * A changed file that git showed no patch for is one git took as binary:
+ * by its content, or because .gitattributes (-diff, binary, a diff driver
+ * with binary = true) or core.bigFileThreshold said so. gitgate judges it
+ * itself: binary content has no lines; text (UTF-16 decoded) has its lines
+ * scanned that are in no line of the old content. That is git's added
+ * lines but for a line that repeats one the file already had.
+ */
+static int scan_unpatched_file(struct scan_sink *s, const struct file_change *fc, struct buf *err)
+{
+	if (!scan_begin_file(s, fc))
+		return 0;
+	struct buf new_text = BUF_INIT, old_text = BUF_INIT;
+	struct hashset old_lines = {0};
+	int rc = read_text(fc->new_oid, &new_text);
+	if (rc > 0 && fc->status != 'A' && mode_is_regular_file(fc->old_mode)) {
+		int old_rc = read_text(fc->old_oid, &old_text);
+		if (old_rc > 0)
+			hashset_add_lines(&old_lines, old_text.data ? old_text.data : "",
+					  old_text.len);
+		rc = old_rc < 0 ? -1 : rc;
+	}
+	if (rc < 0)
+		buf_printf(err, "cannot read the staged content of %s", fc->path);
+	const char *p = new_text.data, *end = p + new_text.len;
+	for (size_t line = 1; rc > 0 && p < end; line++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		if (!hashset_has_line(&old_lines, p, len))
+			scan_added_line(s, line, p, len);
+		p += len + (nl != NULL);
+	}
+	hashset_free(&old_lines);
+	buf_free(&new_text);
+	buf_free(&old_text);
+	return rc < 0 ? -1 : 0;
+}
+
+static int has_content_change(const struct file_change *fc)
+{
+	return fc->status != 'D' && mode_is_regular_file(fc->new_mode) &&
+	       strcmp(fc->old_oid, fc->new_oid) && strcmp(fc->new_oid, EMPTY_BLOB_ID);
+}
+
+/* Every option that a user's config could set otherwise is given, since a
+ * program reads this diff (diff.ignoreSubmodules or a .gitmodules "ignore"
+ * would hide a submodule from isolation). Attributes can still make git
+ * call a file binary: scan_unpatched_file judges those. */
 static const char *const staged_diff_argv[] = {
     "git",
+    "-c",
+    "diff.suppressBlankEmpty=false",
     "--no-pager",
     "diff",
     "--cached",
@@ -154,18 +168,60 @@ static const char *const staged_diff_argv[] = {
     "--no-textconv",
     "--no-relative",
     "--submodule=short",
+    "--ignore-submodules=none",
+    "--diff-algorithm=myers",
+    "--indent-heuristic",
+    "--inter-hunk-context=0",
     "--src-prefix=a/",
     "--dst-prefix=b/",
     NULL,
 };
 
+/* The commit that `git commit --amend` writes replaces HEAD: it is judged
+ * against HEAD's first parent, or the empty tree when HEAD is a root (then
+ * it is a root too, an import, not held to isolation). Returns 0, 1 for a
+ * root, or -1. */
+static int amended_commit_base(struct buf *base, struct buf *err)
+{
+	const char *argv[] = {"git", "rev-parse", "-q", "--verify", "HEAD^", NULL};
+	struct run_result git;
+	if (run_capture(&git, base, argv, RUN_OUT_DISCARD, err) < 0)
+		return -1;
+	if (git.code > 1) {
+		buf_adds(err, "cannot read HEAD's parent to check an amended commit: git ");
+		run_describe(err, &git);
+		return -1;
+	}
+	if (git.code == 1 || !base->len) {
+		buf_clear(base);
+		buf_adds(base, EMPTY_TREE_ID);
+		return 1;
+	}
+	base->len = strcspn(base->data, "\n");
+	base->data[base->len] = '\0';
+	return 0;
+}
+
 enum gitgate_status check_staged(const struct check_request *req, struct findings *out,
 				 struct buf *err)
 {
 	/* Start git first: it reads the index while the rules are loaded. */
-	struct run_options diff = {.argv = staged_diff_argv, .out = {RUN_OUT_PIPE}};
+	const char *argv[sizeof(staged_diff_argv) / sizeof(staged_diff_argv[0]) + 1];
+	memcpy(argv, staged_diff_argv, sizeof(staged_diff_argv));
+	struct buf amend_base = BUF_INIT;
+	int amends_root = 0;
+	if (req->amend) {
+		amends_root = amended_commit_base(&amend_base, err);
+		if (amends_root < 0)
+			return STATUS_FAULT;
+		argv[sizeof(staged_diff_argv) / sizeof(staged_diff_argv[0]) - 1] = amend_base.data;
+		argv[sizeof(staged_diff_argv) / sizeof(staged_diff_argv[0])] = NULL;
+	}
+	struct run_options diff = {.argv = argv, .out = {RUN_OUT_PIPE}};
 	struct run_process git;
-	if (run_start(&git, &diff, err) < 0)
+	int started = run_start(&git, &diff, err);
+	buf_free(&amend_base);
+	if (started < 0)
 		return STATUS_FAULT;
 	enum gitgate_status status = STATUS_PASSED;
 	struct buf rules_path = BUF_INIT, gitdir = BUF_INIT, merge_heads = BUF_INIT;
@@ -173,7 +229,10 @@ enum gitgate_status check_staged(const struct check_request *req, struct finding
 	struct changeset cs = {0};
 	int rules_loaded = 0;
 	int have_gitdir = gitdir_find(req->top, &gitdir) == 0;
-	if (check_locate_rules(req, have_gitdir ? gitdir.data : NULL, &rules_path, err) < 0) {
+	struct rules_location where = {.explicit_path = req->rules_path,
+				       .top = req->top,
+				       .gitdir = have_gitdir ? gitdir.data : NULL};
+	if (rules_locate(&where, &rules_path, err) < 0) {
 		status = STATUS_USAGE;
 		goto done;
 	}
@@ -195,39 +254,52 @@ enum gitgate_status check_staged(const struct check_request *req, struct finding
 	    .findings = out,
 	    .blobs = {NULL, cat_blob},
 	    .is_merge = have_gitdir && gitdir_merge_heads(gitdir.data, &merge_heads) > 0,
+	    .is_root = amends_root,
 	};
+	unsigned char *merge_writes = NULL;
+	if (ctx.is_merge) {
+		ctx.merge_writes = merge_writes = xcalloc(cs.n ? cs.n : 1, 1);
+		if (merge_work_find(&cs, merge_heads.data, merge_writes, err) < 0) {
+			free(merge_writes);
+			status = STATUS_FAULT;
+			goto done;
+		}
+	}
 	check_isolation(&ctx, &cs);
+	free(merge_writes);
 	check_forbidden_paths(&ctx, &cs);
-	check_version_bumps(&ctx, &cs);
+	if (check_version_bumps(&ctx, &cs, err) < 0) {
+		status = STATUS_FAULT;
+		goto done;
+	}
 
-	struct scan_sink sink = {.findings = out,
-				 .merge_heads = ctx.is_merge ? merge_heads.data : NULL};
+	struct scan_sink sink = {
+	    .cs = &cs, .findings = out, .merge_heads = ctx.is_merge ? merge_heads.data : NULL};
 	if (scanner_init(&sink.scanner, &rules) < 0) {
 		buf_adds(err, "cannot set up PCRE2 matching (out of memory)");
 		status = STATUS_FAULT;
 		goto done;
 	}
+	sink.patched = xcalloc(cs.n ? cs.n : 1, 1);
 	struct line_sink lines = {&sink, scan_begin_file, scan_added_line};
 	int read_rc = gitdiff_read_patch(git.out, &cs, &lines, err);
+	for (size_t i = 0; i < cs.n && read_rc == 0; i++)
+		if (!sink.patched[i] && has_content_change(&cs.items[i]))
+			read_rc = scan_unpatched_file(&sink, &cs.items[i], err);
+	free(sink.patched);
 	scanner_free(&sink.scanner);
 	scan_selection_free(&sink.selection);
 	hashset_free(&sink.parent_lines);
 	if (read_rc < 0)
 		status = STATUS_FAULT;
 done:;
-	struct run_result diff_result;
-	struct buf wait_err = BUF_INIT;
-	int waited = run_finish(&diff_result, &git, &wait_err);
-	if (status == STATUS_PASSED && (waited < 0 || diff_result.code != 0)) {
-		buf_adds(err, "`git diff --cached` ");
-		if (waited < 0)
-			buf_add(err, wait_err.data, wait_err.len);
-		else
-			run_describe(err, &diff_result);
-		buf_adds(err, "; the change could not be checked");
+	struct buf why = BUF_INIT;
+	if (run_finish_ok(&git, &why) < 0 && status == STATUS_PASSED) {
+		buf_printf(err, "`git diff --cached` %s; the change could not be checked",
+			   why.data);
 		status = STATUS_FAULT;
 	}
-	buf_free(&wait_err);
+	buf_free(&why);
 	if (status == STATUS_PASSED && out->errors)
 		status = STATUS_REJECTED;
 	changeset_free(&cs);

@@ -6,8 +6,9 @@
  * on the list, and each added line of a scanned file is matched as it
  * arrives. git computes the diff, so the lines judged are exactly the lines
  * git would show, whatever index git is using (GIT_INDEX_FILE, split or
- * sparse indexes, worktrees). Concluding a merge, isolation does not
- * apply and only lines that none of the merged commits hold are scanned.
+ * sparse indexes, worktrees). Concluding a merge, isolation judges only
+ * what the merge writes itself (merge_work.h), and only lines that none of
+ * the merged commits hold are scanned.
  */
 #ifndef GITGATE_CHECK_H
 #define GITGATE_CHECK_H
@@ -20,13 +21,9 @@ struct check_request {
 	const char *rules_path; /* --rules, or NULL to look it up */
 	const char *top;	/* the top of the work tree */
 	const char *skip;	/* GITGATE_SKIP, or NULL */
+	int amend;		/* the commit replaces HEAD (git commit --amend) */
 };
 
-/* Finds the client's rules file: the request's, else `git config
- * gitgate.rules`, else rules.ini at the top of the work tree. With the git
- * dir known (else NULL), git is asked only when its config may set it. */
-int check_locate_rules(const struct check_request *req, const char *gitdir, struct buf *path,
-		       struct buf *err);
 /* Checks the staged change. Returns a status; on STATUS_USAGE or
  * STATUS_FAULT, err says what happened. */
 enum gitgate_status check_staged(const struct check_request *req, struct findings *out,

@@ -26,6 +26,7 @@ enum gitgate_status commit_gate_run(const struct commit_gate_options *opts)
 	    .rules_path = opts->rules_path,
 	    .top = opts->top,
 	    .skip = getenv("GITGATE_SKIP"),
+	    .amend = opts->amend,
 	};
 	struct findings findings = {0};
 	struct buf err = BUF_INIT;

@@ -13,6 +13,7 @@
 struct commit_gate_options {
 	const char *rules_path; /* NULL: look it up */
 	const char *top;	/* top of the work tree */
+	int amend;		/* git commit --amend: judged against HEAD's parent */
 	enum report_format format;
 	FILE *out;  /* findings */
 	FILE *diag; /* errors, notices and the verdict line */

@@ -242,7 +242,9 @@ static int walk_new_commits(struct push_request *req, struct commit_pool *pool,
 		repo_error(err, "cannot walk the history");
 		return -1;
 	}
-	git_revwalk_sorting(walk, GIT_SORT_TIME);
+	/* Children before parents even when committer times tie (after a rebase), so
+	 * -n N checks the N newest commits, as git log -n N shows them. */
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
 	for (size_t i = 0; i < req->n && rc == 0; i++) {
 		struct ref_update *u = &req->updates[i];
 		git_oid commit;
@@ -336,8 +338,7 @@ static int check_version_bump_of(struct push_request *req, const struct ref_upda
 	    .subject = git_commit_summary(tip_commit),
 	    .blobs = {req->repo, repo_read_blob},
 	};
-	check_version_bumps(&ctx, &cs);
-	rc = 0;
+	rc = check_version_bumps(&ctx, &cs, err);
 done:
 	changeset_free(&cs);
 	git_tree_free(tip_tree);

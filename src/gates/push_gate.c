@@ -8,10 +8,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "check.h"
 #include "push_log.h"
 #include "pusher.h"
 #include "repo.h"
+#include "rules_locate.h"
 
 #define SHOWN_PER_COMMIT 10
 #define SHOWN_COMMITS 20
@@ -32,33 +32,22 @@ static int config_string(git_repository *repo, const char *key, struct buf *out)
 static int locate_rules(const struct push_gate_options *opts, git_repository *repo,
 			struct buf *path, struct buf *err)
 {
+	struct buf top = BUF_INIT;
 	const char *workdir = git_repository_workdir(repo);
-	if (opts->mode != PUSH_SERVER && workdir) {
-		struct buf top = BUF_INIT;
+	int server = opts->mode == PUSH_SERVER;
+	if (!server && workdir) {
 		buf_adds(&top, workdir);
 		if (top.len > 1 && top.data[top.len - 1] == '/')
 			top.data[--top.len] = '\0';
-		struct check_request req = {.rules_path = opts->rules_path, .top = top.data};
-		int rc = check_locate_rules(&req, NULL, path, err);
-		buf_free(&top);
-		return rc;
 	}
-	if (opts->mode != PUSH_SERVER && opts->rules_path) {
-		buf_adds(path, opts->rules_path);
-		return 0;
-	}
-	/* The server's own file: never one that came with a push. */
-	if (config_string(repo, "gitgate.rules", path))
-		return 0;
-	buf_printf(path, "%sgitgate/rules.ini", git_repository_path(repo));
-	struct stat st;
-	if (stat(path->data, &st) == 0)
-		return 0;
-	buf_printf(err,
-		   "no server rules: %s is missing (./install.sh --server puts the default there, "
-		   "or set git config gitgate.rules)",
-		   path->data);
-	return -1;
+	struct rules_location where = {
+	    .explicit_path = server ? NULL : opts->rules_path,
+	    .top = top.data,
+	    .gitdir = git_repository_path(repo),
+	};
+	int rc = rules_locate(&where, path, err);
+	buf_free(&top);
+	return rc;
 }
 
 static int add_range(struct push_request *req, const char *spec, struct buf *err)
@@ -181,8 +170,20 @@ static int write_audit(git_repository *repo, json_t *bypasses, const struct push
 	return rc;
 }
 
-static void advise(FILE *diag, enum push_mode mode)
+static int has_commit_errors(const struct findings *findings)
 {
+	for (size_t i = 0; i < findings->n; i++)
+		if (findings->items[i].commit && findings->items[i].severity == SEVERITY_ERROR)
+			return 1;
+	return 0;
+}
+
+/* How to mend commits; a refused ref update (a protected branch) carries
+ * its own hint, and no line marker can change it. */
+static void advise(FILE *diag, enum push_mode mode, const struct findings *findings)
+{
+	if (!has_commit_errors(findings))
+		return;
 	fprintf(diag, "hint: fix the commits listed, then push again:\n"
 		      "hint:   the last commit: fix, `git add`, `git commit --amend`\n"
 		      "hint:   an older commit: `git rebase -i <commit>^`, mark it 'edit', fix, "
@@ -249,7 +250,7 @@ enum gitgate_status push_gate_run(const struct push_gate_options *opts, struct p
 		fprintf(opts->diag, "gitgate: GITGATE_SKIP is set: %zu finding%s skipped\n",
 			findings.skipped, findings.skipped == 1 ? "" : "s");
 	if (opts->format == REPORT_TEXT && findings.errors) {
-		advise(opts->diag, opts->mode);
+		advise(opts->diag, opts->mode, &findings);
 		fprintf(opts->diag, "error: gitgate: %zu error%s in %zu commit%s checked: %s\n",
 			findings.errors, findings.errors == 1 ? "" : "s", findings.commits,
 			findings.commits == 1 ? "" : "s",

@@ -13,6 +13,11 @@
 
 #include "buf.h"
 
+/* The id of the empty blob: an empty file has no lines. */
+#define EMPTY_BLOB_ID "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
+/* The id of the empty tree: what a root commit is compared with. */
+#define EMPTY_TREE_ID "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
 struct file_change {
 	char status; /* A, M, D, R (exact rename), C, T */
 	unsigned old_mode, new_mode;

@@ -7,20 +7,30 @@
  * (file globs, PCRE2 patterns). Loading never stops at the first problem:
  * every error is collected as "file:line: what is wrong", so a user fixes a
  * broken file in one pass.
+ *
+ * rules_load.c holds what the file may say (one table of keys per section,
+ * read through schema.h) and the checks across sections; rules.c answers
+ * the checks' questions.
  */
 #ifndef GITGATE_RULES_H
 #define GITGATE_RULES_H
 
 #include <stdint.h>
-#include <stdio.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
 #include "buf.h"
 #include "glob.h"
+#include "severity.h"
 
-enum severity { SEVERITY_OFF = 0, SEVERITY_WARNING, SEVERITY_ERROR };
+/* Words of a list key; `given` says the key was there, even with no word,
+ * which is how "protected =" differs from no "protected" at all. */
+struct strlist {
+	char **items;
+	size_t n, cap;
+	int given;
+};
 
 struct project {
 	char *name;
@@ -32,10 +42,8 @@ struct project {
 
 struct unit {
 	char *name;
-	char **aliases;
-	size_t naliases, aliases_cap;
-	char **projects;
-	size_t nprojects, projects_cap;
+	struct strlist aliases;
+	struct strlist projects;
 	int line;
 };
 
@@ -62,14 +70,13 @@ struct scan_rule {
 
 /* Push-time policy: read by pre-receive on the server and by pre-push. */
 struct push_policy {
-	char **protected_refs; /* full ref names; force pushes and deletion refused */
-	size_t nprotected, protected_cap;
-	int protected_set; /* else the deploy branch alone is protected */
+	/* Full ref names; force pushes and deletion refused. Unless given, the
+	 * deploy branch alone. */
+	struct strlist protected_refs;
 	char *deploy_branch;
 	char *baseline; /* a revision: commits reachable from it are accepted */
 	unsigned deadline_seconds;
-	char **bypass_users; /* who may use `git push -o gitgate.bypass=RULE:REASON` */
-	size_t nbypass_users, bypass_users_cap;
+	struct strlist bypass_users; /* who may use `git push -o gitgate.bypass=RULE:REASON` */
 };
 
 struct rules {
@@ -95,14 +102,11 @@ struct rules {
  * "file:line: problem" line per error to `errors`. */
 int rules_load(struct rules *rules, const char *path, struct buf *errors);
 void rules_free(struct rules *rules);
-/* Prints the effective policy, as `gitgate rules` shows it. */
-void rules_describe(const struct rules *rules, FILE *out);
 
 const struct project *rules_project_of(const struct rules *rules, const char *path);
 int rules_is_shared(const struct rules *rules, const char *path);
 /* A unit by its name or one of its aliases, or a project's own unit. */
 const struct unit *rules_find_unit(const struct rules *rules, const char *name);
-const char *severity_name(enum severity severity);
 /* Is this full ref name ("refs/heads/main") protected? */
 int rules_ref_is_protected(const struct rules *rules, const char *ref);
 int rules_user_may_bypass(const struct rules *rules, const char *user);

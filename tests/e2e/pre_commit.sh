@@ -166,7 +166,7 @@ t_odd_file_names_are_handled_and_never_executed() {
 	new_repo
 	local names=('argo/with space.py' 'argo/quote"d.py' "argo/single'q.py" 'argo/$(touch pwned).py'
 		'argo/-leading.py' $'argo/new\nline.py' $'argo/caf\xe9-latin1.py' 'argo/back\slash.py'
-		$'argo/tab\there.py')
+		$'argo/tab\there.py' $'argo/x\u202egpj.py')
 	for n in "${names[@]}"; do printf 'x = 1\nbreakpoint()\n' >"$n"; done
 	git add -A
 	commit_expect 1 "odd names"
@@ -179,7 +179,8 @@ t_odd_file_names_are_handled_and_never_executed() {
 	contains "$OUT" 'argo/caf\xe9-latin1.py:2:1'
 	contains "$OUT" 'argo/back\\slash.py:2:1'
 	contains "$OUT" 'argo/tab\there.py:2:1'
-	[ "$(grep -c 'debug-code' "$OUT")" = 9 ] || fail "expected 9 findings"
+	contains "$OUT" 'argo/x\u{202e}gpj.py:2:1'
+	[ "$(grep -c 'debug-code' "$OUT")" = 10 ] || fail "expected 10 findings"
 }
 
 t_binary_files_symlinks_have_no_lines() {
@@ -188,6 +189,92 @@ t_binary_files_symlinks_have_no_lines() {
 	ln -s 'TODO console.log(' alpine-backend/link.js
 	git add -A
 	commit_expect 0 "binary and symlink"
+}
+
+t_attributes_and_config_cannot_make_text_look_binary() {
+	new_repo
+	local how
+	for how in '*.js -diff' '*.js binary' '*.js diff=opaque'; do
+		printf '%s\n' "$how" >.gitattributes
+		git config diff.opaque.binary true
+		git add .gitattributes && git -c core.hooksPath=/dev/null commit -qm "attributes: $how"
+		echo 'console.log("hidden");' >>alpine-backend/api.js
+		git add alpine-backend
+		commit_expect 1 "console.log under '$how'"
+		contains "$OUT" "alpine-backend/api.js:2:1: debug-code"
+		git reset -q --hard
+	done
+	git rm -q .gitattributes && git -c core.hooksPath=/dev/null commit -qm "no attributes"
+	echo 'console.log("big");' >>alpine-backend/api.js
+	git add alpine-backend
+	expect 1 "console.log with core.bigFileThreshold=1" git -c core.bigFileThreshold=1 commit -qm big
+	contains "$OUT" "alpine-backend/api.js:2:1: debug-code"
+	git reset -q --hard
+	# A line the file already had is not new when git calls the file binary.
+	printf 'export const api = 1;\nexport const b = 2;\n' >alpine-backend/api.js
+	git add alpine-backend
+	expect 0 "a clean change to a file git calls binary" git -c core.bigFileThreshold=1 commit -qm clean
+	printf 'a\n\nb\n\nc\n' >alpine-backend/gaps.js
+	git add -A && git -c core.hooksPath=/dev/null commit -qm gaps
+	printf 'a1\n\nb\n\nc1 // TODO\n' >alpine-backend/gaps.js
+	git add -A
+	expect 1 "hunks joined over an empty line" git -c diff.interHunkContext=5 \
+		-c diff.suppressBlankEmpty=true commit -qm joined
+	contains "$OUT" "alpine-backend/gaps.js:5:7: debug-code"
+	lacks "$OUT" "could not be checked"
+}
+
+t_utf16_text_is_scanned() {
+	new_repo
+	printf '\xff\xfeh\0i\0\n\0' >alpine-backend/wide.js
+	git add -A && git -c core.hooksPath=/dev/null commit -qm "utf-16 file"
+	printf '\xff\xfeh\0i\0\n\0d\0e\0b\0u\0g\0g\0e\0r\0;\0\n\0' >alpine-backend/wide.js
+	git add -A
+	commit_expect 1 "debugger in a UTF-16 file"
+	contains "$OUT" "alpine-backend/wide.js:2:1: debug-code"
+	printf '\xfe\xff\0T\0O\0D\0O\0\n' >alpine-backend/be.js
+	git checkout -q alpine-backend/wide.js && git add -A
+	commit_expect 1 "TODO in a new UTF-16BE file"
+	contains "$OUT" "alpine-backend/be.js:1:1: debug-code"
+}
+
+t_submodules_count_for_isolation_whatever_the_config() {
+	new_repo
+	git init -q ../lib && git -C ../lib commit -q --allow-empty -m lib
+	git -c protocol.file.allow=always submodule add -q ../lib argo/lib >/dev/null 2>&1 ||
+		fail "cannot add a submodule"
+	echo 'export const y = 2;' >>alpine-backend/api.js
+	git add -A
+	expect 1 "a submodule in argo/ with alpine-backend/" git -c diff.ignoreSubmodules=all commit -qm sub
+	contains "$OUT" "isolation"
+	git config -f .gitmodules submodule.argo/lib.ignore all
+	git add .gitmodules
+	commit_expect 1 "with ignore = all in .gitmodules"
+	contains "$OUT" "isolation"
+}
+
+t_amending_is_judged_as_the_commit_that_will_exist() {
+	new_repo
+	echo 'x = 2' >>argo/app.py && git add argo
+	commit_expect 0 "argo change"
+	echo 'export const y = 2;' >>alpine-backend/api.js && git add alpine-backend
+	expect 1 "amending an argo commit with alpine" git commit -q --amend --no-edit
+	contains "$OUT" "isolation"
+	expect 1 "the same through an abbreviation" git commit -q --amen --no-edit
+	expect 0 "--no-amend after --amend is a new commit" git commit -q --amend --no-amend -m alone
+	git reset -q --hard HEAD^
+	[ "$(git log -1 --format=%s)" = "argo change" ] || fail "expected to be back on the argo commit"
+	# Through a wrapper, as install.sh chains hooks.
+	rm .git/hooks/pre-commit
+	printf '#!/bin/sh\nexec "%s" "$@"\n' "$GITGATE_BIN/pre-commit" >.git/hooks/pre-commit
+	chmod +x .git/hooks/pre-commit
+	echo 'export const z = 3;' >>alpine-backend/api.js && git add alpine-backend
+	expect 1 "amending through a wrapper hook" git commit -q --amend --no-edit
+	contains "$OUT" "isolation"
+	git reset -q --hard
+	echo 'x = 3' >>argo/app.py && git add argo
+	expect 0 "amending within one unit" git commit -q --amend --no-edit
+	"$GITGATE_BIN/gitgate" check --staged --amend >/dev/null 2>&1 || fail "check --amend on a clean amend"
 }
 
 t_crlf_no_final_newline_and_long_lines() {
@@ -368,6 +455,32 @@ t_concluding_a_merge_scans_only_what_the_resolution_wrote() {
 	commit_expect 1 "merge whose resolution adds a TODO"
 	contains "$OUT" "alpine-backend/api.js:1:30: debug-code"
 	[ "$(grep -c debug-code "$OUT")" = 1 ] || fail "only the resolution's line should be flagged"
+}
+
+t_a_merge_is_held_to_isolation_over_what_it_writes() {
+	new_repo
+	git checkout -q -b feature
+	echo 'x = 2' >>argo/app.py && git add -A && git commit -qm "feature: argo"
+	git checkout -q main
+	echo 'export const y = 2;' >>alpine-backend/api.js && git add -A && git commit -qm "main: alpine"
+	expect 0 "a clean merge of two units' work" git merge -q --no-edit feature
+	# An evil merge: it brings argo's change and slips in an alpine one.
+	git checkout -q -b evil-base HEAD~1
+	echo 'x = 3' >>argo/app.py && git add -A && git commit -qm "argo again"
+	git checkout -q main
+	git merge -q --no-commit evil-base >/dev/null 2>&1
+	echo 'export const slipped = 1;' >>alpine-frontend/app.tsx
+	git add -A
+	commit_expect 1 "a merge that writes alpine while bringing argo"
+	contains "$OUT" "isolation"
+	git merge --abort
+	# A planted MERGE_HEAD naming HEAD: git writes a one-parent commit.
+	echo 'x = 4' >>argo/app.py
+	echo 'export const z = 4;' >>alpine-backend/api.js
+	git add -A
+	git rev-parse HEAD >.git/MERGE_HEAD
+	commit_expect 1 "argo and alpine under a planted MERGE_HEAD"
+	contains "$OUT" "isolation"
 }
 
 run_tests

@@ -127,6 +127,42 @@ t_merges_of_accepted_branches_pass_and_resolutions_are_scanned() {
 	[ "$(grep -c 'debug-code' "$OUT")" = 1 ] || fail "only the resolution should be flagged"
 }
 
+t_an_evil_merge_is_held_to_isolation() {
+	new_server
+	git checkout -q -b argo-work
+	echo 'a = 1' >>argo/app.py && git commit -qam "argo work"
+	git checkout -q main
+	echo 'export const b = 1;' >>alpine-backend/api.js && git commit -qam "alpine work"
+	push_expect 0 origin main argo-work
+	local tree evil
+	# A second parent that changes nothing, and a tree that touches both units.
+	echo 'a = 2' >>argo/app.py
+	echo 'export const c = 2;' >>alpine-backend/api.js
+	git add -A
+	tree=$(git write-tree)
+	evil=$(git commit-tree "$tree" -p HEAD -p HEAD~1 -m "evil merge")
+	push_expect 1 origin "$evil:refs/heads/main"
+	contains "$OUT" "(evil merge)"
+	contains "$OUT" "isolation"
+	# A real merge that brings two units' separate commits passes.
+	git reset -q --hard
+	git checkout -q -b two argo-work
+	echo 'export const d = 3;' >>alpine-frontend/app.tsx && git commit -qam "alpine on two"
+	git checkout -q main
+	echo 'notes' >>README.md && git commit -qam "readme"
+	git merge -q --no-ff --no-edit two
+	push_expect 0 origin main
+	# So does a resolution that stays in one unit.
+	git checkout -q -b left main
+	echo 'export const v = "left";' >>alpine-frontend/app.tsx && git commit -qam left
+	git checkout -q -b right main
+	echo 'export const v = "right";' >>alpine-frontend/app.tsx && git commit -qam right
+	git merge -q --no-edit left >/dev/null 2>&1
+	printf 'export const ui = 1;\nexport const v = "both";\n' >alpine-frontend/app.tsx
+	git add -A && git commit -qm "resolved in alpine"
+	push_expect 0 origin right
+}
+
 t_force_push_and_delete_of_a_protected_branch_are_refused() {
 	new_server
 	echo 'x = 2' >>argo/app.py && git commit -qam one && git push -q origin main
@@ -134,8 +170,10 @@ t_force_push_and_delete_of_a_protected_branch_are_refused() {
 	echo 'x = 3' >>argo/app.py && git commit -qam rewritten
 	push_expect 1 --force origin main
 	contains "$OUT" "refs/heads/main: protected-branch: a force push"
+	lacks "$OUT" "gitgate:allow"
 	push_expect 1 origin :main
 	contains "$OUT" "deleting a protected branch"
+	lacks "$OUT" "gitgate:allow"
 	push_expect 0 --force origin main:refs/heads/scratch
 	git reset -q --hard HEAD^ && echo 'y = 1' >>argo/app.py && git commit -qam other
 	push_expect 0 --force origin HEAD:refs/heads/scratch
@@ -283,6 +321,24 @@ PY
 	"$GITGATE_BIN/gitgate" check origin/main..HEAD >/dev/null || fail "the baseline should accept the range"
 }
 
+t_check_n_takes_the_newest_commits_when_times_tie() {
+	git init -q tie && cd tie
+	cp "$GITGATE_SOURCE/rules.ini" rules.ini
+	mkdir argo
+	export GIT_COMMITTER_DATE='1700000000 +0000' GIT_AUTHOR_DATE='1700000000 +0000'
+	echo 'x = 1' >argo/app.py && git add -A && git -c core.hooksPath=/dev/null commit -qm base
+	echo '# TODO old' >>argo/app.py && git -c core.hooksPath=/dev/null commit -qam "old todo"
+	local n
+	for n in 1 2 3 4 5 6; do
+		echo "y$n = 1" >>argo/app.py && git -c core.hooksPath=/dev/null commit -qam "clean $n"
+	done
+	unset GIT_COMMITTER_DATE GIT_AUTHOR_DATE
+	OUT=$(mktemp)
+	"$GITGATE_BIN/gitgate" check -n 6 HEAD >"$OUT" 2>&1 || fail "the 6 newest commits are clean"
+	"$GITGATE_BIN/gitgate" check -n 7 HEAD >"$OUT" 2>&1 && fail "the 7th newest holds a TODO"
+	contains "$OUT" "old todo"
+}
+
 t_a_shallow_clone_gets_a_hint_not_a_verdict() {
 	new_server
 	for n in 1 2 3; do echo "x = $n" >>argo/app.py && git commit -qam "c$n"; done
@@ -342,6 +398,22 @@ t_unreadable_pushed_objects_are_a_fault_not_a_pass() {
 	cd ../work
 	echo 'x = 2' >>argo/app.py && git commit -qam clean
 	push_expect 0 origin main
+}
+
+t_utf16_and_binary_turned_text_are_scanned_at_push_time() {
+	new_server
+	printf '\xff\xfeh\0i\0\n\0' >alpine-backend/wide.js
+	printf 'bin\0ary\n' >alpine-backend/was-binary.js
+	git add -A && git commit -qm "a utf-16 file and a binary one" && git push -q origin main
+	printf '\xff\xfeh\0i\0\n\0d\0e\0b\0u\0g\0g\0e\0r\0;\0\n\0' >alpine-backend/wide.js
+	git commit -qam "debugger in utf-16"
+	push_expect 1 origin main
+	contains "$OUT" "alpine-backend/wide.js:2:1: debug-code"
+	git reset -q --hard HEAD^
+	printf 'ok\nconsole.log(1);\n' >alpine-backend/was-binary.js
+	git commit -qam "binary becomes text"
+	push_expect 1 origin main
+	contains "$OUT" "alpine-backend/was-binary.js:2:1: debug-code"
 }
 
 t_broken_server_rules_fail_closed() {

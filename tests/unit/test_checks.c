@@ -9,6 +9,7 @@
 static struct rules rules;
 static struct findings findings;
 static struct changeset cs;
+static struct buf err;
 static const char *old_json, *new_json;
 
 static int fake_read(void *ctx, const char *oid, struct buf *out)
@@ -42,6 +43,7 @@ static void teardown(void)
 	findings_free(&findings);
 	changeset_free(&cs);
 	rules_free(&rules);
+	buf_free(&err);
 }
 
 static void change(char status, const char *old_path, const char *path)
@@ -95,13 +97,22 @@ Test(checks, a_rename_counts_for_both_sides)
 	cr_assert_eq(findings.n, 1);
 }
 
-Test(checks, merges_and_root_commits_are_not_held_to_isolation)
+Test(checks, a_merge_counts_only_what_it_writes_and_a_root_commit_nothing)
 {
 	change('M', NULL, "argo/a.py");
 	change('M', NULL, "alpine-frontend/app.tsx");
+	change('M', NULL, "alpine-backend/api.js");
+	unsigned char brought_in[] = {0, 1, 0}, both_written[] = {1, 0, 1};
 	ctx.is_merge = 1;
+	ctx.merge_writes = brought_in;
 	check_isolation(&ctx, &cs);
+	cr_assert_eq(findings.n, 0, "a merge that writes in one unit passes");
+	ctx.merge_writes = both_written;
+	check_isolation(&ctx, &cs);
+	cr_assert_eq(findings.n, 1, "a merge that writes argo and alpine is refused");
+	findings_free(&findings);
 	ctx.is_merge = 0;
+	ctx.merge_writes = NULL;
 	ctx.is_root = 1;
 	check_isolation(&ctx, &cs);
 	cr_assert_eq(findings.n, 0);
@@ -122,7 +133,7 @@ Test(checks, forbidden_paths_are_refused_but_deleting_them_is_fine)
 Test(checks, a_package_change_without_version_bump_warns)
 {
 	change('M', NULL, "packages/ui/button.js");
-	check_version_bumps(&ctx, &cs);
+	cr_assert_eq(check_version_bumps(&ctx, &cs, &err), 0, "%s", err.data);
 	cr_assert_eq(findings.n, 1);
 	cr_assert_eq(findings.warnings, 1);
 	cr_assert_str_eq(findings.items[0].path, "packages/ui/package.json");
@@ -134,7 +145,7 @@ Test(checks, a_raised_version_passes)
 	new_json = "{\"name\":\"ui\",\"version\":\"1.10.0\"}";
 	change('M', NULL, "packages/ui/button.js");
 	change('M', NULL, "packages/ui/package.json");
-	check_version_bumps(&ctx, &cs);
+	cr_assert_eq(check_version_bumps(&ctx, &cs, &err), 0, "%s", err.data);
 	cr_assert_eq(findings.n, 0);
 }
 
@@ -143,7 +154,7 @@ Test(checks, an_unchanged_or_lowered_version_warns)
 	old_json = "{\"version\":\"2.0.0\"}";
 	new_json = "{\"version\":\"2.0.0-rc.1\", \"description\": \"changed\"}";
 	change('M', NULL, "packages/ui/package.json");
-	check_version_bumps(&ctx, &cs);
+	cr_assert_eq(check_version_bumps(&ctx, &cs, &err), 0, "%s", err.data);
 	cr_assert_eq(findings.n, 1);
 	cr_assert_not_null(strstr(findings.items[0].message, "stayed at 2.0.0-rc.1 (was 2.0.0)"));
 }
@@ -153,12 +164,12 @@ Test(checks, a_malformed_package_json_is_a_finding)
 	old_json = "{\"version\":\"1.0.0\"}";
 	new_json = "{\"version\": \"1.0.1\",,}";
 	change('M', NULL, "packages/ui/package.json");
-	check_version_bumps(&ctx, &cs);
+	cr_assert_eq(check_version_bumps(&ctx, &cs, &err), 0, "%s", err.data);
 	cr_assert_eq(findings.n, 1);
 	cr_assert_not_null(strstr(findings.items[0].message, "not valid JSON"));
 	findings_free(&findings);
 	new_json = "{\"version\": \"one\"}";
-	check_version_bumps(&ctx, &cs);
+	cr_assert_eq(check_version_bumps(&ctx, &cs, &err), 0, "%s", err.data);
 	cr_assert_not_null(strstr(findings.items[0].message, "is not a semantic version"));
 }
 
@@ -168,6 +179,30 @@ Test(checks, a_new_package_needs_no_bump_and_files_at_the_top_of_packages_are_ne
 	change('A', NULL, "packages/new/package.json");
 	change('A', NULL, "packages/new/index.js");
 	change('M', NULL, "packages/README.md");
-	check_version_bumps(&ctx, &cs);
+	cr_assert_eq(check_version_bumps(&ctx, &cs, &err), 0, "%s", err.data);
 	cr_assert_eq(findings.n, 0);
+}
+
+Test(checks, an_unreadable_package_json_is_a_fault_not_a_finding)
+{
+	change('M', NULL, "packages/ui/package.json");
+	free(cs.items[0].new_oid);
+	cs.items[0].new_oid = xstrdup("3333333333333333333333333333333333333333");
+	cr_assert_eq(check_version_bumps(&ctx, &cs, &err), -1);
+	cr_assert_eq(findings.n, 0);
+	cr_assert_not_null(strstr(err.data, "cannot read blob 3333"), "%s", err.data);
+}
+
+Test(checks, a_huge_package_json_is_not_parsed_and_says_so)
+{
+	static char huge[1100 * 1024];
+	memset(huge, ' ', sizeof(huge) - 1);
+	memcpy(huge, "{\"version\":\"2.0.0\",\"x\":[", 24);
+	old_json = "{\"version\":\"1.0.0\"}";
+	new_json = huge;
+	change('M', NULL, "packages/ui/package.json");
+	cr_assert_eq(check_version_bumps(&ctx, &cs, &err), 0, "%s", err.data);
+	cr_assert_eq(findings.n, 1);
+	cr_assert_not_null(strstr(findings.items[0].message, "parses package.json files of up to"),
+			   "%s", findings.items[0].message);
 }

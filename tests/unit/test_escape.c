@@ -40,3 +40,19 @@ Test(escape, unquotes_what_git_quotes)
 	cr_assert_eq(unquote_c_style(&b, "\"open", 5), 0);
 	buf_free(&b);
 }
+
+Test(escape, bidirectional_controls_are_shown_not_obeyed)
+{
+	char *s = escaped("x\xe2\x80\xaegpj.js", 10); /* U+202E RIGHT-TO-LEFT OVERRIDE */
+	cr_assert_str_eq(s, "x\\u{202e}gpj.js");
+	free(s);
+	s = escaped("a\xe2\x81\xa6"
+		    "b\xe2\x80\xa8"
+		    "c",
+		    9); /* U+2066 isolate, U+2028 line separator */
+	cr_assert_str_eq(s, "a\\u{2066}b\\u{2028}c");
+	free(s);
+	s = escaped("\xe2\x80\x94", 3); /* an em dash is ordinary text */
+	cr_assert_str_eq(s, "\xe2\x80\x94");
+	free(s);
+}

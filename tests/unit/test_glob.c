@@ -86,3 +86,69 @@ Test(glob, last_matching_pattern_decides_and_negation_reincludes)
 	cr_assert_null(globlist_match(&list, "a.js"));
 	globlist_free(&list);
 }
+
+/* The syntax check and the matcher read "[...]" with one grammar: "\" escapes
+ * inside brackets too, so "x[a\]" is unclosed rather than matched past its
+ * end (it was a heap over-read once the check had let it through); a "]"
+ * first is literal; valid brackets match as they always did. */
+static const struct {
+	const char *pattern, *path;
+	int hit;
+} bracket_cases[] = {
+    {"[\\]]", "]", 1},
+    {"[\\]]", "\\", 0},
+    {"x[a\\]]", "x]", 1},
+    {"x[a\\]]", "xa", 1},
+    {"[\\!]x", "!x", 1},
+    {"[a\\-z]", "-", 1},
+    {"[a\\-z]", "m", 0},
+    {"[]a]", "]", 1},
+    {"[]a]", "a", 1},
+    {"[]a]", "b", 0},
+    {"[!]]", "a", 1},
+    {"[!]]", "]", 0},
+    {"[^]]x", "ax", 1},
+    {"[a-]", "-", 1},
+    {"v[0-9].txt", "v0.txt", 1},
+    {"v[0-9].txt", "va.txt", 0},
+    {"[a-cx-z]", "y", 1},
+    {"[a-cx-z]", "m", 0},
+    {"*.[ch]", "src/base/glob.c", 1},
+    {"a[/]b", "a/b", 0},
+    {"[!a]", "/", 0},
+    {"*.py[cod]", "x/y.pyc", 1},
+};
+
+Test(glob, one_bracket_grammar_for_the_check_and_the_match)
+{
+	for (size_t i = 0; i < sizeof(bracket_cases) / sizeof(bracket_cases[0]); i++)
+		cr_assert_eq(matches(bracket_cases[i].pattern, bracket_cases[i].path),
+			     bracket_cases[i].hit, "'%s' on '%s'", bracket_cases[i].pattern,
+			     bracket_cases[i].path);
+}
+
+static const struct {
+	const char *pattern, *why;
+} refused_cases[] = {
+    {"x[a\\]", "unclosed '[' in pattern"},
+    {"[a\\", "unclosed '[' in pattern"},
+    {"[a-\\", "unclosed '[' in pattern"},
+    {"[", "unclosed '[' in pattern"},
+    {"[!", "unclosed '[' in pattern"},
+    {"[]", "unclosed '[' in pattern"},
+    {"[!]", "unclosed '[' in pattern"},
+    {"a[b", "unclosed '[' in pattern"},
+    {"x\\", "pattern ends with a lone backslash"},
+    {"*.log\\", "pattern ends with a lone backslash"},
+};
+
+Test(glob, unterminated_brackets_and_trailing_backslashes_are_refused)
+{
+	for (size_t i = 0; i < sizeof(refused_cases) / sizeof(refused_cases[0]); i++) {
+		struct glob g;
+		const char *why = NULL;
+		cr_assert_eq(glob_compile(&g, refused_cases[i].pattern, &why), -1, "'%s'",
+			     refused_cases[i].pattern);
+		cr_assert_str_eq(why, refused_cases[i].why, "'%s'", refused_cases[i].pattern);
+	}
+}

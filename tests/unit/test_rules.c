@@ -1,6 +1,7 @@
 #include <criterion/criterion.h>
 
 #include "helpers.h"
+#include "schema.h"
 
 #define MINIMAL                                                                                    \
 	"[project argo]\npath = argo/\n"                                                           \
@@ -24,6 +25,13 @@ static void assert_error(const char *text, const char *expected)
 	char *errors = load_errors(text);
 	cr_assert_not_null(strstr(errors, expected), "wanted '%s' in:\n%s", expected, errors);
 	free(errors);
+}
+
+static void load_ok(struct rules *rules, const char *text)
+{
+	struct buf errors = BUF_INIT;
+	cr_assert_eq(load_rules_text(rules, text, &errors), 0, "%s", errors.data);
+	buf_free(&errors);
 }
 
 Test(rules, the_default_rules_file_loads)
@@ -182,4 +190,187 @@ Test(rules, a_file_that_defines_no_check_is_refused)
 	assert_error("; only a comment\n", "defines no check");
 	assert_error("[gitgate]\nallow_marker = ok\n[push]\ndeploy_branch = main\n",
 		     "defines no check");
+}
+
+/* One notion of a section header: a UTF-8 BOM before line 1 is not part of
+ * the line, and any isspace() character around "[...]" is trimmed, as inih
+ * trims it. Either used to put keys in the wrong place. */
+Test(rules, a_bom_before_the_first_section_is_not_a_key)
+{
+	struct rules rules;
+	load_ok(&rules, "\xEF\xBB\xBF[gitgate]\nallow_marker = ok-here\n"
+			"[forbidden]\npaths = a\n");
+	cr_assert_str_eq(rules.allow_marker, "ok-here");
+	rules_free(&rules);
+	assert_error("\xEF\xBB\xBFloose = 1\n[forbidden]\npaths = a\n",
+		     ":1: 'loose' stands before any [section]");
+}
+
+Test(rules, a_vertical_tab_before_a_header_still_starts_the_section)
+{
+	struct rules rules;
+	load_ok(&rules, "[scan a]\nfiles = *.js\npattern = aaa\n"
+			"\v[scan b]\f\r\nfiles = *.py\npattern = bbb\n");
+	cr_assert_eq(rules.nscans, 2);
+	cr_assert_eq(rules.scans[0].npatterns, 1);
+	cr_assert_str_eq(rules.scans[1].name, "b");
+	cr_assert_eq(rules.scans[1].npatterns, 1);
+	cr_assert_str_eq(rules.scans[1].patterns[0].source, "bbb");
+	cr_assert_eq(rules.scans[1].patterns[0].line, 6);
+	rules_free(&rules);
+}
+
+Test(rules, every_malformed_line_is_reported)
+{
+	const char *text = "[forbidden]\npaths = a\nno equals\n[unclosed\n  indented\n";
+	assert_error(text, ":3: expected '[section]' or 'key = value'");
+	assert_error(text, ":4: expected '[section]' or 'key = value'");
+	assert_error(text, ":5: expected '[section]' or 'key = value'");
+}
+
+Test(rules, a_header_takes_as_many_names_as_its_section_says)
+{
+	assert_error("[forbidden]\npaths = a\n[project]\n",
+		     ":3: section [project] must be written [project NAME]");
+	assert_error("[forbidden]\npaths = a\n[scan a b]\n",
+		     ":3: section [scan a b] must be written [scan NAME]");
+	assert_error("[forbidden]\npaths = a\n[push main]\n",
+		     ":3: section [push main] must be written [push]");
+	assert_error("[project a!]\npath = a/\n",
+		     ":1: project name 'a!' may use only letters, digits, '-', '_' and '.'");
+}
+
+Test(rules, defaults_fill_what_the_file_does_not_say)
+{
+	struct rules rules;
+	load_ok(&rules, "[scan s]\nfiles = *\npattern = x\n");
+	cr_assert_str_eq(rules.allow_marker, "gitgate:allow");
+	cr_assert_eq(rules.max_line_bytes, 1024 * 1024);
+	cr_assert_eq(rules.match_limit, 1000000u);
+	cr_assert_eq(rules.isolation, SEVERITY_ERROR);
+	cr_assert_eq(rules.version_bump, SEVERITY_WARNING);
+	cr_assert_eq(rules.push.deadline_seconds, 20);
+	cr_assert_str_eq(rules.scans[0].rule_id, "s");
+	cr_assert_eq(rules.scans[0].severity, SEVERITY_ERROR);
+	cr_assert(rules_ref_is_protected(&rules, "refs/heads/main"));
+	rules_free(&rules);
+}
+
+Test(rules, protected_given_empty_protects_nothing_and_absent_the_deploy_branch)
+{
+	struct rules rules;
+	load_ok(&rules, "[forbidden]\npaths = a\n[push]\ndeploy_branch = prod\n");
+	cr_assert(rules_ref_is_protected(&rules, "refs/heads/prod"));
+	cr_assert_not(rules_ref_is_protected(&rules, "refs/heads/main"));
+	rules_free(&rules);
+	load_ok(&rules, "[forbidden]\npaths = a\n[push]\nprotected =\n"
+			"deploy_branch = prod\n");
+	cr_assert_eq(rules.push.protected_refs.n, 0);
+	rules_free(&rules);
+	load_ok(&rules, "[forbidden]\npaths = a\n[push]\nprotected = dev refs/tags/v1\n");
+	cr_assert(rules_ref_is_protected(&rules, "refs/heads/dev"));
+	cr_assert(rules_ref_is_protected(&rules, "refs/tags/v1"));
+	cr_assert_not(rules_ref_is_protected(&rules, "refs/heads/main"));
+	rules_free(&rules);
+}
+
+/* A section whose header holds a NAME and an argument, "[target PROJECT
+ * ENVIRONMENT]", through a table made for this test alone: what the deploy
+ * sections will be. */
+struct test_target {
+	char *project, *environment;
+	int line;
+	char *root;
+	unsigned port;
+};
+
+struct test_targets {
+	struct test_target *items;
+	size_t n, cap;
+};
+
+static const struct schema_key test_target_keys[] = {
+    {SCHEMA_KEY("root", SCHEMA_TEXT, struct test_target, root)},
+    {SCHEMA_INT_KEY("port", struct test_target, port), .min = 1, .max = 65535, .def = "8000"},
+    {SCHEMA_END}};
+
+static const struct schema_section test_target_section[] = {
+    {.name = "target",
+     .args = {"PROJECT", "ENVIRONMENT"},
+     .keys = test_target_keys,
+     SCHEMA_ARRAY(struct test_targets, items, n, cap, struct test_target),
+     .name_at = offsetof(struct test_target, project),
+     .arg_at = offsetof(struct test_target, environment),
+     .line_at = offsetof(struct test_target, line)}};
+
+static int load_targets(struct test_targets *targets, const char *text, struct buf *errors)
+{
+	const char *path = write_temp(text);
+	FILE *in = fopen(path, "r");
+	cr_assert_not_null(in);
+	memset(targets, 0, sizeof(*targets));
+	struct schema_load ld = {.file = "t.ini",
+				 .errors = errors,
+				 .sections = test_target_section,
+				 .nsections = 1,
+				 .target = targets};
+	int rc = schema_read(&ld, in);
+	fclose(in);
+	unlink(path);
+	return rc;
+}
+
+static void assert_target_error(const char *text, const char *expected)
+{
+	struct test_targets targets;
+	struct buf errors = BUF_INIT;
+	cr_assert_eq(load_targets(&targets, text, &errors), -1, "expected an error for:\n%s", text);
+	schema_free(test_target_section, 1, &targets);
+	cr_assert_not_null(strstr(errors.data, expected), "wanted '%s' in:\n%s", expected,
+			   errors.data);
+	buf_free(&errors);
+}
+
+Test(schema, a_header_with_a_name_and_an_argument_splits_into_both)
+{
+	struct test_targets targets;
+	struct buf errors = BUF_INIT;
+	cr_assert_eq(load_targets(&targets,
+				  "[target argo production]\nroot = /root/argo-production\n"
+				  "[ target\targo  staging ]\nport = 9000\n",
+				  &errors),
+		     0, "%s", errors.data);
+	cr_assert_eq(targets.n, 2);
+	cr_assert_str_eq(targets.items[0].project, "argo");
+	cr_assert_str_eq(targets.items[0].environment, "production");
+	cr_assert_str_eq(targets.items[0].root, "/root/argo-production");
+	cr_assert_eq(targets.items[0].port, 8000);
+	cr_assert_eq(targets.items[0].line, 1);
+	cr_assert_str_eq(targets.items[1].environment, "staging");
+	cr_assert_null(targets.items[1].root);
+	cr_assert_eq(targets.items[1].port, 9000);
+	cr_assert_eq(targets.items[1].line, 3);
+	schema_free(test_target_section, 1, &targets);
+	cr_assert_eq(targets.n, 0);
+	buf_free(&errors);
+}
+
+Test(schema, both_words_of_a_two_word_header_are_checked)
+{
+	assert_target_error("[target argo]\n",
+			    "t.ini:1: section [target argo] must be written [target PROJECT "
+			    "ENVIRONMENT]");
+	assert_target_error("[target a b c]\n", ":1: section [target a b c] must be written");
+	assert_target_error("[target ar/go prod]\n",
+			    ":1: target project 'ar/go' may use only letters, digits");
+	assert_target_error("[target argo pr:od]\n",
+			    ":1: target environment 'pr:od' may use only letters, digits");
+	assert_target_error("[target a b]\n[target a c]\n[target a b]\n",
+			    ":3: duplicate target 'a b' (first defined on line 1)");
+	assert_target_error("[target a b]\nport = 0\n",
+			    ":2: port must be a whole number from 1 to 65535, not '0'");
+	assert_target_error("[target a b]\nhost = x\n",
+			    ":2: unknown key 'host' in [target a b]: expected one of root, port");
+	assert_target_error("[deploy]\n",
+			    ":1: unknown section [deploy]: expected target PROJECT ENVIRONMENT");
 }
