@@ -40,6 +40,7 @@ int main(int argc, char **argv)
 	if (status == STATUS_PASSED) {
 		struct push_gate_options opts = {.mode = PUSH_CLIENT,
 						 .remote = argv[1],
+						 .remote_url = argc > 2 ? argv[2] : NULL,
 						 .format = REPORT_TEXT,
 						 .out = stderr,
 						 .diag = stderr};
