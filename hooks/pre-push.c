@@ -26,6 +26,7 @@ int main(int argc, char **argv)
 	} else {
 		struct push_gate_options opts = {.mode = PUSH_CLIENT,
 						 .remote = argv[1],
+						 .remote_url = argc > 2 ? argv[2] : NULL,
 						 .format = REPORT_TEXT,
 						 .out = stderr,
 						 .diag = stderr};

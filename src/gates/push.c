@@ -13,6 +13,7 @@
 #include "scan.h"
 #include "hashset.h"
 #include "repo.h"
+#include "run.h"
 #include "treediff.h"
 
 /* The audit log names this many commits of a push at most. */
@@ -149,12 +150,25 @@ static int check_protected(struct push_request *req, const struct ref_update *u,
 		return -1;
 	if (!old_rc || !new_rc || git_oid_equal(&old_commit, &new_commit))
 		return 0;
-	int descends = git_graph_descendant_of(req->repo, &new_commit, &old_commit);
-	if (descends < 0) {
-		repo_error(err, "cannot compare the old and new tips of a protected branch");
+	/* git's answer: it follows a shallow clone's grafts, libgit2 1.5 does not. */
+	char old_hex[GIT_OID_HEXSZ + 1], new_hex[GIT_OID_HEXSZ + 1];
+	const char *argv[] = {"git",
+			      "merge-base",
+			      "--is-ancestor",
+			      git_oid_tostr(old_hex, sizeof(old_hex), &old_commit),
+			      git_oid_tostr(new_hex, sizeof(new_hex), &new_commit),
+			      NULL};
+	struct run_options opts = {.argv = argv, .out = {RUN_OUT_DISCARD}};
+	struct run_result git;
+	if (run(&git, &opts, err) < 0)
+		return -1;
+	if (git.code != 0 && git.code != 1) {
+		buf_adds(err, "cannot compare the old and new tips of a protected branch: git "
+			      "merge-base ");
+		run_describe(err, &git);
 		return -1;
 	}
-	if (!descends)
+	if (git.code == 1)
 		add_finding(
 		    out, "protected-branch", u->ref,
 		    "a force push (not a fast-forward) to a protected branch is not allowed",
@@ -162,34 +176,99 @@ static int check_protected(struct push_request *req, const struct ref_update *u,
 	return 0;
 }
 
-static int hide_ref(git_reference *ref, void *payload)
+/* Words for git's argv, owned. */
+struct args {
+	char **items;
+	size_t n, cap;
+};
+
+static void args_add(struct args *a, const char *word)
 {
-	git_revwalk *walk = payload;
-	git_object *peeled = NULL;
-	if (git_reference_peel(&peeled, ref, GIT_OBJECT_COMMIT) == 0)
-		git_revwalk_hide(walk, git_object_id(peeled));
-	git_object_free(peeled);
-	git_reference_free(ref);
-	return 0;
+	*ARRAY_PUSH(a->items, a->n, a->cap) = xstrdup(word);
 }
 
-static int hide_accepted(struct push_request *req, git_revwalk *walk, struct buf *err)
+static void args_add_oid(struct args *a, const git_oid *oid)
 {
-	if (req->mode == PUSH_SERVER && git_reference_foreach(req->repo, hide_ref, walk) < 0) {
-		repo_error(err, "cannot list the repository's refs");
-		return -1;
+	char hex[GIT_OID_HEXSZ + 1];
+	args_add(a, git_oid_tostr(hex, sizeof(hex), oid));
+}
+
+static void args_free(struct args *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->items[i]);
+	free(a->items);
+}
+
+/* The tracking refs of every remote that is the one pushed to: by name, or
+ * (for `git push URL`) by a URL or push URL equal to it. The config is read
+ * entry by entry: libgit2 1.5's remote lookup leaks its regex match data. */
+static int add_remote_tracking(struct push_request *req, struct args * not )
+{
+	git_config *cfg = NULL;
+	git_config_iterator *it = NULL;
+	git_config_entry *entry;
+	struct buf glob = BUF_INIT;
+	int matched = 0;
+	if (git_repository_config_snapshot(&cfg, req->repo) < 0 ||
+	    git_config_iterator_new(&it, cfg) < 0) {
+		git_config_free(cfg);
+		return 0;
 	}
-	if (req->mode == PUSH_CLIENT && req->remote) {
-		struct buf glob = BUF_INIT;
-		buf_printf(&glob, "refs/remotes/%s/*", req->remote);
-		git_reference_iterator *it = NULL;
-		git_reference *ref;
-		if (git_reference_iterator_glob_new(&it, req->repo, glob.data) == 0)
-			while (git_reference_next(&ref, it) == 0)
-				hide_ref(ref, walk);
-		git_reference_iterator_free(it);
-		buf_free(&glob);
+	while (git_config_next(&entry, it) == 0) {
+		const char *name = entry->name, *dot;
+		if (strncmp(name, "remote.", 7) || !(dot = strrchr(name + 7, '.')) ||
+		    dot == name + 7)
+			continue;
+		size_t len = (size_t)(dot - (name + 7));
+		int is_url = !strcmp(dot, ".url") || !strcmp(dot, ".pushurl");
+		int by_name = req->remote && strlen(req->remote) == len &&
+			      !strncmp(name + 7, req->remote, len);
+		int by_url = req->remote_url && is_url && !strcmp(entry->value, req->remote_url);
+		if (!is_url || !(by_name || by_url))
+			continue;
+		buf_clear(&glob);
+		buf_printf(&glob, "--glob=refs/remotes/%.*s/*", (int)len, name + 7);
+		args_add(not, glob.data);
+		matched = 1;
 	}
+	buf_free(&glob);
+	git_config_iterator_free(it);
+	git_config_free(cfg);
+	return matched;
+}
+
+/* No remote here is known to be the one pushed to (`git push URL` to a
+ * place never fetched from): what it advertises, as far as this repository
+ * has those commits, is accepted there. A remote that cannot be asked
+ * hides nothing, so more is checked, never less. */
+static void add_advertised(struct push_request *req, struct args * not )
+{
+	const char *argv[] = {"git", "ls-remote", "--", req->remote_url, NULL};
+	struct buf out = BUF_INIT, ignored = BUF_INIT;
+	struct run_result git;
+	if (run_capture(&git, &out, argv, RUN_OUT_INHERIT, &ignored) == 0 && git.code == 0)
+		for (const char *p = out.data ? out.data : ""; *p;) {
+			size_t len = strcspn(p, "\n");
+			git_oid oid;
+			if (len > GIT_OID_HEXSZ && git_oid_fromstrn(&oid, p, GIT_OID_HEXSZ) == 0 &&
+			    object_exists(req->repo, &oid))
+				args_add_oid(not, &oid);
+			p += len + (p[len] == '\n');
+		}
+	buf_free(&out);
+	buf_free(&ignored);
+}
+
+/* What is already accepted, as rev-list arguments after --not: on the
+ * server every ref; on a client what the remote is known to have; the
+ * updates' old tips; the baseline. */
+static int add_accepted(struct push_request *req, struct args * not, struct buf *err)
+{
+	if (req->mode == PUSH_SERVER)
+		args_add(not, "--all");
+	if (req->mode == PUSH_CLIENT && !add_remote_tracking(req, not ) && req->remote_url)
+		add_advertised(req, not );
 	for (size_t i = 0; i < req->n; i++) {
 		const struct ref_update *u = &req->updates[i];
 		git_oid commit;
@@ -200,7 +279,7 @@ static int hide_accepted(struct push_request *req, git_revwalk *walk, struct buf
 		if (rc < 0)
 			return -1;
 		if (rc)
-			git_revwalk_hide(walk, &commit);
+			args_add_oid(not, &commit);
 	}
 	if (req->baseline) {
 		git_object *obj = NULL;
@@ -216,7 +295,7 @@ static int hide_accepted(struct push_request *req, git_revwalk *walk, struct buf
 				   req->baseline);
 			return -1;
 		}
-		git_revwalk_hide(walk, &commit);
+		args_add_oid(not, &commit);
 	}
 	return 0;
 }
@@ -233,18 +312,25 @@ static int submit(struct commit_pool *pool, struct push_request *req, const git_
 	return commit_pool_submit(pool, oid);
 }
 
+/*
+ * The new commits are listed by git itself, `git rev-list TIPS --not
+ * ACCEPTED`, read as they stream: git follows a shallow clone's grafts and
+ * sees the objects a pre-receive holds in quarantine, and its order is git
+ * log's (-n N takes the N newest, children first even when times tie).
+ */
 static int walk_new_commits(struct push_request *req, struct commit_pool *pool,
 			    struct hashset *visited, struct buf *err)
 {
-	git_revwalk *walk = NULL;
-	int rc = 0, pushed = 0;
-	if (git_revwalk_new(&walk, req->repo) < 0) {
-		repo_error(err, "cannot walk the history");
-		return -1;
+	struct args argv = {0};
+	struct buf count = BUF_INIT;
+	int rc = 0;
+	size_t tips = 0;
+	args_add(&argv, "git");
+	args_add(&argv, "rev-list");
+	if (req->max_count) {
+		buf_printf(&count, "--max-count=%u", req->max_count);
+		args_add(&argv, count.data);
 	}
-	/* Children before parents even when committer times tie (after a rebase), so
-	 * -n N checks the N newest commits, as git log -n N shows them. */
-	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
 	for (size_t i = 0; i < req->n && rc == 0; i++) {
 		struct ref_update *u = &req->updates[i];
 		git_oid commit;
@@ -255,32 +341,49 @@ static int walk_new_commits(struct push_request *req, struct commit_pool *pool,
 			rc = peeled; /* a ref to a tree or blob has no commits */
 			continue;
 		}
-		if (u->single)
+		if (u->single) {
 			rc = submit(pool, req, &commit, visited);
-		else if (git_revwalk_push(walk, &commit) == 0)
-			pushed = 1;
-		else {
-			repo_error(err, "cannot walk the history of a pushed commit");
-			rc = -1;
+		} else {
+			args_add_oid(&argv, &commit);
+			tips++;
 		}
 	}
-	if (rc == 0 && pushed)
-		rc = hide_accepted(req, walk, err);
-	git_oid oid;
-	unsigned count = 0;
-	while (rc == 0 && pushed && (!req->max_count || count < req->max_count)) {
-		int next = git_revwalk_next(&oid, walk);
-		if (next == GIT_ITEROVER)
-			break;
-		if (next < 0) {
-			repo_error(err, "cannot walk the history");
+	args_add(&argv, "--not");
+	if (rc == 0 && tips)
+		rc = add_accepted(req, &argv, err);
+	if (rc == 0 && tips) {
+		*ARRAY_PUSH(argv.items, argv.n, argv.cap) = NULL;
+		struct run_options opts = {.argv = (const char *const *)argv.items,
+					   .out = {RUN_OUT_PIPE}};
+		struct run_process git;
+		if (run_start(&git, &opts, err) < 0) {
 			rc = -1;
-			break;
+		} else {
+			struct buf line = BUF_INIT;
+			git_oid oid;
+			while (rc == 0 && buf_getline(&line, git.out, '\n')) {
+				if (line.len < GIT_OID_HEXSZ ||
+				    git_oid_fromstrn(&oid, line.data, GIT_OID_HEXSZ) < 0) {
+					buf_adds(err, "unexpected output from git rev-list");
+					rc = -1;
+				} else {
+					rc = submit(pool, req, &oid, visited);
+				}
+			}
+			buf_free(&line);
+			struct buf why = BUF_INIT;
+			if (run_finish_ok(&git, &why) < 0 && rc == 0) {
+				buf_printf(err,
+					   "git rev-list could not list the new commits (it %s)",
+					   why.data);
+				rc = -1;
+			}
+			buf_free(&why);
 		}
-		rc = submit(pool, req, &oid, visited);
-		count++;
+		argv.n--; /* the NULL */
 	}
-	git_revwalk_free(walk);
+	args_free(&argv);
+	buf_free(&count);
 	return rc;
 }
 

@@ -37,9 +37,10 @@ struct push_request {
 	git_repository *repo;
 	const struct rules *rules;
 	enum push_mode mode;
-	const char *remote;   /* PUSH_CLIENT: its tracking refs are accepted */
-	const char *baseline; /* a revision, or NULL */
-	unsigned max_count;   /* PUSH_RANGE: walk at most this many (0: all) */
+	const char *remote;	/* PUSH_CLIENT: the remote's name (or its URL): its tracking */
+	const char *remote_url; /* refs, or what its URL advertises, are accepted */
+	const char *baseline;	/* a revision, or NULL */
+	unsigned max_count;	/* PUSH_RANGE: walk at most this many (0: all) */
 	struct ref_update *updates;
 	size_t n, cap;
 	struct buf checked; /* ids of the first commits checked, one a line (for the audit log) */

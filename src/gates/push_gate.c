@@ -208,6 +208,7 @@ enum gitgate_status push_gate_run(const struct push_gate_options *opts, struct p
 	req->repo = repo;
 	req->mode = opts->mode;
 	req->remote = opts->remote;
+	req->remote_url = opts->remote_url;
 	req->max_count = opts->max_count;
 	if (locate_rules(opts, repo, &rules_path, &err) < 0) {
 		status = STATUS_USAGE;

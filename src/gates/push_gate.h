@@ -19,7 +19,8 @@
 struct push_gate_options {
 	enum push_mode mode;
 	const char *rules_path; /* client and range: --rules, or NULL */
-	const char *remote;	/* pre-push: the remote's name */
+	const char *remote;	/* pre-push: the remote's name (or URL) */
+	const char *remote_url; /* pre-push: the URL pushed to */
 	char **ranges;		/* range mode: "A..B", "A...B", "REV" */
 	size_t nranges;
 	unsigned max_count; /* range mode: -n */

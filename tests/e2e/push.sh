@@ -354,6 +354,45 @@ t_a_shallow_clone_gets_a_hint_not_a_verdict() {
 	contains "$OUT" "git fetch --unshallow"
 }
 
+t_a_shallow_clone_pushes_and_checks_its_own_commits() {
+	new_server
+	for n in 1 2 3; do echo "x = $n" >>argo/app.py && git commit -qam "c$n"; done
+	git push -q origin main
+	cd ..
+	git clone -q --depth 1 "file://$PWD/server.git" shallow
+	cd shallow
+	ln -s "$GITGATE_BIN/pre-push" .git/hooks/pre-push
+	echo 'x = 9' >>argo/app.py && git commit -qam "shallow work"
+	OUT=$(mktemp)
+	"$GITGATE_BIN/gitgate" check origin/main..HEAD >"$OUT" 2>&1 || fail "check over the new commit failed"
+	push_expect 0 origin main
+	echo 'x = 10 # TODO' >>argo/app.py && git commit -qam "shallow todo"
+	push_expect 1 origin main
+	contains "$OUT" "(shallow todo)"
+	lacks "$OUT" "shallow clone"
+}
+
+t_a_push_to_a_url_checks_only_what_the_server_lacks() {
+	new_server
+	# History the server took before gitgate: a TODO that is accepted there.
+	rm ../server.git/hooks/pre-receive
+	echo 'y = 1  # TODO from long ago' >>argo/app.py && git commit -qam "old todo"
+	git push -q origin main
+	ln -s "$GITGATE_BIN/pre-receive" ../server.git/hooks/pre-receive
+	ln -s "$GITGATE_BIN/pre-push" .git/hooks/pre-push
+	git checkout -q -b feat
+	echo 'z = 1' >>argo/app.py && git commit -qam "new work"
+	# The URL of a configured remote: its tracking refs count.
+	push_expect 0 "$(git config remote.origin.url)" feat:x
+	# A URL no remote here has: what the server advertises counts.
+	push_expect 0 "file://$(cd ../server.git && pwd)" feat:y
+	lacks "$OUT" "old todo"
+	echo 'w = 1 # FIXME' >>argo/app.py && git commit -qam "new fixme"
+	push_expect 1 "file://$(cd ../server.git && pwd)" feat:z
+	contains "$OUT" "(new fixme)"
+	lacks "$OUT" "old todo"
+}
+
 t_sha256_ids_and_garbage_input_are_refused_clearly() {
 	new_server
 	cd ../server.git
