@@ -243,6 +243,30 @@ Test(run, stdout_streamed_through_a_pipe)
 	buf_free(&line);
 }
 
+Test(run, the_short_forms_answer_the_common_questions)
+{
+	const char *answer[] = {"sh", "-c", "echo hi; echo noise >&2; exit 1", NULL};
+	struct buf out = BUF_INIT, err = BUF_INIT, why = BUF_INIT;
+	struct run_result r;
+	cr_assert_eq(run_capture(&r, &out, answer, RUN_OUT_DISCARD, &err), 0, "%s", err.data);
+	cr_assert_eq(r.code, 1);
+	cr_assert_str_eq(out.data, "hi\n");
+
+	const char *fails[] = {"sh", "-c", "exit 128", NULL};
+	struct run_options opts = {.argv = fails, .out = {RUN_OUT_PIPE}};
+	struct run_process p;
+	cr_assert_eq(run_start(&p, &opts, &err), 0, "%s", err.data);
+	cr_assert_eq(run_finish_ok(&p, &why), -1);
+	cr_assert_str_eq(why.data, "exited with 128");
+	const char *succeeds[] = {"true", NULL};
+	opts.argv = succeeds;
+	cr_assert_eq(run_start(&p, &opts, &err), 0, "%s", err.data);
+	cr_assert_eq(run_finish_ok(&p, &why), 0);
+	buf_free(&out);
+	buf_free(&err);
+	buf_free(&why);
+}
+
 Test(run, a_pipe_with_a_buffered_stdin_is_refused)
 {
 	const char *argv[] = {"cat", NULL};
