@@ -252,6 +252,22 @@ assert pushes[-1]["refs"][0]["ref"] == "refs/heads/hotfix-caf\\xe9", pushes[-1]
 PY
 }
 
+t_records_that_cannot_be_written_are_reported() {
+	new_server
+	printf '[push]\nbypass_users = release-bot\n' >>../server.git/gitgate/rules.ini
+	rm ../server.git/gitgate/pushes.jsonl
+	mkdir ../server.git/gitgate/audit.jsonl ../server.git/gitgate/pushes.jsonl
+	echo 'console.log("hotfix");' >>alpine-backend/api.js
+	git commit -qam "hotfix"
+	GITGATE_USER=release-bot push_expect 1 -o "gitgate.bypass=debug-code:incident 42" origin main
+	contains "$OUT" "audit.jsonl: Is a directory"
+	contains "$OUT" "refused (fail closed)"
+	git reset -q --hard HEAD^
+	echo 'x = 2' >>argo/app.py && git commit -qam clean
+	push_expect 0 origin main
+	contains "$OUT" "the push was accepted but not recorded: cannot open"
+}
+
 t_pre_push_takes_a_ref_name_longer_than_1100_bytes() {
 	new_server
 	ln -s "$GITGATE_BIN/pre-push" .git/hooks/pre-push
