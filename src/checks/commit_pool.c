@@ -32,6 +32,7 @@ struct batch_result {
 	struct findings findings;
 	struct buf err;
 	int rc;
+	int late; /* the deadline passed in this batch */
 };
 
 struct commit_pool {
@@ -45,7 +46,7 @@ struct commit_pool {
 	int closing, failed;
 	const struct rules *rules;
 	const struct findings *skips_from;
-	struct timespec deadline;
+	struct deadline deadline;
 	pthread_t threads[MAX_WORKERS];
 	size_t nthreads;
 };
@@ -77,12 +78,12 @@ static void run_batch(struct commit_pool *pool, git_repository *repo, const stru
 		return;
 	}
 	struct commit_checker cc;
-	if (commit_checker_init(&cc, repo, pool->rules, &result->findings) < 0) {
+	if (commit_checker_init(&cc, repo, pool->rules, &result->findings, &pool->deadline) < 0) {
 		buf_adds(&result->err, "cannot set up PCRE2 matching (out of memory)");
 		result->rc = -1;
 	} else {
-		cc.deadline = pool->deadline;
 		result->rc = check_batch(repo, &cc, b, &result->err);
+		result->late = cc.late;
 	}
 	commit_checker_free(&cc);
 }
@@ -125,7 +126,7 @@ static void *worker(void *arg)
 }
 
 int commit_pool_start(struct commit_pool **out, const struct rules *rules,
-		      const struct findings *skips_from, const struct timespec *deadline,
+		      const struct findings *skips_from, const struct deadline *deadline,
 		      struct buf *err)
 {
 	/* Workers read thousands of objects into short-lived buffers: keep
@@ -137,8 +138,7 @@ int commit_pool_start(struct commit_pool **out, const struct rules *rules,
 	pthread_cond_init(&pool->has_room, NULL);
 	pool->rules = rules;
 	pool->skips_from = skips_from;
-	if (deadline)
-		pool->deadline = *deadline;
+	pool->deadline = *deadline;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t want = cores < 1 ? 1 : cores > MAX_WORKERS ? MAX_WORKERS : (size_t)cores;
 	for (; pool->nthreads < want; pool->nthreads++)
@@ -194,12 +194,13 @@ int commit_pool_finish(struct commit_pool *pool, struct findings *out, struct bu
 	pthread_mutex_unlock(&pool->lock);
 	for (size_t i = 0; i < pool->nthreads; i++)
 		pthread_join(pool->threads[i], NULL);
-	int rc = pool->nthreads ? 0 : -1;
+	int rc = pool->nthreads ? 0 : -1, late = 0;
 	for (size_t i = 0; i < pool->nresults; i++) {
 		struct batch_result *r = pool->results[i];
 		/* A missed deadline outranks a fault it may have caused. */
-		if (r->rc < 0 && (rc == 0 || (r->rc == -2 && rc == -1))) {
+		if (r->rc < 0 && (rc == 0 || (r->late && !late))) {
 			rc = r->rc;
+			late = r->late;
 			buf_clear(err);
 			buf_add(err, r->err.data, r->err.len);
 		}

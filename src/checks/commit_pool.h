@@ -11,7 +11,7 @@
 #define GITGATE_COMMIT_POOL_H
 
 #include <git2.h>
-#include <time.h>
+#include "deadline.h"
 
 #include "findings.h"
 #include "rules.h"
@@ -21,13 +21,13 @@ struct commit_pool;
 /* Starts the workers. skips_from gives each batch's findings the same skip
  * list. Returns 0, or -1 with the reason in err. */
 int commit_pool_start(struct commit_pool **out, const struct rules *rules,
-		      const struct findings *skips_from, const struct timespec *deadline,
+		      const struct findings *skips_from, const struct deadline *deadline,
 		      struct buf *err);
 /* Queues one commit; blocks while the workers are busy. Returns -1 once a
  * worker stopped reading (the walk should stop). */
 int commit_pool_submit(struct commit_pool *pool, const git_oid *oid);
 /* Waits for every batch, appends all findings to out in walk order, and
- * frees the pool. Returns 0; -1 on a fault and -2 when the deadline passed,
+ * frees the pool. Returns 0, or -1 on a fault or when the deadline passed,
  * with the first reason in err. */
 int commit_pool_finish(struct commit_pool *pool, struct findings *out, struct buf *err);
 

@@ -12,13 +12,15 @@
 #include "treediff.h"
 
 int commit_checker_init(struct commit_checker *cc, git_repository *repo, const struct rules *rules,
-			struct findings *findings)
+			struct findings *findings, const struct deadline *deadline)
 {
 	memset(cc, 0, sizeof(*cc));
 	cc->repo = repo;
 	cc->rules = rules;
 	cc->findings = findings;
-	return scanner_init(&cc->scanner, rules);
+	int rc = scanner_init(&cc->scanner, rules);
+	cc->scanner.deadline = *deadline;
+	return rc;
 }
 
 void commit_checker_free(struct commit_checker *cc)
@@ -29,18 +31,16 @@ void commit_checker_free(struct commit_checker *cc)
 	memset(cc, 0, sizeof(*cc));
 }
 
-int deadline_check(const struct timespec *deadline, struct buf *err)
+/* Once the deadline passed, what is left is not checked: a fault to the
+ * caller, said in words a pusher understands. */
+static int note_late(struct commit_checker *cc, struct buf *err)
 {
-	if (!deadline->tv_sec)
+	if (!cc->scanner.late && !deadline_passed(&cc->scanner.deadline))
 		return 0;
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (now.tv_sec < deadline->tv_sec ||
-	    (now.tv_sec == deadline->tv_sec && now.tv_nsec < deadline->tv_nsec))
-		return 0;
+	cc->late = 1;
 	buf_clear(err);
-	buf_adds(err, "the push took longer to check than deadline_seconds allows");
-	return -2;
+	buf_adds(err, COMMITS_LATE_MESSAGE);
+	return -1;
 }
 
 static void scan_one_line(struct commit_checker *cc, size_t line, const char *text, size_t len)
@@ -367,10 +367,11 @@ int commit_checker_run(struct commit_checker *cc, const git_commit *commit, stru
 	cc->place.subject = summary;
 	cc->in_merge = parents > 1;
 	for (size_t i = 0; i < cs.n && rc == 0; i++) {
-		rc = deadline_check(&cc->deadline, err);
-		if (rc < 0)
-			break;
-		rc = scan_file(cc, commit, &cs.items[i], err);
+		rc = note_late(cc, err);
+		if (rc == 0)
+			rc = scan_file(cc, commit, &cs.items[i], err);
+		if (rc == 0)
+			rc = note_late(cc, err);
 	}
 done:
 	changeset_free(&cs);

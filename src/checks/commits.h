@@ -20,7 +20,6 @@
 #define GITGATE_COMMITS_H
 
 #include <git2.h>
-#include <time.h>
 
 #include "findings.h"
 #include "hashset.h"
@@ -33,20 +32,19 @@ struct commit_checker {
 	struct findings *findings;
 	struct scanner scanner;
 	struct scan_selection selection;
-	struct timespec deadline;    /* zero: none */
 	struct hashset parent_lines; /* a merge's other parents' lines */
 	struct scan_place place;
 	int in_merge;
+	int late; /* the deadline passed before the commit was checked */
 };
 
+#define COMMITS_LATE_MESSAGE "the push took longer to check than deadline_seconds allows"
+
 int commit_checker_init(struct commit_checker *cc, git_repository *repo, const struct rules *rules,
-			struct findings *findings);
+			struct findings *findings, const struct deadline *deadline);
 void commit_checker_free(struct commit_checker *cc);
-/* Checks one commit. Returns 0; -1 on a fault and -2 when the deadline
- * passed, with the reason in err. */
+/* Checks one commit. Returns 0, or -1 with the reason in err: a fault, or
+ * (cc->late set) the deadline passed. */
 int commit_checker_run(struct commit_checker *cc, const git_commit *commit, struct buf *err);
-/* Returns -2 with the reason in err once the deadline (CLOCK_MONOTONIC)
- * has passed, else 0; a zero deadline never passes. */
-int deadline_check(const struct timespec *deadline, struct buf *err);
 
 #endif

@@ -18,6 +18,7 @@
 #define MATCH_SHOWN_MAX 120
 /* JIT compiling costs about as much as matching this many short lines. */
 #define JIT_AFTER_LINES 64
+#define LINES_PER_CLOCK 32
 
 int scanner_init(struct scanner *sc, const struct rules *rules)
 {
@@ -113,6 +114,12 @@ size_t scan_line(struct scanner *sc, const struct scan_selection *sel,
 {
 	size_t before = out->n;
 	const struct rules *rules = sc->rules;
+	if (++sc->lines_since_clock >= LINES_PER_CLOCK) {
+		sc->lines_since_clock = 0;
+		sc->late = sc->late || deadline_passed(&sc->deadline);
+	}
+	if (sc->late)
+		return 0;
 	int allowed = -1; /* looked up only when something matches */
 	if (len && text[len - 1] == '\r')
 		len--;

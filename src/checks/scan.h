@@ -10,6 +10,7 @@
 #ifndef GITGATE_SCAN_H
 #define GITGATE_SCAN_H
 
+#include "deadline.h"
 #include "findings.h"
 #include "rules.h"
 
@@ -18,6 +19,10 @@ struct scanner {
 	pcre2_match_data *match_data;
 	pcre2_match_context *match_context;
 	pcre2_jit_stack *jit_stack;
+	/* Looked at every few lines: one line can cost the whole match limit. */
+	struct deadline deadline;
+	unsigned lines_since_clock;
+	int late; /* the deadline passed: nothing more is scanned */
 };
 
 struct scan_selection {
@@ -41,7 +46,8 @@ void scan_select(const struct rules *rules, const char *path, struct scan_select
 void scan_selection_free(struct scan_selection *sel);
 
 /* Scans one added line (without its "\n"). Returns how many findings it
- * added. */
+ * added. Once the scanner's deadline has passed it sets sc->late and scans
+ * nothing more: the caller refuses what it could not check. */
 size_t scan_line(struct scanner *sc, const struct scan_selection *sel,
 		 const struct scan_place *where, const char *text, size_t len,
 		 struct findings *out);

@@ -67,6 +67,7 @@ static void rules_describe(const struct rules *r, FILE *out)
 		for (size_t j = 0; j < s->npatterns; j++)
 			fprintf(out, "    pattern %s\n", s->patterns[j].source);
 	}
+	fprintf(out, "commit: deadline %us\n", r->commit.deadline_seconds);
 	fprintf(out, "push: deploy branch %s; protected:", r->push.deploy_branch);
 	describe_words(out, &r->push.protected_refs);
 	fprintf(out, "; deadline %us; baseline %s; may bypass:", r->push.deadline_seconds,

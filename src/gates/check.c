@@ -280,6 +280,7 @@ enum gitgate_status check_staged(const struct check_request *req, struct finding
 		status = STATUS_FAULT;
 		goto done;
 	}
+	deadline_start(&sink.scanner.deadline, rules.commit.deadline_seconds);
 	sink.patched = xcalloc(cs.n ? cs.n : 1, 1);
 	struct line_sink lines = {&sink, scan_begin_file, scan_added_line};
 	int read_rc = gitdiff_read_patch(git.out, &cs, &lines, err);
@@ -287,6 +288,13 @@ enum gitgate_status check_staged(const struct check_request *req, struct finding
 		if (!sink.patched[i] && has_content_change(&cs.items[i]))
 			read_rc = scan_unpatched_file(&sink, &cs.items[i], err);
 	free(sink.patched);
+	if (read_rc == 0 && sink.scanner.late) {
+		buf_printf(err,
+			   "the change took longer to check than [commit] deadline_seconds (%us) "
+			   "allows",
+			   rules.commit.deadline_seconds);
+		read_rc = -1;
+	}
 	scanner_free(&sink.scanner);
 	scan_selection_free(&sink.selection);
 	hashset_free(&sink.parent_lines);

@@ -457,16 +457,12 @@ enum gitgate_status push_check(struct push_request *req, struct findings *out, s
 		for (size_t i = 0; i < req->n; i++)
 			if (check_protected(req, &req->updates[i], out, err) < 0)
 				return STATUS_FAULT;
-	struct timespec deadline = {0};
-	if (req->mode != PUSH_RANGE && req->rules->push.deadline_seconds) {
-		clock_gettime(CLOCK_MONOTONIC, &deadline);
-		deadline.tv_sec += req->rules->push.deadline_seconds;
-	}
+	struct deadline deadline;
+	deadline_start(&deadline, req->mode == PUSH_RANGE ? 0 : req->rules->push.deadline_seconds);
 	struct hashset visited = {0};
 	struct commit_pool *pool;
 	scan_prepare_all(req->rules);
-	if (commit_pool_start(&pool, req->rules, out, deadline.tv_sec ? &deadline : NULL, err) <
-	    0) {
+	if (commit_pool_start(&pool, req->rules, out, &deadline, err) < 0) {
 		struct buf ignored = BUF_INIT;
 		commit_pool_finish(pool, out, &ignored);
 		buf_free(&ignored);
@@ -484,8 +480,10 @@ enum gitgate_status push_check(struct push_request *req, struct findings *out, s
 	buf_free(&walk_err);
 	for (size_t i = 0; i < req->n && rc == 0; i++)
 		rc = check_version_bump_of(req, &req->updates[i], &visited, out, err);
-	if (rc == 0)
-		rc = deadline_check(&deadline, err);
+	if (rc == 0 && deadline_passed(&deadline)) {
+		buf_adds(err, COMMITS_LATE_MESSAGE);
+		rc = -1;
+	}
 	hashset_free(&visited);
 	if (rc < 0)
 		return STATUS_FAULT;

@@ -68,6 +68,11 @@ struct scan_rule {
 	int line;
 };
 
+/* Commit-time policy: read by pre-commit and `gitgate check --staged`. */
+struct commit_policy {
+	unsigned deadline_seconds; /* a longer check is refused, never passed */
+};
+
 /* Push-time policy: read by pre-receive on the server and by pre-push. */
 struct push_policy {
 	/* Full ref names; force pushes and deletion refused. Unless given, the
@@ -95,6 +100,7 @@ struct rules {
 	size_t nunits, units_cap;
 	struct scan_rule *scans;
 	size_t nscans, scans_cap;
+	struct commit_policy commit;
 	struct push_policy push;
 };
 

@@ -102,6 +102,11 @@ static const struct schema_key forbidden_keys[] = {
     {SCHEMA_KEY("paths", SCHEMA_GLOBS, struct rules, forbidden)},
     {SCHEMA_END}};
 
+static const struct schema_key commit_keys[] = {
+    {SCHEMA_INT_KEY("deadline_seconds", struct commit_policy, deadline_seconds), .min = 1,
+     .max = 3600, .def = "10"},
+    {SCHEMA_END}};
+
 static const struct schema_key push_keys[] = {
     {SCHEMA_KEY("protected", SCHEMA_REFS, struct push_policy, protected_refs)},
     {SCHEMA_KEY("deploy_branch", SCHEMA_TEXT, struct push_policy, deploy_branch), .def = "main",
@@ -140,6 +145,7 @@ static const struct schema_section rules_sections[] = {
     {.name = "isolation", .keys = isolation_keys},
     {.name = "shared", .keys = shared_keys},
     {.name = "forbidden", .keys = forbidden_keys},
+    {.name = "commit", .keys = commit_keys, .at = offsetof(struct rules, commit)},
     {.name = "push", .keys = push_keys, .at = offsetof(struct rules, push)},
     {.name = "scan",
      .args = {"NAME"},

@@ -277,6 +277,19 @@ t_amending_is_judged_as_the_commit_that_will_exist() {
 	"$GITGATE_BIN/gitgate" check --staged --amend >/dev/null 2>&1 || fail "check --amend on a clean amend"
 }
 
+t_a_commit_that_outlasts_its_deadline_is_refused() {
+	new_repo
+	printf '[commit]\ndeadline_seconds = 1\n[scan slow]\nfiles = *.txt\npattern = (a+)+$\n' >>rules.ini
+	git add rules.ini && git -c core.hooksPath=/dev/null commit -qm "slow rules"
+	python3 -c 'print(("a" * 4000 + "b\n") * 8000, end="")' >slow.txt
+	git add slow.txt
+	local started=$SECONDS
+	commit_expect 1 "a change whose scan outlasts deadline_seconds"
+	contains "$OUT" "took longer to check than [commit] deadline_seconds (1s) allows"
+	contains "$OUT" "fail closed"
+	[ $((SECONDS - started)) -lt 10 ] || fail "the deadline did not stop the scan early"
+}
+
 t_crlf_no_final_newline_and_long_lines() {
 	new_repo
 	printf 'a = 1\r\nb = 2 # FIXME\r\nc = 3 # TODO' >argo/crlf.py

@@ -510,6 +510,18 @@ t_a_push_that_outlasts_the_deadline_is_refused() {
 	return 0
 }
 
+t_a_slow_scan_inside_one_file_meets_the_deadline() {
+	new_server
+	printf '[push]\ndeadline_seconds = 1\n[scan slow]\nfiles = *.txt\npattern = (a+)+$\n' \
+		>>../server.git/gitgate/rules.ini
+	python3 -c 'print(("a" * 4000 + "b\n") * 8000, end="")' >slow.txt
+	git add slow.txt && git commit -qm "slow to scan"
+	local started=$SECONDS
+	push_expect 1 origin main
+	contains "$OUT" "took longer to check than deadline_seconds allows"
+	[ $((SECONDS - started)) -lt 10 ] || fail "the deadline was checked only between files"
+}
+
 t_history_scan_reports_exactly_gits_added_lines() {
 	git init -q hist && cd hist
 	local pattern='console\.log\s*\(|debugger|TODO|FIXME'

@@ -1,0 +1,20 @@
+/*
+ * deadline: a point in time (CLOCK_MONOTONIC) after which a check stops
+ * and is refused rather than passed: a hook that never answers is a hook
+ * users remove.
+ */
+#ifndef GITGATE_DEADLINE_H
+#define GITGATE_DEADLINE_H
+
+#include <time.h>
+
+struct deadline {
+	struct timespec at; /* zero: none */
+};
+
+/* seconds from now; 0 sets none. */
+void deadline_start(struct deadline *d, unsigned seconds);
+/* 1 once the deadline has passed; never for none. */
+int deadline_passed(const struct deadline *d);
+
+#endif
