@@ -20,13 +20,6 @@
 
 extern char **environ;
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The watchdog of a child with a time limit: a thread that sleeps until
  * the limit, then signals the child's whole process group. */
 struct run_watchdog {
@@ -34,7 +27,7 @@ struct run_watchdog {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	pid_t group;
-	long long at_ms; /* when to act next, on CLOCK_MONOTONIC */
+	struct deadline at; /* when to act next */
 	unsigned grace_ms;
 	int stop, terminated;
 };
@@ -44,8 +37,8 @@ static void *watch(void *arg)
 	struct run_watchdog *w = arg;
 	pthread_mutex_lock(&w->lock);
 	while (!w->stop) {
-		struct timespec at = {(time_t)(w->at_ms / 1000), (long)(w->at_ms % 1000) * 1000000};
-		if (pthread_cond_timedwait(&w->wake, &w->lock, &at) != ETIMEDOUT)
+		/* A zero grace is a zero time, long past: SIGKILL follows at once. */
+		if (pthread_cond_timedwait(&w->wake, &w->lock, &w->at.at) != ETIMEDOUT)
 			continue;
 		if (w->terminated) {
 			kill(-w->group, SIGKILL);
@@ -53,17 +46,18 @@ static void *watch(void *arg)
 		}
 		kill(-w->group, SIGTERM);
 		w->terminated = 1;
-		w->at_ms += w->grace_ms;
+		deadline_start_ms(&w->at, w->grace_ms);
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
 }
 
-static struct run_watchdog *watchdog_start(pid_t group, long long at_ms, unsigned grace_ms)
+static struct run_watchdog *watchdog_start(pid_t group, const struct deadline *at,
+					   unsigned grace_ms)
 {
 	struct run_watchdog *w = xcalloc(1, sizeof(*w));
 	w->group = group;
-	w->at_ms = at_ms;
+	w->at = *at;
 	w->grace_ms = grace_ms;
 	pthread_condattr_t attr;
 	pthread_condattr_init(&attr);
@@ -293,7 +287,11 @@ int run_start(struct run_process *p, const struct run_options *o, struct buf *er
 		posix_spawnattr_setpgroup(&attr, 0);
 	}
 	char **envp = child_environment(o);
-	long long started = now_ms();
+	struct deadline limit;
+	deadline_start_ms(&limit, o->limit_ms);
+	/* Past the limit and its grace, pipes that something outside the
+	 * group holds open are no longer drained. */
+	deadline_start_ms(&p->give_up, o->limit_ms ? o->limit_ms + o->grace_ms + 1000 : 0);
 	int spawn_rc = posix_spawnp(&p->pid, o->argv[0], &fa, &attr, (char *const *)o->argv, envp);
 	posix_spawnattr_destroy(&attr);
 	if (envp != environ)
@@ -308,9 +306,7 @@ int run_start(struct run_process *p, const struct run_options *o, struct buf *er
 	p->err_buf = o->err.kind == RUN_OUT_CAPTURE ? o->err.buf : NULL;
 	rc = 0;
 	if (o->limit_ms) {
-		p->watchdog = watchdog_start(p->pid, started + o->limit_ms, o->grace_ms);
-		/* Stop draining pipes that something outside the group holds open. */
-		p->give_up_ms = started + o->limit_ms + o->grace_ms + 1000;
+		p->watchdog = watchdog_start(p->pid, &limit, o->grace_ms);
 		if (!p->watchdog)
 			rc = abandon(p, 1, "cannot start a watchdog thread", err);
 	}
@@ -381,12 +377,7 @@ static int pump(struct run_process *p, struct buf *err)
 	while (p->in_fd >= 0 || p->out_fd >= 0 || p->err_fd >= 0) {
 		struct pollfd fds[3] = {
 		    {p->in_fd, POLLOUT, 0}, {p->out_fd, POLLIN, 0}, {p->err_fd, POLLIN, 0}};
-		int timeout = -1;
-		if (p->give_up_ms) {
-			long long left = p->give_up_ms - now_ms();
-			timeout = left > 0 ? (int)left : 0;
-		}
-		int ready = poll(fds, 3, timeout);
+		int ready = poll(fds, 3, deadline_left_ms(&p->give_up));
 		if (ready < 0 && errno == EINTR)
 			continue;
 		if (ready <= 0) {

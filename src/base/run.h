@@ -21,6 +21,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "deadline.h"
 
 enum run_input_kind {
 	RUN_IN_NULL,   /* /dev/null: the default */
@@ -78,7 +79,7 @@ struct run_process {
 	const char *in_data;
 	size_t in_len;
 	struct buf *out_buf, *err_buf;
-	long long give_up_ms; /* past the limit and its grace: stop draining */
+	struct deadline give_up; /* past the limit and its grace: stop draining */
 	struct run_watchdog *watchdog;
 };
 
