@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "escape.h"
 
 void state_dir_path(struct buf *out, const char *gitdir)
@@ -249,13 +250,15 @@ int state_lock(struct state_lock *out, const char *path, const struct state_hold
 		return -1;
 	}
 	/* flock has no timeout of its own: try ten times a second. */
-	for (unsigned tries = 0; flock_retrying(fd, LOCK_EX | LOCK_NB) < 0; tries++) {
+	struct deadline give_up;
+	deadline_start(&give_up, wait_seconds);
+	while (flock_retrying(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK) {
 			buf_printf(err, "cannot lock %s: %s", path, strerror(errno));
 			close(fd);
 			return -1;
 		}
-		if (tries >= wait_seconds * 10) {
+		if (!wait_seconds || deadline_passed(&give_up)) {
 			struct state_holder holder = {0};
 			holder_read(&holder, fd);
 			buf_printf(err, "%s is held by ", path);
