@@ -4,6 +4,9 @@
 #   ./install.sh [REPO]              install the client hooks (pre-commit, pre-push) into
 #                                    REPO (default: the repository of the current directory)
 #   ./install.sh --uninstall [REPO]  put back what was there before
+#   ./install.sh --shared-hooks [REPO]  with a core.hooksPath set in ~/.gitconfig or
+#                                    /etc/gitconfig: install into that shared folder
+#                                    (by default REPO gets a hooks folder of its own)
 #   ./install.sh --server BARE_REPO  install pre-receive and post-receive into a bare repository
 #   ./install.sh --server --uninstall BARE_REPO
 #   ./install.sh --demo              show gitgate at work in a throwaway monorepo
@@ -110,12 +113,17 @@ write_wrapper() {
 	cat >"$file" <<WRAPPER
 #!/bin/sh
 # $MARK (install.sh). The hook that was here before is kept as
-# $hook$SAVED_SUFFIX and runs first, with the same arguments and input.
+# $hook$SAVED_SUFFIX and runs first, with the same arguments and input
+# (when it is executable: git runs it only then).
 saved="\$0$SAVED_SUFFIX"
 input=\$(mktemp) || exit 3
 cat >"\$input"
-"\$saved" "\$@" <"\$input"
-status=\$?
+# git ignores a hook that is not executable; so does this chain.
+status=0
+if [ -x "\$saved" ]; then
+	"\$saved" "\$@" <"\$input"
+	status=\$?
+fi
 if [ \$status -eq 0 ]; then
 	"$PREFIX/libexec/gitgate/$hook" "\$@" <"\$input"
 	status=\$?
@@ -166,9 +174,37 @@ unlink_hooks() { # unlink_hooks DIR HOOK...
 	done
 }
 
+# A core.hooksPath set outside the repository (~/.gitconfig, /etc/gitconfig)
+# is a folder every repository shares: gitgate's hooks there would refuse
+# commits in repositories that have no rules. Unless told to (--shared-hooks),
+# the repository gets hooks of its own: its local core.hooksPath points at its
+# own hooks folder, where links to the shared hooks keep them running.
+shared_hooks_path() { # shared_hooks_path TOP: the shared folder, if any
+	local top=$1 dir
+	git -C "$top" config --local --get core.hooksPath >/dev/null && return 0
+	dir=$(git -C "$top" config --path --get core.hooksPath) || return 0
+	case $dir in /*) ;; *) dir="$top/$dir" ;; esac
+	echo "$dir"
+}
+
+own_hooks_folder() { # own_hooks_folder TOP SHARED
+	local top=$1 shared=$2 own file
+	own=$(cd "$top" && cd "$(git rev-parse --git-common-dir)" && pwd)/hooks
+	say "core.hooksPath is $shared for every repository: installing into $top alone" \
+		"(./install.sh --shared-hooks installs into the shared folder)"
+	mkdir -p "$own"
+	for file in "$shared"/*; do
+		[ -f "$file" ] && [ ! -e "$own/${file##*/}" ] && ln -s "$file" "$own/${file##*/}"
+	done
+	git -C "$top" config --local core.hooksPath "$own"
+	git -C "$top" config --local gitgate.sharedHooksPath "$shared"
+}
+
 install_hooks() {
-	local top
+	local top shared
 	top=$(work_tree_top "$1")
+	shared=$(shared_hooks_path "$top")
+	[ -n "$shared" ] && [ "${SHARED_HOOKS:-0}" != 1 ] && own_hooks_folder "$top" "$shared"
 	link_hooks "$(hooks_dir "$top")" "${CLIENT_HOOKS[@]}"
 	if [ ! -f "$top/rules.ini" ] && ! git -C "$top" config --get gitgate.rules >/dev/null; then
 		git -C "$top" config gitgate.rules "$PREFIX/share/gitgate/rules.ini"
@@ -177,9 +213,18 @@ install_hooks() {
 }
 
 uninstall_hooks() {
-	local top
+	local top shared dir link
 	top=$(work_tree_top "$1")
-	unlink_hooks "$(hooks_dir "$top")" "${CLIENT_HOOKS[@]}"
+	dir=$(hooks_dir "$top")
+	unlink_hooks "$dir" "${CLIENT_HOOKS[@]}"
+	if shared=$(git -C "$top" config --local --get gitgate.sharedHooksPath); then
+		for link in "$dir"/*; do
+			[ -L "$link" ] && [ "$(readlink "$link")" = "$shared/${link##*/}" ] && rm -f "$link"
+		done
+		git -C "$top" config --local --unset core.hooksPath
+		git -C "$top" config --local --unset gitgate.sharedHooksPath
+		say "$top uses the shared hooks in $shared again"
+	fi
 	if [ "$(git -C "$top" config --get gitgate.rules || true)" = "$PREFIX/share/gitgate/rules.ini" ]; then
 		git -C "$top" config --unset gitgate.rules
 		drop_empty_sections "$top" gitgate
@@ -276,6 +321,13 @@ main() {
 		;;
 	--uninstall)
 		uninstall_hooks "${2:-.}"
+		;;
+	--shared-hooks)
+		SHARED_HOOKS=1
+		ensure_dependencies
+		build
+		install_files
+		install_hooks "${2:-.}"
 		;;
 	--server)
 		if [ "${2:-}" = --uninstall ]; then

@@ -59,7 +59,7 @@ void check_isolation(const struct check_context *ctx, const struct changeset *cs
 				   touched[i].count == 1 ? "" : "s", touched[i].example);
 		buf_adds(&msg, "; each deploy unit must be committed on its own");
 		struct finding f = {
-		    .rule = "isolation",
+		    .rule = RULE_ISOLATION,
 		    .severity = rules->isolation,
 		    .commit = (char *)ctx->commit,
 		    .subject = (char *)ctx->subject,
@@ -90,7 +90,7 @@ void check_forbidden_paths(const struct check_context *ctx, const struct changes
 		buf_printf(&msg, "this file must never be committed (matches '%s' in [forbidden])",
 			   g->text);
 		struct finding f = {
-		    .rule = "forbidden-path",
+		    .rule = RULE_FORBIDDEN_PATH,
 		    .severity = rules->forbidden_severity,
 		    .commit = (char *)ctx->commit,
 		    .subject = (char *)ctx->subject,
@@ -207,7 +207,7 @@ static int judge_package(const struct check_context *ctx, const struct changeset
 		rc = -1;
 	if (rc == 0 && message.len && hint) {
 		struct finding f = {
-		    .rule = "version-bump",
+		    .rule = RULE_VERSION_BUMP,
 		    .severity = rules->version_bump,
 		    .commit = (char *)ctx->commit,
 		    .subject = (char *)ctx->subject,

@@ -94,3 +94,21 @@ void findings_free(struct findings *list)
 	free(list->skip);
 	memset(list, 0, sizeof(*list));
 }
+
+const char *findings_rule_description(const char *rule)
+{
+	static const char *const known[][2] = {
+	    {RULE_ISOLATION, "A commit changes more than one deploy unit"},
+	    {RULE_VERSION_BUMP, "A shared package changed without raising its version"},
+	    {"debug-code", "Debug code in an added line"},
+	    {RULE_FORBIDDEN_PATH, "A file that must never be committed"},
+	    {"secret", "What looks like a secret in an added line"},
+	    {RULE_PROTECTED_BRANCH, "A force push to, or the deletion of, a protected branch"},
+	    {RULE_NON_COMMIT_REF,
+	     "A ref that points at a blob or a tree, whose content is not checked"},
+	};
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(known[i][0], rule))
+			return known[i][1];
+	return NULL;
+}

@@ -13,6 +13,14 @@
 
 #include "severity.h"
 
+/* The rule ids gitgate's own checks give (a [scan NAME] section gives its
+ * own, "debug-code" and "secret" in the default rules). */
+#define RULE_ISOLATION "isolation"
+#define RULE_VERSION_BUMP "version-bump"
+#define RULE_FORBIDDEN_PATH "forbidden-path"
+#define RULE_PROTECTED_BRANCH "protected-branch"
+#define RULE_NON_COMMIT_REF "non-commit-ref"
+
 struct finding {
 	char *rule;
 	enum severity severity;
@@ -46,5 +54,8 @@ void findings_copy_skips(struct findings *dst, const struct findings *src);
 /* Moves every finding and count of src to the end of dst; src is emptied. */
 void findings_take(struct findings *dst, struct findings *src);
 void findings_free(struct findings *list);
+/* What a rule is about, in a sentence, for code-scanning UIs; NULL for a
+ * rule gitgate does not know (a scan section's own). */
+const char *findings_rule_description(const char *rule);
 
 #endif

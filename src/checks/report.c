@@ -218,22 +218,11 @@ static json_t *sarif_uri(const char *path)
 	return j;
 }
 
-/* What each built-in rule is about, for code-scanning UIs; a rule a scan
- * section adds is described by its first finding's message. */
+/* A rule a scan section adds is described by its first finding's message. */
 static const char *rule_description(const struct finding *f)
 {
-	static const char *const known[][2] = {
-	    {"isolation", "A commit changes more than one deploy unit"},
-	    {"version-bump", "A shared package changed without raising its version"},
-	    {"debug-code", "Debug code in an added line"},
-	    {"forbidden-path", "A file that must never be committed"},
-	    {"secret", "What looks like a secret in an added line"},
-	    {"protected-branch", "A force push to, or the deletion of, a protected branch"},
-	};
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (!strcmp(known[i][0], f->rule))
-			return known[i][1];
-	return f->message;
+	const char *known = findings_rule_description(f->rule);
+	return known ? known : f->message;
 }
 
 int report_sarif(FILE *out, const struct findings *list)

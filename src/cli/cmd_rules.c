@@ -73,7 +73,8 @@ static void rules_describe(const struct rules *r, FILE *out)
 	fprintf(out, "; deadline %us; baseline %s; may bypass:", r->push.deadline_seconds,
 		r->push.baseline ? r->push.baseline : "(none)");
 	describe_words(out, &r->push.bypass_users);
-	fprintf(out, "%s\n", r->push.bypass_users.n ? "" : " (nobody)");
+	fprintf(out, "%s; refs to a blob or tree: %s\n", r->push.bypass_users.n ? "" : " (nobody)",
+		severity_name(r->push.non_commit_refs));
 	fprintf(out, "allow marker: %s; longest line scanned: %zu bytes; match limit: %u\n",
 		r->allow_marker, r->max_line_bytes, r->match_limit);
 }

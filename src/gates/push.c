@@ -118,15 +118,32 @@ static int object_exists(git_repository *repo, const git_oid *oid)
 	return exists;
 }
 
-static void add_finding(struct findings *out, const char *rule, const char *ref,
-			const char *message, const char *hint)
+static void add_finding(struct findings *out, const char *rule, enum severity severity,
+			const char *ref, const char *message, const char *hint)
 {
 	struct finding f = {.rule = (char *)rule,
-			    .severity = SEVERITY_ERROR,
+			    .severity = severity,
 			    .path = (char *)ref,
 			    .message = (char *)message,
 			    .hint = (char *)hint};
 	findings_add(out, &f);
+}
+
+/* A ref to a blob or a tree (a tag, say) carries content that no commit
+ * check ever reads: refused unless [push] non_commit_refs says otherwise. */
+static int check_target(struct push_request *req, const struct ref_update *u, struct findings *out,
+			struct buf *err)
+{
+	git_oid commit;
+	if (u->new_zero || req->rules->push.non_commit_refs == SEVERITY_OFF)
+		return 0;
+	int rc = peel_commit(req->repo, &u->new_oid, &commit, err);
+	if (rc == 0)
+		add_finding(
+		    out, RULE_NON_COMMIT_REF, req->rules->push.non_commit_refs, u->ref,
+		    "this ref points at a blob or a tree, whose content gitgate does not check",
+		    "point it at a commit, or set [push] non_commit_refs = off in rules.ini");
+	return rc < 0 ? -1 : 0;
 }
 
 static int check_protected(struct push_request *req, const struct ref_update *u,
@@ -135,7 +152,7 @@ static int check_protected(struct push_request *req, const struct ref_update *u,
 	if (!rules_ref_is_protected(req->rules, u->ref) || u->old_zero)
 		return 0;
 	if (u->new_zero) {
-		add_finding(out, "protected-branch", u->ref,
+		add_finding(out, RULE_PROTECTED_BRANCH, SEVERITY_ERROR, u->ref,
 			    "deleting a protected branch is not allowed",
 			    "protected branches are listed in rules.ini [push] protected");
 		return 0;
@@ -170,7 +187,7 @@ static int check_protected(struct push_request *req, const struct ref_update *u,
 	}
 	if (git.code == 1)
 		add_finding(
-		    out, "protected-branch", u->ref,
+		    out, RULE_PROTECTED_BRANCH, SEVERITY_ERROR, u->ref,
 		    "a force push (not a fast-forward) to a protected branch is not allowed",
 		    "fetch, rebase your work onto the branch, and push again without --force");
 	return 0;
@@ -455,7 +472,8 @@ enum gitgate_status push_check(struct push_request *req, struct findings *out, s
 {
 	if (req->mode != PUSH_RANGE)
 		for (size_t i = 0; i < req->n; i++)
-			if (check_protected(req, &req->updates[i], out, err) < 0)
+			if (check_protected(req, &req->updates[i], out, err) < 0 ||
+			    check_target(req, &req->updates[i], out, err) < 0)
 				return STATUS_FAULT;
 	struct deadline deadline;
 	deadline_start(&deadline, req->mode == PUSH_RANGE ? 0 : req->rules->push.deadline_seconds);

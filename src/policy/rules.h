@@ -81,7 +81,8 @@ struct push_policy {
 	char *deploy_branch;
 	char *baseline; /* a revision: commits reachable from it are accepted */
 	unsigned deadline_seconds;
-	struct strlist bypass_users; /* who may use `git push -o gitgate.bypass=RULE:REASON` */
+	struct strlist bypass_users;   /* who may use `git push -o gitgate.bypass=RULE:REASON` */
+	enum severity non_commit_refs; /* a ref to a blob or tree: its content goes unchecked */
 };
 
 struct rules {

@@ -55,6 +55,44 @@ t_a_failing_existing_hook_still_blocks() {
 	contains "$OUT" "team hook says no"
 }
 
+t_an_existing_hook_that_git_ignores_is_not_run() {
+	setup
+	printf '#!/bin/sh\necho "should not run"\nexit 1\n' >.git/hooks/pre-commit
+	chmod 644 .git/hooks/pre-commit
+	INSTALL . >/dev/null 2>&1 || fail "install failed"
+	echo 'x = 1' >>argo/app.py && git add argo
+	commit_expect 0 "a commit with a non-executable old hook"
+	lacks "$OUT" "should not run"
+}
+
+t_a_global_hooks_path_is_not_taken_over() {
+	setup
+	# A HOME of this test's own, so the global setting stays here.
+	mkdir home && cp "$HOME/.gitconfig" home/ && export HOME=$PWD/home
+	mkdir shared-hooks
+	printf '#!/bin/sh\necho team >>"$(git rev-parse --git-dir)/team.log"\n' >shared-hooks/commit-msg
+	chmod 755 shared-hooks/commit-msg
+	git config --global core.hooksPath "$PWD/shared-hooks"
+	INSTALL . >install.log 2>&1 || fail "install failed"
+	contains install.log "installing into"
+	[ -e shared-hooks/pre-commit ] && fail "gitgate was installed into the shared folder"
+	echo 'console.log(1);' >>alpine-backend/api.js && git add alpine-backend
+	commit_expect 1 "this repository is guarded"
+	git reset -q --hard
+	echo 'x = 1' >>argo/app.py && git add argo
+	commit_expect 0 "a clean commit"
+	[ "$(cat .git/team.log)" = team ] || fail "the shared commit-msg hook no longer runs"
+	git init -q ../other && cd ../other
+	echo 'console.log(1);' >a.js && git add a.js
+	commit_expect 0 "another repository using the shared folder"
+	cd - >/dev/null
+	INSTALL --uninstall . >/dev/null 2>&1 || fail "uninstall failed"
+	git config --local --get core.hooksPath && fail "the local core.hooksPath was left"
+	[ -e .git/hooks/commit-msg ] && fail "the link to the shared hook was left"
+	INSTALL --shared-hooks . >/dev/null 2>&1 || fail "install --shared-hooks failed"
+	[ -L shared-hooks/pre-commit ] || fail "--shared-hooks did not install into the shared folder"
+}
+
 t_core_hooks_path_is_honoured() {
 	setup
 	git config core.hooksPath .githooks

@@ -99,8 +99,17 @@ t_deletes_tags_and_non_commit_refs() {
 	contains "$OUT" "argo/app.py:2:9: debug-code"
 	local blob
 	blob=$(echo 'TODO in a blob' | git hash-object -w --stdin)
+	push_expect 1 origin "$blob:refs/tags/a-blob"
+	contains "$OUT" "refs/tags/a-blob: non-commit-ref"
+	git tag -a -m "a tree" tree-tag "$(git rev-parse 'HEAD^{tree}')"
+	push_expect 1 origin tree-tag
+	contains "$OUT" "refs/tags/tree-tag: non-commit-ref"
+	printf '[push]\nnon_commit_refs = off\n' >>../server.git/gitgate/rules.ini
 	push_expect 0 origin "$blob:refs/tags/a-blob"
 	push_expect 0 origin "$(git rev-parse 'HEAD^{tree}'):refs/tags/a-tree"
+	# Notes are commits: their content is checked like any commit's.
+	git notes add -m 'note' HEAD
+	push_expect 0 origin refs/notes/commits
 }
 
 t_merges_of_accepted_branches_pass_and_resolutions_are_scanned() {
