@@ -333,7 +333,7 @@ int commit_checker_run(struct commit_checker *cc, const git_commit *commit, stru
 		rc = -1;
 		goto done;
 	}
-	if (treediff(cc->repo, parent_tree, tree, &cs, err) < 0) {
+	if (treediff_trees(cc->repo, parent_tree, tree, &cs, err) < 0) {
 		rc = -1;
 		goto done;
 	}

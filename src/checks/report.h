@@ -3,7 +3,8 @@
  *
  * text  - one line a finding ("error: path:line:col: rule: message"), the
  *         offending text escaped, and a hint; colour only when asked.
- * json  - the object DESIGN.md section 3 defines.
+ * json  - one object: version, passed, findings, summary (README, "Output,
+ *         exit codes, JSON and SARIF").
  * sarif - SARIF 2.1.0, for code-scanning UIs.
  * Untrusted bytes are escaped in every format (see escape.h).
  */

@@ -447,7 +447,7 @@ static int check_version_bump_of(struct push_request *req, const struct ref_upda
 		repo_error(err, "cannot read the pushed tip");
 		goto done;
 	}
-	if (treediff(req->repo, base_tree, tip_tree, &cs, err) < 0)
+	if (treediff_trees(req->repo, base_tree, tip_tree, &cs, err) < 0)
 		goto done;
 	char hex[GIT_OID_HEXSZ + 1];
 	git_oid_tostr(hex, sizeof(hex), &tip);

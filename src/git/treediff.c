@@ -175,8 +175,8 @@ static void pair_renames(struct changeset *cs, size_t first)
 	free(deleted);
 }
 
-int treediff(git_repository *repo, const git_tree *old_tree, const git_tree *new_tree,
-	     struct changeset *cs, struct buf *err)
+int treediff_trees(git_repository *repo, const git_tree *old_tree, const git_tree *new_tree,
+		   struct changeset *cs, struct buf *err)
 {
 	struct buf path = BUF_INIT;
 	buf_reserve(&path, 256);

@@ -16,7 +16,7 @@
 
 /* Appends the changes from old_tree to new_tree (either may be NULL, the
  * empty tree) to cs. Returns 0, or -1 with the reason in err. */
-int treediff(git_repository *repo, const git_tree *old_tree, const git_tree *new_tree,
-	     struct changeset *cs, struct buf *err);
+int treediff_trees(git_repository *repo, const git_tree *old_tree, const git_tree *new_tree,
+		   struct changeset *cs, struct buf *err);
 
 #endif

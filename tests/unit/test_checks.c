@@ -1,3 +1,4 @@
+/* checks: isolation, forbidden paths and version bumps over hand-made changesets. */
 #include <criterion/criterion.h>
 
 #include "checks.h"

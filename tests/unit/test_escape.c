@@ -1,3 +1,4 @@
+/* escape: what untrusted bytes look like on a terminal, and git's quoting undone. */
 #include <criterion/criterion.h>
 
 #include "escape.h"

@@ -1,3 +1,4 @@
+/* gitdiff: git's raw and patch output read as a stream, odd names and hunks included. */
 #include <criterion/criterion.h>
 
 #include "gitdiff.h"

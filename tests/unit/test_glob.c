@@ -1,3 +1,4 @@
+/* glob: .gitignore-style patterns, their one bracket grammar and their refusals. */
 #include <criterion/criterion.h>
 
 #include "glob.h"

@@ -1,3 +1,4 @@
+/* report: findings as text, JSON and SARIF. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 

@@ -1,3 +1,4 @@
+/* rules: rules.ini loaded through the section tables, and every error with file:line. */
 #include <criterion/criterion.h>
 
 #include "helpers.h"

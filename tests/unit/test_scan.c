@@ -1,3 +1,4 @@
+/* scan: PCRE2 over added lines, the allow marker, limits that become findings. */
 #include <criterion/criterion.h>
 
 #include "helpers.h"

@@ -1,3 +1,4 @@
+/* semver: version validity and order, as npm reads package.json versions. */
 #include <criterion/criterion.h>
 
 #include "semver.h"
