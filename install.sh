@@ -33,7 +33,7 @@ PREFIX=${GITGATE_PREFIX:-$(default_prefix)}
 BUILD_DIR=${GITGATE_BUILD_DIR:-$SOURCE/build}
 
 # ---- dependencies -------------------------------------------------------------
-missing_packages() {
+missing_packages() { # missing_packages [test]
 	local -A need=()
 	local cmd pkg module
 	for pair in cmake:cmake cc:gcc make:make pkg-config:pkg-config git:git python3:python3 \
@@ -52,12 +52,18 @@ missing_packages() {
 			need[$pkg]=1
 		done
 	fi
+	# The switch tests run an nginx of their own. Debian's `nginx` is the
+	# server itself (nginx-light is that plus an echo module on bookworm,
+	# and the flavours are gone after it); /usr/sbin is not on every PATH.
+	if [ "${1:-}" = test ] && ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+		need[nginx]=1
+	fi
 	echo "${!need[@]}"
 }
 
-ensure_dependencies() {
-	local missing
-	missing=$(missing_packages)
+ensure_dependencies() { # ensure_dependencies [test]
+	local missing status=0 deny=
+	missing=$(missing_packages "${1:-}")
 	[ -z "$missing" ] && return 0
 	if [ "$(id -u)" != 0 ]; then
 		die "missing packages: $missing (run: sudo apt-get install $missing)"
@@ -65,8 +71,21 @@ ensure_dependencies() {
 	say "installing $missing"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
+	# nginx is for the tests alone, which never use the system's service:
+	# its package must neither start it (policy-rc.d says no for the
+	# install) nor leave it enabled at boot.
+	if [[ " $missing " == *" nginx "* ]] && [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		deny=1
+	fi
 	# shellcheck disable=SC2086 # a list of package names
-	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null || status=$?
+	[ -n "$deny" ] && rm -f /usr/sbin/policy-rc.d
+	if [[ " $missing " == *" nginx "* ]] && [ -d /run/systemd/system ]; then
+		systemctl disable --quiet nginx 2>/dev/null || true
+	fi
+	[ "$status" = 0 ] || die "apt-get install $missing failed"
 }
 
 build() {
@@ -311,7 +330,7 @@ run_tests() {
 main() {
 	case ${1:-} in
 	--test)
-		ensure_dependencies
+		ensure_dependencies test
 		run_tests
 		;;
 	--demo)
