@@ -94,14 +94,19 @@ static int fail(struct export *x, const char *what)
 	return -1;
 }
 
+/* An object of the tree that libgit2 cannot read. */
+static int unreadable(struct export *x, const char *what)
+{
+	repo_error(x->err, what);
+	buf_printf(x->err, " (%s)", x->path.data);
+	return -1;
+}
+
 static int write_blob(struct export *x, int dirfd, const char *name, const git_tree_entry *e)
 {
 	git_blob *blob;
-	if (git_blob_lookup(&blob, x->repo, git_tree_entry_id(e)) < 0) {
-		repo_error(x->err, "cannot read a blob");
-		buf_printf(x->err, " (%s)", x->path.data);
-		return -1;
-	}
+	if (git_blob_lookup(&blob, x->repo, git_tree_entry_id(e)) < 0)
+		return unreadable(x, "cannot read a blob");
 	const char *data = git_blob_rawcontent(blob);
 	size_t len = (size_t)git_blob_rawsize(blob);
 	int rc = 0;
@@ -149,11 +154,8 @@ static int write_folder(struct export *x, int dirfd, const char *name, const git
 		return -1;
 	}
 	git_tree *sub;
-	if (git_tree_lookup(&sub, x->repo, git_tree_entry_id(e)) < 0) {
-		repo_error(x->err, "cannot read a tree");
-		buf_printf(x->err, " (%s)", x->path.data);
-		return -1;
-	}
+	if (git_tree_lookup(&sub, x->repo, git_tree_entry_id(e)) < 0)
+		return unreadable(x, "cannot read a tree");
 	int rc = -1, fd = -1;
 	if (mkdirat(dirfd, name, 0755) < 0)
 		fail(x, "mkdir");

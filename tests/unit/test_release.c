@@ -176,24 +176,31 @@ static void make_project(void)
 	mkdir(sub, 0755);
 	const char *init[] = {"init", "-q", ".", NULL};
 	git(init);
-	put("hello.txt", "hello\n", 0644);
-	put("bin/run.sh", "#!/bin/sh\necho run\n", 0755);
-	put("with space/a b.txt", "spaces\n", 0644);
-	put("new\nline", "newline\n", 0644);
-	put("-dash", "dash\n", 0644);
-	put("latin-\xe9\xff", "bytes\n", 0644);
-	put(".deployignore", deployignore, 0644);
-	put("tests/test_a.py", "test\n", 0644);
-	put("src/tests/deep.py", "deep\n", 0644);
-	put("src/app.py", "app\n", 0644);
-	put("config.local.json", "{}\n", 0644);
-	put("keep.local.json", "{}\n", 0644);
-	put("secret.env", "KEY=1\n", 0644);
-	put("server.log", "log\n", 0644);
-	put("scripts/local_run.sh", "local\n", 0755);
-	put("scripts/deploy-prod.sh", "deploy\n", 0755);
-	put("lib/scripts/local_x.sh", "nested\n", 0644);
-	put("trailing.txt", "t\n", 0644);
+	static const struct {
+		const char *path, *content;
+		mode_t mode;
+	} files[] = {
+	    {"hello.txt", "hello\n", 0644},
+	    {"bin/run.sh", "#!/bin/sh\necho run\n", 0755},
+	    {"with space/a b.txt", "spaces\n", 0644},
+	    {"new\nline", "newline\n", 0644},
+	    {"-dash", "dash\n", 0644},
+	    {"latin-\xe9\xff", "bytes\n", 0644},
+	    {".deployignore", deployignore, 0644},
+	    {"tests/test_a.py", "test\n", 0644},
+	    {"src/tests/deep.py", "deep\n", 0644},
+	    {"src/app.py", "app\n", 0644},
+	    {"config.local.json", "{}\n", 0644},
+	    {"keep.local.json", "{}\n", 0644},
+	    {"secret.env", "KEY=1\n", 0644},
+	    {"server.log", "log\n", 0644},
+	    {"scripts/local_run.sh", "local\n", 0755},
+	    {"scripts/deploy-prod.sh", "deploy\n", 0755},
+	    {"lib/scripts/local_x.sh", "nested\n", 0644},
+	    {"trailing.txt", "t\n", 0644},
+	};
+	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++)
+		put(files[i].path, files[i].content, files[i].mode);
 	struct buf link = BUF_INIT;
 	buf_printf(&link, "%s/link", work);
 	cr_assert_eq(symlink("hello.txt", link.data), 0);
@@ -359,6 +366,17 @@ static git_oid blob(const char *content)
 	return oid;
 }
 
+/* Writes an object as it is, with none of libgit2's checks. */
+static git_oid write_raw(const struct buf *raw, git_object_t type)
+{
+	git_odb *odb;
+	git_oid oid;
+	cr_assert_eq(git_repository_odb(&odb, repo), 0);
+	cr_assert_eq(git_odb_write(&oid, odb, raw->data, raw->len, type), 0);
+	git_odb_free(odb);
+	return oid;
+}
+
 /* A tree object written raw, as git's own parser would never let a tree
  * be built: entries given as "MODE NAME" with their objects. */
 static git_oid raw_tree(size_t n, const char *const *entries, const git_oid *oids)
@@ -368,11 +386,7 @@ static git_oid raw_tree(size_t n, const char *const *entries, const git_oid *oid
 		buf_add(&raw, entries[i], strlen(entries[i]) + 1);
 		buf_add(&raw, oids[i].id, GIT_OID_RAWSZ);
 	}
-	git_odb *odb;
-	git_oid oid;
-	cr_assert_eq(git_repository_odb(&odb, repo), 0);
-	cr_assert_eq(git_odb_write(&oid, odb, raw.data, raw.len, GIT_OBJECT_TREE), 0);
-	git_odb_free(odb);
+	git_oid oid = write_raw(&raw, GIT_OBJECT_TREE);
 	buf_free(&raw);
 	return oid;
 }
@@ -386,11 +400,7 @@ static void commit_raw(const git_oid *tree, char hex[GIT_OID_HEXSZ + 1])
 		   "tree %s\nauthor A <a@example.com> 0 +0000\ncommitter A <a@example.com> 0 "
 		   "+0000\n\nhostile\n",
 		   tree_hex);
-	git_odb *odb;
-	git_oid oid;
-	cr_assert_eq(git_repository_odb(&odb, repo), 0);
-	cr_assert_eq(git_odb_write(&oid, odb, raw.data, raw.len, GIT_OBJECT_COMMIT), 0);
-	git_odb_free(odb);
+	git_oid oid = write_raw(&raw, GIT_OBJECT_COMMIT);
 	buf_free(&raw);
 	git_oid_tostr(hex, GIT_OID_HEXSZ + 1, &oid);
 }
