@@ -121,10 +121,10 @@ int deploy_policy_check_zone(const char *name, struct buf *why)
 	int ok =
 	    f && fread(magic, 1, sizeof(magic), f) == sizeof(magic) && !memcmp(magic, "TZif", 4);
 	if (!ok)
-		buf_printf(why, "no time zone '%s': %s %s (is tzdata installed?)", name, path.data,
+		buf_printf(why, "no time zone '%s' (%s: %s; is tzdata installed?)", name, path.data,
 			   !f	       ? strerror(errno)
 			   : ferror(f) ? "cannot be read"
-				       : "is not a TZif file");
+				       : "not a TZif file");
 	if (f)
 		fclose(f);
 	buf_free(&path);
