@@ -66,36 +66,43 @@ static int unit_deploys_to(const struct rules *r, const struct unit *unit,
 	return 0;
 }
 
+/* Is the i-th environment next in line: one the unit deploys to, not yet
+ * visited, whose required environment is visited or not the unit's? */
+static int environment_ready(const struct deploy_policy *d, size_t i, const char *wanted,
+			     const char *done)
+{
+	const struct deploy_environment *e = &d->environments[i];
+	if (!wanted[i] || done[i])
+		return 0;
+	if (!e->required)
+		return 1;
+	size_t req = (size_t)(e->required - d->environments);
+	return done[req] || !wanted[req];
+}
+
 size_t deploy_policy_unit_environments(const struct rules *r, const struct unit *unit,
 				       const struct deploy_environment ***out)
 {
-	size_t total = r->deploy.nenvironments, n = 0;
-	char *wanted = xcalloc(total ? total : 1, 1), *done = xcalloc(total ? total : 1, 1);
+	const struct deploy_policy *d = &r->deploy;
+	size_t total = d->nenvironments, n = 0;
+	char *wanted = xcalloc(total + 1, 1), *done = xcalloc(total + 1, 1);
 	for (size_t i = 0; i < total; i++)
-		wanted[i] = (char)unit_deploys_to(r, unit, &r->deploy.environments[i]);
+		wanted[i] = (char)unit_deploys_to(r, unit, &d->environments[i]);
 	*out = NULL;
 	for (;;) {
-		const struct deploy_environment *pick = NULL;
-		size_t at = 0;
-		for (int any = 0; any < 2 && !pick; any++) {
-			for (size_t i = 0; i < total && !pick; i++) {
-				const struct deploy_environment *e = &r->deploy.environments[i];
-				size_t req = e->required
-						 ? (size_t)(e->required - r->deploy.environments)
-						 : total;
-				int ready = req == total || done[req] || !wanted[req];
-				if (wanted[i] && !done[i] && ready && (any || e->auto_deploy)) {
-					pick = e;
-					at = i;
-				}
-			}
-		}
-		if (!pick)
+		size_t pick = total;
+		for (size_t i = 0; i < total && pick == total; i++)
+			if (environment_ready(d, i, wanted, done) && d->environments[i].auto_deploy)
+				pick = i;
+		for (size_t i = 0; i < total && pick == total; i++)
+			if (environment_ready(d, i, wanted, done))
+				pick = i;
+		if (pick == total)
 			break;
 		if (!*out)
 			*out = xcalloc(total, sizeof(**out));
-		(*out)[n++] = pick;
-		done[at] = 1;
+		(*out)[n++] = &d->environments[pick];
+		done[pick] = 1;
 	}
 	free(wanted);
 	free(done);
@@ -136,8 +143,12 @@ static pthread_mutex_t zone_lock = PTHREAD_MUTEX_INITIALIZER;
 int deploy_policy_local_time(const struct rules *r, time_t when, struct tm *out, struct buf *err)
 {
 	const char *zone = r->deploy.freeze_timezone;
-	if (!strcmp(zone, "UTC"))
-		return gmtime_r(&when, out) ? 0 : (buf_printf(err, "time out of range"), -1);
+	if (!strcmp(zone, "UTC")) {
+		if (gmtime_r(&when, out))
+			return 0;
+		buf_printf(err, "time out of range");
+		return -1;
+	}
 	if (deploy_policy_check_zone(zone, err) < 0)
 		return -1;
 	struct buf tz = BUF_INIT;
