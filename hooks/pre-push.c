@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 
+#include "environment.h"
 #include "push_gate.h"
 
 int main(int argc, char **argv)
@@ -24,13 +25,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "error: gitgate: %s\n", err.data);
 		status = STATUS_FAULT;
 	} else {
+		struct environment env;
+		environment_read(&env);
 		struct push_gate_options opts = {.mode = PUSH_CLIENT,
 						 .remote = argv[1],
 						 .remote_url = argc > 2 ? argv[2] : NULL,
+						 .user = env.user,
+						 .skip = env.skip,
+						 .color = environment_wants_color(&env, stderr),
 						 .format = REPORT_TEXT,
 						 .out = stderr,
 						 .diag = stderr};
 		status = push_gate_run(&opts, &req);
+		environment_free(&env);
 	}
 	push_request_free(&req);
 	hook_input_free(&input);

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 
+#include "environment.h"
 #include "push_gate.h"
 
 int main(void)
@@ -21,9 +22,18 @@ int main(void)
 			err.data);
 		status = STATUS_FAULT;
 	} else {
-		struct push_gate_options opts = {
-		    .mode = PUSH_SERVER, .format = REPORT_TEXT, .out = stderr, .diag = stderr};
+		/* The server honours no GITGATE_SKIP; a bypass is a push option. */
+		struct environment env;
+		environment_read(&env);
+		struct push_gate_options opts = {.mode = PUSH_SERVER,
+						 .user = env.user,
+						 .push_options = env.push_options,
+						 .npush_options = env.npush_options,
+						 .format = REPORT_TEXT,
+						 .out = stderr,
+						 .diag = stderr};
 		status = push_gate_run(&opts, &req);
+		environment_free(&env);
 	}
 	push_request_free(&req);
 	hook_input_free(&input);

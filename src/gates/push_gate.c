@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 #include "push_log.h"
-#include "pusher.h"
+#include "escape.h"
 #include "repo.h"
 #include "rules_locate.h"
 
@@ -89,32 +89,33 @@ done:
 }
 
 /* Push options: only "gitgate.bypass=RULE:REASON" means anything here. */
-static void apply_bypass(const struct rules *rules, struct findings *findings, json_t *audit,
-			 FILE *diag)
+static void apply_bypass(const struct push_gate_options *opts, const struct rules *rules,
+			 struct findings *findings, json_t *audit)
 {
-	const char *count = getenv("GIT_PUSH_OPTION_COUNT");
-	int n = count ? atoi(count) : 0;
-	const char *user = pusher_name();
-	for (int i = 0; i < n; i++) {
-		char name[40];
-		snprintf(name, sizeof(name), "GIT_PUSH_OPTION_%d", i);
-		const char *opt = getenv(name);
-		if (!opt || strncmp(opt, "gitgate.bypass=", 15))
+	FILE *diag = opts->diag;
+	const char *user = opts->user;
+	for (size_t i = 0; i < opts->npush_options; i++) {
+		const char *opt = opts->push_options[i];
+		if (strncmp(opt, "gitgate.bypass=", 15))
 			continue;
 		const char *spec = opt + 15, *colon = strchr(spec, ':');
+		struct buf shown = BUF_INIT; /* pushed text reaches the terminal escaped */
 		if (!colon || colon == spec || !colon[1]) {
+			escape_bytes(&shown, opt, strlen(opt));
 			fprintf(
 			    diag,
 			    "warning: gitgate: ignoring '%s': write gitgate.bypass=RULE:REASON\n",
-			    opt);
+			    shown.data);
+			buf_free(&shown);
 			continue;
 		}
 		char *rule = xstrndup(spec, (size_t)(colon - spec));
+		escape_bytes(&shown, rule, strlen(rule));
 		if (!rules_user_may_bypass(rules, user)) {
 			fprintf(diag,
 				"warning: gitgate: '%s' may not bypass rules (rules.ini [push] "
 				"bypass_users); the %s rule still applies\n",
-				user, rule);
+				user, shown.data);
 		} else {
 			/* Recorded first, escaped: a bypass that cannot be recorded is
 			 * not granted, and the pusher's terminal gets no raw bytes. */
@@ -124,7 +125,7 @@ static void apply_bypass(const struct rules *rules, struct findings *findings, j
 				fprintf(diag,
 					"warning: gitgate: the bypass of %s cannot be "
 					"recorded, so the rule still applies\n",
-					rule);
+					shown.data);
 			} else {
 				findings_skip_rules(findings, rule);
 				fprintf(
@@ -134,12 +135,13 @@ static void apply_bypass(const struct rules *rules, struct findings *findings, j
 				    json_string_value(json_object_get(entry, "reason")));
 			}
 		}
+		buf_free(&shown);
 		free(rule);
 	}
 }
 
-static int write_audit(git_repository *repo, json_t *bypasses, const struct push_request *req,
-		       struct buf *err)
+static int write_audit(git_repository *repo, const char *user, json_t *bypasses,
+		       const struct push_request *req, struct buf *err)
 {
 	json_t *commits = json_array();
 	const char *p = req->checked.data ? req->checked.data : "";
@@ -158,7 +160,7 @@ static int write_audit(git_repository *repo, json_t *bypasses, const struct push
 	}
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < json_array_size(bypasses); i++) {
-		json_t *entry = push_log_entry();
+		json_t *entry = push_log_entry(user);
 		json_object_update(entry, json_array_get(bypasses, i));
 		json_object_set(entry, "refs", refs);
 		json_object_set(entry, "commits", commits);
@@ -231,18 +233,18 @@ enum gitgate_status push_gate_run(const struct push_gate_options *opts, struct p
 			goto report_error;
 		}
 	if (opts->mode == PUSH_SERVER)
-		apply_bypass(&rules, &findings, bypasses, opts->diag);
+		apply_bypass(opts, &rules, &findings, bypasses);
 	else
-		findings_skip_rules(&findings, getenv("GITGATE_SKIP"));
+		findings_skip_rules(&findings, opts->skip);
 	status = push_check(req, &findings, &err);
 	if (status == STATUS_FAULT)
 		goto report_error;
-	if (json_array_size(bypasses) && write_audit(repo, bypasses, req, &err) < 0) {
+	if (json_array_size(bypasses) && write_audit(repo, opts->user, bypasses, req, &err) < 0) {
 		status = STATUS_FAULT;
 		goto report_error;
 	}
 	if (opts->format == REPORT_TEXT)
-		report_text_capped(opts->out, &findings, report_wants_color(opts->out),
+		report_text_capped(opts->out, &findings, opts->color,
 				   opts->mode == PUSH_RANGE ? SIZE_MAX : SHOWN_PER_COMMIT,
 				   opts->mode == PUSH_RANGE ? SIZE_MAX : SHOWN_COMMITS);
 	else

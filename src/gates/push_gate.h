@@ -18,10 +18,15 @@
 
 struct push_gate_options {
 	enum push_mode mode;
-	const char *rules_path; /* client and range: --rules, or NULL */
-	const char *remote;	/* pre-push: the remote's name (or URL) */
-	const char *remote_url; /* pre-push: the URL pushed to */
-	char **ranges;		/* range mode: "A..B", "A...B", "REV" */
+	const char *rules_path;	   /* client and range: --rules, or NULL */
+	const char *remote;	   /* pre-push: the remote's name (or URL) */
+	const char *remote_url;	   /* pre-push: the URL pushed to */
+	const char *user;	   /* who pushes (the server records it) */
+	const char *skip;	   /* a client's GITGATE_SKIP; the server honours none */
+	char *const *push_options; /* the server's: git push -o VALUE, in order */
+	size_t npush_options;
+	int color;     /* colour the text report */
+	char **ranges; /* range mode: "A..B", "A...B", "REV" */
 	size_t nranges;
 	unsigned max_count; /* range mode: -n */
 	enum report_format format;
