@@ -17,11 +17,11 @@ int main(int argc, char **argv)
 		return STATUS_USAGE;
 	}
 	struct hook_input input = {0};
-	struct push_request req = {0};
+	struct push_updates updates = {0};
 	struct buf err = BUF_INIT;
 	int status;
 	if (hook_input_read(&input, stdin, HOOK_INPUT_PUSH, &err) < 0 ||
-	    push_add_hook_input(&req, &input, &err) < 0) {
+	    push_updates_add_hook_input(&updates, &input, &err) < 0) {
 		fprintf(stderr, "error: gitgate: %s\n", err.data);
 		status = STATUS_FAULT;
 	} else {
@@ -36,10 +36,10 @@ int main(int argc, char **argv)
 						 .format = REPORT_TEXT,
 						 .out = stderr,
 						 .diag = stderr};
-		status = push_gate_run(&opts, &req);
+		status = push_gate_run(&opts, &updates);
 		environment_free(&env);
 	}
-	push_request_free(&req);
+	push_updates_free(&updates);
 	hook_input_free(&input);
 	buf_free(&err);
 	return status;

@@ -11,11 +11,11 @@
 int main(void)
 {
 	struct hook_input input = {0};
-	struct push_request req = {0};
+	struct push_updates updates = {0};
 	struct buf err = BUF_INIT;
 	int status;
 	if (hook_input_read(&input, stdin, HOOK_INPUT_RECEIVE, &err) < 0 ||
-	    push_add_hook_input(&req, &input, &err) < 0) {
+	    push_updates_add_hook_input(&updates, &input, &err) < 0) {
 		fprintf(stderr,
 			"error: gitgate: %s\n"
 			"error: gitgate: the push could not be checked, so it is refused\n",
@@ -32,10 +32,10 @@ int main(void)
 						 .format = REPORT_TEXT,
 						 .out = stderr,
 						 .diag = stderr};
-		status = push_gate_run(&opts, &req);
+		status = push_gate_run(&opts, &updates);
 		environment_free(&env);
 	}
-	push_request_free(&req);
+	push_updates_free(&updates);
 	hook_input_free(&input);
 	buf_free(&err);
 	return status;

@@ -81,9 +81,9 @@ int cmd_check(int argc, char **argv)
 						 .format = format,
 						 .out = stdout,
 						 .diag = stderr};
-		struct push_request req = {0};
-		status = push_gate_run(&opts, &req);
-		push_request_free(&req);
+		struct push_updates updates = {0};
+		status = push_gate_run(&opts, &updates);
+		push_updates_free(&updates);
 		environment_free(&env);
 		goto done;
 	}

@@ -50,10 +50,11 @@ static int locate_rules(const struct push_gate_options *opts, git_repository *re
 	return rc;
 }
 
-static int add_range(struct push_request *req, const char *spec, struct buf *err)
+static int add_range(const struct push_scope *scope, struct push_updates *updates, const char *spec,
+		     struct buf *err)
 {
 	git_revspec rs;
-	if (git_revparse(&rs, req->repo, spec) < 0) {
+	if (git_revparse(&rs, scope->repo, spec) < 0) {
 		buf_printf(err, "'%s' is not a revision or range here", spec);
 		repo_error(err, "");
 		return -1;
@@ -67,21 +68,21 @@ static int add_range(struct push_request *req, const char *spec, struct buf *err
 		if (rs.flags & GIT_REVSPEC_MERGE_BASE) {
 			git_oid base;
 			/* A...B: both sides, down to where they meet. */
-			rc = git_merge_base(&base, req->repo, git_object_id(rs.from),
+			rc = git_merge_base(&base, scope->repo, git_object_id(rs.from),
 					    git_object_id(rs.to));
 			if (rc == 0)
 				git_oid_tostr(from, sizeof(from), &base);
-			rc = push_add_update(req, spec, from,
-					     git_oid_tostr_s(git_object_id(rs.from)), err);
+			rc = push_updates_add(updates, spec, from,
+					      git_oid_tostr_s(git_object_id(rs.from)), err);
 			if (rc == 0)
-				rc = push_add_update(req, spec, from, to, err);
+				rc = push_updates_add(updates, spec, from, to, err);
 			goto done;
 		}
 		git_oid_tostr(from, sizeof(from), git_object_id(rs.from));
 	}
-	rc = push_add_update(req, spec, from, to, err);
-	if (rc == 0 && (rs.flags & GIT_REVSPEC_SINGLE) && !req->max_count)
-		req->updates[req->n - 1].single = 1;
+	rc = push_updates_add(updates, spec, from, to, err);
+	if (rc == 0 && (rs.flags & GIT_REVSPEC_SINGLE) && !scope->max_count)
+		updates->items[updates->n - 1].single = 1;
 done:
 	git_object_free(rs.from);
 	git_object_free(rs.to);
@@ -141,22 +142,23 @@ static void apply_bypass(const struct push_gate_options *opts, const struct rule
 }
 
 static int write_audit(git_repository *repo, const char *user, json_t *bypasses,
-		       const struct push_request *req, struct buf *err)
+		       const struct push_updates *updates, const struct buf *checked,
+		       struct buf *err)
 {
 	json_t *commits = json_array();
-	const char *p = req->checked.data ? req->checked.data : "";
+	const char *p = checked->data ? checked->data : "";
 	while (*p) {
 		size_t len = strcspn(p, "\n");
 		json_array_append_new(commits, json_stringn(p, len));
 		p += len + (p[len] == '\n');
 	}
 	json_t *refs = json_array();
-	for (size_t i = 0; i < req->n; i++) {
+	for (size_t i = 0; i < updates->n; i++) {
 		/* Two buffers: git_oid_tostr_s has one, which made "old" equal "new". */
 		char old_id[GIT_OID_HEXSZ + 1], new_id[GIT_OID_HEXSZ + 1];
-		git_oid_tostr(old_id, sizeof(old_id), &req->updates[i].old_oid);
-		git_oid_tostr(new_id, sizeof(new_id), &req->updates[i].new_oid);
-		json_array_append_new(refs, push_log_ref(req->updates[i].ref, old_id, new_id));
+		git_oid_tostr(old_id, sizeof(old_id), &updates->items[i].old_oid);
+		git_oid_tostr(new_id, sizeof(new_id), &updates->items[i].new_oid);
+		json_array_append_new(refs, push_log_ref(updates->items[i].ref, old_id, new_id));
 	}
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < json_array_size(bypasses); i++) {
@@ -196,9 +198,10 @@ static void advise(FILE *diag, enum push_mode mode, const struct findings *findi
 			      "skips this early check\n");
 }
 
-enum gitgate_status push_gate_run(const struct push_gate_options *opts, struct push_request *req)
+enum gitgate_status push_gate_run(const struct push_gate_options *opts,
+				  struct push_updates *updates)
 {
-	struct buf err = BUF_INIT, rules_path = BUF_INIT, baseline = BUF_INIT;
+	struct buf err = BUF_INIT, rules_path = BUF_INIT, baseline = BUF_INIT, checked = BUF_INIT;
 	struct findings findings = {0};
 	struct rules rules;
 	int rules_loaded = 0;
@@ -207,11 +210,11 @@ enum gitgate_status push_gate_run(const struct push_gate_options *opts, struct p
 	git_repository *repo = NULL;
 	if (repo_open(&repo, &err) < 0)
 		goto report_error;
-	req->repo = repo;
-	req->mode = opts->mode;
-	req->remote = opts->remote;
-	req->remote_url = opts->remote_url;
-	req->max_count = opts->max_count;
+	struct push_scope scope = {.repo = repo,
+				   .mode = opts->mode,
+				   .remote = opts->remote,
+				   .remote_url = opts->remote_url,
+				   .max_count = opts->max_count};
 	if (locate_rules(opts, repo, &rules_path, &err) < 0) {
 		status = STATUS_USAGE;
 		goto report_error;
@@ -222,13 +225,11 @@ enum gitgate_status push_gate_run(const struct push_gate_options *opts, struct p
 		goto report_error;
 	}
 	rules_loaded = 1;
-	req->rules = &rules;
-	if (config_string(repo, "gitgate.baseline", &baseline))
-		req->baseline = baseline.data;
-	else
-		req->baseline = rules.push.baseline;
+	scope.rules = &rules;
+	scope.baseline = config_string(repo, "gitgate.baseline", &baseline) ? baseline.data
+									    : rules.push.baseline;
 	for (size_t i = 0; i < opts->nranges; i++)
-		if (add_range(req, opts->ranges[i], &err) < 0) {
+		if (add_range(&scope, updates, opts->ranges[i], &err) < 0) {
 			status = STATUS_USAGE;
 			goto report_error;
 		}
@@ -236,10 +237,11 @@ enum gitgate_status push_gate_run(const struct push_gate_options *opts, struct p
 		apply_bypass(opts, &rules, &findings, bypasses);
 	else
 		findings_skip_rules(&findings, opts->skip);
-	status = push_check(req, &findings, &err);
+	status = push_check(&scope, updates, &findings, &checked, &err);
 	if (status == STATUS_FAULT)
 		goto report_error;
-	if (json_array_size(bypasses) && write_audit(repo, opts->user, bypasses, req, &err) < 0) {
+	if (json_array_size(bypasses) &&
+	    write_audit(repo, opts->user, bypasses, updates, &checked, &err) < 0) {
 		status = STATUS_FAULT;
 		goto report_error;
 	}
@@ -277,6 +279,7 @@ done:
 	buf_free(&err);
 	buf_free(&rules_path);
 	buf_free(&baseline);
+	buf_free(&checked);
 	repo_close(repo);
 	return status;
 }

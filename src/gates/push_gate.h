@@ -33,7 +33,9 @@ struct push_gate_options {
 	FILE *out, *diag;
 };
 
-/* req holds the ref updates a hook read (none for range mode). */
-enum gitgate_status push_gate_run(const struct push_gate_options *opts, struct push_request *req);
+/* updates holds the ref updates a hook read (none for range mode: the
+ * ranges are added to it). */
+enum gitgate_status push_gate_run(const struct push_gate_options *opts,
+				  struct push_updates *updates);
 
 #endif
