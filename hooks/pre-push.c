@@ -16,31 +16,18 @@ int main(int argc, char **argv)
 			"gitgate pre-push: expected the remote's name and URL (git gives both)\n");
 		return STATUS_USAGE;
 	}
-	struct hook_input input = {0};
-	struct push_updates updates = {0};
-	struct buf err = BUF_INIT;
-	int status;
-	if (hook_input_read(&input, stdin, HOOK_INPUT_PUSH, &err) < 0 ||
-	    push_updates_add_hook_input(&updates, &input, &err) < 0) {
-		fprintf(stderr, "error: gitgate: %s\n", err.data);
-		status = STATUS_FAULT;
-	} else {
-		struct environment env;
-		environment_read(&env);
-		struct push_gate_options opts = {.mode = PUSH_CLIENT,
-						 .remote = argv[1],
-						 .remote_url = argc > 2 ? argv[2] : NULL,
-						 .user = env.user,
-						 .skip = env.skip,
-						 .color = environment_wants_color(&env, stderr),
-						 .format = REPORT_TEXT,
-						 .out = stderr,
-						 .diag = stderr};
-		status = push_gate_run(&opts, &updates);
-		environment_free(&env);
-	}
-	push_updates_free(&updates);
-	hook_input_free(&input);
-	buf_free(&err);
+	struct environment env;
+	environment_read(&env);
+	struct push_gate_options opts = {.mode = PUSH_CLIENT,
+					 .remote = argv[1],
+					 .remote_url = argc > 2 ? argv[2] : NULL,
+					 .user = env.user,
+					 .skip = env.skip,
+					 .color = environment_wants_color(&env, stderr),
+					 .format = REPORT_TEXT,
+					 .out = stderr,
+					 .diag = stderr};
+	int status = push_gate_run_hook(&opts, stdin, HOOK_INPUT_PUSH);
+	environment_free(&env);
 	return status;
 }

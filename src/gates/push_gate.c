@@ -283,3 +283,26 @@ done:
 	repo_close(repo);
 	return status;
 }
+
+enum gitgate_status push_gate_run_hook(const struct push_gate_options *opts, FILE *in,
+				       enum hook_input_kind kind)
+{
+	struct hook_input input = {0};
+	struct push_updates updates = {0};
+	struct buf err = BUF_INIT;
+	enum gitgate_status status;
+	if (hook_input_read(&input, in, kind, &err) < 0 ||
+	    push_updates_add_hook_input(&updates, &input, &err) < 0) {
+		fprintf(opts->diag,
+			"error: gitgate: %s\n"
+			"error: gitgate: the push could not be checked, so it is refused\n",
+			err.data);
+		status = STATUS_FAULT;
+	} else {
+		status = push_gate_run(opts, &updates);
+	}
+	push_updates_free(&updates);
+	hook_input_free(&input);
+	buf_free(&err);
+	return status;
+}

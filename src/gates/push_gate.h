@@ -37,5 +37,10 @@ struct push_gate_options {
  * ranges are added to it). */
 enum gitgate_status push_gate_run(const struct push_gate_options *opts,
 				  struct push_updates *updates);
+/* A hook's whole job: reads git's lines from in (pre-receive's or
+ * pre-push's kind), then runs the gate; input git should never give is a
+ * fault, and the push is refused. */
+enum gitgate_status push_gate_run_hook(const struct push_gate_options *opts, FILE *in,
+				       enum hook_input_kind kind);
 
 #endif
