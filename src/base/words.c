@@ -5,15 +5,19 @@
  * The splitter is one pass over the line with the position of the quote it
  * is in (or none); a word starts at its first character or quote, so ""
  * gives an empty word. Every error names the column (1-based) of what is
- * wrong, so a rules.ini line with three quotes is easy to mend.
+ * wrong, so a rules.ini line with three quotes is easy to mend. References
+ * are checked against the caller's names as they are read, while the
+ * splitter still knows whether a '$' was quoted.
  */
 #include "words.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct split {
 	const char *line, *p;
+	const char *const *names;
 	struct buf word;
 	int in_word;
 	char **argv;
@@ -36,10 +40,25 @@ static int name_char(char c)
 	return name_start(c) || (c >= '0' && c <= '9');
 }
 
-static int fail(struct split *s, const char *at, const char *what)
+static int fail(struct split *s, const char *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct split *s, const char *at, const char *fmt, ...)
 {
-	buf_printf(s->err, "column %d: %s", column(s, at), what);
+	va_list ap;
+	buf_printf(s->err, "column %d: ", column(s, at));
+	va_start(ap, fmt);
+	buf_vprintf(s->err, fmt, ap);
+	va_end(ap);
 	return -1;
+}
+
+static int name_known(const struct split *s, const char *name, size_t len)
+{
+	for (size_t i = 0; s->names && s->names[i]; i++)
+		if (strlen(s->names[i]) == len && !strncmp(s->names[i], name, len))
+			return 1;
+	return !s->names;
 }
 
 /* A '$' a shell would expand: copies "$NAME" or "${NAME}" to the word and
@@ -60,19 +79,19 @@ static int variable_copy(struct split *s)
 			    "a literal '$'");
 	if (braced && *end != '}')
 		return fail(s, dollar, "${...} must hold only a variable name");
+	if (!name_known(s, name, (size_t)(end - name))) {
+		fail(s, dollar, "unknown variable $%.*s: the variables are", (int)(end - name),
+		     name);
+		for (size_t i = 0; s->names[i]; i++)
+			buf_printf(s->err, " $%s", s->names[i]);
+		buf_adds(s->err, " (\\$ or '$' for a literal '$')");
+		return -1;
+	}
 	if (braced)
 		end++;
 	buf_add(&s->word, dollar, (size_t)(end - dollar));
 	s->p = end;
 	return 0;
-}
-
-/* A character kept as it is; a literal '$' becomes "$$" (see words.h). */
-static void literal_add(struct split *s, char c)
-{
-	if (c == '$')
-		buf_addc(&s->word, '$');
-	buf_addc(&s->word, c);
 }
 
 static void word_end(struct split *s)
@@ -86,14 +105,10 @@ static void word_end(struct split *s)
 /* An operator or a command substitution: refused, never taken as text. */
 static int shell_syntax(struct split *s)
 {
-	struct buf what = BUF_INIT;
-	buf_printf(&what,
-		   "'%c' is shell syntax, and no shell runs this command: quote it, or write "
-		   "sh -c '...' to use one",
-		   *s->p);
-	fail(s, s->p, what.data);
-	buf_free(&what);
-	return -1;
+	return fail(s, s->p,
+		    "'%c' is shell syntax, and no shell runs this command: quote it, or write "
+		    "sh -c '...' to use one",
+		    *s->p);
 }
 
 static int single_quoted(struct split *s)
@@ -102,7 +117,7 @@ static int single_quoted(struct split *s)
 	for (; *s->p != '\''; s->p++) {
 		if (!*s->p)
 			return fail(s, open, "unterminated single quote");
-		literal_add(s, *s->p);
+		buf_addc(&s->word, *s->p);
 	}
 	s->p++;
 	return 0;
@@ -123,11 +138,11 @@ static int double_quoted(struct split *s)
 			return shell_syntax(s);
 		if (*s->p == '\\' && s->p[1] && strchr("$`\"\\\n", s->p[1])) {
 			if (s->p[1] != '\n')
-				literal_add(s, s->p[1]);
+				buf_addc(&s->word, s->p[1]);
 			s->p += 2;
 			continue;
 		}
-		literal_add(s, *s->p++);
+		buf_addc(&s->word, *s->p++);
 	}
 	s->p++;
 	return 0;
@@ -141,7 +156,7 @@ static int unquoted(struct split *s)
 			return fail(s, s->p, "a '\\' at the end escapes nothing");
 		if (s->p[1] != '\n') { /* "\" and a newline: the line goes on */
 			s->in_word = 1;
-			literal_add(s, s->p[1]);
+			buf_addc(&s->word, s->p[1]);
 		}
 		s->p += 2;
 		return 0;
@@ -153,14 +168,15 @@ static int unquoted(struct split *s)
 	s->in_word = 1;
 	if (c == '$')
 		return variable_copy(s);
-	literal_add(s, c);
+	buf_addc(&s->word, c);
 	s->p++;
 	return 0;
 }
 
-int words_split(const char *line, char ***argv, size_t *argc, struct buf *err)
+int words_split(const char *line, const char *const *names, char ***argv, size_t *argc,
+		struct buf *err)
 {
-	struct split s = {.line = line, .p = line, .word = BUF_INIT, .err = err};
+	struct split s = {.line = line, .p = line, .names = names, .word = BUF_INIT, .err = err};
 	int rc = 0;
 	while (*s.p && rc == 0) {
 		switch (*s.p) {
@@ -203,43 +219,4 @@ void words_free(char **argv)
 	for (size_t i = 0; argv && argv[i]; i++)
 		free(argv[i]);
 	free(argv);
-}
-
-static const char *variable_value(const char *const *vars, const char *name, size_t len)
-{
-	for (size_t i = 0; vars && vars[i]; i++)
-		if (!strncmp(vars[i], name, len) && vars[i][len] == '=')
-			return vars[i] + len + 1;
-	return NULL;
-}
-
-int words_expand(const char *word, const char *const *vars, struct buf *out, struct buf *err)
-{
-	for (const char *p = word; *p;) {
-		if (*p != '$') {
-			buf_addc(out, *p++);
-			continue;
-		}
-		if (p[1] == '$') {
-			buf_addc(out, '$');
-			p += 2;
-			continue;
-		}
-		int braced = p[1] == '{';
-		const char *name = p + 1 + braced, *end = name;
-		while (name_char(*end))
-			end++;
-		if (end == name || !name_start(*name) || (braced && *end != '}')) {
-			buf_printf(err, "'%s' holds a '$' that is not a variable", word);
-			return -1;
-		}
-		const char *value = variable_value(vars, name, (size_t)(end - name));
-		if (!value) {
-			buf_printf(err, "unknown variable $%.*s", (int)(end - name), name);
-			return -1;
-		}
-		buf_adds(out, value);
-		p = end + braced;
-	}
-	return 0;
 }

@@ -12,13 +12,14 @@
  * at the start of a word (a comment to a shell). Globs (* ? [) and '~' are
  * passed as they are, never expanded.
  *
- * Variables: $NAME and ${NAME} (unquoted or inside "...") are left in the
- * words as references, for words_expand to fill in when the command runs; a
- * '$' a shell would keep literally ('$' inside '...', or written "\$")
- * is stored as "$$". So a split word is a template: only words_expand turns
- * it into the text to run, and it can tell a reference from a literal '$'
- * because the split kept the difference. A '$' that starts no name ($1, $?,
- * $(...)) is refused, as is ${...} holding anything but a name.
+ * Variables: $NAME and ${NAME}, unquoted or inside "...", are references,
+ * kept in the words as written for whoever runs the command to fill in
+ * (gitgate's deploy engine fills in its own); the caller says which names
+ * exist, so a typo is an error here, at load, and not a word passed on
+ * unfilled. A '$' a shell would keep literally -- inside '...', or written
+ * \$ -- is passed on as it is and never checked: sh -c 'echo $HOME' gives
+ * the shell its own $HOME. A '$' that starts no name ($1, $?, $(...)) is
+ * refused, as is ${...} holding anything but a name.
  */
 #ifndef GITGATE_WORDS_H
 #define GITGATE_WORDS_H
@@ -27,16 +28,12 @@
 
 #include "buf.h"
 
-/* Splits line into *argv (NULL-terminated, *argc words, each a template as
- * above; free with words_free). Returns 0, or -1 with what is wrong (and
- * where: "column N") in err and *argv NULL. An empty line gives no words. */
-int words_split(const char *line, char ***argv, size_t *argc, struct buf *err);
+/* Splits line into *argv (NULL-terminated, *argc words; free with
+ * words_free). Every reference must name one of names (NULL-terminated;
+ * NULL: any name). Returns 0, or -1 with what is wrong and where ("column
+ * N: ...") in err and *argv NULL. An empty line gives no words. */
+int words_split(const char *line, const char *const *names, char ***argv, size_t *argc,
+		struct buf *err);
 void words_free(char **argv);
-
-/* Appends the template word to out with each $NAME or ${NAME} replaced by
- * its value from vars ("NAME=value" entries, NULL-terminated, as run.c's
- * env) and each "$$" by '$'. Returns 0, or -1 with "unknown variable $NAME"
- * in err when vars has no NAME. */
-int words_expand(const char *word, const char *const *vars, struct buf *out, struct buf *err);
 
 #endif

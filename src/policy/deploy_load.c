@@ -6,7 +6,7 @@
  * rest are read by parsers here, through SCHEMA_CUSTOM: a command (split
  * into words as a shell would by words.c, every $NAME one of gitgate's own
  * variables, so a typo is caught at load and not in the middle of a
- * deploy), the two ports, the switch, the freeze days and the HTTP
+ * deploy; deploy/command.c fills them in), the two ports, the switch, the freeze days and the HTTP
  * statuses. Each parser reads a whole value into a struct of its own and
  * replaces the slot only when the value is good.
  *
@@ -157,33 +157,6 @@ static void command_release(void *slot)
 	memset(c, 0, sizeof(*c));
 }
 
-/* Every $NAME in the words is one of deploy_variables. */
-static int command_variables_check(char **argv, struct buf *why)
-{
-	size_t nvars = 0;
-	while (deploy_variables[nvars])
-		nvars++;
-	char **vars = xcalloc(nvars + 1, sizeof(*vars));
-	for (size_t i = 0; i < nvars; i++) {
-		struct buf entry = BUF_INIT;
-		buf_printf(&entry, "%s=", deploy_variables[i]);
-		vars[i] = buf_detach(&entry);
-	}
-	struct buf out = BUF_INIT;
-	int rc = 0;
-	for (size_t i = 0; argv[i] && rc == 0; i++)
-		rc = words_expand(argv[i], (const char *const *)vars, &out, why);
-	if (rc < 0) {
-		buf_adds(why, ": gitgate sets only");
-		for (size_t i = 0; i < nvars; i++)
-			buf_printf(why, " $%s", deploy_variables[i]);
-		buf_adds(why, " (write \\$ for a '$')");
-	}
-	buf_free(&out);
-	words_free(vars);
-	return rc;
-}
-
 /* An empty value is no command: "lint =" turns a step off. */
 static int command_parse(const char *key, const char *value, void *slot, struct buf *why)
 {
@@ -191,13 +164,11 @@ static int command_parse(const char *key, const char *value, void *slot, struct 
 	struct buf err = BUF_INIT;
 	int rc = 0;
 	if (*value) {
-		rc = words_split(value, &c.argv, &c.argc, &err);
+		rc = words_split(value, deploy_variables, &c.argv, &c.argc, &err);
 		if (rc == 0 && !*c.argv[0]) {
 			buf_adds(&err, "its first word, the program to run, is empty");
 			rc = -1;
 		}
-		if (rc == 0)
-			rc = command_variables_check(c.argv, &err);
 	}
 	if (rc < 0) {
 		buf_printf(why, "%s '%s': %s", key, value, err.data);

@@ -12,7 +12,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 const char *const deploy_variables[] = {"PORT",	   "SLOT",	  "REVISION", "UNIT",
 					"PROJECT", "ENVIRONMENT", "ROOT",     NULL};
@@ -195,33 +194,6 @@ int deploy_policy_user_may_deploy(const struct deploy_environment *env, const ch
 int deploy_policy_user_may_use_emergency(const struct rules *r, const char *user)
 {
 	return strlist_has(&r->deploy.emergency_users, user);
-}
-
-/* "..." in the placeholder stands for any text; the rest is compared
- * ignoring case. */
-static int placeholder_match(const char *pattern, const char *value)
-{
-	const char *dots = strstr(pattern, "...");
-	if (!dots)
-		return !strcasecmp(pattern, value);
-	size_t head = (size_t)(dots - pattern);
-	if (strncasecmp(pattern, value, head))
-		return 0;
-	for (const char *rest = value + head;; rest++) {
-		if (placeholder_match(dots + 3, rest))
-			return 1;
-		if (!*rest)
-			return 0;
-	}
-}
-
-int deploy_policy_is_placeholder(const struct rules *r, const char *value)
-{
-	const struct strlist *list = &r->deploy.env_placeholders;
-	for (size_t i = 0; *value && i < list->n; i++)
-		if (placeholder_match(list->items[i], value))
-			return 1;
-	return 0;
 }
 
 int deploy_policy_status_ok(const struct deploy_target *t, long status)

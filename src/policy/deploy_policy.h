@@ -26,9 +26,10 @@
 
 #include "rules.h"
 
-/* The variables gitgate sets for a target's commands (words_expand fills
- * in "$PORT" in a command's words; they are in its environment too),
- * NULL-terminated: PORT SLOT REVISION UNIT PROJECT ENVIRONMENT ROOT. */
+/* The variables gitgate sets for a target's commands, the only names a
+ * command in rules.ini may use (deploy/command.c fills them in and puts
+ * them in the command's environment), NULL-terminated: PORT SLOT REVISION
+ * UNIT PROJECT ENVIRONMENT ROOT. */
 extern const char *const deploy_variables[];
 /* The days of [deploy] freeze_days, by tm_wday: "sun" .. "sat". */
 extern const char *const deploy_day_names[7];
@@ -63,13 +64,6 @@ int deploy_policy_user_may_deploy(const struct deploy_environment *env, const ch
 /* [deploy] emergency_users: who may deploy through a freeze (and past gate 9). */
 int deploy_policy_user_may_use_emergency(const struct rules *r, const char *user);
 
-/* Gate 7: is an env file value a placeholder? Each of [deploy]
- * env_placeholders is compared with the whole value, ignoring case, where
- * "..." stands for any text (none too): "changeme" is "changeme" or
- * "CHANGEME" and nothing longer, "<...>" any value in angle brackets,
- * "your-..." any value that starts with "your-". An empty value is not a
- * placeholder here: gate 7 refuses it as empty. */
-int deploy_policy_is_placeholder(const struct rules *r, const char *value);
 /* Does the HTTP status answer what the target's health_status expects? */
 int deploy_policy_status_ok(const struct deploy_target *t, long status);
 

@@ -94,8 +94,8 @@ struct push_policy {
 };
 
 /* A command line: as written, and split as a shell would split it
- * (words.h), each word a template whose $NAME words_expand fills in from
- * deploy_variables when it runs. argv NULL: no command. */
+ * (words.h); its words hold $NAME only for deploy_variables, which
+ * deploy/command.c fills in when it runs. argv NULL: no command. */
 struct deploy_command {
 	char *text;
 	char **argv; /* NULL-terminated */
@@ -183,7 +183,7 @@ struct deploy_policy {
 	unsigned keep_releases;
 	unsigned lock_wait_seconds;
 	struct globlist exclude;	 /* removed from every release (gitignore syntax) */
-	struct strlist env_placeholders; /* deploy_policy_is_placeholder */
+	struct strlist env_placeholders; /* gate 7: envfile_is_placeholder (deploy/) */
 	struct deploy_command notify_command;
 	char *notify_url;
 	unsigned notify_timeout_seconds;

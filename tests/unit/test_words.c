@@ -3,13 +3,16 @@
 
 #include "words.h"
 
+/* The variables these tests know. */
+static const char *const names[] = {"PORT", "SLOT", NULL};
+
 /* Splits line and checks the words against the NULL-terminated want. */
 static void assert_words(const char *line, const char *const *want)
 {
 	char **argv;
 	size_t argc, n = 0;
 	struct buf err = BUF_INIT;
-	cr_assert_eq(words_split(line, &argv, &argc, &err), 0, "%s: %s", line, err.data);
+	cr_assert_eq(words_split(line, names, &argv, &argc, &err), 0, "%s: %s", line, err.data);
 	while (want[n])
 		n++;
 	cr_assert_eq(argc, n, "%s: %zu words, wanted %zu", line, argc, n);
@@ -25,7 +28,7 @@ static void assert_refused(const char *line, const char *why)
 	char **argv = (char **)1;
 	size_t argc = 1;
 	struct buf err = BUF_INIT;
-	cr_assert_eq(words_split(line, &argv, &argc, &err), -1, "%s was split", line);
+	cr_assert_eq(words_split(line, names, &argv, &argc, &err), -1, "%s was split", line);
 	cr_assert_null(argv);
 	cr_assert_eq(argc, 0);
 	cr_assert_not_null(strstr(err.data, why), "wanted '%s' in: %s", why, err.data);
@@ -67,10 +70,29 @@ Test(words, backslashes_escape_as_in_a_shell)
 	assert_words("'semi;colon' \\| \"&&\"", WORDS("semi;colon", "|", "&&"));
 }
 
-Test(words, variables_stay_references_and_literal_dollars_are_doubled)
+Test(words, references_are_kept_as_written_and_quoted_dollars_go_unchecked)
 {
 	assert_words("run --port $PORT \"${SLOT}x\"", WORDS("run", "--port", "$PORT", "${SLOT}x"));
-	assert_words("grep 'a$' \\$HOME \"\\$x\"", WORDS("grep", "a$$", "$$HOME", "$$x"));
+	assert_words("sh -c 'echo $HOME' \\$USER \"\\$x\"",
+		     WORDS("sh", "-c", "echo $HOME", "$USER", "$x"));
+	assert_words("grep 'a$' price=5\\$", WORDS("grep", "a$", "price=5$"));
+}
+
+Test(words, a_reference_to_an_unknown_variable_is_refused)
+{
+	assert_refused("app --port $PROT",
+		       "column 12: unknown variable $PROT: the variables are $PORT $SLOT (\\$ or "
+		       "'$' for a literal '$')");
+	assert_refused("app \"${HOME}\"", "column 6: unknown variable $HOME");
+	assert_refused("app $PORTS", "unknown variable $PORTS");
+	char **argv;
+	size_t argc;
+	struct buf err = BUF_INIT;
+	cr_assert_eq(words_split("app $ANYTHING", NULL, &argv, &argc, &err), 0,
+		     "no names: any name");
+	cr_assert_str_eq(argv[1], "$ANYTHING");
+	words_free(argv);
+	buf_free(&err);
 }
 
 Test(words, an_unterminated_quote_is_an_error_that_says_where)
@@ -97,36 +119,4 @@ Test(words, what_only_a_shell_could_do_is_refused)
 	assert_refused("echo \"$\"", "'$' must start a variable");
 	assert_refused("echo ${PORT:-1}", "column 6: ${...} must hold only a variable name");
 	assert_refused("echo ${", "'$' must start a variable");
-}
-
-Test(words, expand_fills_in_variables_and_undoubles_dollars)
-{
-	const char *vars[] = {"PORT=8000", "SLOT=blue", "EMPTY=", NULL};
-	struct buf out = BUF_INIT, err = BUF_INIT;
-	cr_assert_eq(words_expand("--port=$PORT/${SLOT}x$EMPTY.$$HOME", vars, &out, &err), 0, "%s",
-		     err.data);
-	cr_assert_str_eq(out.data, "--port=8000/bluex.$HOME");
-	buf_clear(&out);
-	cr_assert_eq(words_expand("$PORTS", vars, &out, &err), -1);
-	cr_assert_str_eq(err.data, "unknown variable $PORTS");
-	buf_free(&out);
-	buf_free(&err);
-}
-
-Test(words, split_then_expand_is_what_a_shell_would_run)
-{
-	const char *vars[] = {"PORT=8000", NULL};
-	char **argv;
-	size_t argc;
-	struct buf out = BUF_INIT, err = BUF_INIT;
-	cr_assert_eq(words_split("app --port \"$PORT\" '$PORT' \\$PORT", &argv, &argc, &err), 0);
-	const char *want[] = {"app", "--port", "8000", "$PORT", "$PORT"};
-	for (size_t i = 0; i < argc; i++) {
-		buf_clear(&out);
-		cr_assert_eq(words_expand(argv[i], vars, &out, &err), 0, "%s", err.data);
-		cr_assert_str_eq(out.data, want[i]);
-	}
-	words_free(argv);
-	buf_free(&out);
-	buf_free(&err);
 }
