@@ -76,6 +76,15 @@ static void assert_error_at(const char *text, const char *at, const char *messag
 	buf_free(&where);
 }
 
+/* A line of a target that is wrong in itself: the error is on that line. */
+static void assert_line_error(const char *line, const char *message)
+{
+	struct buf text = BUF_INIT;
+	buf_printf(&text, PROJECTS ENVIRONMENTS "[target argo staging]\n%s\n", line);
+	assert_error_at(text.data, line, message);
+	buf_free(&text);
+}
+
 Test(deploy_rules, the_default_rules_file_holds_the_seed)
 {
 	struct rules r;
@@ -244,18 +253,12 @@ Test(deploy_rules, requires_an_unknown_environment)
 Test(deploy_rules, ports_are_two_different_numbers)
 {
 	const char *message = "ports must be two different port numbers from 1 to 65535";
-	assert_error_at(PROJECTS ENVIRONMENTS "[target argo staging]\nports = 8000\n",
-			"ports =", message);
-	assert_error_at(PROJECTS ENVIRONMENTS "[target argo staging]\nports = 8000 8000\n",
-			"ports =", message);
-	assert_error_at(PROJECTS ENVIRONMENTS "[target argo staging]\nports = 8000 8001 8002\n",
-			"ports =", message);
-	assert_error_at(PROJECTS ENVIRONMENTS "[target argo staging]\nports = 0 8001\n",
-			"ports =", message);
-	assert_error_at(PROJECTS ENVIRONMENTS "[target argo staging]\nports = 80a 81\n",
-			"ports =", message);
-	assert_error_at(PROJECTS ENVIRONMENTS "[target argo staging]\nports = 65536 1\n",
-			"ports =", message);
+	assert_line_error("ports = 8000", message);
+	assert_line_error("ports = 8000 8000", message);
+	assert_line_error("ports = 8000 8001 8002", message);
+	assert_line_error("ports = 0 8001", message);
+	assert_line_error("ports = 80a 81", message);
+	assert_line_error("ports = 65536 1", message);
 }
 
 Test(deploy_rules, two_targets_never_share_a_port_or_a_root)
@@ -272,8 +275,6 @@ Test(deploy_rules, two_targets_never_share_a_port_or_a_root)
 
 Test(deploy_rules, urls_are_http_or_https_and_health_urls_use_port)
 {
-	const char *base = PROJECTS ENVIRONMENTS "[target argo staging]\n";
-	struct buf text = BUF_INIT;
 	const struct {
 		const char *line, *message;
 	} cases[] = {
@@ -290,39 +291,32 @@ Test(deploy_rules, urls_are_http_or_https_and_health_urls_use_port)
 	    {"health_url = http://127.0.0.1:$PROT/", "its port must be $PORT"},
 	    {"health_url = http://[::1/", "an IPv6 host needs its ']'"},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		buf_clear(&text);
-		buf_printf(&text, "%s%s\n", base, cases[i].line);
-		assert_error_at(text.data, cases[i].line, cases[i].message);
-	}
-	buf_clear(&text);
-	buf_printf(&text, "%s[deploy]\nnotify_url = hooks.example.com/x\n", base);
-	assert_error_at(text.data, "notify_url", "notify_url 'hooks.example.com/x' is not a URL");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_line_error(cases[i].line, cases[i].message);
+	assert_error_at("[deploy]\nnotify_url = hooks.example.com/x\n" VALID, "notify_url",
+			"notify_url 'hooks.example.com/x' is not a URL");
 	struct rules r;
 	load_ok(&r, PROJECTS "[environment qa]\n[deploy]\nnotify_url = https://h.example/x?a=1\n"
 			     "[target argo qa]\nroot = /srv/a\nports = 1 2\nrun = a\n"
 			     "switch = link /srv/live\nlive_url = http://[::1]:8080/ok\n"
 			     "health_url = http://127.0.0.1:${PORT}/health\n");
 	rules_free(&r);
-	buf_free(&text);
 }
 
 Test(deploy_rules, a_bad_health_body_pattern_says_what_pcre2_says)
 {
-	assert_error_at(PROJECTS ENVIRONMENTS "[target argo staging]\nhealth_body = \"ok\": (\n",
-			"health_body",
-			"bad pattern '\"ok\": (': missing closing parenthesis at offset 7");
+	assert_line_error("health_body = \"ok\": (",
+			  "bad pattern '\"ok\": (': missing closing parenthesis at offset 7");
 }
 
 Test(deploy_rules, an_unknown_switch_kind)
 {
-	assert_error_at(
-	    PROJECTS ENVIRONMENTS "[target argo staging]\nswitch = apache /etc/a\n",
-	    "switch =", "switch must be 'nginx FILE', 'link PATH' or 'command ...', not 'apache'");
-	assert_error_at(PROJECTS ENVIRONMENTS "[target argo staging]\nswitch = nginx conf/a\n",
-			"switch =", "switch nginx FILE 'conf/a' must be an absolute path");
-	assert_error_at(PROJECTS ENVIRONMENTS "[target argo staging]\nswitch = command\n",
-			"switch =", "switch 'command' needs the command to run after it");
+	assert_line_error(
+	    "switch = apache /etc/a",
+	    "switch must be 'nginx FILE', 'link PATH' or 'command ...', not 'apache'");
+	assert_line_error("switch = nginx conf/a",
+			  "switch nginx FILE 'conf/a' must be an absolute path");
+	assert_line_error("switch = command", "switch 'command' needs the command to run after it");
 }
 
 Test(deploy_rules, a_requires_cycle_is_reported_once_at_its_last_environment)
@@ -430,19 +424,13 @@ Test(deploy_rules, health_levels_and_variables_need_what_they_check)
 
 Test(deploy_rules, a_command_names_only_gitgates_variables)
 {
-	const char *base = PROJECTS ENVIRONMENTS "[target argo staging]\n";
-	struct buf text = BUF_INIT;
-	buf_printf(&text, "%srun = app --port $PROT\n", base);
-	assert_error_at(text.data, "run =",
-			"run 'app --port $PROT': column 12: unknown variable $PROT: the variables "
-			"are $PORT $SLOT $REVISION $UNIT $PROJECT $ENVIRONMENT $ROOT");
-	buf_clear(&text);
-	buf_printf(&text, "%stest = pnpm test --home=${HOME}\n", base);
-	assert_error_at(text.data, "test =", "unknown variable $HOME");
-	buf_clear(&text);
-	buf_printf(&text, "[deploy]\nnotify_command = tell $TEAM\n%s", base);
-	assert_error_at(text.data, "notify_command", "unknown variable $TEAM");
-	buf_free(&text);
+	assert_line_error(
+	    "run = app --port $PROT",
+	    "run 'app --port $PROT': column 12: unknown variable $PROT: the variables "
+	    "are $PORT $SLOT $REVISION $UNIT $PROJECT $ENVIRONMENT $ROOT");
+	assert_line_error("test = pnpm test --home=${HOME}", "unknown variable $HOME");
+	assert_error_at("[deploy]\nnotify_command = tell $TEAM\n" VALID, "notify_command",
+			"unknown variable $TEAM");
 	struct rules r;
 	load_ok(&r, VALID "build = make '$HOME' \\$HOME \"$REVISION\" ${ROOT}/x\n");
 	cr_assert_str_eq(r.deploy.targets[5].build.argv[1], "$HOME", "quoted: passed on");
@@ -453,18 +441,10 @@ Test(deploy_rules, a_command_names_only_gitgates_variables)
 
 Test(deploy_rules, a_command_is_split_as_a_shell_would_and_says_what_is_wrong)
 {
-	const char *base = PROJECTS ENVIRONMENTS "[target argo staging]\n";
-	struct buf text = BUF_INIT;
-	buf_printf(&text, "%stest = pnpm 'test\n", base);
-	assert_error_at(text.data,
-			"test =", "test 'pnpm 'test': column 6: unterminated single quote");
-	buf_clear(&text);
-	buf_printf(&text, "%slint = pnpm lint | tee log\n", base);
-	assert_error_at(text.data, "lint =", "column 11: '|' is shell syntax");
-	buf_clear(&text);
-	buf_printf(&text, "%sbuild = \"\" x\n", base);
-	assert_error_at(text.data, "build =", "its first word, the program to run, is empty");
-	buf_free(&text);
+	assert_line_error("test = pnpm 'test",
+			  "test 'pnpm 'test': column 6: unterminated single quote");
+	assert_line_error("lint = pnpm lint | tee log", "column 11: '|' is shell syntax");
+	assert_line_error("build = \"\" x", "its first word, the program to run, is empty");
 }
 
 Test(deploy_rules, deploy_values_are_checked)
@@ -490,10 +470,9 @@ Test(deploy_rules, deploy_values_are_checked)
 			"requires 'a/b' may use only letters");
 	assert_error_at(VALID "[target argo  staging]\n", "[target argo  staging]",
 			"duplicate target 'argo staging'");
-	assert_error_at(PROJECTS ENVIRONMENTS "[target argo staging]\nhealth_status = 2xx 600\n",
-			"health_status", "health_status: '600' is not an HTTP status");
-	assert_error_at(PROJECTS ENVIRONMENTS "[target argo staging]\nhost = a\n", "host =",
-			"unknown key 'host' in [target argo staging]: expected one of root, ports");
+	assert_line_error("health_status = 2xx 600", "health_status: '600' is not an HTTP status");
+	assert_line_error(
+	    "host = a", "unknown key 'host' in [target argo staging]: expected one of root, ports");
 }
 
 /* TZDIR, as glibc reads it, says where the zones are; a file there that
