@@ -114,6 +114,14 @@ static const struct health_check_result *item(size_t i)
 	return &report.items[i];
 }
 
+/* The check's `what` is format with the port filled in. */
+static void assert_what(size_t i, const char *format, unsigned port_in_it)
+{
+	char want[128];
+	snprintf(want, sizeof(want), format, port_in_it);
+	cr_assert_str_eq(item(i)->what, want);
+}
+
 static void assert_failed_with(size_t i, const char *why)
 {
 	cr_assert_not(item(i)->ok, "%s passed", item(i)->what);
@@ -150,9 +158,7 @@ Test(health, level_1_an_open_port_passes)
 	struct health_spec spec = {.level = 1, .port = port};
 	cr_assert(check(&spec));
 	cr_assert_eq(report.n, 1);
-	char what[64];
-	snprintf(what, sizeof(what), "tcp 127.0.0.1:%u", port);
-	cr_assert_str_eq(item(0)->what, what);
+	assert_what(0, "tcp 127.0.0.1:%u", port);
 	cr_assert(item(0)->ok);
 	cr_assert_null(item(0)->why);
 	cr_assert_eq(report.attempts, 1);
@@ -171,9 +177,7 @@ Test(health, level_2_status_and_body_pass)
 	struct health_spec spec = {
 	    .level = 2, .urls = urls, .nurls = 1, .body = compile("\"status\":\\s*\"ok\"")};
 	cr_assert(check(&spec));
-	char what[64];
-	snprintf(what, sizeof(what), "GET http://127.0.0.1:%u/ok", port);
-	cr_assert_str_eq(item(0)->what, what);
+	assert_what(0, "GET http://127.0.0.1:%u/ok", port);
 }
 
 Test(health, level_2_a_wrong_status_fails_and_a_listed_one_passes)
@@ -261,9 +265,7 @@ Test(health, a_user_and_password_in_a_url_are_not_shown)
 	const char *urls[] = {with_secret};
 	struct health_spec spec = {.level = 2, .urls = urls, .nurls = 1};
 	cr_assert(check(&spec));
-	char what[64];
-	snprintf(what, sizeof(what), "GET http://127.0.0.1:%u/ok", port);
-	cr_assert_str_eq(item(0)->what, what);
+	assert_what(0, "GET http://127.0.0.1:%u/ok", port);
 }
 
 Test(health, level_3_a_slow_response_fails_the_latency_bound)
@@ -299,12 +301,9 @@ Test(health, level_3_a_closed_dependency_fails_without_its_password)
 	cr_assert_not(check(&spec));
 	cr_assert_eq(report.n, 3);
 	cr_assert(item(0)->ok);
-	char what[64];
-	snprintf(what, sizeof(what), "tcp postgres://127.0.0.1:%u", closed_port);
-	cr_assert_str_eq(item(1)->what, what);
+	assert_what(1, "tcp postgres://127.0.0.1:%u", closed_port);
 	assert_failed_with(1, "connection refused");
-	snprintf(what, sizeof(what), "tcp redis://127.0.0.1:%u", port);
-	cr_assert_str_eq(item(2)->what, what);
+	assert_what(2, "tcp redis://127.0.0.1:%u", port);
 	cr_assert(item(2)->ok);
 	char *text = text_of_report(), *json = json_of_report();
 	cr_assert_null(strstr(text, "s3cret"), "%s", text);
