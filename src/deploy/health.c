@@ -612,7 +612,7 @@ void health_report_text(FILE *out, const struct health_report *r)
 	}
 }
 
-json_t *health_report_json(const struct health_report *r)
+json_t *health_report_checks_json(const struct health_report *r)
 {
 	json_t *checks = json_array();
 	for (size_t i = 0; i < r->n; i++) {
@@ -625,12 +625,17 @@ json_t *health_report_json(const struct health_report *r)
 			json_object_set_new(o, "why", json_string(c->why));
 		json_array_append_new(checks, o);
 	}
+	return checks;
+}
+
+json_t *health_report_json(const struct health_report *r)
+{
 	json_t *root = json_object();
 	json_object_set_new(root, "level", json_integer(r->level));
 	json_object_set_new(root, "passed", json_boolean(r->passed));
 	json_object_set_new(root, "attempts", json_integer(r->attempts));
 	json_object_set_new(root, "ms", json_integer(r->ms));
 	json_object_set_new(root, "deadline_reached", json_boolean(r->deadline_reached));
-	json_object_set_new(root, "checks", checks);
+	json_object_set_new(root, "checks", health_report_checks_json(r));
 	return root;
 }

@@ -101,10 +101,12 @@ void health_report_free(struct health_report *r);
 
 /* The table `gitgate health` prints: a summary line, then a check a line. */
 void health_report_text(FILE *out, const struct health_report *r);
-/* {"level", "passed", "attempts", "ms", "deadline_reached", "checks":
- * [{"what", "ms", "ok", "why" (failed checks only)}]}: for --format json
- * and the deploy record. A new reference. */
+/* {"level", "passed", "attempts", "ms", "deadline_reached", "checks"}:
+ * for --format json. A new reference. */
 json_t *health_report_json(const struct health_report *r);
+/* Its "checks": [{"what", "ms", "ok", "why" (failed checks only)}], as a
+ * deploy record's "health" holds them (history.h). A new reference. */
+json_t *health_report_checks_json(const struct health_report *r);
 
 /* Where a dependency URL points and how it may be shown. */
 struct health_dependency {

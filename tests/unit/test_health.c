@@ -518,5 +518,8 @@ Test(health, the_json_report_has_each_check)
 	cr_assert_null(json_object_get(ok, "why"));
 	cr_assert(json_is_false(json_object_get(failed, "ok")));
 	cr_assert_str_eq(json_string_value(json_object_get(failed, "why")), "HTTP 503");
+	json_t *for_the_record = health_report_checks_json(&report);
+	cr_assert(json_equal(for_the_record, checks));
+	json_decref(for_the_record);
 	json_decref(j);
 }
