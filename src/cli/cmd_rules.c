@@ -35,17 +35,6 @@ static void describe_list(FILE *out, const struct strlist *list, const char *non
 		fprintf(out, " %s", none);
 }
 
-static void describe_statuses(FILE *out, const struct deploy_statuses *s)
-{
-	for (size_t i = 0; i < s->n; i++) {
-		const struct deploy_status_range *range = &s->items[i];
-		if (range->lo == range->hi)
-			fprintf(out, "%s%u", i ? " " : "", range->lo);
-		else
-			fprintf(out, "%s%uxx", i ? " " : "", range->lo / 100);
-	}
-}
-
 static void describe_command(FILE *out, const char *name, const struct deploy_command *c)
 {
 	if (c->argv)
@@ -54,10 +43,9 @@ static void describe_command(FILE *out, const char *name, const struct deploy_co
 
 static void describe_health(FILE *out, const struct deploy_target *t)
 {
-	fprintf(out, "    health    slot %s, live %s; status ",
+	fprintf(out, "    health    slot %s, live %s; status %s",
 		t->health_url ? t->health_url : "(port only)",
-		t->live_url ? t->live_url : "(the live slot's health_url)");
-	describe_statuses(out, &t->health_status);
+		t->live_url ? t->live_url : "(the live slot's health_url)", t->health_status);
 	for (size_t i = 0; i < t->nhealth_body; i++)
 		fprintf(out, "; body %s", t->health_body[i].source);
 	fprintf(out, "\n              level 3: under %ums; dependencies:", t->health_latency_ms);

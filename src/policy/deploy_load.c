@@ -147,6 +147,36 @@ static int check_health_url(const char *key, const char *value, struct buf *why)
 	return url_check(key, value, 1, why);
 }
 
+/* HTTP statuses as the health check reads them (deploy/health.c): codes
+ * and classes, "200 204" or "2xx,301", by blanks or commas. */
+static int check_statuses(const char *key, const char *value, struct buf *why)
+{
+	static const char *const separators = " \t,";
+	size_t taken = 0;
+	for (const char *s = value + strspn(value, separators); *s; s += strspn(s, separators)) {
+		size_t len = strcspn(s, separators);
+		int class = len == 3 && s[0] >= '1' && s[0] <= '5' &&
+			    tolower((unsigned char)s[1]) == 'x' &&
+			    tolower((unsigned char)s[2]) == 'x';
+		int code = len == 3 && s[0] >= '1' && s[0] <= '5' && isdigit((unsigned char)s[1]) &&
+			   isdigit((unsigned char)s[2]);
+		if (!class && !code) {
+			buf_printf(
+			    why,
+			    "%s: '%.*s' is not an HTTP status: use codes like 200 or classes "
+			    "like 2xx",
+			    key, (int)len, s);
+			return -1;
+		}
+		taken++;
+		s += len;
+	}
+	if (taken)
+		return 0;
+	buf_printf(why, "%s must name at least one status, like 2xx", key);
+	return -1;
+}
+
 /* ---- Parsers: SCHEMA_CUSTOM --------------------------------------------- */
 
 static void command_release(void *slot)
@@ -273,47 +303,6 @@ static int days_parse(const char *key, const char *value, void *slot, struct buf
 	return 0;
 }
 
-static void statuses_release(void *slot)
-{
-	struct deploy_statuses *s = slot;
-	free(s->items);
-	memset(s, 0, sizeof(*s));
-}
-
-/* "2xx" (a class) or "204" (a code), any number of them. */
-static int statuses_parse(const char *key, const char *value, void *slot, struct buf *why)
-{
-	struct deploy_statuses got = {0};
-	const char *p = value, *word;
-	for (size_t len; (len = schema_word_next(&p, &word));) {
-		unsigned d = (unsigned)(word[0] - '0');
-		int class = len == 3 && d >= 1 && d <= 5 &&
-			    tolower((unsigned char)word[1]) == 'x' &&
-			    tolower((unsigned char)word[2]) == 'x';
-		int code = len == 3 && d >= 1 && d <= 5 && isdigit((unsigned char)word[1]) &&
-			   isdigit((unsigned char)word[2]);
-		if (!class && !code) {
-			buf_printf(
-			    why,
-			    "%s: '%.*s' is not an HTTP status: use codes like 200 or classes "
-			    "like 2xx",
-			    key, (int)len, word);
-			statuses_release(&got);
-			return -1;
-		}
-		struct deploy_status_range *range = ARRAY_PUSH(got.items, got.n, got.cap);
-		range->lo = class ? d * 100 : (unsigned)strtoul(word, NULL, 10);
-		range->hi = class ? d * 100 + 99 : range->lo;
-	}
-	if (!got.n) {
-		buf_printf(why, "%s must name at least one status, like 2xx", key);
-		return -1;
-	}
-	statuses_release(slot);
-	*(struct deploy_statuses *)slot = got;
-	return 0;
-}
-
 /* ---- Tables ------------------------------------------------------------- */
 
 #define D struct deploy_policy
@@ -370,8 +359,8 @@ const struct schema_key deploy_load_target_keys[] = {
     {SCHEMA_CUSTOM_KEY("switch", T, live_switch, switch_parse, switch_release)},
     {SCHEMA_KEY("live_url", SCHEMA_TEXT, T, live_url), .check = check_url},
     {SCHEMA_KEY("health_url", SCHEMA_TEXT, T, health_url), .check = check_health_url},
-    {SCHEMA_CUSTOM_KEY("health_status", T, health_status, statuses_parse, statuses_release),
-     .def = "2xx"},
+    {SCHEMA_KEY("health_status", SCHEMA_TEXT, T, health_status), .def = "2xx",
+     .check = check_statuses},
     {SCHEMA_PATTERNS_KEY("health_body", T, health_body, nhealth_body, health_body_cap)},
     {SCHEMA_INT_KEY("health_latency_ms", T, health_latency_ms), .min = 1, .max = 600000,
      .def = "1000"},
@@ -504,6 +493,11 @@ static void target_env_check(struct schema_load *ld, const struct rules *r,
 		schema_problem(ld, t->line,
 			       "%s names variables (env_required, health_dependencies) but no "
 			       "env_file to read them from",
+			       name);
+	if (t->nhealth_body > 1)
+		schema_problem(ld, t->health_body[1].line,
+			       "%s has a second health_body; the health check takes one pattern "
+			       "(join them: a|b for either, (?s)(?=.*a)(?=.*b) for both)",
 			       name);
 	for (size_t k = 0; k < t->health_dependencies.n; k++)
 		if (!strlist_has(&t->env_required, t->health_dependencies.items[k]))

@@ -195,12 +195,3 @@ int deploy_policy_user_may_use_emergency(const struct rules *r, const char *user
 {
 	return strlist_has(&r->deploy.emergency_users, user);
 }
-
-int deploy_policy_status_ok(const struct deploy_target *t, long status)
-{
-	for (size_t i = 0; i < t->health_status.n; i++)
-		if (status >= t->health_status.items[i].lo &&
-		    status <= t->health_status.items[i].hi)
-			return 1;
-	return 0;
-}

@@ -64,7 +64,4 @@ int deploy_policy_user_may_deploy(const struct deploy_environment *env, const ch
 /* [deploy] emergency_users: who may deploy through a freeze (and past gate 9). */
 int deploy_policy_user_may_use_emergency(const struct rules *r, const char *user);
 
-/* Does the HTTP status answer what the target's health_status expects? */
-int deploy_policy_status_ok(const struct deploy_target *t, long status);
-
 #endif

@@ -118,17 +118,6 @@ struct deploy_switch {
 	struct deploy_command command;
 };
 
-/* The HTTP statuses a health URL may answer: "2xx" is 200..299, "204" is
- * 204 alone. */
-struct deploy_status_range {
-	unsigned lo, hi;
-};
-
-struct deploy_statuses {
-	struct deploy_status_range *items;
-	size_t n, cap;
-};
-
 /* [environment NAME] */
 struct deploy_environment {
 	char *name;
@@ -156,8 +145,8 @@ struct deploy_target {
 	 * slot's port; gate 11 uses live_url, through the switch, or when it
 	 * is not given health_url with the live slot's port. */
 	char *live_url, *health_url;
-	struct deploy_statuses health_status;
-	struct pattern *health_body; /* every one must match the body */
+	char *health_status;	     /* codes and classes: "2xx", "200 204" */
+	struct pattern *health_body; /* at most one: the body must match it */
 	size_t nhealth_body, health_body_cap;
 	unsigned health_latency_ms;	      /* level 3: slower fails */
 	struct strlist health_dependencies;   /* level 3: env file variables holding URLs */

@@ -4,6 +4,7 @@
 
 #include "command.h"
 #include "deploy_policy.h"
+#include "health.h"
 #include "helpers.h"
 
 #define PROJECTS                                                                                   \
@@ -126,7 +127,9 @@ Test(deploy_rules, the_default_rules_file_holds_the_seed)
 	cr_assert_str_eq(argo->env_required.items[0], "ALPACA_API_KEY");
 	cr_assert_eq(argo->project_of, rules_project_of(&r, "argo/x.py"));
 	cr_assert_eq(argo->env, production);
-	cr_assert(deploy_policy_status_ok(argo, 204) && !deploy_policy_status_ok(argo, 301));
+	cr_assert_str_eq(argo->health_status, "2xx");
+	cr_assert_eq(argo->nhealth_body, 1);
+	cr_assert_str_eq(argo->health_body[0].source, "\"status\":\\s*\"ok\"");
 
 	const struct deploy_target *backend =
 	    deploy_policy_find_target(&r, "alpine-backend", "production");
@@ -190,9 +193,8 @@ Test(deploy_rules, defaults_fill_what_the_file_does_not_say)
 	cr_assert_eq(qa->health_level, 3);
 	const struct deploy_target *t = &d->targets[0];
 	cr_assert_eq(t->command_timeout_seconds, 900);
-	cr_assert_eq(t->health_status.n, 1);
-	cr_assert(deploy_policy_status_ok(t, 200) && deploy_policy_status_ok(t, 299));
-	cr_assert(!deploy_policy_status_ok(t, 199) && !deploy_policy_status_ok(t, 300));
+	cr_assert_str_eq(t->health_status, "2xx");
+	cr_assert_eq(t->nhealth_body, 0);
 	cr_assert_eq(t->health_timeout_ms, 5000);
 	cr_assert_eq(t->health_successes, 3);
 	cr_assert_eq(t->health_deadline_seconds, 120);
@@ -208,7 +210,7 @@ Test(deploy_rules, commands_keep_their_text_and_their_words)
 			     "run = app \"two words\" '$PORT' --slot=${SLOT} \"\"\n"
 			     "test = first\ntest = second one\nlint = x\nlint =\n"
 			     "switch = command /usr/bin/swap --to $PORT\n"
-			     "health_status = 200 204 3xx\n");
+			     "health_status = 200 204,3xx\n");
 	const struct deploy_target *t = &r.deploy.targets[0];
 	const char *const want[] = {"app", "two words", "$PORT", "--slot=${SLOT}", ""};
 	cr_assert_str_eq(t->run.text, "app \"two words\" '$PORT' --slot=${SLOT} \"\"");
@@ -222,8 +224,7 @@ Test(deploy_rules, commands_keep_their_text_and_their_words)
 	cr_assert_str_eq(t->live_switch.command.argv[0], "/usr/bin/swap");
 	cr_assert_str_eq(t->live_switch.command.text, "/usr/bin/swap --to $PORT");
 	cr_assert_str_eq(t->live_switch.text, "command /usr/bin/swap --to $PORT");
-	cr_assert(deploy_policy_status_ok(t, 204) && deploy_policy_status_ok(t, 302));
-	cr_assert(!deploy_policy_status_ok(t, 201));
+	cr_assert_str_eq(t->health_status, "200 204,3xx", "as health_run reads it");
 	rules_free(&r);
 	load_ok(&r, PROJECTS "[environment qa]\nhealth_level = 1\n"
 			     "[target argo qa]\nroot = /srv/a\nports = 9000 9001\nrun = a\n"
@@ -307,6 +308,15 @@ Test(deploy_rules, a_bad_health_body_pattern_says_what_pcre2_says)
 {
 	assert_line_error("health_body = \"ok\": (",
 			  "bad pattern '\"ok\": (': missing closing parenthesis at offset 7");
+}
+
+Test(deploy_rules, the_health_check_takes_one_body_pattern)
+{
+	const char *text = PROJECTS ENVIRONMENTS TARGET(
+	    "argo", "staging", "1 2") "health_body = ok\nhealth_body = fine\n";
+	assert_error_at(text, "health_body = fine",
+			"target 'argo staging' has a second health_body; the health check takes "
+			"one pattern");
 }
 
 Test(deploy_rules, an_unknown_switch_kind)
@@ -471,6 +481,8 @@ Test(deploy_rules, deploy_values_are_checked)
 	assert_error_at(VALID "[target argo  staging]\n", "[target argo  staging]",
 			"duplicate target 'argo staging'");
 	assert_line_error("health_status = 2xx 600", "health_status: '600' is not an HTTP status");
+	assert_line_error("health_status = 2xx,ok", "health_status: 'ok' is not an HTTP status");
+	assert_line_error("health_status = ,", "health_status must name at least one status");
 	assert_line_error(
 	    "host = a", "unknown key 'host' in [target argo staging]: expected one of root, ports");
 }
@@ -635,4 +647,32 @@ Test(deploy_rules, stored_commands_are_what_the_engine_expands)
 	cr_assert_null(argv[4]);
 	command_free(argv);
 	rules_free(&r);
+}
+
+/* health_status is kept as text for deploy/health.c to read: what the
+ * loader takes, the health check takes (it runs against a closed port,
+ * so it runs and fails, rather than refusing the spec). */
+Test(deploy_rules, stored_statuses_are_what_the_health_check_reads)
+{
+	const char *good[] = {"2xx", "200 204,3xx", "2XX\t301"};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct rules r;
+		struct buf text = BUF_INIT, err = BUF_INIT;
+		buf_printf(&text, VALID "health_status = %s\n", good[i]);
+		load_ok(&r, text.data);
+		const char *urls[] = {"http://127.0.0.1:1/health"};
+		struct health_spec spec = {.level = 2,
+					   .urls = urls,
+					   .nurls = 1,
+					   .status = r.deploy.targets[5].health_status,
+					   .timeout_ms = 1000,
+					   .deadline_ms = 2000};
+		struct health_report report;
+		cr_assert_eq(health_run(&report, &spec, &err), 0, "%s: %s", good[i], err.data);
+		cr_assert_not(report.passed);
+		health_report_free(&report);
+		rules_free(&r);
+		buf_free(&text);
+		buf_free(&err);
+	}
 }
