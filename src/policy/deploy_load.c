@@ -147,34 +147,15 @@ static int check_health_url(const char *key, const char *value, struct buf *why)
 	return url_check(key, value, 1, why);
 }
 
-/* HTTP statuses as the health check reads them (deploy/health.c): codes
- * and classes, "200 204" or "2xx,301", by blanks or commas. */
 static int check_statuses(const char *key, const char *value, struct buf *why)
 {
-	static const char *const separators = " \t,";
-	size_t taken = 0;
-	for (const char *s = value + strspn(value, separators); *s; s += strspn(s, separators)) {
-		size_t len = strcspn(s, separators);
-		int class = len == 3 && s[0] >= '1' && s[0] <= '5' &&
-			    tolower((unsigned char)s[1]) == 'x' &&
-			    tolower((unsigned char)s[2]) == 'x';
-		int code = len == 3 && s[0] >= '1' && s[0] <= '5' && isdigit((unsigned char)s[1]) &&
-			   isdigit((unsigned char)s[2]);
-		if (!class && !code) {
-			buf_printf(
-			    why,
-			    "%s: '%.*s' is not an HTTP status: use codes like 200 or classes "
-			    "like 2xx",
-			    key, (int)len, s);
-			return -1;
-		}
-		taken++;
-		s += len;
-	}
-	if (taken)
-		return 0;
-	buf_printf(why, "%s must name at least one status, like 2xx", key);
-	return -1;
+	unsigned char ok[600];
+	struct buf what = BUF_INIT;
+	int rc = deploy_policy_parse_statuses(value, ok, &what);
+	if (rc < 0)
+		buf_printf(why, "%s: %s", key, what.data);
+	buf_free(&what);
+	return rc;
 }
 
 /* ---- Parsers: SCHEMA_CUSTOM --------------------------------------------- */

@@ -195,3 +195,31 @@ int deploy_policy_user_may_use_emergency(const struct rules *r, const char *user
 {
 	return strlist_has(&r->deploy.emergency_users, user);
 }
+
+int deploy_policy_parse_statuses(const char *text, unsigned char ok[600], struct buf *why)
+{
+	static const char *const separators = " \t,";
+	size_t taken = 0;
+	memset(ok, 0, 600);
+	for (const char *s = text + strspn(text, separators); *s; s += strspn(s, separators)) {
+		size_t len = strcspn(s, separators);
+		int is_class = len == 3 && s[0] >= '1' && s[0] <= '5' &&
+			       tolower((unsigned char)s[1]) == 'x' &&
+			       tolower((unsigned char)s[2]) == 'x';
+		int is_code = len == 3 && s[0] >= '1' && s[0] <= '5' &&
+			      isdigit((unsigned char)s[1]) && isdigit((unsigned char)s[2]);
+		if (!is_class && !is_code) {
+			buf_printf(why, "'%.*s' is neither a code (200) nor a class (2xx)",
+				   (int)len, s);
+			return -1;
+		}
+		int first = (s[0] - '0') * 100 + (is_code ? (s[1] - '0') * 10 + s[2] - '0' : 0);
+		memset(ok + first, 1, is_code ? 1 : 100);
+		taken++;
+		s += len;
+	}
+	if (taken)
+		return 0;
+	buf_adds(why, "no code or class given, like 2xx");
+	return -1;
+}

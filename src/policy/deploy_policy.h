@@ -64,4 +64,11 @@ int deploy_policy_user_may_deploy(const struct deploy_environment *env, const ch
 /* [deploy] emergency_users: who may deploy through a freeze (and past gate 9). */
 int deploy_policy_user_may_use_emergency(const struct rules *r, const char *user);
 
+/* HTTP statuses as [target] health_status writes them: codes (200) and
+ * classes (2xx), between blanks or commas. Sets ok[N] to 1 for each status
+ * N they take, 0 for the others; returns 0, or -1 with what is wrong in why.
+ * The one reader of that syntax: the loader checks with it, and the health
+ * check can judge with it. */
+int deploy_policy_parse_statuses(const char *text, unsigned char ok[600], struct buf *why);
+
 #endif

@@ -480,9 +480,10 @@ Test(deploy_rules, deploy_values_are_checked)
 			"requires 'a/b' may use only letters");
 	assert_error_at(VALID "[target argo  staging]\n", "[target argo  staging]",
 			"duplicate target 'argo staging'");
-	assert_line_error("health_status = 2xx 600", "health_status: '600' is not an HTTP status");
-	assert_line_error("health_status = 2xx,ok", "health_status: 'ok' is not an HTTP status");
-	assert_line_error("health_status = ,", "health_status must name at least one status");
+	assert_line_error("health_status = 2xx 600",
+			  "health_status: '600' is neither a code (200) nor a class (2xx)");
+	assert_line_error("health_status = 2xx,ok", "health_status: 'ok' is neither a code");
+	assert_line_error("health_status = ,", "health_status: no code or class given");
 	assert_line_error(
 	    "host = a", "unknown key 'host' in [target argo staging]: expected one of root, ports");
 }
@@ -671,6 +672,9 @@ Test(deploy_rules, stored_statuses_are_what_the_health_check_reads)
 		cr_assert_eq(health_run(&report, &spec, &err), 0, "%s: %s", good[i], err.data);
 		cr_assert_not(report.passed);
 		health_report_free(&report);
+		unsigned char ok[600];
+		cr_assert_eq(deploy_policy_parse_statuses(spec.status, ok, &err), 0);
+		cr_assert(ok[200] && ok[299] == (i != 1) && !ok[199] && !ok[600 - 1]);
 		rules_free(&r);
 		buf_free(&text);
 		buf_free(&err);
