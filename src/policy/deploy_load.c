@@ -6,9 +6,11 @@
  * rest are read by parsers here, through SCHEMA_CUSTOM: a command (split
  * into words as a shell would by words.c, every $NAME one of gitgate's own
  * variables, so a typo is caught at load and not in the middle of a
- * deploy; deploy/command.c fills them in), the two ports, the switch, the freeze days and the HTTP
- * statuses. Each parser reads a whole value into a struct of its own and
- * replaces the slot only when the value is good.
+ * deploy; deploy/command.c fills them in), the two ports, the switch and
+ * the freeze days. Each parser reads a whole value into a struct of its
+ * own and replaces the slot only when the value is good. Values that the
+ * deploy layer reads itself (health_status, health_body) are kept in the
+ * form it takes, checked here the way it reads them.
  *
  * deploy_load_finish checks what needs the whole file -- names that point
  * at other sections, "requires" cycles, coupled projects that must deploy
@@ -18,7 +20,6 @@
 #include "deploy_load.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
