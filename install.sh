@@ -33,6 +33,10 @@ PREFIX=${GITGATE_PREFIX:-$(default_prefix)}
 BUILD_DIR=${GITGATE_BUILD_DIR:-$SOURCE/build}
 
 # ---- dependencies -------------------------------------------------------------
+# libcurl's OpenSSL flavour: Debian's default libcurl4, the one the curl tool
+# uses, so https health URLs are checked as `curl` checks them. Any flavour
+# already installed satisfies pkg-config and none is added (the -dev
+# packages conflict with each other).
 missing_packages() { # missing_packages [test]
 	local -A need=()
 	local cmd pkg module
@@ -43,12 +47,13 @@ missing_packages() { # missing_packages [test]
 	done
 	if command -v pkg-config >/dev/null 2>&1; then
 		for pair in libgit2:libgit2-dev libpcre2-8:libpcre2-dev inih:libinih-dev \
-			jansson:libjansson-dev criterion:libcriterion-dev; do
+			jansson:libjansson-dev criterion:libcriterion-dev libcurl:libcurl4-openssl-dev; do
 			module=${pair%%:*} pkg=${pair#*:}
 			pkg-config --exists "$module" || need[$pkg]=1
 		done
 	else
-		for pkg in libgit2-dev libpcre2-dev libinih-dev libjansson-dev libcriterion-dev; do
+		for pkg in libgit2-dev libpcre2-dev libinih-dev libjansson-dev libcriterion-dev \
+			libcurl4-openssl-dev; do
 			need[$pkg]=1
 		done
 	fi

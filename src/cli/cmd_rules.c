@@ -5,9 +5,11 @@
  * policy/ only loads and answers questions.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "deploy_policy.h"
 #include "rules.h"
 #include "rules_locate.h"
 #include "status.h"
@@ -22,6 +24,105 @@ static void describe_words(FILE *out, const struct strlist *list)
 {
 	for (size_t i = 0; i < list->n; i++)
 		fprintf(out, " %s", list->items[i]);
+}
+
+/* " a b c", or " " and none when the list is empty. */
+static void describe_list(FILE *out, const struct strlist *list, const char *none)
+{
+	if (list->n)
+		describe_words(out, list);
+	else
+		fprintf(out, " %s", none);
+}
+
+static void describe_command(FILE *out, const char *name, const struct deploy_command *c)
+{
+	if (c->argv)
+		fprintf(out, "    %-9s %s\n", name, c->text);
+}
+
+static void describe_health(FILE *out, const struct deploy_target *t)
+{
+	fprintf(out, "    health    slot %s, live %s; status %s",
+		t->health_url ? t->health_url : "(port only)",
+		t->live_url ? t->live_url : "(the live slot's health_url)", t->health_status);
+	for (size_t i = 0; i < t->nhealth_body; i++)
+		fprintf(out, "; body %s", t->health_body[i].source);
+	fprintf(out, "\n              level 3: under %ums; dependencies:", t->health_latency_ms);
+	describe_list(out, &t->health_dependencies, "(none)");
+	fprintf(out, "; command %s\n", t->health_command.argv ? t->health_command.text : "(none)");
+	fprintf(out,
+		"              each try %ums, %u failed tries allowed, every %ums, %u in a row, "
+		"all within %us\n",
+		t->health_timeout_ms, t->health_retries, t->health_interval_ms, t->health_successes,
+		t->health_deadline_seconds);
+}
+
+static void describe_target(FILE *out, const struct deploy_target *t)
+{
+	fprintf(out, "target %s %s: root %s (slots -blue, -green); ports %u %u\n", t->project,
+		t->environment, t->root, t->ports[0], t->ports[1]);
+	fprintf(out, "    env file  %s; required:", t->env_file ? t->env_file : "(none)");
+	describe_list(out, &t->env_required, "(none)");
+	fputc('\n', out);
+	const struct {
+		const char *name;
+		const struct deploy_command *command;
+	} steps[] = {{"install", &t->install}, {"test", &t->test},	 {"lint", &t->lint},
+		     {"build", &t->build},     {"migrate", &t->migrate}, {"run", &t->run},
+		     {"start", &t->start},     {"stop", &t->stop}};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		describe_command(out, steps[i].name, steps[i].command);
+	fprintf(out, "    switch    %s\n", t->live_switch.text);
+	describe_health(out, t);
+	fprintf(out, "    each command within %us\n", t->command_timeout_seconds);
+}
+
+/* What deploy time follows: [deploy], the environments, each unit's way
+ * through them, and every target. */
+static void deploy_describe(const struct rules *r, FILE *out)
+{
+	const struct deploy_policy *d = &r->deploy;
+	fprintf(out, "deploy: branch %s; state dir %s; %u releases kept; lock wait %us\n",
+		d->branch, d->state_dir ? d->state_dir : "BARE_REPO/gitgate", d->keep_releases,
+		d->lock_wait_seconds);
+	fprintf(out, "  confirm phrase: %s\n", *d->confirm_phrase ? d->confirm_phrase : "(none)");
+	fprintf(out, "  freeze:");
+	for (int day = 0; day < 7; day++)
+		if ((d->freeze_days >> day) & 1)
+			fprintf(out, " %s", deploy_day_names[day]);
+	fprintf(out, "%s in %s; emergency:", d->freeze_days ? "" : " (no day)", d->freeze_timezone);
+	describe_list(out, &d->emergency_users, "(nobody)");
+	fprintf(out, "\n  exclude: ");
+	describe_globs(out, &d->exclude);
+	fprintf(out, "\n  env placeholders:");
+	describe_list(out, &d->env_placeholders, "(none)");
+	fprintf(out, "\n  notify: command %s; url %s; within %us\n",
+		d->notify_command.argv ? d->notify_command.text : "(none)",
+		d->notify_url ? d->notify_url : "(none)", d->notify_timeout_seconds);
+	fprintf(out, "environments:\n");
+	for (size_t i = 0; i < d->nenvironments; i++) {
+		const struct deploy_environment *e = &d->environments[i];
+		fprintf(out, "  %-18s %s", e->name, e->auto_deploy ? "auto" : "not auto");
+		if (e->requires)
+			fprintf(out, "; requires %s", e->requires);
+		fprintf(out,
+			"; %s; health level %u; %s; users:", e->confirm ? "confirm" : "no confirm",
+			e->health_level, e->freeze ? "freezes" : "never freezes");
+		describe_list(out, &e->users, "(everyone)");
+		fputc('\n', out);
+	}
+	for (size_t i = 0; i < r->nunits; i++) {
+		const struct deploy_environment **envs;
+		size_t n = deploy_policy_unit_environments(r, &r->units[i], &envs);
+		fprintf(out, "unit %s deploys to:", r->units[i].name);
+		for (size_t j = 0; j < n; j++)
+			fprintf(out, "%s %s", j ? " ->" : "", envs[j]->name);
+		fprintf(out, "%s\n", n ? "" : " (nowhere)");
+		free(envs);
+	}
+	for (size_t i = 0; i < d->ntargets; i++)
+		describe_target(out, &d->targets[i]);
 }
 
 /* The effective policy, every default filled in, as a person checks it. */
@@ -77,6 +178,7 @@ static void rules_describe(const struct rules *r, FILE *out)
 		severity_name(r->push.non_commit_refs));
 	fprintf(out, "allow marker: %s; longest line scanned: %zu bytes; match limit: %u\n",
 		r->allow_marker, r->max_line_bytes, r->match_limit);
+	deploy_describe(r, out);
 }
 
 int cmd_rules(int argc, char **argv)

@@ -22,12 +22,17 @@ int rules_is_shared(const struct rules *r, const char *path)
 	return r->shared_path && !strncmp(path, r->shared_path, strlen(r->shared_path));
 }
 
-static int strlist_has(const struct strlist *list, const char *s)
+int strlist_has(const struct strlist *list, const char *s)
 {
 	for (size_t i = 0; s && i < list->n; i++)
 		if (!strcmp(list->items[i], s))
 			return 1;
 	return 0;
+}
+
+void strlist_add(struct strlist *list, const char *s)
+{
+	*ARRAY_PUSH(list->items, list->n, list->cap) = xstrdup(s);
 }
 
 const struct unit *rules_find_unit(const struct rules *r, const char *name)

@@ -3,14 +3,18 @@
  *
  * Everything a check needs to know about the team's rules lives here:
  * projects and the deploy units they form, the isolation and version-bump
- * rules, the paths that must never be committed, and the scan sections
- * (file globs, PCRE2 patterns). Loading never stops at the first problem:
+ * rules, the paths that must never be committed, the scan sections (file
+ * globs, PCRE2 patterns), and the deploy policy: [deploy], its
+ * environments and its targets (a project in an environment: where it
+ * lives, its commands, how traffic moves to it, how its health is checked).
+ * Loading never stops at the first problem:
  * every error is collected as "file:line: what is wrong", so a user fixes a
  * broken file in one pass.
  *
  * rules_load.c holds what the file may say (one table of keys per section,
- * read through schema.h) and the checks across sections; rules.c answers
- * the checks' questions.
+ * read through schema.h) and the checks across sections, deploy_load.c the
+ * same for the deploy sections; rules.c answers the checks' questions and
+ * deploy_policy.c the deploy engine's.
  */
 #ifndef GITGATE_RULES_H
 #define GITGATE_RULES_H
@@ -31,6 +35,10 @@ struct strlist {
 	size_t n, cap;
 	int given;
 };
+
+/* Is s (NULL: never) one of the list's words? */
+int strlist_has(const struct strlist *list, const char *s);
+void strlist_add(struct strlist *list, const char *s);
 
 struct project {
 	char *name;
@@ -85,6 +93,95 @@ struct push_policy {
 	enum severity non_commit_refs; /* a ref to a blob or tree: its content goes unchecked */
 };
 
+/* A command line: as written, and split as a shell would split it
+ * (words.h); its words hold $NAME only for deploy_variables, which
+ * deploy/command.c fills in when it runs. argv NULL: no command. */
+struct deploy_command {
+	char *text;
+	char **argv; /* NULL-terminated */
+	size_t argc;
+};
+
+enum deploy_switch_kind {
+	DEPLOY_SWITCH_NONE,
+	DEPLOY_SWITCH_NGINX,   /* write "server 127.0.0.1:PORT;" to path, nginx -t, reload */
+	DEPLOY_SWITCH_LINK,    /* point the symlink path at the live slot's folder */
+	DEPLOY_SWITCH_COMMAND, /* run command */
+};
+
+/* How traffic moves to the new slot: "nginx FILE", "link PATH" or
+ * "command ...". */
+struct deploy_switch {
+	enum deploy_switch_kind kind;
+	char *text; /* as written */
+	char *path; /* nginx, link: an absolute path */
+	struct deploy_command command;
+};
+
+/* [environment NAME] */
+struct deploy_environment {
+	char *name;
+	int line;
+	int auto_deploy;       /* a push deploys here without the phrase */
+	char *requires;	       /* gate 6: live there, at the same revision, first */
+	int confirm;	       /* gate 10: the exact phrase is needed */
+	unsigned health_level; /* 1..3, gates 9 and 11 and the slot check */
+	struct strlist users;  /* who may deploy here; none listed: everyone */
+	int freeze;	       /* the freeze days apply here */
+	const struct deploy_environment *required; /* requires, once loaded */
+};
+
+/* [target PROJECT ENVIRONMENT]: a project in an environment. */
+struct deploy_target {
+	char *project, *environment;
+	int line;
+	char *root;	   /* the slots are ROOT-blue and ROOT-green */
+	unsigned ports[2]; /* blue's, green's; 0: not given */
+	char *env_file;	   /* the server's own variables for run, start, stop, migrate, health */
+	struct strlist env_required; /* gate 7 */
+	struct deploy_command install, test, lint, build, migrate, run, start, stop;
+	struct deploy_switch live_switch;
+	/* Health (DESIGN 6.4). The slot check uses health_url with $PORT the
+	 * slot's port; gate 11 uses live_url, through the switch, or when it
+	 * is not given health_url with the live slot's port. */
+	char *live_url, *health_url;
+	char *health_status;	     /* codes and classes: "2xx", "200 204" */
+	struct pattern *health_body; /* at most one: the body must match it */
+	size_t nhealth_body, health_body_cap;
+	unsigned health_latency_ms;	      /* level 3: slower fails */
+	struct strlist health_dependencies;   /* level 3: env file variables holding URLs */
+	struct deploy_command health_command; /* level 3: must exit 0 */
+	unsigned health_timeout_ms;	      /* one request or connection */
+	unsigned health_retries;	      /* failed attempts allowed before the check fails */
+	unsigned health_interval_ms;	      /* between attempts */
+	unsigned health_successes;	      /* consecutive passes needed */
+	unsigned health_deadline_seconds;     /* the whole check, every attempt */
+	unsigned command_timeout_seconds;     /* each command run for this target */
+	const struct project *project_of;     /* once loaded */
+	const struct deploy_environment *env; /* once loaded */
+};
+
+/* [deploy], and the environments and targets. */
+struct deploy_policy {
+	char *branch;	 /* default: [push] deploy_branch */
+	char *state_dir; /* NULL: BARE_REPO/gitgate, for the caller to make */
+	char *confirm_phrase;
+	unsigned freeze_days;  /* bit N set: frozen on tm_wday N (0 Sunday .. 6 Saturday) */
+	char *freeze_timezone; /* "UTC" or a name under /usr/share/zoneinfo */
+	struct strlist emergency_users;
+	unsigned keep_releases;
+	unsigned lock_wait_seconds;
+	struct globlist exclude;	 /* removed from every release (gitignore syntax) */
+	struct strlist env_placeholders; /* gate 7: envfile_is_placeholder (deploy/) */
+	struct deploy_command notify_command;
+	char *notify_url;
+	unsigned notify_timeout_seconds;
+	struct deploy_environment *environments;
+	size_t nenvironments, environments_cap;
+	struct deploy_target *targets;
+	size_t ntargets, targets_cap;
+};
+
 struct rules {
 	char *file;
 	char *allow_marker;
@@ -103,6 +200,7 @@ struct rules {
 	size_t nscans, scans_cap;
 	struct commit_policy commit;
 	struct push_policy push;
+	struct deploy_policy deploy;
 };
 
 /* Loads and validates a rules file. On failure returns -1 and appends one

@@ -4,7 +4,8 @@
  *
  * The tables below are the whole grammar of the file: a section's keys, their
  * kinds and defaults, where each value lands in struct rules. The order of
- * the sections is the order "unknown section" lists them in. What a single
+ * the sections is the order "unknown section" lists them in; the deploy
+ * sections' tables are in deploy_load.c. What a single
  * line cannot show -- overlapping paths, units naming unknown projects, a
  * scan without patterns, a file that checks nothing -- is checked in
  * rules_finish, pointing at the line of the later of two conflicting
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "deploy_load.h"
 #include "schema.h"
 
 static int check_not_empty(const char *key, const char *value, struct buf *why)
@@ -49,14 +51,6 @@ static int check_shared_path(const char *key, const char *value, struct buf *why
 	if (plain_folder(value))
 		return 0;
 	buf_printf(why, "shared path '%s' must be a plain folder like 'packages/'", value);
-	return -1;
-}
-
-static int check_branch(const char *key, const char *value, struct buf *why)
-{
-	if (schema_ref_name_ok(value))
-		return 0;
-	buf_printf(why, "%s '%s' is not a branch name", key, value);
 	return -1;
 }
 
@@ -110,7 +104,7 @@ static const struct schema_key commit_keys[] = {
 static const struct schema_key push_keys[] = {
     {SCHEMA_KEY("protected", SCHEMA_REFS, struct push_policy, protected_refs)},
     {SCHEMA_KEY("deploy_branch", SCHEMA_TEXT, struct push_policy, deploy_branch), .def = "main",
-     .check = check_branch},
+     .check = schema_check_branch},
     {SCHEMA_KEY("baseline", SCHEMA_TEXT, struct push_policy, baseline)},
     {SCHEMA_INT_KEY("deadline_seconds", struct push_policy, deadline_seconds), .min = 1,
      .max = 3600, .def = "20"},
@@ -154,6 +148,21 @@ static const struct schema_section rules_sections[] = {
      .keys = scan_keys,
      SCHEMA_ARRAY(struct rules, scans, nscans, scans_cap, struct scan_rule),
      NAMED(struct scan_rule)},
+    {.name = "deploy", .keys = deploy_load_keys, .at = offsetof(struct rules, deploy)},
+    {.name = "environment",
+     .args = {"NAME"},
+     .keys = deploy_load_environment_keys,
+     SCHEMA_ARRAY(struct rules, deploy.environments, deploy.nenvironments, deploy.environments_cap,
+		  struct deploy_environment),
+     NAMED(struct deploy_environment)},
+    {.name = "target",
+     .args = {"PROJECT", "ENVIRONMENT"},
+     .keys = deploy_load_target_keys,
+     SCHEMA_ARRAY(struct rules, deploy.targets, deploy.ntargets, deploy.targets_cap,
+		  struct deploy_target),
+     .name_at = offsetof(struct deploy_target, project),
+     .arg_at = offsetof(struct deploy_target, environment),
+     .line_at = offsetof(struct deploy_target, line)},
 };
 #define NSECTIONS (sizeof(rules_sections) / sizeof(rules_sections[0]))
 
@@ -161,11 +170,6 @@ static int paths_overlap(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	return !strncmp(a, b, la < lb ? la : lb);
-}
-
-static void strlist_add(struct strlist *list, const char *s)
-{
-	*ARRAY_PUSH(list->items, list->n, list->cap) = xstrdup(s);
 }
 
 static void projects_check(struct schema_load *ld, struct rules *r)
@@ -282,6 +286,7 @@ static void rules_finish(struct schema_load *ld, struct rules *r)
 		    "rules file that allows everything is refused; is it empty or cut "
 		    "short?");
 	scans_check(ld, r);
+	deploy_load_finish(ld, r);
 }
 
 /* Only a regular file that can be read is a policy: a directory (what a

@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "rules.h"
 
@@ -62,8 +63,23 @@ int schema_ref_name_ok(const char *name)
 	return *name && !strpbrk(name, " ~^:?*[\\") && !strstr(name, "..");
 }
 
-/* The next whitespace-separated word at *p, or 0 at the end; advances *p. */
-static size_t word_next(const char **p, const char **word)
+int schema_check_branch(const char *key, const char *value, struct buf *why)
+{
+	if (schema_ref_name_ok(value))
+		return 0;
+	buf_printf(why, "%s '%s' is not a branch name", key, value);
+	return -1;
+}
+
+int schema_check_name(const char *key, const char *value, struct buf *why)
+{
+	if (schema_name_ok(value))
+		return 0;
+	buf_printf(why, "%s '%s' " SCHEMA_NAME_RULE, key, value);
+	return -1;
+}
+
+size_t schema_word_next(const char **p, const char **word)
 {
 	while (isspace((unsigned char)**p))
 		(*p)++;
@@ -141,6 +157,19 @@ static void int_set(struct schema_load *ld, void *slot, const struct schema_key 
 	}
 }
 
+static void bool_set(struct schema_load *ld, int *slot, const struct schema_key *k,
+		     const char *value)
+{
+	static const char *const words[] = {"no", "yes", "false", "true", "off", "on", "0", "1"};
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (!strcasecmp(value, words[i])) {
+			*slot = (int)(i % 2);
+			return;
+		}
+	}
+	schema_problem(ld, ld->line, "%s must be yes or no, not '%s'", k->name, value);
+}
+
 static void folder_set(char **slot, const char *value)
 {
 	size_t len = strlen(value);
@@ -183,7 +212,7 @@ static void words_add(struct schema_load *ld, void *slot, const struct schema_ke
 	if (k->kind != SCHEMA_GLOBS)
 		((struct strlist *)slot)->given = 1;
 	const char *p = value, *word;
-	for (size_t n; (n = word_next(&p, &word));) {
+	for (size_t n; (n = schema_word_next(&p, &word));) {
 		char *copy = xstrndup(word, n);
 		word_add(ld, slot, k, copy);
 		free(copy);
@@ -246,6 +275,14 @@ static void key_set(struct schema_load *ld, char *base, const struct schema_key 
 	case SCHEMA_PATTERNS:
 		pattern_add(ld, base, k, value);
 		break;
+	case SCHEMA_BOOL:
+		bool_set(ld, slot, k, value);
+		break;
+	case SCHEMA_CUSTOM:
+		if (k->parse(k->name, value, slot, &why) < 0)
+			schema_problem(ld, ld->line, "%s", why.data);
+		buf_free(&why);
+		break;
 	}
 }
 
@@ -286,6 +323,10 @@ static void key_free(char *base, const struct schema_key *k)
 		free(items);
 		break;
 	}
+	case SCHEMA_CUSTOM:
+		if (k->release)
+			k->release(slot);
+		break;
 	default:
 		break;
 	}
@@ -369,7 +410,7 @@ static void section_begin(struct schema_load *ld, const char *header)
 	const char *words[3] = {""}, *p = header, *word;
 	size_t nwords = 0, len;
 	char *copies[3] = {NULL};
-	while ((len = word_next(&p, &word)))
+	while ((len = schema_word_next(&p, &word)))
 		if (nwords++ < 3)
 			words[nwords - 1] = copies[nwords - 1] = xstrndup(word, len);
 	free(ld->header);

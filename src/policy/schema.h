@@ -34,6 +34,8 @@ enum schema_kind {
 	SCHEMA_REFS,	 /* struct strlist of full ref names; "main" is refs/heads/main */
 	SCHEMA_GLOBS,	 /* struct globlist; every line adds its globs */
 	SCHEMA_PATTERNS, /* struct pattern items at .at, count at .n_at, capacity at .cap_at */
+	SCHEMA_BOOL,	 /* int: yes/no, true/false, on/off, 1/0 */
+	SCHEMA_CUSTOM,	 /* whatever .parse reads and .release frees */
 };
 
 struct schema_key {
@@ -48,6 +50,11 @@ struct schema_key {
 	const char *def;
 	/* What the kind does not check; returns -1 with the problem in why. */
 	int (*check)(const char *key, const char *value, struct buf *why);
+	/* SCHEMA_CUSTOM: reads value into the slot, replacing what a line before
+	 * set (returns -1 with the problem in why, the slot as it was), and frees
+	 * what it read (NULL: nothing to free). */
+	int (*parse)(const char *key, const char *value, void *slot, struct buf *why);
+	void (*release)(void *slot);
 };
 
 #define SCHEMA_KEY(key, kind_, T, field) .name = (key), .kind = (kind_), .at = offsetof(T, field)
@@ -56,6 +63,8 @@ struct schema_key {
 #define SCHEMA_PATTERNS_KEY(key, T, items, n, cap)                                                 \
 	SCHEMA_KEY(key, SCHEMA_PATTERNS, T, items), .n_at = offsetof(T, n),                        \
 						    .cap_at = offsetof(T, cap)
+#define SCHEMA_CUSTOM_KEY(key, T, field, parse_, release_)                                         \
+	SCHEMA_KEY(key, SCHEMA_CUSTOM, T, field), .parse = (parse_), .release = (release_)
 #define SCHEMA_END .name = NULL
 
 struct schema_section {
@@ -102,10 +111,16 @@ void schema_problem(struct schema_load *ld, int line, const char *fmt, ...)
 /* Frees every value the tables describe in target, and the named arrays. */
 void schema_free(const struct schema_section *sections, size_t nsections, void *target);
 
+/* The next whitespace-separated word at *p (its length, 0 at the end);
+ * advances *p past it. */
+size_t schema_word_next(const char **p, const char **word);
 /* Letters, digits, '-', '_' and '.': what a NAME in a header may use. */
 int schema_name_ok(const char *name);
 #define SCHEMA_NAME_RULE "may use only letters, digits, '-', '_' and '.'"
 /* Could git take this as a branch or ref name? */
 int schema_ref_name_ok(const char *name);
+/* Checks for schema_key.check: a branch name; a NAME (schema_name_ok). */
+int schema_check_branch(const char *key, const char *value, struct buf *why);
+int schema_check_name(const char *key, const char *value, struct buf *why);
 
 #endif
