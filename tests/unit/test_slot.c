@@ -237,11 +237,16 @@ static pid_t start_server(enum slot_color c, const char *child_pid_file)
 	return pid;
 }
 
+/* The pid a shell wrote to path, waiting up to 10 s for the whole line. */
 static pid_t read_pid(const char *path)
 {
 	struct buf text = BUF_INIT;
-	for (int i = 0; i < 500 && buf_read_file(&text, path) < 0; i++)
+	for (int i = 0; i < 1000; i++) {
+		buf_clear(&text);
+		if (buf_read_file(&text, path) == 0 && strchr(text.data, '\n'))
+			break;
 		usleep(10000);
+	}
 	pid_t pid = text.data ? atoi(text.data) : 0;
 	buf_free(&text);
 	cr_assert_gt(pid, 1, "%s", path);
@@ -312,27 +317,34 @@ Test(slot, a_supervised_server_starts_answers_and_stops_with_its_children)
 
 Test(slot, a_group_that_ignores_sigterm_gets_sigkill_after_the_grace)
 {
-	char *release = make_release("r1", "x");
+	char *release = make_release("r1", "x"), *ready = path_in("ready");
 	assign(SLOT_GREEN, release, "r1");
 	target.grace_ms = 300;
-	const char *argv[] = {"sh", "-c", "trap '' TERM; sleep 300 & wait", NULL};
-	struct slot_command cmd = {.argv = argv};
+	struct buf ready_env = BUF_INIT;
+	buf_printf(&ready_env, "READY=%s", ready);
+	const char *env[] = {ready_env.data, NULL};
+	const char *argv[] = {"sh", "-c", "trap '' TERM; sleep 300 & echo $! >\"$READY\"; wait",
+			      NULL};
+	struct slot_command cmd = {.argv = argv, .env = env};
 	struct buf err = BUF_INIT;
 	must(slot_start(&target, SLOT_GREEN, &cmd, &err), &err);
 	pid_t pid;
 	cr_assert_eq(slot_running(&target, SLOT_GREEN, &pid, &err), 1);
 	remember(pid);
-	usleep(100000); /* the trap is set */
+	pid_t child = read_pid(ready); /* written once the trap is set */
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	must(slot_stop(&target, SLOT_GREEN, &err), &err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	cr_assert(!alive(pid));
+	cr_assert(!alive(child));
 	cr_assert_geq(ms, 300, "SIGKILL came after the grace: %ld ms", ms);
 	cr_assert_lt(ms, 5000);
+	buf_free(&ready_env);
 	buf_free(&err);
 	free(release);
+	free(ready);
 }
 
 static void write_pid_file(pid_t pid, unsigned long long start)
