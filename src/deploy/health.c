@@ -280,12 +280,16 @@ static int allowance_get(struct allowance *a, unsigned own_ms, const struct dead
 	return !a->by_deadline || a->ms > 0;
 }
 
-static void allowance_why(struct buf *why, const struct allowance *a)
+/* A check the deadline cut short means the deadline was reached, whatever
+ * the clock says a moment later (a timer may fire a hair early). */
+static void allowance_why(struct health_report *r, struct buf *why, const struct allowance *a)
 {
-	if (a->by_deadline)
+	if (a->by_deadline) {
+		r->deadline_reached = 1;
 		buf_printf(why, "stopped at the deadline after %u ms", a->ms);
-	else
+	} else {
 		buf_printf(why, "timed out after %u ms", a->ms);
+	}
 }
 
 /* Records a check of the current attempt; why NULL means it passed. */
@@ -360,13 +364,13 @@ static CURL *easy_new(const char *url, const struct allowance *a, char *errors)
 }
 
 /* Why a transfer failed, in gitgate's words. */
-static void why_transfer(struct buf *why, CURL *c, CURLcode rc, const char *errors,
-			 const struct allowance *a, const struct body *body)
+static void why_transfer(struct health_report *r, struct buf *why, CURL *c, CURLcode rc,
+			 const char *errors, const struct allowance *a, const struct body *body)
 {
 	long os_errno = 0;
 	switch (rc) {
 	case CURLE_OPERATION_TIMEDOUT:
-		allowance_why(why, a);
+		allowance_why(r, why, a);
 		return;
 	case CURLE_COULDNT_CONNECT:
 		curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
@@ -416,7 +420,7 @@ static void check_tcp(struct health_report *r, const struct plan *p,
 	curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
 	CURLcode rc = curl_easy_perform(c);
 	if (rc)
-		why_transfer(&why, c, rc, errors, &a, NULL);
+		why_transfer(r, &why, c, rc, errors, &a, NULL);
 	curl_easy_cleanup(c);
 	report_add(r, what.data, ms_since(&t0), rc ? why.data : NULL);
 done:
@@ -471,7 +475,7 @@ static void check_url(struct health_report *r, const struct plan *p, size_t i,
 	long status = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (rc)
-		why_transfer(&why, c, rc, errors, &a, &body);
+		why_transfer(r, &why, c, rc, errors, &a, &body);
 	else if (status < 100 || status > 599 || !p->status_ok[status])
 		buf_printf(&why, "HTTP %ld", status);
 	else if (s->body && body_match(s->body, &body.data, &why) < 0)
@@ -513,7 +517,7 @@ static void check_command(struct health_report *r, const struct plan *p, const s
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (run(&result, &opts, &why) == 0 && (result.timed_out || result.code)) {
 		if (result.timed_out)
-			allowance_why(&why, &a);
+			allowance_why(r, &why, &a);
 		else
 			run_describe(&why, &result);
 	}
@@ -583,7 +587,7 @@ int health_run(struct health_report *out, const struct health_spec *spec, struct
 		}
 		if (failed > spec->retries) {
 			/* It may also have cut the last attempt short. */
-			out->deadline_reached = deadline_passed(&d);
+			out->deadline_reached = out->deadline_reached || deadline_passed(&d);
 			break;
 		}
 		/* No attempt starts at or after the deadline: one that would
