@@ -97,6 +97,7 @@ static void deploy_describe(const struct rules *r, FILE *out)
 	describe_globs(out, &d->exclude);
 	fprintf(out, "\n  env placeholders:");
 	describe_list(out, &d->env_placeholders, "(none)");
+	fprintf(out, "\n  nginx: %s (pid file %s)", d->nginx.text, d->nginx_pid_file);
 	fprintf(out, "\n  notify: command %s; url %s; within %us\n",
 		d->notify_command.argv ? d->notify_command.text : "(none)",
 		d->notify_url ? d->notify_url : "(none)", d->notify_timeout_seconds);

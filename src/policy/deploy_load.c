@@ -304,6 +304,9 @@ const struct schema_key deploy_load_keys[] = {
     {SCHEMA_KEY("env_placeholders", SCHEMA_WORDS, D, env_placeholders)},
     {SCHEMA_CUSTOM_KEY("notify_command", D, notify_command, command_parse, command_release)},
     {SCHEMA_KEY("notify_url", SCHEMA_TEXT, D, notify_url), .check = check_url},
+    {SCHEMA_CUSTOM_KEY("nginx", D, nginx, command_parse, command_release), .def = "nginx"},
+    {SCHEMA_KEY("nginx_pid_file", SCHEMA_TEXT, D, nginx_pid_file), .def = "/run/nginx.pid",
+     .check = check_absolute_path},
     {SCHEMA_INT_KEY("notify_timeout_seconds", D, notify_timeout_seconds), .min = 1, .max = 3600,
      .def = "10"},
     {SCHEMA_END}};

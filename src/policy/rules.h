@@ -174,6 +174,11 @@ struct deploy_policy {
 	struct globlist exclude;	 /* removed from every release (gitignore syntax) */
 	struct strlist env_placeholders; /* gate 7: envfile_is_placeholder (deploy/) */
 	struct deploy_command notify_command;
+	/* The `switch = nginx FILE` kind checks and reloads this nginx ("nginx
+	 * -p PREFIX -c CONF" for one of the server's own), whose master writes
+	 * its pid to nginx_pid_file. */
+	struct deploy_command nginx;
+	char *nginx_pid_file;
 	char *notify_url;
 	unsigned notify_timeout_seconds;
 	struct deploy_environment *environments;
