@@ -6,13 +6,22 @@
 #define GITGATE_CLI_H
 
 #include "buf.h"
+#include "rules_locate.h"
 
 int cmd_check(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
+int cmd_deploy(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
 
 /* Matches "--name VALUE" and "--name=VALUE" at argv[*i]; advances *i. A
  * missing value is reported and makes *value NULL with the return 1. */
 int cli_option_value(int argc, char **argv, int *i, const char *name, const char **value);
+/* Where the rules are, for a command run here: --rules FILE, a work tree's
+ * top, or a bare repository's git dir (the server's own rules). dir holds
+ * the path where->top or where->gitdir points at. Returns 0 or -1. */
+int cli_rules_location(struct rules_location *where, struct buf *dir);
 /* The top of the current work tree, from git. Returns 0 or -1 (reported). */
 int cli_work_tree_top(struct buf *top);
 

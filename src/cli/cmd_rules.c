@@ -198,12 +198,9 @@ int cmd_rules(int argc, char **argv)
 	}
 	struct buf top = BUF_INIT, path = BUF_INIT, err = BUF_INIT;
 	int status = STATUS_PASSED;
-	if (!where.explicit_path) {
-		if (cli_work_tree_top(&top) < 0) {
-			status = STATUS_USAGE;
-			goto done;
-		}
-		where.top = top.data;
+	if (cli_rules_location(&where, &top) < 0) {
+		status = STATUS_USAGE;
+		goto done;
 	}
 	if (rules_locate(&where, &path, &err) < 0) {
 		fprintf(stderr, "gitgate: %s\n", err.data);

@@ -20,6 +20,11 @@ static const struct command commands[] = {
      "check [--staged [--amend] | REV-RANGE... [-n N]] [--rules FILE] [--format "
      "text|json|sarif]"},
     {"rules", cmd_rules, "rules [--rules FILE]"},
+    {"deploy", cmd_deploy,
+     "deploy UNIT|all [to] ENV [--rev REV] [--confirm PHRASE] [--emergency REASON]"},
+    {"status", cmd_status, "status [UNIT] [ENV]"},
+    {"history", cmd_history, "history [UNIT] [ENV] [-n N] [--format text|json]"},
+    {"logs", cmd_logs, "logs [DEPLOY-ID]"},
 };
 
 static void usage(FILE *out)
@@ -51,6 +56,44 @@ int cli_option_value(int argc, char **argv, int *i, const char *name, const char
 	}
 	*value = argv[++*i];
 	return 1;
+}
+
+/* "true" when the current directory is inside a bare repository. */
+static int in_bare_repository(void)
+{
+	const char *argv[] = {"git", "rev-parse", "--is-bare-repository", NULL};
+	struct run_result git;
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	int bare = run_capture(&git, &out, argv, RUN_OUT_DISCARD, &err) == 0 && git.code == 0 &&
+		   out.len >= 4 && !strncmp(out.data, "true", 4);
+	buf_free(&out);
+	buf_free(&err);
+	return bare;
+}
+
+int cli_rules_location(struct rules_location *where, struct buf *dir)
+{
+	if (where->explicit_path)
+		return 0;
+	if (!in_bare_repository()) {
+		if (cli_work_tree_top(dir) < 0)
+			return -1;
+		where->top = dir->data;
+		return 0;
+	}
+	/* A server: its own rules, as its hooks read them. */
+	const char *argv[] = {"git", "rev-parse", "--absolute-git-dir", NULL};
+	struct run_result git;
+	struct buf err = BUF_INIT;
+	buf_clear(dir);
+	int rc = run_capture(&git, dir, argv, RUN_OUT_INHERIT, &err) == 0 && git.code == 0 ? 0 : -1;
+	buf_free(&err);
+	if (rc < 0)
+		return -1;
+	dir->len = strcspn(dir->data, "\n");
+	dir->data[dir->len] = '\0';
+	where->gitdir = dir->data;
+	return 0;
 }
 
 int cli_work_tree_top(struct buf *top)

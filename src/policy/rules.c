@@ -43,6 +43,14 @@ const struct unit *rules_find_unit(const struct rules *r, const char *name)
 	return NULL;
 }
 
+const struct project *rules_find_project(const struct rules *r, const char *name)
+{
+	for (size_t i = 0; i < r->nprojects; i++)
+		if (!strcmp(r->projects[i].name, name))
+			return &r->projects[i];
+	return NULL;
+}
+
 int rules_ref_is_protected(const struct rules *r, const char *ref)
 {
 	return strlist_has(&r->push.protected_refs, ref);

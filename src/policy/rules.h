@@ -214,6 +214,8 @@ int rules_load(struct rules *rules, const char *path, struct buf *errors);
 void rules_free(struct rules *rules);
 
 const struct project *rules_project_of(const struct rules *rules, const char *path);
+/* A project by its name, or NULL. */
+const struct project *rules_find_project(const struct rules *rules, const char *name);
 int rules_is_shared(const struct rules *rules, const char *path);
 /* A unit by its name or one of its aliases, or a project's own unit. */
 const struct unit *rules_find_unit(const struct rules *rules, const char *name);

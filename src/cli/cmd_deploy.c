@@ -1,0 +1,85 @@
+/*
+ * gitgate deploy: UNIT|all [to] ENV on the server, through the gates. The
+ * seed's spelling works as written: `gitgate deploy argo to production`.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "deploy.h"
+#include "environment.h"
+#include "server.h"
+#include "status.h"
+
+static const char usage_text[] =
+    "usage: gitgate deploy UNIT|all [to] ENV [--rev REV] [--confirm PHRASE] "
+    "[--emergency REASON]\n";
+
+/* Every unit that has a target in env, in rules.ini's order. */
+static enum gitgate_status deploy_all(const struct deploy_site *site, struct deploy_request *req)
+{
+	enum gitgate_status worst = STATUS_PASSED;
+	for (size_t i = 0; i < site->rules->nunits; i++) {
+		struct buf id = BUF_INIT;
+		req->unit = site->rules->units[i].name;
+		enum gitgate_status status = deploy_run(site, req, stdout, &id);
+		if (status > worst)
+			worst = status;
+		buf_free(&id);
+	}
+	return worst;
+}
+
+int cmd_deploy(int argc, char **argv)
+{
+	struct deploy_request req = {0};
+	const char *words[3] = {0}, *value;
+	size_t nwords = 0;
+	for (int i = 1; i < argc; i++) {
+		const char **option = NULL;
+		if (cli_option_value(argc, argv, &i, "--rev", &value))
+			option = &req.revision;
+		else if (cli_option_value(argc, argv, &i, "--confirm", &value))
+			option = &req.phrase;
+		else if (cli_option_value(argc, argv, &i, "--emergency", &value))
+			option = &req.emergency;
+		if (option) {
+			if (!value)
+				return STATUS_USAGE;
+			*option = value;
+		} else if (argv[i][0] == '-' || nwords == 3) {
+			fprintf(stderr, "gitgate deploy: unexpected '%s'\n%s", argv[i], usage_text);
+			return STATUS_USAGE;
+		} else {
+			words[nwords++] = argv[i];
+		}
+	}
+	/* The seed's spelling: UNIT to ENV. */
+	if (nwords == 3 && !strcmp(words[1], "to")) {
+		words[1] = words[2];
+		nwords = 2;
+	}
+	if (nwords != 2) {
+		fputs(usage_text, stderr);
+		return STATUS_USAGE;
+	}
+	req.unit = words[0];
+	req.environment = words[1];
+	struct environment env;
+	environment_read(&env);
+	req.user = env.user;
+	struct server server;
+	int status = server_open(&server);
+	if (status == 0) {
+		struct deploy_site site = {.repo = server.repo,
+					   .rules = &server.rules,
+					   .state_dir = server.state_dir.data};
+		struct buf id = BUF_INIT;
+		status = !strcmp(req.unit, "all") ? deploy_all(&site, &req)
+						  : deploy_run(&site, &req, stdout, &id);
+		buf_free(&id);
+		server_close(&server);
+	}
+	environment_free(&env);
+	return status;
+}

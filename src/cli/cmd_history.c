@@ -1,0 +1,102 @@
+/*
+ * gitgate history [UNIT] [ENV] [-n N] [--format text|json]: what was
+ * deployed and rolled back, newest last, from the server's history.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "escape.h"
+#include "history.h"
+#include "server.h"
+#include "status.h"
+
+#define DEFAULT_SHOWN 20
+
+static const char *text_of(json_t *record, const char *key)
+{
+	const char *s = json_string_value(json_object_get(record, key));
+	return s ? s : "-";
+}
+
+static void print_record(json_t *r)
+{
+	const char *to = text_of(r, "to");
+	printf("%-20s  %-8s %-18s %-11s %.12s  %-11s %s  %s\n", text_of(r, "id"),
+	       text_of(r, "kind"), text_of(r, "unit"), text_of(r, "environment"), to,
+	       text_of(r, "outcome"), text_of(r, "finished"), text_of(r, "user"));
+	json_t *gates = json_object_get(r, "gates"), *gate;
+	size_t i;
+	json_array_foreach(gates, i, gate)
+	{
+		if (strcmp(text_of(gate, "result"), "failed"))
+			continue;
+		struct buf shown = BUF_INIT;
+		const char *detail = text_of(gate, "detail");
+		escape_bytes(&shown, detail, strcspn(detail, "\n"));
+		printf("    gate %lld %s failed: %s\n",
+		       (long long)json_integer_value(json_object_get(gate, "number")),
+		       text_of(gate, "name"), shown.data ? shown.data : "");
+		buf_free(&shown);
+	}
+}
+
+int cmd_history(int argc, char **argv)
+{
+	const char *words[2] = {0}, *value, *format = "text";
+	size_t nwords = 0, shown = DEFAULT_SHOWN;
+	for (int i = 1; i < argc; i++) {
+		if (cli_option_value(argc, argv, &i, "-n", &value)) {
+			char *end;
+			unsigned long n = value ? strtoul(value, &end, 10) : 0;
+			if (!value || *end || !n) {
+				fprintf(stderr, "gitgate history: -n takes a whole number\n");
+				return STATUS_USAGE;
+			}
+			shown = n;
+		} else if (cli_option_value(argc, argv, &i, "--format", &value)) {
+			if (!value || (strcmp(value, "text") && strcmp(value, "json"))) {
+				fprintf(stderr, "gitgate history: --format text or json\n");
+				return STATUS_USAGE;
+			}
+			format = value;
+		} else if (argv[i][0] == '-' || nwords == 2) {
+			fprintf(stderr, "usage: gitgate history [UNIT] [ENV] [-n N] [--format "
+					"text|json]\n");
+			return STATUS_USAGE;
+		} else {
+			words[nwords++] = argv[i];
+		}
+	}
+	struct server server;
+	int status = server_open(&server);
+	if (status)
+		return status;
+	json_t *records;
+	size_t skipped;
+	struct buf err = BUF_INIT;
+	const struct unit *unit = words[0] ? rules_find_unit(&server.rules, words[0]) : NULL;
+	if (history_read(&records, server.state_dir.data, unit ? unit->name : words[0], words[1],
+			 shown, &skipped, &err) < 0) {
+		fprintf(stderr, "gitgate: %s\n", err.data);
+		status = STATUS_FAULT;
+	} else if (!strcmp(format, "json")) {
+		json_dumpf(records, stdout, JSON_INDENT(2));
+		putchar('\n');
+	} else {
+		size_t i;
+		json_t *r;
+		json_array_foreach(records, i, r) print_record(r);
+		if (!json_array_size(records))
+			printf("no deploys recorded yet\n");
+	}
+	if (skipped)
+		fprintf(stderr, "gitgate: %zu line%s of the history could not be read\n", skipped,
+			skipped == 1 ? "" : "s");
+	json_decref(records);
+	buf_free(&err);
+	server_close(&server);
+	return status;
+}

@@ -1,0 +1,108 @@
+/*
+ * gitgate status [UNIT] [ENV]: what is live where: per target the live
+ * slot, its revision and since when, what each slot runs, and who holds the
+ * deploy lock.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "deploy_policy.h"
+#include "server.h"
+#include "slot.h"
+#include "state.h"
+#include "status.h"
+
+static void print_time(const char *label, time_t when)
+{
+	char text[32] = "-";
+	struct tm tm;
+	if (when)
+		strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%SZ", gmtime_r(&when, &tm));
+	printf("%s%s", label, text);
+}
+
+static int print_target(const struct server *s, const struct deploy_target *t)
+{
+	struct buf dir = BUF_INIT, err = BUF_INIT, lock = BUF_INIT, holder_text = BUF_INIT;
+	buf_printf(&dir, "%s/targets/%s-%s", s->state_dir.data, t->project, t->environment);
+	struct slot_target slot = {
+	    .root = t->root, .state_dir = dir.data, .ports = {t->ports[0], t->ports[1]}};
+	struct slot_state st;
+	int rc = slot_state_load(&st, &slot, &err);
+	if (rc < 0) {
+		printf("%-18s %-11s cannot read its state: %s\n", t->project, t->environment,
+		       err.data);
+	} else {
+		const struct slot_info *live = st.live == SLOT_NONE ? NULL : &st.slots[st.live];
+		printf("%-18s %-11s live %-5s %.12s", t->project, t->environment,
+		       live ? slot_name(st.live) : "-",
+		       live && live->revision ? live->revision : "-");
+		print_time("  since ", st.switched);
+		putchar('\n');
+		for (int c = SLOT_BLUE; c <= SLOT_GREEN; c++) {
+			const struct slot_info *si = &st.slots[c];
+			pid_t pid = 0;
+			struct buf ignored = BUF_INIT;
+			int running = slot_running(&slot, c, &pid, &ignored) > 0;
+			printf("    %-5s port %-5u %.12s %s\n", slot_name(c), t->ports[c],
+			       si->revision ? si->revision : "(empty)",
+			       running ? "running" : "stopped");
+			buf_free(&ignored);
+		}
+		slot_state_free(&st);
+	}
+	const struct project *p = rules_find_project(&s->rules, t->project);
+	buf_printf(&lock, "%s/locks/%s-%s.lock", s->state_dir.data, p->unit->name, t->environment);
+	struct state_holder holder;
+	buf_clear(&err);
+	if (state_lock_holder(&holder, lock.data, &err) > 0) {
+		state_holder_describe(&holder_text, &holder);
+		printf("    deploying now: %s\n", holder_text.data);
+		state_holder_free(&holder);
+	}
+	buf_free(&dir);
+	buf_free(&err);
+	buf_free(&lock);
+	buf_free(&holder_text);
+	return rc;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	if (argc > 3 || (argc > 1 && argv[1][0] == '-')) {
+		fprintf(stderr, "usage: gitgate status [UNIT] [ENV]\n");
+		return STATUS_USAGE;
+	}
+	struct server server;
+	int status = server_open(&server);
+	if (status)
+		return status;
+	const char *unit_name = argc > 1 ? argv[1] : NULL, *env = argc > 2 ? argv[2] : NULL;
+	const struct unit *unit = unit_name ? rules_find_unit(&server.rules, unit_name) : NULL;
+	const struct project *project =
+	    unit_name ? rules_find_project(&server.rules, unit_name) : NULL;
+	if (unit_name && !unit && !project) {
+		fprintf(stderr, "gitgate status: no unit or project '%s' in rules.ini\n",
+			unit_name);
+		server_close(&server);
+		return STATUS_USAGE;
+	}
+	const struct deploy_policy *d = &server.rules.deploy;
+	size_t shown = 0;
+	for (size_t i = 0; i < d->ntargets; i++) {
+		const struct deploy_target *t = &d->targets[i];
+		if ((env && strcmp(t->environment, env)) ||
+		    (project && strcmp(t->project, project->name)) ||
+		    (unit && !project && t->project_of->unit != unit))
+			continue;
+		if (print_target(&server, t) < 0)
+			status = STATUS_FAULT;
+		shown++;
+	}
+	if (!shown)
+		printf("no target matches\n");
+	server_close(&server);
+	return status;
+}

@@ -1,0 +1,883 @@
+/*
+ * deploy: see deploy.h.
+ *
+ * A deploy is a job (struct job) over the unit's targets in the
+ * environment (struct part, one a project). The numbered gates run from a
+ * table in order; each returns passed, failed or skipped with a detail, and
+ * the runner prints and records it. The steps after the gates (slot,
+ * migrate, switch) and gate 11 are one function each, because what they
+ * undo depends on how far they got.
+ *
+ * Paths under the state directory:
+ *   targets/PROJECT-ENV/   the slots' state, pid files and app logs (slot.h)
+ *   releases/PROJECT-ENV/  the exports (release.h)
+ *   logs/ID.log            every command's output for deploy ID
+ *   locks/UNIT-ENV.lock    one deploy of a unit into an environment at a time
+ *   history.jsonl          the records (history.h)
+ */
+#include "deploy.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "command.h"
+#include "deploy_policy.h"
+#include "envfile.h"
+#include "escape.h"
+#include "health.h"
+#include "history.h"
+#include "push.h"
+#include "release.h"
+#include "repo.h"
+#include "run.h"
+#include "slot.h"
+#include "state.h"
+#include "switch.h"
+
+#define GATES 11
+#define GRACE_MS 5000
+#define LOG_LINES_SHOWN 20
+
+/* One project's target in this deploy. */
+struct part {
+	const struct deploy_target *t;
+	struct buf state_dir, releases_dir;
+	struct slot_target slot;
+	struct slot_state state;
+	enum slot_color live, next;
+	struct release release;
+	int exported;
+	struct envfile env;
+	int started; /* the next slot's app was started by this deploy */
+	int switched;
+};
+
+struct job {
+	const struct deploy_site *site;
+	const struct deploy_request *req;
+	const struct rules *rules;
+	const struct unit *unit;
+	const struct deploy_environment *env;
+	struct part *parts;
+	size_t nparts;
+	char revision[GIT_OID_HEXSZ + 1];
+	const char *from; /* the revision live before, or NULL */
+	struct buf id, log;
+	json_t *record;
+	FILE *out;
+};
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static int make_dir(const char *path, struct buf *err)
+{
+	if (mkdir(path, 0775) == 0 || errno == EEXIST)
+		return 0;
+	buf_printf(err, "cannot make %s: %s", path, strerror(errno));
+	return -1;
+}
+
+/* ---- Commands ------------------------------------------------------------ */
+
+/* What a target's commands must not inherit from the hook that started the
+ * deploy: git's own variables would point their git at the server's repo. */
+static const char *const git_variables[] = {"GIT_DIR",
+					    "GIT_WORK_TREE",
+					    "GIT_INDEX_FILE",
+					    "GIT_OBJECT_DIRECTORY",
+					    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+					    "GIT_QUARANTINE_PATH",
+					    "GIT_PUSH_OPTION_COUNT",
+					    NULL};
+
+static void vars_for(struct command_vars *vars, const struct job *j, const struct part *p,
+		     enum slot_color c, char *port, size_t port_size)
+{
+	snprintf(port, port_size, "%u", p->slot.ports[c == SLOT_GREEN]);
+	*vars = (struct command_vars){.port = port,
+				      .slot = c == SLOT_GREEN ? "green" : "blue",
+				      .revision = j->revision,
+				      .unit = j->unit->name,
+				      .project = p->t->project,
+				      .environment = j->env->name,
+				      .root = p->t->root};
+}
+
+/* The environment a command gets: git's variables removed, the env file's
+ * (for the commands that run the app) and gitgate's own added. */
+static char **command_environ(const struct part *p, const struct command_vars *vars, int secrets)
+{
+	char **env = NULL;
+	size_t n = 0;
+	for (const char *const *g = git_variables; *g; g++) {
+		env = xrealloc(env, (n + 2) * sizeof(*env));
+		env[n++] = xstrdup(*g);
+		env[n] = NULL;
+	}
+	for (size_t i = 0; secrets && i < p->env.n; i++) {
+		env = xrealloc(env, (n + 2) * sizeof(*env));
+		env[n++] = xstrdup(p->env.items[i]);
+		env[n] = NULL;
+	}
+	command_add_environ(&env, &n, vars);
+	return env;
+}
+
+/* The last lines of the deploy log, for a failure's detail. */
+static void log_tail(struct buf *out, const char *path)
+{
+	struct buf log = BUF_INIT;
+	if (buf_read_file(&log, path) == 0 && log.len) {
+		size_t start = log.len, lines = 0;
+		while (start > 0 && lines <= LOG_LINES_SHOWN)
+			if (log.data[--start] == '\n' && start + 1 < log.len)
+				lines++;
+		buf_printf(out, "\n%s", log.data + start + (log.data[start] == '\n'));
+	}
+	buf_free(&log);
+}
+
+/* Runs one of a target's commands. Returns 1 when it ran and exited 0, 0
+ * when it failed (why in detail, with the log's last lines), -1 when it is
+ * not set. */
+static int command_run(struct job *j, struct part *p, const struct deploy_command *cmd,
+		       const char *cwd, enum slot_color c, int secrets, struct buf *detail)
+{
+	if (!cmd->argv)
+		return -1;
+	char port[16];
+	struct command_vars vars;
+	vars_for(&vars, j, p, c, port, sizeof(port));
+	char **argv = command_expand((const char *const *)cmd->argv, &vars);
+	char **env = command_environ(p, &vars, secrets);
+	struct run_options opts = {.argv = (const char *const *)argv,
+				   .env = (const char *const *)env,
+				   .cwd = cwd,
+				   .out = {.kind = RUN_OUT_APPEND, .path = j->log.data},
+				   .err = {.kind = RUN_OUT_APPEND, .path = j->log.data},
+				   .limit_ms = p->t->command_timeout_seconds * 1000,
+				   .grace_ms = GRACE_MS};
+	struct run_result result;
+	int ok = run(&result, &opts, detail) == 0 && !result.code && !result.timed_out;
+	if (!ok && !detail->len)
+		run_describe(detail, &result);
+	if (!ok) {
+		buf_printf(detail, " (%s: %s)", p->t->project, cmd->text);
+		log_tail(detail, j->log.data);
+	}
+	command_free(argv);
+	command_free(env);
+	return ok;
+}
+
+/* ---- Health ---------------------------------------------------------------- */
+
+/* A target's health check at the environment's level against url ($PORT
+ * the slot's port), the health command run in the slot's folder. */
+static int health_check(struct job *j, struct part *p, const struct deploy_environment *env,
+			const char *url_template, enum slot_color c, struct buf *detail)
+{
+	char port[16];
+	struct command_vars vars;
+	vars_for(&vars, j, p, c, port, sizeof(port));
+	const char *url_words[] = {url_template ? url_template : "", NULL};
+	char **url = command_expand(url_words, &vars);
+	const char *urls[] = {url[0]};
+	const char **deps = xcalloc(p->t->health_dependencies.n + 1, sizeof(*deps));
+	size_t ndeps = 0;
+	for (size_t i = 0; i < p->t->health_dependencies.n; i++) {
+		const char *value = envfile_get(&p->env, p->t->health_dependencies.items[i]);
+		if (value && *value)
+			deps[ndeps++] = value;
+	}
+	char **argv = p->t->health_command.argv
+			  ? command_expand((const char *const *)p->t->health_command.argv, &vars)
+			  : NULL;
+	char **cmd_env = command_environ(p, &vars, 1);
+	struct buf cwd = BUF_INIT;
+	slot_dir(&cwd, &p->slot, c);
+	struct health_spec spec = {
+	    .level = (int)env->health_level,
+	    .port = p->slot.ports[c == SLOT_GREEN],
+	    .urls = urls,
+	    .nurls = url_template ? 1 : 0,
+	    .status = p->t->health_status,
+	    .body = p->t->nhealth_body ? p->t->health_body[0].code : NULL,
+	    .timeout_ms = p->t->health_timeout_ms,
+	    .latency_ms = p->t->health_latency_ms,
+	    .dependency_urls = deps,
+	    .ndeps = ndeps,
+	    .command = (const char *const *)argv,
+	    .command_env = (const char *const *)cmd_env,
+	    .command_cwd = cwd.data,
+	    .command_log = j->log.data,
+	    .command_limit_ms = p->t->command_timeout_seconds * 1000,
+	    .successes = p->t->health_successes,
+	    .retries = p->t->health_retries,
+	    .interval_ms = p->t->health_interval_ms,
+	    .deadline_ms = p->t->health_deadline_seconds * 1000,
+	};
+	if (spec.level > 1 && !spec.nurls)
+		spec.level = 1;
+	struct health_report report;
+	int ok = health_run(&report, &spec, detail) == 0 && report.passed;
+	if (!detail->len && !ok)
+		for (size_t i = 0; i < report.n; i++)
+			if (!report.items[i].ok)
+				buf_printf(detail, "%s%s: %s", detail->len ? "; " : "",
+					   report.items[i].what,
+					   report.items[i].why ? report.items[i].why : "failed");
+	json_t *checks = health_report_checks_json(&report);
+	json_array_extend(json_object_get(j->record, "health"), checks);
+	json_decref(checks);
+	health_report_free(&report);
+	command_free(url);
+	command_free(argv);
+	command_free(cmd_env);
+	free(deps);
+	buf_free(&cwd);
+	return ok;
+}
+
+/* The URL gate 11 checks: the live URL, through the switch, or the health
+ * URL at the live slot's port. */
+static const char *live_url_of(const struct part *p)
+{
+	return p->t->live_url ? p->t->live_url : p->t->health_url;
+}
+
+/* ---- The gates -------------------------------------------------------------- */
+
+static enum gate_result gate_identify(struct job *j, struct buf *detail)
+{
+	for (size_t i = 0; i < j->nparts; i++) {
+		const struct part *p = &j->parts[i];
+		const char *live = p->live == SLOT_NONE ? NULL : p->state.slots[p->live].revision;
+		if (!live)
+			buf_printf(detail, "%s%s: first deploy", i ? "; " : "", p->t->project);
+		else
+			buf_printf(detail, "%s%s: %.12s -> %.12s", i ? "; " : "", p->t->project,
+				   live, j->revision);
+	}
+	return GATE_PASSED;
+}
+
+static enum gate_result gate_scope(struct job *j, struct buf *detail)
+{
+	buf_printf(detail, "one unit, %s:", j->unit->name);
+	for (size_t i = 0; i < j->nparts; i++)
+		buf_printf(detail, " %s", j->parts[i].t->project);
+	return GATE_PASSED;
+}
+
+static enum gate_result gate_environment(struct job *j, struct buf *detail)
+{
+	enum gate_result result = GATE_SKIPPED;
+	const struct strlist *ph = &j->rules->deploy.env_placeholders;
+	for (size_t i = 0; i < j->nparts; i++) {
+		struct part *p = &j->parts[i];
+		if (!p->t->env_file)
+			continue;
+		struct buf problems = BUF_INIT;
+		if (envfile_read(&p->env, p->t->env_file, &problems) < 0 ||
+		    envfile_check(&p->env, (const char *const *)p->t->env_required.items,
+				  p->t->env_required.n, (const char *const *)ph->items, ph->n,
+				  &problems)) {
+			buf_printf(detail, "%s%s: %s", detail->len ? "; " : "", p->t->project,
+				   problems.data);
+			while (detail->len && detail->data[detail->len - 1] == '\n')
+				detail->data[--detail->len] = '\0';
+			result = GATE_FAILED;
+		} else if (result == GATE_SKIPPED) {
+			result = GATE_PASSED;
+		}
+		buf_free(&problems);
+	}
+	if (result == GATE_SKIPPED)
+		buf_adds(detail, "no env file");
+	else if (result == GATE_PASSED)
+		buf_adds(detail, "every required variable is set");
+	return result;
+}
+
+/* Gate 8: the scans over what the deploy brings, the same engine as
+ * `gitgate check`, and no bypass that a push used carries over. */
+static enum gate_result gate_code_quality(struct job *j, struct buf *detail)
+{
+	struct push_updates updates = {0};
+	struct findings findings = {0};
+	struct buf err = BUF_INIT, checked = BUF_INIT;
+	const char *zero = "0000000000000000000000000000000000000000";
+	enum gate_result result = GATE_FAILED;
+	if (push_updates_add(&updates, "deploy", j->from ? j->from : zero, j->revision, &err) < 0) {
+		buf_add(detail, err.data, err.len);
+		goto done;
+	}
+	struct push_scope scope = {.repo = j->site->repo,
+				   .rules = j->rules,
+				   .mode = PUSH_RANGE,
+				   .baseline = j->rules->push.baseline};
+	enum gitgate_status status = push_check(&scope, &updates, &findings, &checked, &err);
+	if (status == STATUS_FAULT) {
+		buf_printf(detail, "could not check: %s", err.data ? err.data : "");
+	} else if (findings.errors) {
+		const struct finding *f = &findings.items[0];
+		buf_printf(detail, "%zu error%s in %zu commit%s; first: %s%s%zu: %s",
+			   findings.errors, findings.errors == 1 ? "" : "s", findings.commits,
+			   findings.commits == 1 ? "" : "s", f->path ? f->path : "",
+			   f->line ? ":" : "", f->line, f->rule);
+	} else {
+		buf_printf(detail, "%zu commit%s clean", findings.commits,
+			   findings.commits == 1 ? "" : "s");
+		result = GATE_PASSED;
+	}
+done:
+	push_updates_free(&updates);
+	findings_free(&findings);
+	buf_free(&err);
+	buf_free(&checked);
+	return result;
+}
+
+static enum gate_result gate_export_and_run(struct job *j, const char *what, size_t offset,
+					    struct buf *detail)
+{
+	enum gate_result result = GATE_SKIPPED;
+	for (size_t i = 0; i < j->nparts; i++) {
+		struct part *p = &j->parts[i];
+		const struct deploy_command *cmd =
+		    (const struct deploy_command *)((const char *)p->t + offset);
+		int ran = command_run(j, p, cmd, p->release.dir, p->next, 0, detail);
+		if (ran == 0)
+			return GATE_FAILED;
+		if (ran > 0)
+			result = GATE_PASSED;
+	}
+	buf_printf(detail, result == GATE_SKIPPED ? "no %s command" : "%s passed", what);
+	return result;
+}
+
+/* Gate 3 starts by exporting the revision for every project, and runs each
+ * project's install before its tests. */
+static enum gate_result gate_tests(struct job *j, struct buf *detail)
+{
+	for (size_t i = 0; i < j->nparts; i++) {
+		struct part *p = &j->parts[i];
+		struct release_options opts = {.releases_dir = p->releases_dir.data,
+					       .exclude = &j->rules->deploy.exclude,
+					       .defer_exclusions = 1};
+		if (release_export(&p->release, j->site->repo, j->revision, &opts, detail) < 0)
+			return GATE_FAILED;
+		p->exported = 1;
+		if (command_run(j, p, &p->t->install, p->release.dir, p->next, 0, detail) == 0)
+			return GATE_FAILED;
+	}
+	return gate_export_and_run(j, "tests", offsetof(struct deploy_target, test), detail);
+}
+
+static enum gate_result gate_lint(struct job *j, struct buf *detail)
+{
+	return gate_export_and_run(j, "lint", offsetof(struct deploy_target, lint), detail);
+}
+
+/* Gate 5 ends with the exclusions: what install and build made stays. */
+static enum gate_result gate_build(struct job *j, struct buf *detail)
+{
+	enum gate_result result =
+	    gate_export_and_run(j, "build", offsetof(struct deploy_target, build), detail);
+	for (size_t i = 0; result != GATE_FAILED && i < j->nparts; i++)
+		if (release_apply_exclusions(&j->parts[i].release, &j->rules->deploy.exclude,
+					     detail) < 0)
+			result = GATE_FAILED;
+	return result;
+}
+
+/* Gate 6: the environment this one requires runs this revision, healthy. */
+static enum gate_result gate_staging(struct job *j, struct buf *detail)
+{
+	const struct deploy_environment *req = j->env->required;
+	if (!req) {
+		buf_adds(detail, "no environment is required first");
+		return GATE_SKIPPED;
+	}
+	for (size_t i = 0; i < j->nparts; i++) {
+		struct part there = {
+		    .t = deploy_policy_find_target(j->rules, j->parts[i].t->project, req->name)};
+		struct buf dir = BUF_INIT, err = BUF_INIT;
+		buf_printf(&dir, "%s/targets/%s-%s", j->site->state_dir, there.t->project,
+			   req->name);
+		there.slot = (struct slot_target){.root = there.t->root,
+						  .state_dir = dir.data,
+						  .ports = {there.t->ports[0], there.t->ports[1]}};
+		int ok = slot_state_load(&there.state, &there.slot, &err) == 0 &&
+			 there.state.live != SLOT_NONE &&
+			 there.state.slots[there.state.live].revision &&
+			 !strcmp(there.state.slots[there.state.live].revision, j->revision);
+		if (!ok)
+			buf_printf(detail, "%s %s does not run %.12s yet: deploy there first",
+				   req->name, there.t->project, j->revision);
+		if (ok && there.t->env_file)
+			envfile_read(&there.env, there.t->env_file, &err);
+		if (ok)
+			ok = health_check(j, &there, req, live_url_of(&there), there.state.live,
+					  detail);
+		slot_state_free(&there.state);
+		envfile_free(&there.env);
+		buf_free(&dir);
+		buf_free(&err);
+		if (!ok)
+			return GATE_FAILED;
+	}
+	buf_printf(detail, "%s runs %.12s, healthy", req->name, j->revision);
+	return GATE_PASSED;
+}
+
+/* Gate 9: what is live here now is healthy (an emergency may go on). */
+static enum gate_result gate_before(struct job *j, struct buf *detail)
+{
+	int any = 0;
+	for (size_t i = 0; i < j->nparts; i++) {
+		struct part *p = &j->parts[i];
+		if (p->live == SLOT_NONE)
+			continue;
+		any = 1;
+		if (!health_check(j, p, j->env, live_url_of(p), p->live, detail)) {
+			if (!j->req->emergency)
+				return GATE_FAILED;
+			buf_adds(detail, " (emergency: going on)");
+		}
+	}
+	if (!any) {
+		buf_adds(detail, "nothing live yet");
+		return GATE_SKIPPED;
+	}
+	if (!detail->len)
+		buf_adds(detail, "live is healthy");
+	return GATE_PASSED;
+}
+
+static enum gate_result gate_confirmed(struct job *j, struct buf *detail)
+{
+	buf_adds(detail, j->env->confirm ? "the phrase was given" : "not required here");
+	return j->env->confirm ? GATE_PASSED : GATE_SKIPPED;
+}
+
+struct gate {
+	int number;
+	const char *name;
+	enum gate_result (*run)(struct job *j, struct buf *detail);
+};
+
+/* In the order they run; numbered as the seed numbers them. */
+static const struct gate gates[] = {
+    {1, "identify", gate_identify},
+    {2, "scope", gate_scope},
+    {7, "environment", gate_environment},
+    {8, "code-quality", gate_code_quality},
+    {3, "tests", gate_tests},
+    {4, "lint", gate_lint},
+    {5, "build", gate_build},
+    {6, "staging", gate_staging},
+    {9, "health-before", gate_before},
+    {10, "confirmation", gate_confirmed},
+};
+
+static void gate_report(struct job *j, int number, const char *name, enum gate_result result,
+			double seconds, const char *detail)
+{
+	/* Steps between the gates (slot, switch) and refusals before them have
+	 * no number of the seed's. */
+	if (number)
+		fprintf(j->out, "gate %2d/%d  ", number, GATES);
+	else
+		fprintf(j->out, "%-12s", "step");
+	fprintf(j->out, "%-13s %-17s %-7s %6.1f s\n", name, j->unit->name,
+		history_gate_result_name(result), seconds);
+	if (result == GATE_FAILED && detail && *detail) {
+		struct buf shown = BUF_INIT;
+		for (const char *p = detail; *p;) {
+			size_t len = strcspn(p, "\n");
+			buf_clear(&shown);
+			escape_bytes(&shown, p, len);
+			fprintf(j->out, "    %s\n", shown.data ? shown.data : "");
+			p += len + (p[len] == '\n');
+		}
+		buf_free(&shown);
+	}
+	history_record_gate(j->record, number, name, result, seconds, detail);
+}
+
+/* ---- Slots, switch, gate 11 ------------------------------------------------ */
+
+static void stop_next(struct job *j, struct part *p)
+{
+	struct buf err = BUF_INIT;
+	if (!p->started)
+		return;
+	if (p->t->run.argv)
+		slot_stop(&p->slot, p->next, &err);
+	else if (p->t->stop.argv)
+		command_run(j, p, &p->t->stop, NULL, p->next, 1, &err);
+	p->started = 0;
+	buf_free(&err);
+}
+
+/* Assigns the release to the inactive slot, starts it on its port with the
+ * env file, checks it at the environment's level, and migrates. */
+static int slot_prepare(struct job *j, struct part *p, struct buf *detail)
+{
+	char port[16];
+	struct command_vars vars;
+	vars_for(&vars, j, p, p->next, port, sizeof(port));
+	pid_t pid;
+	int running = slot_running(&p->slot, p->next, &pid, detail);
+	if (running > 0 && slot_stop(&p->slot, p->next, detail) < 0)
+		return 0;
+	if (slot_assign(&p->slot, p->next, p->release.id, p->release.dir, j->revision, detail) < 0)
+		return 0;
+	struct buf dir = BUF_INIT;
+	slot_dir(&dir, &p->slot, p->next);
+	int ok;
+	if (p->t->run.argv) {
+		char **argv = command_expand((const char *const *)p->t->run.argv, &vars);
+		char **env = command_environ(p, &vars, 1);
+		struct slot_command cmd = {.argv = (const char *const *)argv,
+					   .env = (const char *const *)env};
+		ok = slot_start(&p->slot, p->next, &cmd, detail) == 0;
+		command_free(argv);
+		command_free(env);
+	} else {
+		ok = command_run(j, p, &p->t->start, dir.data, p->next, 1, detail) == 1;
+	}
+	p->started = ok;
+	if (ok)
+		ok = health_check(j, p, j->env, p->t->health_url, p->next, detail);
+	if (ok)
+		ok = command_run(j, p, &p->t->migrate, dir.data, p->next, 1, detail) != 0;
+	buf_free(&dir);
+	return ok;
+}
+
+static int switch_to(struct job *j, struct part *p, enum slot_color c, struct buf *detail)
+{
+	const struct deploy_switch *sw = &p->t->live_switch;
+	const struct deploy_policy *d = &j->rules->deploy;
+	struct buf dir = BUF_INIT;
+	slot_dir(&dir, &p->slot, c);
+	int rc = -1;
+	if (sw->kind == DEPLOY_SWITCH_NGINX) {
+		struct switch_nginx opts = {.file = sw->path,
+					    .nginx = (const char *const *)d->nginx.argv,
+					    .pid_file = d->nginx_pid_file,
+					    .limit_ms = p->t->command_timeout_seconds * 1000};
+		rc = switch_nginx(&opts, p->slot.ports[c == SLOT_GREEN], detail);
+	} else if (sw->kind == DEPLOY_SWITCH_LINK) {
+		rc = switch_link(sw->path, dir.data, detail);
+	} else if (sw->kind == DEPLOY_SWITCH_COMMAND) {
+		rc = command_run(j, p, &sw->command, NULL, c, 1, detail) == 1 ? 0 : -1;
+	}
+	if (rc == 0)
+		rc = slot_set_live(&p->slot, c, detail);
+	buf_free(&dir);
+	return rc == 0;
+}
+
+/* Puts every switched part back on its old slot and checks it there. */
+static void switch_back(struct job *j, struct buf *detail)
+{
+	for (size_t i = 0; i < j->nparts; i++) {
+		struct part *p = &j->parts[i];
+		if (!p->switched || p->live == SLOT_NONE)
+			continue;
+		struct buf why = BUF_INIT;
+		if (!switch_to(j, p, p->live, &why))
+			buf_printf(detail, "; switching %s back failed: %s", p->t->project,
+				   why.data);
+		else if (!health_check(j, p, j->env, live_url_of(p), p->live, &why))
+			buf_printf(detail, "; %s's old slot is unhealthy too: %s", p->t->project,
+				   why.data);
+		else
+			buf_printf(detail, "; %s is back on %s, healthy", p->t->project,
+				   slot_name(p->live));
+		p->switched = 0;
+		buf_free(&why);
+	}
+}
+
+/* The steps after the gates. Returns the outcome. */
+static enum history_outcome go_live(struct job *j)
+{
+	struct timespec t0;
+	struct buf detail = BUF_INIT;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int ok = 1;
+	for (size_t i = 0; ok && i < j->nparts; i++)
+		ok = slot_prepare(j, &j->parts[i], &detail);
+	gate_report(j, 0, "slot", ok ? GATE_PASSED : GATE_FAILED, seconds_since(&t0), detail.data);
+	if (!ok) {
+		for (size_t i = 0; i < j->nparts; i++)
+			stop_next(j, &j->parts[i]);
+		buf_free(&detail);
+		return OUTCOME_FAILED;
+	}
+	buf_clear(&detail);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (size_t i = 0; ok && i < j->nparts; i++)
+		ok = j->parts[i].switched = switch_to(j, &j->parts[i], j->parts[i].next, &detail);
+	if (!ok) {
+		switch_back(j, &detail);
+		gate_report(j, 0, "switch", GATE_FAILED, seconds_since(&t0), detail.data);
+		for (size_t i = 0; i < j->nparts; i++)
+			stop_next(j, &j->parts[i]);
+		buf_free(&detail);
+		return OUTCOME_FAILED;
+	}
+	gate_report(j, 0, "switch", GATE_PASSED, seconds_since(&t0), NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (size_t i = 0; ok && i < j->nparts; i++)
+		ok = health_check(j, &j->parts[i], j->env, live_url_of(&j->parts[i]),
+				  j->parts[i].next, &detail);
+	enum history_outcome outcome = OUTCOME_DEPLOYED;
+	if (!ok) {
+		switch_back(j, &detail);
+		outcome = OUTCOME_ROLLED_BACK;
+		for (size_t i = 0; i < j->nparts; i++)
+			if (j->parts[i].live != SLOT_NONE)
+				stop_next(j, &j->parts[i]);
+	}
+	gate_report(j, 11, "health-after", ok ? GATE_PASSED : GATE_FAILED, seconds_since(&t0),
+		    detail.data);
+	buf_free(&detail);
+	return outcome;
+}
+
+/* ---- The job ---------------------------------------------------------------- */
+
+static int cheap_refusal(struct job *j, struct buf *detail, int *number, const char **name)
+{
+	const struct deploy_request *req = j->req;
+	const char *phrase = j->rules->deploy.confirm_phrase;
+	int frozen = 0;
+	*number = 10;
+	*name = "confirmation";
+	if (j->env->confirm && (!req->phrase || !phrase || strcmp(req->phrase, phrase))) {
+		buf_printf(detail,
+			   "%s needs the exact phrase \"%s\" (git push -o \"confirm=%s\", or "
+			   "gitgate deploy ... --confirm \"%s\")",
+			   j->env->name, phrase, phrase, phrase);
+		return 1;
+	}
+	*number = 0;
+	*name = "access";
+	if (!deploy_policy_user_may_deploy(j->env, req->user)) {
+		buf_printf(detail, "%s may not deploy to %s ([environment %s] users)", req->user,
+			   j->env->name, j->env->name);
+		return 1;
+	}
+	if (req->emergency && !deploy_policy_user_may_use_emergency(j->rules, req->user)) {
+		buf_printf(detail, "%s may not declare an emergency ([deploy] emergency_users)",
+			   req->user);
+		return 1;
+	}
+	*name = "freeze";
+	if (deploy_policy_is_frozen(j->rules, j->env, time(NULL), &frozen, detail) < 0)
+		return 1;
+	if (frozen && !req->emergency) {
+		buf_printf(detail,
+			   "no deploys to %s today ([deploy] freeze_days); an emergency goes "
+			   "through: -o \"emergency=REASON\" or --emergency REASON, by a user in "
+			   "[deploy] emergency_users",
+			   j->env->name);
+		return 1;
+	}
+	return 0;
+}
+
+static int parts_open(struct job *j, const struct deploy_target **targets, size_t n,
+		      struct buf *err)
+{
+	struct buf dir = BUF_INIT;
+	const char *subdirs[] = {"", "/targets", "/releases", "/logs", "/locks"};
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		buf_clear(&dir);
+		buf_printf(&dir, "%s%s", j->site->state_dir, subdirs[i]);
+		rc = make_dir(dir.data, err);
+	}
+	buf_free(&dir);
+	j->parts = xcalloc(n, sizeof(*j->parts));
+	j->nparts = n;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct part *p = &j->parts[i];
+		p->t = targets[i];
+		buf_printf(&p->state_dir, "%s/targets/%s-%s", j->site->state_dir, p->t->project,
+			   j->env->name);
+		buf_printf(&p->releases_dir, "%s/releases/%s-%s", j->site->state_dir, p->t->project,
+			   j->env->name);
+		p->slot = (struct slot_target){.root = p->t->root,
+					       .state_dir = p->state_dir.data,
+					       .ports = {p->t->ports[0], p->t->ports[1]},
+					       .limit_ms = p->t->command_timeout_seconds * 1000,
+					       .grace_ms = GRACE_MS};
+		rc = slot_state_load(&p->state, &p->slot, err);
+		p->live = p->state.live;
+		p->next = p->live == SLOT_NONE ? SLOT_BLUE : slot_other(p->live);
+	}
+	if (rc == 0 && j->parts[0].live != SLOT_NONE)
+		j->from = j->parts[0].state.slots[j->parts[0].live].revision;
+	return rc;
+}
+
+static void parts_close(struct job *j)
+{
+	for (size_t i = 0; i < j->nparts; i++) {
+		struct part *p = &j->parts[i];
+		if (p->exported)
+			release_free(&p->release);
+		slot_state_free(&p->state);
+		envfile_free(&p->env);
+		buf_free(&p->state_dir);
+		buf_free(&p->releases_dir);
+	}
+	free(j->parts);
+}
+
+static int resolve_revision(struct job *j, struct buf *err)
+{
+	struct buf spec = BUF_INIT;
+	if (j->req->revision)
+		buf_adds(&spec, j->req->revision);
+	else
+		buf_printf(&spec, "refs/heads/%s",
+			   j->rules->deploy.branch ? j->rules->deploy.branch
+						   : j->rules->push.deploy_branch);
+	git_object *obj = NULL, *commit = NULL;
+	int rc = git_revparse_single(&obj, j->site->repo, spec.data) == 0 &&
+			 git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) == 0
+		     ? 0
+		     : -1;
+	if (rc == 0)
+		git_oid_tostr(j->revision, sizeof(j->revision), git_object_id(commit));
+	else
+		buf_printf(err, "'%s' is not a commit here", spec.data);
+	git_object_free(commit);
+	git_object_free(obj);
+	buf_free(&spec);
+	return rc;
+}
+
+static void closing_block(struct job *j, enum history_outcome outcome)
+{
+	fprintf(j->out,
+		"\ndeploy %s: %s to %s at %.12s: %s\n"
+		"  log:      gitgate logs %s\n"
+		"  history:  gitgate history %s %s\n",
+		j->id.data, j->unit->name, j->env->name, j->revision, history_outcome_name(outcome),
+		j->id.data, j->unit->name, j->env->name);
+	if (outcome == OUTCOME_DEPLOYED && j->from)
+		fprintf(j->out, "  rollback: gitgate rollback %s %s (the old slot is still up)\n",
+			j->unit->name, j->env->name);
+}
+
+enum gitgate_status deploy_run(const struct deploy_site *site, const struct deploy_request *req,
+			       FILE *out, struct buf *id)
+{
+	struct job j = {.site = site, .req = req, .rules = site->rules, .out = out};
+	struct buf err = BUF_INIT, detail = BUF_INIT, lock_path = BUF_INIT;
+	const struct deploy_target **targets = NULL;
+	enum gitgate_status status = STATUS_USAGE;
+	const struct project *project = rules_find_project(j.rules, req->unit);
+	j.unit = project ? project->unit : rules_find_unit(j.rules, req->unit);
+	j.env = deploy_policy_find_environment(j.rules, req->environment);
+	size_t n =
+	    j.unit && j.env ? deploy_policy_unit_targets(j.rules, j.unit, j.env, &targets) : 0;
+	if (!j.unit || !j.env || !n) {
+		fprintf(out, "error: gitgate: %s\n",
+			!j.unit	 ? "no such unit or project in rules.ini"
+			: !j.env ? "no such environment in rules.ini"
+				 : "this unit has no target in that environment");
+		free(targets);
+		return STATUS_USAGE;
+	}
+	if (resolve_revision(&j, &err) < 0) {
+		fprintf(out, "error: gitgate: %s\n", err.data);
+		free(targets);
+		buf_free(&err);
+		return STATUS_USAGE;
+	}
+	status = STATUS_FAULT;
+	history_new_id(&j.id);
+	buf_add(id, j.id.data, j.id.len);
+	if (parts_open(&j, targets, n, &err) < 0)
+		goto fault;
+	buf_printf(&j.log, "%s/logs/%s.log", site->state_dir, j.id.data);
+	j.record = history_record_new(j.id.data, "deploy", j.unit->name,
+				      n == 1 ? j.parts[0].t->project : NULL, j.env->name, req->user,
+				      j.from, j.revision);
+	json_object_set_new(j.record, "options", json_pack("{s:b}", "phrase", req->phrase != NULL));
+	if (req->emergency)
+		json_object_set_new(j.record, "emergency", json_string(req->emergency));
+	fprintf(out, "deploy %s: %s to %s at %.12s\n", j.id.data, j.unit->name, j.env->name,
+		j.revision);
+
+	enum history_outcome outcome = OUTCOME_REFUSED;
+	int number;
+	const char *name;
+	if (cheap_refusal(&j, &detail, &number, &name)) {
+		gate_report(&j, number, name, GATE_FAILED, 0, detail.data);
+		goto record;
+	}
+	struct state_lock lock;
+	struct state_holder me = {.pid = getpid(),
+				  .user = (char *)req->user,
+				  .revision = j.revision,
+				  .since = time(NULL)};
+	buf_printf(&lock_path, "%s/locks/%s-%s.lock", site->state_dir, j.unit->name, j.env->name);
+	if (state_lock(&lock, lock_path.data, &me, j.rules->deploy.lock_wait_seconds, &detail) <
+	    0) {
+		gate_report(&j, 0, "lock", GATE_FAILED, 0, detail.data);
+		goto record;
+	}
+	outcome = OUTCOME_FAILED;
+	int passed = 1;
+	for (size_t g = 0; passed && g < sizeof(gates) / sizeof(gates[0]); g++) {
+		struct timespec t0;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		buf_clear(&detail);
+		enum gate_result result = gates[g].run(&j, &detail);
+		gate_report(&j, gates[g].number, gates[g].name, result, seconds_since(&t0),
+			    detail.data);
+		passed = result != GATE_FAILED;
+	}
+	if (passed)
+		outcome = go_live(&j);
+	state_unlock(&lock);
+record:
+	history_record_finish(j.record, outcome);
+	if (history_append(site->state_dir, j.record, &err) < 0)
+		goto fault;
+	closing_block(&j, outcome);
+	status = outcome == OUTCOME_DEPLOYED ? STATUS_PASSED : STATUS_REJECTED;
+	goto done;
+fault:
+	fprintf(out, "error: gitgate: %s\n", err.data ? err.data : "unknown error");
+done:
+	json_decref(j.record);
+	parts_close(&j);
+	free(targets);
+	buf_free(&err);
+	buf_free(&detail);
+	buf_free(&lock_path);
+	buf_free(&j.id);
+	buf_free(&j.log);
+	return status;
+}
