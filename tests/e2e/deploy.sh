@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# End-to-end: gitgate deploy on a server's bare repository, into blue/green
+# slots of real HTTP apps on 127.0.0.1, through the gates; what is live
+# after every kind of failure; status, history and logs. Every app a test
+# starts is stopped by its pid when the test ends, passed or failed.
+. "$(dirname "$0")/lib.sh"
+
+G=$GITGATE_BIN/gitgate
+PHRASE="deploy fully to production"
+
+# Four free ports on 127.0.0.1: staging's two slots, then production's.
+free_ports() {
+	python3 - <<'PY'
+import socket
+socks = [socket.socket() for _ in range(4)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+PY
+}
+
+stop_apps() {
+	local f pid start
+	for f in "$SRV"/server.git/gitgate/targets/*/*.pid; do
+		[ -e "$f" ] || continue
+		read -r pid start <"$f"
+		kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+	done
+}
+
+# A server with argo's staging and production targets, and a clone with an
+# app that answers /health with its revision (503 when argo/BROKEN exists;
+# with argo/BROKEN_LIVE, 503 from its second request on: healthy in its
+# slot, broken once live).
+new_deploy_server() {
+	SRV=$PWD
+	trap stop_apps EXIT
+	read -r S1 S2 P1 P2 < <(free_ports)
+	git init -q --bare server.git
+	mkdir -p server.git/gitgate srv
+	git init -q work
+	mkdir -p work/argo work/alpine-backend
+	cat >work/argo/app.py <<'PY'
+import http.server, os, sys
+here = os.path.dirname(os.path.abspath(__file__))
+rev = os.environ.get("REVISION", "?")
+answered = 0
+class Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        global answered
+        answered += 1
+        broken = os.path.exists(os.path.join(here, "BROKEN")) or (
+            answered > 1 and os.path.exists(os.path.join(here, "BROKEN_LIVE")))
+        body = ('{"status": "%s", "revision": "%s"}' % ("broken" if broken else "ok", rev)).encode()
+        self.send_response(503 if broken else 200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Health).serve_forever()
+PY
+	printf 'import os, sys\nsys.exit(1 if os.path.exists("argo/FAIL_TESTS") else 0)\n' >work/argo/test_app.py
+	echo 'export const a = 1;' >work/alpine-backend/api.js
+	git -C work add -A && git -C work commit -qm "argo app"
+	git -C work remote add origin ../server.git
+	git -C work push -q origin main
+	target() { # target ENV PORT PORT
+		cat <<EOF
+[target argo $1]
+root = $SRV/srv/argo-$1
+ports = $2 $3
+test = python3 argo/test_app.py
+run = python3 argo/app.py \$PORT
+switch = link $SRV/srv/argo-$1-live
+health_url = http://127.0.0.1:\$PORT/health
+health_retries = 15
+health_interval_ms = 200
+health_successes = 1
+health_deadline_seconds = 15
+EOF
+	}
+	cat >server.git/gitgate/rules.ini <<EOF
+[project argo]
+path = argo/
+[project alpine-backend]
+path = alpine-backend/
+[scan debug]
+files = *.py
+pattern = \\bTODO\\b
+[deploy]
+emergency_users = alice
+[environment staging]
+auto = yes
+health_level = 2
+freeze = no
+[environment production]
+requires = staging
+confirm = yes
+health_level = 2
+$(target staging "$S1" "$S2")
+$(target production "$P1" "$P2")
+EOF
+	# Fridays freeze production; the tests must not depend on the day.
+	sed -i "s/^\\[deploy\\]/[deploy]\\nfreeze_days = ${FREEZE_DAY:-sun}/" server.git/gitgate/rules.ini
+	cd server.git
+}
+
+# deploy_expect STATUS ARGS...: runs gitgate deploy in the server; output in $OUT.
+deploy_expect() {
+	local want=$1
+	shift
+	OUT=$(mktemp)
+	GITGATE_USER=${DEPLOYER:-alice} "$G" deploy "$@" >"$OUT" 2>&1
+	local got=$?
+	[ "$got" = "$want" ] || { fail "deploy $* exited $got, not $want:"; sed 's/^/      /' "$OUT"; }
+}
+
+answers() { # answers PORT: the revision the app on PORT reports
+	curl -s --max-time 5 "http://127.0.0.1:$1/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["revision"])'
+}
+
+push_change() { # push_change MESSAGE [FILE]
+	(cd ../work && { [ -n "${2:-}" ] && touch "$2" || echo "# $1" >>argo/app.py; } &&
+		git add -A && git commit -qm "$1" && git push -q origin main)
+}
+
+t_staging_then_production_through_every_gate() {
+	new_deploy_server
+	local first
+	first=$(git rev-parse main)
+	deploy_expect 0 argo to staging
+	contains "$OUT" "gate  3/11  tests"
+	contains "$OUT" "gate 11/11  health-after  argo              passed"
+	contains "$OUT" ": deployed"
+	[ "$(answers "$S1")" = "$first" ] || fail "staging's blue slot does not serve $first"
+	[ "$(readlink "$SRV/srv/argo-staging-live")" = "$SRV/srv/argo-staging-blue" ] ||
+		fail "the live link does not point at the blue slot"
+	for wrong in "" "Deploy fully to production" "deploy fully  to production"; do
+		deploy_expect 1 argo to production --confirm "$wrong"
+		contains "$OUT" "gate 10/11  confirmation"
+		contains "$OUT" "needs the exact phrase \"$PHRASE\""
+	done
+	deploy_expect 1 argo to production
+	deploy_expect 0 argo to production --confirm "$PHRASE"
+	contains "$OUT" "gate  6/11  staging       argo              passed"
+	[ "$(answers "$P1")" = "$first" ] || fail "production does not serve $first"
+	# A revision staging does not run yet stops at gate 6.
+	push_change "second"
+	deploy_expect 1 argo to production --confirm "$PHRASE"
+	contains "$OUT" "gate  6/11  staging       argo              failed"
+	contains "$OUT" "does not run"
+	[ "$(answers "$P1")" = "$first" ] || fail "production changed after a refused deploy"
+	# Staging first, then production: the green slots take over.
+	deploy_expect 0 argo staging
+	deploy_expect 0 argo production --confirm "$PHRASE"
+	[ "$(answers "$P2")" = "$(git rev-parse main)" ] || fail "production's green slot is not live"
+	[ "$(answers "$P1")" = "$first" ] || fail "the old slot should stay up, warm"
+	"$G" status argo production >status.txt 2>&1 || fail "status failed"
+	contains status.txt "live green $(git rev-parse --short=12 main)"
+	"$G" history argo production >history.txt 2>&1 || fail "history failed"
+	[ "$(grep -c ' deployed ' history.txt)" = 2 ] || fail "expected two production deploys in the history"
+	contains history.txt "refused"
+	"$G" history --format json | python3 -c '
+import json, sys
+records = json.load(sys.stdin)
+assert all(r["kind"] == "deploy" and len(r["to"]) == 40 for r in records), records
+assert records[-1]["health"], "no health checks recorded"
+' || fail "history JSON is not what the contract says"
+	"$G" logs >logs.txt 2>&1 || fail "logs failed"
+}
+
+t_a_failed_deploy_leaves_the_last_good_version_serving() {
+	new_deploy_server
+	local good
+	good=$(git rev-parse main)
+	deploy_expect 0 argo staging
+	# The new slot never gets healthy: it is never switched to.
+	push_change "broken" argo/BROKEN
+	deploy_expect 1 argo staging
+	contains "$OUT" "slot          argo              failed"
+	contains "$OUT" "HTTP 503"
+	[ "$(answers "$S1")" = "$good" ] || fail "the old version stopped serving"
+	curl -s --max-time 2 "http://127.0.0.1:$S2/health" >/dev/null && fail "the broken slot was left running"
+	# Healthy in its slot but not live: gate 11 switches back.
+	(cd ../work && git rm -q argo/BROKEN && touch argo/BROKEN_LIVE && git add -A &&
+		git commit -qm "broken live" && git push -q origin main)
+	deploy_expect 1 argo staging
+	contains "$OUT" "step        switch        argo              passed"
+	contains "$OUT" "gate 11/11  health-after  argo              failed"
+	contains "$OUT" "argo is back on blue, healthy"
+	contains "$OUT" ": rolled-back"
+	[ "$(readlink "$SRV/srv/argo-staging-live")" = "$SRV/srv/argo-staging-blue" ] ||
+		fail "the live link was not switched back"
+	[ "$(answers "$S1")" = "$good" ] || fail "the old version is not serving after the rollback"
+	"$G" history argo staging --format json | python3 -c '
+import json, sys
+outcomes = [r["outcome"] for r in json.load(sys.stdin)]
+assert outcomes == ["deployed", "failed", "rolled-back"], outcomes
+' || fail "the history does not say deployed, failed, rolled back"
+}
+
+t_gates_refuse_and_say_why() {
+	FREEZE_DAY=$(date -u +%a | tr 'A-Z' 'a-z') new_deploy_server
+	# Tests that fail: gate 3, with the command's last lines.
+	push_change "failing tests" argo/FAIL_TESTS
+	deploy_expect 1 argo staging
+	contains "$OUT" "gate  3/11  tests         argo              failed"
+	contains "$OUT" "python3 argo/test_app.py"
+	(cd ../work && git rm -q argo/FAIL_TESTS && git commit -qm fixed && git push -q origin main)
+	# A TODO that reached the server without its hooks: gate 8.
+	push_change "sneaky TODO marker"
+	(cd ../work && echo 'x = 1  # TODO later' >>argo/app.py && git commit -qam todo && git push -q origin main)
+	deploy_expect 1 argo staging
+	contains "$OUT" "gate  8/11  code-quality  argo              failed"
+	(cd ../work && sed -i '/TODO later/d' argo/app.py && git commit -qam "no todo" && git push -q origin main)
+	# gate 8 looks at every commit since the live revision: the first deploy
+	# still sees the TODO commit, so accept it as the baseline.
+	printf '[push]\nbaseline = %s\n' "$(git rev-parse main)" >>gitgate/rules.ini
+	# Env file: placeholders are named, values never shown.
+	printf 'API_KEY=changeme\nDB=sk_live_value_never_shown\n' >"$SRV/prod.env"
+	sed -i "/^\[target argo staging\]/a env_file = $SRV/prod.env\nenv_required = API_KEY DB MISSING" \
+		gitgate/rules.ini
+	deploy_expect 1 argo staging
+	contains "$OUT" "API_KEY holds a placeholder"
+	contains "$OUT" "MISSING is missing"
+	lacks "$OUT" "sk_live_value_never_shown"
+	lacks "$OUT" "changeme"
+	sed -i '/^env_file = /d; /^env_required = /d' gitgate/rules.ini
+	deploy_expect 0 argo staging
+	# Production freezes today: an emergency by a listed user goes through.
+	deploy_expect 1 argo production --confirm "$PHRASE"
+	contains "$OUT" "no deploys to production today"
+	DEPLOYER=mallory deploy_expect 1 argo production --confirm "$PHRASE" --emergency "outage"
+	contains "$OUT" "mallory may not declare an emergency"
+	deploy_expect 0 argo production --confirm "$PHRASE" --emergency "outage 42"
+	"$G" history argo production --format json | grep -q '"emergency": "outage 42"' ||
+		fail "the emergency was not recorded"
+}
+
+t_usage_errors_exit_2() {
+	new_deploy_server
+	deploy_expect 2 nosuch staging
+	contains "$OUT" "no such unit"
+	deploy_expect 2 argo nowhere
+	deploy_expect 2 argo staging --rev not-a-revision
+	contains "$OUT" "'not-a-revision' is not a commit here"
+	deploy_expect 2 argo
+}
+
+run_tests
