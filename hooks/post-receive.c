@@ -1,14 +1,42 @@
 /*
  * post-receive: git runs this after the refs moved, with the same lines as
- * pre-receive. It cannot reject anything; until deploys exist it records
- * the push in the server's push log.
+ * pre-receive. It cannot reject anything. It records the push in the
+ * server's push log, and when the deploy branch moved it queues the deploys
+ * and shows the pusher their progress (git prints it as "remote:" lines).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "environment.h"
 #include "push_log.h"
 #include "status.h"
+#include "trigger.h"
+
+/* The gitgate binary that runs the worker: the one installed with this
+ * hook (PREFIX/libexec/gitgate/ -> PREFIX/bin/), or beside it (a build
+ * directory), else the PATH's. */
+static void gitgate_path(struct buf *out)
+{
+	char self[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	const char *tails[] = {"/gitgate", "/../../bin/gitgate"};
+	if (len > 0) {
+		self[len] = '\0';
+		char *slash = strrchr(self, '/');
+		*slash = '\0';
+		for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+			buf_clear(out);
+			buf_printf(out, "%s%s", self, tails[i]);
+			if (access(out->data, X_OK) == 0)
+				return;
+		}
+	}
+	buf_clear(out);
+	buf_adds(out, "gitgate");
+}
 
 int main(void)
 {
@@ -17,14 +45,31 @@ int main(void)
 	struct environment env;
 	environment_read(&env);
 	struct hook_input input = {0};
-	struct buf err = BUF_INIT;
-	int failed = hook_input_read(&input, stdin, HOOK_INPUT_RECEIVE, &err) < 0 ||
-		     push_log_append(env.git_dir ? env.git_dir : ".", env.user, &input, &err) < 0;
-	if (failed)
+	struct buf err = BUF_INIT, gitgate = BUF_INIT;
+	int status = STATUS_PASSED;
+	if (hook_input_read(&input, stdin, HOOK_INPUT_RECEIVE, &err) < 0 ||
+	    push_log_append(env.git_dir ? env.git_dir : ".", env.user, &input, &err) < 0) {
 		fprintf(stderr, "warning: gitgate: the push was accepted but not recorded: %s\n",
 			err.data);
+		status = STATUS_FAULT;
+	}
+	struct server server;
+	if (status == STATUS_PASSED && server_open(&server) == 0) {
+		struct trigger_options opts = {.user = env.user};
+		trigger_read_push_options(&opts, env.push_options, env.npush_options);
+		gitgate_path(&gitgate);
+		if (trigger_push(&server, &input, &opts, gitgate.data, stderr, &err) < 0) {
+			fprintf(stderr,
+				"warning: gitgate: the push was accepted but no deploy was "
+				"queued: %s\n",
+				err.data);
+			status = STATUS_FAULT;
+		}
+		server_close(&server);
+	}
 	hook_input_free(&input);
 	environment_free(&env);
 	buf_free(&err);
-	return failed ? STATUS_FAULT : STATUS_PASSED;
+	buf_free(&gitgate);
+	return status;
 }

@@ -10,6 +10,7 @@
 #include "environment.h"
 #include "server.h"
 #include "status.h"
+#include "worker.h"
 
 static const char usage_text[] =
     "usage: gitgate deploy UNIT|all [to] ENV [--rev REV] [--confirm PHRASE] "
@@ -30,11 +31,30 @@ static enum gitgate_status deploy_all(const struct deploy_site *site, struct dep
 	return worst;
 }
 
+/* The detached worker a push starts: runs the queue, then exits. */
+static int deploy_worker(void)
+{
+	struct server server;
+	int status = server_open(&server);
+	if (status)
+		return status;
+	struct buf err = BUF_INIT;
+	if (worker_run(&server, &err) < 0) {
+		fprintf(stderr, "gitgate deploy --worker: %s\n", err.data);
+		status = STATUS_FAULT;
+	}
+	buf_free(&err);
+	server_close(&server);
+	return status;
+}
+
 int cmd_deploy(int argc, char **argv)
 {
 	struct deploy_request req = {0};
 	const char *words[3] = {0}, *value;
 	size_t nwords = 0;
+	if (argc == 2 && !strcmp(argv[1], "--worker"))
+		return deploy_worker();
 	for (int i = 1; i < argc; i++) {
 		const char **option = NULL;
 		if (cli_option_value(argc, argv, &i, "--rev", &value))

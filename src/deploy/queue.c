@@ -104,6 +104,17 @@ static int job_write(const char *state_dir, const struct job *job, struct buf *e
 	return rc;
 }
 
+int queue_get(struct job *job, const char *state_dir, const char *id)
+{
+	struct buf path = BUF_INIT;
+	job_path(&path, state_dir, id);
+	json_t *j = json_load_file(path.data, 0, NULL);
+	int rc = j ? job_from_json(job, j) : -1;
+	json_decref(j);
+	buf_free(&path);
+	return rc < 0 ? 0 : 1;
+}
+
 int queue_add(const char *state_dir, const struct job *job, struct buf *err)
 {
 	return job_write(state_dir, job, err);
@@ -190,19 +201,23 @@ ssize_t queue_newer_of_unit(const struct job *jobs, size_t n, size_t i)
 	return -1;
 }
 
+void queue_job_free(struct job *job)
+{
+	free(job->id);
+	free(job->unit);
+	for (size_t e = 0; e < job->nenvironments; e++)
+		free(job->environments[e]);
+	free(job->environments);
+	free(job->revision);
+	free(job->user);
+	free(job->phrase);
+	free(job->emergency);
+	memset(job, 0, sizeof(*job));
+}
+
 void queue_jobs_free(struct job *jobs, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		struct job *job = &jobs[i];
-		free(job->id);
-		free(job->unit);
-		for (size_t e = 0; e < job->nenvironments; e++)
-			free(job->environments[e]);
-		free(job->environments);
-		free(job->revision);
-		free(job->user);
-		free(job->phrase);
-		free(job->emergency);
-	}
+	for (size_t i = 0; i < n; i++)
+		queue_job_free(&jobs[i]);
 	free(jobs);
 }

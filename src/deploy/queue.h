@@ -34,6 +34,9 @@ struct job {
 };
 
 int queue_add(const char *state_dir, const struct job *job, struct buf *err);
+/* The queued job with this id: 1 with job filled, 0 when it is not queued
+ * (done, or never was). */
+int queue_get(struct job *job, const char *state_dir, const char *id);
 /* Every queued job, oldest first. Returns 0, or -1 (err); a job file that
  * cannot be parsed is an error that names it. */
 int queue_list(struct job **jobs, size_t *n, const char *state_dir, struct buf *err);
@@ -45,6 +48,7 @@ int queue_remove(const char *state_dir, const char *id, struct buf *err);
 int queue_job_orphaned(const struct job *job);
 /* Index of a job queued after jobs[i] for the same unit, or -1. */
 ssize_t queue_newer_of_unit(const struct job *jobs, size_t n, size_t i);
+void queue_job_free(struct job *job);
 void queue_jobs_free(struct job *jobs, size_t n);
 
 #endif

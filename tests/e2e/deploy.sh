@@ -238,6 +238,41 @@ t_gates_refuse_and_say_why() {
 		fail "the emergency was not recorded"
 }
 
+t_a_push_deploys_to_staging_and_with_the_phrase_to_production() {
+	new_deploy_server
+	ln -s "$GITGATE_BIN/pre-receive" hooks/pre-receive
+	ln -s "$GITGATE_BIN/post-receive" hooks/post-receive
+	git config receive.advertisePushOptions true
+	cd ../work
+	echo "# one" >>argo/app.py && git commit -qam one
+	push_expect 0 origin main
+	contains "$OUT" "remote: gate 11/11  health-after  argo              passed"
+	contains "$OUT" "remote: gitgate: argo is not deployed to production by this push"
+	contains "$OUT" "confirm=$PHRASE"
+	[ "$(answers "$S1")" = "$(git rev-parse HEAD)" ] || fail "the push did not deploy staging"
+	curl -s --max-time 2 "http://127.0.0.1:$P1/health" >/dev/null && fail "production was deployed without the phrase"
+	echo "# two" >>argo/app.py && git commit -qam two
+	push_expect 0 -o "confirm=$PHRASE" origin main
+	[ "$(grep -c ': deployed' "$OUT")" = 2 ] || fail "expected staging and production deployed"
+	[ "$(answers "$P1")" = "$(git rev-parse HEAD)" ] || fail "production does not serve the push"
+	# Only what changed deploys: a change outside argo queues nothing for it.
+	echo 'export const b = 2;' >>alpine-backend/api.js && git commit -qam "alpine only"
+	push_expect 0 origin main
+	lacks "$OUT" "argo to staging"
+	# -o detach: the push returns, the deploy goes on and is recorded.
+	echo "# three" >>argo/app.py && git commit -qam three
+	push_expect 0 -o detach origin main
+	contains "$OUT" "deploying in the background"
+	local tries=0
+	# Staging: blue, then green, now blue again.
+	until [ "$(answers "$S1" 2>/dev/null)" = "$(git rev-parse HEAD)" ] || [ $tries -ge 100 ]; do
+		sleep 0.2
+		tries=$((tries + 1))
+	done
+	[ "$(answers "$S1")" = "$(git rev-parse HEAD)" ] || fail "the detached deploy did not finish"
+	cd ../server.git
+}
+
 t_usage_errors_exit_2() {
 	new_deploy_server
 	deploy_expect 2 nosuch staging

@@ -1,0 +1,249 @@
+/*
+ * trigger: see trigger.h.
+ */
+#include "trigger.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "deploy_policy.h"
+#include "history.h"
+#include "queue.h"
+#include "repo.h"
+#include "run.h"
+#include "state.h"
+#include "treediff.h"
+
+#define FOLLOW_POLL_MS 100
+/* A job no worker has taken for this long will not be taken. */
+#define NO_WORKER_MS 10000
+
+void trigger_read_push_options(struct trigger_options *o, char *const *options, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!strncmp(options[i], "confirm=", 8))
+			o->phrase = options[i] + 8;
+		else if (!strncmp(options[i], "emergency=", 10))
+			o->emergency = options[i] + 10;
+		else if (!strcmp(options[i], "detach"))
+			o->detach = 1;
+	}
+}
+
+static void mark_unit(const struct rules *r, const char *path, unsigned char *changed)
+{
+	if (!path)
+		return;
+	if (rules_is_shared(r, path)) {
+		memset(changed, 1, r->nunits);
+		return;
+	}
+	const struct project *p = rules_project_of(r, path);
+	if (p)
+		changed[p->unit - r->units] = 1;
+}
+
+/* Which units the update changed, one flag a unit: all of them for a new
+ * branch (nothing was deployed from it yet). */
+static int units_changed(const struct server *s, const struct hook_update *u,
+			 unsigned char *changed, struct buf *err)
+{
+	const struct rules *r = &s->rules;
+	if (strspn(u->old_id, "0") == strlen(u->old_id)) {
+		memset(changed, 1, r->nunits);
+		return 0;
+	}
+	git_oid old_oid, new_oid;
+	git_commit *old_c = NULL, *new_c = NULL;
+	git_tree *old_t = NULL, *new_t = NULL;
+	struct changeset cs = {0};
+	int rc = -1;
+	if (git_oid_fromstr(&old_oid, u->old_id) < 0 || git_oid_fromstr(&new_oid, u->new_id) < 0 ||
+	    git_commit_lookup(&old_c, s->repo, &old_oid) < 0 ||
+	    git_commit_lookup(&new_c, s->repo, &new_oid) < 0 ||
+	    git_commit_tree(&old_t, old_c) < 0 || git_commit_tree(&new_t, new_c) < 0) {
+		repo_error(err, "cannot read the pushed commits");
+	} else if (treediff_trees(s->repo, old_t, new_t, &cs, err) == 0) {
+		for (size_t i = 0; i < cs.n; i++) {
+			mark_unit(r, cs.items[i].old_path, changed);
+			mark_unit(r, cs.items[i].path, changed);
+		}
+		rc = 0;
+	}
+	changeset_free(&cs);
+	git_tree_free(old_t);
+	git_tree_free(new_t);
+	git_commit_free(old_c);
+	git_commit_free(new_c);
+	return rc;
+}
+
+/* Queues the unit's job; says how to reach what the push could not. */
+static int enqueue(const struct server *s, const struct unit *unit, const char *revision,
+		   const struct trigger_options *o, struct buf *id, FILE *out, struct buf *err)
+{
+	const struct deploy_environment **envs = NULL;
+	size_t n = deploy_policy_unit_environments(&s->rules, unit, &envs);
+	struct job job = {.unit = unit->name,
+			  .environments = xcalloc(n + 1, sizeof(char *)),
+			  .revision = (char *)revision,
+			  .user = (char *)o->user,
+			  .phrase = (char *)o->phrase,
+			  .emergency = (char *)o->emergency,
+			  .detach = o->detach,
+			  .queued = time(NULL)};
+	for (size_t i = 0; i < n; i++) {
+		if (envs[i]->auto_deploy || (o->phrase && envs[i]->confirm))
+			job.environments[job.nenvironments++] = envs[i]->name;
+		else if (envs[i]->confirm)
+			fprintf(
+			    out,
+			    "gitgate: %s is not deployed to %s by this push; to do so: git push "
+			    "-o \"confirm=%s\" (or gitgate deploy %s to %s --confirm ...)\n",
+			    unit->name, envs[i]->name, s->rules.deploy.confirm_phrase, unit->name,
+			    envs[i]->name);
+	}
+	int rc = 0;
+	if (job.nenvironments) {
+		history_new_id(id);
+		job.id = id->data;
+		rc = queue_add(s->state_dir.data, &job, err);
+	}
+	free(job.environments);
+	free(envs);
+	return rc;
+}
+
+/* The worker runs apart from this hook: its own session (setsid), so a
+ * pusher who hangs up or a hook that git stops takes nothing down with it. */
+static int start_worker(const struct server *s, const char *worker, struct buf *err)
+{
+	struct buf log = BUF_INIT;
+	buf_printf(&log, "%s/logs", s->state_dir.data);
+	if (mkdir(log.data, 0775) < 0 && errno != EEXIST) {
+		buf_printf(err, "cannot make %s: %s", log.data, strerror(errno));
+		buf_free(&log);
+		return -1;
+	}
+	buf_adds(&log, "/worker.log");
+	const char *argv[] = {"setsid", worker, "deploy", "--worker", NULL};
+	struct run_options opts = {.argv = argv,
+				   .out = {.kind = RUN_OUT_APPEND, .path = log.data},
+				   .err = {.kind = RUN_OUT_APPEND, .path = log.data}};
+	struct run_process p;
+	int rc = run_start(&p, &opts, err);
+	buf_free(&log);
+	return rc;
+}
+
+/* Is the job still to come? Not when it left the queue (recorded), when
+ * its worker died under it, or when no worker has been there to take it
+ * for a while (the one started could not run). Says why it stops. */
+static int job_pending(const struct server *s, const char *id, unsigned *idle_polls, FILE *out)
+{
+	struct job job;
+	if (!queue_get(&job, s->state_dir.data, id))
+		return 0;
+	int pending = 1;
+	if (job.worker && queue_job_orphaned(&job)) {
+		fprintf(out,
+			"gitgate: the deploy worker stopped before job %s ended; gitgate deploy "
+			"--reconcile closes it (the last good release keeps serving)\n",
+			id);
+		pending = 0;
+	} else if (!job.worker) {
+		struct buf lock = BUF_INIT, err = BUF_INIT;
+		struct state_holder holder;
+		buf_printf(&lock, "%s/worker.lock", s->state_dir.data);
+		int held = state_lock_holder(&holder, lock.data, &err);
+		if (held > 0)
+			state_holder_free(&holder);
+		*idle_polls = held > 0 ? 0 : *idle_polls + 1;
+		if (*idle_polls * FOLLOW_POLL_MS > NO_WORKER_MS) {
+			fprintf(out,
+				"gitgate: no deploy worker took job %s; see %s/logs/worker.log "
+				"and run gitgate deploy --worker\n",
+				id, s->state_dir.data);
+			pending = 0;
+		}
+		buf_free(&lock);
+		buf_free(&err);
+	}
+	queue_job_free(&job);
+	return pending;
+}
+
+/* Prints what the job's progress file gains while the job is pending. */
+static void follow(const struct server *s, const char *id, FILE *out)
+{
+	struct buf progress = BUF_INIT;
+	buf_printf(&progress, "%s/logs/%s.progress", s->state_dir.data, id);
+	FILE *f = NULL;
+	char chunk[4096];
+	unsigned idle_polls = 0;
+	for (int pending = 1, last = 0; !last;) {
+		last = !pending;
+		if (!f)
+			f = fopen(progress.data, "r");
+		size_t n;
+		while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			fwrite(chunk, 1, n, out);
+		if (f)
+			clearerr(f);
+		fflush(out);
+		if (!last) {
+			pending = job_pending(s, id, &idle_polls, out);
+			struct timespec pause = {0, FOLLOW_POLL_MS * 1000000L};
+			if (pending)
+				nanosleep(&pause, NULL);
+		}
+	}
+	if (f)
+		fclose(f);
+	buf_free(&progress);
+}
+
+int trigger_push(const struct server *s, const struct hook_input *input,
+		 const struct trigger_options *o, const char *worker, FILE *out, struct buf *err)
+{
+	const struct rules *r = &s->rules;
+	struct buf branch = BUF_INIT;
+	buf_printf(&branch, "refs/heads/%s",
+		   r->deploy.branch ? r->deploy.branch : r->push.deploy_branch);
+	const struct hook_update *u = NULL;
+	for (size_t i = 0; i < input->n; i++)
+		if (!strcmp(input->updates[i].ref, branch.data) &&
+		    strspn(input->updates[i].new_id, "0") != strlen(input->updates[i].new_id))
+			u = &input->updates[i];
+	buf_free(&branch);
+	if (!u || !r->deploy.nenvironments)
+		return 0;
+	unsigned char *changed = xcalloc(r->nunits + 1, 1);
+	char **ids = xcalloc(r->nunits + 1, sizeof(char *));
+	size_t nids = 0;
+	int rc = units_changed(s, u, changed, err);
+	for (size_t i = 0; rc == 0 && i < r->nunits; i++) {
+		struct buf id = BUF_INIT;
+		if (changed[i])
+			rc = enqueue(s, &r->units[i], u->new_id, o, &id, out, err);
+		if (id.len)
+			ids[nids++] = buf_detach(&id);
+		buf_free(&id);
+	}
+	if (rc == 0 && nids)
+		rc = start_worker(s, worker, err);
+	if (rc == 0 && nids && o->detach)
+		fprintf(out,
+			"gitgate: deploying in the background: gitgate logs, gitgate status\n");
+	for (size_t i = 0; rc == 0 && !o->detach && i < nids; i++)
+		follow(s, ids[i], out);
+	for (size_t i = 0; i < nids; i++)
+		free(ids[i]);
+	free(ids);
+	free(changed);
+	return rc;
+}

@@ -1,0 +1,38 @@
+/*
+ * trigger: what a push to the deploy branch sets going (post-receive).
+ *
+ * The units the push changed (packages/ changed: every unit; coupled
+ * projects: their unit once) each get a job in the queue, with the
+ * environments a push may reach: every `auto` one, and those that need the
+ * phrase only when the push carried it (git push -o "confirm=PHRASE"; the
+ * engine judges it exactly). Then a worker is started, detached in its own
+ * session, and the pusher sees its progress until the jobs are done (or
+ * the worker is gone), unless the push said -o detach. A client that
+ * disconnects loses nothing: the worker goes on.
+ *
+ * This side never runs a deploy itself and links no HTTP client.
+ */
+#ifndef GITGATE_TRIGGER_H
+#define GITGATE_TRIGGER_H
+
+#include <stdio.h>
+
+#include "hook_input.h"
+#include "server.h"
+
+struct trigger_options {
+	const char *phrase;    /* -o confirm=PHRASE */
+	const char *emergency; /* -o emergency=REASON */
+	int detach;	       /* -o detach */
+	const char *user;
+};
+
+/* Reads the push options gitgate knows; others are left alone. */
+void trigger_read_push_options(struct trigger_options *o, char *const *options, size_t n);
+/* Enqueues the jobs for the deploy branch's update among the input's,
+ * starts `worker` (the gitgate binary) and follows it. Returns 0 (nothing
+ * to do is 0 too), or -1 with the reason in err. */
+int trigger_push(const struct server *s, const struct hook_input *input,
+		 const struct trigger_options *o, const char *worker, FILE *out, struct buf *err);
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * worker: see worker.h.
+ */
+#include "worker.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "deploy.h"
+#include "history.h"
+#include "queue.h"
+#include "state.h"
+
+/* A job that never deploys still gets its record: superseded or abandoned. */
+static int close_job(const struct server *s, const struct job *job, enum history_outcome why,
+		     struct buf *err)
+{
+	json_t *record = history_record_new(job->id, "deploy", job->unit, NULL,
+					    job->nenvironments ? job->environments[0] : NULL,
+					    job->user, NULL, job->revision);
+	history_record_finish(record, why);
+	int rc = history_append(s->state_dir.data, record, err);
+	json_decref(record);
+	return rc == 0 ? queue_remove(s->state_dir.data, job->id, err) : -1;
+}
+
+static int run_job(const struct server *s, struct job *job, struct buf *err)
+{
+	if (queue_claim(s->state_dir.data, job, err) < 0)
+		return -1;
+	struct buf path = BUF_INIT;
+	buf_printf(&path, "%s/logs/%s.progress", s->state_dir.data, job->id);
+	FILE *progress = fopen(path.data, "a");
+	if (!progress) {
+		buf_printf(err, "cannot write %s", path.data);
+		buf_free(&path);
+		return -1;
+	}
+	setvbuf(progress, NULL, _IOLBF, 0);
+	struct deploy_site site = {
+	    .repo = s->repo, .rules = &s->rules, .state_dir = s->state_dir.data};
+	for (size_t e = 0; e < job->nenvironments; e++) {
+		struct deploy_request req = {.unit = job->unit,
+					     .environment = job->environments[e],
+					     .revision = job->revision,
+					     .phrase = job->phrase,
+					     .emergency = job->emergency,
+					     .user = job->user};
+		struct buf id = BUF_INIT;
+		enum gitgate_status status = deploy_run(&site, &req, progress, &id);
+		buf_free(&id);
+		if (status != STATUS_PASSED)
+			break;
+	}
+	fclose(progress);
+	buf_free(&path);
+	return queue_remove(s->state_dir.data, job->id, err);
+}
+
+int worker_run(const struct server *s, struct buf *err)
+{
+	/* A pusher that hangs up must not take the worker down with a write. */
+	signal(SIGPIPE, SIG_IGN);
+	struct buf lock_path = BUF_INIT;
+	buf_printf(&lock_path, "%s/worker.lock", s->state_dir.data);
+	struct state_holder me = {.pid = getpid(), .user = "worker", .since = time(NULL)};
+	struct state_lock lock;
+	int rc = state_lock(&lock, lock_path.data, &me, s->rules.deploy.lock_wait_seconds, err);
+	buf_free(&lock_path);
+	if (rc < 0)
+		return -1;
+	for (;;) {
+		struct job *jobs;
+		size_t n;
+		if (queue_list(&jobs, &n, s->state_dir.data, err) < 0) {
+			rc = -1;
+			break;
+		}
+		for (size_t i = 0; rc == 0 && i < n; i++) {
+			if (jobs[i].worker && queue_job_orphaned(&jobs[i]))
+				rc = close_job(s, &jobs[i], OUTCOME_ABANDONED, err);
+			else if (queue_newer_of_unit(jobs, n, i) >= 0)
+				rc = close_job(s, &jobs[i], OUTCOME_SUPERSEDED, err);
+			else
+				rc = run_job(s, &jobs[i], err);
+		}
+		queue_jobs_free(jobs, n);
+		if (rc < 0 || !n)
+			break;
+	}
+	state_unlock(&lock);
+	return rc;
+}

@@ -1,0 +1,22 @@
+/*
+ * worker: runs the queued deploy jobs, one worker at a time
+ * (STATE_DIR/worker.lock), detached from the push that queued them.
+ *
+ * For each job, oldest first: a job its worker died under is closed as
+ * abandoned; a job a newer job of the same unit is queued behind is
+ * superseded (only the newest revision deploys); else the job is claimed
+ * and its unit deployed to its environments in order, stopping at the first
+ * that does not deploy. Its progress goes to STATE_DIR/logs/ID.progress,
+ * which the pushing post-receive follows. Jobs queued meanwhile are taken
+ * too; the worker stops when the queue is empty.
+ */
+#ifndef GITGATE_WORKER_H
+#define GITGATE_WORKER_H
+
+#include "buf.h"
+#include "server.h"
+
+/* Returns 0, or -1 with the reason in err (the lock, the queue). */
+int worker_run(const struct server *s, struct buf *err);
+
+#endif
