@@ -1,6 +1,7 @@
 /*
- * gitgate deploy: UNIT|all [to] ENV on the server, through the gates. The
- * seed's spelling works as written: `gitgate deploy argo to production`.
+ * gitgate deploy and gitgate rollback: UNIT|all [to] ENV on the server,
+ * through the gates (deploy.h). The seed's spellings work as written:
+ * `gitgate deploy argo to production`, `gitgate rollback alpine production`.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,18 +13,19 @@
 #include "status.h"
 #include "worker.h"
 
-static const char usage_text[] =
-    "usage: gitgate deploy UNIT|all [to] ENV [--rev REV] [--confirm PHRASE] "
-    "[--emergency REASON]\n";
+typedef enum gitgate_status (*deploy_fn)(const struct deploy_site *site,
+					 const struct deploy_request *req, FILE *out,
+					 struct buf *id);
 
 /* Every unit that has a target in env, in rules.ini's order. */
-static enum gitgate_status deploy_all(const struct deploy_site *site, struct deploy_request *req)
+static enum gitgate_status each_unit(const struct deploy_site *site, struct deploy_request *req,
+				     deploy_fn fn)
 {
 	enum gitgate_status worst = STATUS_PASSED;
 	for (size_t i = 0; i < site->rules->nunits; i++) {
 		struct buf id = BUF_INIT;
 		req->unit = site->rules->units[i].name;
-		enum gitgate_status status = deploy_run(site, req, stdout, &id);
+		enum gitgate_status status = fn(site, req, stdout, &id);
 		if (status > worst)
 			worst = status;
 		buf_free(&id);
@@ -48,27 +50,27 @@ static int deploy_worker(void)
 	return status;
 }
 
-int cmd_deploy(int argc, char **argv)
+/* UNIT|all [to] ENV and the options, then fn over the server. */
+static int run_command(const char *name, int argc, char **argv, const char *usage, int options,
+		       deploy_fn fn)
 {
 	struct deploy_request req = {0};
 	const char *words[3] = {0}, *value;
 	size_t nwords = 0;
-	if (argc == 2 && !strcmp(argv[1], "--worker"))
-		return deploy_worker();
 	for (int i = 1; i < argc; i++) {
 		const char **option = NULL;
-		if (cli_option_value(argc, argv, &i, "--rev", &value))
+		if (options && cli_option_value(argc, argv, &i, "--rev", &value))
 			option = &req.revision;
-		else if (cli_option_value(argc, argv, &i, "--confirm", &value))
+		else if (options && cli_option_value(argc, argv, &i, "--confirm", &value))
 			option = &req.phrase;
-		else if (cli_option_value(argc, argv, &i, "--emergency", &value))
+		else if (options && cli_option_value(argc, argv, &i, "--emergency", &value))
 			option = &req.emergency;
 		if (option) {
 			if (!value)
 				return STATUS_USAGE;
 			*option = value;
 		} else if (argv[i][0] == '-' || nwords == 3) {
-			fprintf(stderr, "gitgate deploy: unexpected '%s'\n%s", argv[i], usage_text);
+			fprintf(stderr, "gitgate %s: unexpected '%s'\n%s", name, argv[i], usage);
 			return STATUS_USAGE;
 		} else {
 			words[nwords++] = argv[i];
@@ -80,7 +82,7 @@ int cmd_deploy(int argc, char **argv)
 		nwords = 2;
 	}
 	if (nwords != 2) {
-		fputs(usage_text, stderr);
+		fputs(usage, stderr);
 		return STATUS_USAGE;
 	}
 	req.unit = words[0];
@@ -95,11 +97,27 @@ int cmd_deploy(int argc, char **argv)
 					   .rules = &server.rules,
 					   .state_dir = server.state_dir.data};
 		struct buf id = BUF_INIT;
-		status = !strcmp(req.unit, "all") ? deploy_all(&site, &req)
-						  : deploy_run(&site, &req, stdout, &id);
+		status = !strcmp(req.unit, "all") ? each_unit(&site, &req, fn)
+						  : fn(&site, &req, stdout, &id);
 		buf_free(&id);
 		server_close(&server);
 	}
 	environment_free(&env);
 	return status;
+}
+
+int cmd_deploy(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "--worker"))
+		return deploy_worker();
+	return run_command("deploy", argc, argv,
+			   "usage: gitgate deploy UNIT|all [to] ENV [--rev REV] [--confirm PHRASE] "
+			   "[--emergency REASON]\n",
+			   1, deploy_run);
+}
+
+int cmd_rollback(int argc, char **argv)
+{
+	return run_command("rollback", argc, argv, "usage: gitgate rollback UNIT|all ENV\n", 0,
+			   deploy_rollback);
 }

@@ -613,6 +613,8 @@ static void switch_back(struct job *j, struct buf *detail)
 	}
 }
 
+static enum history_outcome switch_and_confirm(struct job *j);
+
 /* The steps after the gates. Returns the outcome. */
 static enum history_outcome go_live(struct job *j)
 {
@@ -629,7 +631,17 @@ static enum history_outcome go_live(struct job *j)
 		buf_free(&detail);
 		return OUTCOME_FAILED;
 	}
-	buf_clear(&detail);
+	buf_free(&detail);
+	return switch_and_confirm(j);
+}
+
+/* Every part switches to its next slot, then gate 11 checks them live; if
+ * a switch or the check fails, every switched part goes back. */
+static enum history_outcome switch_and_confirm(struct job *j)
+{
+	struct timespec t0;
+	struct buf detail = BUF_INIT;
+	int ok = 1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = 0; ok && i < j->nparts; i++)
 		ok = j->parts[i].switched = switch_to(j, &j->parts[i], j->parts[i].next, &detail);
@@ -778,106 +790,231 @@ static int resolve_revision(struct job *j, struct buf *err)
 static void closing_block(struct job *j, enum history_outcome outcome)
 {
 	fprintf(j->out,
-		"\ndeploy %s: %s to %s at %.12s: %s\n"
+		"\n%s %s: %s to %s at %.12s: %s\n"
 		"  log:      gitgate logs %s\n"
 		"  history:  gitgate history %s %s\n",
-		j->id.data, j->unit->name, j->env->name, j->revision, history_outcome_name(outcome),
-		j->id.data, j->unit->name, j->env->name);
+		json_string_value(json_object_get(j->record, "kind")), j->id.data, j->unit->name,
+		j->env->name, j->revision, history_outcome_name(outcome), j->id.data, j->unit->name,
+		j->env->name);
 	if (outcome == OUTCOME_DEPLOYED && j->from)
 		fprintf(j->out, "  rollback: gitgate rollback %s %s (the old slot is still up)\n",
 			j->unit->name, j->env->name);
+}
+
+/* Finds the unit, the environment and their targets, and loads what each
+ * target runs. Returns 0, or a status with the reason printed. */
+static enum gitgate_status job_open(struct job *j, struct buf *err)
+{
+	const struct project *project = rules_find_project(j->rules, j->req->unit);
+	j->unit = project ? project->unit : rules_find_unit(j->rules, j->req->unit);
+	j->env = deploy_policy_find_environment(j->rules, j->req->environment);
+	const struct deploy_target **targets = NULL;
+	size_t n =
+	    j->unit && j->env ? deploy_policy_unit_targets(j->rules, j->unit, j->env, &targets) : 0;
+	if (!j->unit || !j->env || !n) {
+		buf_adds(err, !j->unit	? "no such unit or project in rules.ini"
+			      : !j->env ? "no such environment in rules.ini"
+					: "this unit has no target in that environment");
+		free(targets);
+		return STATUS_USAGE;
+	}
+	int rc = parts_open(j, targets, n, err);
+	free(targets);
+	if (rc < 0)
+		return STATUS_FAULT;
+	history_new_id(&j->id);
+	buf_printf(&j->log, "%s/logs/%s.log", j->site->state_dir, j->id.data);
+	return STATUS_PASSED;
+}
+
+static void job_start_record(struct job *j, const char *kind)
+{
+	j->record = history_record_new(j->id.data, kind, j->unit->name,
+				       j->nparts == 1 ? j->parts[0].t->project : NULL, j->env->name,
+				       j->req->user, j->from, j->revision);
+	json_object_set_new(j->record, "options",
+			    json_pack("{s:b}", "phrase", j->req->phrase != NULL));
+	if (j->req->emergency)
+		json_object_set_new(j->record, "emergency", json_string(j->req->emergency));
+	fprintf(j->out, "%s %s: %s in %s, to %.12s\n", kind, j->id.data, j->unit->name,
+		j->env->name, j->revision);
+}
+
+static int job_lock(struct job *j, struct state_lock *lock, struct buf *detail)
+{
+	struct buf path = BUF_INIT;
+	struct state_holder me = {.pid = getpid(),
+				  .user = (char *)j->req->user,
+				  .revision = j->revision,
+				  .since = time(NULL)};
+	buf_printf(&path, "%s/locks/%s-%s.lock", j->site->state_dir, j->unit->name, j->env->name);
+	int rc = state_lock(lock, path.data, &me, j->rules->deploy.lock_wait_seconds, detail);
+	buf_free(&path);
+	if (rc < 0)
+		gate_report(j, 0, "lock", GATE_FAILED, 0, detail->data);
+	return rc;
+}
+
+/* Records the outcome and says it. Returns the command's status. */
+static enum gitgate_status job_finish(struct job *j, enum history_outcome outcome, struct buf *err)
+{
+	history_record_finish(j->record, outcome);
+	if (history_append(j->site->state_dir, j->record, err) < 0)
+		return STATUS_FAULT;
+	closing_block(j, outcome);
+	return outcome == OUTCOME_DEPLOYED ? STATUS_PASSED : STATUS_REJECTED;
+}
+
+static void job_close(struct job *j)
+{
+	json_decref(j->record);
+	parts_close(j);
+	buf_free(&j->id);
+	buf_free(&j->log);
+}
+
+static enum gitgate_status job_fault(struct job *j, const struct buf *err)
+{
+	fprintf(j->out, "error: gitgate: %s\n", err->data ? err->data : "unknown error");
+	job_close(j);
+	return STATUS_FAULT;
 }
 
 enum gitgate_status deploy_run(const struct deploy_site *site, const struct deploy_request *req,
 			       FILE *out, struct buf *id)
 {
 	struct job j = {.site = site, .req = req, .rules = site->rules, .out = out};
-	struct buf err = BUF_INIT, detail = BUF_INIT, lock_path = BUF_INIT;
-	const struct deploy_target **targets = NULL;
-	enum gitgate_status status = STATUS_USAGE;
-	const struct project *project = rules_find_project(j.rules, req->unit);
-	j.unit = project ? project->unit : rules_find_unit(j.rules, req->unit);
-	j.env = deploy_policy_find_environment(j.rules, req->environment);
-	size_t n =
-	    j.unit && j.env ? deploy_policy_unit_targets(j.rules, j.unit, j.env, &targets) : 0;
-	if (!j.unit || !j.env || !n) {
-		fprintf(out, "error: gitgate: %s\n",
-			!j.unit	 ? "no such unit or project in rules.ini"
-			: !j.env ? "no such environment in rules.ini"
-				 : "this unit has no target in that environment");
-		free(targets);
-		return STATUS_USAGE;
-	}
-	if (resolve_revision(&j, &err) < 0) {
+	struct buf err = BUF_INIT, detail = BUF_INIT;
+	enum gitgate_status status = job_open(&j, &err);
+	if (status == STATUS_PASSED && resolve_revision(&j, &err) < 0)
+		status = STATUS_USAGE;
+	if (status != STATUS_PASSED) {
 		fprintf(out, "error: gitgate: %s\n", err.data);
-		free(targets);
+		job_close(&j);
 		buf_free(&err);
-		return STATUS_USAGE;
+		return status;
 	}
-	status = STATUS_FAULT;
-	history_new_id(&j.id);
 	buf_add(id, j.id.data, j.id.len);
-	if (parts_open(&j, targets, n, &err) < 0)
-		goto fault;
-	buf_printf(&j.log, "%s/logs/%s.log", site->state_dir, j.id.data);
-	j.record = history_record_new(j.id.data, "deploy", j.unit->name,
-				      n == 1 ? j.parts[0].t->project : NULL, j.env->name, req->user,
-				      j.from, j.revision);
-	json_object_set_new(j.record, "options", json_pack("{s:b}", "phrase", req->phrase != NULL));
-	if (req->emergency)
-		json_object_set_new(j.record, "emergency", json_string(req->emergency));
-	fprintf(out, "deploy %s: %s to %s at %.12s\n", j.id.data, j.unit->name, j.env->name,
-		j.revision);
-
+	job_start_record(&j, "deploy");
 	enum history_outcome outcome = OUTCOME_REFUSED;
 	int number;
 	const char *name;
+	struct state_lock lock;
 	if (cheap_refusal(&j, &detail, &number, &name)) {
 		gate_report(&j, number, name, GATE_FAILED, 0, detail.data);
-		goto record;
+	} else if (job_lock(&j, &lock, &detail) == 0) {
+		outcome = OUTCOME_FAILED;
+		int passed = 1;
+		for (size_t g = 0; passed && g < sizeof(gates) / sizeof(gates[0]); g++) {
+			struct timespec t0;
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			buf_clear(&detail);
+			enum gate_result result = gates[g].run(&j, &detail);
+			gate_report(&j, gates[g].number, gates[g].name, result, seconds_since(&t0),
+				    detail.data);
+			passed = result != GATE_FAILED;
+		}
+		if (passed)
+			outcome = go_live(&j);
+		state_unlock(&lock);
 	}
-	struct state_lock lock;
-	struct state_holder me = {.pid = getpid(),
-				  .user = (char *)req->user,
-				  .revision = j.revision,
-				  .since = time(NULL)};
-	buf_printf(&lock_path, "%s/locks/%s-%s.lock", site->state_dir, j.unit->name, j.env->name);
-	if (state_lock(&lock, lock_path.data, &me, j.rules->deploy.lock_wait_seconds, &detail) <
-	    0) {
-		gate_report(&j, 0, "lock", GATE_FAILED, 0, detail.data);
-		goto record;
-	}
-	outcome = OUTCOME_FAILED;
-	int passed = 1;
-	for (size_t g = 0; passed && g < sizeof(gates) / sizeof(gates[0]); g++) {
-		struct timespec t0;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		buf_clear(&detail);
-		enum gate_result result = gates[g].run(&j, &detail);
-		gate_report(&j, gates[g].number, gates[g].name, result, seconds_since(&t0),
-			    detail.data);
-		passed = result != GATE_FAILED;
-	}
-	if (passed)
-		outcome = go_live(&j);
-	state_unlock(&lock);
-record:
-	history_record_finish(j.record, outcome);
-	if (history_append(site->state_dir, j.record, &err) < 0)
-		goto fault;
-	closing_block(&j, outcome);
-	status = outcome == OUTCOME_DEPLOYED ? STATUS_PASSED : STATUS_REJECTED;
-	goto done;
-fault:
-	fprintf(out, "error: gitgate: %s\n", err.data ? err.data : "unknown error");
-done:
-	json_decref(j.record);
-	parts_close(&j);
-	free(targets);
+	status = job_finish(&j, outcome, &err);
+	if (status == STATUS_FAULT)
+		status = job_fault(&j, &err);
+	else
+		job_close(&j);
 	buf_free(&err);
 	buf_free(&detail);
-	buf_free(&lock_path);
-	buf_free(&j.id);
-	buf_free(&j.log);
+	return status;
+}
+
+/* Back to the other slot, as it was left warm: started again if it was
+ * stopped, checked there, switched to, checked live (and switched back if
+ * that fails). A rollback never runs migrate again: a migration that the
+ * newer release made stays, and the record says so. */
+static enum history_outcome roll_back(struct job *j)
+{
+	struct timespec t0;
+	struct buf detail = BUF_INIT;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int ok = 1;
+	for (size_t i = 0; ok && i < j->nparts; i++) {
+		struct part *p = &j->parts[i];
+		pid_t pid;
+		int running = slot_running(&p->slot, p->next, &pid, &detail);
+		if (running < 0) {
+			ok = 0;
+		} else if (!running && p->t->run.argv) {
+			char port[16];
+			struct command_vars vars;
+			vars_for(&vars, j, p, p->next, port, sizeof(port));
+			char **argv = command_expand((const char *const *)p->t->run.argv, &vars);
+			char **env = command_environ(p, &vars, 1);
+			struct slot_command cmd = {.argv = (const char *const *)argv,
+						   .env = (const char *const *)env};
+			ok = p->started = slot_start(&p->slot, p->next, &cmd, &detail) == 0;
+			command_free(argv);
+			command_free(env);
+		} else if (!running) {
+			struct buf dir = BUF_INIT;
+			slot_dir(&dir, &p->slot, p->next);
+			ok = p->started =
+			    command_run(j, p, &p->t->start, dir.data, p->next, 1, &detail) == 1;
+			buf_free(&dir);
+		}
+		if (ok)
+			ok = health_check(j, p, j->env, p->t->health_url, p->next, &detail);
+	}
+	if (ok)
+		buf_adds(&detail, "migrate is not run again by a rollback");
+	gate_report(j, 0, "slot", ok ? GATE_PASSED : GATE_FAILED, seconds_since(&t0), detail.data);
+	if (ok)
+		fprintf(j->out, "    %s\n", detail.data);
+	buf_free(&detail);
+	if (!ok) {
+		for (size_t i = 0; i < j->nparts; i++)
+			stop_next(j, &j->parts[i]);
+		return OUTCOME_FAILED;
+	}
+	return switch_and_confirm(j);
+}
+
+enum gitgate_status deploy_rollback(const struct deploy_site *site,
+				    const struct deploy_request *req, FILE *out, struct buf *id)
+{
+	struct job j = {.site = site, .req = req, .rules = site->rules, .out = out};
+	struct buf err = BUF_INIT, detail = BUF_INIT;
+	enum gitgate_status status = job_open(&j, &err);
+	for (size_t i = 0; status == STATUS_PASSED && i < j.nparts; i++) {
+		const struct part *p = &j.parts[i];
+		if (p->live == SLOT_NONE || !p->state.slots[p->next].revision) {
+			buf_printf(&err, "%s in %s has no other slot to roll back to",
+				   p->t->project, j.env->name);
+			status = STATUS_REJECTED;
+		}
+	}
+	if (status != STATUS_PASSED) {
+		fprintf(out, "error: gitgate: %s\n", err.data);
+		job_close(&j);
+		buf_free(&err);
+		return status;
+	}
+	snprintf(j.revision, sizeof(j.revision), "%s",
+		 j.parts[0].state.slots[j.parts[0].next].revision);
+	buf_add(id, j.id.data, j.id.len);
+	job_start_record(&j, "rollback");
+	enum history_outcome outcome = OUTCOME_FAILED;
+	struct state_lock lock;
+	if (job_lock(&j, &lock, &detail) == 0) {
+		outcome = roll_back(&j);
+		state_unlock(&lock);
+	}
+	status = job_finish(&j, outcome, &err);
+	if (status == STATUS_FAULT)
+		status = job_fault(&j, &err);
+	else
+		job_close(&j);
+	buf_free(&err);
+	buf_free(&detail);
 	return status;
 }

@@ -51,5 +51,10 @@ struct deploy_request {
  * could not be written). */
 enum gitgate_status deploy_run(const struct deploy_site *site, const struct deploy_request *req,
 			       FILE *out, struct buf *id);
+/* Back to the other slot of each target (its release stayed, warm): started
+ * again if it was stopped, checked, switched to, checked live. Recorded as
+ * kind "rollback". revision, phrase and emergency are not used. */
+enum gitgate_status deploy_rollback(const struct deploy_site *site,
+				    const struct deploy_request *req, FILE *out, struct buf *id);
 
 #endif

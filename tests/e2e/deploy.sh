@@ -168,6 +168,17 @@ assert all(r["kind"] == "deploy" and len(r["to"]) == 40 for r in records), recor
 assert records[-1]["health"], "no health checks recorded"
 ' || fail "history JSON is not what the contract says"
 	"$G" logs >logs.txt 2>&1 || fail "logs failed"
+	# The seed's rollback: back to the warm blue slot in seconds.
+	OUT=$(mktemp)
+	GITGATE_USER=alice "$G" rollback argo production >"$OUT" 2>&1 || { fail "rollback failed:"; cat "$OUT"; }
+	contains "$OUT" "migrate is not run again by a rollback"
+	[ "$(readlink "$SRV/srv/argo-production-live")" = "$SRV/srv/argo-production-blue" ] ||
+		fail "the rollback did not switch to blue"
+	"$G" history argo production --format json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)[-1]
+assert (r["kind"], r["outcome"]) == ("rollback", "deployed"), r
+' || fail "the rollback was not recorded"
 }
 
 t_a_failed_deploy_leaves_the_last_good_version_serving() {
