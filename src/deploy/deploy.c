@@ -531,19 +531,13 @@ static void stop_next(struct job *j, struct part *p)
 	buf_free(&err);
 }
 
-/* Assigns the release to the inactive slot, starts it on its port with the
- * env file, checks it at the environment's level, and migrates. */
-static int slot_prepare(struct job *j, struct part *p, struct buf *detail)
+/* Starts the app in the next slot on its port, with the env file:
+ * supervised (run) or through the user's start command. */
+static int app_start(struct job *j, struct part *p, struct buf *detail)
 {
 	char port[16];
 	struct command_vars vars;
 	vars_for(&vars, j, p, p->next, port, sizeof(port));
-	pid_t pid;
-	int running = slot_running(&p->slot, p->next, &pid, detail);
-	if (running > 0 && slot_stop(&p->slot, p->next, detail) < 0)
-		return 0;
-	if (slot_assign(&p->slot, p->next, p->release.id, p->release.dir, j->revision, detail) < 0)
-		return 0;
 	struct buf dir = BUF_INIT;
 	slot_dir(&dir, &p->slot, p->next);
 	int ok;
@@ -558,7 +552,23 @@ static int slot_prepare(struct job *j, struct part *p, struct buf *detail)
 	} else {
 		ok = command_run(j, p, &p->t->start, dir.data, p->next, 1, detail) == 1;
 	}
-	p->started = ok;
+	buf_free(&dir);
+	return p->started = ok;
+}
+
+/* Assigns the release to the inactive slot, starts it on its port with the
+ * env file, checks it at the environment's level, and migrates. */
+static int slot_prepare(struct job *j, struct part *p, struct buf *detail)
+{
+	pid_t pid;
+	int running = slot_running(&p->slot, p->next, &pid, detail);
+	if (running > 0 && slot_stop(&p->slot, p->next, detail) < 0)
+		return 0;
+	if (slot_assign(&p->slot, p->next, p->release.id, p->release.dir, j->revision, detail) < 0)
+		return 0;
+	struct buf dir = BUF_INIT;
+	slot_dir(&dir, &p->slot, p->next);
+	int ok = app_start(j, p, detail);
 	if (ok)
 		ok = health_check(j, p, j->env, p->t->health_url, p->next, detail);
 	if (ok)
@@ -855,16 +865,6 @@ static int job_lock(struct job *j, struct state_lock *lock, struct buf *detail)
 	return rc;
 }
 
-/* Records the outcome and says it. Returns the command's status. */
-static enum gitgate_status job_finish(struct job *j, enum history_outcome outcome, struct buf *err)
-{
-	history_record_finish(j->record, outcome);
-	if (history_append(j->site->state_dir, j->record, err) < 0)
-		return STATUS_FAULT;
-	closing_block(j, outcome);
-	return outcome == OUTCOME_DEPLOYED ? STATUS_PASSED : STATUS_REJECTED;
-}
-
 static void job_close(struct job *j)
 {
 	json_decref(j->record);
@@ -873,11 +873,22 @@ static void job_close(struct job *j)
 	buf_free(&j->log);
 }
 
-static enum gitgate_status job_fault(struct job *j, const struct buf *err)
+/* Records the outcome, says it, and closes the job. Returns the command's
+ * status: a record that cannot be written is a fault. */
+static enum gitgate_status job_end(struct job *j, enum history_outcome outcome)
 {
-	fprintf(j->out, "error: gitgate: %s\n", err->data ? err->data : "unknown error");
+	struct buf err = BUF_INIT;
+	enum gitgate_status status = outcome == OUTCOME_DEPLOYED ? STATUS_PASSED : STATUS_REJECTED;
+	history_record_finish(j->record, outcome);
+	if (history_append(j->site->state_dir, j->record, &err) < 0) {
+		fprintf(j->out, "error: gitgate: %s\n", err.data);
+		status = STATUS_FAULT;
+	} else {
+		closing_block(j, outcome);
+	}
+	buf_free(&err);
 	job_close(j);
-	return STATUS_FAULT;
+	return status;
 }
 
 enum gitgate_status deploy_run(const struct deploy_site *site, const struct deploy_request *req,
@@ -918,14 +929,9 @@ enum gitgate_status deploy_run(const struct deploy_site *site, const struct depl
 			outcome = go_live(&j);
 		state_unlock(&lock);
 	}
-	status = job_finish(&j, outcome, &err);
-	if (status == STATUS_FAULT)
-		status = job_fault(&j, &err);
-	else
-		job_close(&j);
 	buf_free(&err);
 	buf_free(&detail);
-	return status;
+	return job_end(&j, outcome);
 }
 
 /* Back to the other slot, as it was left warm: started again if it was
@@ -942,26 +948,10 @@ static enum history_outcome roll_back(struct job *j)
 		struct part *p = &j->parts[i];
 		pid_t pid;
 		int running = slot_running(&p->slot, p->next, &pid, &detail);
-		if (running < 0) {
+		if (running < 0)
 			ok = 0;
-		} else if (!running && p->t->run.argv) {
-			char port[16];
-			struct command_vars vars;
-			vars_for(&vars, j, p, p->next, port, sizeof(port));
-			char **argv = command_expand((const char *const *)p->t->run.argv, &vars);
-			char **env = command_environ(p, &vars, 1);
-			struct slot_command cmd = {.argv = (const char *const *)argv,
-						   .env = (const char *const *)env};
-			ok = p->started = slot_start(&p->slot, p->next, &cmd, &detail) == 0;
-			command_free(argv);
-			command_free(env);
-		} else if (!running) {
-			struct buf dir = BUF_INIT;
-			slot_dir(&dir, &p->slot, p->next);
-			ok = p->started =
-			    command_run(j, p, &p->t->start, dir.data, p->next, 1, &detail) == 1;
-			buf_free(&dir);
-		}
+		else if (!running)
+			ok = app_start(j, p, &detail);
 		if (ok)
 			ok = health_check(j, p, j->env, p->t->health_url, p->next, &detail);
 	}
@@ -1009,12 +999,7 @@ enum gitgate_status deploy_rollback(const struct deploy_site *site,
 		outcome = roll_back(&j);
 		state_unlock(&lock);
 	}
-	status = job_finish(&j, outcome, &err);
-	if (status == STATUS_FAULT)
-		status = job_fault(&j, &err);
-	else
-		job_close(&j);
 	buf_free(&err);
 	buf_free(&detail);
-	return status;
+	return job_end(&j, outcome);
 }
