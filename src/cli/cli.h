@@ -12,6 +12,7 @@ int cmd_check(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_deploy(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
+int cmd_health(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_logs(int argc, char **argv);

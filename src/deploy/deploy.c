@@ -69,6 +69,9 @@ struct job {
 	struct buf id, log;
 	json_t *record;
 	FILE *out;
+	unsigned level;	 /* gitgate health --level: instead of the environment's */
+	FILE *table;	 /* gitgate health: each check's table is printed here */
+	json_t *reports; /* gitgate health --format json: each target's report */
 };
 
 static double seconds_since(const struct timespec *t0)
@@ -206,7 +209,7 @@ static int health_check(struct job *j, struct part *p, const struct deploy_envir
 	struct buf cwd = BUF_INIT;
 	slot_dir(&cwd, &p->slot, c);
 	struct health_spec spec = {
-	    .level = (int)env->health_level,
+	    .level = (int)(j->level ? j->level : env->health_level),
 	    .port = p->slot.ports[c == SLOT_GREEN],
 	    .urls = urls,
 	    .nurls = url_template ? 1 : 0,
@@ -236,9 +239,21 @@ static int health_check(struct job *j, struct part *p, const struct deploy_envir
 				buf_printf(detail, "%s%s: %s", detail->len ? "; " : "",
 					   report.items[i].what,
 					   report.items[i].why ? report.items[i].why : "failed");
-	json_t *checks = health_report_checks_json(&report);
-	json_array_extend(json_object_get(j->record, "health"), checks);
-	json_decref(checks);
+	if (j->table) {
+		fprintf(j->table, "%s in %s (%s slot):\n", p->t->project, env->name, slot_name(c));
+		health_report_text(j->table, &report);
+	}
+	if (j->reports) {
+		json_t *one = health_report_json(&report);
+		json_object_set_new(one, "project", json_string(p->t->project));
+		json_object_set_new(one, "environment", json_string(env->name));
+		json_array_append_new(j->reports, one);
+	}
+	if (j->record) {
+		json_t *checks = health_report_checks_json(&report);
+		json_array_extend(json_object_get(j->record, "health"), checks);
+		json_decref(checks);
+	}
 	health_report_free(&report);
 	command_free(url);
 	command_free(argv);
@@ -1002,4 +1017,44 @@ enum gitgate_status deploy_rollback(const struct deploy_site *site,
 	buf_free(&err);
 	buf_free(&detail);
 	return job_end(&j, outcome);
+}
+
+enum gitgate_status deploy_health(const struct deploy_site *site, const struct deploy_request *req,
+				  unsigned level, json_t *reports, FILE *out)
+{
+	int json = reports != NULL;
+	struct job j = {.site = site,
+			.req = req,
+			.rules = site->rules,
+			.out = out,
+			.level = level,
+			.table = json ? NULL : out,
+			.reports = reports};
+	struct buf err = BUF_INIT;
+	enum gitgate_status status = job_open(&j, &err);
+	if (status != STATUS_PASSED)
+		fprintf(stderr, "error: gitgate: %s\n", err.data);
+	for (size_t i = 0; status == STATUS_PASSED && i < j.nparts; i++) {
+		struct part *p = &j.parts[i];
+		struct buf detail = BUF_INIT;
+		if (p->live == SLOT_NONE) {
+			if (!json)
+				fprintf(out, "%s in %s: nothing is live yet\n", p->t->project,
+					j.env->name);
+			status = STATUS_REJECTED;
+		} else {
+			if (p->t->env_file && envfile_read(&p->env, p->t->env_file, &detail) < 0)
+				fprintf(stderr, "warning: gitgate: %s\n", detail.data);
+			buf_clear(&detail);
+			snprintf(j.revision, sizeof(j.revision), "%s",
+				 p->state.slots[p->live].revision ? p->state.slots[p->live].revision
+								  : "");
+			if (!health_check(&j, p, j.env, live_url_of(p), p->live, &detail))
+				status = STATUS_REJECTED;
+		}
+		buf_free(&detail);
+	}
+	buf_free(&err);
+	job_close(&j);
+	return status;
 }

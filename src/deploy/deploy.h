@@ -22,6 +22,7 @@
 #define GITGATE_DEPLOY_H
 
 #include <git2.h>
+#include <jansson.h>
 #include <stdio.h>
 
 #include "buf.h"
@@ -56,5 +57,13 @@ enum gitgate_status deploy_run(const struct deploy_site *site, const struct depl
  * kind "rollback". revision, phrase and emergency are not used. */
 enum gitgate_status deploy_rollback(const struct deploy_site *site,
 				    const struct deploy_request *req, FILE *out, struct buf *id);
+
+/* gitgate health: what is live in the environment, checked at its health
+ * level (or level, when not 0) through the same spec as the gates: a table
+ * per target on out, or (reports not NULL) a report per target appended to
+ * the JSON array reports. STATUS_PASSED when everything is live and
+ * healthy, STATUS_REJECTED when not. */
+enum gitgate_status deploy_health(const struct deploy_site *site, const struct deploy_request *req,
+				  unsigned level, json_t *reports, FILE *out);
 
 #endif
