@@ -31,6 +31,7 @@
 #include "health.h"
 #include "history.h"
 #include "push.h"
+#include "push_gate.h"
 #include "release.h"
 #include "repo.h"
 #include "run.h"
@@ -330,7 +331,7 @@ static enum gate_result gate_code_quality(struct job *j, struct buf *detail)
 {
 	struct push_updates updates = {0};
 	struct findings findings = {0};
-	struct buf err = BUF_INIT, checked = BUF_INIT;
+	struct buf err = BUF_INIT, checked = BUF_INIT, baseline = BUF_INIT;
 	const char *zero = "0000000000000000000000000000000000000000";
 	enum gate_result result = GATE_FAILED;
 	if (push_updates_add(&updates, "deploy", j->from ? j->from : zero, j->revision, &err) < 0) {
@@ -340,7 +341,8 @@ static enum gate_result gate_code_quality(struct job *j, struct buf *detail)
 	struct push_scope scope = {.repo = j->site->repo,
 				   .rules = j->rules,
 				   .mode = PUSH_RANGE,
-				   .baseline = j->rules->push.baseline};
+				   .baseline =
+				       push_gate_baseline(j->site->repo, j->rules, &baseline)};
 	enum gitgate_status status = push_check(&scope, &updates, &findings, &checked, &err);
 	if (status == STATUS_FAULT) {
 		buf_printf(detail, "could not check: %s", err.data ? err.data : "");
@@ -360,6 +362,7 @@ done:
 	findings_free(&findings);
 	buf_free(&err);
 	buf_free(&checked);
+	buf_free(&baseline);
 	return result;
 }
 

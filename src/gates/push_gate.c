@@ -16,17 +16,17 @@
 #define SHOWN_PER_COMMIT 10
 #define SHOWN_COMMITS 20
 
-static int config_string(git_repository *repo, const char *key, struct buf *out)
+const char *push_gate_baseline(git_repository *repo, const struct rules *rules, struct buf *holder)
 {
 	git_config *cfg = NULL;
 	git_buf value = GIT_BUF_INIT;
 	int found = git_repository_config_snapshot(&cfg, repo) == 0 &&
-		    git_config_get_path(&value, cfg, key) == 0;
+		    git_config_get_path(&value, cfg, "gitgate.baseline") == 0;
 	if (found)
-		buf_adds(out, value.ptr);
+		buf_adds(holder, value.ptr);
 	git_buf_dispose(&value);
 	git_config_free(cfg);
-	return found;
+	return found ? holder->data : rules->push.baseline;
 }
 
 static int locate_rules(const struct push_gate_options *opts, git_repository *repo,
@@ -226,8 +226,7 @@ enum gitgate_status push_gate_run(const struct push_gate_options *opts,
 	}
 	rules_loaded = 1;
 	scope.rules = &rules;
-	scope.baseline = config_string(repo, "gitgate.baseline", &baseline) ? baseline.data
-									    : rules.push.baseline;
+	scope.baseline = push_gate_baseline(repo, &rules, &baseline);
 	for (size_t i = 0; i < opts->nranges; i++)
 		if (add_range(&scope, updates, opts->ranges[i], &err) < 0) {
 			status = STATUS_USAGE;

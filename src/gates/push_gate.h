@@ -35,6 +35,10 @@ struct push_gate_options {
 
 /* updates holds the ref updates a hook read (none for range mode: the
  * ranges are added to it). */
+/* The revision whose history is accepted as it is: git config
+ * gitgate.baseline (install.sh --server sets it), else [push] baseline, or
+ * NULL. holder keeps the text. */
+const char *push_gate_baseline(git_repository *repo, const struct rules *rules, struct buf *holder);
 enum gitgate_status push_gate_run(const struct push_gate_options *opts,
 				  struct push_updates *updates);
 /* A hook's whole job: reads git's lines from in (pre-receive's or

@@ -237,7 +237,7 @@ t_gates_refuse_and_say_why() {
 	(cd ../work && sed -i '/TODO later/d' argo/app.py && git commit -qam "no todo" && git push -q origin main)
 	# gate 8 looks at every commit since the live revision: the first deploy
 	# still sees the TODO commit, so accept it as the baseline.
-	printf '[push]\nbaseline = %s\n' "$(git rev-parse main)" >>gitgate/rules.ini
+	git config gitgate.baseline "$(git rev-parse main)" # what install.sh --server sets
 	# Env file: placeholders are named, values never shown.
 	printf 'API_KEY=changeme\nDB=sk_live_value_never_shown\n' >"$SRV/prod.env"
 	sed -i "/^\[target argo staging\]/a env_file = $SRV/prod.env\nenv_required = API_KEY DB MISSING" \
