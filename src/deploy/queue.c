@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "proc.h"
 #include "state.h"
 
 static void job_path(struct buf *out, const char *state_dir, const char *id)
@@ -19,24 +20,11 @@ static void job_path(struct buf *out, const char *state_dir, const char *id)
 	buf_printf(out, "%s/queue/%s.json", state_dir, id);
 }
 
-/* A process's start time in clock ticks after boot (/proc/PID/stat, field
- * 22), 0 when there is no such process: with the pid it names a process
- * whose pid may have been reused since. */
+/* The start time of pid, 0 when there is no such process. */
 static unsigned long long process_start_time(pid_t pid)
 {
-	char path[64];
-	struct buf stat = BUF_INIT;
-	unsigned long long start = 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (buf_read_file(&stat, path) == 0 && stat.len) {
-		const char *p = strrchr(stat.data, ')');
-		for (int field = 2; p && field < 22; field++)
-			p = strchr(p + 1, ' ');
-		if (p)
-			start = strtoull(p + 1, NULL, 10);
-	}
-	buf_free(&stat);
-	return start;
+	struct proc_info p;
+	return proc_read(pid, &p) == 0 ? p.start : 0;
 }
 
 static json_t *strings_json(char **items, size_t n)

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "proc.h"
 #include "deadline.h"
 #include "run.h"
 #include "state.h"
@@ -272,31 +273,6 @@ static int mark_running(const struct slot_target *t, enum slot_color c, int runn
 
 /* ---- processes --------------------------------------------------------- */
 
-struct proc {
-	char state; /* 'R', 'S', ... 'Z' for a zombie */
-	pid_t pgrp;
-	unsigned long long start; /* clock ticks after boot */
-};
-
-/* Reads /proc/PID/stat. Returns 0, or -1 when there is no such process. */
-static int proc_read(pid_t pid, struct proc *out)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	struct buf text = BUF_INIT;
-	int rc = -1;
-	/* The name in parentheses may hold spaces and ")": fields are
-	 * counted from the last ")". */
-	char *end = buf_read_file(&text, path) == 0 ? strrchr(text.data, ')') : NULL;
-	if (end && sscanf(end + 1,
-			  " %c %*d %d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
-			  "%*s %llu",
-			  &out->state, &out->pgrp, &out->start) == 3)
-		rc = 0;
-	buf_free(&text);
-	return rc;
-}
-
 /* Collects the exit status of pid if it is gitgate's own child that has
  * exited, so that it does not linger as a zombie in its group. */
 static void reap(pid_t pid)
@@ -322,7 +298,7 @@ static int group_alive(pid_t pgid)
 	while (!alive && (e = readdir(d))) {
 		if (!isdigit((unsigned char)e->d_name[0]))
 			continue;
-		struct proc p;
+		struct proc_info p;
 		alive = proc_read((pid_t)atoi(e->d_name), &p) == 0 && p.pgrp == pgid &&
 			p.state != 'Z' && p.state != 'X';
 	}
@@ -377,7 +353,7 @@ enum pid_status {
 
 static enum pid_status pid_status(const struct pid_record *r)
 {
-	struct proc p;
+	struct proc_info p;
 	if (proc_read(r->pid, &p) < 0)
 		return PID_GONE;
 	if (p.start != r->start)
@@ -438,7 +414,7 @@ static int still_setsid(pid_t pid)
  * has become the app. Returns 0, or -1 with why in err when it exited
  * first (setsid exits 1 when the app cannot be run) or did not get there in
  * time; the child is then gone and reaped. */
-static int wait_detached(struct run_process *child, struct proc *p, const char *log,
+static int wait_detached(struct run_process *child, struct proc_info *p, const char *log,
 			 struct buf *err)
 {
 	pid_t pid = child->pid;
@@ -490,7 +466,7 @@ int slot_start(const struct slot_target *t, enum slot_color c, const struct slot
 	struct run_options o;
 	slot_run_options(&o, cmd, argv, dir.data, log.data);
 	struct run_process p;
-	struct proc info;
+	struct proc_info info;
 	int rc = -1;
 	if (run_start(&p, &o, err) == 0) {
 		if (wait_detached(&p, &info, log.data, err) == 0) {

@@ -1,0 +1,23 @@
+/*
+ * proc: what Linux says of a process in /proc/PID/stat. A pid alone names
+ * a process only until it is reused; a pid with its start time names one
+ * process for good, so records that keep pids keep start times too.
+ */
+#ifndef GITGATE_PROC_H
+#define GITGATE_PROC_H
+
+#include <sys/types.h>
+
+struct proc_info {
+	char state; /* 'R', 'S', ... 'Z' for a zombie */
+	pid_t pgrp;
+	unsigned long long start; /* clock ticks after boot */
+};
+
+/* Returns 0, or -1 when there is no such process. */
+int proc_read(pid_t pid, struct proc_info *out);
+/* Is the process that had this pid and start time still there (and not a
+ * zombie)? */
+int proc_alive(pid_t pid, unsigned long long start);
+
+#endif
