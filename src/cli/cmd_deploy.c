@@ -108,11 +108,13 @@ static int run_command(const char *name, int argc, char **argv, const char *usag
 
 int cmd_deploy(int argc, char **argv)
 {
-	if (argc == 2 && !strcmp(argv[1], "--worker"))
+	/* --reconcile is the worker in the foreground: it first undoes a deploy
+	 * that died after its switch, then runs or closes what is queued. */
+	if (argc == 2 && (!strcmp(argv[1], "--worker") || !strcmp(argv[1], "--reconcile")))
 		return deploy_worker();
 	return run_command("deploy", argc, argv,
 			   "usage: gitgate deploy UNIT|all [to] ENV [--rev REV] [--confirm PHRASE] "
-			   "[--emergency REASON]\n",
+			   "[--emergency REASON]\n       gitgate deploy --reconcile\n",
 			   1, deploy_run);
 }
 

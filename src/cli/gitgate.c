@@ -21,7 +21,8 @@ static const struct command commands[] = {
      "text|json|sarif]"},
     {"rules", cmd_rules, "rules [--rules FILE]"},
     {"deploy", cmd_deploy,
-     "deploy UNIT|all [to] ENV [--rev REV] [--confirm PHRASE] [--emergency REASON]"},
+     "deploy UNIT|all [to] ENV [--rev REV] [--confirm PHRASE] [--emergency REASON] | "
+     "--reconcile"},
     {"health", cmd_health, "health [check] UNIT|all [ENV] [--level 1|2|3] [--format text|json]"},
     {"rollback", cmd_rollback, "rollback UNIT|all ENV"},
     {"status", cmd_status, "status [UNIT] [ENV]"},

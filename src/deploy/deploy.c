@@ -30,6 +30,7 @@
 #include "escape.h"
 #include "health.h"
 #include "history.h"
+#include "proc.h"
 #include "push.h"
 #include "push_gate.h"
 #include "release.h"
@@ -595,6 +596,44 @@ static int slot_prepare(struct job *j, struct part *p, struct buf *detail)
 	return ok;
 }
 
+/*
+ * A switch this deploy has not confirmed yet (gate 11) is marked in the
+ * target's state: TARGET/pending.json names the deploy, its process (pid
+ * and start time) and the slot to go back to. If the process dies before
+ * the mark is cleared, deploy_reconcile switches back and records the
+ * deploy as abandoned.
+ */
+static void pending_path(struct buf *out, const struct part *p)
+{
+	buf_printf(out, "%s/pending.json", p->state_dir.data);
+}
+
+static int pending_mark(struct job *j, const struct part *p, struct buf *err)
+{
+	struct proc_info me;
+	struct buf path = BUF_INIT;
+	pending_path(&path, p);
+	json_t *mark = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:s}", "deploy", j->id.data,
+				 "unit", j->unit->name, "environment", j->env->name, "revision",
+				 j->revision, "pid", (int)getpid(), "start",
+				 (json_int_t)(proc_read(getpid(), &me) == 0 ? me.start : 0),
+				 "back_to", p->live == SLOT_NONE ? "none" : slot_name(p->live));
+	char *text = json_dumps(mark, JSON_COMPACT);
+	int rc = state_replace(path.data, text, strlen(text), err);
+	free(text);
+	json_decref(mark);
+	buf_free(&path);
+	return rc;
+}
+
+static void pending_clear(const struct part *p)
+{
+	struct buf path = BUF_INIT;
+	pending_path(&path, p);
+	unlink(path.data);
+	buf_free(&path);
+}
+
 static int switch_to(struct job *j, struct part *p, enum slot_color c, struct buf *detail)
 {
 	const struct deploy_switch *sw = &p->t->live_switch;
@@ -672,12 +711,15 @@ static enum history_outcome switch_and_confirm(struct job *j)
 	int ok = 1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = 0; ok && i < j->nparts; i++)
-		ok = j->parts[i].switched = switch_to(j, &j->parts[i], j->parts[i].next, &detail);
+		ok = pending_mark(j, &j->parts[i], &detail) == 0 &&
+		     (j->parts[i].switched = switch_to(j, &j->parts[i], j->parts[i].next, &detail));
 	if (!ok) {
 		switch_back(j, &detail);
 		gate_report(j, 0, "switch", GATE_FAILED, seconds_since(&t0), detail.data);
-		for (size_t i = 0; i < j->nparts; i++)
+		for (size_t i = 0; i < j->nparts; i++) {
 			stop_next(j, &j->parts[i]);
+			pending_clear(&j->parts[i]);
+		}
 		buf_free(&detail);
 		return OUTCOME_FAILED;
 	}
@@ -696,6 +738,8 @@ static enum history_outcome switch_and_confirm(struct job *j)
 	}
 	gate_report(j, 11, "health-after", ok ? GATE_PASSED : GATE_FAILED, seconds_since(&t0),
 		    detail.data);
+	for (size_t i = 0; i < j->nparts; i++)
+		pending_clear(&j->parts[i]);
 	buf_free(&detail);
 	return outcome;
 }
@@ -1060,4 +1104,72 @@ enum gitgate_status deploy_health(const struct deploy_site *site, const struct d
 	buf_free(&err);
 	job_close(&j);
 	return status;
+}
+
+/* One target's unconfirmed switch, whose deploy died: back to its old
+ * slot, and the deploy recorded as abandoned. */
+static int reconcile_target(const struct deploy_site *site, const struct deploy_target *t,
+			    FILE *out, struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	buf_printf(&path, "%s/targets/%s-%s/pending.json", site->state_dir, t->project,
+		   t->environment);
+	json_t *mark = json_load_file(path.data, 0, NULL);
+	int rc = 0;
+	if (!mark ||
+	    proc_alive((pid_t)json_integer_value(json_object_get(mark, "pid")),
+		       (unsigned long long)json_integer_value(json_object_get(mark, "start")))) {
+		json_decref(mark);
+		buf_free(&path);
+		return 0;
+	}
+	const char *back = json_string_value(json_object_get(mark, "back_to"));
+	const char *id = json_string_value(json_object_get(mark, "deploy"));
+	struct deploy_request req = {
+	    .unit = t->project, .environment = t->environment, .user = "reconcile"};
+	struct job j = {.site = site, .req = &req, .rules = site->rules, .out = out};
+	if (job_open(&j, err) != STATUS_PASSED) {
+		rc = -1;
+	} else {
+		buf_clear(&j.id);
+		buf_adds(&j.id, id ? id : "unknown");
+		const char *revision = json_string_value(json_object_get(mark, "revision"));
+		snprintf(j.revision, sizeof(j.revision), "%s", revision ? revision : "");
+		j.record = history_record_new(j.id.data, "deploy", j.unit->name, t->project,
+					      t->environment, NULL, NULL, j.revision);
+		for (size_t i = 0; i < j.nparts; i++) {
+			struct part *p = &j.parts[i];
+			if (strcmp(p->t->project, t->project) || !back || !strcmp(back, "none"))
+				continue;
+			enum slot_color c = strcmp(back, "green") ? SLOT_BLUE : SLOT_GREEN;
+			struct buf why = BUF_INIT;
+			if (switch_to(&j, p, c, &why)) {
+				/* The release it switched to was never confirmed. */
+				slot_stop(&p->slot, slot_other(c), &why);
+				fprintf(out,
+					"gitgate: %s in %s: the deploy %s died after its switch; "
+					"back on %s\n",
+					t->project, t->environment, j.id.data, back);
+			} else
+				fprintf(out, "gitgate: %s in %s: switching back to %s failed: %s\n",
+					t->project, t->environment, back, why.data);
+			buf_free(&why);
+		}
+		history_record_finish(j.record, OUTCOME_ABANDONED);
+		rc = history_append(site->state_dir, j.record, err);
+		if (rc == 0)
+			unlink(path.data);
+	}
+	job_close(&j);
+	json_decref(mark);
+	buf_free(&path);
+	return rc;
+}
+
+int deploy_reconcile(const struct deploy_site *site, FILE *out, struct buf *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < site->rules->deploy.ntargets; i++)
+		rc = reconcile_target(site, &site->rules->deploy.targets[i], out, err);
+	return rc;
 }

@@ -66,4 +66,9 @@ enum gitgate_status deploy_rollback(const struct deploy_site *site,
 enum gitgate_status deploy_health(const struct deploy_site *site, const struct deploy_request *req,
 				  unsigned level, json_t *reports, FILE *out);
 
+/* After a crash: every target whose deploy died between its switch and gate
+ * 11 goes back to its old slot, and that deploy is recorded as abandoned.
+ * Returns 0, or -1 with the reason in err. */
+int deploy_reconcile(const struct deploy_site *site, FILE *out, struct buf *err);
+
 #endif

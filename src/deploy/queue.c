@@ -170,7 +170,8 @@ int queue_list(struct job **jobs, size_t *n, const char *state_dir, struct buf *
 	if (dir)
 		closedir(dir);
 	if (rc == 0) {
-		qsort(*jobs, *n, sizeof(**jobs), by_id);
+		if (*n)
+			qsort(*jobs, *n, sizeof(**jobs), by_id);
 	} else {
 		queue_jobs_free(*jobs, *n);
 		*jobs = NULL;

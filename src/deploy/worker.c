@@ -72,7 +72,11 @@ int worker_run(const struct server *s, struct buf *err)
 	buf_free(&lock_path);
 	if (rc < 0)
 		return -1;
-	for (;;) {
+	/* A deploy that died after its switch is undone before anything new runs. */
+	struct deploy_site site = {
+	    .repo = s->repo, .rules = &s->rules, .state_dir = s->state_dir.data};
+	rc = deploy_reconcile(&site, stdout, err);
+	for (; rc == 0;) {
 		struct job *jobs;
 		size_t n;
 		if (queue_list(&jobs, &n, s->state_dir.data, err) < 0) {

@@ -294,6 +294,40 @@ t_a_push_deploys_to_staging_and_with_the_phrase_to_production() {
 	cd ../server.git
 }
 
+t_a_deploy_killed_after_its_switch_is_undone() {
+	new_deploy_server
+	# A switch that switches, then kills the deploy that ran it.
+	cat >"$SRV/switch.sh" <<'SH'
+#!/bin/sh
+ln -sfn "$2" "$1.new" && mv -T "$1.new" "$1" || exit 1
+[ -e "$3" ] && kill -9 "$PPID"
+exit 0
+SH
+	chmod +x "$SRV/switch.sh"
+	sed -i "s|^switch = link $SRV/srv/argo-staging-live|switch = command $SRV/switch.sh $SRV/srv/argo-staging-live \$ROOT-\$SLOT $SRV/crash-now|" gitgate/rules.ini
+	deploy_expect 0 argo staging
+	local good
+	good=$(git rev-parse main)
+	push_change "next"
+	touch "$SRV/crash-now"
+	deploy_expect 137 argo staging
+	[ "$(readlink "$SRV/srv/argo-staging-live")" = "$SRV/srv/argo-staging-green" ] ||
+		fail "the crash was meant to come right after the switch"
+	rm "$SRV/crash-now"
+	OUT=$(mktemp)
+	"$G" deploy --reconcile >"$OUT" 2>&1 || { fail "reconcile failed:"; cat "$OUT"; }
+	contains "$OUT" "died after its switch; back on blue"
+	[ "$(readlink "$SRV/srv/argo-staging-live")" = "$SRV/srv/argo-staging-blue" ] ||
+		fail "reconcile did not switch back"
+	[ "$(answers "$S1")" = "$good" ] || fail "the last good version is not serving"
+	"$G" history argo staging --format json | python3 -c '
+import json, sys
+assert json.load(sys.stdin)[-1]["outcome"] == "abandoned"
+' || fail "the killed deploy was not recorded as abandoned"
+	# The lock died with the deploy: the next deploy runs.
+	deploy_expect 0 argo staging
+}
+
 t_usage_errors_exit_2() {
 	new_deploy_server
 	deploy_expect 2 nosuch staging

@@ -121,3 +121,14 @@ Test(queue, a_broken_job_file_is_named)
 	buf_free(&path);
 	buf_free(&err);
 }
+
+Test(queue, an_empty_or_missing_queue_lists_nothing)
+{
+	struct job *jobs;
+	size_t n = 1;
+	struct buf err = BUF_INIT;
+	cr_assert_eq(queue_list(&jobs, &n, dir, &err), 0, "%s", err.data);
+	cr_assert_eq(n, 0);
+	cr_assert_null(jobs);
+	buf_free(&err);
+}
