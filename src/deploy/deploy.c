@@ -873,6 +873,27 @@ static void closing_block(struct job *j, enum history_outcome outcome)
 			j->unit->name, j->env->name);
 }
 
+/* Keeps [deploy] keep_releases exports of each target, and always both
+ * slots' (the warm one is the instant rollback). A failure to prune is
+ * said, never a failed deploy. */
+static void prune_releases(struct job *j)
+{
+	for (size_t i = 0; i < j->nparts; i++) {
+		struct part *p = &j->parts[i];
+		struct slot_state now;
+		struct buf err = BUF_INIT;
+		size_t removed = 0;
+		if (slot_state_load(&now, &p->slot, &err) == 0) {
+			const char *in_use[] = {now.slots[0].release, now.slots[1].release};
+			if (release_prune(p->releases_dir.data, j->rules->deploy.keep_releases,
+					  in_use, 2, &removed, &err) < 0)
+				fprintf(j->out, "warning: gitgate: %s\n", err.data);
+			slot_state_free(&now);
+		}
+		buf_free(&err);
+	}
+}
+
 /* Finds the unit, the environment and their targets, and loads what each
  * target runs. Returns 0, or a status with the reason printed. */
 static enum gitgate_status job_open(struct job *j, struct buf *err)
@@ -989,6 +1010,8 @@ enum gitgate_status deploy_run(const struct deploy_site *site, const struct depl
 		}
 		if (passed)
 			outcome = go_live(&j);
+		if (outcome == OUTCOME_DEPLOYED)
+			prune_releases(&j);
 		state_unlock(&lock);
 	}
 	buf_free(&err);

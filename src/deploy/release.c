@@ -476,6 +476,58 @@ int release_apply_exclusions(struct release *rel, const struct globlist *exclude
 	return rc;
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int release_prune(const char *releases_dir, size_t keep, const char *const *in_use, size_t nin_use,
+		  size_t *removed, struct buf *err)
+{
+	*removed = 0;
+	int dirfd = open(releases_dir, DIR_FLAGS);
+	DIR *d = dirfd < 0 ? NULL : fdopendir(dirfd);
+	if (!d) {
+		if (dirfd >= 0)
+			close(dirfd);
+		if (errno == ENOENT)
+			return 0;
+		buf_printf(err, "cannot read %s: %s", releases_dir, strerror(errno));
+		return -1;
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			*ARRAY_PUSH(names, n, cap) = xstrdup(e->d_name);
+	if (n)
+		qsort(names, n, sizeof(*names), by_name);
+	int rc = 0;
+	/* Ids sort by time: the oldest go first, and only while more than
+	 * keep are left; a release a slot holds is never one of them. */
+	for (size_t i = 0, left = n; rc == 0 && i < n && left > keep; i++) {
+		int used = 0;
+		for (size_t k = 0; k < nin_use; k++)
+			used = used || (in_use[k] && !strcmp(in_use[k], names[i]));
+		if (used)
+			continue;
+		if (remove_at(dirfd, names[i]) < 0) {
+			buf_printf(err, "cannot remove release %s/%s: %s", releases_dir, names[i],
+				   strerror(errno));
+			rc = -1;
+		} else {
+			(*removed)++;
+			left--;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	return rc;
+}
+
 void release_free(struct release *rel)
 {
 	for (size_t i = 0; i < rel->n_files; i++)

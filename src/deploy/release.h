@@ -78,6 +78,11 @@ int release_export(struct release *out, git_repository *repo, const char *revisi
  * there) is not followed. Returns 0, or -1 with the reason in err. */
 int release_apply_exclusions(struct release *rel, const struct globlist *exclude, struct buf *err);
 
+/* Removes the oldest releases in releases_dir until keep are left, never
+ * one whose id is in in_use (a slot's). Returns 0 with how many went in
+ * *removed, or -1 with the reason in err. */
+int release_prune(const char *releases_dir, size_t keep, const char *const *in_use, size_t nin_use,
+		  size_t *removed, struct buf *err);
 void release_free(struct release *rel);
 
 #endif

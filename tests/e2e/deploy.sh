@@ -90,6 +90,7 @@ files = *.py
 pattern = \\bTODO\\b
 [deploy]
 emergency_users = alice
+keep_releases = 2
 [environment staging]
 auto = yes
 health_level = 2
@@ -291,6 +292,13 @@ t_a_push_deploys_to_staging_and_with_the_phrase_to_production() {
 		tries=$((tries + 1))
 	done
 	[ "$(answers "$S1")" = "$(git rev-parse HEAD)" ] || fail "the detached deploy did not finish"
+	# keep_releases = 2: three staging deploys leave the two the slots hold.
+	tries=0
+	until [ "$(ls ../server.git/gitgate/releases/argo-staging | wc -l)" = 2 ] || [ $tries -ge 50 ]; do
+		sleep 0.2
+		tries=$((tries + 1))
+	done
+	[ "$(ls ../server.git/gitgate/releases/argo-staging | wc -l)" = 2 ] || fail "old releases were not pruned"
 	cd ../server.git
 }
 

@@ -570,3 +570,45 @@ Test(release, a_2000_file_tree_exports_in_well_under_a_second)
 	free(releases);
 	free(work);
 }
+
+Test(release, pruning_keeps_the_newest_and_what_a_slot_holds)
+{
+	char dir[] = "/tmp/gitgate-prune-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	const char *names[] = {"20250101T000000Z-1", "20250102T000000Z-2", "20250103T000000Z-3",
+			       "20250104T000000Z-4", "20250105T000000Z-5", "20250106T000000Z-6"};
+	struct buf path = BUF_INIT, err = BUF_INIT;
+	for (size_t i = 0; i < 6; i++) {
+		buf_clear(&path);
+		buf_printf(&path, "%s/%s", dir, names[i]);
+		cr_assert_eq(mkdir(path.data, 0755), 0);
+		buf_adds(&path, "/file");
+		FILE *f = fopen(path.data, "w");
+		fputs("x", f);
+		fclose(f);
+	}
+	const char *in_use[] = {names[0], NULL};
+	size_t removed;
+	cr_assert_eq(release_prune(dir, 3, in_use, 2, &removed, &err), 0, "%s", err.data);
+	cr_assert_eq(removed, 3);
+	for (size_t i = 0; i < 6; i++) {
+		buf_clear(&path);
+		buf_printf(&path, "%s/%s", dir, names[i]);
+		int kept = i == 0 || i >= 4;
+		cr_assert_eq(access(path.data, F_OK) == 0, kept, "%s", names[i]);
+	}
+	cr_assert_eq(release_prune(dir, 3, in_use, 2, &removed, &err), 0);
+	cr_assert_eq(removed, 0, "three are left");
+	for (size_t i = 0; i < 6; i++) {
+		buf_clear(&path);
+		buf_printf(&path, "%s/%s", dir, names[i]);
+		buf_adds(&path, "/file");
+		unlink(path.data);
+		path.len -= 5;
+		path.data[path.len] = '\0';
+		rmdir(path.data);
+	}
+	rmdir(dir);
+	buf_free(&path);
+	buf_free(&err);
+}
