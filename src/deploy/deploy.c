@@ -30,6 +30,7 @@
 #include "escape.h"
 #include "health.h"
 #include "history.h"
+#include "notify.h"
 #include "proc.h"
 #include "push.h"
 #include "push_gate.h"
@@ -969,6 +970,7 @@ static enum gitgate_status job_end(struct job *j, enum history_outcome outcome)
 	} else {
 		closing_block(j, outcome);
 	}
+	notify_send(&j->rules->deploy, j->record, j->log.data, j->out);
 	buf_free(&err);
 	job_close(j);
 	return status;

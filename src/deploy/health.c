@@ -11,27 +11,17 @@
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "deadline.h"
 #include "escape.h"
+#include "http.h"
 #include "run.h"
 
 #define BODY_MAX (1024 * 1024)
 #define COMMAND_GRACE_MS 500 /* from SIGTERM to SIGKILL for a command at its limit */
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_ready;
-
-/* Never undone by curl_global_cleanup: the process may still be checking
- * in another thread, and the memory goes with the process. */
-static void curl_start(void)
-{
-	curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 static const struct {
 	const char *scheme;
@@ -562,9 +552,7 @@ int health_run(struct health_report *out, const struct health_spec *spec, struct
 	struct plan plan;
 	if (plan_make(&plan, spec, err) < 0)
 		return -1;
-	pthread_once(&curl_once, curl_start);
-	if (curl_ready) {
-		buf_printf(err, "cannot start libcurl: %s", curl_easy_strerror(curl_ready));
+	if (http_start(err) < 0) {
 		plan_free(&plan);
 		return -1;
 	}

@@ -21,6 +21,7 @@ PY
 
 stop_apps() {
 	local f pid start
+	[ -n "${NOTIFY_PID:-}" ] && kill "$NOTIFY_PID" 2>/dev/null
 	for f in "$SRV"/server.git/gitgate/targets/*/*.pid; do
 		[ -e "$f" ] || continue
 		read -r pid start <"$f"
@@ -192,8 +193,39 @@ assert (r["kind"], r["outcome"]) == ("rollback", "deployed"), r
 ' || fail "the rollback was not recorded"
 }
 
+# A server on 127.0.0.1 that appends every POST body to $SRV/posted.jsonl;
+# sets NOTIFY_PORT and NOTIFY_PID (stopped by stop_apps).
+start_notify_server() {
+	python3 - "$SRV/posted.jsonl" >"$SRV/notify.port" <<'PY' &
+import http.server, sys
+out = sys.argv[1]
+class Post(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with open(out, "ab") as f:
+            f.write(body + b"\n")
+        self.send_response(204)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", 0), Post)
+print(server.server_address[1], flush=True)
+server.timeout = 60
+for _ in range(20):
+    server.handle_request()
+PY
+	NOTIFY_PID=$!
+	local tries=0
+	until [ -s "$SRV/notify.port" ] || [ $tries -ge 50 ]; do sleep 0.1; tries=$((tries + 1)); done
+	NOTIFY_PORT=$(cat "$SRV/notify.port")
+}
+
 t_a_failed_deploy_leaves_the_last_good_version_serving() {
 	new_deploy_server
+	start_notify_server
+	printf '#!/bin/sh\ncat >>"%s/told.jsonl"; echo >>"%s/told.jsonl"\n' "$SRV" "$SRV" >"$SRV/tell"
+	chmod +x "$SRV/tell"
+	sed -i "s|^keep_releases = 2|keep_releases = 2\nnotify_command = $SRV/tell\nnotify_url = http://127.0.0.1:$NOTIFY_PORT/deploys|" gitgate/rules.ini
 	local good
 	good=$(git rev-parse main)
 	deploy_expect 0 argo staging
@@ -220,6 +252,14 @@ import json, sys
 outcomes = [r["outcome"] for r in json.load(sys.stdin)]
 assert outcomes == ["deployed", "failed", "rolled-back"], outcomes
 ' || fail "the history does not say deployed, failed, rolled back"
+	# Each ending was told: the record on the command's stdin, and POSTed.
+	for told in "$SRV/told.jsonl" "$SRV/posted.jsonl"; do
+		python3 - "$told" <<'PY' || fail "$told does not hold the three records"
+import json, sys
+records = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert [r["outcome"] for r in records] == ["deployed", "failed", "rolled-back"], records
+PY
+	done
 }
 
 t_gates_refuse_and_say_why() {
