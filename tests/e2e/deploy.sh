@@ -22,6 +22,8 @@ PY
 stop_apps() {
 	local f pid start
 	[ -n "${NOTIFY_PID:-}" ] && kill "$NOTIFY_PID" 2>/dev/null
+	[ -n "${LOOP_PID:-}" ] && kill "$LOOP_PID" 2>/dev/null
+	[ -s "$SRV/nginx/nginx.pid" ] && kill -QUIT "$(cat "$SRV/nginx/nginx.pid")" 2>/dev/null
 	for f in "$SRV"/server.git/gitgate/targets/*/*.pid; do
 		[ -e "$f" ] || continue
 		read -r pid start <"$f"
@@ -374,6 +376,86 @@ assert json.load(sys.stdin)[-1]["outcome"] == "abandoned"
 ' || fail "the killed deploy was not recorded as abandoned"
 	# The lock died with the deploy: the next deploy runs.
 	deploy_expect 0 argo staging
+}
+
+# An nginx of the test's own in front of argo's staging slots (never the
+# system's service): NGINX_PORT, its config under $SRV/nginx.
+start_nginx() {
+	command -v nginx >/dev/null || { fail "nginx is not installed (install.sh --test installs it)"; return 1; }
+	local n=$SRV/nginx
+	mkdir -p "$n"
+	read -r NGINX_PORT _ < <(free_ports)
+	cat >"$n/nginx.conf" <<CONF
+daemon on;
+pid $n/nginx.pid;
+error_log $n/error.log;
+worker_processes 1;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path $n/body;
+  proxy_temp_path $n/proxy;
+  fastcgi_temp_path $n/fastcgi;
+  uwsgi_temp_path $n/uwsgi;
+  scgi_temp_path $n/scgi;
+  upstream argo { include $n/argo-staging.upstream; }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / { proxy_pass http://argo; }
+  }
+}
+CONF
+	echo "server 127.0.0.1:$S1;" >"$n/argo-staging.upstream"
+	nginx -p "$n" -c "$n/nginx.conf" -e "$n/error.log" || { fail "nginx did not start"; return 1; }
+	sed -i "s|^emergency_users = alice|emergency_users = alice\nnginx = nginx -p $n -c $n/nginx.conf -e $n/error.log\nnginx_pid_file = $n/nginx.pid|" gitgate/rules.ini
+	sed -i "s|^switch = link $SRV/srv/argo-staging-live|switch = nginx $n/argo-staging.upstream\nlive_url = http://127.0.0.1:$NGINX_PORT/health|" gitgate/rules.ini
+}
+
+t_zero_downtime_through_nginx() {
+	new_deploy_server
+	start_nginx || return
+	deploy_expect 0 argo staging
+	# A bounded loop through nginx: at most 20000 requests or 120 s.
+	python3 - "http://127.0.0.1:$NGINX_PORT/health" "$SRV/loop.stop" >"$SRV/loop.json" <<'PY' &
+import json, os, sys, time, urllib.request
+url, stop = sys.argv[1], sys.argv[2]
+codes, revisions, n, started = {}, [], 0, time.time()
+while n < 20000 and time.time() - started < 120 and not os.path.exists(stop):
+    n += 1
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            code, rev = r.status, json.load(r)["revision"]
+    except urllib.error.HTTPError as e:
+        code, rev = e.code, None
+    except Exception as e:
+        code, rev = type(e).__name__, None
+    codes[str(code)] = codes.get(str(code), 0) + 1
+    if rev and (not revisions or revisions[-1] != rev):
+        revisions.append(rev)
+print(json.dumps({"requests": n, "codes": codes, "revisions": revisions}))
+PY
+	LOOP_PID=$!
+	sleep 0.5
+	local n
+	for n in 1 2 3; do
+		push_change "release $n"
+		deploy_expect 0 argo staging
+	done
+	GITGATE_USER=alice "$G" rollback argo staging >"$SRV/rollback.out" 2>&1 || fail "the rollback failed"
+	sleep 0.5
+	touch "$SRV/loop.stop"
+	wait "$LOOP_PID"
+	LOOP_PID=
+	python3 - "$SRV/loop.json" "$(git rev-parse main~1)" <<'PY' || fail "requests failed during the deploys: $(cat "$SRV/loop.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+print("zero-downtime loop:", r["requests"], "requests,", r["codes"], ",", len(set(r["revisions"])), "versions")
+assert r["requests"] > 50, r
+assert r["codes"] == {"200": r["requests"]}, r
+# The first release, three more, and the rollback back to the second of those.
+assert len(set(r["revisions"])) == 4, r
+assert r["revisions"][-1] == sys.argv[2], r
+PY
 }
 
 t_usage_errors_exit_2() {
