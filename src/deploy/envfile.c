@@ -47,7 +47,7 @@ static int value_parse(const char *s, struct buf *out)
 int envfile_read(struct envfile *out, const char *path, struct buf *err)
 {
 	memset(out, 0, sizeof(*out));
-	FILE *f = fopen(path, "r");
+	FILE *f = fopen(path, "re");
 	if (!f) {
 		buf_printf(err, "cannot read the env file %s: %s", path, strerror(errno));
 		return -1;

@@ -33,7 +33,8 @@ static int run_job(const struct server *s, struct job *job, struct buf *err)
 		return -1;
 	struct buf path = BUF_INIT;
 	buf_printf(&path, "%s/logs/%s.progress", s->state_dir.data, job->id);
-	FILE *progress = fopen(path.data, "a");
+	/* "e" (close-on-exec): no command the deploy runs inherits it. */
+	FILE *progress = fopen(path.data, "ae");
 	if (!progress) {
 		buf_printf(err, "cannot write %s", path.data);
 		buf_free(&path);
