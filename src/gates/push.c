@@ -175,7 +175,7 @@ static int check_protected(struct push_request *req, const struct ref_update *u,
 			      git_oid_tostr(old_hex, sizeof(old_hex), &old_commit),
 			      git_oid_tostr(new_hex, sizeof(new_hex), &new_commit),
 			      NULL};
-	struct run_options opts = {.argv = argv, .out = {RUN_OUT_DISCARD}};
+	struct run_options opts = {.argv = argv, .out = {.kind = RUN_OUT_DISCARD}};
 	struct run_result git;
 	if (run(&git, &opts, err) < 0)
 		return -1;
@@ -371,7 +371,7 @@ static int walk_new_commits(struct push_request *req, struct commit_pool *pool,
 	if (rc == 0 && tips) {
 		*ARRAY_PUSH(argv.items, argv.n, argv.cap) = NULL;
 		struct run_options opts = {.argv = (const char *const *)argv.items,
-					   .out = {RUN_OUT_PIPE}};
+					   .out = {.kind = RUN_OUT_PIPE}};
 		struct run_process git;
 		if (run_start(&git, &opts, err) < 0) {
 			rc = -1;
