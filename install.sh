@@ -10,8 +10,9 @@
 #   ./install.sh --server BARE_REPO  install pre-receive and post-receive into a bare repository
 #   ./install.sh --server --uninstall BARE_REPO
 #   ./install.sh --demo              show gitgate at work in a throwaway monorepo
-#   ./install.sh --test              run every test: a build with ASan and UBSan, and the
-#                                    hooks under valgrind from a build without PCRE2 JIT
+#   ./install.sh --test              run every test: a build with ASan and UBSan, the
+#                                    hooks under valgrind from a build without PCRE2 JIT,
+#                                    then each fuzzer of tests/fuzz for a minute (clang)
 #
 # Environment: GITGATE_PREFIX (default /usr/local as root, else ~/.local),
 # GITGATE_BUILD_DIR (default ./build), GITGATE_SANITIZE=1 to build with ASan/UBSan.
@@ -33,7 +34,17 @@ PREFIX=${GITGATE_PREFIX:-$(default_prefix)}
 BUILD_DIR=${GITGATE_BUILD_DIR:-$SOURCE/build}
 
 # ---- dependencies -------------------------------------------------------------
-missing_packages() {
+# Can clang link a libFuzzer binary? Debian ships the runtime apart from clang.
+fuzzer_links() {
+	local out status=0
+	out=$(mktemp)
+	printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }\n' |
+		clang -fsanitize=fuzzer -x c - -o "$out" >/dev/null 2>&1 || status=1
+	rm -f "$out"
+	return $status
+}
+
+missing_packages() { # missing_packages [test]: test adds what tests/fuzz needs
 	local -A need=()
 	local cmd pkg module
 	for pair in cmake:cmake cc:gcc make:make pkg-config:pkg-config git:git python3:python3 \
@@ -52,12 +63,19 @@ missing_packages() {
 			need[$pkg]=1
 		done
 	fi
+	if [ "${1:-}" = test ]; then
+		if ! command -v clang >/dev/null 2>&1; then
+			need[clang]=1 need[libclang-rt-dev]=1
+		elif ! fuzzer_links; then
+			need[libclang-rt-dev]=1
+		fi
+	fi
 	echo "${!need[@]}"
 }
 
-ensure_dependencies() {
+ensure_dependencies() { # ensure_dependencies [test]
 	local missing
-	missing=$(missing_packages)
+	missing=$(missing_packages "$@")
 	[ -z "$missing" ] && return 0
 	if [ "$(id -u)" != 0 ]; then
 		die "missing packages: $missing (run: sudo apt-get install $missing)"
@@ -306,12 +324,14 @@ run_tests() {
 	cmake --build "$BUILD_DIR" -j"$(nproc)" >/dev/null
 	cd "$BUILD_DIR"
 	ctest --output-on-failure
+	# The fuzzers' smoke: a minute each, one at a time, in build-fuzz.
+	bash "$SOURCE/tests/fuzz/run.sh" 60
 }
 
 main() {
 	case ${1:-} in
 	--test)
-		ensure_dependencies
+		ensure_dependencies test
 		run_tests
 		;;
 	--demo)
