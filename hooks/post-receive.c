@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "environment.h"
 #include "push_log.h"
 #include "status.h"
 
@@ -13,15 +14,17 @@ int main(void)
 {
 	/* git runs a server's hooks in the repository with GIT_DIR set ("."
 	 * for a bare one); the library is told, it never looks itself. */
-	const char *gitdir = getenv("GIT_DIR");
+	struct environment env;
+	environment_read(&env);
 	struct hook_input input = {0};
 	struct buf err = BUF_INIT;
 	int failed = hook_input_read(&input, stdin, HOOK_INPUT_RECEIVE, &err) < 0 ||
-		     push_log_append(gitdir && *gitdir ? gitdir : ".", &input, &err) < 0;
+		     push_log_append(env.git_dir ? env.git_dir : ".", env.user, &input, &err) < 0;
 	if (failed)
 		fprintf(stderr, "warning: gitgate: the push was accepted but not recorded: %s\n",
 			err.data);
 	hook_input_free(&input);
+	environment_free(&env);
 	buf_free(&err);
 	return failed ? STATUS_FAULT : STATUS_PASSED;
 }

@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 
+#include "environment.h"
 #include "push_gate.h"
 
 int main(int argc, char **argv)
@@ -15,25 +16,18 @@ int main(int argc, char **argv)
 			"gitgate pre-push: expected the remote's name and URL (git gives both)\n");
 		return STATUS_USAGE;
 	}
-	struct hook_input input = {0};
-	struct push_request req = {0};
-	struct buf err = BUF_INIT;
-	int status;
-	if (hook_input_read(&input, stdin, HOOK_INPUT_PUSH, &err) < 0 ||
-	    push_add_hook_input(&req, &input, &err) < 0) {
-		fprintf(stderr, "error: gitgate: %s\n", err.data);
-		status = STATUS_FAULT;
-	} else {
-		struct push_gate_options opts = {.mode = PUSH_CLIENT,
-						 .remote = argv[1],
-						 .remote_url = argc > 2 ? argv[2] : NULL,
-						 .format = REPORT_TEXT,
-						 .out = stderr,
-						 .diag = stderr};
-		status = push_gate_run(&opts, &req);
-	}
-	push_request_free(&req);
-	hook_input_free(&input);
-	buf_free(&err);
+	struct environment env;
+	environment_read(&env);
+	struct push_gate_options opts = {.mode = PUSH_CLIENT,
+					 .remote = argv[1],
+					 .remote_url = argc > 2 ? argv[2] : NULL,
+					 .user = env.user,
+					 .skip = env.skip,
+					 .color = environment_wants_color(&env, stderr),
+					 .format = REPORT_TEXT,
+					 .out = stderr,
+					 .diag = stderr};
+	int status = push_gate_run_hook(&opts, stdin, HOOK_INPUT_PUSH);
+	environment_free(&env);
 	return status;
 }

@@ -5,28 +5,22 @@
  */
 #include <stdio.h>
 
+#include "environment.h"
 #include "push_gate.h"
 
 int main(void)
 {
-	struct hook_input input = {0};
-	struct push_request req = {0};
-	struct buf err = BUF_INIT;
-	int status;
-	if (hook_input_read(&input, stdin, HOOK_INPUT_RECEIVE, &err) < 0 ||
-	    push_add_hook_input(&req, &input, &err) < 0) {
-		fprintf(stderr,
-			"error: gitgate: %s\n"
-			"error: gitgate: the push could not be checked, so it is refused\n",
-			err.data);
-		status = STATUS_FAULT;
-	} else {
-		struct push_gate_options opts = {
-		    .mode = PUSH_SERVER, .format = REPORT_TEXT, .out = stderr, .diag = stderr};
-		status = push_gate_run(&opts, &req);
-	}
-	push_request_free(&req);
-	hook_input_free(&input);
-	buf_free(&err);
+	/* The server honours no GITGATE_SKIP; a bypass is a push option. */
+	struct environment env;
+	environment_read(&env);
+	struct push_gate_options opts = {.mode = PUSH_SERVER,
+					 .user = env.user,
+					 .push_options = env.push_options,
+					 .npush_options = env.npush_options,
+					 .format = REPORT_TEXT,
+					 .out = stderr,
+					 .diag = stderr};
+	int status = push_gate_run_hook(&opts, stdin, HOOK_INPUT_RECEIVE);
+	environment_free(&env);
 	return status;
 }

@@ -164,14 +164,6 @@ static int read_version(const struct check_context *ctx, const char *oid, struct
 	return rc;
 }
 
-static const struct file_change *find_path(const struct changeset *cs, const char *path)
-{
-	for (size_t i = 0; i < cs->n; i++)
-		if (!strcmp(cs->items[i].path, path))
-			return &cs->items[i];
-	return NULL;
-}
-
 static int judge_package(const struct check_context *ctx, const struct changeset *cs,
 			 const char *package, struct buf *err)
 {
@@ -179,7 +171,7 @@ static int judge_package(const struct check_context *ctx, const struct changeset
 	struct buf manifest = BUF_INIT, message = BUF_INIT, old_v = BUF_INIT, new_v = BUF_INIT,
 		   old_why = BUF_INIT;
 	buf_printf(&manifest, "%s%s/package.json", rules->shared_path, package);
-	const struct file_change *fc = find_path(cs, manifest.data);
+	const struct file_change *fc = changeset_find(cs, manifest.data);
 	const char *hint = NULL;
 	int rc = 0, new_rc = 0, old_rc = 0;
 	if (!fc) {

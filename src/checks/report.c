@@ -24,17 +24,6 @@ int report_parse_format(const char *name, enum report_format *out)
 	return 0;
 }
 
-int report_wants_color(FILE *out)
-{
-	const char *no_color = getenv("NO_COLOR");
-	const char *term = getenv("TERM");
-	if (no_color && *no_color)
-		return 0;
-	if (term && !strcmp(term, "dumb"))
-		return 0;
-	return isatty(fileno(out));
-}
-
 static void put_escaped(FILE *out, const char *s)
 {
 	struct buf b = BUF_INIT;

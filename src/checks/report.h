@@ -19,8 +19,6 @@ enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_SARIF };
 
 /* Parses "text", "json" or "sarif"; -1 when unknown. */
 int report_parse_format(const char *name, enum report_format *out);
-/* Colour on a terminal, never with NO_COLOR or TERM=dumb. */
-int report_wants_color(FILE *out);
 void report_text(FILE *out, const struct findings *list, int color);
 /* Text grouped by commit: a header per commit (short id, subject), at most
  * per_commit findings under it and at most commits blocks, each cut

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "commit_gate.h"
+#include "environment.h"
 #include "push_gate.h"
 
 int cmd_check(int argc, char **argv)
@@ -66,33 +67,43 @@ int cmd_check(int argc, char **argv)
 		fprintf(stderr, "gitgate check: give --staged or revision ranges, not both\n");
 		goto done;
 	}
+	struct environment env;
+	environment_read(&env);
 	if (nranges) {
 		struct push_gate_options opts = {.mode = PUSH_RANGE,
 						 .rules_path = rules_path,
+						 .user = env.user,
+						 .skip = env.skip,
+						 .color = environment_wants_color(&env, stdout),
 						 .ranges = ranges,
 						 .nranges = nranges,
 						 .max_count = max_count,
 						 .format = format,
 						 .out = stdout,
 						 .diag = stderr};
-		struct push_request req = {0};
-		status = push_gate_run(&opts, &req);
-		push_request_free(&req);
+		struct push_updates updates = {0};
+		status = push_gate_run(&opts, &updates);
+		push_updates_free(&updates);
+		environment_free(&env);
 		goto done;
 	}
 	struct commit_gate_options opts = {.rules_path = rules_path,
 					   .amend = amend,
+					   .skip = env.skip,
+					   .color = environment_wants_color(&env, stdout),
 					   .format = format,
 					   .out = stdout,
 					   .diag = stderr};
 	struct buf top = BUF_INIT;
 	if (cli_work_tree_top(&top) < 0) {
+		environment_free(&env);
 		status = STATUS_FAULT;
 		goto done;
 	}
 	opts.top = top.data;
 	status = commit_gate_run(&opts);
 	buf_free(&top);
+	environment_free(&env);
 done:
 	free(ranges);
 	return status;

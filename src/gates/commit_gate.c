@@ -25,7 +25,7 @@ enum gitgate_status commit_gate_run(const struct commit_gate_options *opts)
 	struct check_request req = {
 	    .rules_path = opts->rules_path,
 	    .top = opts->top,
-	    .skip = getenv("GITGATE_SKIP"),
+	    .skip = opts->skip,
 	    .amend = opts->amend,
 	};
 	struct findings findings = {0};
@@ -40,7 +40,7 @@ enum gitgate_status commit_gate_run(const struct commit_gate_options *opts)
 				"(fail closed)\n");
 	} else {
 		report_write(opts->out, opts->format, &findings,
-			     opts->format == REPORT_TEXT && report_wants_color(opts->out));
+			     opts->format == REPORT_TEXT && opts->color);
 		say_skipped(opts->diag, &findings);
 		if (opts->format == REPORT_TEXT && (findings.errors || findings.warnings))
 			fprintf(opts->diag,

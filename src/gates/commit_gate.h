@@ -14,6 +14,8 @@ struct commit_gate_options {
 	const char *rules_path; /* NULL: look it up */
 	const char *top;	/* top of the work tree */
 	int amend;		/* git commit --amend: judged against HEAD's parent */
+	const char *skip;	/* rules to skip (GITGATE_SKIP), or NULL */
+	int color;		/* colour the text report */
 	enum report_format format;
 	FILE *out;  /* findings */
 	FILE *diag; /* errors, notices and the verdict line */

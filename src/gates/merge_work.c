@@ -30,14 +30,6 @@ static int diff_against_head(const char *head, struct changeset *out, struct buf
 	return rc;
 }
 
-static const struct file_change *find_path(const struct changeset *cs, const char *path)
-{
-	for (size_t i = 0; i < cs->n; i++)
-		if (!strcmp(cs->items[i].path, path))
-			return &cs->items[i];
-	return NULL;
-}
-
 static int add_blob_lines(struct hashset *lines, const char *oid, struct buf *err)
 {
 	const char *argv[] = {"git", "cat-file", "blob", oid, NULL};
@@ -62,7 +54,7 @@ static int has_own_line(const struct file_change *fc, const struct changeset *di
 	if (fc->status != 'A' && mode_is_regular_file(fc->old_mode))
 		rc = add_blob_lines(&parent_lines, fc->old_oid, err);
 	for (size_t h = 0; h < nheads && rc == 0; h++) {
-		const struct file_change *in_head = find_path(&diffs[h], fc->path);
+		const struct file_change *in_head = changeset_find(&diffs[h], fc->path);
 		if (in_head && in_head->status != 'A' && mode_is_regular_file(in_head->old_mode))
 			rc = add_blob_lines(&parent_lines, in_head->old_oid, err);
 	}
@@ -91,7 +83,7 @@ static int has_own_line(const struct file_change *fc, const struct changeset *di
 static int differs_from_every_head(const char *path, const struct changeset *diffs, size_t nheads)
 {
 	for (size_t h = 0; h < nheads; h++)
-		if (!find_path(&diffs[h], path))
+		if (!changeset_find(&diffs[h], path))
 			return 0; /* taken whole from this head */
 	return 1;
 }
@@ -102,7 +94,7 @@ static int some_parent_has(const struct file_change *fc, const struct changeset 
 	if (fc->status != 'A')
 		return 1;
 	for (size_t h = 0; h < nheads; h++) {
-		const struct file_change *in_head = find_path(&diffs[h], fc->path);
+		const struct file_change *in_head = changeset_find(&diffs[h], fc->path);
 		if (in_head && in_head->status != 'A')
 			return 1;
 	}

@@ -39,36 +39,35 @@ static int parse_id(const char *hex, git_oid *oid, int *zero, struct buf *err)
 	return 0;
 }
 
-int push_add_update(struct push_request *req, const char *ref, const char *old_hex,
-		    const char *new_hex, struct buf *err)
+int push_updates_add(struct push_updates *updates, const char *ref, const char *old_hex,
+		     const char *new_hex, struct buf *err)
 {
 	struct ref_update u = {0};
 	if (parse_id(old_hex, &u.old_oid, &u.old_zero, err) < 0 ||
 	    parse_id(new_hex, &u.new_oid, &u.new_zero, err) < 0)
 		return -1;
 	u.ref = xstrdup(ref);
-	*ARRAY_PUSH(req->updates, req->n, req->cap) = u;
+	*ARRAY_PUSH(updates->items, updates->n, updates->cap) = u;
 	return 0;
 }
 
-int push_add_hook_input(struct push_request *req, const struct hook_input *input, struct buf *err)
+int push_updates_add_hook_input(struct push_updates *updates, const struct hook_input *input,
+				struct buf *err)
 {
 	for (size_t i = 0; i < input->n; i++) {
 		const struct hook_update *u = &input->updates[i];
-		if (push_add_update(req, u->ref, u->old_id, u->new_id, err) < 0)
+		if (push_updates_add(updates, u->ref, u->old_id, u->new_id, err) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-void push_request_free(struct push_request *req)
+void push_updates_free(struct push_updates *updates)
 {
-	for (size_t i = 0; i < req->n; i++)
-		free(req->updates[i].ref);
-	free(req->updates);
-	buf_free(&req->checked);
-	req->updates = NULL;
-	req->n = req->cap = 0;
+	for (size_t i = 0; i < updates->n; i++)
+		free(updates->items[i].ref);
+	free(updates->items);
+	memset(updates, 0, sizeof(*updates));
 }
 
 static uint64_t oid_key(const git_oid *oid)
@@ -131,25 +130,25 @@ static void add_finding(struct findings *out, const char *rule, enum severity se
 
 /* A ref to a blob or a tree (a tag, say) carries content that no commit
  * check ever reads: refused unless [push] non_commit_refs says otherwise. */
-static int check_target(struct push_request *req, const struct ref_update *u, struct findings *out,
-			struct buf *err)
+static int check_target(const struct push_scope *scope, const struct ref_update *u,
+			struct findings *out, struct buf *err)
 {
 	git_oid commit;
-	if (u->new_zero || req->rules->push.non_commit_refs == SEVERITY_OFF)
+	if (u->new_zero || scope->rules->push.non_commit_refs == SEVERITY_OFF)
 		return 0;
-	int rc = peel_commit(req->repo, &u->new_oid, &commit, err);
+	int rc = peel_commit(scope->repo, &u->new_oid, &commit, err);
 	if (rc == 0)
 		add_finding(
-		    out, RULE_NON_COMMIT_REF, req->rules->push.non_commit_refs, u->ref,
+		    out, RULE_NON_COMMIT_REF, scope->rules->push.non_commit_refs, u->ref,
 		    "this ref points at a blob or a tree, whose content gitgate does not check",
 		    "point it at a commit, or set [push] non_commit_refs = off in rules.ini");
 	return rc < 0 ? -1 : 0;
 }
 
-static int check_protected(struct push_request *req, const struct ref_update *u,
+static int check_protected(const struct push_scope *scope, const struct ref_update *u,
 			   struct findings *out, struct buf *err)
 {
-	if (!rules_ref_is_protected(req->rules, u->ref) || u->old_zero)
+	if (!rules_ref_is_protected(scope->rules, u->ref) || u->old_zero)
 		return 0;
 	if (u->new_zero) {
 		add_finding(out, RULE_PROTECTED_BRANCH, SEVERITY_ERROR, u->ref,
@@ -158,11 +157,11 @@ static int check_protected(struct push_request *req, const struct ref_update *u,
 		return 0;
 	}
 	/* On a client the remote's old tip may be unknown here: the server decides. */
-	if (req->mode == PUSH_CLIENT && !object_exists(req->repo, &u->old_oid))
+	if (scope->mode == PUSH_CLIENT && !object_exists(scope->repo, &u->old_oid))
 		return 0;
 	git_oid old_commit, new_commit;
-	int old_rc = peel_commit(req->repo, &u->old_oid, &old_commit, err);
-	int new_rc = old_rc < 0 ? 0 : peel_commit(req->repo, &u->new_oid, &new_commit, err);
+	int old_rc = peel_commit(scope->repo, &u->old_oid, &old_commit, err);
+	int new_rc = old_rc < 0 ? 0 : peel_commit(scope->repo, &u->new_oid, &new_commit, err);
 	if (old_rc < 0 || new_rc < 0)
 		return -1;
 	if (!old_rc || !new_rc || git_oid_equal(&old_commit, &new_commit))
@@ -220,14 +219,14 @@ static void args_free(struct args *a)
 /* The tracking refs of every remote that is the one pushed to: by name, or
  * (for `git push URL`) by a URL or push URL equal to it. The config is read
  * entry by entry: libgit2 1.5's remote lookup leaks its regex match data. */
-static int add_remote_tracking(struct push_request *req, struct args * not )
+static int add_remote_tracking(const struct push_scope *scope, struct args * not )
 {
 	git_config *cfg = NULL;
 	git_config_iterator *it = NULL;
 	git_config_entry *entry;
 	struct buf glob = BUF_INIT;
 	int matched = 0;
-	if (git_repository_config_snapshot(&cfg, req->repo) < 0 ||
+	if (git_repository_config_snapshot(&cfg, scope->repo) < 0 ||
 	    git_config_iterator_new(&it, cfg) < 0) {
 		git_config_free(cfg);
 		return 0;
@@ -239,9 +238,10 @@ static int add_remote_tracking(struct push_request *req, struct args * not )
 			continue;
 		size_t len = (size_t)(dot - (name + 7));
 		int is_url = !strcmp(dot, ".url") || !strcmp(dot, ".pushurl");
-		int by_name = req->remote && strlen(req->remote) == len &&
-			      !strncmp(name + 7, req->remote, len);
-		int by_url = req->remote_url && is_url && !strcmp(entry->value, req->remote_url);
+		int by_name = scope->remote && strlen(scope->remote) == len &&
+			      !strncmp(name + 7, scope->remote, len);
+		int by_url =
+		    scope->remote_url && is_url && !strcmp(entry->value, scope->remote_url);
 		if (!is_url || !(by_name || by_url))
 			continue;
 		buf_clear(&glob);
@@ -259,9 +259,9 @@ static int add_remote_tracking(struct push_request *req, struct args * not )
  * place never fetched from): what it advertises, as far as this repository
  * has those commits, is accepted there. A remote that cannot be asked
  * hides nothing, so more is checked, never less. */
-static void add_advertised(struct push_request *req, struct args * not )
+static void add_advertised(const struct push_scope *scope, struct args * not )
 {
-	const char *argv[] = {"git", "ls-remote", "--", req->remote_url, NULL};
+	const char *argv[] = {"git", "ls-remote", "--", scope->remote_url, NULL};
 	struct buf out = BUF_INIT, ignored = BUF_INIT;
 	struct run_result git;
 	if (run_capture(&git, &out, argv, RUN_OUT_INHERIT, &ignored) == 0 && git.code == 0)
@@ -269,7 +269,7 @@ static void add_advertised(struct push_request *req, struct args * not )
 			size_t len = strcspn(p, "\n");
 			git_oid oid;
 			if (len > GIT_OID_HEXSZ && git_oid_fromstrn(&oid, p, GIT_OID_HEXSZ) == 0 &&
-			    object_exists(req->repo, &oid))
+			    object_exists(scope->repo, &oid))
 				args_add_oid(not, &oid);
 			p += len + (p[len] == '\n');
 		}
@@ -280,36 +280,37 @@ static void add_advertised(struct push_request *req, struct args * not )
 /* What is already accepted, as rev-list arguments after --not: on the
  * server every ref; on a client what the remote is known to have; the
  * updates' old tips; the baseline. */
-static int add_accepted(struct push_request *req, struct args * not, struct buf *err)
+static int add_accepted(const struct push_scope *scope, const struct push_updates *updates,
+			struct args * not, struct buf *err)
 {
-	if (req->mode == PUSH_SERVER)
+	if (scope->mode == PUSH_SERVER)
 		args_add(not, "--all");
-	if (req->mode == PUSH_CLIENT && !add_remote_tracking(req, not ) && req->remote_url)
-		add_advertised(req, not );
-	for (size_t i = 0; i < req->n; i++) {
-		const struct ref_update *u = &req->updates[i];
+	if (scope->mode == PUSH_CLIENT && !add_remote_tracking(scope, not ) && scope->remote_url)
+		add_advertised(scope, not );
+	for (size_t i = 0; i < updates->n; i++) {
+		const struct ref_update *u = &updates->items[i];
 		git_oid commit;
 		/* A client may not have the remote's old tip: nothing to hide then. */
-		if (u->old_zero || !object_exists(req->repo, &u->old_oid))
+		if (u->old_zero || !object_exists(scope->repo, &u->old_oid))
 			continue;
-		int rc = peel_commit(req->repo, &u->old_oid, &commit, err);
+		int rc = peel_commit(scope->repo, &u->old_oid, &commit, err);
 		if (rc < 0)
 			return -1;
 		if (rc)
 			args_add_oid(not, &commit);
 	}
-	if (req->baseline) {
+	if (scope->baseline) {
 		git_object *obj = NULL;
 		git_oid commit;
-		int rc = git_revparse_single(&obj, req->repo, req->baseline) == 0
-			     ? peel_commit(req->repo, git_object_id(obj), &commit, err)
+		int rc = git_revparse_single(&obj, scope->repo, scope->baseline) == 0
+			     ? peel_commit(scope->repo, git_object_id(obj), &commit, err)
 			     : 0;
 		git_object_free(obj);
 		if (rc < 0)
 			return -1;
 		if (!rc) {
 			buf_printf(err, "the baseline '%s' is not a commit in this repository",
-				   req->baseline);
+				   scope->baseline);
 			return -1;
 		}
 		args_add_oid(not, &commit);
@@ -317,14 +318,14 @@ static int add_accepted(struct push_request *req, struct args * not, struct buf 
 	return 0;
 }
 
-static int submit(struct commit_pool *pool, struct push_request *req, const git_oid *oid,
+static int submit(struct commit_pool *pool, struct buf *checked, const git_oid *oid,
 		  struct hashset *visited)
 {
 	char hex[GIT_OID_HEXSZ + 1];
 	hashset_add(visited, oid_key(oid));
-	if (req->checked.len < CHECKED_KEPT * (GIT_OID_HEXSZ + 1)) {
+	if (checked->len < CHECKED_KEPT * (GIT_OID_HEXSZ + 1)) {
 		git_oid_tostr(hex, sizeof(hex), oid);
-		buf_printf(&req->checked, "%s\n", hex);
+		buf_printf(checked, "%s\n", hex);
 	}
 	return commit_pool_submit(pool, oid);
 }
@@ -335,8 +336,9 @@ static int submit(struct commit_pool *pool, struct push_request *req, const git_
  * sees the objects a pre-receive holds in quarantine, and its order is git
  * log's (-n N takes the N newest, children first even when times tie).
  */
-static int walk_new_commits(struct push_request *req, struct commit_pool *pool,
-			    struct hashset *visited, struct buf *err)
+static int walk_new_commits(const struct push_scope *scope, const struct push_updates *updates,
+			    struct commit_pool *pool, struct buf *checked, struct hashset *visited,
+			    struct buf *err)
 {
 	struct args argv = {0};
 	struct buf count = BUF_INIT;
@@ -344,22 +346,22 @@ static int walk_new_commits(struct push_request *req, struct commit_pool *pool,
 	size_t tips = 0;
 	args_add(&argv, "git");
 	args_add(&argv, "rev-list");
-	if (req->max_count) {
-		buf_printf(&count, "--max-count=%u", req->max_count);
+	if (scope->max_count) {
+		buf_printf(&count, "--max-count=%u", scope->max_count);
 		args_add(&argv, count.data);
 	}
-	for (size_t i = 0; i < req->n && rc == 0; i++) {
-		struct ref_update *u = &req->updates[i];
+	for (size_t i = 0; i < updates->n && rc == 0; i++) {
+		struct ref_update *u = &updates->items[i];
 		git_oid commit;
 		if (u->new_zero)
 			continue; /* a deletion: no commits */
-		int peeled = peel_commit(req->repo, &u->new_oid, &commit, err);
+		int peeled = peel_commit(scope->repo, &u->new_oid, &commit, err);
 		if (peeled <= 0) {
 			rc = peeled; /* a ref to a tree or blob has no commits */
 			continue;
 		}
 		if (u->single) {
-			rc = submit(pool, req, &commit, visited);
+			rc = submit(pool, checked, &commit, visited);
 		} else {
 			args_add_oid(&argv, &commit);
 			tips++;
@@ -367,7 +369,7 @@ static int walk_new_commits(struct push_request *req, struct commit_pool *pool,
 	}
 	args_add(&argv, "--not");
 	if (rc == 0 && tips)
-		rc = add_accepted(req, &argv, err);
+		rc = add_accepted(scope, updates, &argv, err);
 	if (rc == 0 && tips) {
 		*ARRAY_PUSH(argv.items, argv.n, argv.cap) = NULL;
 		struct run_options opts = {.argv = (const char *const *)argv.items,
@@ -384,7 +386,7 @@ static int walk_new_commits(struct push_request *req, struct commit_pool *pool,
 					buf_adds(err, "unexpected output from git rev-list");
 					rc = -1;
 				} else {
-					rc = submit(pool, req, &oid, visited);
+					rc = submit(pool, checked, &oid, visited);
 				}
 			}
 			buf_free(&line);
@@ -426,37 +428,37 @@ static int net_base(git_repository *repo, const git_oid *tip, const struct hashs
 	return 0;
 }
 
-static int check_version_bump_of(struct push_request *req, const struct ref_update *u,
+static int check_version_bump_of(const struct push_scope *scope, const struct ref_update *u,
 				 const struct hashset *visited, struct findings *out,
 				 struct buf *err)
 {
 	git_oid tip;
 	if (u->new_zero)
 		return 0;
-	int peeled = peel_commit(req->repo, &u->new_oid, &tip, err);
+	int peeled = peel_commit(scope->repo, &u->new_oid, &tip, err);
 	if (peeled <= 0 || !hashset_has(visited, oid_key(&tip)))
 		return peeled;
 	git_commit *tip_commit = NULL, *base = NULL;
 	git_tree *tip_tree = NULL, *base_tree = NULL;
 	struct changeset cs = {0};
 	int rc = -1;
-	if (git_commit_lookup(&tip_commit, req->repo, &tip) < 0 ||
+	if (git_commit_lookup(&tip_commit, scope->repo, &tip) < 0 ||
 	    git_commit_tree(&tip_tree, tip_commit) < 0 ||
-	    net_base(req->repo, &tip, visited, &base) < 0 ||
+	    net_base(scope->repo, &tip, visited, &base) < 0 ||
 	    (base && git_commit_tree(&base_tree, base) < 0)) {
 		repo_error(err, "cannot read the pushed tip");
 		goto done;
 	}
-	if (treediff_trees(req->repo, base_tree, tip_tree, &cs, err) < 0)
+	if (treediff_trees(scope->repo, base_tree, tip_tree, &cs, err) < 0)
 		goto done;
 	char hex[GIT_OID_HEXSZ + 1];
 	git_oid_tostr(hex, sizeof(hex), &tip);
 	struct check_context ctx = {
-	    .rules = req->rules,
+	    .rules = scope->rules,
 	    .findings = out,
 	    .commit = hex,
 	    .subject = git_commit_summary(tip_commit),
-	    .blobs = {req->repo, repo_read_blob},
+	    .blobs = {scope->repo, repo_read_blob},
 	};
 	rc = check_version_bumps(&ctx, &cs, err);
 done:
@@ -468,26 +470,28 @@ done:
 	return rc;
 }
 
-enum gitgate_status push_check(struct push_request *req, struct findings *out, struct buf *err)
+enum gitgate_status push_check(const struct push_scope *scope, const struct push_updates *updates,
+			       struct findings *out, struct buf *checked, struct buf *err)
 {
-	if (req->mode != PUSH_RANGE)
-		for (size_t i = 0; i < req->n; i++)
-			if (check_protected(req, &req->updates[i], out, err) < 0 ||
-			    check_target(req, &req->updates[i], out, err) < 0)
+	if (scope->mode != PUSH_RANGE)
+		for (size_t i = 0; i < updates->n; i++)
+			if (check_protected(scope, &updates->items[i], out, err) < 0 ||
+			    check_target(scope, &updates->items[i], out, err) < 0)
 				return STATUS_FAULT;
 	struct deadline deadline;
-	deadline_start(&deadline, req->mode == PUSH_RANGE ? 0 : req->rules->push.deadline_seconds);
+	deadline_start(&deadline,
+		       scope->mode == PUSH_RANGE ? 0 : scope->rules->push.deadline_seconds);
 	struct hashset visited = {0};
 	struct commit_pool *pool;
-	scan_prepare_all(req->rules);
-	if (commit_pool_start(&pool, req->rules, out, &deadline, err) < 0) {
+	scan_prepare_all(scope->rules);
+	if (commit_pool_start(&pool, scope->rules, out, &deadline, err) < 0) {
 		struct buf ignored = BUF_INIT;
 		commit_pool_finish(pool, out, &ignored);
 		buf_free(&ignored);
 		return STATUS_FAULT;
 	}
 	struct buf walk_err = BUF_INIT;
-	int walk_rc = walk_new_commits(req, pool, &visited, &walk_err);
+	int walk_rc = walk_new_commits(scope, updates, pool, checked, &visited, &walk_err);
 	int rc = commit_pool_finish(pool, out, err);
 	if (walk_rc < 0 && rc == 0) {
 		buf_clear(err);
@@ -496,8 +500,8 @@ enum gitgate_status push_check(struct push_request *req, struct findings *out, s
 		rc = walk_rc;
 	}
 	buf_free(&walk_err);
-	for (size_t i = 0; i < req->n && rc == 0; i++)
-		rc = check_version_bump_of(req, &req->updates[i], &visited, out, err);
+	for (size_t i = 0; i < updates->n && rc == 0; i++)
+		rc = check_version_bump_of(scope, &updates->items[i], &visited, out, err);
 	if (rc == 0 && deadline_passed(&deadline)) {
 		buf_adds(err, COMMITS_LATE_MESSAGE);
 		rc = -1;

@@ -33,7 +33,8 @@ struct ref_update {
 
 enum push_mode { PUSH_SERVER, PUSH_CLIENT, PUSH_RANGE };
 
-struct push_request {
+/* What the gate sets for one check. */
+struct push_scope {
 	git_repository *repo;
 	const struct rules *rules;
 	enum push_mode mode;
@@ -41,18 +42,25 @@ struct push_request {
 	const char *remote_url; /* refs, or what its URL advertises, are accepted */
 	const char *baseline;	/* a revision, or NULL */
 	unsigned max_count;	/* PUSH_RANGE: walk at most this many (0: all) */
-	struct ref_update *updates;
+};
+
+/* What the hook gives: the ref updates of a push (or a range's ends). */
+struct push_updates {
+	struct ref_update *items;
 	size_t n, cap;
-	struct buf checked; /* ids of the first commits checked, one a line (for the audit log) */
 };
 
 /* Adds "old new ref" as hex ids (all zeros: none). Returns 0, or -1 with
  * the reason in err (malformed id, a SHA-256 id). */
-int push_add_update(struct push_request *req, const char *ref, const char *old_hex,
-		    const char *new_hex, struct buf *err);
+int push_updates_add(struct push_updates *updates, const char *ref, const char *old_hex,
+		     const char *new_hex, struct buf *err);
 /* Adds every update a hook read. Returns 0, or -1 with the reason in err. */
-int push_add_hook_input(struct push_request *req, const struct hook_input *input, struct buf *err);
-enum gitgate_status push_check(struct push_request *req, struct findings *out, struct buf *err);
-void push_request_free(struct push_request *req);
+int push_updates_add_hook_input(struct push_updates *updates, const struct hook_input *input,
+				struct buf *err);
+void push_updates_free(struct push_updates *updates);
+/* Checks the updates. checked receives the ids of the first commits checked,
+ * one a line (the audit log names them). */
+enum gitgate_status push_check(const struct push_scope *scope, const struct push_updates *updates,
+			       struct findings *out, struct buf *checked, struct buf *err);
 
 #endif

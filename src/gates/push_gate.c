@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 #include "push_log.h"
-#include "pusher.h"
+#include "escape.h"
 #include "repo.h"
 #include "rules_locate.h"
 
@@ -50,10 +50,11 @@ static int locate_rules(const struct push_gate_options *opts, git_repository *re
 	return rc;
 }
 
-static int add_range(struct push_request *req, const char *spec, struct buf *err)
+static int add_range(const struct push_scope *scope, struct push_updates *updates, const char *spec,
+		     struct buf *err)
 {
 	git_revspec rs;
-	if (git_revparse(&rs, req->repo, spec) < 0) {
+	if (git_revparse(&rs, scope->repo, spec) < 0) {
 		buf_printf(err, "'%s' is not a revision or range here", spec);
 		repo_error(err, "");
 		return -1;
@@ -67,21 +68,21 @@ static int add_range(struct push_request *req, const char *spec, struct buf *err
 		if (rs.flags & GIT_REVSPEC_MERGE_BASE) {
 			git_oid base;
 			/* A...B: both sides, down to where they meet. */
-			rc = git_merge_base(&base, req->repo, git_object_id(rs.from),
+			rc = git_merge_base(&base, scope->repo, git_object_id(rs.from),
 					    git_object_id(rs.to));
 			if (rc == 0)
 				git_oid_tostr(from, sizeof(from), &base);
-			rc = push_add_update(req, spec, from,
-					     git_oid_tostr_s(git_object_id(rs.from)), err);
+			rc = push_updates_add(updates, spec, from,
+					      git_oid_tostr_s(git_object_id(rs.from)), err);
 			if (rc == 0)
-				rc = push_add_update(req, spec, from, to, err);
+				rc = push_updates_add(updates, spec, from, to, err);
 			goto done;
 		}
 		git_oid_tostr(from, sizeof(from), git_object_id(rs.from));
 	}
-	rc = push_add_update(req, spec, from, to, err);
-	if (rc == 0 && (rs.flags & GIT_REVSPEC_SINGLE) && !req->max_count)
-		req->updates[req->n - 1].single = 1;
+	rc = push_updates_add(updates, spec, from, to, err);
+	if (rc == 0 && (rs.flags & GIT_REVSPEC_SINGLE) && !scope->max_count)
+		updates->items[updates->n - 1].single = 1;
 done:
 	git_object_free(rs.from);
 	git_object_free(rs.to);
@@ -89,32 +90,33 @@ done:
 }
 
 /* Push options: only "gitgate.bypass=RULE:REASON" means anything here. */
-static void apply_bypass(const struct rules *rules, struct findings *findings, json_t *audit,
-			 FILE *diag)
+static void apply_bypass(const struct push_gate_options *opts, const struct rules *rules,
+			 struct findings *findings, json_t *audit)
 {
-	const char *count = getenv("GIT_PUSH_OPTION_COUNT");
-	int n = count ? atoi(count) : 0;
-	const char *user = pusher_name();
-	for (int i = 0; i < n; i++) {
-		char name[40];
-		snprintf(name, sizeof(name), "GIT_PUSH_OPTION_%d", i);
-		const char *opt = getenv(name);
-		if (!opt || strncmp(opt, "gitgate.bypass=", 15))
+	FILE *diag = opts->diag;
+	const char *user = opts->user;
+	for (size_t i = 0; i < opts->npush_options; i++) {
+		const char *opt = opts->push_options[i];
+		if (strncmp(opt, "gitgate.bypass=", 15))
 			continue;
 		const char *spec = opt + 15, *colon = strchr(spec, ':');
+		struct buf shown = BUF_INIT; /* pushed text reaches the terminal escaped */
 		if (!colon || colon == spec || !colon[1]) {
+			escape_bytes(&shown, opt, strlen(opt));
 			fprintf(
 			    diag,
 			    "warning: gitgate: ignoring '%s': write gitgate.bypass=RULE:REASON\n",
-			    opt);
+			    shown.data);
+			buf_free(&shown);
 			continue;
 		}
 		char *rule = xstrndup(spec, (size_t)(colon - spec));
+		escape_bytes(&shown, rule, strlen(rule));
 		if (!rules_user_may_bypass(rules, user)) {
 			fprintf(diag,
 				"warning: gitgate: '%s' may not bypass rules (rules.ini [push] "
 				"bypass_users); the %s rule still applies\n",
-				user, rule);
+				user, shown.data);
 		} else {
 			/* Recorded first, escaped: a bypass that cannot be recorded is
 			 * not granted, and the pusher's terminal gets no raw bytes. */
@@ -124,7 +126,7 @@ static void apply_bypass(const struct rules *rules, struct findings *findings, j
 				fprintf(diag,
 					"warning: gitgate: the bypass of %s cannot be "
 					"recorded, so the rule still applies\n",
-					rule);
+					shown.data);
 			} else {
 				findings_skip_rules(findings, rule);
 				fprintf(
@@ -134,31 +136,33 @@ static void apply_bypass(const struct rules *rules, struct findings *findings, j
 				    json_string_value(json_object_get(entry, "reason")));
 			}
 		}
+		buf_free(&shown);
 		free(rule);
 	}
 }
 
-static int write_audit(git_repository *repo, json_t *bypasses, const struct push_request *req,
+static int write_audit(git_repository *repo, const char *user, json_t *bypasses,
+		       const struct push_updates *updates, const struct buf *checked,
 		       struct buf *err)
 {
 	json_t *commits = json_array();
-	const char *p = req->checked.data ? req->checked.data : "";
+	const char *p = checked->data ? checked->data : "";
 	while (*p) {
 		size_t len = strcspn(p, "\n");
 		json_array_append_new(commits, json_stringn(p, len));
 		p += len + (p[len] == '\n');
 	}
 	json_t *refs = json_array();
-	for (size_t i = 0; i < req->n; i++) {
+	for (size_t i = 0; i < updates->n; i++) {
 		/* Two buffers: git_oid_tostr_s has one, which made "old" equal "new". */
 		char old_id[GIT_OID_HEXSZ + 1], new_id[GIT_OID_HEXSZ + 1];
-		git_oid_tostr(old_id, sizeof(old_id), &req->updates[i].old_oid);
-		git_oid_tostr(new_id, sizeof(new_id), &req->updates[i].new_oid);
-		json_array_append_new(refs, push_log_ref(req->updates[i].ref, old_id, new_id));
+		git_oid_tostr(old_id, sizeof(old_id), &updates->items[i].old_oid);
+		git_oid_tostr(new_id, sizeof(new_id), &updates->items[i].new_oid);
+		json_array_append_new(refs, push_log_ref(updates->items[i].ref, old_id, new_id));
 	}
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < json_array_size(bypasses); i++) {
-		json_t *entry = push_log_entry();
+		json_t *entry = push_log_entry(user);
 		json_object_update(entry, json_array_get(bypasses, i));
 		json_object_set(entry, "refs", refs);
 		json_object_set(entry, "commits", commits);
@@ -194,9 +198,10 @@ static void advise(FILE *diag, enum push_mode mode, const struct findings *findi
 			      "skips this early check\n");
 }
 
-enum gitgate_status push_gate_run(const struct push_gate_options *opts, struct push_request *req)
+enum gitgate_status push_gate_run(const struct push_gate_options *opts,
+				  struct push_updates *updates)
 {
-	struct buf err = BUF_INIT, rules_path = BUF_INIT, baseline = BUF_INIT;
+	struct buf err = BUF_INIT, rules_path = BUF_INIT, baseline = BUF_INIT, checked = BUF_INIT;
 	struct findings findings = {0};
 	struct rules rules;
 	int rules_loaded = 0;
@@ -205,11 +210,11 @@ enum gitgate_status push_gate_run(const struct push_gate_options *opts, struct p
 	git_repository *repo = NULL;
 	if (repo_open(&repo, &err) < 0)
 		goto report_error;
-	req->repo = repo;
-	req->mode = opts->mode;
-	req->remote = opts->remote;
-	req->remote_url = opts->remote_url;
-	req->max_count = opts->max_count;
+	struct push_scope scope = {.repo = repo,
+				   .mode = opts->mode,
+				   .remote = opts->remote,
+				   .remote_url = opts->remote_url,
+				   .max_count = opts->max_count};
 	if (locate_rules(opts, repo, &rules_path, &err) < 0) {
 		status = STATUS_USAGE;
 		goto report_error;
@@ -220,29 +225,28 @@ enum gitgate_status push_gate_run(const struct push_gate_options *opts, struct p
 		goto report_error;
 	}
 	rules_loaded = 1;
-	req->rules = &rules;
-	if (config_string(repo, "gitgate.baseline", &baseline))
-		req->baseline = baseline.data;
-	else
-		req->baseline = rules.push.baseline;
+	scope.rules = &rules;
+	scope.baseline = config_string(repo, "gitgate.baseline", &baseline) ? baseline.data
+									    : rules.push.baseline;
 	for (size_t i = 0; i < opts->nranges; i++)
-		if (add_range(req, opts->ranges[i], &err) < 0) {
+		if (add_range(&scope, updates, opts->ranges[i], &err) < 0) {
 			status = STATUS_USAGE;
 			goto report_error;
 		}
 	if (opts->mode == PUSH_SERVER)
-		apply_bypass(&rules, &findings, bypasses, opts->diag);
+		apply_bypass(opts, &rules, &findings, bypasses);
 	else
-		findings_skip_rules(&findings, getenv("GITGATE_SKIP"));
-	status = push_check(req, &findings, &err);
+		findings_skip_rules(&findings, opts->skip);
+	status = push_check(&scope, updates, &findings, &checked, &err);
 	if (status == STATUS_FAULT)
 		goto report_error;
-	if (json_array_size(bypasses) && write_audit(repo, bypasses, req, &err) < 0) {
+	if (json_array_size(bypasses) &&
+	    write_audit(repo, opts->user, bypasses, updates, &checked, &err) < 0) {
 		status = STATUS_FAULT;
 		goto report_error;
 	}
 	if (opts->format == REPORT_TEXT)
-		report_text_capped(opts->out, &findings, report_wants_color(opts->out),
+		report_text_capped(opts->out, &findings, opts->color,
 				   opts->mode == PUSH_RANGE ? SIZE_MAX : SHOWN_PER_COMMIT,
 				   opts->mode == PUSH_RANGE ? SIZE_MAX : SHOWN_COMMITS);
 	else
@@ -275,6 +279,30 @@ done:
 	buf_free(&err);
 	buf_free(&rules_path);
 	buf_free(&baseline);
+	buf_free(&checked);
 	repo_close(repo);
+	return status;
+}
+
+enum gitgate_status push_gate_run_hook(const struct push_gate_options *opts, FILE *in,
+				       enum hook_input_kind kind)
+{
+	struct hook_input input = {0};
+	struct push_updates updates = {0};
+	struct buf err = BUF_INIT;
+	enum gitgate_status status;
+	if (hook_input_read(&input, in, kind, &err) < 0 ||
+	    push_updates_add_hook_input(&updates, &input, &err) < 0) {
+		fprintf(opts->diag,
+			"error: gitgate: %s\n"
+			"error: gitgate: the push could not be checked, so it is refused\n",
+			err.data);
+		status = STATUS_FAULT;
+	} else {
+		status = push_gate_run(opts, &updates);
+	}
+	push_updates_free(&updates);
+	hook_input_free(&input);
+	buf_free(&err);
 	return status;
 }

@@ -18,17 +18,29 @@
 
 struct push_gate_options {
 	enum push_mode mode;
-	const char *rules_path; /* client and range: --rules, or NULL */
-	const char *remote;	/* pre-push: the remote's name (or URL) */
-	const char *remote_url; /* pre-push: the URL pushed to */
-	char **ranges;		/* range mode: "A..B", "A...B", "REV" */
+	const char *rules_path;	   /* client and range: --rules, or NULL */
+	const char *remote;	   /* pre-push: the remote's name (or URL) */
+	const char *remote_url;	   /* pre-push: the URL pushed to */
+	const char *user;	   /* who pushes (the server records it) */
+	const char *skip;	   /* a client's GITGATE_SKIP; the server honours none */
+	char *const *push_options; /* the server's: git push -o VALUE, in order */
+	size_t npush_options;
+	int color;     /* colour the text report */
+	char **ranges; /* range mode: "A..B", "A...B", "REV" */
 	size_t nranges;
 	unsigned max_count; /* range mode: -n */
 	enum report_format format;
 	FILE *out, *diag;
 };
 
-/* req holds the ref updates a hook read (none for range mode). */
-enum gitgate_status push_gate_run(const struct push_gate_options *opts, struct push_request *req);
+/* updates holds the ref updates a hook read (none for range mode: the
+ * ranges are added to it). */
+enum gitgate_status push_gate_run(const struct push_gate_options *opts,
+				  struct push_updates *updates);
+/* A hook's whole job: reads git's lines from in (pre-receive's or
+ * pre-push's kind), then runs the gate; input git should never give is a
+ * fault, and the push is refused. */
+enum gitgate_status push_gate_run_hook(const struct push_gate_options *opts, FILE *in,
+				       enum hook_input_kind kind);
 
 #endif

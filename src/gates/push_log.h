@@ -20,7 +20,7 @@
 /* A JSON string of untrusted bytes, escaped as above. */
 json_t *push_log_text(const char *s);
 /* {"time": now (UTC), "user": the pusher}: how every record opens. */
-json_t *push_log_entry(void);
+json_t *push_log_entry(const char *user);
 /* {"ref": ..., "old": ..., "new": ...} for one ref; ids in hex. */
 json_t *push_log_ref(const char *ref, const char *old_id, const char *new_id);
 /* Appends entry as one line to the file `name` in the state directory of
@@ -28,6 +28,7 @@ json_t *push_log_ref(const char *ref, const char *old_id, const char *new_id);
  * in err. */
 int push_log_write(const char *gitdir, const char *name, const json_t *entry, struct buf *err);
 /* Records the updates git gave post-receive in pushes.jsonl. */
-int push_log_append(const char *gitdir, const struct hook_input *input, struct buf *err);
+int push_log_append(const char *gitdir, const char *user, const struct hook_input *input,
+		    struct buf *err);
 
 #endif

@@ -34,3 +34,11 @@ int change_has_new_side(const struct file_change *change)
 {
 	return change->status != 'D';
 }
+
+const struct file_change *changeset_find(const struct changeset *cs, const char *path)
+{
+	for (size_t i = 0; i < cs->n; i++)
+		if (!strcmp(cs->items[i].path, path))
+			return &cs->items[i];
+	return NULL;
+}

@@ -47,6 +47,8 @@ struct blob_reader {
 
 struct file_change *changeset_add(struct changeset *cs);
 void changeset_free(struct changeset *cs);
+/* The change at this path (after the change), or NULL. */
+const struct file_change *changeset_find(const struct changeset *cs, const char *path);
 /* Only regular files have lines to scan; symlinks and submodules do not. */
 int mode_is_regular_file(unsigned mode);
 /* Was there a file at this side of the change? */

@@ -154,7 +154,7 @@ int gitdiff_read_patch(FILE *in, const struct changeset *cs, const struct line_s
 
 	struct buf line = BUF_INIT, name = BUF_INIT;
 	unsigned long old_left = 0, new_left = 0, new_line = 0;
-	int wanted = 0, rc = 0;
+	int wanted = 0, rc = 0, described = 0;
 	while (buf_getline(&line, in, '\n')) {
 		const char *s = line.data;
 		size_t len = line.len;
@@ -192,7 +192,8 @@ int gitdiff_read_patch(FILE *in, const struct changeset *cs, const struct line_s
 			if (kind < 0) {
 				buf_adds(err, "cannot read a file name in git's diff: ");
 				escape_bytes(err, s, len);
-				rc = -2;
+				rc = -1;
+				described = 1;
 				break;
 			}
 			if (kind == 0) {
@@ -210,7 +211,7 @@ int gitdiff_read_patch(FILE *in, const struct changeset *cs, const struct line_s
 			new_left = new_count;
 		}
 	}
-	if (rc == -1) {
+	if (rc < 0 && !described) {
 		buf_adds(err, "unexpected line in git's diff: ");
 		escape_bytes(err, line.data, line.len > 80 ? 80 : line.len);
 	}

@@ -49,7 +49,7 @@ static int is_id(const char *id)
  * adds where and the line itself). */
 static int parse_line(struct hook_update *u, char *text, enum hook_input_kind kind, struct buf *err)
 {
-	char *f[5];
+	char *f[5] = {0};
 	size_t n = split(text, f);
 	if (n != field_count[kind]) {
 		buf_printf(err, "expected %s", expected[kind]);

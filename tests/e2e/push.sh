@@ -220,6 +220,11 @@ t_bypass_push_option_is_honoured_only_for_listed_pushers() {
 	git commit -qam "hotfix"
 	GITGATE_USER=mallory push_expect 1 -o "gitgate.bypass=debug-code:hotfix" origin main
 	contains "$OUT" "'mallory' may not bypass rules"
+	GITGATE_USER=mallory push_expect 1 -o $'gitgate.bypass=\e[2Jclear' \
+		-o $'gitgate.bypass=\e[31mred:x' origin main
+	contains "$OUT" 'ignoring '"'"'gitgate.bypass=\e[2Jclear'"'"
+	contains "$OUT" 'the \e[31mred rule still applies'
+	grep -q $'\e' "$OUT" && fail "an escape sequence from a push option reached the terminal"
 	[ -e ../server.git/gitgate/audit.jsonl ] && fail "a refused bypass was logged"
 	local before
 	before=$(server_ref main)

@@ -4,8 +4,9 @@
  *
  * The same bytes are read once as pre-receive and post-receive read them
  * ("<old> <new> <ref>") and once as pre-push does ("<local-ref> <local-id>
- * <remote-ref> <remote-id>"); what is read is handed to push_add_hook_input,
- * which parses the ids into the request the push check walks.
+ * <remote-ref> <remote-id>"); what is read is handed to
+ * push_updates_add_hook_input, which parses the ids into the updates the
+ * push check walks.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -30,10 +31,10 @@ static void read_as(const uint8_t *data, size_t size, enum hook_input_kind kind)
 		    !u->local_ref != (kind == HOOK_INPUT_RECEIVE))
 			abort(); /* what hook_input.h promises of an update */
 	}
-	struct push_request req = {.mode = kind == HOOK_INPUT_PUSH ? PUSH_CLIENT : PUSH_SERVER};
+	struct push_updates updates = {0};
 	buf_clear(&err);
-	push_add_hook_input(&req, &input, &err);
-	push_request_free(&req);
+	push_updates_add_hook_input(&updates, &input, &err);
+	push_updates_free(&updates);
 	hook_input_free(&input);
 	buf_free(&err);
 }

@@ -155,11 +155,11 @@ Test(hook_input, a_sha256_push_is_read_then_refused_by_the_push_check)
 {
 	struct hook_input in =
 	    must_parse(ZERO64 " " SHA256 " refs/heads/main\n", HOOK_INPUT_RECEIVE);
-	struct push_request req = {0};
+	struct push_updates updates = {0};
 	struct buf err = BUF_INIT;
-	cr_assert_eq(push_add_hook_input(&req, &in, &err), -1);
+	cr_assert_eq(push_updates_add_hook_input(&updates, &in, &err), -1);
 	cr_assert_not_null(strstr(err.data, "SHA-256"), "%s", err.data);
-	push_request_free(&req);
+	push_updates_free(&updates);
 	hook_input_free(&in);
 	buf_free(&err);
 }

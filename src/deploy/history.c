@@ -1,0 +1,145 @@
+/*
+ * history: see history.h.
+ */
+#include "history.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "push_log.h"
+#include "state.h"
+
+#define HISTORY_FILE "history.jsonl"
+
+static void utc_now(char *out, size_t size, const char *format)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	strftime(out, size, format, gmtime_r(&now, &tm));
+}
+
+void history_new_id(struct buf *out)
+{
+	char when[32];
+	unsigned short salt;
+	utc_now(when, sizeof(when), "%Y%m%d-%H%M%S");
+	if (getrandom(&salt, sizeof(salt), GRND_NONBLOCK) != sizeof(salt))
+		salt = (unsigned short)(getpid() ^ clock());
+	buf_printf(out, "%s-%04x", when, salt);
+}
+
+/* A JSON string of text that may have come from outside, or null. */
+static json_t *text_or_null(const char *s)
+{
+	return s ? push_log_text(s) : json_null();
+}
+
+json_t *history_record_new(const char *id, const char *kind, const char *unit, const char *project,
+			   const char *environment, const char *user, const char *from,
+			   const char *to)
+{
+	char started[32];
+	utc_now(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ");
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:{}, s:n, s:[], s:[], s:n, "
+			 "s:s, s:n}",
+			 "id", id, "kind", kind, "unit", text_or_null(unit), "project",
+			 text_or_null(project), "environment", text_or_null(environment), "user",
+			 text_or_null(user), "from", text_or_null(from), "to", text_or_null(to),
+			 "options", "emergency", "gates", "health", "outcome", "started", started,
+			 "finished");
+}
+
+const char *history_gate_result_name(enum gate_result result)
+{
+	static const char *const names[] = {"passed", "failed", "skipped"};
+	return names[result];
+}
+
+const char *history_outcome_name(enum history_outcome outcome)
+{
+	static const char *const names[] = {"deployed",	   "failed",	 "refused",
+					    "rolled-back", "superseded", "abandoned"};
+	return names[outcome];
+}
+
+void history_record_gate(json_t *record, int number, const char *name, enum gate_result result,
+			 double seconds, const char *detail)
+{
+	json_array_append_new(json_object_get(record, "gates"),
+			      json_pack("{s:i, s:s, s:s, s:f, s:o}", "number", number, "name", name,
+					"result", history_gate_result_name(result), "seconds",
+					seconds, "detail", text_or_null(detail)));
+}
+
+void history_record_finish(json_t *record, enum history_outcome outcome)
+{
+	char finished[32];
+	utc_now(finished, sizeof(finished), "%Y-%m-%dT%H:%M:%SZ");
+	json_object_set_new(record, "outcome", json_string(history_outcome_name(outcome)));
+	json_object_set_new(record, "finished", json_string(finished));
+}
+
+static void history_path(struct buf *out, const char *state_dir)
+{
+	buf_printf(out, "%s/%s", state_dir, HISTORY_FILE);
+}
+
+int history_append(const char *state_dir, const json_t *record, struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	history_path(&path, state_dir);
+	char *line = json_dumps(record, JSON_COMPACT);
+	int rc = line ? state_append_jsonl(path.data, line, err) : -1;
+	if (!line)
+		buf_adds(err, "cannot serialise a deploy record (out of memory)");
+	free(line);
+	buf_free(&path);
+	return rc;
+}
+
+static int matches(const json_t *record, const char *key, const char *want)
+{
+	const char *have = json_string_value(json_object_get(record, key));
+	return !want || (have && !strcmp(have, want));
+}
+
+int history_read(json_t **out, const char *state_dir, const char *unit, const char *environment,
+		 size_t max, size_t *skipped, struct buf *err)
+{
+	struct buf path = BUF_INIT, line = BUF_INIT;
+	history_path(&path, state_dir);
+	*out = json_array();
+	*skipped = 0;
+	FILE *f = fopen(path.data, "r");
+	int rc = 0;
+	if (!f && errno != ENOENT) {
+		buf_printf(err, "cannot read %s: %s", path.data, strerror(errno));
+		rc = -1;
+	}
+	while (f && max && buf_getline(&line, f, '\n')) {
+		json_t *record = json_loadb(line.data, line.len, 0, NULL);
+		if (!json_is_object(record)) {
+			(*skipped)++;
+		} else if (matches(record, "unit", unit) &&
+			   matches(record, "environment", environment)) {
+			if (json_array_size(*out) == max)
+				json_array_remove(*out, 0);
+			json_array_append(*out, record);
+		}
+		json_decref(record);
+	}
+	if (f && ferror(f)) {
+		buf_printf(err, "cannot read %s: %s", path.data, strerror(errno));
+		rc = -1;
+	}
+	if (f)
+		fclose(f);
+	buf_free(&path);
+	buf_free(&line);
+	return rc;
+}

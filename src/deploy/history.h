@@ -1,0 +1,59 @@
+/*
+ * history: the record of every deploy and rollback, one JSON object a line
+ * in STATE_DIR/history.jsonl, appended whole or not at all (state.h).
+ *
+ * A record is built as the deploy goes (history_record_new, a gate at a
+ * time, the health checks, the outcome) and appended once, when it is
+ * final. It holds at least what DESIGN's contract names: id, kind
+ * (deploy | rollback), unit, project, environment, user, from, to (full
+ * revisions), options, emergency, gates (number, name, result, seconds,
+ * detail), health, outcome (deployed, failed, refused, rolled-back,
+ * superseded, abandoned), started, finished. Values of secrets never reach
+ * it: callers pass names, not values.
+ *
+ * Reading streams the file and keeps only the last N matching records, so
+ * a long history costs time, never memory.
+ */
+#ifndef GITGATE_HISTORY_H
+#define GITGATE_HISTORY_H
+
+#include <jansson.h>
+
+#include "buf.h"
+
+enum history_outcome {
+	OUTCOME_DEPLOYED,
+	OUTCOME_FAILED,
+	OUTCOME_REFUSED,
+	OUTCOME_ROLLED_BACK, /* gate 11 failed: the switch was undone */
+	OUTCOME_SUPERSEDED,  /* a newer revision of the unit was queued behind it */
+	OUTCOME_ABANDONED,   /* its worker died; closed by the next run */
+};
+
+enum gate_result { GATE_PASSED, GATE_FAILED, GATE_SKIPPED };
+
+/* A deploy id: "YYYYMMDD-HHMMSS-XXXX" (UTC, then 4 random hex digits), sortable
+ * by time and unique enough for one server. */
+void history_new_id(struct buf *out);
+/* A new record: kind "deploy" or "rollback"; project may be NULL for a
+ * unit of several projects. "started" is now. */
+json_t *history_record_new(const char *id, const char *kind, const char *unit, const char *project,
+			   const char *environment, const char *user, const char *from,
+			   const char *to);
+void history_record_gate(json_t *record, int number, const char *name, enum gate_result result,
+			 double seconds, const char *detail);
+/* Sets the outcome and "finished" (now). */
+void history_record_finish(json_t *record, enum history_outcome outcome);
+const char *history_outcome_name(enum history_outcome outcome);
+const char *history_gate_result_name(enum gate_result result);
+
+/* Appends the record to STATE_DIR/history.jsonl. Returns 0 or -1 (err). */
+int history_append(const char *state_dir, const json_t *record, struct buf *err);
+/* The last `max` records (oldest first) whose unit and environment match
+ * (NULL matches any), into a new JSON array in *out. A line that is not
+ * JSON is skipped and counted in *skipped. Returns 0, or -1 (err) when the
+ * file exists but cannot be read; a missing file is an empty history. */
+int history_read(json_t **out, const char *state_dir, const char *unit, const char *environment,
+		 size_t max, size_t *skipped, struct buf *err);
+
+#endif

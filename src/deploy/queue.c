@@ -1,0 +1,208 @@
+/*
+ * queue: see queue.h.
+ */
+#include "queue.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "state.h"
+
+static void job_path(struct buf *out, const char *state_dir, const char *id)
+{
+	buf_printf(out, "%s/queue/%s.json", state_dir, id);
+}
+
+/* A process's start time in clock ticks after boot (/proc/PID/stat, field
+ * 22), 0 when there is no such process: with the pid it names a process
+ * whose pid may have been reused since. */
+static unsigned long long process_start_time(pid_t pid)
+{
+	char path[64];
+	struct buf stat = BUF_INIT;
+	unsigned long long start = 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (buf_read_file(&stat, path) == 0 && stat.len) {
+		const char *p = strrchr(stat.data, ')');
+		for (int field = 2; p && field < 22; field++)
+			p = strchr(p + 1, ' ');
+		if (p)
+			start = strtoull(p + 1, NULL, 10);
+	}
+	buf_free(&stat);
+	return start;
+}
+
+static json_t *strings_json(char **items, size_t n)
+{
+	json_t *array = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(array, json_string(items[i]));
+	return array;
+}
+
+static json_t *job_json(const struct job *job)
+{
+	return json_pack("{s:s, s:s, s:o, s:s, s:s?, s:s?, s:s?, s:b, s:I, s:i, s:I}", "id",
+			 job->id, "unit", job->unit, "environments",
+			 strings_json(job->environments, job->nenvironments), "revision",
+			 job->revision, "user", job->user, "phrase", job->phrase, "emergency",
+			 job->emergency, "detach", job->detach, "queued", (json_int_t)job->queued,
+			 "worker", (int)job->worker, "worker_start", (json_int_t)job->worker_start);
+}
+
+static char *dup_or_null(json_t *value)
+{
+	return json_is_string(value) ? xstrdup(json_string_value(value)) : NULL;
+}
+
+static int job_from_json(struct job *job, json_t *j)
+{
+	memset(job, 0, sizeof(*job));
+	json_t *envs = json_object_get(j, "environments");
+	if (!json_is_string(json_object_get(j, "id")) ||
+	    !json_is_string(json_object_get(j, "unit")) ||
+	    !json_is_string(json_object_get(j, "revision")) || !json_is_array(envs))
+		return -1;
+	job->id = dup_or_null(json_object_get(j, "id"));
+	job->unit = dup_or_null(json_object_get(j, "unit"));
+	job->revision = dup_or_null(json_object_get(j, "revision"));
+	job->user = dup_or_null(json_object_get(j, "user"));
+	job->phrase = dup_or_null(json_object_get(j, "phrase"));
+	job->emergency = dup_or_null(json_object_get(j, "emergency"));
+	job->detach = json_is_true(json_object_get(j, "detach"));
+	job->queued = (time_t)json_integer_value(json_object_get(j, "queued"));
+	job->worker = (pid_t)json_integer_value(json_object_get(j, "worker"));
+	job->worker_start =
+	    (unsigned long long)json_integer_value(json_object_get(j, "worker_start"));
+	job->environments = xcalloc(json_array_size(envs) + 1, sizeof(char *));
+	for (size_t i = 0; i < json_array_size(envs); i++)
+		if (json_is_string(json_array_get(envs, i)))
+			job->environments[job->nenvironments++] =
+			    xstrdup(json_string_value(json_array_get(envs, i)));
+	return 0;
+}
+
+static int job_write(const char *state_dir, const struct job *job, struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	job_path(&path, state_dir, job->id);
+	json_t *j = job_json(job);
+	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	int rc = text ? state_replace(path.data, text, strlen(text), err) : -1;
+	if (!text)
+		buf_printf(err, "cannot serialise job %s", job->id);
+	free(text);
+	json_decref(j);
+	buf_free(&path);
+	return rc;
+}
+
+int queue_add(const char *state_dir, const struct job *job, struct buf *err)
+{
+	return job_write(state_dir, job, err);
+}
+
+int queue_claim(const char *state_dir, struct job *job, struct buf *err)
+{
+	job->worker = getpid();
+	job->worker_start = process_start_time(job->worker);
+	return job_write(state_dir, job, err);
+}
+
+int queue_remove(const char *state_dir, const char *id, struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	job_path(&path, state_dir, id);
+	int rc = unlink(path.data) == 0 || errno == ENOENT ? 0 : -1;
+	if (rc < 0)
+		buf_printf(err, "cannot remove %s: %s", path.data, strerror(errno));
+	buf_free(&path);
+	return rc;
+}
+
+int queue_job_orphaned(const struct job *job)
+{
+	return job->worker > 0 && process_start_time(job->worker) != job->worker_start;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	return strcmp(((const struct job *)a)->id, ((const struct job *)b)->id);
+}
+
+int queue_list(struct job **jobs, size_t *n, const char *state_dir, struct buf *err)
+{
+	struct buf dir_path = BUF_INIT, path = BUF_INIT;
+	size_t cap = 0;
+	*jobs = NULL;
+	*n = 0;
+	buf_printf(&dir_path, "%s/queue", state_dir);
+	DIR *dir = opendir(dir_path.data);
+	int rc = 0;
+	if (!dir && errno != ENOENT) {
+		buf_printf(err, "cannot read %s: %s", dir_path.data, strerror(errno));
+		rc = -1;
+	}
+	struct dirent *entry;
+	while (dir && rc == 0 && (entry = readdir(dir))) {
+		size_t len = strlen(entry->d_name);
+		if (len < 6 || strcmp(entry->d_name + len - 5, ".json") || entry->d_name[0] == '.')
+			continue;
+		buf_clear(&path);
+		buf_printf(&path, "%s/%s", dir_path.data, entry->d_name);
+		json_error_t why;
+		json_t *j = json_load_file(path.data, 0, &why);
+		struct job *job = ARRAY_PUSH(*jobs, *n, cap);
+		if (!j || job_from_json(job, j) < 0) {
+			buf_printf(err, "cannot read the queued job %s: %s", path.data,
+				   j ? "not a job" : why.text);
+			(*n)--;
+			rc = -1;
+		}
+		json_decref(j);
+	}
+	if (dir)
+		closedir(dir);
+	if (rc == 0) {
+		qsort(*jobs, *n, sizeof(**jobs), by_id);
+	} else {
+		queue_jobs_free(*jobs, *n);
+		*jobs = NULL;
+		*n = 0;
+	}
+	buf_free(&dir_path);
+	buf_free(&path);
+	return rc;
+}
+
+ssize_t queue_newer_of_unit(const struct job *jobs, size_t n, size_t i)
+{
+	for (size_t k = n; k-- > i + 1;)
+		if (!strcmp(jobs[k].unit, jobs[i].unit))
+			return (ssize_t)k;
+	return -1;
+}
+
+void queue_jobs_free(struct job *jobs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct job *job = &jobs[i];
+		free(job->id);
+		free(job->unit);
+		for (size_t e = 0; e < job->nenvironments; e++)
+			free(job->environments[e]);
+		free(job->environments);
+		free(job->revision);
+		free(job->user);
+		free(job->phrase);
+		free(job->emergency);
+	}
+	free(jobs);
+}

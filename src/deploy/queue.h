@@ -1,0 +1,50 @@
+/*
+ * queue: deploy jobs waiting for the worker, one file a job in
+ * STATE_DIR/queue/<id>.json, each written whole (state_replace).
+ *
+ * A push only enqueues; a detached worker takes the jobs in the order they
+ * were queued (ids sort by time), so a client that disconnects loses
+ * nothing. A job the worker started carries its pid and start time: when
+ * that process is gone and the job is still there, the worker died under
+ * it, and the next worker closes it as abandoned. A job that a newer job
+ * of the same unit is queued behind is superseded: only the newest
+ * revision of a unit deploys.
+ */
+#ifndef GITGATE_QUEUE_H
+#define GITGATE_QUEUE_H
+
+#include <sys/types.h>
+#include <time.h>
+
+#include "buf.h"
+
+struct job {
+	char *id;
+	char *unit;
+	char **environments; /* in order: auto ones first */
+	size_t nenvironments;
+	char *revision; /* full hex */
+	char *user;
+	char *phrase;	 /* the confirmation phrase as given, or NULL */
+	char *emergency; /* the reason given, or NULL */
+	int detach;
+	time_t queued;
+	pid_t worker;			 /* 0 until a worker starts it */
+	unsigned long long worker_start; /* its start in ticks after boot: a pid is reused */
+};
+
+int queue_add(const char *state_dir, const struct job *job, struct buf *err);
+/* Every queued job, oldest first. Returns 0, or -1 (err); a job file that
+ * cannot be parsed is an error that names it. */
+int queue_list(struct job **jobs, size_t *n, const char *state_dir, struct buf *err);
+/* Records that this process runs the job. */
+int queue_claim(const char *state_dir, struct job *job, struct buf *err);
+int queue_remove(const char *state_dir, const char *id, struct buf *err);
+/* Is the job's worker gone (it was claimed, and its process is not the one
+ * that claimed it)? */
+int queue_job_orphaned(const struct job *job);
+/* Index of a job queued after jobs[i] for the same unit, or -1. */
+ssize_t queue_newer_of_unit(const struct job *jobs, size_t n, size_t i);
+void queue_jobs_free(struct job *jobs, size_t n);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * environment: see environment.h.
+ */
+#include "environment.h"
+
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* git passes at most this many push options (receive.maxPushOptions-like
+ * bound here, so a hostile count cannot make us loop for long). */
+#define MAX_PUSH_OPTIONS 1000
+
+static const char *nonempty(const char *name)
+{
+	const char *value = getenv(name);
+	return value && *value ? value : NULL;
+}
+
+static const char *user_name(void)
+{
+	const char *vars[] = {"GITGATE_USER", "GL_USERNAME", "REMOTE_USER"};
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		if (nonempty(vars[i]))
+			return nonempty(vars[i]);
+	struct passwd *pw = getpwuid(geteuid());
+	return pw ? pw->pw_name : "unknown";
+}
+
+void environment_read(struct environment *env)
+{
+	memset(env, 0, sizeof(*env));
+	env->skip = nonempty("GITGATE_SKIP");
+	env->user = user_name();
+	env->git_dir = nonempty("GIT_DIR");
+	const char *term = getenv("TERM");
+	env->color_allowed = !nonempty("NO_COLOR") && !(term && !strcmp(term, "dumb"));
+	const char *count = nonempty("GIT_PUSH_OPTION_COUNT");
+	long n = count ? strtol(count, NULL, 10) : 0;
+	if (n < 0 || n > MAX_PUSH_OPTIONS)
+		n = n < 0 ? 0 : MAX_PUSH_OPTIONS;
+	env->push_options = xcalloc((size_t)n + 1, sizeof(*env->push_options));
+	for (long i = 0; i < n; i++) {
+		char name[40];
+		snprintf(name, sizeof(name), "GIT_PUSH_OPTION_%ld", i);
+		const char *value = getenv(name);
+		if (value)
+			env->push_options[env->npush_options++] = xstrdup(value);
+	}
+}
+
+void environment_free(struct environment *env)
+{
+	for (size_t i = 0; i < env->npush_options; i++)
+		free(env->push_options[i]);
+	free(env->push_options);
+	memset(env, 0, sizeof(*env));
+}
+
+int environment_wants_color(const struct environment *env, FILE *out)
+{
+	return env->color_allowed && isatty(fileno(out));
+}

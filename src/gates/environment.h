@@ -1,0 +1,31 @@
+/*
+ * environment: the one place that reads what the process environment says
+ * to a gate. The hook mains and the command line call environment_read and
+ * pass what each gate needs down in its options; no library code below
+ * calls getenv. (git/gitdir.c is the exception by design: it mirrors git's
+ * own discovery of GIT_DIR and its config files, and must read what git
+ * reads.)
+ */
+#ifndef GITGATE_ENVIRONMENT_H
+#define GITGATE_ENVIRONMENT_H
+
+#include <stdio.h>
+
+#include "buf.h"
+
+struct environment {
+	const char *skip;    /* GITGATE_SKIP: rules a client skips, "rule,rule" */
+	const char *user;    /* who acts: GITGATE_USER, GL_USERNAME (GitLab),
+				REMOTE_USER (HTTP), else the OS user */
+	const char *git_dir; /* GIT_DIR, as git gives a hook; NULL when unset */
+	char **push_options; /* GIT_PUSH_OPTION_<n>, in order */
+	size_t npush_options;
+	int color_allowed; /* neither NO_COLOR nor TERM=dumb */
+};
+
+void environment_read(struct environment *env);
+void environment_free(struct environment *env);
+/* Colour on a terminal, when the environment allows it. */
+int environment_wants_color(const struct environment *env, FILE *out);
+
+#endif
