@@ -10,8 +10,9 @@
 #   ./install.sh --server BARE_REPO  install pre-receive and post-receive into a bare repository
 #   ./install.sh --server --uninstall BARE_REPO
 #   ./install.sh --demo              show gitgate at work in a throwaway monorepo
-#   ./install.sh --test              run every test: a build with ASan and UBSan, and the
-#                                    hooks under valgrind from a build without PCRE2 JIT
+#   ./install.sh --test              run every test: a build with ASan and UBSan, the
+#                                    hooks under valgrind from a build without PCRE2 JIT,
+#                                    then each fuzzer of tests/fuzz for a minute (clang)
 #
 # Environment: GITGATE_PREFIX (default /usr/local as root, else ~/.local),
 # GITGATE_BUILD_DIR (default ./build), GITGATE_SANITIZE=1 to build with ASan/UBSan.
@@ -33,11 +34,21 @@ PREFIX=${GITGATE_PREFIX:-$(default_prefix)}
 BUILD_DIR=${GITGATE_BUILD_DIR:-$SOURCE/build}
 
 # ---- dependencies -------------------------------------------------------------
+# Can clang link a libFuzzer binary? Debian ships the runtime apart from clang.
+fuzzer_links() {
+	local out status=0
+	out=$(mktemp)
+	printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }\n' |
+		clang -fsanitize=fuzzer -x c - -o "$out" >/dev/null 2>&1 || status=1
+	rm -f "$out"
+	return $status
+}
+
 # libcurl's OpenSSL flavour: Debian's default libcurl4, the one the curl tool
 # uses, so https health URLs are checked as `curl` checks them. Any flavour
 # already installed satisfies pkg-config and none is added (the -dev
 # packages conflict with each other).
-missing_packages() { # missing_packages [test]
+missing_packages() { # missing_packages [test]: test adds nginx and what tests/fuzz needs
 	local -A need=()
 	local cmd pkg module
 	for pair in cmake:cmake cc:gcc make:make pkg-config:pkg-config git:git python3:python3 \
@@ -62,6 +73,13 @@ missing_packages() { # missing_packages [test]
 	# and the flavours are gone after it); /usr/sbin is not on every PATH.
 	if [ "${1:-}" = test ] && ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
 		need[nginx]=1
+	fi
+	if [ "${1:-}" = test ]; then
+		if ! command -v clang >/dev/null 2>&1; then
+			need[clang]=1 need[libclang-rt-dev]=1
+		elif ! fuzzer_links; then
+			need[libclang-rt-dev]=1
+		fi
 	fi
 	echo "${!need[@]}"
 }
@@ -330,6 +348,8 @@ run_tests() {
 	cmake --build "$BUILD_DIR" -j"$(nproc)" >/dev/null
 	cd "$BUILD_DIR"
 	ctest --output-on-failure
+	# The fuzzers' smoke: a minute each, one at a time, in build-fuzz.
+	bash "$SOURCE/tests/fuzz/run.sh" 60
 }
 
 main() {

@@ -3,8 +3,10 @@
  *
  * The matcher is a small backtracking wildcard engine: "*" and "?" stop at
  * "/", "**" between slashes spans whole directories. Patterns come from the
- * repository owner's configuration, not from pushed content, and are short,
- * so backtracking cost is bounded in practice.
+ * repository owner's configuration, but paths come from pushes: like git's
+ * wildmatch, it gives up on a star as soon as no longer match of it can
+ * help (see enum wild), so the work grows with the path's length times the
+ * pattern's, not exponentially with the number of stars.
  */
 #include "glob.h"
 
@@ -51,53 +53,67 @@ static const char *bracket_scan(const char *open, char c, int *hit)
 	return p;
 }
 
-static int wildmatch(const char *start, const char *p, const char *s)
+/* What wildmatch found. The two aborts say that no enclosing star can do
+ * better by taking more of the path, so it stops instead of trying: the
+ * path ran out under the pattern (no star can help), or a single "*" reached
+ * a "/" it cannot cross (only an enclosing "**" can help, by starting the
+ * rest in a later folder). Without them, every star retried every position
+ * of every star after it, which is exponential in the number of stars. */
+enum wild { WILD_NOMATCH, WILD_MATCH, WILD_ABORT_ALL, WILD_ABORT_TO_DOUBLESTAR };
+
+static enum wild wildmatch(const char *start, const char *p, const char *s)
 {
 	for (; *p; p++, s++) {
+		if (!*s && *p != '*')
+			return WILD_ABORT_ALL;
 		switch (*p) {
 		case '?':
-			if (!*s || *s == '/')
-				return 0;
+			if (*s == '/')
+				return WILD_NOMATCH;
 			break;
 		case '[': {
 			int hit = 0;
-			p = *s ? bracket_scan(p, *s, &hit) : NULL;
+			p = bracket_scan(p, *s, &hit);
 			if (!p || !hit)
-				return 0;
+				return WILD_NOMATCH;
 			break;
 		}
 		case '*':
 			if (p[1] == '*' && (p == start || p[-1] == '/') &&
 			    (p[2] == '/' || p[2] == '\0')) {
 				if (p[2] == '\0')
-					return 1;
+					return WILD_MATCH;
 				const char *rest = p + 3;
 				for (const char *t = s;;) {
-					if (wildmatch(start, rest, t))
-						return 1;
+					enum wild w = wildmatch(start, rest, t);
+					if (w == WILD_MATCH || w == WILD_ABORT_ALL)
+						return w;
 					t = strchr(t, '/');
 					if (!t)
-						return 0;
+						return WILD_ABORT_ALL;
 					t++;
 				}
 			}
 			while (p[1] == '*')
 				p++;
 			for (const char *t = s;; t++) {
-				if (wildmatch(start, p + 1, t))
-					return 1;
-				if (!*t || *t == '/')
-					return 0;
+				enum wild w = wildmatch(start, p + 1, t);
+				if (w != WILD_NOMATCH)
+					return w;
+				if (!*t)
+					return WILD_ABORT_ALL;
+				if (*t == '/')
+					return WILD_ABORT_TO_DOUBLESTAR;
 			}
 		case '\\':
 			p++;
 			/* fall through */
 		default:
 			if (*p != *s)
-				return 0;
+				return WILD_NOMATCH;
 		}
 	}
-	return *s == '\0';
+	return *s ? WILD_NOMATCH : WILD_MATCH;
 }
 
 static const char *check_syntax(const char *body)
@@ -169,7 +185,7 @@ static int match_candidate(const struct glob *g, const char *path, size_t len)
 		if (slash)
 			subject = slash + 1;
 	}
-	int hit = wildmatch(g->body, g->body, subject);
+	int hit = wildmatch(g->body, g->body, subject) == WILD_MATCH;
 	if (candidate != stack)
 		free(candidate);
 	return hit;

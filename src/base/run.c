@@ -430,7 +430,8 @@ int run(struct run_result *out, const struct run_options *opts, struct buf *err)
 int run_capture(struct run_result *result, struct buf *out, const char *const argv[],
 		enum run_output_kind errors, struct buf *err)
 {
-	struct run_options opts = {.argv = argv, .out = {RUN_OUT_CAPTURE, out}, .err = {errors}};
+	struct run_options opts = {
+	    .argv = argv, .out = {.kind = RUN_OUT_CAPTURE, .buf = out}, .err = {.kind = errors}};
 	return run(result, &opts, err);
 }
 

@@ -217,7 +217,7 @@ enum gitgate_status check_staged(const struct check_request *req, struct finding
 		argv[sizeof(staged_diff_argv) / sizeof(staged_diff_argv[0]) - 1] = amend_base.data;
 		argv[sizeof(staged_diff_argv) / sizeof(staged_diff_argv[0])] = NULL;
 	}
-	struct run_options diff = {.argv = argv, .out = {RUN_OUT_PIPE}};
+	struct run_options diff = {.argv = argv, .out = {.kind = RUN_OUT_PIPE}};
 	struct run_process git;
 	int started = run_start(&git, &diff, err);
 	buf_free(&amend_base);

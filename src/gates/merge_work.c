@@ -16,7 +16,7 @@ static int diff_against_head(const char *head, struct changeset *out, struct buf
 			      "--cached",      "--raw",	       "-z",
 			      "--no-abbrev",   "--no-renames", "--ignore-submodules=none",
 			      "--no-ext-diff", head,	       NULL};
-	struct run_options opts = {.argv = argv, .out = {RUN_OUT_PIPE}};
+	struct run_options opts = {.argv = argv, .out = {.kind = RUN_OUT_PIPE}};
 	struct run_process git;
 	if (run_start(&git, &opts, err) < 0)
 		return -1;

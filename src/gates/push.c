@@ -174,7 +174,7 @@ static int check_protected(const struct push_scope *scope, const struct ref_upda
 			      git_oid_tostr(old_hex, sizeof(old_hex), &old_commit),
 			      git_oid_tostr(new_hex, sizeof(new_hex), &new_commit),
 			      NULL};
-	struct run_options opts = {.argv = argv, .out = {RUN_OUT_DISCARD}};
+	struct run_options opts = {.argv = argv, .out = {.kind = RUN_OUT_DISCARD}};
 	struct run_result git;
 	if (run(&git, &opts, err) < 0)
 		return -1;
@@ -373,7 +373,7 @@ static int walk_new_commits(const struct push_scope *scope, const struct push_up
 	if (rc == 0 && tips) {
 		*ARRAY_PUSH(argv.items, argv.n, argv.cap) = NULL;
 		struct run_options opts = {.argv = (const char *const *)argv.items,
-					   .out = {RUN_OUT_PIPE}};
+					   .out = {.kind = RUN_OUT_PIPE}};
 		struct run_process git;
 		if (run_start(&git, &opts, err) < 0) {
 			rc = -1;

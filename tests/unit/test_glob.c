@@ -153,3 +153,41 @@ Test(glob, unterminated_brackets_and_trailing_backslashes_are_refused)
 		cr_assert_str_eq(why, refused_cases[i].why, "'%s'", refused_cases[i].pattern);
 	}
 }
+
+/* Found by tests/fuzz/fuzz_glob: each star used to retry every position of
+ * every star after it, so "*a*a*a*a*a*a*a*b" took seconds on 60 a's and a
+ * pushed path could stall a hook. A star now gives up once a longer match
+ * cannot help (the path ran out, or a "/" stopped a single "*"), as git's
+ * wildmatch does; what matches is unchanged. */
+static const struct {
+	const char *pattern, *path;
+	int hit;
+} star_cases[] = {
+    {"*a*b", "xaxbxab", 1},
+    {"*a*b", "xaxbxa", 0},
+    {"a*/b", "axx/c/b", 0},
+    {"a*/*b", "axx/cb", 1},
+    {"*/*b", "a/xb/c", 1},
+    {"**/a*b/c", "x/ab/y/ab/c", 1},
+    {"**/a*b/c", "x/ab/y/ab/d", 0},
+    {"a/**/b*c", "a/x/bxc", 1},
+    {"a/**/b*c", "a/b/x/c", 0},
+    {"*x*", "x", 1},
+    {"*x*", "", 0},
+    {"**/x", "x", 1},
+};
+
+Test(glob, many_stars_cost_no_more_than_the_path_is_long, .timeout = 10)
+{
+	for (size_t i = 0; i < sizeof(star_cases) / sizeof(star_cases[0]); i++)
+		cr_assert_eq(matches(star_cases[i].pattern, star_cases[i].path), star_cases[i].hit,
+			     "'%s' on '%s'", star_cases[i].pattern, star_cases[i].path);
+	char path[2001];
+	memset(path, 'a', sizeof(path) - 1);
+	path[sizeof(path) - 1] = '\0';
+	cr_assert_not(matches("*a*a*a*a*a*a*a*a*a*a*b", path));
+	cr_assert(matches("*a*a*a*a*a*a*a*a*a*a*", path));
+	for (size_t i = 4; i < sizeof(path) - 1; i += 5)
+		path[i] = '/';
+	cr_assert_not(matches("/**/a*a*a*/**/a*a*a*b/**/c", path));
+}
