@@ -74,6 +74,12 @@ missing_packages() { # missing_packages [test]: test adds nginx and what tests/f
 	if [ "${1:-}" = test ] && ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
 		need[nginx]=1
 	fi
+	# Remote targets are reached with OpenSSH's client; the remote tests
+	# start sshd daemons of their own, on 127.0.0.2 and 127.0.0.3.
+	command -v ssh >/dev/null 2>&1 || need[openssh-client]=1
+	if [ "${1:-}" = test ] && [ ! -x /usr/sbin/sshd ]; then
+		need[openssh-server]=1
+	fi
 	if [ "${1:-}" = test ]; then
 		if ! command -v clang >/dev/null 2>&1; then
 			need[clang]=1 need[libclang-rt-dev]=1
@@ -94,10 +100,11 @@ ensure_dependencies() { # ensure_dependencies [test]
 	say "installing $missing"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
-	# nginx is for the tests alone, which never use the system's service:
-	# its package must neither start it (policy-rc.d says no for the
-	# install) nor leave it enabled at boot.
-	if [[ " $missing " == *" nginx "* ]] && [ ! -e /usr/sbin/policy-rc.d ]; then
+	# nginx and sshd are for the tests alone, which never use the system's
+	# services: their packages must neither start them (policy-rc.d says no
+	# for the install) nor leave them enabled at boot.
+	if [[ " $missing " == *" nginx "* || " $missing " == *" openssh-server "* ]] &&
+		[ ! -e /usr/sbin/policy-rc.d ]; then
 		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
 		chmod 755 /usr/sbin/policy-rc.d
 		deny=1
@@ -107,6 +114,9 @@ ensure_dependencies() { # ensure_dependencies [test]
 	[ -n "$deny" ] && rm -f /usr/sbin/policy-rc.d
 	if [[ " $missing " == *" nginx "* ]] && [ -d /run/systemd/system ]; then
 		systemctl disable --quiet nginx 2>/dev/null || true
+	fi
+	if [[ " $missing " == *" openssh-server "* ]] && [ -d /run/systemd/system ]; then
+		systemctl disable --quiet ssh 2>/dev/null || true
 	fi
 	[ "$status" = 0 ] || die "apt-get install $missing failed"
 }

@@ -172,6 +172,9 @@ static int setup_input(posix_spawn_file_actions_t *fa, const struct run_input *i
 		if ((fd = open_or_fail(in->path, O_RDONLY, "the input file", err)) < 0)
 			return -1;
 		break;
+	case RUN_IN_FD:
+		posix_spawn_file_actions_adddup2(fa, in->fd, STDIN_FILENO);
+		return 0;
 	default:
 		buf_printf(err, "unknown input kind %d", (int)in->kind);
 		return -1;

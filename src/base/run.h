@@ -27,6 +27,7 @@ enum run_input_kind {
 	RUN_IN_NULL,   /* /dev/null: the default */
 	RUN_IN_BUFFER, /* data, len */
 	RUN_IN_FILE,   /* the file at path */
+	RUN_IN_FD,     /* the descriptor fd: the child gets a copy, the caller keeps it */
 };
 
 enum run_output_kind {
@@ -42,6 +43,7 @@ struct run_input {
 	const char *data;
 	size_t len;
 	const char *path;
+	int fd;
 };
 
 struct run_output {

@@ -649,7 +649,7 @@ static int switch_to(struct job *j, struct part *p, enum slot_color c, struct bu
 					    .limit_ms = p->t->command_timeout_seconds * 1000};
 		rc = switch_nginx(&opts, p->slot.ports[c == SLOT_GREEN], detail);
 	} else if (sw->kind == DEPLOY_SWITCH_LINK) {
-		rc = switch_link(sw->path, dir.data, detail);
+		rc = switch_link(p->slot.ssh, sw->path, dir.data, detail);
 	} else if (sw->kind == DEPLOY_SWITCH_COMMAND) {
 		rc = command_run(j, p, &sw->command, NULL, c, 1, detail) == 1 ? 0 : -1;
 	}

@@ -44,6 +44,8 @@ static int value_parse(const char *s, struct buf *out)
 	return 0;
 }
 
+static int envfile_parse(struct envfile *out, FILE *f, const char *path, struct buf *err);
+
 int envfile_read(struct envfile *out, const char *path, struct buf *err)
 {
 	memset(out, 0, sizeof(*out));
@@ -52,6 +54,24 @@ int envfile_read(struct envfile *out, const char *path, struct buf *err)
 		buf_printf(err, "cannot read the env file %s: %s", path, strerror(errno));
 		return -1;
 	}
+	return envfile_parse(out, f, path, err);
+}
+
+int envfile_read_text(struct envfile *out, const char *text, size_t len, const char *path,
+		      struct buf *err)
+{
+	memset(out, 0, sizeof(*out));
+	FILE *f = len ? fmemopen((void *)text, len, "r") : fopen("/dev/null", "re");
+	if (!f) {
+		buf_printf(err, "cannot read the env file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return envfile_parse(out, f, path, err);
+}
+
+/* Reads f to its end and closes it. */
+static int envfile_parse(struct envfile *out, FILE *f, const char *path, struct buf *err)
+{
 	struct buf line = BUF_INIT, entry = BUF_INIT;
 	int rc = 0;
 	for (int number = 1; rc == 0 && buf_getline(&line, f, '\n'); number++) {

@@ -22,6 +22,10 @@ struct envfile {
 
 /* Returns 0, or -1 with what is wrong (path, line, never the value) in err. */
 int envfile_read(struct envfile *out, const char *path, struct buf *err);
+/* The same, from the file's bytes as read elsewhere (a remote host's),
+ * path naming it in messages. */
+int envfile_read_text(struct envfile *out, const char *text, size_t len, const char *path,
+		      struct buf *err);
 void envfile_free(struct envfile *env);
 /* The value of name, or NULL. */
 const char *envfile_get(const struct envfile *env, const char *name);

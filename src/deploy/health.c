@@ -485,7 +485,7 @@ static void check_command(struct health_report *r, const struct plan *p, const s
 	const struct health_spec *s = p->spec;
 	struct buf what = BUF_INIT, why = BUF_INIT;
 	buf_adds(&what, "run");
-	for (const char *const *arg = s->command; *arg; arg++)
+	for (const char *const *arg = s->command_shown ? s->command_shown : s->command; *arg; arg++)
 		buf_printf(&what, " %s", *arg);
 	struct allowance a;
 	if (!allowance_get(&a, s->command_limit_ms, d)) {
@@ -498,6 +498,9 @@ static void check_command(struct health_report *r, const struct plan *p, const s
 	struct run_options opts = {.argv = s->command,
 				   .env = s->command_env,
 				   .cwd = s->command_cwd,
+				   .in = {.kind = s->command_input ? RUN_IN_BUFFER : RUN_IN_NULL,
+					  .data = s->command_input,
+					  .len = s->command_input_len},
 				   .out = out,
 				   .err = out,
 				   .limit_ms = a.ms,

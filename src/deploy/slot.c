@@ -24,6 +24,7 @@
 
 #include "proc.h"
 #include "deadline.h"
+#include "remote.h"
 #include "run.h"
 #include "state.h"
 
@@ -230,7 +231,8 @@ int slot_assign(const struct slot_target *t, enum slot_color c, const char *rele
 	slot_dir(&dir, t, c);
 	if (st.live == c) {
 		buf_printf(err, "the %s slot is live: it is not given another release", names[c]);
-	} else if (slot_symlink(dir.data, release_dir, err) == 0) {
+	} else if ((t->ssh ? remote_link(t->ssh, dir.data, release_dir, err)
+			   : slot_symlink(dir.data, release_dir, err)) == 0) {
 		struct slot_info *s = &st.slots[c];
 		free(s->release);
 		free(s->revision);
@@ -365,8 +367,38 @@ static enum pid_status pid_status(const struct pid_record *r)
 	return PID_ALIVE;
 }
 
+/* A remote slot's app: ROOT-run/<color>.pid and .log on its host. */
+struct remote_slot {
+	struct buf dir, pid_file, log;
+	struct remote_app app;
+};
+
+static void remote_slot_open(struct remote_slot *r, const struct slot_target *t, enum slot_color c)
+{
+	*r = (struct remote_slot){BUF_INIT, BUF_INIT, BUF_INIT, {0}};
+	slot_dir(&r->dir, t, c);
+	buf_printf(&r->pid_file, "%s-run/%s.pid", t->root, names[c]);
+	buf_printf(&r->log, "%s-run/%s.log", t->root, names[c]);
+	r->app = (struct remote_app){r->dir.data, r->pid_file.data, r->log.data};
+}
+
+static void remote_slot_close(struct remote_slot *r)
+{
+	buf_free(&r->dir);
+	buf_free(&r->pid_file);
+	buf_free(&r->log);
+}
+
 int slot_running(const struct slot_target *t, enum slot_color c, pid_t *pid, struct buf *err)
 {
+	if (t->ssh) {
+		struct remote_slot r;
+		remote_slot_open(&r, t, c);
+		int rc = remote_app_running(t->ssh, &r.app, err);
+		remote_slot_close(&r);
+		*pid = 0;
+		return rc;
+	}
 	struct pid_record r;
 	int found = pid_file_read(t, c, &r, err);
 	if (found <= 0)
@@ -453,6 +485,13 @@ int slot_start(const struct slot_target *t, enum slot_color c, const struct slot
 		buf_printf(err, "the %s slot is already running (pid %d)", names[c], (int)pid);
 	if (running != 0 || make_state_dir(t, err) < 0)
 		return -1;
+	if (t->ssh) {
+		struct remote_slot r;
+		remote_slot_open(&r, t, c);
+		int rc = remote_app_start(t->ssh, &r.app, cmd->argv, cmd->env, err);
+		remote_slot_close(&r);
+		return rc < 0 ? -1 : mark_running(t, c, 1, err);
+	}
 	size_t n = 0;
 	while (cmd->argv[n])
 		n++;
@@ -489,6 +528,13 @@ int slot_start(const struct slot_target *t, enum slot_color c, const struct slot
 
 int slot_stop(const struct slot_target *t, enum slot_color c, struct buf *err)
 {
+	if (t->ssh) {
+		struct remote_slot rs;
+		remote_slot_open(&rs, t, c);
+		int rc = remote_app_stop(t->ssh, &rs.app, t->grace_ms, err);
+		remote_slot_close(&rs);
+		return rc < 0 ? -1 : mark_running(t, c, 0, err);
+	}
 	struct pid_record r;
 	int found = pid_file_read(t, c, &r, err);
 	if (found < 0)
@@ -530,8 +576,19 @@ static int slot_command_run(const struct slot_target *t, enum slot_color c,
 	slot_run_options(&o, cmd, cmd->argv, dir.data, log.data);
 	o.limit_ms = t->limit_ms;
 	o.grace_ms = t->grace_ms;
+	struct remote_command remote = {0};
+	if (t->ssh) {
+		if (remote_command_make(&remote, t->ssh, cmd->argv, cmd->env, dir.data, err) < 0) {
+			buf_free(&dir);
+			buf_free(&log);
+			return -1;
+		}
+		remote_command_options(&o, &remote);
+		o.cwd = NULL;
+	}
 	struct run_result r;
 	int rc = run(&r, &o, err);
+	remote_command_free(&remote);
 	if (rc == 0 && r.code != 0) {
 		buf_printf(err, "%s for the %s slot ", cmd->argv[0], names[c]);
 		run_describe(err, &r);

@@ -47,8 +47,15 @@
 
 enum slot_color { SLOT_NONE = -1, SLOT_BLUE = 0, SLOT_GREEN = 1 };
 
+/* The ssh connection to a remote target's host (ssh.h). */
+struct ssh;
+
 struct slot_target {
 	const char *root;      /* ROOT: the slots are ROOT-blue and ROOT-green */
+	/* NULL: the slots are on this machine. Else ROOT is a path on that
+	 * host, where the symlinks are swapped and the app runs (remote.h:
+	 * its pid file and log in ROOT-run/); slots.json stays in STATE. */
+	const struct ssh *ssh;
 	const char *state_dir; /* STATE, this target's own; its parent must exist */
 	unsigned ports[2];     /* blue's, green's */
 	unsigned limit_ms;     /* for the user's start and stop commands */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "deadline.h"
+#include "remote.h"
 #include "run.h"
 #include "slot.h"
 #include "state.h"
@@ -39,8 +40,8 @@ static void add_tail(struct buf *err, const struct buf *output)
 
 /* Runs argv (with `extra` after it) under limit_ms; 0 when it exited 0,
  * else -1 with how it ended and what it said in err. */
-static int run_checked(const char *const *argv, const char *const *extra, const char *const *env,
-		       unsigned limit_ms, struct buf *err)
+static int run_checked(const struct ssh *ssh, const char *const *argv, const char *const *extra,
+		       const char *const *env, unsigned limit_ms, struct buf *err)
 {
 	size_t n = 0, m = 0;
 	while (argv[n])
@@ -60,9 +61,21 @@ static int run_checked(const char *const *argv, const char *const *extra, const 
 	    .limit_ms = limit_ms,
 	    .grace_ms = 1000,
 	};
+	struct remote_command remote = {0};
+	if (ssh && remote_command_make(&remote, ssh, all, env, NULL, err) < 0) {
+		free(all);
+		return -1;
+	}
+	if (ssh) {
+		remote_command_options(&o, &remote);
+		o.env = NULL;
+	}
 	struct run_result r;
 	int rc = run(&r, &o, err);
+	remote_command_free(&remote);
 	if (rc == 0 && r.code != 0) {
+		if (ssh)
+			buf_printf(err, "on %s: ", ssh->shown);
 		buf_adds(err, all[0]);
 		for (size_t i = 0; i < m; i++)
 			buf_printf(err, " %s", extra[i]);
@@ -76,15 +89,15 @@ static int run_checked(const char *const *argv, const char *const *extra, const 
 	return rc;
 }
 
-int switch_command(const char *const *argv, const char *const *env, unsigned limit_ms,
-		   struct buf *err)
+int switch_command(const struct ssh *ssh, const char *const *argv, const char *const *env,
+		   unsigned limit_ms, struct buf *err)
 {
-	return run_checked(argv, NULL, env, limit_ms, err);
+	return run_checked(ssh, argv, NULL, env, limit_ms, err);
 }
 
-int switch_link(const char *path, const char *slot_dir, struct buf *err)
+int switch_link(const struct ssh *ssh, const char *path, const char *slot_dir, struct buf *err)
 {
-	return slot_symlink(path, slot_dir, err);
+	return ssh ? remote_link(ssh, path, slot_dir, err) : slot_symlink(path, slot_dir, err);
 }
 
 /* ---- nginx ------------------------------------------------------------- */
@@ -175,7 +188,7 @@ static int nginx_reload(const struct switch_nginx *opts, struct buf *err)
 		return -1;
 	}
 	size_t n_before = workers(master, before);
-	if (run_checked(opts->nginx, reload, NULL, opts->limit_ms, err) < 0)
+	if (run_checked(NULL, opts->nginx, reload, NULL, opts->limit_ms, err) < 0)
 		return -1;
 	struct deadline until;
 	deadline_start_ms(&until, opts->limit_ms ? opts->limit_ms : 1);
@@ -192,12 +205,76 @@ static int nginx_reload(const struct switch_nginx *opts, struct buf *err)
 	return 0;
 }
 
+/* On a remote host: `nginx -s reload` and the same wait as above, in one
+ * script run there. $1 the pid file, $2 the limit in tenths of a second,
+ * then nginx's argv. */
+static const char remote_reload_script[] =
+    "pidf=$1 limit=$2; shift 2\n"
+    "master=$(cat -- \"$pidf\" 2>/dev/null) && [ -n \"$master\" ] ||\n"
+    "  { echo \"cannot read nginx's pid from $pidf (is nginx running?)\" >&2; exit 1; }\n"
+    "kids() { cat /proc/$master/task/$master/children 2>/dev/null; }\n"
+    "before=\" $(kids) \"\n"
+    "\"$@\" -s reload || exit 1\n"
+    "n=0\n"
+    "while :; do\n"
+    "  fresh=0 old=0\n"
+    "  for w in $(kids); do\n"
+    "    case $before in\n"
+    "    *\" $w \"*) case $(tr '\\000' ' ' </proc/$w/cmdline 2>/dev/null) in\n"
+    "              *'shutting down'*) ;; *) old=1 ;; esac ;;\n"
+    "    *) fresh=1 ;;\n"
+    "    esac\n"
+    "  done\n"
+    "  [ $fresh = 1 ] && [ $old = 0 ] && exit 0\n"
+    "  n=$((n + 1))\n"
+    "  [ $n -lt \"$limit\" ] && sleep 0.1 && continue\n"
+    "  echo \"nginx (pid $master) kept its old workers after the reload: it could not "
+    "apply the configuration (see its error log)\" >&2\n"
+    "  exit 1\n"
+    "done\n";
+
+static int switch_nginx_remote(const struct switch_nginx *opts, unsigned port, struct buf *err)
+{
+	const struct ssh *ssh = opts->ssh;
+	struct buf old = BUF_INIT, text = BUF_INIT;
+	int had_old = remote_read_file(ssh, opts->file, &old, err);
+	if (had_old < 0) {
+		buf_free(&old);
+		return -1;
+	}
+	buf_printf(&text, UPSTREAM_HEAD "server 127.0.0.1:%u;\n", port);
+	int rc = remote_write_file(ssh, opts->file, text.data, text.len, err);
+	buf_free(&text);
+	static const char *const test[] = {"-t", NULL};
+	if (rc == 0)
+		rc = run_checked(ssh, opts->nginx, test, NULL, opts->limit_ms, err);
+	if (rc == 0) {
+		char limit[16];
+		snprintf(limit, sizeof(limit), "%u", opts->limit_ms / 100 ? opts->limit_ms / 100 : 1);
+		const char *const head[] = {"sh", "-c", remote_reload_script, "gitgate",
+					    opts->pid_file, limit, NULL};
+		rc = run_checked(ssh, head, opts->nginx, NULL, opts->limit_ms + 5000, err);
+	}
+	if (rc < 0) {
+		struct buf why = BUF_INIT;
+		if (remote_write_file(ssh, opts->file, had_old ? old.data : NULL, old.len, &why) < 0)
+			buf_printf(err, "\nand %s could not be put back: %s", opts->file, why.data);
+		else
+			buf_printf(err, "\n%s is as it was", opts->file);
+		buf_free(&why);
+	}
+	buf_free(&old);
+	return rc;
+}
+
 int switch_nginx(const struct switch_nginx *opts, unsigned port, struct buf *err)
 {
 	if (port < 1 || port > 65535) {
 		buf_printf(err, "cannot switch nginx to port %u: not a port", port);
 		return -1;
 	}
+	if (opts->ssh)
+		return switch_nginx_remote(opts, port, err);
 	struct buf old = BUF_INIT, text = BUF_INIT;
 	int had_old = buf_read_file(&old, opts->file) == 0;
 	if (!had_old && errno != ENOENT) {
@@ -213,7 +290,7 @@ int switch_nginx(const struct switch_nginx *opts, unsigned port, struct buf *err
 		return -1;
 	}
 	static const char *const test[] = {"-t", NULL};
-	rc = run_checked(opts->nginx, test, NULL, opts->limit_ms, err);
+	rc = run_checked(NULL, opts->nginx, test, NULL, opts->limit_ms, err);
 	if (rc == 0)
 		rc = nginx_reload(opts, err);
 	if (rc < 0)

@@ -42,7 +42,13 @@
 
 #include "buf.h"
 
+struct ssh;
+
+/* Each way works on a remote target's host too, given its connection
+ * (ssh.h; NULL: this machine): FILE, PATH and the commands are then the
+ * host's, and nginx is checked, reloaded and waited for there. */
 struct switch_nginx {
+	const struct ssh *ssh;
 	const char *file; /* the upstream file */
 	/* nginx and the options that find its configuration, each check and
 	 * reload gets them: {"nginx", NULL}, or for an nginx of one's own
@@ -55,10 +61,10 @@ struct switch_nginx {
 /* Sends nginx's traffic to 127.0.0.1:port (1 to 65535). */
 int switch_nginx(const struct switch_nginx *opts, unsigned port, struct buf *err);
 /* Points the symlink path at slot_dir. */
-int switch_link(const char *path, const char *slot_dir, struct buf *err);
+int switch_link(const struct ssh *ssh, const char *path, const char *slot_dir, struct buf *err);
 /* Runs argv with env as run.h takes it (NULL: gitgate's own environment),
  * its output kept for err when it fails. */
-int switch_command(const char *const *argv, const char *const *env, unsigned limit_ms,
-		   struct buf *err);
+int switch_command(const struct ssh *ssh, const char *const *argv, const char *const *env,
+		   unsigned limit_ms, struct buf *err);
 
 #endif

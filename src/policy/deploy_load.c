@@ -159,6 +159,29 @@ static int check_statuses(const char *key, const char *value, struct buf *why)
 	return rc;
 }
 
+/* host and hosts: USER@HOST[:PORT] each. */
+static int check_hosts(const char *key, const char *value, struct buf *why)
+{
+	const char *p = value, *word;
+	size_t n = 0;
+	for (size_t len; (len = schema_word_next(&p, &word)); n++) {
+		char *one = xstrndup(word, len);
+		struct buf what = BUF_INIT;
+		int rc = deploy_policy_parse_host(one, NULL, NULL, NULL, &what);
+		if (rc < 0)
+			buf_printf(why, "%s: %s", key, what.data);
+		buf_free(&what);
+		free(one);
+		if (rc < 0)
+			return -1;
+	}
+	if (n != 1 && !strcmp(key, "host")) {
+		buf_printf(why, "host names one USER@HOST[:PORT]; several go in hosts = A B ...");
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- Parsers: SCHEMA_CUSTOM --------------------------------------------- */
 
 static void command_release(void *slot)
@@ -309,6 +332,8 @@ const struct schema_key deploy_load_keys[] = {
      .check = check_absolute_path},
     {SCHEMA_INT_KEY("notify_timeout_seconds", D, notify_timeout_seconds), .min = 1, .max = 3600,
      .def = "10"},
+    {SCHEMA_KEY("ssh_known_hosts", SCHEMA_TEXT, D, ssh_known_hosts), .check = check_absolute_path},
+    {SCHEMA_KEY("ssh_identity", SCHEMA_TEXT, D, ssh_identity), .check = check_absolute_path},
     {SCHEMA_END}};
 #undef D
 
@@ -362,6 +387,10 @@ const struct schema_key deploy_load_target_keys[] = {
      .def = "120"},
     {SCHEMA_INT_KEY("command_timeout_seconds", T, command_timeout_seconds), .min = 1, .max = 86400,
      .def = "900"},
+    {SCHEMA_KEY("host", SCHEMA_TEXT, T, host), .check = check_hosts},
+    {SCHEMA_KEY("hosts", SCHEMA_WORDS, T, hosts), .check = check_hosts},
+    {SCHEMA_KEY("ssh_known_hosts", SCHEMA_TEXT, T, ssh_known_hosts), .check = check_absolute_path},
+    {SCHEMA_KEY("ssh_identity", SCHEMA_TEXT, T, ssh_identity), .check = check_absolute_path},
     {SCHEMA_END}};
 #undef COMMAND
 #undef T
@@ -498,13 +527,61 @@ static void target_env_check(struct schema_load *ld, const struct rules *r,
 			       name, t->environment, req->name, t->project);
 }
 
-/* Targets share one machine: no port or root twice. */
+/* Do two targets share a machine: both this one, or a host in common? */
+static int same_machine(const struct deploy_target *a, const struct deploy_target *b)
+{
+	if (!a->hosts.n || !b->hosts.n)
+		return !a->hosts.n && !b->hosts.n;
+	for (size_t i = 0; i < a->hosts.n; i++)
+		for (size_t k = 0; k < b->hosts.n; k++) {
+			char *ua, *ha, *ub, *hb;
+			unsigned pa, pb;
+			struct buf ignored = BUF_INIT;
+			int same = deploy_policy_parse_host(a->hosts.items[i], &ua, &ha, &pa,
+							    &ignored) == 0 &&
+				   deploy_policy_parse_host(b->hosts.items[k], &ub, &hb, &pb,
+							    &ignored) == 0 &&
+				   !strcmp(ha, hb) && pa == pb;
+			free(ua);
+			free(ha);
+			free(ub);
+			free(hb);
+			buf_free(&ignored);
+			if (same)
+				return 1;
+		}
+	return 0;
+}
+
+/* A target's hosts: `host` or `hosts`, never both, each host once. */
+static void target_hosts_check(struct schema_load *ld, struct deploy_target *t, const char *name)
+{
+	if (t->host && t->hosts.n) {
+		schema_problem(ld, t->line, "%s has host and hosts: one host, or a list", name);
+		return;
+	}
+	if (t->host)
+		strlist_add(&t->hosts, t->host);
+	for (size_t i = 0; i < t->hosts.n; i++)
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(t->hosts.items[i], t->hosts.items[k]))
+				schema_problem(ld, t->line, "%s names host %s twice", name,
+					       t->hosts.items[i]);
+	if (!t->hosts.n && (t->ssh_known_hosts || t->ssh_identity))
+		schema_problem(ld, t->line,
+			       "%s has ssh_known_hosts or ssh_identity but no host to use them for",
+			       name);
+}
+
+/* Targets on one machine: no port or root twice. */
 static void target_clash_check(struct schema_load *ld, const struct deploy_policy *d, size_t i,
 			       const char *name)
 {
 	const struct deploy_target *t = &d->targets[i];
 	for (size_t j = 0; j < i; j++) {
 		const struct deploy_target *o = &d->targets[j];
+		if (!same_machine(t, o))
+			continue;
 		for (size_t a = 0; a < 2; a++)
 			for (size_t b = 0; b < 2; b++)
 				if (t->ports[a] && t->ports[a] == o->ports[b])
@@ -527,6 +604,7 @@ static void targets_check(struct schema_load *ld, struct rules *r)
 		struct buf name = BUF_INIT;
 		buf_printf(&name, "target '%s %s'", t->project, t->environment);
 		target_resolve(ld, r, t, name.data);
+		target_hosts_check(ld, t, name.data);
 		target_required_check(ld, t, name.data);
 		target_env_check(ld, r, t, name.data);
 		target_clash_check(ld, d, i, name.data);

@@ -223,3 +223,60 @@ int deploy_policy_parse_statuses(const char *text, unsigned char ok[600], struct
 	buf_adds(why, "no code or class given, like 2xx");
 	return -1;
 }
+
+int deploy_policy_parse_host(const char *spec, char **user, char **host, unsigned *port,
+			     struct buf *why)
+{
+	const char *at = strchr(spec, '@'), *h = at ? at + 1 : NULL, *end;
+	if (user)
+		*user = *host = NULL;
+	if (port)
+		*port = 22;
+	if (!at || at == spec) {
+		buf_printf(why, "'%s' must be USER@HOST[:PORT]", spec);
+		return -1;
+	}
+	for (const char *p = spec; p < at; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("._-", *p)) {
+			buf_printf(why, "'%s': a user name is letters, digits, '.', '_', '-'", spec);
+			return -1;
+		}
+	if (*h == '[') {
+		end = strchr(h, ']');
+		if (!end || end == h + 1) {
+			buf_printf(why, "'%s': an IPv6 host needs its ']'", spec);
+			return -1;
+		}
+		h++;
+	} else {
+		end = h + strcspn(h, ":");
+	}
+	for (const char *p = h; p < end; p++)
+		if (!isalnum((unsigned char)*p) && !strchr(h[-1] == '[' ? ".:" : ".-", *p)) {
+			buf_printf(why, "'%s': a host is a name or an address", spec);
+			return -1;
+		}
+	if (end == h || *h == '-') {
+		buf_printf(why, "'%s' names no host", spec);
+		return -1;
+	}
+	const char *rest = end + (*end == ']');
+	if (*rest == ':') {
+		char *stop;
+		unsigned long n = strtoul(rest + 1, &stop, 10);
+		if (!isdigit((unsigned char)rest[1]) || *stop || n < 1 || n > 65535) {
+			buf_printf(why, "'%s': the port must be 1 to 65535", spec);
+			return -1;
+		}
+		if (port)
+			*port = (unsigned)n;
+	} else if (*rest) {
+		buf_printf(why, "'%s' must be USER@HOST[:PORT]", spec);
+		return -1;
+	}
+	if (user) {
+		*user = xstrndup(spec, (size_t)(at - spec));
+		*host = xstrndup(h, (size_t)(end - h));
+	}
+	return 0;
+}

@@ -64,6 +64,14 @@ int deploy_policy_user_may_deploy(const struct deploy_environment *env, const ch
 /* [deploy] emergency_users: who may deploy through a freeze (and past gate 9). */
 int deploy_policy_user_may_use_emergency(const struct rules *r, const char *user);
 
+/* A remote target's host as rules.ini writes it, USER@HOST[:PORT] (an IPv6
+ * HOST in brackets; PORT 1 to 65535, 22 when not given). Sets *user and
+ * *host (to free) and *port when out is not NULL; returns 0, or -1 with
+ * what is wrong in why. The one reader of that syntax: the loader checks
+ * with it, the ssh connection connects with it. */
+int deploy_policy_parse_host(const char *spec, char **user, char **host, unsigned *port,
+			     struct buf *why);
+
 /* HTTP statuses as [target] health_status writes them: codes (200) and
  * classes (2xx), between blanks or commas. Sets ok[N] to 1 for each status
  * N they take, 0 for the others; returns 0, or -1 with what is wrong in why.

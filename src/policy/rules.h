@@ -157,6 +157,12 @@ struct deploy_target {
 	unsigned health_successes;	      /* consecutive passes needed */
 	unsigned health_deadline_seconds;     /* the whole check, every attempt */
 	unsigned command_timeout_seconds;     /* each command run for this target */
+	/* A remote target (DESIGN 6.7): `host` or `hosts`, USER@HOST[:PORT]
+	 * each, deployed one after another; once loaded, hosts holds both
+	 * forms (empty: this machine). The trust and key, when not [deploy]'s. */
+	char *host;
+	struct strlist hosts;
+	char *ssh_known_hosts, *ssh_identity;
 	const struct project *project_of;     /* once loaded */
 	const struct deploy_environment *env; /* once loaded */
 };
@@ -181,6 +187,8 @@ struct deploy_policy {
 	char *nginx_pid_file;
 	char *notify_url;
 	unsigned notify_timeout_seconds;
+	/* Remote targets: the known_hosts file and the key (NULL: OpenSSH's own). */
+	char *ssh_known_hosts, *ssh_identity;
 	struct deploy_environment *environments;
 	size_t nenvironments, environments_cap;
 	struct deploy_target *targets;

@@ -487,16 +487,16 @@ Test(slot, switch_link_swaps_a_symlink_and_leaves_a_real_folder_alone)
 	slot_dir(&blue, &target, SLOT_BLUE);
 	slot_dir(&green, &target, SLOT_GREEN);
 	char link[4096];
-	must(switch_link(current, blue.data, &err), &err);
+	must(switch_link(NULL, current, blue.data, &err), &err);
 	ssize_t n = readlink(current, link, sizeof(link) - 1);
 	link[n > 0 ? n : 0] = '\0';
 	cr_assert_str_eq(link, blue.data);
-	must(switch_link(current, green.data, &err), &err);
+	must(switch_link(NULL, current, green.data, &err), &err);
 	n = readlink(current, link, sizeof(link) - 1);
 	link[n > 0 ? n : 0] = '\0';
 	cr_assert_str_eq(link, green.data);
 	cr_assert_eq(mkdir(folder, 0755), 0);
-	cr_assert_eq(switch_link(folder, green.data, &err), -1);
+	cr_assert_eq(switch_link(NULL, folder, green.data, &err), -1);
 	cr_assert_not_null(strstr(err.data, "not a symlink"), "%s", err.data);
 	struct stat st;
 	cr_assert_eq(lstat(folder, &st), 0);
@@ -513,13 +513,13 @@ Test(slot, switch_command_runs_with_a_limit_and_says_why_it_failed)
 	struct buf err = BUF_INIT;
 	const char *ok[] = {"sh", "-c", "test \"$SLOT\" = green", NULL};
 	const char *env[] = {"SLOT=green", NULL};
-	must(switch_command(ok, env, 5000, &err), &err);
+	must(switch_command(NULL, ok, env, 5000, &err), &err);
 	const char *failing[] = {"sh", "-c", "echo one; echo two >&2; exit 4", NULL};
-	cr_assert_eq(switch_command(failing, NULL, 5000, &err), -1);
+	cr_assert_eq(switch_command(NULL, failing, NULL, 5000, &err), -1);
 	cr_assert_not_null(strstr(err.data, "exited with 4:\none\ntwo"), "%s", err.data);
 	buf_clear(&err);
 	const char *slow[] = {"sleep", "30", NULL};
-	cr_assert_eq(switch_command(slow, NULL, 200, &err), -1);
+	cr_assert_eq(switch_command(NULL, slow, NULL, 200, &err), -1);
 	cr_assert_not_null(strstr(err.data, "time limit"), "%s", err.data);
 	buf_free(&err);
 }

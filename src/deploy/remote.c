@@ -1,0 +1,296 @@
+/*
+ * remote: see remote.h. The scripts are here, whole, so that what runs on
+ * a host can be read in one place; each takes its variable parts as
+ * positional arguments ($1 ...) and nothing else.
+ */
+#include "remote.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LIMIT_MS 30000 /* for the steps that are not a user's command */
+#define GRACE_MS 1000
+
+/* Reads NAME=value lines from stdin up to an empty one, exporting each. */
+#define READ_ENV                                                                                  \
+	"while IFS= read -r kv && [ -n \"$kv\" ]; do\n"                                            \
+	"  case $kv in\n"                                                                          \
+	"  [A-Za-z_]*=*) export \"$kv\" ;;\n"                                                      \
+	"  *) echo 'gitgate: not NAME=value on stdin' >&2; exit 126 ;;\n"                          \
+	"  esac\n"                                                                                 \
+	"done\n"
+
+/* $1 the folder (empty: stay), then the command. */
+static const char run_script[] = "dir=$1; shift\n" READ_ENV
+				 "if [ -n \"$dir\" ]; then cd -- \"$dir\" || exit 126; fi\n"
+				 "exec \"$@\" </dev/null\n";
+
+/* $1 the symlink, $2 what it points at. */
+static const char link_script[] =
+    "if [ -e \"$1\" ] && [ ! -L \"$1\" ]; then\n"
+    "  echo \"$1 is not a symlink: gitgate replaces only links\" >&2; exit 1\n"
+    "fi\n"
+    "tmp=$1.gitgate-new-$$\n"
+    "rm -f -- \"$tmp\" && ln -s -- \"$2\" \"$tmp\" && mv -Tf -- \"$tmp\" \"$1\" || "
+    "{ rm -f -- \"$tmp\"; exit 1; }\n";
+
+/* $1 the file: its bytes, or exit 3 when there is none. */
+static const char read_script[] = "[ -e \"$1\" ] || exit 3\nexec cat -- \"$1\"\n";
+
+/* $1 the file, $2 "write" (stdin) or "remove". */
+static const char write_script[] =
+    "if [ \"$2\" = remove ]; then rm -f -- \"$1\"; exit; fi\n"
+    "tmp=$1.gitgate-new-$$\n"
+    "cat >\"$tmp\" && mv -f -- \"$tmp\" \"$1\" || { rm -f -- \"$tmp\"; exit 1; }\n";
+
+/* $1 the releases folder, $2 the release id; the tar stream on stdin. */
+static const char receive_script[] =
+    "mkdir -p -- \"$1\" && cd -- \"$1\" || exit 1\n"
+    "tmp=.incoming-$$\n"
+    "rm -rf -- \"$tmp\" && mkdir -- \"$tmp\" && (cd -- \"$tmp\" && tar -xf -) &&\n"
+    "mv -- \"$tmp\" \"$2\" || { rm -rf -- \"$tmp\"; exit 1; }\n";
+
+/* alive PID START: is that process (with that start time, where /proc
+ * tells it) still there and not a zombie? */
+#define ALIVE                                                                                      \
+	"alive() {\n"                                                                              \
+	"  [ -r /proc/$1/stat ] || { kill -0 \"$1\" 2>/dev/null; return; }\n"                      \
+	"  set -- \"$2\" $(sed 's/.*) //' /proc/$1/stat 2>/dev/null)\n"                           \
+	"  [ $# -ge 21 ] && [ \"$2\" != Z ] && [ \"${21}\" = \"$1\" ]\n"                           \
+	"}\n"
+
+/* $1 the folder, $2 the pid file, $3 the log, then the command. */
+static const char start_script[] =
+    ALIVE "dir=$1 pidf=$2 log=$3; shift 3\n" READ_ENV
+    "mkdir -p -- \"$(dirname -- \"$pidf\")\" || exit 1\n"
+    "if [ -s \"$pidf\" ] && read -r pid start <\"$pidf\" && alive \"$pid\" \"$start\"; then\n"
+    "  echo \"already running (pid $pid)\" >&2; exit 1\n"
+    "fi\n"
+    "cd -- \"$dir\" || exit 1\n"
+    "setsid \"$@\" </dev/null >>\"$log\" 2>&1 &\n"
+    "pid=$!; n=0\n"
+    /* setsid(1), not a group leader in a shell without job control, makes
+     * the session in its own process and execs the app there. */
+    "while :; do\n"
+    "  if ! kill -0 \"$pid\" 2>/dev/null; then\n"
+    "    echo \"the app exited as it started (see $log there)\" >&2; exit 1\n"
+    "  fi\n"
+    "  [ -r /proc/$pid/stat ] || break\n"
+    "  set -- $(sed 's/.*) //' /proc/$pid/stat)\n"
+    "  [ \"$3\" = \"$pid\" ] && [ \"$(cat /proc/$pid/comm)\" != setsid ] && break\n"
+    "  n=$((n + 1)); [ $n -lt 100 ] || { echo 'the app got no session of its own' >&2; exit 1; }\n"
+    "  sleep 0.05\n"
+    "done\n"
+    "start=$(sed 's/.*) //' /proc/$pid/stat 2>/dev/null | cut -d' ' -f20)\n"
+    "printf '%s %s\\n' \"$pid\" \"$start\" >\"$pidf.new\" && mv -f -- \"$pidf.new\" \"$pidf\"\n";
+
+/* $1 the pid file: exit 0 running, 1 not. */
+static const char running_script[] = ALIVE "[ -s \"$1\" ] && read -r pid start <\"$1\" && "
+					   "alive \"$pid\" \"$start\"\n";
+
+/* $1 the pid file, $2 the grace in tenths of a second. */
+static const char stop_script[] =
+    ALIVE "[ -s \"$1\" ] || exit 0\n"
+    "read -r pid start <\"$1\" || exit 1\n"
+    "gone() { ! kill -s 0 -- \"-$pid\" 2>/dev/null; }\n"
+    "waitgone() { n=0; while ! gone && [ $n -lt $1 ]; do sleep 0.1; n=$((n + 1)); done; }\n"
+    /* A pid that is another process's now is never signalled; one that is
+     * gone may still lead a group of leftovers. */
+    "if [ -r /proc/$pid/stat ] && ! alive \"$pid\" \"$start\"; then\n"
+    "  rm -f -- \"$1\"; exit 0\n"
+    "fi\n"
+    "if ! gone; then\n"
+    "  kill -s TERM -- \"-$pid\" 2>/dev/null; kill -s CONT -- \"-$pid\" 2>/dev/null\n"
+    "  waitgone \"$2\"\n"
+    "  gone || { kill -s KILL -- \"-$pid\" 2>/dev/null; waitgone 50; }\n"
+    "  gone || { echo \"process group $pid outlived SIGKILL\" >&2; exit 1; }\n"
+    "fi\n"
+    "rm -f -- \"$1\"\n";
+
+int remote_command_make(struct remote_command *out, const struct ssh *s, const char *const *argv,
+			const char *const *env, const char *cwd, struct buf *err)
+{
+	size_t n = 0;
+	while (argv[n])
+		n++;
+	memset(out, 0, sizeof(*out));
+	for (const char *const *e = env; e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		if (!eq)
+			continue;
+		if (strchr(*e, '\n')) {
+			buf_printf(err, "%.*s holds a newline, which cannot be handed to a command "
+					"on a remote host",
+				   (int)(eq - *e), *e);
+			buf_free(&out->input);
+			return -1;
+		}
+		buf_printf(&out->input, "%s\n", *e);
+	}
+	buf_addc(&out->input, '\n');
+	const char **words = xcalloc(n + 6, sizeof(*words));
+	words[0] = "sh";
+	words[1] = "-c";
+	words[2] = run_script;
+	words[3] = "gitgate";
+	words[4] = cwd ? cwd : "";
+	memcpy(words + 5, argv, n * sizeof(*words));
+	out->argv = ssh_argv(s, words);
+	free(words);
+	return 0;
+}
+
+void remote_command_free(struct remote_command *c)
+{
+	ssh_argv_free(c->argv);
+	buf_free(&c->input);
+	memset(c, 0, sizeof(*c));
+}
+
+void remote_command_options(struct run_options *o, const struct remote_command *c)
+{
+	o->argv = (const char *const *)c->argv;
+	o->in = (struct run_input){.kind = RUN_IN_BUFFER, .data = c->input.data, .len = c->input.len};
+}
+
+/* Runs one of the scripts with its arguments (NULL-terminated), stdin from
+ * in, stdout into out (NULL: discarded). Returns the exit code, or -1 when
+ * it could not run or ssh failed (255), with why in err; stderr of a
+ * script that failed is in err. */
+static int script(const struct ssh *s, const char *text, const char *const *args,
+		  const struct run_input *in, struct buf *out, unsigned limit_ms, struct buf *err)
+{
+	size_t n = 0;
+	while (args[n])
+		n++;
+	const char **words = xcalloc(n + 5, sizeof(*words));
+	words[0] = "sh";
+	words[1] = "-c";
+	words[2] = text;
+	words[3] = "gitgate";
+	memcpy(words + 4, args, n * sizeof(*words));
+	char **argv = ssh_argv(s, words);
+	free(words);
+	struct buf said = BUF_INIT;
+	struct run_options o = {.argv = (const char *const *)argv,
+				.out = {.kind = out ? RUN_OUT_CAPTURE : RUN_OUT_DISCARD, .buf = out},
+				.err = {.kind = RUN_OUT_CAPTURE, .buf = &said},
+				.limit_ms = limit_ms ? limit_ms : LIMIT_MS,
+				.grace_ms = GRACE_MS};
+	if (in)
+		o.in = *in;
+	struct run_result r;
+	int rc = run(&r, &o, err);
+	while (said.len && isspace((unsigned char)said.data[said.len - 1]))
+		said.data[--said.len] = '\0';
+	if (rc == 0) {
+		rc = r.timed_out ? -1 : r.code;
+		if (r.code == 255 || r.timed_out)
+			rc = -1;
+		if (rc) {
+			buf_printf(err, "on %s: ", s->shown);
+			if (said.len)
+				buf_add(err, said.data, said.len);
+			else
+				run_describe(err, &r);
+		}
+	}
+	buf_free(&said);
+	ssh_argv_free(argv);
+	return rc;
+}
+
+int remote_link(const struct ssh *s, const char *path, const char *target, struct buf *err)
+{
+	const char *args[] = {path, target, NULL};
+	return script(s, link_script, args, NULL, NULL, 0, err) == 0 ? 0 : -1;
+}
+
+int remote_read_file(const struct ssh *s, const char *path, struct buf *out, struct buf *err)
+{
+	const char *args[] = {path, NULL};
+	struct buf why = BUF_INIT;
+	int rc = script(s, read_script, args, NULL, out, 0, &why);
+	if (rc == 3) {
+		buf_free(&why);
+		return 0;
+	}
+	if (rc)
+		buf_printf(err, "cannot read %s %s", path, why.data);
+	buf_free(&why);
+	return rc ? -1 : 1;
+}
+
+int remote_write_file(const struct ssh *s, const char *path, const char *data, size_t len,
+		      struct buf *err)
+{
+	const char *args[] = {path, data ? "write" : "remove", NULL};
+	struct run_input in = {.kind = RUN_IN_BUFFER, .data = data, .len = len};
+	return script(s, write_script, args, data ? &in : NULL, NULL, 0, err) == 0 ? 0 : -1;
+}
+
+int remote_receive_release(const struct ssh *s, const char *local_dir, const char *releases_dir,
+			   const char *id, unsigned limit_ms, struct buf *err)
+{
+	const char *tar[] = {"tar", "-C", local_dir, "-cf", "-", ".", NULL};
+	struct run_options o = {.argv = tar, .out = {.kind = RUN_OUT_PIPE}};
+	struct run_process p;
+	if (run_start(&p, &o, err) < 0)
+		return -1;
+	struct run_input in = {.kind = RUN_IN_FD, .fd = fileno(p.out)};
+	const char *args[] = {releases_dir, id, NULL};
+	int rc = script(s, receive_script, args, &in, NULL, limit_ms, err);
+	fclose(p.out);
+	p.out = NULL;
+	struct buf why = BUF_INIT;
+	if (run_finish_ok(&p, &why) < 0 && rc == 0) {
+		buf_printf(err, "tar of %s %s", local_dir, why.data);
+		rc = -1;
+	}
+	buf_free(&why);
+	return rc == 0 ? 0 : -1;
+}
+
+int remote_app_start(const struct ssh *s, const struct remote_app *app, const char *const *argv,
+		     const char *const *env, struct buf *err)
+{
+	struct remote_command c;
+	if (remote_command_make(&c, s, argv, env, NULL, err) < 0)
+		return -1;
+	size_t n = 0;
+	while (argv[n])
+		n++;
+	const char **args = xcalloc(n + 4, sizeof(*args));
+	args[0] = app->dir;
+	args[1] = app->pid_file;
+	args[2] = app->log;
+	memcpy(args + 3, argv, n * sizeof(*args));
+	struct run_input in = {.kind = RUN_IN_BUFFER, .data = c.input.data, .len = c.input.len};
+	int rc = script(s, start_script, args, &in, NULL, 0, err);
+	free(args);
+	remote_command_free(&c);
+	return rc == 0 ? 0 : -1;
+}
+
+int remote_app_running(const struct ssh *s, const struct remote_app *app, struct buf *err)
+{
+	const char *args[] = {app->pid_file, NULL};
+	struct buf why = BUF_INIT;
+	int rc = script(s, running_script, args, NULL, NULL, 0, &why);
+	if (rc < 0)
+		buf_add(err, why.data, why.len);
+	buf_free(&why);
+	return rc < 0 ? -1 : rc == 0;
+}
+
+int remote_app_stop(const struct ssh *s, const struct remote_app *app, unsigned grace_ms,
+		    struct buf *err)
+{
+	char tenths[16];
+	snprintf(tenths, sizeof(tenths), "%u", grace_ms / 100 ? grace_ms / 100 : 1);
+	const char *args[] = {app->pid_file, tenths, NULL};
+	return script(s, stop_script, args, NULL, NULL, (grace_ms + 10000), err) == 0 ? 0 : -1;
+}

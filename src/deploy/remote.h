@@ -1,0 +1,78 @@
+/*
+ * remote: what a deploy does on a remote target's host, through its ssh
+ * connection (ssh.h): run a command in a folder with variables, swap a
+ * symlink, read and replace a file, receive a release, and supervise an
+ * app (start it detached, see whether it runs, stop its process group).
+ *
+ * Each is a short POSIX sh script that is part of gitgate, run as
+ * `sh -c SCRIPT gitgate ARG...`: the script is a constant and everything
+ * variable -- paths, the command's words -- is an argument, quoted by
+ * shell_quote, so no name, path or pushed byte is ever shell syntax there.
+ * Variables a command gets (the env file's secrets among them) travel on
+ * its stdin, one NAME=value a line, and are exported by the script before
+ * it execs the command: never on a command line, where `ps` on the host
+ * would show them. A value holding a newline cannot travel that way and
+ * is refused.
+ *
+ * What the host needs: sh, tar, and for the steps that use them setsid
+ * (run), mv -T (GNU or busybox: the symlink swap) and /proc (the start
+ * time beside a pid, so that a reused pid is never taken for the app).
+ *
+ * On the host, beside ROOT-blue and ROOT-green:
+ *   ROOT-releases/<id>/      the releases, each received whole or not at all
+ *   ROOT-run/blue.pid, .log  the supervised app: "PID STARTTIME", its output
+ */
+#ifndef GITGATE_REMOTE_H
+#define GITGATE_REMOTE_H
+
+#include "buf.h"
+#include "run.h"
+#include "ssh.h"
+
+/* A command made ready to run here through ssh: its argv, and the stdin
+ * that carries its variables. */
+struct remote_command {
+	char **argv;
+	struct buf input;
+};
+
+/* argv run on the host in cwd (NULL: the login folder) with env ("NAME=value"
+ * entries set there; bare names, which only remove a variable here, are
+ * skipped). Returns 0, or -1 with why in err (a value with a newline). */
+int remote_command_make(struct remote_command *out, const struct ssh *s, const char *const *argv,
+			const char *const *env, const char *cwd, struct buf *err);
+void remote_command_free(struct remote_command *c);
+/* The run.h options that run c (argv, stdin); the caller adds the rest. */
+void remote_command_options(struct run_options *o, const struct remote_command *c);
+
+/* Makes path a symlink to target on the host, swapped atomically; refuses
+ * to replace anything but a symlink. */
+int remote_link(const struct ssh *s, const char *path, const char *target, struct buf *err);
+/* Reads the file at path: 1 with its bytes in out, 0 when there is none,
+ * -1 with why in err. */
+int remote_read_file(const struct ssh *s, const char *path, struct buf *out, struct buf *err);
+/* Replaces the file at path with data, atomically (data NULL: removes it). */
+int remote_write_file(const struct ssh *s, const char *path, const char *data, size_t len,
+		      struct buf *err);
+/* Sends local_dir as a tar stream into releases_dir/id on the host. */
+int remote_receive_release(const struct ssh *s, const char *local_dir, const char *releases_dir,
+			   const char *id, unsigned limit_ms, struct buf *err);
+
+/* The supervised app, its pid file and log on the host. */
+struct remote_app {
+	const char *dir;      /* where it runs: the slot folder */
+	const char *pid_file; /* ROOT-run/<slot>.pid */
+	const char *log;      /* ROOT-run/<slot>.log */
+};
+/* Starts argv detached in a session of its own with env (as above).
+ * Returns 0 once it leads its group and its pid file is written. */
+int remote_app_start(const struct ssh *s, const struct remote_app *app, const char *const *argv,
+		     const char *const *env, struct buf *err);
+/* 1 running, 0 not (no pid file, gone, or the pid is another process's),
+ * -1 when the host cannot be asked (err). */
+int remote_app_running(const struct ssh *s, const struct remote_app *app, struct buf *err);
+/* SIGTERM to its group, SIGKILL after grace_ms; nothing running is no error. */
+int remote_app_stop(const struct ssh *s, const struct remote_app *app, unsigned grace_ms,
+		    struct buf *err);
+
+#endif

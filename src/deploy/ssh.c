@@ -1,0 +1,288 @@
+/*
+ * ssh: see ssh.h. Every ssh this runs is one argv through run.h; the
+ * options below are the whole of what gitgate asks of OpenSSH.
+ */
+#include "ssh.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "deploy_policy.h"
+#include "run.h"
+#include "shell_quote.h"
+
+#define GRACE_MS 1000
+
+static void arg(struct ssh *s, const char *fmt, const char *value)
+{
+	struct buf b = BUF_INIT;
+	buf_printf(&b, fmt, value);
+	s->argv = xrealloc(s->argv, (s->argc + 2) * sizeof(*s->argv));
+	s->argv[s->argc++] = buf_detach(&b);
+	s->argv[s->argc] = NULL;
+}
+
+/* "ssh" and the options every use of the connection shares. */
+static void common_argv(struct ssh *s, const struct ssh_options *o)
+{
+	char port[16];
+	snprintf(port, sizeof(port), "%u", s->port);
+	arg(s, "%s", "ssh");
+	arg(s, "%s", "-T");
+	arg(s, "-oBatchMode=%s", "yes");
+	arg(s, "-oStrictHostKeyChecking=%s", "yes");
+	if (o->known_hosts) {
+		arg(s, "-oUserKnownHostsFile=%s", o->known_hosts);
+		arg(s, "-oGlobalKnownHostsFile=%s", "/dev/null");
+	}
+	if (o->identity) {
+		arg(s, "-oIdentityFile=%s", o->identity);
+		arg(s, "-oIdentitiesOnly=%s", "yes");
+	}
+	arg(s, "-oControlPath=%s", s->control);
+	arg(s, "-oConnectTimeout=%s", "10");
+	/* A connection that stops answering is given up in about 15 s. */
+	arg(s, "-oServerAliveInterval=%s", "5");
+	arg(s, "-oServerAliveCountMax=%s", "3");
+	arg(s, "-oLogLevel=%s", "ERROR");
+	arg(s, "-p%s", port);
+	arg(s, "-l%s", s->user);
+}
+
+/* argv: the common words, then extra, then the host, NULL-terminated. */
+static char **argv_with(const struct ssh *s, const char *const *extra)
+{
+	size_t n = 0, k = 0;
+	while (extra && extra[n])
+		n++;
+	char **argv = xcalloc(s->argc + n + 4, sizeof(*argv));
+	for (size_t i = 0; i < s->argc; i++)
+		argv[k++] = xstrdup(s->argv[i]);
+	for (size_t i = 0; i < n; i++)
+		argv[k++] = xstrdup(extra[i]);
+	argv[k++] = xstrdup("--");
+	argv[k++] = xstrdup(s->host);
+	return argv;
+}
+
+void ssh_argv_free(char **argv)
+{
+	for (size_t i = 0; argv && argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+char **ssh_argv(const struct ssh *s, const char *const *words)
+{
+	char **argv = argv_with(s, NULL);
+	size_t n = 0;
+	while (argv[n])
+		n++;
+	struct buf line = BUF_INIT;
+	shell_quote_argv(&line, words);
+	argv = xrealloc(argv, (n + 2) * sizeof(*argv));
+	argv[n] = buf_detach(&line);
+	argv[n + 1] = NULL;
+	return argv;
+}
+
+/* Runs ssh with extra words and no remote command (-O, -M): what it said
+ * on stderr in said; -1 when it failed (said holds why). */
+static int control(const struct ssh *s, const char *const *extra, struct buf *said)
+{
+	char **argv = argv_with(s, extra);
+	struct run_options opts = {.argv = (const char *const *)argv,
+				   .out = {.kind = RUN_OUT_DISCARD},
+				   .err = {.kind = RUN_OUT_CAPTURE, .buf = said},
+				   .limit_ms = s->limit_ms,
+				   .grace_ms = GRACE_MS};
+	struct run_result r;
+	int rc = run(&r, &opts, said);
+	while (said->len && isspace((unsigned char)said->data[said->len - 1]))
+		said->data[--said->len] = '\0';
+	if (rc == 0 && (r.code || r.timed_out)) {
+		if (!said->len)
+			run_describe(said, &r);
+		rc = -1;
+	}
+	ssh_argv_free(argv);
+	return rc;
+}
+
+/* Masters left by deploys that died: their sockets are named PID.N. */
+static void end_orphans(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char *dot;
+		long pid = strtol(e->d_name, &dot, 10);
+		if (pid <= 0 || *dot != '.' || (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;
+		struct buf path = BUF_INIT;
+		buf_printf(&path, "%s/%s", dir, e->d_name);
+		const char *argv[] = {"ssh", "-oControlPath=none", "-S", path.data, "-O", "exit",
+				      "gitgate-orphan", NULL};
+		struct run_options opts = {.argv = argv,
+					   .out = {.kind = RUN_OUT_DISCARD},
+					   .err = {.kind = RUN_OUT_DISCARD},
+					   .limit_ms = 5000,
+					   .grace_ms = GRACE_MS};
+		struct run_result r;
+		struct buf ignored = BUF_INIT;
+		run(&r, &opts, &ignored);
+		unlink(path.data);
+		buf_free(&ignored);
+		buf_free(&path);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* What an ssh that could not connect said, and what to do about a key. */
+static void explain(struct buf *err, const struct ssh *s, const char *known_hosts,
+		    const char *said)
+{
+	buf_printf(err, "cannot connect to %s: %s", s->shown, said);
+	if (!strstr(said, "Host key verification failed") && !strstr(said, "host key"))
+		return;
+	const char *file = known_hosts ? known_hosts : "~/.ssh/known_hosts";
+	buf_printf(err,
+		   "\nits host key is unknown or has changed: get it, check its fingerprint "
+		   "(ssh-keygen -lf) against the host's own, and add it:\n"
+		   "  ssh-keyscan -p %u %s >> %s",
+		   s->port, s->host, file);
+	if (strstr(said, "CHANGED") || strstr(said, "changed"))
+		buf_printf(err, "\n(a changed key: remove the old one first: ssh-keygen -R '[%s]:%u' -f %s)",
+			   s->host, s->port, file);
+}
+
+int ssh_open(struct ssh *s, const char *spec, const struct ssh_options *o, struct buf *err)
+{
+	static unsigned opened;
+	memset(s, 0, sizeof(*s));
+	if (deploy_policy_parse_host(spec, &s->user, &s->host, &s->port, err) < 0)
+		return -1;
+	s->limit_ms = o->limit_ms ? o->limit_ms : 30000;
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "%s@%s:%u", s->user, s->host, s->port);
+	s->shown = buf_detach(&b);
+	if (mkdir(o->control_dir, 0700) < 0 && errno != EEXIST) {
+		buf_printf(err, "cannot make %s: %s", o->control_dir, strerror(errno));
+		ssh_close(s);
+		return -1;
+	}
+	end_orphans(o->control_dir);
+	buf_printf(&b, "%s/%d.%u", o->control_dir, (int)getpid(), opened++);
+	s->control = buf_detach(&b);
+	unlink(s->control);
+	common_argv(s, o);
+	const char *const master[] = {"-M", "-N", "-f", "-oControlPersist=yes", NULL};
+	struct buf said = BUF_INIT;
+	if (control(s, master, &said) < 0) {
+		explain(err, s, o->known_hosts, said.data ? said.data : "");
+		buf_free(&said);
+		ssh_close(s);
+		return -1;
+	}
+	buf_free(&said);
+	s->open = 1;
+	return 0;
+}
+
+/* A port on 127.0.0.1 that is free now. */
+static unsigned free_port(struct buf *err)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	unsigned port = 0;
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+		port = ntohs(a.sin_port);
+	else
+		buf_printf(err, "cannot find a free local port: %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+int ssh_forward(struct ssh *s, const char *host, unsigned port, unsigned *local, struct buf *err)
+{
+	for (size_t i = 0; i < s->nforwards; i++)
+		if (s->forwards[i].port == port && !strcmp(s->forwards[i].host, host)) {
+			*local = s->forwards[i].local;
+			return 0;
+		}
+	/* A port taken between the probe and ssh's bind is tried again. */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		unsigned free = free_port(err);
+		if (!free)
+			return -1;
+		struct buf spec = BUF_INIT, said = BUF_INIT;
+		int v6 = strchr(host, ':') != NULL;
+		buf_printf(&spec, "127.0.0.1:%u:%s%s%s:%u", free, v6 ? "[" : "", host, v6 ? "]" : "",
+			   port);
+		const char *const extra[] = {"-O", "forward", "-L", spec.data, NULL};
+		int rc = control(s, extra, &said);
+		buf_free(&spec);
+		if (rc == 0) {
+			struct ssh_forward *f =
+			    ARRAY_PUSH(s->forwards, s->nforwards, s->cap_forwards);
+			*f = (struct ssh_forward){.host = xstrdup(host), .port = port, .local = free};
+			*local = free;
+			buf_free(&said);
+			return 0;
+		}
+		if (attempt == 2)
+			buf_printf(err, "cannot forward a port to %s:%u on %s: %s", host, port,
+				   s->shown, said.data ? said.data : "");
+		buf_free(&said);
+	}
+	return -1;
+}
+
+int ssh_master_pid(const struct ssh *s)
+{
+	if (!s->open)
+		return 0;
+	struct buf said = BUF_INIT;
+	const char *const extra[] = {"-O", "check", NULL};
+	int pid = 0;
+	if (control(s, extra, &said) == 0) {
+		const char *p = strstr(said.data, "pid=");
+		pid = p ? atoi(p + 4) : 0;
+	}
+	buf_free(&said);
+	return pid;
+}
+
+void ssh_close(struct ssh *s)
+{
+	if (s->open) {
+		struct buf ignored = BUF_INIT;
+		const char *const extra[] = {"-O", "exit", NULL};
+		control(s, extra, &ignored);
+		buf_free(&ignored);
+		unlink(s->control);
+	}
+	for (size_t i = 0; i < s->nforwards; i++)
+		free(s->forwards[i].host);
+	free(s->forwards);
+	ssh_argv_free(s->argv);
+	free(s->user);
+	free(s->host);
+	free(s->shown);
+	free(s->control);
+	memset(s, 0, sizeof(*s));
+}
