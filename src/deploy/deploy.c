@@ -37,7 +37,9 @@
 #include "release.h"
 #include "repo.h"
 #include "run.h"
+#include "remote.h"
 #include "slot.h"
+#include "ssh.h"
 #include "state.h"
 #include "switch.h"
 
@@ -45,10 +47,16 @@
 #define GRACE_MS 5000
 #define LOG_LINES_SHOWN 20
 
-/* One project's target in this deploy. */
+/* One project's target in this deploy, on one of its hosts. */
 struct part {
 	const struct deploy_target *t;
+	const char *host;     /* USER@HOST[:PORT], or NULL: this machine */
+	size_t step;	      /* the host's place in the target's hosts: the rolling order */
+	struct ssh *ssh;      /* the host's connection, once job_connect made it */
+	struct part *primary; /* the target's first part, whose release every host gets */
+	struct buf label;     /* "argo", or "argo on root@10.0.0.2:22" */
 	struct buf state_dir, releases_dir;
+	struct buf remote_releases; /* ROOT-releases on the host */
 	struct slot_target slot;
 	struct slot_state state;
 	enum slot_color live, next;
@@ -59,6 +67,12 @@ struct part {
 	int switched;
 };
 
+/* One host's connection, shared by the parts on it. */
+struct conn {
+	const char *host;
+	struct ssh ssh;
+};
+
 struct job {
 	const struct deploy_site *site;
 	const struct deploy_request *req;
@@ -67,6 +81,9 @@ struct job {
 	const struct deploy_environment *env;
 	struct part *parts;
 	size_t nparts;
+	size_t step, nsteps; /* the host step going live, and how many there are */
+	struct conn *conns;
+	size_t nconns, cap_conns;
 	char revision[GIT_OID_HEXSZ + 1];
 	const char *from; /* the revision live before, or NULL */
 	struct buf id, log;
@@ -76,6 +93,11 @@ struct job {
 	FILE *table;	 /* gitgate health: each check's table is printed here */
 	json_t *reports; /* gitgate health --format json: each target's report */
 };
+
+static int part_init(struct job *j, struct part *p, const struct deploy_target *t,
+		     const struct deploy_environment *env, size_t step, struct buf *err);
+static void part_free(struct part *p);
+static int part_connect(struct job *j, struct part *p, struct buf *err);
 
 static double seconds_since(const struct timespec *t0)
 {
@@ -152,11 +174,13 @@ static void log_tail(struct buf *out, const char *path)
 	buf_free(&log);
 }
 
-/* Runs one of a target's commands. Returns 1 when it ran and exited 0, 0
- * when it failed (why in detail, with the log's last lines), -1 when it is
- * not set. */
+/* Runs one of a target's commands: in the export (install, test, lint,
+ * build), or, on_target, where the app runs (migrate, start, stop, a switch
+ * command: with the env file's variables, on the part's host when it has
+ * one). Returns 1 when it ran and exited 0, 0 when it failed (why in
+ * detail, with the log's last lines), -1 when it is not set. */
 static int command_run(struct job *j, struct part *p, const struct deploy_command *cmd,
-		       const char *cwd, enum slot_color c, int secrets, struct buf *detail)
+		       const char *cwd, enum slot_color c, int on_target, struct buf *detail)
 {
 	if (!cmd->argv)
 		return -1;
@@ -164,7 +188,7 @@ static int command_run(struct job *j, struct part *p, const struct deploy_comman
 	struct command_vars vars;
 	vars_for(&vars, j, p, c, port, sizeof(port));
 	char **argv = command_expand((const char *const *)cmd->argv, &vars);
-	char **env = command_environ(p, &vars, secrets);
+	char **env = command_environ(p, &vars, on_target);
 	struct run_options opts = {.argv = (const char *const *)argv,
 				   .env = (const char *const *)env,
 				   .cwd = cwd,
@@ -172,20 +196,59 @@ static int command_run(struct job *j, struct part *p, const struct deploy_comman
 				   .err = {.kind = RUN_OUT_APPEND, .path = j->log.data},
 				   .limit_ms = p->t->command_timeout_seconds * 1000,
 				   .grace_ms = GRACE_MS};
-	struct run_result result;
-	int ok = run(&result, &opts, detail) == 0 && !result.code && !result.timed_out;
+	struct remote_command remote = {0};
+	struct run_result result = {0};
+	int ok = 1;
+	if (on_target && p->ssh) {
+		ok = remote_command_make(&remote, p->ssh, (const char *const *)argv,
+					 (const char *const *)env, cwd, detail) == 0;
+		remote_command_options(&opts, &remote);
+		opts.env = NULL;
+		opts.cwd = NULL;
+	}
+	ok = ok && run(&result, &opts, detail) == 0 && !result.code && !result.timed_out;
 	if (!ok && !detail->len)
 		run_describe(detail, &result);
 	if (!ok) {
-		buf_printf(detail, " (%s: %s)", p->t->project, cmd->text);
+		buf_printf(detail, " (%s: %s)", p->label.data, cmd->text);
 		log_tail(detail, j->log.data);
 	}
+	remote_command_free(&remote);
 	command_free(argv);
 	command_free(env);
 	return ok;
 }
 
 /* ---- Health ---------------------------------------------------------------- */
+
+/* What a health check of a part on a remote host reaches through its
+ * connection (ssh_reach_url): the URL, the slot's port for level 1
+ * (localhost there), the health command run there. Returns 0, or -1 with
+ * why in detail. */
+static int health_through_ssh(struct part *p, struct health_spec *spec, struct buf *url,
+			      struct remote_command *cmd, struct buf *detail)
+{
+	struct buf reached = BUF_INIT;
+	int rc = 0;
+	if (spec->nurls && (rc = ssh_reach_url(p->ssh, spec->urls[0], &reached, detail)) == 0) {
+		buf_clear(url);
+		buf_add(url, reached.data, reached.len);
+	}
+	buf_free(&reached);
+	if (rc == 0 && spec->level == 1)
+		rc = ssh_forward(p->ssh, "localhost", spec->port, &spec->port, detail);
+	if (rc == 0 && spec->command) {
+		rc = remote_command_make(cmd, p->ssh, spec->command, spec->command_env,
+					 spec->command_cwd, detail);
+		spec->command_shown = spec->command;
+		spec->command = (const char *const *)cmd->argv;
+		spec->command_input = cmd->input.data;
+		spec->command_input_len = cmd->input.len;
+		spec->command_env = NULL;
+		spec->command_cwd = NULL;
+	}
+	return rc;
+}
 
 /* A target's health check at the environment's level against url ($PORT
  * the slot's port), the health command run in the slot's folder. */
@@ -197,7 +260,9 @@ static int health_check(struct job *j, struct part *p, const struct deploy_envir
 	vars_for(&vars, j, p, c, port, sizeof(port));
 	const char *url_words[] = {url_template ? url_template : "", NULL};
 	char **url = command_expand(url_words, &vars);
-	const char *urls[] = {url[0]};
+	struct buf url_here = BUF_INIT;
+	buf_adds(&url_here, url[0]);
+	const char *urls[] = {url_here.data};
 	const char **deps = xcalloc(p->t->health_dependencies.n + 1, sizeof(*deps));
 	size_t ndeps = 0;
 	for (size_t i = 0; i < p->t->health_dependencies.n; i++) {
@@ -234,8 +299,13 @@ static int health_check(struct job *j, struct part *p, const struct deploy_envir
 	};
 	if (spec.level > 1 && !spec.nurls)
 		spec.level = 1;
-	struct health_report report;
-	int ok = health_run(&report, &spec, detail) == 0 && report.passed;
+	struct remote_command remote = {0};
+	struct health_report report = {0};
+	int ok = (!p->ssh || health_through_ssh(p, &spec, &url_here, &remote, detail) == 0) &&
+		 (urls[0] = url_here.data, health_run(&report, &spec, detail) == 0) &&
+		 report.passed;
+	if (!ok && p->host)
+		buf_printf(detail, " (on %s)", p->host);
 	if (!detail->len && !ok)
 		for (size_t i = 0; i < report.n; i++)
 			if (!report.items[i].ok)
@@ -243,13 +313,15 @@ static int health_check(struct job *j, struct part *p, const struct deploy_envir
 					   report.items[i].what,
 					   report.items[i].why ? report.items[i].why : "failed");
 	if (j->table) {
-		fprintf(j->table, "%s in %s (%s slot):\n", p->t->project, env->name, slot_name(c));
+		fprintf(j->table, "%s in %s (%s slot):\n", p->label.data, env->name, slot_name(c));
 		health_report_text(j->table, &report);
 	}
 	if (j->reports) {
 		json_t *one = health_report_json(&report);
 		json_object_set_new(one, "project", json_string(p->t->project));
 		json_object_set_new(one, "environment", json_string(env->name));
+		if (p->host)
+			json_object_set_new(one, "host", json_string(p->host));
 		json_array_append_new(j->reports, one);
 	}
 	if (j->record) {
@@ -258,6 +330,8 @@ static int health_check(struct job *j, struct part *p, const struct deploy_envir
 		json_decref(checks);
 	}
 	health_report_free(&report);
+	remote_command_free(&remote);
+	buf_free(&url_here);
 	command_free(url);
 	command_free(argv);
 	command_free(cmd_env);
@@ -281,9 +355,9 @@ static enum gate_result gate_identify(struct job *j, struct buf *detail)
 		const struct part *p = &j->parts[i];
 		const char *live = p->live == SLOT_NONE ? NULL : p->state.slots[p->live].revision;
 		if (!live)
-			buf_printf(detail, "%s%s: first deploy", i ? "; " : "", p->t->project);
+			buf_printf(detail, "%s%s: first deploy", i ? "; " : "", p->label.data);
 		else
-			buf_printf(detail, "%s%s: %.12s -> %.12s", i ? "; " : "", p->t->project,
+			buf_printf(detail, "%s%s: %.12s -> %.12s", i ? "; " : "", p->label.data,
 				   live, j->revision);
 	}
 	return GATE_PASSED;
@@ -293,8 +367,25 @@ static enum gate_result gate_scope(struct job *j, struct buf *detail)
 {
 	buf_printf(detail, "one unit, %s:", j->unit->name);
 	for (size_t i = 0; i < j->nparts; i++)
-		buf_printf(detail, " %s", j->parts[i].t->project);
+		if (j->parts[i].primary == &j->parts[i])
+			buf_printf(detail, " %s", j->parts[i].t->project);
 	return GATE_PASSED;
+}
+
+/* The part's env file, read where the part runs. */
+static int part_read_env(struct part *p, struct buf *err)
+{
+	if (!p->ssh)
+		return envfile_read(&p->env, p->t->env_file, err);
+	struct buf text = BUF_INIT;
+	int found = remote_read_file(p->ssh, p->t->env_file, &text, err);
+	if (found == 0)
+		buf_printf(err, "cannot read the env file %s on %s: it is not there",
+			   p->t->env_file, p->host);
+	int rc = found > 0 ? envfile_read_text(&p->env, text.data, text.len, p->t->env_file, err)
+			   : -1;
+	buf_free(&text);
+	return rc;
 }
 
 static enum gate_result gate_environment(struct job *j, struct buf *detail)
@@ -306,11 +397,12 @@ static enum gate_result gate_environment(struct job *j, struct buf *detail)
 		if (!p->t->env_file)
 			continue;
 		struct buf problems = BUF_INIT;
-		if (envfile_read(&p->env, p->t->env_file, &problems) < 0 ||
+		envfile_free(&p->env);
+		if (part_read_env(p, &problems) < 0 ||
 		    envfile_check(&p->env, (const char *const *)p->t->env_required.items,
 				  p->t->env_required.n, (const char *const *)ph->items, ph->n,
 				  &problems)) {
-			buf_printf(detail, "%s%s: %s", detail->len ? "; " : "", p->t->project,
+			buf_printf(detail, "%s%s: %s", detail->len ? "; " : "", p->label.data,
 				   problems.data);
 			while (detail->len && detail->data[detail->len - 1] == '\n')
 				detail->data[--detail->len] = '\0';
@@ -376,12 +468,21 @@ static const struct deploy_command *part_command(const struct part *p, size_t of
 	return (const struct deploy_command *)((const char *)p->t + offset);
 }
 
+/* Is p its target's first part, the one whose export every host gets? The
+ * gates that build run once a target, for it. */
+static int is_primary(const struct part *p)
+{
+	return p->primary == p;
+}
+
 static enum gate_result gate_export_and_run(struct job *j, const char *what, size_t offset,
 					    struct buf *detail)
 {
 	enum gate_result result = GATE_SKIPPED;
 	for (size_t i = 0; i < j->nparts; i++) {
 		struct part *p = &j->parts[i];
+		if (!is_primary(p))
+			continue;
 		const struct deploy_command *cmd = part_command(p, offset);
 		int ran = command_run(j, p, cmd, p->release.dir, p->next, 0, detail);
 		if (ran == 0)
@@ -412,7 +513,7 @@ static int part_export(struct job *j, struct part *p, struct buf *detail)
 static enum gate_result gate_tests(struct job *j, struct buf *detail)
 {
 	for (size_t i = 0; i < j->nparts; i++)
-		if (part_export(j, &j->parts[i], detail) < 0)
+		if (is_primary(&j->parts[i]) && part_export(j, &j->parts[i], detail) < 0)
 			return GATE_FAILED;
 	return gate_export_and_run(j, "tests", COMMAND(test), detail);
 }
@@ -428,7 +529,8 @@ static enum gate_result gate_build(struct job *j, struct buf *detail)
 	enum gate_result result =
 	    gate_export_and_run(j, "build", COMMAND(build), detail);
 	for (size_t i = 0; result != GATE_FAILED && i < j->nparts; i++)
-		if (release_apply_exclusions(&j->parts[i].release, &j->rules->deploy.exclude,
+		if (is_primary(&j->parts[i]) &&
+		    release_apply_exclusions(&j->parts[i].release, &j->rules->deploy.exclude,
 					     detail) < 0)
 			result = GATE_FAILED;
 	return result;
@@ -443,32 +545,31 @@ static enum gate_result gate_staging(struct job *j, struct buf *detail)
 		return GATE_SKIPPED;
 	}
 	for (size_t i = 0; i < j->nparts; i++) {
-		struct part there = {
-		    .t = deploy_policy_find_target(j->rules, j->parts[i].t->project, req->name)};
-		struct buf dir = BUF_INIT, err = BUF_INIT;
-		buf_printf(&dir, "%s/targets/%s-%s", j->site->state_dir, there.t->project,
-			   req->name);
-		there.slot = (struct slot_target){.root = there.t->root,
-						  .state_dir = dir.data,
-						  .ports = {there.t->ports[0], there.t->ports[1]}};
-		int ok = slot_state_load(&there.state, &there.slot, &err) == 0 &&
-			 there.state.live != SLOT_NONE &&
-			 there.state.slots[there.state.live].revision &&
-			 !strcmp(there.state.slots[there.state.live].revision, j->revision);
-		if (!ok)
-			buf_printf(detail, "%s %s does not run %.12s yet: deploy there first",
-				   req->name, there.t->project, j->revision);
-		if (ok && there.t->env_file)
-			envfile_read(&there.env, there.t->env_file, &err);
-		if (ok)
-			ok = health_check(j, &there, req, live_url_of(&there), there.state.live,
-					  detail);
-		slot_state_free(&there.state);
-		envfile_free(&there.env);
-		buf_free(&dir);
-		buf_free(&err);
-		if (!ok)
-			return GATE_FAILED;
+		const struct deploy_target *t =
+		    deploy_policy_find_target(j->rules, j->parts[i].t->project, req->name);
+		size_t nhosts = t->hosts.n ? t->hosts.n : 1;
+		for (size_t h = 0; is_primary(&j->parts[i]) && h < nhosts; h++) {
+			struct part there;
+			struct buf err = BUF_INIT;
+			int ok = part_init(j, &there, t, req, h, &err) == 0 &&
+				 there.live != SLOT_NONE &&
+				 there.state.slots[there.live].revision &&
+				 !strcmp(there.state.slots[there.live].revision, j->revision);
+			if (!ok)
+				buf_printf(detail, "%s %s does not run %.12s yet: deploy there first",
+					   req->name, there.label.data, j->revision);
+			if (ok)
+				ok = part_connect(j, &there, detail) == 0;
+			if (ok && t->env_file)
+				part_read_env(&there, &err);
+			if (ok)
+				ok = health_check(j, &there, req, live_url_of(&there), there.live,
+						  detail);
+			part_free(&there);
+			buf_free(&err);
+			if (!ok)
+				return GATE_FAILED;
+		}
 	}
 	buf_printf(detail, "%s runs %.12s, healthy", req->name, j->revision);
 	return GATE_PASSED;
@@ -619,7 +720,21 @@ static int slot_prepare(struct job *j, struct part *p, int migrate, struct buf *
 	int running = slot_running(&p->slot, p->next, &pid, detail);
 	if (running > 0 && slot_stop(&p->slot, p->next, detail) < 0)
 		return 0;
-	if (slot_assign(&p->slot, p->next, p->release.id, p->release.dir, j->revision, detail) < 0)
+	const struct release *rel = &p->primary->release;
+	struct buf there = BUF_INIT;
+	if (p->ssh) {
+		/* The export travels as a tar stream into ROOT-releases there. */
+		buf_printf(&there, "%s/%s", p->remote_releases.data, rel->id);
+		if (remote_receive_release(p->ssh, rel->dir, p->remote_releases.data, rel->id,
+					   p->t->command_timeout_seconds * 1000, detail) < 0) {
+			buf_free(&there);
+			return 0;
+		}
+	}
+	int assigned = slot_assign(&p->slot, p->next, rel->id, p->ssh ? there.data : rel->dir,
+				   j->revision, detail) == 0;
+	buf_free(&there);
+	if (!assigned)
 		return 0;
 	struct buf dir = BUF_INIT;
 	slot_dir(&dir, &p->slot, p->next);
@@ -678,7 +793,8 @@ static int switch_to(struct job *j, struct part *p, enum slot_color c, struct bu
 	slot_dir(&dir, &p->slot, c);
 	int rc = -1;
 	if (sw->kind == DEPLOY_SWITCH_NGINX) {
-		struct switch_nginx opts = {.file = sw->path,
+		struct switch_nginx opts = {.ssh = p->ssh,
+					    .file = sw->path,
 					    .nginx = (const char *const *)d->nginx.argv,
 					    .pid_file = d->nginx_pid_file,
 					    .limit_ms = p->t->command_timeout_seconds * 1000};
@@ -716,31 +832,15 @@ static void switch_back(struct job *j, struct buf *detail)
 	}
 }
 
-static enum history_outcome switch_and_confirm(struct job *j);
-
-/* The steps after the gates: every part's slot prepared (migrated when
- * migrate), then switch_and_confirm. Returns the outcome. */
-static enum history_outcome go_live(struct job *j, int migrate)
+/* Is the part going live in this step (its host's turn)? */
+static int in_step(const struct job *j, const struct part *p)
 {
-	struct timespec t0;
-	struct buf detail = BUF_INIT;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int ok = 1;
-	for (size_t i = 0; ok && i < j->nparts; i++)
-		ok = slot_prepare(j, &j->parts[i], migrate, &detail);
-	gate_report(j, 0, "slot", ok ? GATE_PASSED : GATE_FAILED, seconds_since(&t0), detail.data);
-	if (!ok) {
-		for (size_t i = 0; i < j->nparts; i++)
-			stop_next(j, &j->parts[i]);
-		buf_free(&detail);
-		return OUTCOME_FAILED;
-	}
-	buf_free(&detail);
-	return switch_and_confirm(j);
+	return p->step == j->step;
 }
 
-/* Every part switches to its next slot, then gate 11 checks them live; if
- * a switch or the check fails, every switched part goes back. */
+/* The parts of this step switch to their next slot, then gate 11 checks
+ * them live; if a switch or the check fails, every switched part goes back
+ * (the hosts of earlier steps too). */
 static enum history_outcome switch_and_confirm(struct job *j)
 {
 	struct timespec t0;
@@ -748,8 +848,10 @@ static enum history_outcome switch_and_confirm(struct job *j)
 	int ok = 1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = 0; ok && i < j->nparts; i++)
-		ok = pending_mark(j, &j->parts[i], &detail) == 0 &&
-		     (j->parts[i].switched = switch_to(j, &j->parts[i], j->parts[i].next, &detail));
+		if (in_step(j, &j->parts[i]))
+			ok = pending_mark(j, &j->parts[i], &detail) == 0 &&
+			     (j->parts[i].switched =
+				  switch_to(j, &j->parts[i], j->parts[i].next, &detail));
 	if (!ok) {
 		switch_back(j, &detail);
 		gate_report(j, 0, "switch", GATE_FAILED, seconds_since(&t0), detail.data);
@@ -758,13 +860,14 @@ static enum history_outcome switch_and_confirm(struct job *j)
 			pending_clear(&j->parts[i]);
 		}
 		buf_free(&detail);
-		return OUTCOME_FAILED;
+		return j->step ? OUTCOME_ROLLED_BACK : OUTCOME_FAILED;
 	}
 	gate_report(j, 0, "switch", GATE_PASSED, seconds_since(&t0), NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = 0; ok && i < j->nparts; i++)
-		ok = health_check(j, &j->parts[i], j->env, live_url_of(&j->parts[i]),
-				  j->parts[i].next, &detail);
+		if (in_step(j, &j->parts[i]))
+			ok = health_check(j, &j->parts[i], j->env, live_url_of(&j->parts[i]),
+					  j->parts[i].next, &detail);
 	enum history_outcome outcome = OUTCOME_DEPLOYED;
 	if (!ok) {
 		switch_back(j, &detail);
@@ -772,12 +875,56 @@ static enum history_outcome switch_and_confirm(struct job *j)
 		for (size_t i = 0; i < j->nparts; i++)
 			if (j->parts[i].live != SLOT_NONE)
 				stop_next(j, &j->parts[i]);
+	} else if (j->nsteps > 1) {
+		for (size_t i = 0; i < j->nparts; i++)
+			if (in_step(j, &j->parts[i]))
+				buf_printf(&detail, "%s%s", detail.len ? "; " : "",
+					   j->parts[i].label.data);
 	}
 	gate_report(j, 11, "health-after", ok ? GATE_PASSED : GATE_FAILED, seconds_since(&t0),
 		    detail.data);
 	for (size_t i = 0; i < j->nparts; i++)
 		pending_clear(&j->parts[i]);
 	buf_free(&detail);
+	return outcome;
+}
+
+/* One step of go_live: its parts' slots prepared, switched, confirmed. A
+ * slot that fails here undoes the hosts that went live in earlier steps. */
+static enum history_outcome go_live_step(struct job *j, int migrate)
+{
+	struct timespec t0;
+	struct buf detail = BUF_INIT;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int ok = 1;
+	for (size_t i = 0; ok && i < j->nparts; i++)
+		if (in_step(j, &j->parts[i]))
+			ok = slot_prepare(j, &j->parts[i], migrate, &detail);
+	if (!ok && j->step)
+		switch_back(j, &detail);
+	gate_report(j, 0, "slot", ok ? GATE_PASSED : GATE_FAILED, seconds_since(&t0), detail.data);
+	buf_free(&detail);
+	if (!ok) {
+		for (size_t i = 0; i < j->nparts; i++)
+			stop_next(j, &j->parts[i]);
+		return j->step ? OUTCOME_ROLLED_BACK : OUTCOME_FAILED;
+	}
+	return switch_and_confirm(j);
+}
+
+/* The steps after the gates, a host at a time when the targets have
+ * several (rolling): each host's slots prepared (migrated when migrate,
+ * on the first host only: one database), switched and confirmed by gate
+ * 11 before the next host's turn. A failure on host k stops there, and
+ * hosts 1..k go back to their old slots. Returns the outcome. */
+static enum history_outcome go_live(struct job *j, int migrate)
+{
+	enum history_outcome outcome = OUTCOME_DEPLOYED;
+	for (j->step = 0; outcome == OUTCOME_DEPLOYED && j->step < j->nsteps; j->step++) {
+		if (j->nsteps > 1)
+			fprintf(j->out, "host %zu of %zu\n", j->step + 1, j->nsteps);
+		outcome = go_live_step(j, migrate && j->step == 0);
+	}
 	return outcome;
 }
 
@@ -823,6 +970,115 @@ static int cheap_refusal(struct job *j, struct buf *detail, int *number, const c
 	return 0;
 }
 
+/* STATE_DIR/targets/PROJECT-ENV, and PROJECT-ENV@HOST for a remote host. */
+void deploy_target_state_dir(struct buf *out, const char *state_dir,
+			     const struct deploy_target *t, const char *host)
+{
+	buf_printf(out, "%s/targets/%s-%s%s%s", state_dir, t->project, t->environment,
+		   host ? "@" : "", host ? host : "");
+}
+
+/* Target t in env on its step-th host (this machine when it has none):
+ * its paths, slots and state. Returns 0, or -1 with why in err (p is
+ * ready for part_free either way). */
+static int part_init(struct job *j, struct part *p, const struct deploy_target *t,
+		     const struct deploy_environment *env, size_t step, struct buf *err)
+{
+	*p = (struct part){.t = t, .step = step, .primary = p, .live = SLOT_NONE};
+	p->host = t->hosts.n ? t->hosts.items[step] : NULL;
+	buf_adds(&p->label, t->project);
+	if (p->host)
+		buf_printf(&p->label, " on %s", p->host);
+	deploy_target_state_dir(&p->state_dir, j->site->state_dir, t, p->host);
+	buf_printf(&p->releases_dir, "%s/releases/%s-%s", j->site->state_dir, t->project,
+		   env->name);
+	buf_printf(&p->remote_releases, "%s-releases", t->root);
+	p->slot = (struct slot_target){.root = t->root,
+				       .state_dir = p->state_dir.data,
+				       .ports = {t->ports[0], t->ports[1]},
+				       .limit_ms = t->command_timeout_seconds * 1000,
+				       .grace_ms = GRACE_MS};
+	int rc = make_dir(p->state_dir.data, err) == 0 ? slot_state_load(&p->state, &p->slot, err)
+						       : -1;
+	p->live = p->state.live;
+	p->next = p->live == SLOT_NONE ? SLOT_BLUE : slot_other(p->live);
+	return rc;
+}
+
+static void part_free(struct part *p)
+{
+	if (p->exported && is_primary(p))
+		release_free(&p->release);
+	slot_state_free(&p->state);
+	envfile_free(&p->env);
+	buf_free(&p->label);
+	buf_free(&p->state_dir);
+	buf_free(&p->releases_dir);
+	buf_free(&p->remote_releases);
+}
+
+/* The part's host connection: the job's, opened at the first need.
+ * Returns 0 (nothing to do on this machine), or -1 with why in err. */
+static int part_connect(struct job *j, struct part *p, struct buf *err)
+{
+	if (!p->host || p->ssh)
+		return 0;
+	for (size_t i = 0; i < j->nconns && !p->ssh; i++)
+		if (!strcmp(j->conns[i].host, p->host))
+			p->ssh = &j->conns[i].ssh;
+	if (!p->ssh) {
+		const struct deploy_policy *d = &j->rules->deploy;
+		struct buf dir = BUF_INIT;
+		buf_printf(&dir, "%s/ssh", j->site->state_dir);
+		struct ssh_options o = {
+		    .known_hosts = p->t->ssh_known_hosts ? p->t->ssh_known_hosts : d->ssh_known_hosts,
+		    .identity = p->t->ssh_identity ? p->t->ssh_identity : d->ssh_identity,
+		    .control_dir = dir.data};
+		/* Connections are pointed at by parts: made room for first. */
+		if (j->nconns == j->cap_conns) {
+			buf_free(&dir);
+			buf_printf(err, "too many hosts in one deploy");
+			return -1;
+		}
+		struct conn *c = &j->conns[j->nconns];
+		int rc = ssh_open(&c->ssh, p->host, &o, err);
+		buf_free(&dir);
+		if (rc < 0)
+			return -1;
+		c->host = p->host;
+		j->nconns++;
+		p->ssh = &c->ssh;
+	}
+	p->slot.ssh = p->ssh;
+	return 0;
+}
+
+/* Connects every part to its host (a step of its own in the record, when
+ * there is any remote host). Returns 0, or -1 (reported). */
+static int job_connect(struct job *j)
+{
+	struct timespec t0;
+	struct buf detail = BUF_INIT;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int ok = 1, any = 0;
+	for (size_t i = 0; ok && i < j->nparts; i++) {
+		any = any || j->parts[i].host;
+		ok = part_connect(j, &j->parts[i], &detail) == 0;
+	}
+	if (any) {
+		if (ok)
+			for (size_t i = 0; i < j->nconns; i++)
+				buf_printf(&detail, "%s%s", i ? ", " : "", j->conns[i].host);
+		gate_report(j, 0, "connect", ok ? GATE_PASSED : GATE_FAILED, seconds_since(&t0),
+			    detail.data);
+	}
+	buf_free(&detail);
+	return ok ? 0 : -1;
+}
+
+/* A part per target and host, in the order they go live: every target's
+ * first host, then every target's second, ... (coupled projects on one
+ * step switch together). */
 static int parts_open(struct job *j, const struct deploy_target **targets, size_t n,
 		      struct buf *err)
 {
@@ -835,24 +1091,28 @@ static int parts_open(struct job *j, const struct deploy_target **targets, size_
 		rc = make_dir(dir.data, err);
 	}
 	buf_free(&dir);
-	j->parts = xcalloc(n, sizeof(*j->parts));
-	j->nparts = n;
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		struct part *p = &j->parts[i];
-		p->t = targets[i];
-		buf_printf(&p->state_dir, "%s/targets/%s-%s", j->site->state_dir, p->t->project,
-			   j->env->name);
-		buf_printf(&p->releases_dir, "%s/releases/%s-%s", j->site->state_dir, p->t->project,
-			   j->env->name);
-		p->slot = (struct slot_target){.root = p->t->root,
-					       .state_dir = p->state_dir.data,
-					       .ports = {p->t->ports[0], p->t->ports[1]},
-					       .limit_ms = p->t->command_timeout_seconds * 1000,
-					       .grace_ms = GRACE_MS};
-		rc = slot_state_load(&p->state, &p->slot, err);
-		p->live = p->state.live;
-		p->next = p->live == SLOT_NONE ? SLOT_BLUE : slot_other(p->live);
+	size_t total = 0;
+	j->nsteps = 1;
+	for (size_t i = 0; i < n; i++) {
+		size_t hosts = targets[i]->hosts.n ? targets[i]->hosts.n : 1;
+		total += hosts;
+		if (hosts > j->nsteps)
+			j->nsteps = hosts;
 	}
+	j->parts = xcalloc(total, sizeof(*j->parts));
+	j->conns = xcalloc(total, sizeof(*j->conns));
+	j->cap_conns = total;
+	for (size_t step = 0; step < j->nsteps; step++)
+		for (size_t i = 0; i < n; i++) {
+			if (step >= (targets[i]->hosts.n ? targets[i]->hosts.n : 1))
+				continue;
+			struct part *p = &j->parts[j->nparts++];
+			if (rc == 0)
+				rc = part_init(j, p, targets[i], j->env, step, err);
+			else
+				*p = (struct part){.t = targets[i], .primary = p};
+			p->primary = step ? &j->parts[i] : p;
+		}
 	if (rc == 0 && j->parts[0].live != SLOT_NONE)
 		j->from = j->parts[0].state.slots[j->parts[0].live].revision;
 	return rc;
@@ -860,16 +1120,12 @@ static int parts_open(struct job *j, const struct deploy_target **targets, size_
 
 static void parts_close(struct job *j)
 {
-	for (size_t i = 0; i < j->nparts; i++) {
-		struct part *p = &j->parts[i];
-		if (p->exported)
-			release_free(&p->release);
-		slot_state_free(&p->state);
-		envfile_free(&p->env);
-		buf_free(&p->state_dir);
-		buf_free(&p->releases_dir);
-	}
+	for (size_t i = 0; i < j->nparts; i++)
+		part_free(&j->parts[i]);
 	free(j->parts);
+	for (size_t i = 0; i < j->nconns; i++)
+		ssh_close(&j->conns[i].ssh);
+	free(j->conns);
 }
 
 int deploy_resolve_revision(const struct deploy_site *site, const char *name,
@@ -1061,9 +1317,10 @@ static int step_begin(struct step *s, const struct deploy_site *site,
 		} else if (job_lock(j, &s->lock, &detail) == 0) {
 			s->locked = 1;
 			s->outcome = OUTCOME_FAILED;
+			s->failed = job_connect(j) < 0;
 		}
 	}
-	s->failed = s->outcome == OUTCOME_REFUSED || (!s->locked && !req->dry_run);
+	s->failed = s->failed || s->outcome == OUTCOME_REFUSED || (!s->locked && !req->dry_run);
 	buf_free(&err);
 	buf_free(&detail);
 	return !s->failed;
@@ -1181,7 +1438,7 @@ enum gitgate_status deploy_run(const struct deploy_site *site, const struct depl
  * stopped, checked there, switched to, checked live (and switched back if
  * that fails). A rollback never runs migrate again: a migration that the
  * newer release made stays, and the record says so. */
-static enum history_outcome roll_back(struct job *j)
+static enum history_outcome roll_back_step(struct job *j)
 {
 	struct timespec t0;
 	struct buf detail = BUF_INIT;
@@ -1189,6 +1446,8 @@ static enum history_outcome roll_back(struct job *j)
 	int ok = 1;
 	for (size_t i = 0; ok && i < j->nparts; i++) {
 		struct part *p = &j->parts[i];
+		if (!in_step(j, p))
+			continue;
 		pid_t pid;
 		int running = slot_running(&p->slot, p->next, &pid, &detail);
 		if (running < 0)
@@ -1200,6 +1459,8 @@ static enum history_outcome roll_back(struct job *j)
 	}
 	if (ok)
 		buf_adds(&detail, "migrate is not run again by a rollback");
+	else if (j->step)
+		switch_back(j, &detail);
 	gate_report(j, 0, "slot", ok ? GATE_PASSED : GATE_FAILED, seconds_since(&t0), detail.data);
 	if (ok)
 		fprintf(j->out, "    %s\n", detail.data);
@@ -1207,9 +1468,18 @@ static enum history_outcome roll_back(struct job *j)
 	if (!ok) {
 		for (size_t i = 0; i < j->nparts; i++)
 			stop_next(j, &j->parts[i]);
-		return OUTCOME_FAILED;
+		return j->step ? OUTCOME_ROLLED_BACK : OUTCOME_FAILED;
 	}
 	return switch_and_confirm(j);
+}
+
+/* A host at a time, as go_live. */
+static enum history_outcome roll_back(struct job *j)
+{
+	enum history_outcome outcome = OUTCOME_DEPLOYED;
+	for (j->step = 0; outcome == OUTCOME_DEPLOYED && j->step < j->nsteps; j->step++)
+		outcome = roll_back_step(j);
+	return outcome;
 }
 
 /* rollback (no --to): each part's warm slot, which must hold a release. */
@@ -1234,7 +1504,7 @@ static enum gitgate_status rollback_to_warm_slot(struct job *j, struct buf *err)
 static enum gitgate_status rollback_choose(struct job *j, const char *to, struct buf *err)
 {
 	const char *id = NULL;
-	for (size_t i = 0; !id && i < j->nparts; i++) {
+	for (size_t i = 0; !id && i < j->nparts && is_primary(&j->parts[i]); i++) {
 		struct part *p = &j->parts[i];
 		int found = release_find(&p->release, p->releases_dir.data, to, NULL, err);
 		if (found < 0)
@@ -1263,9 +1533,10 @@ static enum gitgate_status rollback_choose(struct job *j, const char *to, struct
 		}
 		const char *live = p->state.slots[p->live].revision;
 		everywhere = everywhere && live && !strcmp(live, j->revision);
-		int found = p->exported ? 1
-					: release_find(&p->release, p->releases_dir.data, NULL,
-						       j->revision, err);
+		int found = p->exported || !is_primary(p)
+				? 1
+				: release_find(&p->release, p->releases_dir.data, NULL, j->revision,
+					       err);
 		if (found < 0)
 			return STATUS_FAULT;
 		p->exported = found;
@@ -1285,7 +1556,7 @@ static enum gate_result rebuild(struct job *j, struct buf *detail)
 	enum gate_result result = GATE_SKIPPED;
 	for (size_t i = 0; i < j->nparts; i++) {
 		struct part *p = &j->parts[i];
-		if (p->exported)
+		if (p->exported || !is_primary(p))
 			continue;
 		result = GATE_PASSED;
 		if (part_export(j, p, detail) < 0 ||
@@ -1349,7 +1620,8 @@ enum gitgate_status deploy_rollback(const struct deploy_site *site,
 	enum history_outcome outcome = OUTCOME_FAILED;
 	struct state_lock lock;
 	if (job_lock(&j, &lock, &detail) == 0) {
-		outcome = req->to ? roll_back_to(&j) : roll_back(&j);
+		if (job_connect(&j) == 0)
+			outcome = req->to ? roll_back_to(&j) : roll_back(&j);
 		state_unlock(&lock);
 	}
 	buf_free(&err);
@@ -1377,11 +1649,14 @@ enum gitgate_status deploy_health(const struct deploy_site *site, const struct d
 		struct buf detail = BUF_INIT;
 		if (p->live == SLOT_NONE) {
 			if (!json)
-				fprintf(out, "%s in %s: nothing is live yet\n", p->t->project,
+				fprintf(out, "%s in %s: nothing is live yet\n", p->label.data,
 					j.env->name);
 			status = STATUS_REJECTED;
+		} else if (part_connect(&j, p, &detail) < 0) {
+			fprintf(stderr, "error: gitgate: %s\n", detail.data);
+			status = STATUS_REJECTED;
 		} else {
-			if (p->t->env_file && envfile_read(&p->env, p->t->env_file, &detail) < 0)
+			if (p->t->env_file && part_read_env(p, &detail) < 0)
 				fprintf(stderr, "warning: gitgate: %s\n", detail.data);
 			buf_clear(&detail);
 			snprintf(j.revision, sizeof(j.revision), "%s",
@@ -1397,14 +1672,15 @@ enum gitgate_status deploy_health(const struct deploy_site *site, const struct d
 	return status;
 }
 
-/* One target's unconfirmed switch, whose deploy died: back to its old
- * slot, and the deploy recorded as abandoned. */
+/* One target's unconfirmed switch on one of its hosts (NULL: this
+ * machine), whose deploy died: back to its old slot, and the deploy
+ * recorded as abandoned. */
 static int reconcile_target(const struct deploy_site *site, const struct deploy_target *t,
-			    FILE *out, struct buf *err)
+			    const char *host, FILE *out, struct buf *err)
 {
 	struct buf path = BUF_INIT;
-	buf_printf(&path, "%s/targets/%s-%s/pending.json", site->state_dir, t->project,
-		   t->environment);
+	deploy_target_state_dir(&path, site->state_dir, t, host);
+	buf_adds(&path, "/pending.json");
 	json_t *mark = json_load_file(path.data, 0, NULL);
 	int rc = 0;
 	if (!mark ||
@@ -1419,6 +1695,7 @@ static int reconcile_target(const struct deploy_site *site, const struct deploy_
 	struct deploy_request req = {
 	    .unit = t->project, .environment = t->environment, .user = "reconcile"};
 	struct job j = {.site = site, .req = &req, .rules = site->rules, .out = out};
+	int undone = 1;
 	if (job_open(&j, err) != STATUS_PASSED) {
 		rc = -1;
 	} else {
@@ -1430,26 +1707,32 @@ static int reconcile_target(const struct deploy_site *site, const struct deploy_
 					      t->environment, NULL, NULL, j.revision);
 		for (size_t i = 0; i < j.nparts; i++) {
 			struct part *p = &j.parts[i];
-			if (strcmp(p->t->project, t->project) || !back || !strcmp(back, "none"))
+			if (p->t != t || (host && (!p->host || strcmp(p->host, host))) || !back ||
+			    !strcmp(back, "none"))
 				continue;
 			enum slot_color c = strcmp(back, "green") ? SLOT_BLUE : SLOT_GREEN;
 			struct buf why = BUF_INIT;
-			if (switch_to(&j, p, c, &why)) {
+			if (part_connect(&j, p, &why) == 0 && switch_to(&j, p, c, &why)) {
 				/* The release it switched to was never confirmed. */
 				slot_stop(&p->slot, slot_other(c), &why);
 				fprintf(out,
 					"gitgate: %s in %s: the deploy %s died after its switch; "
 					"back on %s\n",
-					t->project, t->environment, j.id.data, back);
-			} else
+					p->label.data, t->environment, j.id.data, back);
+			} else {
 				fprintf(out, "gitgate: %s in %s: switching back to %s failed: %s\n",
-					t->project, t->environment, back, why.data);
+					p->label.data, t->environment, back, why.data);
+				undone = 0;
+			}
 			buf_free(&why);
 		}
-		history_record_finish(j.record, OUTCOME_ABANDONED);
-		rc = history_append(site->state_dir, j.record, err);
-		if (rc == 0)
-			unlink(path.data);
+		/* A host that cannot be reached keeps its mark for the next try. */
+		if (undone) {
+			history_record_finish(j.record, OUTCOME_ABANDONED);
+			rc = history_append(site->state_dir, j.record, err);
+			if (rc == 0)
+				unlink(path.data);
+		}
 	}
 	job_close(&j);
 	json_decref(mark);
@@ -1460,7 +1743,11 @@ static int reconcile_target(const struct deploy_site *site, const struct deploy_
 int deploy_reconcile(const struct deploy_site *site, FILE *out, struct buf *err)
 {
 	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < site->rules->deploy.ntargets; i++)
-		rc = reconcile_target(site, &site->rules->deploy.targets[i], out, err);
+	for (size_t i = 0; rc == 0 && i < site->rules->deploy.ntargets; i++) {
+		const struct deploy_target *t = &site->rules->deploy.targets[i];
+		for (size_t h = 0; rc == 0 && h < (t->hosts.n ? t->hosts.n : 1); h++)
+			rc = reconcile_target(site, t, t->hosts.n ? t->hosts.items[h] : NULL, out,
+					      err);
+	}
 	return rc;
 }

@@ -86,4 +86,9 @@ enum gitgate_status deploy_health(const struct deploy_site *site, const struct d
  * Returns 0, or -1 with the reason in err. */
 int deploy_reconcile(const struct deploy_site *site, FILE *out, struct buf *err);
 
+/* A target's state folder: STATE_DIR/targets/PROJECT-ENV, or for one of its
+ * remote hosts PROJECT-ENV@USER@HOST[:PORT] (slot.h). */
+void deploy_target_state_dir(struct buf *out, const char *state_dir,
+			     const struct deploy_target *t, const char *host);
+
 #endif

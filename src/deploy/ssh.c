@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -250,6 +251,49 @@ int ssh_forward(struct ssh *s, const char *host, unsigned port, unsigned *local,
 		buf_free(&said);
 	}
 	return -1;
+}
+
+static int loopback(const char *host, size_t len)
+{
+	return (len == 9 && !strncasecmp(host, "localhost", 9)) ||
+	       (len > 4 && !strncmp(host, "127.", 4)) || (len == 3 && !strncmp(host, "::1", 3));
+}
+
+int ssh_reach_url(struct ssh *s, const char *url, struct buf *out, struct buf *err)
+{
+	const char *sep = strstr(url, "://");
+	if (!sep) {
+		buf_adds(out, url);
+		return 0;
+	}
+	const char *host = sep + 3, *host_end;
+	size_t host_len;
+	if (*host == '[') {
+		host_end = strchr(host, ']');
+		host_end = host_end ? host_end + 1 : host + strlen(host);
+		host_len = (size_t)(host_end - host) - 2;
+		host++;
+	} else {
+		host_end = host + strcspn(host, ":/?#");
+		host_len = (size_t)(host_end - host);
+	}
+	unsigned port = strncasecmp(url, "https", 5) ? 80 : 443;
+	const char *rest = host_end;
+	if (*rest == ':') {
+		port = (unsigned)strtoul(rest + 1, NULL, 10);
+		rest += 1 + strspn(rest + 1, "0123456789");
+	}
+	if (!loopback(host, host_len)) {
+		buf_adds(out, url);
+		return 0;
+	}
+	char *name = xstrndup(host, host_len);
+	unsigned local;
+	int rc = ssh_forward(s, name, port, &local, err);
+	free(name);
+	if (rc == 0)
+		buf_printf(out, "%.*s127.0.0.1:%u%s", (int)(sep + 3 - url), url, local, rest);
+	return rc;
 }
 
 int ssh_master_pid(const struct ssh *s)

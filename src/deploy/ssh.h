@@ -62,6 +62,11 @@ void ssh_argv_free(char **argv);
 /* A local port on 127.0.0.1 that reaches host:port as the remote sees
  * them, kept until ssh_close. Returns 0, or -1 with why in err. */
 int ssh_forward(struct ssh *s, const char *host, unsigned port, unsigned *local, struct buf *err);
+/* url (http or https) as it is reached from here: one whose host is a
+ * loopback name (localhost, 127.x.x.x, [::1]) names the remote host's own,
+ * so it goes through a forward to that name there; any other is reached
+ * directly, as it is. Appends it to out; returns 0, or -1 with why in err. */
+int ssh_reach_url(struct ssh *s, const char *url, struct buf *out, struct buf *err);
 /* The master's pid, or 0 when it is gone. */
 int ssh_master_pid(const struct ssh *s);
 /* Ends the master and frees s. */

@@ -485,7 +485,84 @@ Test(deploy_rules, deploy_values_are_checked)
 	assert_line_error("health_status = 2xx,ok", "health_status: 'ok' is neither a code");
 	assert_line_error("health_status = ,", "health_status: no code or class given");
 	assert_line_error(
-	    "host = a", "unknown key 'host' in [target argo staging]: expected one of root, ports");
+	    "hots = a", "unknown key 'hots' in [target argo staging]: expected one of root, ports");
+}
+
+Test(deploy_rules, a_remote_host_is_user_at_host_and_maybe_port)
+{
+	assert_line_error("host = example.com", "host: 'example.com' must be USER@HOST[:PORT]");
+	assert_line_error("host = root@", "'root@' names no host");
+	assert_line_error("host = root@10.0.0.2:0", "the port must be 1 to 65535");
+	assert_line_error("host = root@10.0.0.2:22x", "the port must be 1 to 65535");
+	assert_line_error("host = r$(id)@h", "a user name is letters, digits");
+	assert_line_error("host = root@-oProxyCommand=x", "a host is a name or an address");
+	assert_line_error("host = root@[::1", "an IPv6 host needs its ']'");
+	assert_line_error("hosts = root@a root@b:2x", "hosts: 'root@b:2x': the port");
+	assert_line_error("ssh_identity = key", "ssh_identity 'key' must be an absolute path");
+	assert_error_at(VALID "[deploy]\nssh_known_hosts = relative\n", "ssh_known_hosts",
+			"must be an absolute path");
+	struct rules r;
+	load_ok(&r, PROJECTS ENVIRONMENTS
+		"[deploy]\nssh_known_hosts = /etc/gitgate/known_hosts\n"
+		"ssh_identity = /etc/gitgate/id\n" TARGET("argo", "staging", "8000 8001")
+		"hosts = deploy@127.0.0.2:2222 deploy@127.0.0.3 root@[::1]:22\n"
+		"ssh_identity = /etc/gitgate/staging\n" TARGET("argo", "production", "8000 8001")
+		"host = root@prod.example.com\n");
+	const struct deploy_target *t = deploy_policy_find_target(&r, "argo", "staging");
+	cr_assert_eq(t->hosts.n, 3);
+	cr_assert_str_eq(t->hosts.items[2], "root@[::1]:22");
+	cr_assert_str_eq(t->ssh_identity, "/etc/gitgate/staging");
+	cr_assert_str_eq(r.deploy.ssh_known_hosts, "/etc/gitgate/known_hosts");
+	t = deploy_policy_find_target(&r, "argo", "production");
+	cr_assert_eq(t->hosts.n, 1, "host is the list of one");
+	cr_assert_str_eq(t->hosts.items[0], "root@prod.example.com");
+	rules_free(&r);
+	char *user, *host;
+	unsigned port;
+	struct buf why = BUF_INIT;
+	cr_assert_eq(deploy_policy_parse_host("deploy@[::1]:2222", &user, &host, &port, &why), 0);
+	cr_assert_str_eq(user, "deploy");
+	cr_assert_str_eq(host, "::1");
+	cr_assert_eq(port, 2222);
+	free(user);
+	free(host);
+	cr_assert_eq(deploy_policy_parse_host("deploy@h", &user, &host, &port, &why), 0);
+	cr_assert_eq(port, 22);
+	free(user);
+	free(host);
+	buf_free(&why);
+}
+
+Test(deploy_rules, host_and_hosts_are_one_or_the_other)
+{
+	assert_error_at(PROJECTS ENVIRONMENTS TARGET("argo", "staging", "8000 8001")
+			"host = a@b\nhosts = a@c a@d\n",
+			"[target argo staging]", "has host and hosts");
+	assert_error_at(PROJECTS ENVIRONMENTS TARGET("argo", "staging", "8000 8001")
+			"hosts = a@c a@c\n",
+			"[target argo staging]", "names host a@c twice");
+	assert_error_at(PROJECTS ENVIRONMENTS TARGET("argo", "staging", "8000 8001")
+			"ssh_identity = /k\n",
+			"[target argo staging]", "but no host to use them for");
+}
+
+/* Targets on different machines may use the same ports; on one host not. */
+Test(deploy_rules, ports_clash_only_on_one_machine)
+{
+	struct rules r;
+	load_ok(&r, PROJECTS ENVIRONMENTS TARGET("argo", "staging", "8000 8001")
+		"host = root@10.0.0.2\n" TARGET("argo", "production", "8000 8001")
+		"host = root@10.0.0.3\n");
+	rules_free(&r);
+	assert_error_at(PROJECTS ENVIRONMENTS TARGET("argo", "staging", "8000 8001")
+			"hosts = root@10.0.0.2 root@10.0.0.4\n" TARGET("argo", "production",
+									  "8001 8002")
+			"host = deploy@10.0.0.4:22\n",
+			"[target argo production]", "uses port 8001");
+	assert_error_at(PROJECTS ENVIRONMENTS TARGET("argo", "staging", "8000 8001")
+			TARGET("argo", "production", "8000 8002") "host = root@10.0.0.3\n"
+			TARGET("alpine-backend", "staging", "8000 8003"),
+			"[target alpine-backend staging]", "uses port 8000");
 }
 
 /* TZDIR, as glibc reads it, says where the zones are; a file there that
