@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "deploy.h"
 #include "deploy_policy.h"
 #include "server.h"
 #include "slot.h"
@@ -23,14 +24,18 @@ static void print_time(const char *label, time_t when)
 	printf("%s%s", label, text);
 }
 
-static int print_target(const struct server *s, const struct deploy_target *t)
+/* The target on one host (NULL: this machine). A remote host's apps are
+ * shown as the last deploy left them: status opens no connection. */
+static int print_host(const struct server *s, const struct deploy_target *t, const char *host)
 {
-	struct buf dir = BUF_INIT, err = BUF_INIT, lock = BUF_INIT, holder_text = BUF_INIT;
-	buf_printf(&dir, "%s/targets/%s-%s", s->state_dir.data, t->project, t->environment);
+	struct buf dir = BUF_INIT, err = BUF_INIT;
+	deploy_target_state_dir(&dir, s->state_dir.data, t, host);
 	struct slot_target slot = {
 	    .root = t->root, .state_dir = dir.data, .ports = {t->ports[0], t->ports[1]}};
 	struct slot_state st;
 	int rc = slot_state_load(&st, &slot, &err);
+	if (host)
+		printf("%-18s %-11s on %s\n", t->project, t->environment, host);
 	if (rc < 0) {
 		printf("%-18s %-11s cannot read its state: %s\n", t->project, t->environment,
 		       err.data);
@@ -45,14 +50,26 @@ static int print_target(const struct server *s, const struct deploy_target *t)
 			const struct slot_info *si = &st.slots[c];
 			pid_t pid = 0;
 			struct buf ignored = BUF_INIT;
-			int running = slot_running(&slot, c, &pid, &ignored) > 0;
-			printf("    %-5s port %-5u %.12s %s\n", slot_name(c), t->ports[c],
+			int running = host ? si->running : slot_running(&slot, c, &pid, &ignored) > 0;
+			printf("    %-5s port %-5u %.12s %s%s\n", slot_name(c), t->ports[c],
 			       si->revision ? si->revision : "(empty)",
-			       running ? "running" : "stopped");
+			       running ? "running" : "stopped", host ? " (as last deployed)" : "");
 			buf_free(&ignored);
 		}
 		slot_state_free(&st);
 	}
+	buf_free(&dir);
+	buf_free(&err);
+	return rc;
+}
+
+static int print_target(const struct server *s, const struct deploy_target *t)
+{
+	struct buf err = BUF_INIT, lock = BUF_INIT, holder_text = BUF_INIT;
+	int rc = 0;
+	for (size_t h = 0; h < (t->hosts.n ? t->hosts.n : 1); h++)
+		if (print_host(s, t, t->hosts.n ? t->hosts.items[h] : NULL) < 0)
+			rc = -1;
 	const struct project *p = rules_find_project(&s->rules, t->project);
 	buf_printf(&lock, "%s/locks/%s-%s.lock", s->state_dir.data, p->unit->name, t->environment);
 	struct state_holder holder;
@@ -62,7 +79,6 @@ static int print_target(const struct server *s, const struct deploy_target *t)
 		printf("    deploying now: %s\n", holder_text.data);
 		state_holder_free(&holder);
 	}
-	buf_free(&dir);
 	buf_free(&err);
 	buf_free(&lock);
 	buf_free(&holder_text);

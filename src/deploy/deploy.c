@@ -204,7 +204,6 @@ static int command_run(struct job *j, struct part *p, const struct deploy_comman
 					 (const char *const *)env, cwd, detail) == 0;
 		remote_command_options(&opts, &remote);
 		opts.env = NULL;
-		opts.cwd = NULL;
 	}
 	ok = ok && run(&result, &opts, detail) == 0 && !result.code && !result.timed_out;
 	if (!ok && !detail->len)
@@ -245,7 +244,7 @@ static int health_through_ssh(struct part *p, struct health_spec *spec, struct b
 		spec->command_input = cmd->input.data;
 		spec->command_input_len = cmd->input.len;
 		spec->command_env = NULL;
-		spec->command_cwd = NULL;
+		spec->command_cwd = cmd->dir;
 	}
 	return rc;
 }

@@ -139,6 +139,7 @@ int remote_command_make(struct remote_command *out, const struct ssh *s, const c
 	words[4] = cwd ? cwd : "";
 	memcpy(words + 5, argv, n * sizeof(*words));
 	out->argv = ssh_argv(s, words);
+	out->dir = s->dir;
 	free(words);
 	return 0;
 }
@@ -153,6 +154,7 @@ void remote_command_free(struct remote_command *c)
 void remote_command_options(struct run_options *o, const struct remote_command *c)
 {
 	o->argv = (const char *const *)c->argv;
+	o->cwd = c->dir;
 	o->in = (struct run_input){.kind = RUN_IN_BUFFER, .data = c->input.data, .len = c->input.len};
 }
 
@@ -176,6 +178,7 @@ static int script(const struct ssh *s, const char *text, const char *const *args
 	free(words);
 	struct buf said = BUF_INIT;
 	struct run_options o = {.argv = (const char *const *)argv,
+				.cwd = s->dir,
 				.out = {.kind = out ? RUN_OUT_CAPTURE : RUN_OUT_DISCARD, .buf = out},
 				.err = {.kind = RUN_OUT_CAPTURE, .buf = &said},
 				.limit_ms = limit_ms ? limit_ms : LIMIT_MS,

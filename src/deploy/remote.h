@@ -34,6 +34,7 @@
 struct remote_command {
 	char **argv;
 	struct buf input;
+	const char *dir; /* where it runs here: the connection's folder */
 };
 
 /* argv run on the host in cwd (NULL: the login folder) with env ("NAME=value"
@@ -42,7 +43,8 @@ struct remote_command {
 int remote_command_make(struct remote_command *out, const struct ssh *s, const char *const *argv,
 			const char *const *env, const char *cwd, struct buf *err);
 void remote_command_free(struct remote_command *c);
-/* The run.h options that run c (argv, stdin); the caller adds the rest. */
+/* The run.h options that run c (argv, stdin, folder); the caller adds the
+ * rest, and never its own cwd: the command's folder there is c's. */
 void remote_command_options(struct run_options *o, const struct remote_command *c);
 
 /* Makes path a symlink to target on the host, swapped atomically; refuses

@@ -584,7 +584,6 @@ static int slot_command_run(const struct slot_target *t, enum slot_color c,
 			return -1;
 		}
 		remote_command_options(&o, &remote);
-		o.cwd = NULL;
 	}
 	struct run_result r;
 	int rc = run(&r, &o, err);

@@ -103,6 +103,7 @@ static int control(const struct ssh *s, const char *const *extra, struct buf *sa
 {
 	char **argv = argv_with(s, extra);
 	struct run_options opts = {.argv = (const char *const *)argv,
+				   .cwd = s->dir,
 				   .out = {.kind = RUN_OUT_DISCARD},
 				   .err = {.kind = RUN_OUT_CAPTURE, .buf = said},
 				   .limit_ms = s->limit_ms,
@@ -120,7 +121,8 @@ static int control(const struct ssh *s, const char *const *extra, struct buf *sa
 	return rc;
 }
 
-/* Masters left by deploys that died: their sockets are named PID.N. */
+/* Masters left by deploys that died: their sockets are named PID.N (and
+ * ssh -O runs in their folder, the path being relative). */
 static void end_orphans(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -132,9 +134,9 @@ static void end_orphans(const char *dir)
 			continue;
 		struct buf path = BUF_INIT;
 		buf_printf(&path, "%s/%s", dir, e->d_name);
-		const char *argv[] = {"ssh", "-oControlPath=none", "-S", path.data, "-O", "exit",
-				      "gitgate-orphan", NULL};
+		const char *argv[] = {"ssh", "-S", e->d_name, "-O", "exit", "gitgate-orphan", NULL};
 		struct run_options opts = {.argv = argv,
+					   .cwd = dir,
 					   .out = {.kind = RUN_OUT_DISCARD},
 					   .err = {.kind = RUN_OUT_DISCARD},
 					   .limit_ms = 5000,
@@ -184,9 +186,12 @@ int ssh_open(struct ssh *s, const char *spec, const struct ssh_options *o, struc
 		return -1;
 	}
 	end_orphans(o->control_dir);
-	buf_printf(&b, "%s/%d.%u", o->control_dir, (int)getpid(), opened++);
+	s->dir = xstrdup(o->control_dir);
+	buf_printf(&b, "%d.%u", (int)getpid(), opened++);
 	s->control = buf_detach(&b);
-	unlink(s->control);
+	buf_printf(&b, "%s/%s", s->dir, s->control);
+	unlink(b.data);
+	buf_free(&b);
 	common_argv(s, o);
 	const char *const master[] = {"-M", "-N", "-f", "-oControlPersist=yes", NULL};
 	struct buf said = BUF_INIT;
@@ -317,8 +322,10 @@ void ssh_close(struct ssh *s)
 		struct buf ignored = BUF_INIT;
 		const char *const extra[] = {"-O", "exit", NULL};
 		control(s, extra, &ignored);
+		buf_clear(&ignored);
+		buf_printf(&ignored, "%s/%s", s->dir, s->control);
+		unlink(ignored.data);
 		buf_free(&ignored);
-		unlink(s->control);
 	}
 	for (size_t i = 0; i < s->nforwards; i++)
 		free(s->forwards[i].host);
@@ -328,5 +335,6 @@ void ssh_close(struct ssh *s)
 	free(s->host);
 	free(s->shown);
 	free(s->control);
+	free(s->dir);
 	memset(s, 0, sizeof(*s));
 }

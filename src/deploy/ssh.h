@@ -43,7 +43,10 @@ struct ssh {
 	char *user, *host;
 	unsigned port;
 	char *shown;   /* user@host:port */
-	char *control; /* the master's socket */
+	/* The master's socket, named relative to its folder, where every ssh
+	 * of the connection runs: a socket's path may not be longer than 107
+	 * bytes, a state folder's may. */
+	char *dir, *control;
 	char **argv;   /* ssh and the options every use shares, NULL-terminated */
 	size_t argc;
 	unsigned limit_ms;
@@ -56,7 +59,8 @@ struct ssh {
  * running); an unknown or changed host key says how to check and add it. */
 int ssh_open(struct ssh *out, const char *spec, const struct ssh_options *o, struct buf *err);
 /* The argv that runs words (NULL-terminated, each quoted for the remote
- * shell) on the host through the master. Free with ssh_argv_free. */
+ * shell) on the host through the master, to be run in s->dir. Free with
+ * ssh_argv_free. */
 char **ssh_argv(const struct ssh *s, const char *const *words);
 void ssh_argv_free(char **argv);
 /* A local port on 127.0.0.1 that reaches host:port as the remote sees

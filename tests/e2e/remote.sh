@@ -1,0 +1,356 @@
+#!/usr/bin/env bash
+# End-to-end: remote targets over SSH, with real OpenSSH. One machine plays
+# the git server and two production hosts: each host is an sshd of the
+# test's own on a loopback address of its own (127.0.0.2, 127.0.0.3), with
+# its own port, host key and authorized_keys, and, in a mount namespace of
+# its own, its own files under $SRV/remote (the same path on both hosts,
+# as a target's root is) and, for the second, its own `localhost`
+# (127.0.0.3), so that both hosts' apps can listen on the same ports.
+# Every process a test starts (sshd, the apps on the hosts) is stopped by
+# its pid when the test ends, passed or failed.
+. "$(dirname "$0")/lib.sh"
+
+G=$GITGATE_BIN/gitgate
+PHRASE="deploy fully to production"
+
+free_port() { # free_port ADDRESS
+	python3 -c 'import socket, sys
+s = socket.socket()
+s.bind((sys.argv[1], 0))
+print(s.getsockname()[1])' "$1"
+}
+
+# Stops what the test started: the apps on the hosts (by their pid files'
+# process groups), each sshd's sessions, then each sshd, by pid.
+stop_hosts() {
+	local f pid start dir child
+	for f in "$SRV"/host-*/srv/*-run/*.pid; do
+		[ -e "$f" ] || continue
+		read -r pid start <"$f"
+		kill -TERM -- "-$pid" 2>/dev/null
+	done
+	for dir in "$SRV"/host-*; do
+		[ -s "$dir/daemon.pid" ] || continue
+		pid=$(cat "$dir/daemon.pid")
+		for child in $(ps -o pid= --ppid "$pid"); do
+			kill -TERM "$child" 2>/dev/null
+		done
+		kill -TERM "$pid" 2>/dev/null
+	done
+	return 0
+}
+
+# The test's machine: the git server's deploy key and known_hosts (empty:
+# no host is trusted until a test says so), and $SRV/remote, where each
+# host's own files appear in its namespace (and nothing in the server's).
+lab() {
+	SRV=$PWD
+	trap stop_hosts EXIT
+	mkdir -p remote
+	ssh-keygen -q -t ed25519 -N '' -C gitgate -f "$SRV/deploy_key"
+	: >"$SRV/known_hosts"
+}
+
+# start_sshd NAME: (re)starts the host's sshd, as configured by new_host.
+start_sshd() {
+	local dir=$SRV/host-$1 hosts=
+	[ -e "$dir/hosts" ] && hosts=$dir/hosts
+	mkdir -p /run/sshd
+	unshare --mount --propagation private sh -c '
+		mount --bind "$1" "$2" || exit 1
+		if [ -n "$3" ]; then mount --bind "$3" /etc/hosts || exit 1; fi
+		exec /usr/sbin/sshd -D -e -f "$4"' sh "$dir" "$SRV/remote" "$hosts" "$dir/sshd_config" \
+		2>>"$dir/sshd.log" &
+	echo $! >"$dir/daemon.pid"
+	local tries=0
+	until python3 -c 'import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 1)' \
+		"$(cat "$dir/address")" "$(cat "$dir/port")" 2>/dev/null; do
+		tries=$((tries + 1))
+		[ $tries -lt 50 ] || { fail "sshd $1 did not start:"; cat "$dir/sshd.log"; return 1; }
+		sleep 0.1
+	done
+}
+
+# new_host NAME ADDRESS [LOCALHOST]: a host with its own sshd on ADDRESS,
+# its own host key, the deploy key authorized, its files under $SRV/remote
+# (in its namespace); LOCALHOST: what `localhost` is there. Sets
+# HOST_<NAME> to root@ADDRESS:PORT.
+new_host() {
+	local name=$1 address=$2 dir=$SRV/host-$1 port
+	[ -x /usr/sbin/sshd ] || { fail "sshd is not installed (install.sh --test installs it)"; return 1; }
+	mkdir -p "$dir/srv"
+	port=$(free_port "$address")
+	echo "$address" >"$dir/address"
+	echo "$port" >"$dir/port"
+	ssh-keygen -q -t ed25519 -N '' -C "$name" -f "$dir/host_key"
+	cp "$SRV/deploy_key.pub" "$dir/authorized_keys"
+	[ -n "${3:-}" ] && printf '%s localhost\n' "$3" >"$dir/hosts"
+	cat >"$dir/sshd_config" <<EOF
+ListenAddress $address:$port
+HostKey $dir/host_key
+PidFile $dir/sshd.pid
+AuthorizedKeysFile $dir/authorized_keys
+StrictModes no
+UsePAM no
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AllowTcpForwarding yes
+LogLevel ERROR
+EOF
+	start_sshd "$name" || return 1
+	printf -v "HOST_$name" 'root@%s:%s' "$address" "$port"
+}
+
+# What the admin does for a host: its key, fetched and added.
+trust() { # trust NAME
+	local dir=$SRV/host-$1
+	ssh-keyscan -p "$(cat "$dir/port")" "$(cat "$dir/address")" 2>/dev/null >>"$SRV/known_hosts"
+}
+
+# A bare repository whose pushes deploy argo to production on the hosts
+# given (auto, so that a push deploys it), and a clone with an app that
+# answers /health with its revision and the env file's GREETING, on
+# localhost (the host's own); broken (503) when ROOT-BROKEN exists on its
+# host, broken once live (from its second request) with argo/BROKEN_LIVE.
+new_remote_server() { # new_remote_server HOSTS-LINE [EXTRA-TARGET-LINES]
+	read -r P1 P2 < <(python3 -c 'import socket
+a, b = socket.socket(), socket.socket()
+a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
+print(a.getsockname()[1], b.getsockname()[1])')
+	ROOT="$SRV/remote/srv/it's argo"
+	git init -q --bare server.git
+	mkdir -p server.git/gitgate
+	git init -q work
+	mkdir -p work/argo
+	cat >work/argo/app.py <<'PY'
+import http.server, os, sys
+here = os.path.dirname(os.path.abspath(__file__))
+rev, greeting = os.environ.get("REVISION", "?"), os.environ.get("GREETING", "?")
+answered = 0
+class Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        global answered
+        answered += 1
+        broken = os.path.exists(os.environ["ROOT"] + "-BROKEN") or (
+            answered > 1 and os.path.exists(os.path.join(here, "BROKEN_LIVE")))
+        body = ('{"status": "%s", "revision": "%s", "greeting": "%s"}' % (
+            "broken" if broken else "ok", rev, greeting)).encode()
+        self.send_response(503 if broken else 200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("localhost", int(sys.argv[1])), Health).serve_forever()
+PY
+	git -C work add -A && git -C work commit -qm "argo app"
+	git -C work remote add origin ../server.git
+	cat >server.git/gitgate/rules.ini <<EOF
+[project argo]
+path = argo/
+[deploy]
+freeze_days = ${FREEZE_DAY:-sun}
+ssh_known_hosts = $SRV/known_hosts
+ssh_identity = $SRV/deploy_key
+[environment production]
+auto = yes
+health_level = 2
+[target argo production]
+$1
+root = $ROOT
+ports = $P1 $P2
+env_file = $SRV/remote/argo.env
+env_required = GREETING
+run = python3 argo/app.py \$PORT
+switch = link $ROOT-live
+health_url = http://localhost:\$PORT/health
+health_retries = 20
+health_interval_ms = 200
+health_successes = 1
+health_deadline_seconds = 10
+${2:-}
+EOF
+	ln -s "$GITGATE_BIN/pre-receive" server.git/hooks/pre-receive
+	ln -s "$GITGATE_BIN/post-receive" server.git/hooks/post-receive
+	git -C server.git config receive.advertisePushOptions true
+}
+
+greet() { # greet NAME GREETING: the env file on host NAME
+	printf 'GREETING=%s\n' "$2" >"$SRV/host-$1/argo.env"
+}
+
+answer() { # answer ADDRESS PORT FIELD: what the app there says
+	curl -s --max-time 5 "http://$1:$2/health" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$3" 2>/dev/null
+}
+
+push() { # push MESSAGE [FILE]: a commit to argo, pushed; output in $OUT
+	(cd "$SRV/work" && { [ -n "${2:-}" ] && touch "$2" || echo "# $1" >>argo/app.py; } &&
+		git add -A && git commit -qm "$1")
+	OUT=$(mktemp)
+	(cd "$SRV/work" && GITGATE_USER=alice git push origin "${BRANCH:-main}" >"$OUT" 2>&1)
+}
+
+last_record() { # last_record PYTHON-ASSERTION: on the newest history record r
+	(cd "$SRV/server.git" && "$G" history argo production --format json) |
+		python3 -c "import json, sys
+r = json.load(sys.stdin)[-1]
+$1" || fail "the last record is not as expected"
+}
+
+t_a_push_deploys_to_a_remote_host_and_rolls_back() {
+	lab
+	new_host a 127.0.0.2 || return
+	new_remote_server "host = $HOST_a"
+	trust a
+	greet a "hello from a"
+	push "first" && contains "$OUT" "remote: gate 11/11  health-after  argo              passed" ||
+		{ fail "the first push did not deploy:"; cat "$OUT"; }
+	contains "$OUT" "connect"
+	local first second
+	first=$(git -C work rev-parse HEAD)
+	[ "$(answer 127.0.0.1 "$P1" revision)" = "$first" ] || fail "host a's blue slot does not serve $first"
+	[ "$(answer 127.0.0.1 "$P1" greeting)" = "hello from a" ] || fail "the app did not get host a's env file"
+	# Everything is on the host: the release, the slot, the live link, the pid file.
+	[ "$(readlink "$SRV/host-a/srv/it's argo-live")" = "$ROOT-blue" ] || fail "the live link on host a is not the blue slot"
+	ls "$SRV/host-a/srv/it's argo-releases/"*/argo/app.py >/dev/null 2>&1 || fail "no release on host a"
+	[ -s "$SRV/host-a/srv/it's argo-run/blue.pid" ] || fail "no pid file on host a"
+	[ ! -e "$SRV/remote/srv" ] || fail "the git server's own \$SRV/remote was written to"
+	ls "$SRV"/server.git/gitgate/ssh/* >/dev/null 2>&1 && fail "a control socket outlived its deploy"
+	push "second"
+	second=$(git -C work rev-parse HEAD)
+	[ "$(answer 127.0.0.1 "$P2" revision)" = "$second" ] || fail "the green slot does not serve $second"
+	(cd server.git && "$G" status argo production) >status.txt 2>&1
+	contains status.txt "$HOST_a"
+	contains status.txt "live green"
+	# The seed's rollback: back to the warm blue slot on host a.
+	OUT=$(mktemp)
+	(cd server.git && GITGATE_USER=alice "$G" rollback argo production) >"$OUT" 2>&1 ||
+		{ fail "rollback failed:"; cat "$OUT"; }
+	[ "$(readlink "$SRV/host-a/srv/it's argo-live")" = "$ROOT-blue" ] || fail "the rollback did not switch host a back to blue"
+	last_record 'assert (r["kind"], r["outcome"]) == ("rollback", "deployed"), r'
+	# Healthy in its slot, broken once live: gate 11 fails through the
+	# forward, and host a is switched back to what served.
+	push "broken once live" argo/BROKEN_LIVE
+	contains "$OUT" "gate 11/11  health-after  argo              failed"
+	contains "$OUT" "rolled-back"
+	[ "$(readlink "$SRV/host-a/srv/it's argo-live")" = "$ROOT-blue" ] || fail "host a is not back on blue"
+	[ "$(answer 127.0.0.1 "$P1" revision)" = "$first" ] || fail "the old slot does not serve after the rollback"
+	last_record 'assert r["outcome"] == "rolled-back", r'
+}
+
+t_a_rolling_deploy_stops_at_the_failing_host_and_takes_the_first_back() {
+	lab
+	new_host a 127.0.0.2 || return
+	new_host b 127.0.0.3 127.0.0.3 || return
+	new_remote_server "hosts = $HOST_a $HOST_b"
+	trust a
+	trust b
+	greet a "a"
+	greet b "b"
+	push "first" || true
+	contains "$OUT" "host 2 of 2"
+	local first
+	first=$(git -C work rev-parse HEAD)
+	[ "$(answer 127.0.0.1 "$P1" greeting)" = a ] || fail "host a does not serve"
+	[ "$(answer 127.0.0.3 "$P1" greeting)" = b ] || fail "host b does not serve"
+	# Host b's new slot will fail its check: host a, already live on the
+	# new release, goes back too.
+	touch "$SRV/host-b/srv/it's argo-BROKEN"
+	push "second"
+	contains "$OUT" "rolled-back"
+	[ "$(readlink "$SRV/host-a/srv/it's argo-live")" = "$ROOT-blue" ] || fail "host a was not taken back"
+	[ "$(readlink "$SRV/host-b/srv/it's argo-live")" = "$ROOT-blue" ] || fail "host b switched"
+	[ "$(answer 127.0.0.1 "$P1" revision)" = "$first" ] || fail "host a does not serve $first"
+	last_record '
+assert r["outcome"] == "rolled-back", r
+slots = [g for g in r["gates"] if g["name"] == "slot"]
+assert [g["result"] for g in slots] == ["passed", "failed"], slots
+assert "127.0.0.3" in slots[1]["detail"] and "back on blue" in slots[1]["detail"], slots[1]
+assert [g["result"] for g in r["gates"] if g["name"] == "health-after"] == ["passed"], r["gates"]'
+	(cd server.git && "$G" status argo production) >status.txt 2>&1
+	contains status.txt "$HOST_a"
+	contains status.txt "$HOST_b"
+}
+
+t_an_unknown_or_changed_host_key_stops_the_deploy() {
+	lab
+	new_host a 127.0.0.2 || return
+	new_remote_server "host = $HOST_a"
+	greet a "a"
+	push "first"
+	contains "$OUT" "step        connect       argo              failed"
+	contains "$OUT" "Host key verification failed"
+	contains "$OUT" "ssh-keyscan -p $(cat "$SRV/host-a/port") 127.0.0.2 >> $SRV/known_hosts"
+	[ ! -e "$SRV/host-a/srv/it's argo-blue" ] || fail "a slot was made on an untrusted host"
+	# Another key under the host's name: refused too, never replaced.
+	ssh-keygen -q -t ed25519 -N '' -f "$SRV/impostor"
+	printf '[127.0.0.2]:%s %s\n' "$(cat "$SRV/host-a/port")" "$(cut -d' ' -f1,2 "$SRV/impostor.pub")" >"$SRV/known_hosts"
+	OUT=$(mktemp)
+	(cd server.git && GITGATE_USER=alice "$G" deploy argo production) >"$OUT" 2>&1 && fail "a deploy to a host with a changed key passed"
+	contains "$OUT" "ssh-keyscan"
+	contains "$OUT" "ssh-keygen -R"
+	[ "$(wc -l <"$SRV/known_hosts")" = 1 ] || fail "known_hosts was changed"
+	last_record 'assert r["outcome"] == "failed" and any(g["name"] == "connect" and g["result"] == "failed" for g in r["gates"]), r'
+}
+
+t_a_connection_lost_mid_deploy_leaves_the_old_slot_serving() {
+	lab
+	new_host a 127.0.0.2 || return
+	new_remote_server "host = $HOST_a" "migrate = sh -c 'touch \"\$0-migrating\"; sleep 30' \$ROOT"
+	trust a
+	greet a "a"
+	push "first"
+	local first
+	first=$(git -C work rev-parse HEAD)
+	rm -f "$SRV/host-a/srv/it's argo-migrating"
+	(cd work && echo "# second" >>argo/app.py && git commit -qam second)
+	OUT=$(mktemp)
+	(cd work && GITGATE_USER=alice git push origin main >"$OUT" 2>&1) &
+	local pusher=$! tries=0
+	until [ -e "$SRV/host-a/srv/it's argo-migrating" ] || [ $tries -ge 100 ]; do
+		sleep 0.1
+		tries=$((tries + 1))
+	done
+	[ -e "$SRV/host-a/srv/it's argo-migrating" ] || fail "the deploy never reached migrate"
+	# The host goes away: its sshd and every session of it.
+	local pid child
+	pid=$(cat "$SRV/host-a/daemon.pid")
+	for child in $(ps -o pid= --ppid "$pid"); do kill -KILL "$child"; done
+	kill -KILL "$pid"
+	wait "$pusher"
+	contains "$OUT" "step        slot          argo              failed"
+	[ "$(readlink "$SRV/host-a/srv/it's argo-live")" = "$ROOT-blue" ] || fail "the live link moved"
+	[ "$(answer 127.0.0.1 "$P1" revision)" = "$first" ] || fail "the old slot does not serve"
+	last_record '
+assert r["outcome"] == "failed", r
+slot = [g for g in r["gates"] if g["name"] == "slot"][0]
+assert slot["result"] == "failed" and "migrate" in slot["detail"], slot'
+	# The host is back: the next deploy starts clean.
+	start_sshd a || return
+	sed -i '/^migrate = /d' server.git/gitgate/rules.ini
+	OUT=$(mktemp)
+	(cd server.git && GITGATE_USER=alice "$G" deploy argo production) >"$OUT" 2>&1 || { fail "the next deploy failed:"; cat "$OUT"; }
+	[ "$(answer 127.0.0.1 "$P2" revision)" = "$(git -C work rev-parse HEAD)" ] || fail "the next deploy does not serve"
+}
+
+t_hostile_names_reach_no_shell() {
+	local marker=/tmp/gitgate-e2e-remote-$$
+	rm -f "$marker"
+	lab
+	new_host a 127.0.0.2 || return
+	new_remote_server "host = $HOST_a"
+	trust a
+	greet a "a"
+	BRANCH="'\$(touch\${IFS}$marker)'"
+	sed -i "s|^\\[deploy\\]|[deploy]\\nbranch = $BRANCH|" server.git/gitgate/rules.ini
+	git -C work checkout -q -b "$BRANCH"
+	push "hostile" "argo/'\$(touch $marker)'"
+	contains "$OUT" "health-after  argo              passed"
+	[ -e "$SRV/host-a/srv/it's argo-blue/argo/'\$(touch $marker)'" ] || fail "the hostile file did not arrive as itself"
+	[ ! -e "$marker" ] || fail "a hostile name was run by a shell"
+	rm -f "$marker"
+}
+
+run_tests
