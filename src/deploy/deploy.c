@@ -206,7 +206,10 @@ static int command_run(struct job *j, struct part *p, const struct deploy_comman
 		opts.env = NULL;
 	}
 	ok = ok && run(&result, &opts, detail) == 0 && !result.code && !result.timed_out;
-	if (!ok && !detail->len)
+	if (!ok && !detail->len && p->ssh && result.code == 255)
+		buf_printf(detail, "the connection to %s failed or was lost (ssh exited with 255)",
+			   p->host);
+	else if (!ok && !detail->len)
 		run_describe(detail, &result);
 	if (!ok) {
 		buf_printf(detail, " (%s: %s)", p->label.data, cmd->text);
@@ -303,14 +306,14 @@ static int health_check(struct job *j, struct part *p, const struct deploy_envir
 	int ok = (!p->ssh || health_through_ssh(p, &spec, &url_here, &remote, detail) == 0) &&
 		 (urls[0] = url_here.data, health_run(&report, &spec, detail) == 0) &&
 		 report.passed;
-	if (!ok && p->host)
-		buf_printf(detail, " (on %s)", p->host);
 	if (!detail->len && !ok)
 		for (size_t i = 0; i < report.n; i++)
 			if (!report.items[i].ok)
 				buf_printf(detail, "%s%s: %s", detail->len ? "; " : "",
 					   report.items[i].what,
 					   report.items[i].why ? report.items[i].why : "failed");
+	if (!ok && p->host)
+		buf_printf(detail, " (on %s)", p->host);
 	if (j->table) {
 		fprintf(j->table, "%s in %s (%s slot):\n", p->label.data, env->name, slot_name(c));
 		health_report_text(j->table, &report);

@@ -111,8 +111,9 @@ trust() { # trust NAME
 # A bare repository whose pushes deploy argo to production on the hosts
 # given (auto, so that a push deploys it), and a clone with an app that
 # answers /health with its revision and the env file's GREETING, on
-# localhost (the host's own); broken (503) when ROOT-BROKEN exists on its
-# host, broken once live (from its second request) with argo/BROKEN_LIVE.
+# localhost (the host's own); broken (503) when ROOT-BROKEN-REVISION exists
+# on its host, broken once live (from its second request) with
+# argo/BROKEN_LIVE.
 new_remote_server() { # new_remote_server HOSTS-LINE [EXTRA-TARGET-LINES]
 	read -r P1 P2 < <(python3 -c 'import socket
 a, b = socket.socket(), socket.socket()
@@ -132,7 +133,7 @@ class Health(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         global answered
         answered += 1
-        broken = os.path.exists(os.environ["ROOT"] + "-BROKEN") or (
+        broken = os.path.exists(os.environ["ROOT"] + "-BROKEN-" + rev) or (
             answered > 1 and os.path.exists(os.path.join(here, "BROKEN_LIVE")))
         body = ('{"status": "%s", "revision": "%s", "greeting": "%s"}' % (
             "broken" if broken else "ok", rev, greeting)).encode()
@@ -185,9 +186,13 @@ answer() { # answer ADDRESS PORT FIELD: what the app there says
 		python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$3" 2>/dev/null
 }
 
-push() { # push MESSAGE [FILE]: a commit to argo, pushed; output in $OUT
+commit() { # commit MESSAGE [FILE]: a commit to argo
 	(cd "$SRV/work" && { [ -n "${2:-}" ] && touch "$2" || echo "# $1" >>argo/app.py; } &&
 		git add -A && git commit -qm "$1")
+}
+
+push() { # push [MESSAGE [FILE]]: a commit to argo (when a message is given), pushed; output in $OUT
+	[ $# = 0 ] || commit "$@"
 	OUT=$(mktemp)
 	(cd "$SRV/work" && GITGATE_USER=alice git push origin "${BRANCH:-main}" >"$OUT" 2>&1)
 }
@@ -257,8 +262,9 @@ t_a_rolling_deploy_stops_at_the_failing_host_and_takes_the_first_back() {
 	[ "$(answer 127.0.0.3 "$P1" greeting)" = b ] || fail "host b does not serve"
 	# Host b's new slot will fail its check: host a, already live on the
 	# new release, goes back too.
-	touch "$SRV/host-b/srv/it's argo-BROKEN"
-	push "second"
+	commit "second"
+	touch "$SRV/host-b/srv/it's argo-BROKEN-$(git -C work rev-parse HEAD)"
+	push
 	contains "$OUT" "rolled-back"
 	[ "$(readlink "$SRV/host-a/srv/it's argo-live")" = "$ROOT-blue" ] || fail "host a was not taken back"
 	[ "$(readlink "$SRV/host-b/srv/it's argo-live")" = "$ROOT-blue" ] || fail "host b switched"
@@ -298,13 +304,15 @@ t_an_unknown_or_changed_host_key_stops_the_deploy() {
 t_a_connection_lost_mid_deploy_leaves_the_old_slot_serving() {
 	lab
 	new_host a 127.0.0.2 || return
-	new_remote_server "host = $HOST_a" "migrate = sh -c 'touch \"\$0-migrating\"; sleep 30' \$ROOT"
+	new_remote_server "host = $HOST_a"
 	trust a
 	greet a "a"
 	push "first"
 	local first
 	first=$(git -C work rev-parse HEAD)
-	rm -f "$SRV/host-a/srv/it's argo-migrating"
+	# From now on the deploy waits in migrate, on the host, where the test
+	# cuts it off.
+	echo "migrate = sh -c 'touch \"\$0-migrating\"; sleep 30' \$ROOT" >>server.git/gitgate/rules.ini
 	(cd work && echo "# second" >>argo/app.py && git commit -qam second)
 	OUT=$(mktemp)
 	(cd work && GITGATE_USER=alice git push origin main >"$OUT" 2>&1) &
@@ -318,7 +326,7 @@ t_a_connection_lost_mid_deploy_leaves_the_old_slot_serving() {
 	local pid child
 	pid=$(cat "$SRV/host-a/daemon.pid")
 	for child in $(ps -o pid= --ppid "$pid"); do kill -KILL "$child"; done
-	kill -KILL "$pid"
+	{ kill -KILL "$pid" && wait "$pid"; } 2>/dev/null
 	wait "$pusher"
 	contains "$OUT" "step        slot          argo              failed"
 	[ "$(readlink "$SRV/host-a/srv/it's argo-live")" = "$ROOT-blue" ] || fail "the live link moved"
@@ -326,7 +334,8 @@ t_a_connection_lost_mid_deploy_leaves_the_old_slot_serving() {
 	last_record '
 assert r["outcome"] == "failed", r
 slot = [g for g in r["gates"] if g["name"] == "slot"][0]
-assert slot["result"] == "failed" and "migrate" in slot["detail"], slot'
+assert slot["result"] == "failed" and "connection to root@127.0.0.2" in slot["detail"], slot
+assert "sleep 30" in slot["detail"], slot'
 	# The host is back: the next deploy starts clean.
 	start_sshd a || return
 	sed -i '/^migrate = /d' server.git/gitgate/rules.ini
@@ -346,10 +355,17 @@ t_hostile_names_reach_no_shell() {
 	BRANCH="'\$(touch\${IFS}$marker)'"
 	sed -i "s|^\\[deploy\\]|[deploy]\\nbranch = $BRANCH|" server.git/gitgate/rules.ini
 	git -C work checkout -q -b "$BRANCH"
-	push "hostile" "argo/'\$(touch $marker)'"
+	# A file name has no '/': printf makes the marker's path, if a shell runs it.
+	local file="'\$(touch \$(printf \\\\057tmp\\\\057${marker#/tmp/}))'"
+	push "hostile" "argo/$file"
 	contains "$OUT" "health-after  argo              passed"
-	[ -e "$SRV/host-a/srv/it's argo-blue/argo/'\$(touch $marker)'" ] || fail "the hostile file did not arrive as itself"
+	# (The slot links hold the host's paths: the release is seen from here.)
+	local there=("$SRV/host-a/srv/it's argo-releases/"*/argo)
+	[ -e "${there[0]}/$file" ] || { fail "the hostile file did not arrive as itself:"; ls "${there[0]}"; }
 	[ ! -e "$marker" ] || fail "a hostile name was run by a shell"
+	# The names are hostile indeed: a shell quoting them naively runs them.
+	sh -c "echo '$file'" >/dev/null 2>&1
+	[ -e "$marker" ] || fail "the test's hostile file name would not have been run by a shell"
 	rm -f "$marker"
 }
 
