@@ -613,6 +613,16 @@ t_dry_run_and_detach() {
 	# --detach: queued, and the worker deploys after the command returned.
 	deploy_expect 0 argo staging --detach
 	contains "$OUT" "queued: argo to staging"
+	local tries=0
+	until ls gitgate/logs/*.log >/dev/null 2>&1 || [ $tries -ge 100 ]; do
+		sleep 0.1
+		tries=$((tries + 1))
+	done
+	# logs --follow: the gates as they pass, until the deploy has ended.
+	timeout 60 "$G" logs --follow >"$SRV/follow.txt" 2>&1 || fail "logs --follow failed or did not end"
+	contains "$SRV/follow.txt" "gate 11/11  health-after  argo              passed"
+	"$G" history argo staging --format json | grep -q '"outcome": "deployed"' ||
+		fail "logs --follow ended before the deploy was recorded"
 	await_answer "$S1" "$(git rev-parse main)" || fail "the detached deploy did not go live"
 }
 
