@@ -467,6 +467,14 @@ PY
 	for n in 1 2 3; do
 		push_change "release $n"
 		deploy_expect 0 argo staging
+		# nginx's reload lets old and new workers accept side by side for
+		# a moment; once the switch has returned, every request reaches
+		# the new slot.
+		local i
+		for i in $(seq 20); do
+			[ "$(answers "$NGINX_PORT")" = "$(git rev-parse main)" ] ||
+				{ fail "request $i after deploy $n reached the old slot"; break; }
+		done
 	done
 	GITGATE_USER=alice "$G" rollback argo staging >"$SRV/rollback.out" 2>&1 || fail "the rollback failed"
 	sleep 0.5
@@ -476,7 +484,7 @@ PY
 	python3 - "$SRV/loop.json" "$(git rev-parse main~1)" <<'PY' || fail "requests failed during the deploys: $(cat "$SRV/loop.json")"
 import json, sys
 r = json.load(open(sys.argv[1]))
-print("zero-downtime loop:", r["requests"], "requests,", r["codes"], ",", len(set(r["revisions"])), "versions")
+print("zero-downtime loop:", r["requests"], "requests,", r["codes"], ",", len(set(r["revisions"])), "versions,", len(r["revisions"]), "changes seen")
 assert r["requests"] > 50, r
 assert r["codes"] == {"200": r["requests"]}, r
 # The first release, three more, and the rollback back to the second of those.
