@@ -1,7 +1,8 @@
 /*
  * gitgate status [UNIT] [ENV]: what is live where: per target the live
- * slot, its revision and since when, what each slot runs, and who holds the
- * deploy lock.
+ * slot, its revision, subject and since when, what each slot runs, the
+ * last deploy or rollback and its health checks, and who holds the deploy
+ * lock (the deploy running now).
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,8 @@
 #include "cli.h"
 #include "deploy.h"
 #include "deploy_policy.h"
+#include "escape.h"
+#include "history.h"
 #include "server.h"
 #include "slot.h"
 #include "state.h"
@@ -22,6 +25,49 @@ static void print_time(const char *label, time_t when)
 	if (when)
 		strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%SZ", gmtime_r(&when, &tm));
 	printf("%s%s", label, text);
+}
+
+/* "  fix the login page": the commit's subject, when the repository has it. */
+static void print_subject(const struct server *s, const char *revision)
+{
+	git_oid oid;
+	git_commit *commit = NULL;
+	if (revision && git_oid_fromstr(&oid, revision) == 0 &&
+	    git_commit_lookup(&commit, s->repo, &oid) == 0) {
+		struct buf shown = BUF_INIT;
+		const char *summary = git_commit_summary(commit);
+		escape_bytes(&shown, summary ? summary : "", summary ? strlen(summary) : 0);
+		printf("  %s", shown.data ? shown.data : "");
+		buf_free(&shown);
+	}
+	git_commit_free(commit);
+}
+
+/* The unit's last record in the environment: what it was, how it ended,
+ * and its health checks. */
+static void print_last_record(const struct server *s, const struct deploy_target *t)
+{
+	const struct project *p = rules_find_project(&s->rules, t->project);
+	json_t *records = NULL;
+	size_t skipped;
+	struct buf err = BUF_INIT;
+	if (history_read(&records, s->state_dir.data, p->unit->name, t->environment, 1, &skipped,
+			 &err) == 0 &&
+	    json_array_size(records)) {
+		json_t *r = json_array_get(records, 0), *health = json_object_get(r, "health");
+		size_t ok = 0, i;
+		json_t *check;
+		json_array_foreach(health, i, check) ok +=
+		    json_is_true(json_object_get(check, "ok"));
+		printf("    last: %s %s %s, %s; health: %zu of %zu checks passed\n",
+		       json_string_value(json_object_get(r, "kind")),
+		       json_string_value(json_object_get(r, "id")),
+		       json_string_value(json_object_get(r, "outcome")),
+		       json_string_value(json_object_get(r, "finished")), ok,
+		       json_array_size(health));
+	}
+	json_decref(records);
+	buf_free(&err);
 }
 
 /* The target on one host (NULL: this machine). A remote host's apps are
@@ -45,6 +91,7 @@ static int print_host(const struct server *s, const struct deploy_target *t, con
 		       live ? slot_name(st.live) : "-",
 		       live && live->revision ? live->revision : "-");
 		print_time("  since ", st.switched);
+		print_subject(s, live ? live->revision : NULL);
 		putchar('\n');
 		for (int c = SLOT_BLUE; c <= SLOT_GREEN; c++) {
 			const struct slot_info *si = &st.slots[c];
@@ -70,10 +117,11 @@ static int print_target(const struct server *s, const struct deploy_target *t)
 	for (size_t h = 0; h < (t->hosts.n ? t->hosts.n : 1); h++)
 		if (print_host(s, t, t->hosts.n ? t->hosts.items[h] : NULL) < 0)
 			rc = -1;
+	if (rc == 0)
+		print_last_record(s, t);
 	const struct project *p = rules_find_project(&s->rules, t->project);
 	buf_printf(&lock, "%s/locks/%s-%s.lock", s->state_dir.data, p->unit->name, t->environment);
 	struct state_holder holder;
-	buf_clear(&err);
 	if (state_lock_holder(&holder, lock.data, &err) > 0) {
 		state_holder_describe(&holder_text, &holder);
 		printf("    deploying now: %s\n", holder_text.data);

@@ -3,10 +3,12 @@
  */
 #include "worker.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "deploy.h"
@@ -14,6 +16,7 @@
 #include "history.h"
 #include "queue.h"
 #include "state.h"
+#include "trigger.h"
 
 /* A job that never deploys still gets its record: superseded or abandoned. */
 static int close_job(const struct server *s, const struct job *job, enum history_outcome why,
@@ -45,20 +48,19 @@ static void deploy_environments(const struct server *s, const struct job *job, F
 		size_t n = 0, *which = xcalloc(nunits, sizeof(*which));
 		for (size_t u = 0; u < nunits; u++) {
 			const struct deploy_target **targets = NULL;
-			if (!stopped[u] &&
-			    (!all || (env && deploy_policy_unit_targets(r, &r->units[u], env,
-									&targets))))
+			if (!stopped[u] && (!all || (env && deploy_policy_unit_targets(
+								r, &r->units[u], env, &targets))))
 				which[n++] = u;
 			free(targets);
 		}
 		for (size_t i = 0; i < n; i++)
-			reqs[i] = (struct deploy_request){
-			    .unit = all ? r->units[which[i]].name : job->unit,
-			    .environment = job->environments[e],
-			    .revision = job->revision,
-			    .phrase = job->phrase,
-			    .emergency = job->emergency,
-			    .user = job->user};
+			reqs[i] = (struct deploy_request){.unit = all ? r->units[which[i]].name
+								      : job->unit,
+							  .environment = job->environments[e],
+							  .revision = job->revision,
+							  .phrase = job->phrase,
+							  .emergency = job->emergency,
+							  .user = job->user};
 		if (n)
 			deploy_run(&site, reqs, n, progress, deployed);
 		for (size_t i = 0; i < n; i++)
@@ -75,11 +77,17 @@ static int run_job(const struct server *s, struct job *job, struct buf *err)
 	if (queue_claim(s->state_dir.data, job, err) < 0)
 		return -1;
 	struct buf path = BUF_INIT;
-	buf_printf(&path, "%s/logs/%s.progress", s->state_dir.data, job->id);
+	buf_printf(&path, "%s/logs", s->state_dir.data);
+	if (mkdir(path.data, 0775) < 0 && errno != EEXIST) {
+		buf_printf(err, "cannot make %s: %s", path.data, strerror(errno));
+		buf_free(&path);
+		return -1;
+	}
+	buf_printf(&path, "/%s.progress", job->id);
 	/* "e" (close-on-exec): no command the deploy runs inherits it. */
 	FILE *progress = fopen(path.data, "ae");
 	if (!progress) {
-		buf_printf(err, "cannot write %s", path.data);
+		buf_printf(err, "cannot write %s: %s", path.data, strerror(errno));
 		buf_free(&path);
 		return -1;
 	}
@@ -106,6 +114,9 @@ int worker_run(const struct server *s, struct buf *err)
 	struct deploy_site site = {
 	    .repo = s->repo, .rules = &s->rules, .state_dir = s->state_dir.data};
 	rc = deploy_reconcile(&site, stdout, err);
+	/* A tip whose push ended before post-receive queued it. */
+	if (rc == 0)
+		rc = trigger_unqueued(s, stdout, err);
 	for (; rc == 0;) {
 		struct job *jobs;
 		size_t n;
