@@ -1186,8 +1186,12 @@ static void prune_releases(struct job *j)
 		size_t removed = 0;
 		if (slot_state_load(&now, &p->slot, &err) == 0) {
 			const char *in_use[] = {now.slots[0].release, now.slots[1].release};
-			if (release_prune(p->releases_dir.data, j->rules->deploy.keep_releases,
-					  in_use, 2, &removed, &err) < 0)
+			unsigned keep = j->rules->deploy.keep_releases;
+			/* The exports here once a target; each host's releases there. */
+			if ((is_primary(p) && release_prune(p->releases_dir.data, keep, in_use, 2,
+							    &removed, &err) < 0) ||
+			    (p->ssh && remote_prune_releases(p->ssh, p->remote_releases.data, keep,
+							     in_use, 2, &removed, &err) < 0))
 				fprintf(j->out, "warning: gitgate: %s\n", err.data);
 			slot_state_free(&now);
 		}

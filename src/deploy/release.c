@@ -523,6 +523,23 @@ static int list_releases(const char *releases_dir, char ***names, size_t *n, str
 	return fd;
 }
 
+size_t release_prune_plan(const char *const *names, size_t n, size_t keep,
+			  const char *const *in_use, size_t nin_use, unsigned char *go)
+{
+	size_t going = 0;
+	/* The oldest go first, and only while more than keep are left; a
+	 * release a slot holds is never one of them. */
+	for (size_t i = 0, left = n; i < n && left > keep; i++) {
+		int used = 0;
+		for (size_t k = 0; k < nin_use; k++)
+			used = used || (in_use[k] && !strcmp(in_use[k], names[i]));
+		go[i] = !used;
+		going += go[i];
+		left -= go[i];
+	}
+	return going;
+}
+
 int release_prune(const char *releases_dir, size_t keep, const char *const *in_use, size_t nin_use,
 		  size_t *removed, struct buf *err)
 {
@@ -533,13 +550,10 @@ int release_prune(const char *releases_dir, size_t keep, const char *const *in_u
 	if (dirfd < 0)
 		return dirfd == -2 ? 0 : -1;
 	int rc = 0;
-	/* The oldest go first, and only while more than keep are left; a
-	 * release a slot holds is never one of them. */
-	for (size_t i = 0, left = n; rc == 0 && i < n && left > keep; i++) {
-		int used = 0;
-		for (size_t k = 0; k < nin_use; k++)
-			used = used || (in_use[k] && !strcmp(in_use[k], names[i]));
-		if (used)
+	unsigned char *go = xcalloc(n ? n : 1, 1);
+	release_prune_plan((const char *const *)names, n, keep, in_use, nin_use, go);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (!go[i])
 			continue;
 		if (remove_at(dirfd, names[i]) < 0) {
 			buf_printf(err, "cannot remove release %s/%s: %s", releases_dir, names[i],
@@ -547,9 +561,9 @@ int release_prune(const char *releases_dir, size_t keep, const char *const *in_u
 			rc = -1;
 		} else {
 			(*removed)++;
-			left--;
 		}
 	}
+	free(go);
 	free_names(names, n);
 	close(dirfd);
 	return rc;

@@ -81,6 +81,11 @@ int release_apply_exclusions(struct release *rel, const struct globlist *exclude
 /* Removes the oldest releases in releases_dir until keep are left, never
  * one whose id is in in_use (a slot's). Returns 0 with how many went in
  * *removed, or -1 with the reason in err. */
+/* The choice release_prune makes, for a list of ids read elsewhere (a
+ * remote host's): of names, oldest first, sets go[i] for each that goes;
+ * returns how many. */
+size_t release_prune_plan(const char *const *names, size_t n, size_t keep,
+			  const char *const *in_use, size_t nin_use, unsigned char *go);
 int release_prune(const char *releases_dir, size_t keep, const char *const *in_use, size_t nin_use,
 		  size_t *removed, struct buf *err);
 /* A kept release: the one named id, else the newest of the full revision

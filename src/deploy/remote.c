@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "release.h"
+
 #define LIMIT_MS 30000 /* for the steps that are not a user's command */
 #define GRACE_MS 1000
 
@@ -52,6 +54,14 @@ static const char receive_script[] =
     "tmp=.incoming-$$\n"
     "rm -rf -- \"$tmp\" && mkdir -- \"$tmp\" && (cd -- \"$tmp\" && tar -xf -) &&\n"
     "mv -- \"$tmp\" \"$2\" || { rm -rf -- \"$tmp\"; exit 1; }\n";
+
+/* $1 the releases folder: its releases, a line each (none when missing). */
+static const char list_script[] = "cd -- \"$1\" 2>/dev/null || exit 0\n"
+				  "for f in *; do [ -d \"$f\" ] && printf '%s\\n' \"$f\"; done\n"
+				  "exit 0\n";
+
+/* $1 the releases folder, then the releases to remove. */
+static const char remove_script[] = "cd -- \"$1\" && shift && rm -rf -- \"$@\"\n";
 
 /* alive PID START: is that process (with that start time, where /proc
  * tells it) still there and not a zombie? */
@@ -255,6 +265,54 @@ int remote_receive_release(const struct ssh *s, const char *local_dir, const cha
 	}
 	buf_free(&why);
 	return rc == 0 ? 0 : -1;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int remote_prune_releases(const struct ssh *s, const char *releases_dir, size_t keep,
+			  const char *const *in_use, size_t nin_use, size_t *removed,
+			  struct buf *err)
+{
+	*removed = 0;
+	struct buf listed = BUF_INIT;
+	const char *args[] = {releases_dir, NULL};
+	if (script(s, list_script, args, NULL, &listed, 0, err) != 0) {
+		buf_free(&listed);
+		return -1;
+	}
+	const char **names = NULL;
+	size_t n = 0, cap = 0;
+	for (char *line = listed.data, *end; line && *line; line = end + 1) {
+		end = strchr(line, '\n');
+		if (!end)
+			break;
+		*end = '\0';
+		*ARRAY_PUSH(names, n, cap) = line;
+	}
+	/* Ids sort by time: the oldest first, as release_prune_plan wants. */
+	qsort(names, n, sizeof(*names), by_name);
+	unsigned char *go = xcalloc(n ? n : 1, 1);
+	size_t going = release_prune_plan(names, n, keep, in_use, nin_use, go);
+	int rc = 0;
+	if (going) {
+		const char **doomed = xcalloc(going + 2, sizeof(*doomed));
+		size_t k = 0;
+		doomed[k++] = releases_dir;
+		for (size_t i = 0; i < n; i++)
+			if (go[i])
+				doomed[k++] = names[i];
+		rc = script(s, remove_script, doomed, NULL, NULL, 0, err) == 0 ? 0 : -1;
+		if (rc == 0)
+			*removed = going;
+		free(doomed);
+	}
+	free(go);
+	free(names);
+	buf_free(&listed);
+	return rc;
 }
 
 int remote_app_start(const struct ssh *s, const struct remote_app *app, const char *const *argv,

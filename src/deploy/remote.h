@@ -60,6 +60,13 @@ int remote_write_file(const struct ssh *s, const char *path, const char *data, s
 int remote_receive_release(const struct ssh *s, const char *local_dir, const char *releases_dir,
 			   const char *id, unsigned limit_ms, struct buf *err);
 
+/* Removes the oldest releases in releases_dir on the host until keep are
+ * left, never one in in_use (release_prune's choice). Returns 0 with how
+ * many went in *removed, or -1 with why in err. */
+int remote_prune_releases(const struct ssh *s, const char *releases_dir, size_t keep,
+			  const char *const *in_use, size_t nin_use, size_t *removed,
+			  struct buf *err);
+
 /* The supervised app, its pid file and log on the host. */
 struct remote_app {
 	const char *dir;      /* where it runs: the slot folder */

@@ -154,6 +154,7 @@ path = argo/
 freeze_days = ${FREEZE_DAY:-sun}
 ssh_known_hosts = $SRV/known_hosts
 ssh_identity = $SRV/deploy_key
+keep_releases = 2
 [environment production]
 auto = yes
 health_level = 2
@@ -229,19 +230,24 @@ t_a_push_deploys_to_a_remote_host_and_rolls_back() {
 	(cd server.git && "$G" status argo production) >status.txt 2>&1
 	contains status.txt "$HOST_a"
 	contains status.txt "live green"
-	# The seed's rollback: back to the warm blue slot on host a.
+	# keep_releases = 2: the third deploy's prune leaves the slots' two there.
+	push "third"
+	local kept=("$SRV/host-a/srv/it's argo-releases/"*)
+	[ ${#kept[@]} = 2 ] || fail "host a keeps ${#kept[@]} releases, not 2: ${kept[*]}"
+	[[ "${kept[*]}" != *"-${first:0:12}"* ]] || fail "the first release was not pruned on host a"
+	# The seed's rollback: back to the warm green slot on host a.
 	OUT=$(mktemp)
 	(cd server.git && GITGATE_USER=alice "$G" rollback argo production) >"$OUT" 2>&1 ||
 		{ fail "rollback failed:"; cat "$OUT"; }
-	[ "$(readlink "$SRV/host-a/srv/it's argo-live")" = "$ROOT-blue" ] || fail "the rollback did not switch host a back to blue"
+	[ "$(readlink "$SRV/host-a/srv/it's argo-live")" = "$ROOT-green" ] || fail "the rollback did not switch host a back to green"
 	last_record 'assert (r["kind"], r["outcome"]) == ("rollback", "deployed"), r'
 	# Healthy in its slot, broken once live: gate 11 fails through the
 	# forward, and host a is switched back to what served.
 	push "broken once live" argo/BROKEN_LIVE
 	contains "$OUT" "gate 11/11  health-after  argo              failed"
 	contains "$OUT" "rolled-back"
-	[ "$(readlink "$SRV/host-a/srv/it's argo-live")" = "$ROOT-blue" ] || fail "host a is not back on blue"
-	[ "$(answer 127.0.0.1 "$P1" revision)" = "$first" ] || fail "the old slot does not serve after the rollback"
+	[ "$(readlink "$SRV/host-a/srv/it's argo-live")" = "$ROOT-green" ] || fail "host a is not back on green"
+	[ "$(answer 127.0.0.1 "$P2" revision)" = "$second" ] || fail "the old slot does not serve after the rollback"
 	last_record 'assert r["outcome"] == "rolled-back", r'
 }
 
