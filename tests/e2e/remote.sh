@@ -24,6 +24,9 @@ print(s.getsockname()[1])' "$1"
 # process groups), each sshd's sessions, then each sshd, by pid.
 stop_hosts() {
 	local f pid start dir child
+	for f in "$SRV"/host-*/nginx/nginx.pid; do
+		[ -s "$f" ] && kill -QUIT "$(cat "$f")" 2>/dev/null
+	done
 	for f in "$SRV"/host-*/srv/*-run/*.pid; do
 		[ -e "$f" ] || continue
 		read -r pid start <"$f"
@@ -348,6 +351,53 @@ assert "sleep 30" in slot["detail"], slot'
 	OUT=$(mktemp)
 	(cd server.git && GITGATE_USER=alice "$G" deploy argo production) >"$OUT" 2>&1 || { fail "the next deploy failed:"; cat "$OUT"; }
 	[ "$(answer 127.0.0.1 "$P2" revision)" = "$(git -C work rev-parse HEAD)" ] || fail "the next deploy does not serve"
+}
+
+# The nginx switch on the host: an nginx of the test's own, started there
+# (in the host's namespace) as its admin would, checked and reloaded there.
+t_the_nginx_switch_runs_on_the_host() {
+	lab
+	new_host a 127.0.0.2 || return
+	new_remote_server "host = $HOST_a"
+	trust a
+	greet a "a"
+	command -v nginx >/dev/null || { fail "nginx is not installed (install.sh --test installs it)"; return; }
+	local n=$SRV/remote/nginx port
+	port=$(free_port 127.0.0.1)
+	mkdir -p "$SRV/host-a/nginx"
+	cat >"$SRV/host-a/nginx/nginx.conf" <<CONF
+daemon on;
+pid $n/nginx.pid;
+error_log $n/error.log;
+worker_processes 1;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path $n/body;
+  proxy_temp_path $n/proxy;
+  fastcgi_temp_path $n/fastcgi;
+  uwsgi_temp_path $n/uwsgi;
+  scgi_temp_path $n/scgi;
+  upstream argo { include $n/argo.upstream; }
+  server {
+    listen 127.0.0.1:$port;
+    location / { proxy_pass http://argo; }
+  }
+}
+CONF
+	echo "server 127.0.0.1:$P1;" >"$SRV/host-a/nginx/argo.upstream"
+	ssh -T -oBatchMode=yes -oUserKnownHostsFile="$SRV/known_hosts" -i "$SRV/deploy_key" \
+		-p "$(cat "$SRV/host-a/port")" root@127.0.0.2 \
+		nginx -p "$n" -c "$n/nginx.conf" -e "$n/error.log" || { fail "nginx did not start on host a"; return; }
+	sed -i "s|^\\[deploy\\]|[deploy]\\nnginx = nginx -p $n -c $n/nginx.conf -e $n/error.log\\nnginx_pid_file = $n/nginx.pid|" server.git/gitgate/rules.ini
+	sed -i "s|^switch = link .*|switch = nginx $n/argo.upstream\\nlive_url = http://localhost:$port/health|" server.git/gitgate/rules.ini
+	push "first"
+	contains "$OUT" "health-after  argo              passed"
+	[ "$(answer 127.0.0.1 "$port" revision)" = "$(git -C work rev-parse HEAD)" ] || fail "host a's nginx does not serve the first deploy"
+	push "second"
+	contains "$OUT" "health-after  argo              passed"
+	grep -qx "server 127.0.0.1:$P2;" "$SRV/host-a/nginx/argo.upstream" || fail "the upstream on host a is not the green slot's"
+	[ "$(answer 127.0.0.1 "$port" revision)" = "$(git -C work rev-parse HEAD)" ] || fail "host a's nginx does not serve the second deploy"
 }
 
 t_hostile_names_reach_no_shell() {
