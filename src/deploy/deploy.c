@@ -892,9 +892,16 @@ static enum history_outcome switch_and_confirm(struct job *j)
 	return outcome;
 }
 
-/* One step of go_live: its parts' slots prepared, switched, confirmed. A
- * slot that fails here undoes the hosts that went live in earlier steps. */
-static enum history_outcome go_live_step(struct job *j, int migrate)
+/* How a part's next slot is made ready to go live: a deploy's
+ * slot_prepare, a rollback's warm_up. Returns 1 when it is, else 0 with why
+ * in detail. */
+typedef int (*prepare_fn)(struct job *j, struct part *p, int migrate, struct buf *detail);
+
+/* One step of live_steps: its parts' slots made ready, switched, confirmed.
+ * A slot that fails here undoes the hosts that went live in earlier steps.
+ * note, when given, is said once the slots are ready. */
+static enum history_outcome live_step(struct job *j, prepare_fn prepare, int migrate,
+				      const char *note)
 {
 	struct timespec t0;
 	struct buf detail = BUF_INIT;
@@ -902,10 +909,14 @@ static enum history_outcome go_live_step(struct job *j, int migrate)
 	int ok = 1;
 	for (size_t i = 0; ok && i < j->nparts; i++)
 		if (in_step(j, &j->parts[i]))
-			ok = slot_prepare(j, &j->parts[i], migrate, &detail);
-	if (!ok && j->step)
+			ok = prepare(j, &j->parts[i], migrate, &detail);
+	if (ok && note)
+		buf_adds(&detail, note);
+	else if (!ok && j->step)
 		switch_back(j, &detail);
 	gate_report(j, 0, "slot", ok ? GATE_PASSED : GATE_FAILED, seconds_since(&t0), detail.data);
+	if (ok && note)
+		fprintf(j->out, "    %s\n", detail.data);
 	buf_free(&detail);
 	if (!ok) {
 		for (size_t i = 0; i < j->nparts; i++)
@@ -915,20 +926,26 @@ static enum history_outcome go_live_step(struct job *j, int migrate)
 	return switch_and_confirm(j);
 }
 
-/* The steps after the gates, a host at a time when the targets have
- * several (rolling): each host's slots prepared (migrated when migrate,
- * on the first host only: one database), switched and confirmed by gate
- * 11 before the next host's turn. A failure on host k stops there, and
- * hosts 1..k go back to their old slots. Returns the outcome. */
-static enum history_outcome go_live(struct job *j, int migrate)
+/* The steps after the gates (or a rollback's), a host at a time when the
+ * targets have several (rolling): each host's slots made ready (migrated
+ * when migrate, on the first host only: one database), switched and
+ * confirmed by gate 11 before the next host's turn. A failure on host k
+ * stops there, and hosts 1..k go back to their old slots. */
+static enum history_outcome live_steps(struct job *j, prepare_fn prepare, int migrate,
+				       const char *note)
 {
 	enum history_outcome outcome = OUTCOME_DEPLOYED;
 	for (j->step = 0; outcome == OUTCOME_DEPLOYED && j->step < j->nsteps; j->step++) {
 		if (j->nsteps > 1)
 			fprintf(j->out, "host %zu of %zu\n", j->step + 1, j->nsteps);
-		outcome = go_live_step(j, migrate && j->step == 0);
+		outcome = live_step(j, prepare, migrate && j->step == 0, note);
 	}
 	return outcome;
+}
+
+static enum history_outcome go_live(struct job *j, int migrate)
+{
+	return live_steps(j, slot_prepare, migrate, NULL);
 }
 
 /* ---- The job ---------------------------------------------------------------- */
@@ -1446,48 +1463,18 @@ enum gitgate_status deploy_run(const struct deploy_site *site, const struct depl
  * stopped, checked there, switched to, checked live (and switched back if
  * that fails). A rollback never runs migrate again: a migration that the
  * newer release made stays, and the record says so. */
-static enum history_outcome roll_back_step(struct job *j)
+static int warm_up(struct job *j, struct part *p, int migrate, struct buf *detail)
 {
-	struct timespec t0;
-	struct buf detail = BUF_INIT;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int ok = 1;
-	for (size_t i = 0; ok && i < j->nparts; i++) {
-		struct part *p = &j->parts[i];
-		if (!in_step(j, p))
-			continue;
-		pid_t pid;
-		int running = slot_running(&p->slot, p->next, &pid, &detail);
-		if (running < 0)
-			ok = 0;
-		else if (!running)
-			ok = app_start(j, p, &detail);
-		if (ok)
-			ok = health_check(j, p, j->env, p->t->health_url, p->next, &detail);
-	}
-	if (ok)
-		buf_adds(&detail, "migrate is not run again by a rollback");
-	else if (j->step)
-		switch_back(j, &detail);
-	gate_report(j, 0, "slot", ok ? GATE_PASSED : GATE_FAILED, seconds_since(&t0), detail.data);
-	if (ok)
-		fprintf(j->out, "    %s\n", detail.data);
-	buf_free(&detail);
-	if (!ok) {
-		for (size_t i = 0; i < j->nparts; i++)
-			stop_next(j, &j->parts[i]);
-		return j->step ? OUTCOME_ROLLED_BACK : OUTCOME_FAILED;
-	}
-	return switch_and_confirm(j);
+	(void)migrate;
+	pid_t pid;
+	int running = slot_running(&p->slot, p->next, &pid, detail);
+	return running >= 0 && (running || app_start(j, p, detail)) &&
+	       health_check(j, p, j->env, p->t->health_url, p->next, detail);
 }
 
-/* A host at a time, as go_live. */
 static enum history_outcome roll_back(struct job *j)
 {
-	enum history_outcome outcome = OUTCOME_DEPLOYED;
-	for (j->step = 0; outcome == OUTCOME_DEPLOYED && j->step < j->nsteps; j->step++)
-		outcome = roll_back_step(j);
-	return outcome;
+	return live_steps(j, warm_up, 0, "migrate is not run again by a rollback");
 }
 
 /* rollback (no --to): each part's warm slot, which must hold a release. */

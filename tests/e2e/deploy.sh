@@ -412,26 +412,7 @@ start_nginx() {
 	local n=$SRV/nginx
 	mkdir -p "$n"
 	read -r NGINX_PORT _ < <(free_ports)
-	cat >"$n/nginx.conf" <<CONF
-daemon on;
-pid $n/nginx.pid;
-error_log $n/error.log;
-worker_processes 1;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path $n/body;
-  proxy_temp_path $n/proxy;
-  fastcgi_temp_path $n/fastcgi;
-  uwsgi_temp_path $n/uwsgi;
-  scgi_temp_path $n/scgi;
-  upstream argo { include $n/argo-staging.upstream; }
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    location / { proxy_pass http://argo; }
-  }
-}
-CONF
+	nginx_config "$n" "$NGINX_PORT" "$n/argo-staging.upstream" >"$n/nginx.conf"
 	echo "server 127.0.0.1:$S1;" >"$n/argo-staging.upstream"
 	nginx -p "$n" -c "$n/nginx.conf" -e "$n/error.log" || { fail "nginx did not start"; return 1; }
 	sed -i "s|^emergency_users = alice|emergency_users = alice\nnginx = nginx -p $n -c $n/nginx.conf -e $n/error.log\nnginx_pid_file = $n/nginx.pid|" gitgate/rules.ini

@@ -365,26 +365,7 @@ t_the_nginx_switch_runs_on_the_host() {
 	local n=$SRV/remote/nginx port
 	port=$(free_port 127.0.0.1)
 	mkdir -p "$SRV/host-a/nginx"
-	cat >"$SRV/host-a/nginx/nginx.conf" <<CONF
-daemon on;
-pid $n/nginx.pid;
-error_log $n/error.log;
-worker_processes 1;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path $n/body;
-  proxy_temp_path $n/proxy;
-  fastcgi_temp_path $n/fastcgi;
-  uwsgi_temp_path $n/uwsgi;
-  scgi_temp_path $n/scgi;
-  upstream argo { include $n/argo.upstream; }
-  server {
-    listen 127.0.0.1:$port;
-    location / { proxy_pass http://argo; }
-  }
-}
-CONF
+	nginx_config "$n" "$port" "$n/argo.upstream" >"$SRV/host-a/nginx/nginx.conf"
 	echo "server 127.0.0.1:$P1;" >"$SRV/host-a/nginx/argo.upstream"
 	ssh -T -oBatchMode=yes -oUserKnownHostsFile="$SRV/known_hosts" -i "$SRV/deploy_key" \
 		-p "$(cat "$SRV/host-a/port")" root@127.0.0.2 \
