@@ -97,7 +97,8 @@ static int print_host(const struct server *s, const struct deploy_target *t, con
 			const struct slot_info *si = &st.slots[c];
 			pid_t pid = 0;
 			struct buf ignored = BUF_INIT;
-			int running = host ? si->running : slot_running(&slot, c, &pid, &ignored) > 0;
+			int running =
+			    host ? si->running : slot_running(&slot, c, &pid, &ignored) > 0;
 			printf("    %-5s port %-5u %.12s %s%s\n", slot_name(c), t->ports[c],
 			       si->revision ? si->revision : "(empty)",
 			       running ? "running" : "stopped", host ? " (as last deployed)" : "");

@@ -65,6 +65,7 @@ struct part {
 	struct envfile env;
 	int started; /* the next slot's app was started by this deploy */
 	int switched;
+	int stranded; /* switching back failed: its pending mark stays for reconcile */
 };
 
 /* One host's connection, shared by the parts on it. */
@@ -384,8 +385,8 @@ static int part_read_env(struct part *p, struct buf *err)
 	if (found == 0)
 		buf_printf(err, "cannot read the env file %s on %s: it is not there",
 			   p->t->env_file, p->host);
-	int rc = found > 0 ? envfile_read_text(&p->env, text.data, text.len, p->t->env_file, err)
-			   : -1;
+	int rc =
+	    found > 0 ? envfile_read_text(&p->env, text.data, text.len, p->t->env_file, err) : -1;
 	buf_free(&text);
 	return rc;
 }
@@ -556,7 +557,8 @@ static enum gate_result gate_staging(struct job *j, struct buf *detail)
 				 there.state.slots[there.live].revision &&
 				 !strcmp(there.state.slots[there.live].revision, j->revision);
 			if (!ok)
-				buf_printf(detail, "%s %s does not run %.12s yet: deploy there first",
+				buf_printf(detail,
+					   "%s %s does not run %.12s yet: deploy there first",
 					   req->name, there.label.data, j->revision);
 			if (ok)
 				ok = part_connect(j, &there, detail) == 0;
@@ -784,6 +786,8 @@ static int pending_mark(struct job *j, const struct part *p, struct buf *err)
 
 static void pending_clear(const struct part *p)
 {
+	if (p->stranded)
+		return;
 	struct buf path = BUF_INIT;
 	pending_path(&path, p);
 	unlink(path.data);
@@ -823,14 +827,17 @@ static void switch_back(struct job *j, struct buf *detail)
 		if (!p->switched || p->live == SLOT_NONE)
 			continue;
 		struct buf why = BUF_INIT;
-		if (!switch_to(j, p, p->live, &why))
-			buf_printf(detail, "; switching %s back failed: %s", p->t->project,
-				   why.data);
-		else if (!health_check(j, p, j->env, live_url_of(p), p->live, &why))
-			buf_printf(detail, "; %s's old slot is unhealthy too: %s", p->t->project,
+		if (!switch_to(j, p, p->live, &why)) {
+			buf_printf(detail,
+				   "; switching %s back failed (gitgate deploy --reconcile tries "
+				   "again): %s",
+				   p->label.data, why.data);
+			p->stranded = 1;
+		} else if (!health_check(j, p, j->env, live_url_of(p), p->live, &why))
+			buf_printf(detail, "; %s's old slot is unhealthy too: %s", p->label.data,
 				   why.data);
 		else
-			buf_printf(detail, "; %s is back on %s, healthy", p->t->project,
+			buf_printf(detail, "; %s is back on %s, healthy", p->label.data,
 				   slot_name(p->live));
 		p->switched = 0;
 		buf_free(&why);
@@ -993,8 +1000,8 @@ static int cheap_refusal(struct job *j, struct buf *detail, int *number, const c
 }
 
 /* STATE_DIR/targets/PROJECT-ENV, and PROJECT-ENV@HOST for a remote host. */
-void deploy_target_state_dir(struct buf *out, const char *state_dir,
-			     const struct deploy_target *t, const char *host)
+void deploy_target_state_dir(struct buf *out, const char *state_dir, const struct deploy_target *t,
+			     const char *host)
 {
 	buf_printf(out, "%s/targets/%s-%s%s%s", state_dir, t->project, t->environment,
 		   host ? "@" : "", host ? host : "");
@@ -1020,8 +1027,8 @@ static int part_init(struct job *j, struct part *p, const struct deploy_target *
 				       .ports = {t->ports[0], t->ports[1]},
 				       .limit_ms = t->command_timeout_seconds * 1000,
 				       .grace_ms = GRACE_MS};
-	int rc = make_dir(p->state_dir.data, err) == 0 ? slot_state_load(&p->state, &p->slot, err)
-						       : -1;
+	int rc =
+	    make_dir(p->state_dir.data, err) == 0 ? slot_state_load(&p->state, &p->slot, err) : -1;
 	p->live = p->state.live;
 	p->next = p->live == SLOT_NONE ? SLOT_BLUE : slot_other(p->live);
 	return rc;
@@ -1052,10 +1059,11 @@ static int part_connect(struct job *j, struct part *p, struct buf *err)
 		const struct deploy_policy *d = &j->rules->deploy;
 		struct buf dir = BUF_INIT;
 		buf_printf(&dir, "%s/ssh", j->site->state_dir);
-		struct ssh_options o = {
-		    .known_hosts = p->t->ssh_known_hosts ? p->t->ssh_known_hosts : d->ssh_known_hosts,
-		    .identity = p->t->ssh_identity ? p->t->ssh_identity : d->ssh_identity,
-		    .control_dir = dir.data};
+		struct ssh_options o = {.known_hosts = p->t->ssh_known_hosts ? p->t->ssh_known_hosts
+									     : d->ssh_known_hosts,
+					.identity = p->t->ssh_identity ? p->t->ssh_identity
+								       : d->ssh_identity,
+					.control_dir = dir.data};
 		/* Connections are pointed at by parts: made room for first. */
 		if (j->nconns == j->cap_conns) {
 			buf_free(&dir);
@@ -1530,10 +1538,10 @@ static enum gitgate_status rollback_choose(struct job *j, const char *to, struct
 		}
 		const char *live = p->state.slots[p->live].revision;
 		everywhere = everywhere && live && !strcmp(live, j->revision);
-		int found = p->exported || !is_primary(p)
-				? 1
-				: release_find(&p->release, p->releases_dir.data, NULL, j->revision,
-					       err);
+		int found =
+		    p->exported || !is_primary(p)
+			? 1
+			: release_find(&p->release, p->releases_dir.data, NULL, j->revision, err);
 		if (found < 0)
 			return STATUS_FAULT;
 		p->exported = found;

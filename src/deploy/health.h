@@ -69,7 +69,7 @@ struct health_spec {
 	const char *command_input; /* its stdin (NULL: none), command_input_len bytes */
 	size_t command_input_len;
 	const char *const *command_shown; /* what the report names (NULL: command) */
-	unsigned command_limit_ms; /* 0: bounded by the deadline only */
+	unsigned command_limit_ms;	  /* 0: bounded by the deadline only */
 	/* Attempts. */
 	unsigned successes;   /* passes in a row that make it healthy; 0 is 1 */
 	unsigned retries;     /* failed attempts that are tried again; 0: none */

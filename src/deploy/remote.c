@@ -17,7 +17,7 @@
 #define GRACE_MS 1000
 
 /* Reads NAME=value lines from stdin up to an empty one, exporting each. */
-#define READ_ENV                                                                                  \
+#define READ_ENV                                                                                   \
 	"while IFS= read -r kv && [ -n \"$kv\" ]; do\n"                                            \
 	"  case $kv in\n"                                                                          \
 	"  [A-Za-z_]*=*) export \"$kv\" ;;\n"                                                      \
@@ -26,9 +26,9 @@
 	"done\n"
 
 /* $1 the folder (empty: stay), then the command. */
-static const char run_script[] = "dir=$1; shift\n" READ_ENV
-				 "if [ -n \"$dir\" ]; then cd -- \"$dir\" || exit 126; fi\n"
-				 "exec \"$@\" </dev/null\n";
+static const char run_script[] =
+    "dir=$1; shift\n" READ_ENV "if [ -n \"$dir\" ]; then cd -- \"$dir\" || exit 126; fi\n"
+    "exec \"$@\" </dev/null\n";
 
 /* $1 the symlink, $2 what it points at. */
 static const char link_script[] =
@@ -68,13 +68,13 @@ static const char remove_script[] = "cd -- \"$1\" && shift && rm -rf -- \"$@\"\n
 #define ALIVE                                                                                      \
 	"alive() {\n"                                                                              \
 	"  [ -r /proc/$1/stat ] || { kill -0 \"$1\" 2>/dev/null; return; }\n"                      \
-	"  set -- \"$2\" $(sed 's/.*) //' /proc/$1/stat 2>/dev/null)\n"                           \
+	"  set -- \"$2\" $(sed 's/.*) //' /proc/$1/stat 2>/dev/null)\n"                            \
 	"  [ $# -ge 21 ] && [ \"$2\" != Z ] && [ \"${21}\" = \"$1\" ]\n"                           \
 	"}\n"
 
 /* $1 the folder, $2 the pid file, $3 the log, then the command. */
-static const char start_script[] =
-    ALIVE "dir=$1 pidf=$2 log=$3; shift 3\n" READ_ENV
+static const char start_script[] = ALIVE
+    "dir=$1 pidf=$2 log=$3; shift 3\n" READ_ENV
     "mkdir -p -- \"$(dirname -- \"$pidf\")\" || exit 1\n"
     "if [ -s \"$pidf\" ] && read -r pid start <\"$pidf\" && alive \"$pid\" \"$start\"; then\n"
     "  echo \"already running (pid $pid)\" >&2; exit 1\n"
@@ -104,21 +104,21 @@ static const char running_script[] = ALIVE "[ -s \"$1\" ] && read -r pid start <
 /* $1 the pid file, $2 the grace in tenths of a second. */
 static const char stop_script[] =
     ALIVE "[ -s \"$1\" ] || exit 0\n"
-    "read -r pid start <\"$1\" || exit 1\n"
-    "gone() { ! kill -s 0 -- \"-$pid\" 2>/dev/null; }\n"
-    "waitgone() { n=0; while ! gone && [ $n -lt $1 ]; do sleep 0.1; n=$((n + 1)); done; }\n"
-    /* A pid that is another process's now is never signalled; one that is
-     * gone may still lead a group of leftovers. */
-    "if [ -r /proc/$pid/stat ] && ! alive \"$pid\" \"$start\"; then\n"
-    "  rm -f -- \"$1\"; exit 0\n"
-    "fi\n"
-    "if ! gone; then\n"
-    "  kill -s TERM -- \"-$pid\" 2>/dev/null; kill -s CONT -- \"-$pid\" 2>/dev/null\n"
-    "  waitgone \"$2\"\n"
-    "  gone || { kill -s KILL -- \"-$pid\" 2>/dev/null; waitgone 50; }\n"
-    "  gone || { echo \"process group $pid outlived SIGKILL\" >&2; exit 1; }\n"
-    "fi\n"
-    "rm -f -- \"$1\"\n";
+	  "read -r pid start <\"$1\" || exit 1\n"
+	  "gone() { ! kill -s 0 -- \"-$pid\" 2>/dev/null; }\n"
+	  "waitgone() { n=0; while ! gone && [ $n -lt $1 ]; do sleep 0.1; n=$((n + 1)); done; }\n"
+	  /* A pid that is another process's now is never signalled; one that is
+	   * gone may still lead a group of leftovers. */
+	  "if [ -r /proc/$pid/stat ] && ! alive \"$pid\" \"$start\"; then\n"
+	  "  rm -f -- \"$1\"; exit 0\n"
+	  "fi\n"
+	  "if ! gone; then\n"
+	  "  kill -s TERM -- \"-$pid\" 2>/dev/null; kill -s CONT -- \"-$pid\" 2>/dev/null\n"
+	  "  waitgone \"$2\"\n"
+	  "  gone || { kill -s KILL -- \"-$pid\" 2>/dev/null; waitgone 50; }\n"
+	  "  gone || { echo \"process group $pid outlived SIGKILL\" >&2; exit 1; }\n"
+	  "fi\n"
+	  "rm -f -- \"$1\"\n";
 
 int remote_command_make(struct remote_command *out, const struct ssh *s, const char *const *argv,
 			const char *const *env, const char *cwd, struct buf *err)
@@ -132,8 +132,9 @@ int remote_command_make(struct remote_command *out, const struct ssh *s, const c
 		if (!eq)
 			continue;
 		if (strchr(*e, '\n')) {
-			buf_printf(err, "%.*s holds a newline, which cannot be handed to a command "
-					"on a remote host",
+			buf_printf(err,
+				   "%.*s holds a newline, which cannot be handed to a command "
+				   "on a remote host",
 				   (int)(eq - *e), *e);
 			buf_free(&out->input);
 			return -1;
@@ -165,7 +166,8 @@ void remote_command_options(struct run_options *o, const struct remote_command *
 {
 	o->argv = (const char *const *)c->argv;
 	o->cwd = c->dir;
-	o->in = (struct run_input){.kind = RUN_IN_BUFFER, .data = c->input.data, .len = c->input.len};
+	o->in =
+	    (struct run_input){.kind = RUN_IN_BUFFER, .data = c->input.data, .len = c->input.len};
 }
 
 /* Runs one of the scripts with its arguments (NULL-terminated), stdin from
@@ -187,12 +189,13 @@ static int script(const struct ssh *s, const char *text, const char *const *args
 	char **argv = ssh_argv(s, words);
 	free(words);
 	struct buf said = BUF_INIT;
-	struct run_options o = {.argv = (const char *const *)argv,
-				.cwd = s->dir,
-				.out = {.kind = out ? RUN_OUT_CAPTURE : RUN_OUT_DISCARD, .buf = out},
-				.err = {.kind = RUN_OUT_CAPTURE, .buf = &said},
-				.limit_ms = limit_ms ? limit_ms : LIMIT_MS,
-				.grace_ms = GRACE_MS};
+	struct run_options o = {
+	    .argv = (const char *const *)argv,
+	    .cwd = s->dir,
+	    .out = {.kind = out ? RUN_OUT_CAPTURE : RUN_OUT_DISCARD, .buf = out},
+	    .err = {.kind = RUN_OUT_CAPTURE, .buf = &said},
+	    .limit_ms = limit_ms ? limit_ms : LIMIT_MS,
+	    .grace_ms = GRACE_MS};
 	if (in)
 		o.in = *in;
 	struct run_result r;

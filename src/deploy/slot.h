@@ -51,7 +51,7 @@ enum slot_color { SLOT_NONE = -1, SLOT_BLUE = 0, SLOT_GREEN = 1 };
 struct ssh;
 
 struct slot_target {
-	const char *root;      /* ROOT: the slots are ROOT-blue and ROOT-green */
+	const char *root; /* ROOT: the slots are ROOT-blue and ROOT-green */
 	/* NULL: the slots are on this machine. Else ROOT is a path on that
 	 * host, where the symlinks are swapped and the app runs (remote.h:
 	 * its pid file and log in ROOT-run/); slots.json stays in STATE. */

@@ -153,8 +153,7 @@ static void end_orphans(const char *dir)
 }
 
 /* What an ssh that could not connect said, and what to do about a key. */
-static void explain(struct buf *err, const struct ssh *s, const char *known_hosts,
-		    const char *said)
+static void explain(struct buf *err, const struct ssh *s, const char *known_hosts, const char *said)
 {
 	buf_printf(err, "cannot connect to %s: %s", s->shown, said);
 	if (!strstr(said, "Host key verification failed") && !strstr(said, "host key"))
@@ -166,8 +165,10 @@ static void explain(struct buf *err, const struct ssh *s, const char *known_host
 		   "  ssh-keyscan -p %u %s >> %s",
 		   s->port, s->host, file);
 	if (strstr(said, "CHANGED") || strstr(said, "changed"))
-		buf_printf(err, "\n(a changed key: remove the old one first: ssh-keygen -R '[%s]:%u' -f %s)",
-			   s->host, s->port, file);
+		buf_printf(
+		    err,
+		    "\n(a changed key: remove the old one first: ssh-keygen -R '[%s]:%u' -f %s)",
+		    s->host, s->port, file);
 }
 
 int ssh_open(struct ssh *s, const char *spec, const struct ssh_options *o, struct buf *err)
@@ -237,15 +238,16 @@ int ssh_forward(struct ssh *s, const char *host, unsigned port, unsigned *local,
 			return -1;
 		struct buf spec = BUF_INIT, said = BUF_INIT;
 		int v6 = strchr(host, ':') != NULL;
-		buf_printf(&spec, "127.0.0.1:%u:%s%s%s:%u", free, v6 ? "[" : "", host, v6 ? "]" : "",
-			   port);
+		buf_printf(&spec, "127.0.0.1:%u:%s%s%s:%u", free, v6 ? "[" : "", host,
+			   v6 ? "]" : "", port);
 		const char *const extra[] = {"-O", "forward", "-L", spec.data, NULL};
 		int rc = control(s, extra, &said);
 		buf_free(&spec);
 		if (rc == 0) {
 			struct ssh_forward *f =
 			    ARRAY_PUSH(s->forwards, s->nforwards, s->cap_forwards);
-			*f = (struct ssh_forward){.host = xstrdup(host), .port = port, .local = free};
+			*f = (struct ssh_forward){
+			    .host = xstrdup(host), .port = port, .local = free};
 			*local = free;
 			buf_free(&said);
 			return 0;

@@ -42,12 +42,12 @@ struct ssh_forward {
 struct ssh {
 	char *user, *host;
 	unsigned port;
-	char *shown;   /* user@host:port */
+	char *shown; /* user@host:port */
 	/* The master's socket, named relative to its folder, where every ssh
 	 * of the connection runs: a socket's path may not be longer than 107
 	 * bytes, a state folder's may. */
 	char *dir, *control;
-	char **argv;   /* ssh and the options every use shares, NULL-terminated */
+	char **argv; /* ssh and the options every use shares, NULL-terminated */
 	size_t argc;
 	unsigned limit_ms;
 	struct ssh_forward *forwards;

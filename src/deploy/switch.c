@@ -250,14 +250,16 @@ static int switch_nginx_remote(const struct switch_nginx *opts, unsigned port, s
 		rc = run_checked(ssh, opts->nginx, test, NULL, opts->limit_ms, err);
 	if (rc == 0) {
 		char limit[16];
-		snprintf(limit, sizeof(limit), "%u", opts->limit_ms / 100 ? opts->limit_ms / 100 : 1);
-		const char *const head[] = {"sh", "-c", remote_reload_script, "gitgate",
-					    opts->pid_file, limit, NULL};
+		snprintf(limit, sizeof(limit), "%u",
+			 opts->limit_ms / 100 ? opts->limit_ms / 100 : 1);
+		const char *const head[] = {
+		    "sh", "-c", remote_reload_script, "gitgate", opts->pid_file, limit, NULL};
 		rc = run_checked(ssh, head, opts->nginx, NULL, opts->limit_ms + 5000, err);
 	}
 	if (rc < 0) {
 		struct buf why = BUF_INIT;
-		if (remote_write_file(ssh, opts->file, had_old ? old.data : NULL, old.len, &why) < 0)
+		if (remote_write_file(ssh, opts->file, had_old ? old.data : NULL, old.len, &why) <
+		    0)
 			buf_printf(err, "\nand %s could not be put back: %s", opts->file, why.data);
 		else
 			buf_printf(err, "\n%s is as it was", opts->file);

@@ -249,7 +249,8 @@ int deploy_policy_parse_host(const char *spec, char **user, char **host, unsigne
 	}
 	for (const char *p = spec; p < at; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("._-", *p)) {
-			buf_printf(why, "'%s': a user name is letters, digits, '.', '_', '-'", spec);
+			buf_printf(why, "'%s': a user name is letters, digits, '.', '_', '-'",
+				   spec);
 			return -1;
 		}
 	if (*h == '[') {
