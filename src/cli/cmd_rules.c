@@ -62,6 +62,16 @@ static void describe_target(FILE *out, const struct deploy_target *t)
 {
 	fprintf(out, "target %s %s: root %s (slots -blue, -green); ports %u %u\n", t->project,
 		t->environment, t->root, t->ports[0], t->ports[1]);
+	if (t->hosts.n) {
+		fprintf(out, "    on       ");
+		describe_list(out, &t->hosts, "");
+		fprintf(out, "%s over SSH", t->hosts.n > 1 ? ", one at a time," : "");
+		if (t->ssh_known_hosts || t->ssh_identity)
+			fprintf(out, "; known hosts %s, key %s",
+				t->ssh_known_hosts ? t->ssh_known_hosts : "([deploy]'s)",
+				t->ssh_identity ? t->ssh_identity : "([deploy]'s)");
+		fputc('\n', out);
+	}
 	fprintf(out, "    env file  %s; required:", t->env_file ? t->env_file : "(none)");
 	describe_list(out, &t->env_required, "(none)");
 	fputc('\n', out);
@@ -98,6 +108,9 @@ static void deploy_describe(const struct rules *r, FILE *out)
 	fprintf(out, "\n  env placeholders:");
 	describe_list(out, &d->env_placeholders, "(none)");
 	fprintf(out, "\n  nginx: %s (pid file %s)", d->nginx.text, d->nginx_pid_file);
+	fprintf(out, "\n  ssh: known hosts %s; key %s",
+		d->ssh_known_hosts ? d->ssh_known_hosts : "(OpenSSH's own)",
+		d->ssh_identity ? d->ssh_identity : "(OpenSSH's own)");
 	fprintf(out, "\n  notify: command %s; url %s; within %us\n",
 		d->notify_command.argv ? d->notify_command.text : "(none)",
 		d->notify_url ? d->notify_url : "(none)", d->notify_timeout_seconds);
