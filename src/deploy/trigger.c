@@ -34,12 +34,13 @@ void trigger_read_push_options(struct trigger_options *o, char *const *options, 
 	}
 }
 
-static void mark_unit(const struct rules *r, const char *path, unsigned char *changed)
+static void mark_unit(const struct rules *r, const char *path, unsigned char *changed,
+		      int *every)
 {
 	if (!path)
 		return;
 	if (rules_is_shared(r, path)) {
-		memset(changed, 1, r->nunits);
+		*every = 1;
 		return;
 	}
 	const struct project *p = rules_project_of(r, path);
@@ -47,14 +48,15 @@ static void mark_unit(const struct rules *r, const char *path, unsigned char *ch
 		changed[p->unit - r->units] = 1;
 }
 
-/* Which units the update changed, one flag a unit: all of them for a new
- * branch (nothing was deployed from it yet). */
+/* Which units the update changed, one flag a unit; *every when that is
+ * every unit as one: a shared package changed, or the branch is new
+ * (nothing was deployed from it yet). */
 static int units_changed(const struct server *s, const struct hook_update *u,
-			 unsigned char *changed, struct buf *err)
+			 unsigned char *changed, int *every, struct buf *err)
 {
 	const struct rules *r = &s->rules;
 	if (strspn(u->old_id, "0") == strlen(u->old_id)) {
-		memset(changed, 1, r->nunits);
+		*every = 1;
 		return 0;
 	}
 	git_oid old_oid, new_oid;
@@ -69,8 +71,8 @@ static int units_changed(const struct server *s, const struct hook_update *u,
 		repo_error(err, "cannot read the pushed commits");
 	} else if (treediff_trees(s->repo, old_t, new_t, &cs, err) == 0) {
 		for (size_t i = 0; i < cs.n; i++) {
-			mark_unit(r, cs.items[i].old_path, changed);
-			mark_unit(r, cs.items[i].path, changed);
+			mark_unit(r, cs.items[i].old_path, changed, every);
+			mark_unit(r, cs.items[i].path, changed, every);
 		}
 		rc = 0;
 	}
@@ -82,38 +84,47 @@ static int units_changed(const struct server *s, const struct hook_update *u,
 	return rc;
 }
 
-/* Queues the unit's job; says how to reach what the push could not. */
-static int enqueue(const struct server *s, const struct unit *unit, const char *revision,
-		   const struct trigger_options *o, struct buf *id, FILE *out, struct buf *err)
+/* Queues a job: unit (a unit's name, or "all") at revision, into the
+ * environments given. Its id goes to id. */
+static int enqueue_job(const struct server *s, const char *unit, const char *const *environments,
+		       size_t n, const char *revision, const struct trigger_options *o,
+		       struct buf *id, struct buf *err)
 {
-	const struct deploy_environment **envs = NULL;
-	size_t n = deploy_policy_unit_environments(&s->rules, unit, &envs);
-	struct job job = {.unit = unit->name,
-			  .environments = xcalloc(n + 1, sizeof(char *)),
+	struct job job = {.unit = (char *)unit,
+			  .environments = (char **)environments,
+			  .nenvironments = n,
 			  .revision = (char *)revision,
 			  .user = (char *)o->user,
 			  .phrase = (char *)o->phrase,
 			  .emergency = (char *)o->emergency,
 			  .detach = o->detach,
 			  .queued = time(NULL)};
+	history_new_id(id);
+	job.id = id->data;
+	return queue_add(s->state_dir.data, &job, err);
+}
+
+/* Queues the unit's job (NULL: every unit's, as one) into the environments
+ * a push reaches; says how to reach what the push could not. */
+static int enqueue(const struct server *s, const struct unit *unit, const char *revision,
+		   const struct trigger_options *o, struct buf *id, FILE *out, struct buf *err)
+{
+	const struct deploy_environment **envs = NULL;
+	size_t n = deploy_policy_unit_environments(&s->rules, unit, &envs), reached = 0;
+	const char *name = unit ? unit->name : "all";
+	const char **names = xcalloc(n + 1, sizeof(*names));
 	for (size_t i = 0; i < n; i++) {
 		if (envs[i]->auto_deploy || (o->phrase && envs[i]->confirm))
-			job.environments[job.nenvironments++] = envs[i]->name;
+			names[reached++] = envs[i]->name;
 		else if (envs[i]->confirm)
 			fprintf(
 			    out,
 			    "gitgate: %s is not deployed to %s by this push; to do so: git push "
 			    "-o \"confirm=%s\" (or gitgate deploy %s to %s --confirm ...)\n",
-			    unit->name, envs[i]->name, s->rules.deploy.confirm_phrase, unit->name,
-			    envs[i]->name);
+			    name, envs[i]->name, s->rules.deploy.confirm_phrase, name, envs[i]->name);
 	}
-	int rc = 0;
-	if (job.nenvironments) {
-		history_new_id(id);
-		job.id = id->data;
-		rc = queue_add(s->state_dir.data, &job, err);
-	}
-	free(job.environments);
+	int rc = reached ? enqueue_job(s, name, names, reached, revision, o, id, err) : 0;
+	free(names);
 	free(envs);
 	return rc;
 }
@@ -225,8 +236,16 @@ int trigger_push(const struct server *s, const struct hook_input *input,
 	unsigned char *changed = xcalloc(r->nunits + 1, 1);
 	char **ids = xcalloc(r->nunits + 1, sizeof(char *));
 	size_t nids = 0;
-	int rc = units_changed(s, u, changed, err);
-	for (size_t i = 0; rc == 0 && i < r->nunits; i++) {
+	int every = 0;
+	int rc = units_changed(s, u, changed, &every, err);
+	if (rc == 0 && every) {
+		struct buf id = BUF_INIT;
+		rc = enqueue(s, NULL, u->new_id, o, &id, out, err);
+		if (id.len)
+			ids[nids++] = buf_detach(&id);
+		buf_free(&id);
+	}
+	for (size_t i = 0; rc == 0 && !every && i < r->nunits; i++) {
 		struct buf id = BUF_INIT;
 		if (changed[i])
 			rc = enqueue(s, &r->units[i], u->new_id, o, &id, out, err);
@@ -245,5 +264,23 @@ int trigger_push(const struct server *s, const struct hook_input *input,
 		free(ids[i]);
 	free(ids);
 	free(changed);
+	return rc;
+}
+
+int trigger_deploy(const struct server *s, const char *unit, const char *environment,
+		   const char *revision, const struct trigger_options *o, const char *worker,
+		   FILE *out, struct buf *err)
+{
+	struct buf id = BUF_INIT;
+	const char *environments[] = {environment};
+	int rc = enqueue_job(s, unit, environments, 1, revision, o, &id, err);
+	if (rc == 0)
+		rc = start_worker(s, worker, err);
+	if (rc == 0)
+		fprintf(out,
+			"gitgate: deploy job %s queued: %s to %s at %.12s; follow it with gitgate "
+			"logs --follow, see it with gitgate status\n",
+			id.data, unit, environment, revision);
+	buf_free(&id);
 	return rc;
 }

@@ -59,6 +59,12 @@ size_t deploy_policy_unit_targets(const struct rules *r, const struct unit *unit
 static int unit_deploys_to(const struct rules *r, const struct unit *unit,
 			   const struct deploy_environment *env)
 {
+	if (!unit) {
+		for (size_t i = 0; i < r->nunits; i++)
+			if (unit_deploys_to(r, &r->units[i], env))
+				return 1;
+		return 0;
+	}
 	for (size_t i = 0; i < unit->projects.n; i++)
 		if (deploy_policy_find_target(r, unit->projects.items[i], env->name))
 			return 1;

@@ -45,7 +45,8 @@ size_t deploy_policy_unit_targets(const struct rules *r, const struct unit *unit
 				  const struct deploy_target ***out);
 /* The environments the unit has targets in, in the order a deploy visits
  * them: an environment after the one it requires, and of those ready, the
- * auto ones first, then file order. *out as above. */
+ * auto ones first, then file order. *out as above. A NULL unit is every
+ * unit: the environments any of them has targets in. */
 size_t deploy_policy_unit_environments(const struct rules *r, const struct unit *unit,
 				       const struct deploy_environment ***out);
 

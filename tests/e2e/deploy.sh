@@ -204,15 +204,10 @@ t_a_push_deploys_to_staging_and_with_the_phrase_to_production() {
 	echo "# three" >>argo/app.py && git commit -qam three
 	push_expect 0 -o detach origin main
 	contains "$OUT" "deploying in the background"
-	local tries=0
 	# Staging: blue, then green, now blue again.
-	until [ "$(answers "$S1" 2>/dev/null)" = "$(git rev-parse HEAD)" ] || [ $tries -ge 100 ]; do
-		sleep 0.2
-		tries=$((tries + 1))
-	done
-	[ "$(answers "$S1")" = "$(git rev-parse HEAD)" ] || fail "the detached deploy did not finish"
+	await_answer "$S1" "$(git rev-parse HEAD)" || fail "the detached deploy did not finish"
 	# keep_releases = 2: three staging deploys leave the two the slots hold.
-	tries=0
+	local tries=0
 	until [ "$(ls ../server.git/gitgate/releases/argo-staging | wc -l)" = 2 ] || [ $tries -ge 50 ]; do
 		sleep 0.2
 		tries=$((tries + 1))
@@ -333,6 +328,137 @@ assert r["codes"] == {"200": r["requests"]}, r
 assert len(set(r["revisions"])) == 4, r
 assert r["revisions"][-1] == sys.argv[2], r
 PY
+}
+
+# live_of PROJECT ENV: the slot the live link points at (blue or green).
+live_of() {
+	readlink "$SRV/srv/$1-$2-live" | sed 's/.*-//'
+}
+
+t_a_shared_package_change_tests_every_unit_first() {
+	ALPINE=1 new_deploy_server
+	ln -s "$GITGATE_BIN/post-receive" hooks/post-receive
+	git config receive.advertisePushOptions true
+	local first
+	first=$(git rev-parse main)
+	# deploy all: every unit's tests before any slot starts.
+	deploy_expect 0 all staging
+	contains "$OUT" "2 units: the gates up to the tests for every one of them first"
+	local tests slot
+	tests=$(grep -n 'gate  3/11  tests         alpine' "$OUT" | cut -d: -f1)
+	slot=$(grep -n 'step        slot          argo' "$OUT" | cut -d: -f1)
+	[ -n "$tests" ] && [ -n "$slot" ] && [ "$tests" -lt "$slot" ] ||
+		fail "argo's slot started before alpine's tests ran"
+	for port in "$S1" "$AB1" "$AF1"; do
+		[ "$(answers "$port")" = "$first" ] || fail "port $port does not serve $first"
+	done
+	# A push that changes packages/ deploys every unit, tests first: one
+	# unit failing its tests stops every unit.
+	cd ../work
+	echo '{"name": "ui", "version": "1.0.1"}' >packages/ui/package.json
+	touch alpine-frontend/FAIL_TESTS
+	git add -A && git commit -qm "ui 1.0.1"
+	push_expect 0 origin main
+	contains "$OUT" "remote: gate  3/11  tests         alpine            failed"
+	contains "$OUT" "not deployed: every unit must pass its tests before any deploys, and alpine did not"
+	lacks "$OUT" "step        slot"
+	[ "$(answers "$S1")" = "$first" ] || fail "argo deployed although alpine's tests failed"
+	git rm -q alpine-frontend/FAIL_TESTS && git commit -qm "frontend fixed"
+	echo '{"name": "ui", "version": "1.0.2"}' >packages/ui/package.json
+	git commit -qam "ui 1.0.2"
+	push_expect 0 origin main
+	[ "$(grep -c ': deployed' "$OUT")" = 2 ] || fail "expected argo and alpine deployed"
+	local second
+	second=$(git rev-parse HEAD)
+	for port in "$S2" "$AB2" "$AF2"; do
+		[ "$(answers "$port")" = "$second" ] || fail "port $port does not serve $second"
+	done
+	# The coupled projects switch together and go back together when one
+	# of them fails gate 11.
+	touch alpine-frontend/BROKEN_LIVE && git add -A && git commit -qm "frontend broken once live"
+	push_expect 0 origin main
+	contains "$OUT" "remote: gate 11/11  health-after  alpine            failed"
+	contains "$OUT" "alpine-backend is back on green, healthy"
+	contains "$OUT" "alpine-frontend is back on green, healthy"
+	lacks "$OUT" "argo to staging"
+	[ "$(live_of alpine-backend staging)$(live_of alpine-frontend staging)" = greengreen ] ||
+		fail "the alpine projects are not both back on green"
+	cd ../server.git
+	"$G" history alpine staging --format json | python3 -c '
+import json, sys
+outcomes = [r["outcome"] for r in json.load(sys.stdin)]
+assert outcomes == ["deployed", "failed", "deployed", "rolled-back"], outcomes
+' || fail "alpine's history is not deployed, failed, deployed, rolled back"
+	"$G" history argo staging --format json | python3 -c '
+import json, sys
+outcomes = [r["outcome"] for r in json.load(sys.stdin)]
+assert outcomes == ["deployed", "refused", "deployed"], outcomes
+' || fail "argo's history is not deployed, refused, deployed"
+}
+
+t_rollback_to_a_kept_release_or_a_revision() {
+	new_deploy_server
+	local r1 r3
+	r1=$(git rev-parse main)
+	deploy_expect 0 argo staging
+	push_change "r2"
+	deploy_expect 0 argo staging
+	push_change "r3"
+	r3=$(git rev-parse main)
+	deploy_expect 0 argo staging
+	# keep_releases = 2: r1's release is gone; it is exported and built
+	# again (named by an abbreviated revision, as git takes it).
+	ls gitgate/releases/argo-staging | grep -q -- "-${r1:0:12}" && fail "r1's release was kept"
+	OUT=$(mktemp)
+	GITGATE_USER=alice "$G" rollback argo staging --to "${r1:0:10}" >"$OUT" 2>&1 ||
+		{ fail "rollback --to r1 failed:"; cat "$OUT"; }
+	contains "$OUT" "rollback --to does not run tests and lint again"
+	contains "$OUT" "migrate is not run by a rollback"
+	"$G" history argo staging --format json | grep -q '"exported again, installed and built"' ||
+		fail "the rollback --to's build gate does not say the release was built again"
+	[ "$(answers "$S2")" = "$r1" ] || fail "r1 is not live on green after rollback --to"
+	[ "$(live_of argo staging)" = green ] || fail "the live link is not on green"
+	# A kept release by its id: r3's, in the blue slot.
+	local id
+	id=$(ls gitgate/releases/argo-staging | grep -- "-${r3:0:12}")
+	OUT=$(mktemp)
+	GITGATE_USER=alice "$G" rollback argo staging --to "$id" >"$OUT" 2>&1 ||
+		{ fail "rollback --to $id failed:"; cat "$OUT"; }
+	"$G" history argo staging --format json | grep -q '"a kept release: built when it was deployed"' ||
+		fail "the rollback --to's build gate does not name the kept release"
+	[ "$(answers "$S1")" = "$r3" ] || fail "r3 is not live again"
+	OUT=$(mktemp)
+	GITGATE_USER=alice "$G" rollback argo staging --to "$r3" >"$OUT" 2>&1
+	[ $? = 1 ] || fail "rollback --to what is live should be refused"
+	contains "$OUT" "runs ${r3:0:12} already"
+	GITGATE_USER=alice "$G" rollback argo staging --to nosuch >"$OUT" 2>&1
+	[ $? = 2 ] || fail "rollback --to nonsense should be a usage error"
+	contains "$OUT" "'nosuch' is neither a kept release nor a commit here"
+	"$G" history argo staging --format json | python3 -c '
+import json, sys
+r = [x for x in json.load(sys.stdin) if x["kind"] == "rollback"]
+assert [(x["to"], x["outcome"], x["options"].get("to")) for x in r] == [
+    (sys.argv[1], "deployed", sys.argv[3]), (sys.argv[2], "deployed", sys.argv[4])], r
+' "$r1" "$r3" "${r1:0:10}" "$id" || fail "the rollbacks were not recorded with --to"
+}
+
+t_dry_run_and_detach() {
+	new_deploy_server
+	deploy_expect 0 argo staging --dry-run
+	contains "$OUT" "dry run: nothing is run, locked, switched or recorded"
+	contains "$OUT" "argo: export $(git rev-parse --short=12 main), install \`\`, then \`python3 argo/test_app.py\`"
+	contains "$OUT" "would start argo in its blue slot on port $S1"
+	contains "$OUT" "dry run: argo to staging at $(git rev-parse --short=12 main) would deploy"
+	[ -e gitgate/history.jsonl ] && fail "a dry run wrote a record"
+	[ -e gitgate/releases/argo-staging ] && [ -n "$(ls gitgate/releases/argo-staging)" ] && fail "a dry run exported"
+	curl -s --max-time 2 "http://127.0.0.1:$S1/health" >/dev/null && fail "a dry run started the app"
+	deploy_expect 1 argo production --dry-run
+	contains "$OUT" "needs the exact phrase"
+	contains "$OUT" "would not deploy"
+	# --detach: queued, and the worker deploys after the command returned.
+	deploy_expect 0 argo staging --detach
+	contains "$OUT" "queued: argo to staging"
+	await_answer "$S1" "$(git rev-parse main)" || fail "the detached deploy did not go live"
 }
 
 t_usage_errors_exit_2() {

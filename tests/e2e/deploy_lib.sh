@@ -6,17 +6,17 @@
 G=$GITGATE_BIN/gitgate
 PHRASE="deploy fully to production"
 
-# Four free ports on 127.0.0.1: staging's two slots, then production's.
+# Free ports on 127.0.0.1 (four by default: staging's two slots, then
+# production's).
 free_ports() {
-	python3 - <<'PY'
-import socket
-socks = [socket.socket() for _ in range(4)]
+	python3 - "${1:-4}" <<'PY'
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 PY
 }
-
 
 # The start time of PID, from /proc: with the pid, one process for good.
 proc_start() {
@@ -61,11 +61,14 @@ stop_apps() {
 # A server with argo's staging and production targets, and a clone with an
 # app that answers /health with its revision (503 when argo/BROKEN exists;
 # with argo/BROKEN_LIVE, 503 from its second request on: healthy in its
-# slot, broken once live).
+# slot, broken once live); its tests fail when argo/FAIL_TESTS exists.
+# With ALPINE=1, the coupled unit alpine (alpine-backend, alpine-frontend:
+# the same app, staging only, ports AB1 AB2 AF1 AF2) and the shared
+# packages/ too.
 new_deploy_server() {
 	SRV=$PWD
 	trap stop_apps EXIT
-	read -r S1 S2 P1 P2 < <(free_ports)
+	read -r S1 S2 P1 P2 AB1 AB2 AF1 AF2 < <(free_ports 8)
 	git init -q --bare server.git
 	mkdir -p server.git/gitgate srv
 	git init -q work
@@ -90,19 +93,25 @@ class Health(http.server.BaseHTTPRequestHandler):
         pass
 http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Health).serve_forever()
 PY
-	printf 'import os, sys\nsys.exit(1 if os.path.exists("argo/FAIL_TESTS") else 0)\n' >work/argo/test_app.py
+	printf 'import os, sys\nsys.exit(1 if os.path.exists(os.path.join(os.path.dirname(__file__), "FAIL_TESTS")) else 0)\n' >work/argo/test_app.py
 	echo 'export const a = 1;' >work/alpine-backend/api.js
+	if [ -n "${ALPINE:-}" ]; then
+		mkdir -p work/alpine-frontend work/packages/ui
+		cp work/argo/*.py work/alpine-backend/ && cp work/argo/*.py work/alpine-frontend/
+		echo '{"name": "ui", "version": "1.0.0"}' >work/packages/ui/package.json
+	fi
 	git -C work add -A && git -C work commit -qm "argo app"
 	git -C work remote add origin ../server.git
 	git -C work push -q origin main
-	target() { # target ENV PORT PORT
+	target() { # target ENV PORT PORT [PROJECT]
+		local project=${4:-argo}
 		cat <<EOF
-[target argo $1]
-root = $SRV/srv/argo-$1
+[target $project $1]
+root = $SRV/srv/$project-$1
 ports = $2 $3
-test = python3 argo/test_app.py
-run = python3 argo/app.py \$PORT
-switch = link $SRV/srv/argo-$1-live
+test = python3 $project/test_app.py
+run = python3 $project/app.py \$PORT
+switch = link $SRV/srv/$project-$1-live
 health_url = http://127.0.0.1:\$PORT/health
 health_retries = 15
 health_interval_ms = 200
@@ -132,6 +141,16 @@ health_level = 2
 $(target staging "$S1" "$S2")
 $(target production "$P1" "$P2")
 EOF
+	[ -n "${ALPINE:-}" ] && cat >>server.git/gitgate/rules.ini <<EOF
+[project alpine-frontend]
+path = alpine-frontend/
+[unit alpine]
+projects = alpine-backend alpine-frontend
+[shared]
+path = packages/
+$(target staging "$AB1" "$AB2" alpine-backend)
+$(target staging "$AF1" "$AF2" alpine-frontend)
+EOF
 	# Fridays freeze production; the tests must not depend on the day.
 	sed -i "s/^\\[deploy\\]/[deploy]\\nfreeze_days = ${FREEZE_DAY:-sun}/" server.git/gitgate/rules.ini
 	cd server.git
@@ -149,6 +168,15 @@ deploy_expect() {
 
 answers() { # answers PORT: the revision the app on PORT reports
 	curl -s --max-time 5 "http://127.0.0.1:$1/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["revision"])'
+}
+
+await_answer() { # await_answer PORT REVISION: up to 20 s for the app on PORT to report it
+	local tries=0
+	until [ "$(answers "$1" 2>/dev/null)" = "$2" ] || [ $tries -ge 100 ]; do
+		sleep 0.2
+		tries=$((tries + 1))
+	done
+	[ "$(answers "$1" 2>/dev/null)" = "$2" ]
 }
 
 push_change() { # push_change MESSAGE [FILE]
