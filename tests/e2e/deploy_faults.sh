@@ -59,6 +59,9 @@ import sys
 path = sys.argv[1]
 app = open(path).read()
 app = app.replace("        answered += 1\n", '''        answered += 1
+        if os.path.exists(os.path.join(here, "HANG")):
+            import time
+            time.sleep(120)
         if answered == 2:
             srv = os.path.dirname(os.path.dirname(os.environ["ROOT"]))
             try:
@@ -210,6 +213,264 @@ t_a_worker_killed_at_any_point_leaves_the_last_good_version() {
 		good=$REV
 		rm -f "$SRV"/marks/*
 	done
+}
+
+# The client hangs up mid-deploy: the deploy goes on, finishes, is recorded.
+t_a_client_that_hangs_up_loses_nothing() {
+	new_fault_server
+	echo tests >"$SRV/hold-at"
+	commit_change "the client hangs up"
+	push_bg "$SRV/push.out"
+	wait_for "$SRV/marks/tests" || { fail "the deploy never reached its tests"; return; }
+	kill -9 "$PUSH_PID"
+	wait_gone "$PUSH_PID" 50 || fail "git push did not die"
+	touch "$SRV/marks/tests.go"
+	await_answer "$S1" "$REV" || fail "the deploy did not finish after the client hung up"
+	local tries=0
+	until [ -z "$(ls gitgate/queue/)" ] || [ $tries -ge 100 ]; do sleep 0.1; tries=$((tries + 1)); done
+	[ "$(outcomes | tail -1)" = "deployed $REV" ] || { fail "the deploy was not recorded:"; outcomes; }
+}
+
+# A push while a deploy runs waits for it, then deploys: two pushes at once
+# never interleave their deploys.
+t_overlapping_pushes_deploy_one_after_the_other() {
+	new_fault_server
+	echo tests >"$SRV/hold-at"
+	commit_change "first of two"
+	local first=$REV
+	push_bg "$SRV/push1.out"
+	local push1=$PUSH_PID
+	wait_for "$SRV/marks/tests" || { fail "the first deploy never reached its tests"; return; }
+	commit_change "second of two"
+	local second=$REV
+	push_bg "$SRV/push2.out"
+	local push2=$PUSH_PID tries=0
+	until [ "$(ls gitgate/queue/ | wc -l)" = 2 ] || [ $tries -ge 100 ]; do sleep 0.1; tries=$((tries + 1)); done
+	[ "$(ls gitgate/queue/ | wc -l)" = 2 ] || fail "the second push queued no job"
+	sleep 0.5
+	[ "$(grep -c "$second" "$SRV/order")" = 0 ] || fail "the second deploy began while the first ran"
+	touch "$SRV/marks/tests.go"
+	wait_gone "$push1" 300 || fail "the first push did not end"
+	wait_gone "$push2" 300 || fail "the second push did not end"
+	contains "$SRV/push1.out" "at ${first:0:12}: deployed"
+	contains "$SRV/push2.out" "at ${second:0:12}: deployed"
+	# Every command of the first before any of the second.
+	python3 - "$SRV/order" "$first" "$second" <<'PY' || { fail "the deploys interleaved:"; cat "$SRV/order"; }
+import sys
+lines = [l.split() for l in open(sys.argv[1]) if l.strip()]
+revs = [l[2] for l in lines if len(l) > 2 and l[2] in sys.argv[2:]]
+assert revs and revs == sorted(revs, key=lambda r: sys.argv[2:].index(r)), revs
+assert revs[0] == sys.argv[2] and revs[-1] == sys.argv[3], revs
+PY
+	"$G" history argo staging --format json | python3 -c '
+import json, sys
+a, b = json.load(sys.stdin)[-2:]
+assert (a["outcome"], b["outcome"]) == ("deployed", "deployed"), (a, b)
+assert a["finished"] <= b["started"], (a, b)
+' || fail "the history does not show two deploys, one after the other"
+	[ "$(live_revision)" = "$second" ] || fail "the second push is not live"
+}
+
+# The env file missing, or not a file gitgate can read: gate 7 refuses at
+# once, and the last good version keeps serving.
+t_an_env_file_that_cannot_be_read_stops_gate_7() {
+	new_deploy_server
+	deploy_expect 0 argo staging
+	local good env_file got
+	good=$(git rev-parse main)
+	push_change "next"
+	mkdir "$SRV/a-folder.env"
+	mkfifo "$SRV/a-fifo.env"
+	for env_file in "$SRV/missing.env" "$SRV/a-folder.env" "$SRV/a-fifo.env"; do
+		sed -i "/^env_file = /d; /^\[target argo staging\]/a env_file = $env_file" gitgate/rules.ini
+		OUT=$(mktemp)
+		GITGATE_USER=alice timeout 20 "$G" deploy argo staging >"$OUT" 2>&1
+		got=$?
+		[ $got = 1 ] || { fail "$env_file: deploy exited $got, not 1:"; cat "$OUT"; }
+		contains "$OUT" "gate  7/11  environment   argo              failed"
+		contains "$OUT" "cannot read the env file $env_file"
+		lacks "$OUT" "gate  3/11"
+		[ "$(answers "$S1")" = "$good" ] || fail "$env_file: the last good version stopped serving"
+	done
+}
+
+# The next slot's port is taken by another process, which even answers
+# the health URL: the new slot cannot start, nothing is switched, and the
+# old slot keeps serving.
+t_a_taken_port_keeps_the_old_slot() {
+	new_deploy_server
+	deploy_expect 0 argo staging
+	local good tries=0
+	good=$(git rev-parse main)
+	python3 - "$S2" <<'PY' &
+import http.server, sys
+class Squat(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b'{"status": "ok", "revision": "squatter"}'
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Squat)
+server.timeout = 60
+for _ in range(200):
+    server.handle_request()
+PY
+	track $!
+	until [ "$(answers "$S2" 2>/dev/null)" = squatter ] || [ $tries -ge 50 ]; do sleep 0.1; tries=$((tries + 1)); done
+	push_change "next"
+	deploy_expect 1 argo staging
+	contains "$OUT" "step        slot          argo              failed"
+	contains "$OUT" "$S2"
+	[ "$(readlink "$SRV/srv/argo-staging-live")" = "$SRV/srv/argo-staging-blue" ] ||
+		fail "the live link moved to the taken port's slot"
+	[ "$(answers "$S1")" = "$good" ] || fail "the old slot stopped serving"
+	[ "$(answers "$S2")" = squatter ] || fail "the port's owner was disturbed"
+}
+
+# A command past its limit is stopped with its whole process group: its
+# child and grandchild are gone, and the deploy fails in bounded time.
+t_a_hung_command_is_killed_with_its_group() {
+	new_deploy_server
+	cat >"$SRV/hang.sh" <<SH
+#!/bin/sh
+sh -c 'sleep 300 & echo \$! >"$SRV/grandchild"; wait' &
+echo \$! >"$SRV/child"
+sleep 300
+SH
+	chmod +x "$SRV/hang.sh"
+	sed -i "/^\[target argo staging\]/,/^\[/{s|^test = .*|test = $SRV/hang.sh|}
+		/^\[target argo staging\]/a command_timeout_seconds = 2" gitgate/rules.ini
+	local t0=$SECONDS f
+	deploy_expect 1 argo staging
+	[ $((SECONDS - t0)) -lt 15 ] || fail "the deploy took $((SECONDS - t0)) s past a 2 s limit"
+	contains "$OUT" "gate  3/11  tests         argo              failed"
+	contains "$OUT" "time limit"
+	for f in child grandchild; do
+		[ -s "$SRV/$f" ] || { fail "the test command's $f never started"; continue; }
+		track "$(cat "$SRV/$f")"
+		gone "$(cat "$SRV/$f")" || fail "the test command's $f outlived it"
+	done
+}
+
+# A health URL that never answers (the app, with argo/HANG, takes every
+# request and never replies): the slot check ends at its deadline, the
+# hung app is stopped, nothing is switched, the old version keeps serving.
+t_a_health_url_that_never_answers_is_bounded() {
+	new_fault_server
+	sed -i "/^\[target argo staging\]/,/^\[/{
+		s|^health_url = .*|&\nhealth_timeout_ms = 1000|
+		s|^health_deadline_seconds = .*|health_deadline_seconds = 3|
+	}" gitgate/rules.ini
+	commit_change "good"
+	expect 0 "the first push" git -C ../work push origin main
+	local good=$REV t0 pid start
+	(cd ../work && touch argo/HANG && git add -A && git commit -qm "hangs")
+	t0=$SECONDS
+	expect 0 "a push whose app hangs" git -C ../work push origin main
+	[ $((SECONDS - t0)) -lt 15 ] || fail "a 3 s health deadline took $((SECONDS - t0)) s"
+	contains "$OUT" "step        slot          argo              failed"
+	contains "$OUT" "deadline"
+	[ "$(live_revision)" = "$good" ] || fail "the old version stopped serving"
+	if [ -e gitgate/targets/argo-staging/green.pid ]; then
+		read -r pid start <gitgate/targets/argo-staging/green.pid
+		gone "$pid" || fail "the hung app was left running"
+	fi
+	curl -s --max-time 1 "http://127.0.0.1:$S2/health" >/dev/null
+	[ $? = 7 ] || fail "something still listens on the hung slot's port"
+}
+
+# A rules.ini in the pushed tree changes nothing: the server's own rules
+# (its commands) are the ones used.
+t_a_pushed_rules_ini_is_ignored() {
+	new_fault_server
+	cat >../work/rules.ini <<INI
+[deploy]
+branch = main
+[environment staging]
+auto = yes
+[target argo staging]
+root = $SRV/srv/pwned-root
+ports = 1 2
+test = touch $SRV/pwned-test
+run = touch $SRV/pwned-run
+switch = command touch $SRV/pwned-switch
+INI
+	cp ../work/rules.ini ../work/argo/rules.ini
+	(cd ../work && git add -A && git commit -qm "rules of my own")
+	REV=$(git -C ../work rev-parse HEAD)
+	expect 0 "a push with a rules.ini" git -C ../work push origin main
+	contains "$OUT" ": deployed"
+	[ "$(live_revision)" = "$REV" ] || fail "the push did not deploy"
+	grep -q "begin tests $REV" "$SRV/order" || fail "the server's test command did not run"
+	[ -z "$(find "$SRV" -name 'pwned*')" ] || fail "the pushed rules were used: $(find "$SRV" -name 'pwned*')"
+}
+
+# Shell metacharacters in branch names, file names, a message and push
+# options stay data: nothing they spell is ever run.
+t_shell_metacharacters_are_never_run() {
+	new_fault_server
+	local m=$SRV/pwned b
+	(cd ../work &&
+		echo x >"argo/\$(touch $(basename "$m")-file1)" &&
+		echo x >"argo/;touch pwned-file2;" &&
+		echo x >"argo/\`touch pwned-file3\`" &&
+		echo x >"argo/'\$(touch pwned-file4)'.py" &&
+		git add -A && git commit -qm "\$(touch $m-message) \`touch pwned-message2\`")
+	REV=$(git -C ../work rev-parse HEAD)
+	local b1="x;touch\${IFS}$m-branch1" b2="\$(touch\${IFS}$m-branch2)" b3="'\$(touch\${IFS}pwned-branch3)'"
+	for b in "$b1" "$b2" "$b3"; do
+		git check-ref-format --branch "$b" >/dev/null || fail "git refuses the branch name $b"
+		git -C ../work branch "$b" || fail "cannot make branch $b"
+	done
+	GITGATE_USER=alice expect 0 "a push of the names" git -C ../work push -o "confirm=\$(touch $m-option)" \
+		-o "emergency=\`touch $m-emergency\`" origin main "$b1" "$b2" "$b3"
+	contains "$OUT" ": deployed"
+	[ "$(live_revision)" = "$REV" ] || fail "the push did not deploy"
+	deploy_expect 0 argo staging --rev "$b2"
+	contains "$OUT" ": deployed"
+	# (The refs themselves are files named so.)
+	local found
+	found=$(find "$SRV" /tmp -maxdepth 8 -name 'pwned*' -not -path '*/refs/*' 2>/dev/null)
+	[ -z "$found" ] || fail "something was run: $found"
+}
+
+# The disk under the state directory is full (a small tmpfs mounted over
+# it): the deploy fails and says why, the state is as it was (the history,
+# what each slot runs), the last good version keeps serving; with space
+# again, the next deploy runs.
+t_a_full_disk_fails_the_deploy_and_keeps_the_state() {
+	new_deploy_server
+	deploy_expect 0 argo staging
+	local good
+	good=$(git rev-parse main)
+	push_change "next"
+	cp -a gitgate "$SRV/state-before"
+	if ! mount -t tmpfs -o size=2m gitgate-full gitgate 2>"$SRV/mount.err"; then
+		echo "SKIP: cannot mount a tmpfs here: $(cat "$SRV/mount.err")"
+		return 0
+	fi
+	echo "$PWD/gitgate" >>"$SRV/mounts"
+	cp -a "$SRV/state-before/." gitgate/
+	dd if=/dev/zero of=gitgate/filler bs=4k 2>/dev/null
+	deploy_expect 1 argo staging
+	contains "$OUT" "No space left on device"
+	# The history as it was, or with the failure recorded: whole lines.
+	python3 - "$SRV/state-before/history.jsonl" gitgate/history.jsonl <<'PY' || fail "the history is damaged"
+import json, sys
+before, after = (open(p, "rb").read() for p in sys.argv[1:])
+assert after.startswith(before) and after.endswith(b"\n"), "not the old history, then whole lines"
+for line in after[len(before):].splitlines():
+    assert json.loads(line)["outcome"] in ("failed", "refused"), line
+PY
+	cmp -s "$SRV/state-before/targets/argo-staging/slots.json" gitgate/targets/argo-staging/slots.json ||
+		fail "slots.json changed"
+	[ "$(answers "$S1")" = "$good" ] || fail "the last good version stopped serving"
+	rm gitgate/filler
+	deploy_expect 0 argo staging
+	[ "$(answers "$S2")" = "$(git rev-parse main)" ] || fail "the deploy after the disk was freed did not go live"
 }
 
 run_tests
