@@ -213,6 +213,24 @@ t_a_worker_killed_at_any_point_leaves_the_last_good_version() {
 		good=$REV
 		rm -f "$SRV"/marks/*
 	done
+	# A job of two environments killed in the second: its record names
+	# that one, staging's stays deployed.
+	sed -i "/^\[target argo production\]/,/^\[/s|^test = |test = $SRV/hold prodtests |" gitgate/rules.ini
+	echo prodtests >"$SRV/hold-at"
+	commit_change "crash in production"
+	push_bg "$SRV/push-production.out" -o "confirm=$PHRASE"
+	wait_for "$SRV/marks/prodtests" || { fail "production's tests never ran"; cat "$SRV/push-production.out"; return; }
+	kill -9 "$(job_worker)"
+	wait_gone "$PUSH_PID" 150 || fail "production: the push did not end after its worker died"
+	read -r holder mark <"$SRV/marks/prodtests"
+	kill -KILL -- "-$holder" 2>/dev/null
+	"$G" deploy --reconcile >"$SRV/reconcile.out" 2>&1 || fail "production: reconcile failed"
+	"$G" history argo --format json | python3 -c '
+import json, sys
+last = {r["environment"]: r for r in json.load(sys.stdin) if r["to"] == sys.argv[1]}
+assert last["staging"]["outcome"] == "deployed", last
+assert last["production"]["outcome"] == "abandoned", last
+' "$REV" || { fail "the abandoned record does not name production:"; "$G" history argo; }
 }
 
 # The client hangs up mid-deploy: the deploy goes on, finishes, is recorded.
