@@ -16,6 +16,7 @@
 #include "repo.h"
 #include "run.h"
 #include "state.h"
+#include "tips.h"
 #include "treediff.h"
 
 #define FOLLOW_POLL_MS 100
@@ -218,13 +219,44 @@ static void follow(const struct server *s, const char *id, FILE *out)
 	buf_free(&progress);
 }
 
+/* Queues the deploys of the deploy branch's update u (one job a changed
+ * unit, or one for every unit), their ids added to ids (room for one a
+ * unit), and notes the tip as queued. */
+static int queue_update(const struct server *s, const struct hook_update *u,
+			const struct trigger_options *o, char **ids, size_t *nids, FILE *out,
+			struct buf *err)
+{
+	const struct rules *r = &s->rules;
+	unsigned char *changed = xcalloc(r->nunits + 1, 1);
+	int every = 0;
+	int rc = units_changed(s, u, changed, &every, err);
+	for (size_t i = 0; rc == 0 && i < (every ? 1 : r->nunits); i++) {
+		struct buf id = BUF_INIT;
+		if (every || changed[i])
+			rc = enqueue(s, every ? NULL : &r->units[i], u->new_id, o, &id, out, err);
+		if (id.len)
+			ids[(*nids)++] = buf_detach(&id);
+		buf_free(&id);
+	}
+	if (rc == 0)
+		rc = tips_note_queued(s->state_dir.data, u->new_id, err);
+	free(changed);
+	return rc;
+}
+
+static void free_ids(char **ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
 int trigger_push(const struct server *s, const struct hook_input *input,
 		 const struct trigger_options *o, const char *worker, FILE *out, struct buf *err)
 {
 	const struct rules *r = &s->rules;
 	struct buf branch = BUF_INIT;
-	buf_printf(&branch, "refs/heads/%s",
-		   r->deploy.branch ? r->deploy.branch : r->push.deploy_branch);
+	buf_printf(&branch, "refs/heads/%s", deploy_policy_branch(r));
 	const struct hook_update *u = NULL;
 	for (size_t i = 0; i < input->n; i++)
 		if (!strcmp(input->updates[i].ref, branch.data) &&
@@ -233,26 +265,9 @@ int trigger_push(const struct server *s, const struct hook_input *input,
 	buf_free(&branch);
 	if (!u || !r->deploy.nenvironments)
 		return 0;
-	unsigned char *changed = xcalloc(r->nunits + 1, 1);
 	char **ids = xcalloc(r->nunits + 1, sizeof(char *));
 	size_t nids = 0;
-	int every = 0;
-	int rc = units_changed(s, u, changed, &every, err);
-	if (rc == 0 && every) {
-		struct buf id = BUF_INIT;
-		rc = enqueue(s, NULL, u->new_id, o, &id, out, err);
-		if (id.len)
-			ids[nids++] = buf_detach(&id);
-		buf_free(&id);
-	}
-	for (size_t i = 0; rc == 0 && !every && i < r->nunits; i++) {
-		struct buf id = BUF_INIT;
-		if (changed[i])
-			rc = enqueue(s, &r->units[i], u->new_id, o, &id, out, err);
-		if (id.len)
-			ids[nids++] = buf_detach(&id);
-		buf_free(&id);
-	}
+	int rc = queue_update(s, u, o, ids, &nids, out, err);
 	if (rc == 0 && nids)
 		rc = start_worker(s, worker, err);
 	if (rc == 0 && nids && o->detach)
@@ -260,11 +275,42 @@ int trigger_push(const struct server *s, const struct hook_input *input,
 			"gitgate: deploying in the background: gitgate logs, gitgate status\n");
 	for (size_t i = 0; rc == 0 && !o->detach && i < nids; i++)
 		follow(s, ids[i], out);
-	for (size_t i = 0; i < nids; i++)
-		free(ids[i]);
-	free(ids);
-	free(changed);
+	free_ids(ids, nids);
 	return rc;
+}
+
+int trigger_unqueued(const struct server *s, FILE *out, struct buf *err)
+{
+	const struct rules *r = &s->rules;
+	if (!r->deploy.nenvironments)
+		return 0;
+	struct buf ref = BUF_INIT, from = BUF_INIT, user = BUF_INIT;
+	buf_printf(&ref, "refs/heads/%s", deploy_policy_branch(r));
+	git_oid tip;
+	char tip_hex[GIT_OID_HEXSZ + 1];
+	int rc = git_reference_name_to_id(&tip, s->repo, ref.data) == 0 ? 0 : -2;
+	if (rc == 0) {
+		git_oid_tostr(tip_hex, sizeof(tip_hex), &tip);
+		rc = tips_unqueued(s->state_dir.data, tip_hex, &from, &user, err);
+	}
+	if (rc == 1) {
+		struct hook_update u = {.ref = ref.data};
+		snprintf(u.old_id, sizeof(u.old_id), "%s", from.len ? from.data : "0");
+		snprintf(u.new_id, sizeof(u.new_id), "%s", tip_hex);
+		struct trigger_options o = {.user = user.len ? user.data : "reconcile"};
+		fprintf(out,
+			"gitgate: %.12s was pushed to %s by %s, but its push ended before its "
+			"deploys were queued: deploying it to the auto environments\n",
+			tip_hex, deploy_policy_branch(r), o.user);
+		char **ids = xcalloc(r->nunits + 1, sizeof(char *));
+		size_t nids = 0;
+		rc = queue_update(s, &u, &o, ids, &nids, out, err);
+		free_ids(ids, nids);
+	}
+	buf_free(&ref);
+	buf_free(&from);
+	buf_free(&user);
+	return rc == -1 ? -1 : 0;
 }
 
 int trigger_deploy(const struct server *s, const char *unit, const char *environment,

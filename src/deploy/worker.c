@@ -3,10 +3,12 @@
  */
 #include "worker.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "deploy.h"
@@ -14,6 +16,7 @@
 #include "history.h"
 #include "queue.h"
 #include "state.h"
+#include "trigger.h"
 
 /* Has the job's revision a record in env since the job was queued (its
  * deploy there ended, or reconcile closed it)? */
@@ -112,11 +115,17 @@ static int run_job(const struct server *s, struct job *job, struct buf *err)
 	if (queue_claim(s->state_dir.data, job, err) < 0)
 		return -1;
 	struct buf path = BUF_INIT;
-	buf_printf(&path, "%s/logs/%s.progress", s->state_dir.data, job->id);
+	buf_printf(&path, "%s/logs", s->state_dir.data);
+	if (mkdir(path.data, 0775) < 0 && errno != EEXIST) {
+		buf_printf(err, "cannot make %s: %s", path.data, strerror(errno));
+		buf_free(&path);
+		return -1;
+	}
+	buf_printf(&path, "/%s.progress", job->id);
 	/* "e" (close-on-exec): no command the deploy runs inherits it. */
 	FILE *progress = fopen(path.data, "ae");
 	if (!progress) {
-		buf_printf(err, "cannot write %s", path.data);
+		buf_printf(err, "cannot write %s: %s", path.data, strerror(errno));
 		buf_free(&path);
 		return -1;
 	}
@@ -143,6 +152,9 @@ int worker_run(const struct server *s, struct buf *err)
 	struct deploy_site site = {
 	    .repo = s->repo, .rules = &s->rules, .state_dir = s->state_dir.data};
 	rc = deploy_reconcile(&site, stdout, err);
+	/* A tip whose push ended before post-receive queued it. */
+	if (rc == 0)
+		rc = trigger_unqueued(s, stdout, err);
 	for (; rc == 0;) {
 		struct job *jobs;
 		size_t n;

@@ -85,6 +85,11 @@ static int environment_ready(const struct deploy_policy *d, size_t i, const char
 	return done[req] || !wanted[req];
 }
 
+const char *deploy_policy_branch(const struct rules *r)
+{
+	return r->deploy.branch ? r->deploy.branch : r->push.deploy_branch;
+}
+
 size_t deploy_policy_unit_environments(const struct rules *r, const struct unit *unit,
 				       const struct deploy_environment ***out)
 {

@@ -50,6 +50,9 @@ size_t deploy_policy_unit_targets(const struct rules *r, const struct unit *unit
 size_t deploy_policy_unit_environments(const struct rules *r, const struct unit *unit,
 				       const struct deploy_environment ***out);
 
+/* The branch whose pushes deploy: [deploy] branch, else [push] deploy_branch. */
+const char *deploy_policy_branch(const struct rules *r);
+
 /* The local time at `when` in [deploy] freeze_timezone. */
 int deploy_policy_local_time(const struct rules *r, time_t when, struct tm *out, struct buf *err);
 /* Is `when` on a freeze day in env (NULL: any environment that freezes)?

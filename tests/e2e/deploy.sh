@@ -39,6 +39,9 @@ t_staging_then_production_through_every_gate() {
 	[ "$(answers "$P1")" = "$first" ] || fail "the old slot should stay up, warm"
 	"$G" status argo production >status.txt 2>&1 || fail "status failed"
 	contains status.txt "live green $(git rev-parse --short=12 main)"
+	contains status.txt "  second"
+	contains status.txt "last: deploy"
+	grep -q "last: deploy .* deployed, .*; health: 4 of 4 checks passed" status.txt || fail "status does not show the last deploy and its health"
 	"$G" history argo production >history.txt 2>&1 || fail "history failed"
 	[ "$(grep -c ' deployed ' history.txt)" = 2 ] || fail "expected two production deploys in the history"
 	contains history.txt "refused"
@@ -459,6 +462,53 @@ t_dry_run_and_detach() {
 	deploy_expect 0 argo staging --detach
 	contains "$OUT" "queued: argo to staging"
 	await_answer "$S1" "$(git rev-parse main)" || fail "the detached deploy did not go live"
+}
+
+t_a_push_cut_off_before_post_receive_is_deployed_by_reconcile() {
+	new_deploy_server
+	# pre-receive passes, then takes its time: the pusher hangs up meanwhile,
+	# so git moves the ref but never runs post-receive.
+	printf '#!/bin/sh\n"%s/pre-receive" || exit $?\ntouch "%s/pre-receive-passed"\nsleep 2\n' \
+		"$GITGATE_BIN" "$SRV" >hooks/pre-receive
+	chmod +x hooks/pre-receive
+	ln -s "$GITGATE_BIN/post-receive" hooks/post-receive
+	ln -s "$GITGATE_BIN/reference-transaction" hooks/reference-transaction
+	git config receive.advertisePushOptions true
+	cd ../work
+	echo "# cut off" >>argo/app.py && git commit -qam "cut off"
+	git push -q -o "confirm=$PHRASE" origin main >/dev/null 2>&1 &
+	local pusher=$! tries=0
+	until [ -e "$SRV/pre-receive-passed" ] || [ $tries -ge 100 ]; do
+		sleep 0.1
+		tries=$((tries + 1))
+	done
+	kill -9 "$pusher"
+	wait "$pusher" 2>/dev/null
+	local tip
+	tip=$(git rev-parse HEAD)
+	cd ../server.git
+	tries=0
+	until [ "$(git rev-parse main)" = "$tip" ] || [ $tries -ge 50 ]; do
+		sleep 0.1
+		tries=$((tries + 1))
+	done
+	[ "$(git rev-parse main)" = "$tip" ] || { fail "git did not take the push"; return; }
+	[ -e gitgate/queue ] && [ -n "$(ls gitgate/queue)" ] && fail "post-receive ran after all: the test shows nothing"
+	# Reconcile finds the tip once the receive-pack that took it is gone.
+	OUT=$(mktemp)
+	tries=0
+	until grep -q "its push ended before its deploys were queued" "$OUT" || [ $tries -ge 30 ]; do
+		"$G" deploy --reconcile >"$OUT" 2>&1 || { fail "reconcile failed:"; cat "$OUT"; return; }
+		sleep 0.2
+		tries=$((tries + 1))
+	done
+	contains "$OUT" "${tip:0:12} was pushed to main by"
+	contains "$OUT" "argo is not deployed to production by this push"
+	[ "$(answers "$S1")" = "$tip" ] || fail "reconcile did not deploy the tip to staging"
+	"$G" history argo production --format json | grep -q '"kind"' && fail "production was deployed without the phrase"
+	# Found once: the next reconcile has nothing to do.
+	"$G" deploy --reconcile >"$OUT" 2>&1 || fail "the second reconcile failed"
+	lacks "$OUT" "its push ended"
 }
 
 t_usage_errors_exit_2() {
