@@ -14,6 +14,7 @@
 #include "deploy.h"
 #include "deploy_policy.h"
 #include "history.h"
+#include "proc.h"
 #include "queue.h"
 #include "state.h"
 #include "trigger.h"
@@ -44,6 +45,20 @@ static int recorded_since_queued(const struct server *s, const struct job *job, 
 	return found;
 }
 
+/* What a worker killed under its job was running (a test, a build, a
+ * switch command: each in a process group of its own, in the worker's
+ * session, and no longer under its time limit) is killed. Only while that
+ * session is still the dead worker's: its leader gone, or its zombie, not
+ * a new process that has its pid. The slots' apps have sessions of their
+ * own. */
+static void stop_leftovers(const struct job *job)
+{
+	struct proc_info p;
+	if (proc_read(job->worker, &p) == 0 && p.start != job->worker_start)
+		return;
+	proc_signal_session(job->worker, SIGKILL);
+}
+
 /* A job that never deploys still gets its record: superseded, or abandoned
  * in the environment its worker died in: the first of its environments
  * where its deploy has no record. None, when each has one (reconcile
@@ -53,6 +68,7 @@ static int close_job(const struct server *s, const struct job *job, enum history
 {
 	const char *env = job->nenvironments ? job->environments[0] : NULL;
 	if (why == OUTCOME_ABANDONED) {
+		stop_leftovers(job);
 		env = NULL;
 		for (size_t e = 0; !env && e < job->nenvironments; e++)
 			if (!recorded_since_queued(s, job, job->environments[e]))
