@@ -453,15 +453,15 @@ t_shell_metacharacters_are_never_run() {
 }
 
 # The disk under the state directory is full (a small tmpfs mounted over
-# it): the deploy fails and says why, the state is as it was (the history,
-# what each slot runs), the last good version keeps serving; with space
-# again, the next deploy runs.
+# it), before the deploy, or from its build on (the build fills it): the
+# deploy fails and says why, the state is as it was (the history whole
+# lines, what each slot runs), the last good version keeps serving, the
+# lock is free; with space again, the next deploy runs.
 t_a_full_disk_fails_the_deploy_and_keeps_the_state() {
 	new_deploy_server
 	deploy_expect 0 argo staging
-	local good
+	local good when got
 	good=$(git rev-parse main)
-	push_change "next"
 	cp -a gitgate "$SRV/state-before"
 	if ! mount -t tmpfs -o size=2m gitgate-full gitgate 2>"$SRV/mount.err"; then
 		echo "SKIP: cannot mount a tmpfs here: $(cat "$SRV/mount.err")"
@@ -469,21 +469,35 @@ t_a_full_disk_fails_the_deploy_and_keeps_the_state() {
 	fi
 	echo "$PWD/gitgate" >>"$SRV/mounts"
 	cp -a "$SRV/state-before/." gitgate/
-	dd if=/dev/zero of=gitgate/filler bs=4k 2>/dev/null
-	deploy_expect 1 argo staging
-	contains "$OUT" "No space left on device"
-	# The history as it was, or with the failure recorded: whole lines.
-	python3 - "$SRV/state-before/history.jsonl" gitgate/history.jsonl <<'PY' || fail "the history is damaged"
+	for when in before build; do
+		push_change "full $when"
+		cp gitgate/history.jsonl "$SRV/history-before"
+		cp gitgate/targets/argo-staging/slots.json "$SRV/slots-before"
+		if [ $when = before ]; then
+			dd if=/dev/zero of=gitgate/filler bs=4k 2>/dev/null
+		else
+			sed -i "/^\[target argo staging\]/a build = sh -c 'dd if=/dev/zero of=$PWD/gitgate/filler bs=4k 2>/dev/null; exit 0'" \
+				gitgate/rules.ini
+		fi
+		OUT=$(mktemp)
+		GITGATE_USER=alice "$G" deploy argo staging >"$OUT" 2>&1
+		got=$?
+		[ $got = 1 ] || [ $got = 3 ] || { fail "$when: deploy exited $got, not 1 or 3:"; cat "$OUT"; }
+		[ -e gitgate/filler ] || fail "$when: the disk was never filled"
+		contains "$OUT" "No space left on device"
+		python3 - "$SRV/history-before" gitgate/history.jsonl <<'PY' || fail "$when: the history is damaged"
 import json, sys
 before, after = (open(p, "rb").read() for p in sys.argv[1:])
 assert after.startswith(before) and after.endswith(b"\n"), "not the old history, then whole lines"
 for line in after[len(before):].splitlines():
     assert json.loads(line)["outcome"] in ("failed", "refused"), line
 PY
-	cmp -s "$SRV/state-before/targets/argo-staging/slots.json" gitgate/targets/argo-staging/slots.json ||
-		fail "slots.json changed"
-	[ "$(answers "$S1")" = "$good" ] || fail "the last good version stopped serving"
-	rm gitgate/filler
+		cmp -s "$SRV/slots-before" gitgate/targets/argo-staging/slots.json || fail "$when: slots.json changed"
+		[ "$(answers "$S1")" = "$good" ] || fail "$when: the last good version stopped serving"
+		flock -n -x gitgate/locks/argo-staging.lock true || fail "$when: the deploy lock is held"
+		rm -f gitgate/filler
+		sed -i '/^build = sh -c/d' gitgate/rules.ini
+	done
 	deploy_expect 0 argo staging
 	[ "$(answers "$S2")" = "$(git rev-parse main)" ] || fail "the deploy after the disk was freed did not go live"
 }
