@@ -31,10 +31,11 @@ int main(int argc, char **argv)
 		buf_printf(&branch, "refs/heads/%s", deploy_policy_branch(&server.rules));
 		for (size_t i = 0; i < input.n && server.rules.deploy.nenvironments; i++) {
 			const struct hook_update *u = &input.updates[i];
-			if (strcmp(u->ref, branch.data) || strspn(u->new_id, "0") == strlen(u->new_id))
+			if (strcmp(u->ref, branch.data) ||
+			    strspn(u->new_id, "0") == strlen(u->new_id))
 				continue;
-			if (tips_note_accepted(server.state_dir.data, u->old_id, u->new_id, env.user,
-					       invoker_git(), &err) < 0)
+			if (tips_note_accepted(server.state_dir.data, u->old_id, u->new_id,
+					       env.user, invoker_git(), &err) < 0)
 				fprintf(stderr, "warning: gitgate: %s\n", err.data);
 		}
 		server_close(&server);

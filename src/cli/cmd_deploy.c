@@ -29,8 +29,7 @@ static size_t requests_for(const struct deploy_site *site, const struct deploy_r
 		(*out)[0] = *req;
 		return 1;
 	}
-	const struct deploy_environment *env =
-	    deploy_policy_find_environment(r, req->environment);
+	const struct deploy_environment *env = deploy_policy_find_environment(r, req->environment);
 	size_t n = 0;
 	for (size_t i = 0; env && i < r->nunits; i++) {
 		const struct deploy_target **targets = NULL;

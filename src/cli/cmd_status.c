@@ -56,12 +56,14 @@ static void print_last_record(const struct server *s, const struct deploy_target
 		json_t *r = json_array_get(records, 0), *health = json_object_get(r, "health");
 		size_t ok = 0, i;
 		json_t *check;
-		json_array_foreach(health, i, check) ok += json_is_true(json_object_get(check, "ok"));
+		json_array_foreach(health, i, check) ok +=
+		    json_is_true(json_object_get(check, "ok"));
 		printf("    last: %s %s %s, %s; health: %zu of %zu checks passed\n",
 		       json_string_value(json_object_get(r, "kind")),
 		       json_string_value(json_object_get(r, "id")),
 		       json_string_value(json_object_get(r, "outcome")),
-		       json_string_value(json_object_get(r, "finished")), ok, json_array_size(health));
+		       json_string_value(json_object_get(r, "finished")), ok,
+		       json_array_size(health));
 	}
 	json_decref(records);
 	buf_free(&err);

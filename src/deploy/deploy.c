@@ -403,8 +403,7 @@ static int part_export(struct job *j, struct part *p, struct buf *detail)
 	if (release_export(&p->release, j->site->repo, j->revision, &opts, detail) < 0)
 		return -1;
 	p->exported = 1;
-	return command_run(j, p, &p->t->install, p->release.dir, p->next, 0, detail) == 0 ? -1
-											   : 0;
+	return command_run(j, p, &p->t->install, p->release.dir, p->next, 0, detail) == 0 ? -1 : 0;
 }
 
 /* Gate 3 starts by exporting the revision for every project, and runs each
@@ -425,8 +424,7 @@ static enum gate_result gate_lint(struct job *j, struct buf *detail)
 /* Gate 5 ends with the exclusions: what install and build made stays. */
 static enum gate_result gate_build(struct job *j, struct buf *detail)
 {
-	enum gate_result result =
-	    gate_export_and_run(j, "build", COMMAND(build), detail);
+	enum gate_result result = gate_export_and_run(j, "build", COMMAND(build), detail);
 	for (size_t i = 0; result != GATE_FAILED && i < j->nparts; i++)
 		if (release_apply_exclusions(&j->parts[i].release, &j->rules->deploy.exclude,
 					     detail) < 0)
@@ -515,16 +513,11 @@ struct gate {
 
 /* In the order they run; numbered as the seed numbers them. */
 static const struct gate gates[] = {
-    {1, "identify", gate_identify, 0},
-    {2, "scope", gate_scope, 0},
-    {7, "environment", gate_environment, 0},
-    {8, "code-quality", gate_code_quality, 0},
-    {3, "tests", gate_tests, COMMAND(test)},
-    {4, "lint", gate_lint, COMMAND(lint)},
-    {5, "build", gate_build, COMMAND(build)},
-    {6, "staging", gate_staging, 0},
-    {9, "health-before", gate_before, 0},
-    {10, "confirmation", gate_confirmed, 0},
+    {1, "identify", gate_identify, 0},	      {2, "scope", gate_scope, 0},
+    {7, "environment", gate_environment, 0},  {8, "code-quality", gate_code_quality, 0},
+    {3, "tests", gate_tests, COMMAND(test)},  {4, "lint", gate_lint, COMMAND(lint)},
+    {5, "build", gate_build, COMMAND(build)}, {6, "staging", gate_staging, 0},
+    {9, "health-before", gate_before, 0},     {10, "confirmation", gate_confirmed, 0},
 };
 
 /* A dry run's word for a gate that runs commands: what it would run. */
@@ -550,12 +543,20 @@ static void gate_report(struct job *j, int number, const char *name, enum gate_r
 {
 	/* Steps between the gates (slot, switch) and refusals before them have
 	 * no number of the seed's. */
+	struct buf line = BUF_INIT, err = BUF_INIT;
 	if (number)
-		fprintf(j->out, "gate %2d/%d  ", number, GATES);
+		buf_printf(&line, "gate %2d/%d  ", number, GATES);
 	else
-		fprintf(j->out, "%-12s", "step");
-	fprintf(j->out, "%-13s %-17s %-7s %6.1f s\n", name, j->unit->name,
-		history_gate_result_name(result), seconds);
+		buf_printf(&line, "%-12s", "step");
+	buf_printf(&line, "%-13s %-17s %-7s %6.1f s", name, j->unit->name,
+		   history_gate_result_name(result), seconds);
+	fprintf(j->out, "%s\n", line.data);
+	/* The log holds the commands' output: each gate's line marks where
+	 * its part ends. */
+	if (!j->req->dry_run && state_append_jsonl(j->log.data, line.data, &err) < 0)
+		fprintf(j->out, "warning: gitgate: %s\n", err.data);
+	buf_free(&line);
+	buf_free(&err);
 	if ((result != GATE_PASSED || j->req->dry_run) && detail && *detail) {
 		struct buf shown = BUF_INIT;
 		for (const char *p = detail; *p;) {
@@ -880,8 +881,7 @@ int deploy_resolve_revision(const struct deploy_site *site, const char *name,
 	if (name)
 		buf_adds(&spec, name);
 	else
-		buf_printf(&spec, "refs/heads/%s",
-			   deploy_policy_branch(r));
+		buf_printf(&spec, "refs/heads/%s", deploy_policy_branch(r));
 	git_object *obj = NULL, *commit = NULL;
 	int rc = git_revparse_single(&obj, site->repo, spec.data) == 0 &&
 			 git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) == 0
@@ -1142,8 +1142,9 @@ enum gitgate_status deploy_run(const struct deploy_site *site, const struct depl
 	struct step *steps = xcalloc(n, sizeof(*steps));
 	const char *blocked_by = NULL;
 	if (n > 1)
-		fprintf(out, "gitgate: %zu units: the gates up to the tests for every one of them "
-			     "first, then each deploys in turn\n",
+		fprintf(out,
+			"gitgate: %zu units: the gates up to the tests for every one of them "
+			"first, then each deploys in turn\n",
 			n);
 	for (size_t i = 0; n > 1 && i < n; i++)
 		if (!(step_begin(&steps[i], site, &reqs[i], out) &&
@@ -1157,10 +1158,11 @@ enum gitgate_status deploy_run(const struct deploy_site *site, const struct depl
 			step_begin(s, site, &reqs[i], out);
 		if (!s->failed && blocked_by) {
 			struct buf detail = BUF_INIT;
-			buf_printf(&detail,
-				   "not deployed: every unit must pass its tests before any deploys, "
-				   "and %s did not",
-				   blocked_by);
+			buf_printf(
+			    &detail,
+			    "not deployed: every unit must pass its tests before any deploys, "
+			    "and %s did not",
+			    blocked_by);
 			gate_report(&s->j, 0, "every-unit", GATE_FAILED, 0, detail.data);
 			s->outcome = OUTCOME_REFUSED;
 			buf_free(&detail);
@@ -1294,7 +1296,7 @@ static enum gate_result rebuild(struct job *j, struct buf *detail)
 			return GATE_FAILED;
 	}
 	buf_adds(detail, result == GATE_SKIPPED ? "a kept release: built when it was deployed"
-						 : "exported again, installed and built");
+						: "exported again, installed and built");
 	return result;
 }
 
@@ -1335,7 +1337,8 @@ enum gitgate_status deploy_rollback(const struct deploy_site *site,
 		status = STATUS_REJECTED;
 	}
 	if (status == STATUS_PASSED)
-		status = req->to ? rollback_choose(&j, req->to, &err) : rollback_to_warm_slot(&j, &err);
+		status =
+		    req->to ? rollback_choose(&j, req->to, &err) : rollback_to_warm_slot(&j, &err);
 	if (status != STATUS_PASSED) {
 		fprintf(out, "error: gitgate: %s\n", err.data);
 		job_close(&j);

@@ -20,7 +20,7 @@
 
 struct job {
 	char *id;
-	char *unit; /* a unit's name, or "all": every unit (a shared package changed) */
+	char *unit;	     /* a unit's name, or "all": every unit (a shared package changed) */
 	char **environments; /* in order: auto ones first */
 	size_t nenvironments;
 	char *revision; /* full hex */

@@ -35,8 +35,7 @@ void trigger_read_push_options(struct trigger_options *o, char *const *options, 
 	}
 }
 
-static void mark_unit(const struct rules *r, const char *path, unsigned char *changed,
-		      int *every)
+static void mark_unit(const struct rules *r, const char *path, unsigned char *changed, int *every)
 {
 	if (!path)
 		return;
@@ -122,7 +121,8 @@ static int enqueue(const struct server *s, const struct unit *unit, const char *
 			    out,
 			    "gitgate: %s is not deployed to %s by this push; to do so: git push "
 			    "-o \"confirm=%s\" (or gitgate deploy %s to %s --confirm ...)\n",
-			    name, envs[i]->name, s->rules.deploy.confirm_phrase, name, envs[i]->name);
+			    name, envs[i]->name, s->rules.deploy.confirm_phrase, name,
+			    envs[i]->name);
 	}
 	int rc = reached ? enqueue_job(s, name, names, reached, revision, o, id, err) : 0;
 	free(names);

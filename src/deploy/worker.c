@@ -101,20 +101,19 @@ static void deploy_environments(const struct server *s, const struct job *job, F
 		size_t n = 0, *which = xcalloc(nunits, sizeof(*which));
 		for (size_t u = 0; u < nunits; u++) {
 			const struct deploy_target **targets = NULL;
-			if (!stopped[u] &&
-			    (!all || (env && deploy_policy_unit_targets(r, &r->units[u], env,
-									&targets))))
+			if (!stopped[u] && (!all || (env && deploy_policy_unit_targets(
+								r, &r->units[u], env, &targets))))
 				which[n++] = u;
 			free(targets);
 		}
 		for (size_t i = 0; i < n; i++)
-			reqs[i] = (struct deploy_request){
-			    .unit = all ? r->units[which[i]].name : job->unit,
-			    .environment = job->environments[e],
-			    .revision = job->revision,
-			    .phrase = job->phrase,
-			    .emergency = job->emergency,
-			    .user = job->user};
+			reqs[i] = (struct deploy_request){.unit = all ? r->units[which[i]].name
+								      : job->unit,
+							  .environment = job->environments[e],
+							  .revision = job->revision,
+							  .phrase = job->phrase,
+							  .emergency = job->emergency,
+							  .user = job->user};
 		if (n)
 			deploy_run(&site, reqs, n, progress, deployed);
 		for (size_t i = 0; i < n; i++)

@@ -315,6 +315,14 @@ PY
 	for n in 1 2 3; do
 		push_change "release $n"
 		deploy_expect 0 argo staging
+		# nginx's reload lets old and new workers accept side by side for
+		# a moment; once the switch has returned, every request reaches
+		# the new slot.
+		local i
+		for i in $(seq 20); do
+			[ "$(answers "$NGINX_PORT")" = "$(git rev-parse main)" ] ||
+				{ fail "request $i after deploy $n reached the old slot"; break; }
+		done
 	done
 	GITGATE_USER=alice "$G" rollback argo staging >"$SRV/rollback.out" 2>&1 || fail "the rollback failed"
 	sleep 0.5
@@ -324,7 +332,7 @@ PY
 	python3 - "$SRV/loop.json" "$(git rev-parse main~1)" <<'PY' || fail "requests failed during the deploys: $(cat "$SRV/loop.json")"
 import json, sys
 r = json.load(open(sys.argv[1]))
-print("zero-downtime loop:", r["requests"], "requests,", r["codes"], ",", len(set(r["revisions"])), "versions")
+print("zero-downtime loop:", r["requests"], "requests,", r["codes"], ",", len(set(r["revisions"])), "versions,", len(r["revisions"]), "changes seen")
 assert r["requests"] > 50, r
 assert r["codes"] == {"200": r["requests"]}, r
 # The first release, three more, and the rollback back to the second of those.
@@ -461,6 +469,16 @@ t_dry_run_and_detach() {
 	# --detach: queued, and the worker deploys after the command returned.
 	deploy_expect 0 argo staging --detach
 	contains "$OUT" "queued: argo to staging"
+	local tries=0
+	until ls gitgate/logs/*.log >/dev/null 2>&1 || [ $tries -ge 100 ]; do
+		sleep 0.1
+		tries=$((tries + 1))
+	done
+	# logs --follow: the gates as they pass, until the deploy has ended.
+	timeout 60 "$G" logs --follow >"$SRV/follow.txt" 2>&1 || fail "logs --follow failed or did not end"
+	contains "$SRV/follow.txt" "gate 11/11  health-after  argo              passed"
+	"$G" history argo staging --format json | grep -q '"outcome": "deployed"' ||
+		fail "logs --follow ended before the deploy was recorded"
 	await_answer "$S1" "$(git rev-parse main)" || fail "the detached deploy did not go live"
 }
 
