@@ -21,8 +21,9 @@ gone() {
 # $SRV/hold-at names: it writes $SRV/marks/POINT ("PID PPID") and waits
 # for $SRV/marks/POINT.go, at most 60 s. The points: tests (gate 3), build
 # (gate 5, the export made and tested), slot (the new slot's app starting),
-# switch (right after the live link moved), gate11 (the app's answer to
-# the live URL). Each command also appends "begin|end POINT REVISION" to
+# switch (right after the live link moved), gate11 (the new app's answer
+# to gate 11's check). With argo/HANG in the tree, the app never answers.
+# Each command also appends "begin|end POINT REVISION" to
 # $SRV/order.
 new_fault_server() {
 	new_deploy_server
@@ -53,7 +54,7 @@ exec "$3" switch true
 SH
 	chmod +x "$SRV/hold" "$SRV/switch.sh"
 	# The app of deploy_lib.sh, whose second answer (the first is the slot
-	# check, the second gate 11's) holds at gate11 as $SRV/hold does.
+	# check's, the second gate 11's) holds at gate11 as $SRV/hold does.
 	python3 - ../work/argo/app.py <<'PY'
 import sys
 path = sys.argv[1]
@@ -93,7 +94,7 @@ PY
 	git config receive.advertisePushOptions true
 }
 
-# The revision the live staging slot answers with, and that slot's folder.
+# The port of the live staging slot, and the revision it answers with.
 live_port() {
 	case $(readlink "$SRV/srv/argo-staging-live") in
 	*-blue) echo "$S1" ;;
