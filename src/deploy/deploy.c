@@ -557,7 +557,9 @@ static void gate_report(struct job *j, int number, const char *name, enum gate_r
 		fprintf(j->out, "warning: gitgate: %s\n", err.data);
 	buf_free(&line);
 	buf_free(&err);
-	if ((result != GATE_PASSED || j->req->dry_run) && detail && *detail) {
+	/* A dry run and an emergency (which lets gate 9 fail) say every
+	 * gate's detail; other deploys only what did not pass. */
+	if ((result != GATE_PASSED || j->req->dry_run || j->req->emergency) && detail && *detail) {
 		struct buf shown = BUF_INIT;
 		for (const char *p = detail; *p;) {
 			size_t len = strcspn(p, "\n");

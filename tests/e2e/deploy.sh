@@ -170,8 +170,12 @@ t_gates_refuse_and_say_why() {
 	contains "$OUT" "MISSING is missing"
 	lacks "$OUT" "sk_live_value_never_shown"
 	lacks "$OUT" "changeme"
-	sed -i '/^env_file = /d; /^env_required = /d' gitgate/rules.ini
+	# Set right, the app runs with them; their values are in no output,
+	# log, progress or record of gitgate's.
+	printf 'API_KEY=ak_live_second_secret\nDB=sk_live_value_never_shown\nMISSING=x\n' >"$SRV/prod.env"
 	deploy_expect 0 argo staging
+	grep -rl -e sk_live_value_never_shown -e ak_live_second_secret "$OUT" gitgate/history.jsonl \
+		gitgate/logs && fail "a secret's value was written where gitgate reports"
 	# Production freezes today: an emergency by a listed user goes through.
 	deploy_expect 1 argo production --confirm "$PHRASE"
 	contains "$OUT" "no deploys to production today"
@@ -527,6 +531,36 @@ t_a_push_cut_off_before_post_receive_is_deployed_by_reconcile() {
 	# Found once: the next reconcile has nothing to do.
 	"$G" deploy --reconcile >"$OUT" 2>&1 || fail "the second reconcile failed"
 	lacks "$OUT" "its push ended"
+}
+
+t_lint_build_and_health_before_each_stop_a_deploy() {
+	new_deploy_server
+	sed -i "/^\[target argo staging\]/a lint = sh -c \"test ! -e argo/FAIL_LINT\"\nbuild = sh -c \"test ! -e argo/FAIL_BUILD\"" \
+		gitgate/rules.ini
+	deploy_expect 0 argo staging
+	push_change "lint fails" argo/FAIL_LINT
+	deploy_expect 1 argo staging
+	contains "$OUT" "gate  4/11  lint          argo              failed"
+	[ "$(answers "$S1")" != "$(git rev-parse main~1)" ] && fail "the live version changed"
+	(cd ../work && git rm -q argo/FAIL_LINT && touch argo/FAIL_BUILD && git add -A &&
+		git commit -qm "build fails" && git push -q origin main)
+	deploy_expect 1 argo staging
+	contains "$OUT" "gate  5/11  build         argo              failed"
+	(cd ../work && git rm -q argo/FAIL_BUILD && git commit -qm "builds" && git push -q origin main)
+	# What is live breaks: gate 9 refuses to deploy over it, unless an
+	# emergency (the fix for a broken production) says so.
+	touch "$SRV/srv/argo-staging-blue/argo/BROKEN"
+	deploy_expect 1 argo staging
+	contains "$OUT" "gate  9/11  health-before argo              failed"
+	deploy_expect 0 argo staging --emergency "staging is down"
+	contains "$OUT" "(emergency: going on)"
+	"$G" history argo staging --format json | python3 -c '
+import json, sys
+failed = [(r["outcome"], [g["name"] for g in r["gates"] if g["result"] == "failed"]) for r in json.load(sys.stdin)]
+assert failed == [("deployed", []), ("failed", ["lint"]), ("failed", ["build"]),
+                  ("failed", ["health-before"]), ("deployed", [])], failed
+' || fail "the history does not name the gate that stopped each deploy"
+	[ "$(answers "$S2")" = "$(git rev-parse main)" ] || fail "the emergency deploy is not live"
 }
 
 t_usage_errors_exit_2() {
