@@ -251,8 +251,10 @@ SH
 	[ "$(answers "$S1")" = "$good" ] || fail "the last good version is not serving"
 	"$G" history argo staging --format json | python3 -c '
 import json, sys
-assert json.load(sys.stdin)[-1]["outcome"] == "abandoned"
-' || fail "the killed deploy was not recorded as abandoned"
+r = json.load(sys.stdin)[-1]
+assert (r["outcome"], r["kind"], r["user"]) == ("abandoned", "deploy", "alice"), r
+assert r["from"] and r["from"] != r["to"], r
+' || fail "the killed deploy was not recorded as abandoned, with its user and revisions"
 	# The lock died with the deploy: the next deploy runs.
 	deploy_expect 0 argo staging
 }
