@@ -771,11 +771,13 @@ static int pending_mark(struct job *j, const struct part *p, struct buf *err)
 	struct proc_info me;
 	struct buf path = BUF_INIT;
 	pending_path(&path, p);
-	json_t *mark = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:s}", "deploy", j->id.data,
-				 "unit", j->unit->name, "environment", j->env->name, "revision",
-				 j->revision, "pid", (int)getpid(), "start",
-				 (json_int_t)(proc_read(getpid(), &me) == 0 ? me.start : 0),
-				 "back_to", p->live == SLOT_NONE ? "none" : slot_name(p->live));
+	json_t *mark =
+	    json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s, s:s?, s:i, s:I, s:s}", "deploy", j->id.data,
+		      "kind", json_string_value(json_object_get(j->record, "kind")), "user",
+		      j->req->user, "unit", j->unit->name, "environment", j->env->name, "revision",
+		      j->revision, "from", j->from, "pid", (int)getpid(), "start",
+		      (json_int_t)(proc_read(getpid(), &me) == 0 ? me.start : 0), "back_to",
+		      p->live == SLOT_NONE ? "none" : slot_name(p->live));
 	char *text = json_dumps(mark, JSON_COMPACT);
 	int rc = state_replace(path.data, text, strlen(text), err);
 	free(text);
@@ -1709,8 +1711,11 @@ static int reconcile_target(const struct deploy_site *site, const struct deploy_
 		buf_adds(&j.id, id ? id : "unknown");
 		const char *revision = json_string_value(json_object_get(mark, "revision"));
 		snprintf(j.revision, sizeof(j.revision), "%s", revision ? revision : "");
-		j.record = history_record_new(j.id.data, "deploy", j.unit->name, t->project,
-					      t->environment, NULL, NULL, j.revision);
+		const char *kind = json_string_value(json_object_get(mark, "kind"));
+		j.record = history_record_new(
+		    j.id.data, kind ? kind : "deploy", j.unit->name, t->project, t->environment,
+		    json_string_value(json_object_get(mark, "user")),
+		    json_string_value(json_object_get(mark, "from")), j.revision);
 		for (size_t i = 0; i < j.nparts; i++) {
 			struct part *p = &j.parts[i];
 			if (p->t != t || (host && (!p->host || strcmp(p->host, host))) || !back ||
