@@ -47,9 +47,8 @@ static int value_parse(const char *s, struct buf *out)
 	return 0;
 }
 
-<<<<<<< HEAD
 static int envfile_parse(struct envfile *out, FILE *f, const char *path, struct buf *err);
-=======
+
 /* Opens the env file for reading, only when it is a regular file: opening
  * a FIFO would wait for a writer (the deploy, holding its lock, forever),
  * and a folder reads as nothing. Returns NULL with the reason in err. */
@@ -74,7 +73,6 @@ static FILE *open_regular(const char *path, struct buf *err)
 	}
 	return f;
 }
->>>>>>> main
 
 int envfile_read(struct envfile *out, const char *path, struct buf *err)
 {
@@ -82,8 +80,6 @@ int envfile_read(struct envfile *out, const char *path, struct buf *err)
 	FILE *f = open_regular(path, err);
 	if (!f)
 		return -1;
-<<<<<<< HEAD
-	}
 	return envfile_parse(out, f, path, err);
 }
 
@@ -102,8 +98,6 @@ int envfile_read_text(struct envfile *out, const char *text, size_t len, const c
 /* Reads f to its end and closes it. */
 static int envfile_parse(struct envfile *out, FILE *f, const char *path, struct buf *err)
 {
-=======
->>>>>>> main
 	struct buf line = BUF_INIT, entry = BUF_INIT;
 	int rc = 0;
 	for (int number = 1; rc == 0 && buf_getline(&line, f, '\n'); number++) {

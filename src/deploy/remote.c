@@ -39,8 +39,12 @@ static const char link_script[] =
     "rm -f -- \"$tmp\" && ln -s -- \"$2\" \"$tmp\" && mv -Tf -- \"$tmp\" \"$1\" || "
     "{ rm -f -- \"$tmp\"; exit 1; }\n";
 
-/* $1 the file: its bytes, or exit 3 when there is none. */
-static const char read_script[] = "[ -e \"$1\" ] || exit 3\nexec cat -- \"$1\"\n";
+/* $1 the file: its bytes, or exit 3 when there is none. Only a regular
+ * file: cat would wait on a FIFO for a writer. */
+static const char read_script[] =
+    "[ -e \"$1\" ] || exit 3\n"
+    "[ -f \"$1\" ] || { echo \"$1 is not a regular file\" >&2; exit 1; }\n"
+    "exec cat -- \"$1\"\n";
 
 /* $1 the file, $2 "write" (stdin) or "remove". */
 static const char write_script[] =
