@@ -826,6 +826,9 @@ static void switch_back(struct job *j, struct buf *detail)
 {
 	for (size_t i = 0; i < j->nparts; i++) {
 		struct part *p = &j->parts[i];
+		if (p->switched && p->live == SLOT_NONE)
+			buf_printf(detail, "; %s stays on the new release: nothing served there before",
+				   p->label.data);
 		if (!p->switched || p->live == SLOT_NONE)
 			continue;
 		struct buf why = BUF_INIT;
@@ -844,6 +847,17 @@ static void switch_back(struct job *j, struct buf *detail)
 		p->switched = 0;
 		buf_free(&why);
 	}
+}
+
+/* After a failure: every next slot this deploy started is stopped, but
+ * one that went live where nothing served before (a first deploy, on an
+ * earlier host of a rolling one, or by a failed gate 11): it still serves,
+ * and there is nothing to go back to. */
+static void stop_unconfirmed(struct job *j)
+{
+	for (size_t i = 0; i < j->nparts; i++)
+		if (!(j->parts[i].switched && j->parts[i].live == SLOT_NONE))
+			stop_next(j, &j->parts[i]);
 }
 
 /* Is the part going live in this step (its host's turn)? */
@@ -869,10 +883,9 @@ static enum history_outcome switch_and_confirm(struct job *j)
 	if (!ok) {
 		switch_back(j, &detail);
 		gate_report(j, 0, "switch", GATE_FAILED, seconds_since(&t0), detail.data);
-		for (size_t i = 0; i < j->nparts; i++) {
-			stop_next(j, &j->parts[i]);
+		stop_unconfirmed(j);
+		for (size_t i = 0; i < j->nparts; i++)
 			pending_clear(&j->parts[i]);
-		}
 		buf_free(&detail);
 		return j->step ? OUTCOME_ROLLED_BACK : OUTCOME_FAILED;
 	}
@@ -886,9 +899,7 @@ static enum history_outcome switch_and_confirm(struct job *j)
 	if (!ok) {
 		switch_back(j, &detail);
 		outcome = OUTCOME_ROLLED_BACK;
-		for (size_t i = 0; i < j->nparts; i++)
-			if (j->parts[i].live != SLOT_NONE)
-				stop_next(j, &j->parts[i]);
+		stop_unconfirmed(j);
 	} else if (j->nsteps > 1) {
 		for (size_t i = 0; i < j->nparts; i++)
 			if (in_step(j, &j->parts[i]))
@@ -930,8 +941,7 @@ static enum history_outcome live_step(struct job *j, prepare_fn prepare, int mig
 		fprintf(j->out, "    %s\n", detail.data);
 	buf_free(&detail);
 	if (!ok) {
-		for (size_t i = 0; i < j->nparts; i++)
-			stop_next(j, &j->parts[i]);
+		stop_unconfirmed(j);
 		return j->step ? OUTCOME_ROLLED_BACK : OUTCOME_FAILED;
 	}
 	return switch_and_confirm(j);
