@@ -109,7 +109,18 @@ static const char running_script[] = ALIVE "[ -s \"$1\" ] && read -r pid start <
 static const char stop_script[] =
     ALIVE "[ -s \"$1\" ] || exit 0\n"
 	  "read -r pid start <\"$1\" || exit 1\n"
-	  "gone() { ! kill -s 0 -- \"-$pid\" 2>/dev/null; }\n"
+	  /* Gone: no process of the group left but zombies (an app that died
+	   * is one until whoever adopted it reaps it; kill(2) still counts it). */
+	  "gone() {\n"
+	  "  kill -s 0 -- \"-$pid\" 2>/dev/null || return 0\n"
+	  "  [ -r /proc/self/stat ] || return 1\n"
+	  "  for s in /proc/[0-9]*/stat; do\n"
+	  "    read -r line <\"$s\" 2>/dev/null || continue\n"
+	  "    set -- ${line##*) }\n"
+	  "    [ \"$3\" = \"$pid\" ] && [ \"$1\" != Z ] && return 1\n"
+	  "  done\n"
+	  "  return 0\n"
+	  "}\n"
 	  "waitgone() { n=0; while ! gone && [ $n -lt $1 ]; do sleep 0.1; n=$((n + 1)); done; }\n"
 	  /* A pid that is another process's now is never signalled; one that is
 	   * gone may still lead a group of leftovers. */

@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# Remote deploy benchmark: gitgate's time per deploy of one target on this
+# machine, and of the same target on a remote host over SSH, same repository,
+# same app, same run. The host is an sshd of the bench's own on 127.0.0.2
+# (as the e2e tests make them: its own host key, the bench's key authorized),
+# so what is measured is gitgate's own work and OpenSSH's, not a network.
+#
+# Each deploy is `gitgate deploy argo bench` one new commit later (10 files
+# changed), into the other slot: every gate (test, lint and build are
+# `true`), the export, the slot (the old app in it stopped, the new one
+# started and checked at health level 2 with no wait between tries), the
+# switch (a symlink), gate 11, the record, pruning. Remote adds: the
+# connection (an OpenSSH master), the env file read there, the release as a
+# tar stream, every slot step and the switch as a command there, the health
+# checks through port forwards. Printed: the median wall time of RUNS
+# deploys each way, the remote's extra time, and the median of each step
+# that differs, from the deploy records.
+#
+# usage: bench/remote.sh [BUILD_DIR]
+# environment: RUNS (7), FILES (2000)
+set -euo pipefail
+SOURCE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=$(cd "${1:-$SOURCE/build}" && pwd)
+RUNS=${RUNS:-7}
+FILES=${FILES:-2000}
+[ -x "$BUILD/gitgate" ] || { echo "bench: build first (no $BUILD/gitgate)" >&2; exit 2; }
+[ -x /usr/sbin/sshd ] || { echo "bench: needs sshd (./install.sh --test installs it)" >&2; exit 2; }
+
+WORK=$(mktemp -d)
+# The apps (by the pid files gitgate keeps here and on the host), then sshd.
+cleanup() {
+	local f pid start
+	for f in "$WORK"/server.git/gitgate/targets/*/*.pid "$WORK"/host/srv/*-run/*.pid; do
+		[ -e "$f" ] || continue
+		read -r pid start <"$f"
+		kill -TERM -- "-$pid" 2>/dev/null || true
+	done
+	[ -s "$WORK/sshd.pid" ] && kill -TERM "$(cat "$WORK/sshd.pid")" 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+export GIT_CONFIG_NOSYSTEM=1 HOME=$WORK NO_COLOR=1 GITGATE_USER=bench
+git config --global user.email bench@example.com
+git config --global user.name bench
+git config --global init.defaultBranch main
+
+# The host: sshd on 127.0.0.2, the bench's key authorized, its key trusted.
+SSH_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.2", 0)); print(s.getsockname()[1])')
+ssh-keygen -q -t ed25519 -N '' -f "$WORK/host_key"
+ssh-keygen -q -t ed25519 -N '' -f "$WORK/deploy_key"
+cp "$WORK/deploy_key.pub" "$WORK/authorized_keys"
+cat >"$WORK/sshd_config" <<EOF
+ListenAddress 127.0.0.2:$SSH_PORT
+HostKey $WORK/host_key
+AuthorizedKeysFile $WORK/authorized_keys
+StrictModes no
+UsePAM no
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+LogLevel ERROR
+EOF
+mkdir -p /run/sshd "$WORK/host/srv" "$WORK/here/srv"
+/usr/sbin/sshd -D -e -f "$WORK/sshd_config" 2>"$WORK/sshd.log" &
+echo $! >"$WORK/sshd.pid"
+for _ in $(seq 50); do
+	ssh-keyscan -p "$SSH_PORT" 127.0.0.2 >"$WORK/known_hosts" 2>/dev/null && [ -s "$WORK/known_hosts" ] && break
+	sleep 0.1
+done
+[ -s "$WORK/known_hosts" ] || { echo "bench: sshd did not start" >&2; cat "$WORK/sshd.log" >&2; exit 1; }
+echo "GREETING=hello" >"$WORK/host/argo.env"
+echo "GREETING=hello" >"$WORK/here/argo.env"
+
+# The monorepo: make_history.py's import, FILES files laid out as the seed's.
+git init -q "$WORK/work"
+python3 "$SOURCE/bench/make_history.py" 1 "$FILES" 400 | git -C "$WORK/work" fast-import --quiet
+git -C "$WORK/work" checkout -q main
+mkdir -p "$WORK/work/argo"
+cat >"$WORK/work/argo/app.py" <<'PY'
+import http.server, sys
+class Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Health).serve_forever()
+PY
+git -C "$WORK/work" add -A && git -C "$WORK/work" commit -qm app
+git clone -q --bare "$WORK/work" "$WORK/server.git"
+git -C "$WORK/work" remote add origin "$WORK/server.git"
+git -C "$WORK/server.git" config gitgate.baseline "$(git -C "$WORK/work" rev-parse HEAD)"
+read -r P1 P2 P3 P4 < <(python3 -c '
+import socket
+s = [socket.socket() for _ in range(4)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*(x.getsockname()[1] for x in s))')
+target() { # target ENV WHERE PORT PORT [HOST-LINE]
+	cat <<EOF
+[target argo $1]
+$5
+root = $2/srv/argo
+ports = $3 $4
+env_file = $2/argo.env
+env_required = GREETING
+test = true
+lint = true
+build = true
+run = python3 argo/app.py \$PORT
+switch = link $2/srv/argo-live
+health_url = http://127.0.0.1:\$PORT/health
+health_retries = 1000
+health_interval_ms = 0
+health_successes = 1
+health_deadline_seconds = 30
+EOF
+}
+mkdir -p "$WORK/server.git/gitgate"
+{
+	sed '/^; ---- Deploy time/,$d' "$SOURCE/rules.ini"
+	cat <<EOF
+[deploy]
+keep_releases = 3
+ssh_known_hosts = $WORK/known_hosts
+ssh_identity = $WORK/deploy_key
+[environment local]
+freeze = no
+health_level = 2
+[environment remote]
+freeze = no
+health_level = 2
+EOF
+	target local "$WORK/here" "$P1" "$P2" ""
+	target remote "$WORK/host" "$P3" "$P4" "host = root@127.0.0.2:$SSH_PORT"
+} >"$WORK/server.git/gitgate/rules.ini"
+
+SSH_PORT=$SSH_PORT python3 - "$BUILD/gitgate" "$WORK" "$RUNS" "$FILES" <<'PY'
+import json, os, statistics, subprocess, sys, time
+
+gitgate, work, runs, files = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+server, clone = os.path.join(work, "server.git"), os.path.join(work, "work")
+
+def commit_change(n):
+    out = subprocess.run(["git", "-C", clone, "ls-files", "argo/src"], capture_output=True,
+                         text=True, check=True).stdout.split()
+    for path in out[n % 50::50][:10]:
+        with open(os.path.join(clone, path), "a") as f:
+            f.write("const bench_%d = %d;\n" % (n, n))
+    subprocess.run(["git", "-C", clone, "commit", "-qam", "change %d" % n], check=True)
+    subprocess.run(["git", "-C", clone, "push", "-q", "origin", "main"], check=True)
+
+def deploy(env):
+    t0 = time.monotonic()
+    r = subprocess.run([gitgate, "deploy", "argo", env], cwd=server, capture_output=True,
+                       text=True)
+    wall = time.monotonic() - t0
+    if r.returncode != 0:
+        sys.exit("bench: the deploy failed:\n" + r.stdout + r.stderr)
+    rec = json.loads(subprocess.run([gitgate, "history", "argo", env, "--format", "json"],
+                                    cwd=server, capture_output=True, text=True,
+                                    check=True).stdout)[-1]
+    assert rec["outcome"] == "deployed", rec
+    return wall, {("gate %2d " % g["number"] if g["number"] else "step    ") + g["name"]:
+                  g["seconds"] for g in rec["gates"]}
+
+# Two deploys each way first (nothing live, then the second slot), so that
+# every timed one stops an app and prunes.
+for n in range(2):
+    commit_change(n)
+    deploy("local")
+    deploy("remote")
+walls = {"local": [], "remote": []}
+steps = {"local": {}, "remote": {}}
+for n in range(2, 2 + runs):
+    commit_change(n)
+    for env in ("local", "remote"):
+        wall, s = deploy(env)
+        walls[env].append(wall)
+        for k, v in s.items():
+            steps[env].setdefault(k, []).append(v)
+med = statistics.median
+# One command on the host through a master, as gitgate runs each: the
+# host's login shell starting is in every one of them.
+ctl = os.path.join(work, "bench-ctl")
+ssh = ["ssh", "-T", "-oBatchMode=yes", "-oUserKnownHostsFile=" + os.path.join(work, "known_hosts"),
+       "-i", os.path.join(work, "deploy_key"), "-oControlPath=" + ctl,
+       "-p", os.environ["SSH_PORT"], "-l", "root", "127.0.0.2"]
+subprocess.run(ssh[:1] + ["-M", "-N", "-f", "-oControlPersist=yes"] + ssh[1:], check=True)
+trips = []
+for _ in range(9):
+    t0 = time.monotonic()
+    subprocess.run(ssh + ["true"], check=True)
+    trips.append(time.monotonic() - t0)
+subprocess.run(ssh[:1] + ["-O", "exit"] + ssh[1:], capture_output=True)
+loc, rem = med(walls["local"]), med(walls["remote"])
+print(f"deploy of argo ({files}-file monorepo), median of {runs} deploys each, "
+      f"load {os.getloadavg()[0]:.1f}")
+print(f"  on this machine      {loc * 1000:7.0f} ms")
+print(f"  on a host over SSH   {rem * 1000:7.0f} ms   (+{(rem - loc) * 1000:.0f} ms, "
+      f"x{rem / loc:.2f})")
+print(f"  one command on the host through the connection (ssh HOST true): "
+      f"{med(trips) * 1000:.0f} ms; a deploy runs about ten")
+print("  steps that differ (median ms, this machine / over SSH):")
+for k in sorted(set(steps["local"]) | set(steps["remote"])):
+    a = med(steps["local"][k]) * 1000 if k in steps["local"] else 0.0
+    b = med(steps["remote"][k]) * 1000 if k in steps["remote"] else 0.0
+    if abs(a - b) >= 5:
+        print(f"    {k:22s} {a:7.0f} {b:7.0f}")
+PY
