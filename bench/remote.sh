@@ -4,6 +4,7 @@
 # same app, same run. The host is an sshd of the bench's own on 127.0.0.2
 # (as the e2e tests make them: its own host key, the bench's key authorized),
 # so what is measured is gitgate's own work and OpenSSH's, not a network.
+# Root's shell there starts with an empty ~/.bashrc (see below).
 #
 # Each deploy is `gitgate deploy argo bench` one new commit later (10 files
 # changed), into the other slot: every gate (test, lint and build are
@@ -60,7 +61,12 @@ PasswordAuthentication no
 LogLevel ERROR
 EOF
 mkdir -p /run/sshd "$WORK/host/srv" "$WORK/here/srv"
-/usr/sbin/sshd -D -e -f "$WORK/sshd_config" 2>"$WORK/sshd.log" &
+# In a mount namespace of its own, where root's ~/.bashrc is empty: this
+# machine's runs `pyenv init` (0.2 s), which bash does for every command
+# sshd runs; a server's is usually cheap, and a host's shell is not gitgate.
+unshare --mount --propagation private sh -c '
+	if [ -e /root/.bashrc ]; then mount --bind /dev/null /root/.bashrc || exit 1; fi
+	exec /usr/sbin/sshd -D -e -f "$1"' sh "$WORK/sshd_config" 2>"$WORK/sshd.log" &
 echo $! >"$WORK/sshd.pid"
 for _ in $(seq 50); do
 	ssh-keyscan -p "$SSH_PORT" 127.0.0.2 >"$WORK/known_hosts" 2>/dev/null && [ -s "$WORK/known_hosts" ] && break

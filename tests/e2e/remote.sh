@@ -59,9 +59,12 @@ start_sshd() {
 	local dir=$SRV/host-$1 hosts=
 	[ -e "$dir/hosts" ] && hosts=$dir/hosts
 	mkdir -p /run/sshd
+	# Root's ~/.bashrc, which bash reads for every command sshd runs, is
+	# empty there: this machine's runs pyenv init (0.2 s a command).
 	unshare --mount --propagation private sh -c '
 		mount --bind "$1" "$2" || exit 1
 		if [ -n "$3" ]; then mount --bind "$3" /etc/hosts || exit 1; fi
+		if [ -e /root/.bashrc ]; then mount --bind /dev/null /root/.bashrc || exit 1; fi
 		exec /usr/sbin/sshd -D -e -f "$4"' sh "$dir" "$SRV/remote" "$hosts" "$dir/sshd_config" \
 		2>>"$dir/sshd.log" &
 	echo $! >"$dir/daemon.pid"
@@ -251,6 +254,9 @@ t_a_push_deploys_to_a_remote_host_and_rolls_back() {
 	contains "$OUT" "rolled-back"
 	[ "$(readlink "$SRV/host-a/srv/it's argo-live")" = "$ROOT-green" ] || fail "host a is not back on green"
 	[ "$(answer 127.0.0.1 "$P2" revision)" = "$second" ] || fail "the old slot does not serve after the rollback"
+	# The rolled-back slot's app was stopped there, its pid file gone.
+	curl -s --max-time 2 "http://127.0.0.1:$P1/health" >/dev/null && fail "the rolled-back blue slot still answers"
+	[ ! -e "$SRV/host-a/srv/it's argo-run/blue.pid" ] || fail "the blue slot's pid file is still on host a"
 	last_record 'assert r["outcome"] == "rolled-back", r'
 }
 
