@@ -224,31 +224,83 @@ static int command_run(struct job *j, struct part *p, const struct deploy_comman
 
 /* ---- Health ---------------------------------------------------------------- */
 
+/* What a health check reaches through a remote host's connection, and the
+ * strings made for it, to free once it ran. */
+struct through_ssh {
+	struct buf url;		    /* the URL, through a forward when it is the host's */
+	const char *urls[1];
+	struct remote_command cmd;  /* the health command, run there */
+	const char **deps;	    /* level 3's dependencies (the spec's), some forwarded */
+	char **forwarded, **shown;  /* for each dependency: what was made, and its name */
+};
+
+static void through_ssh_free(struct through_ssh *x, size_t ndeps)
+{
+	for (size_t i = 0; x->forwarded && i < ndeps; i++) {
+		free(x->forwarded[i]);
+		free(x->shown[i]);
+	}
+	free(x->forwarded);
+	free(x->shown);
+	remote_command_free(&x->cmd);
+	buf_free(&x->url);
+}
+
+/* Level 3's dependencies as the host sees them: one on its loopback goes
+ * through a forward, and is named as it is there ("postgres://localhost:5432
+ * on HOST"). */
+static int dependencies_through_ssh(struct part *p, struct health_spec *spec,
+				    struct through_ssh *x, struct buf *detail)
+{
+	x->forwarded = xcalloc(spec->ndeps + 1, sizeof(*x->forwarded));
+	x->shown = xcalloc(spec->ndeps + 1, sizeof(*x->shown));
+	for (size_t i = 0; i < spec->ndeps; i++) {
+		struct health_dependency d;
+		unsigned local;
+		if (health_dependency_parse(&d, x->deps[i], detail) < 0)
+			return -1;
+		int rc = ssh_reach_port(p->ssh, d.host, d.port, &local, detail);
+		if (rc > 0) {
+			struct buf b = BUF_INIT;
+			buf_printf(&b, "%.*s127.0.0.1:%u", (int)(strstr(d.shown, "://") + 3 - d.shown),
+				   d.shown, local);
+			x->deps[i] = x->forwarded[i] = buf_detach(&b);
+			buf_printf(&b, "%s on %s", d.shown, p->host);
+			x->shown[i] = buf_detach(&b);
+		}
+		health_dependency_free(&d);
+		if (rc < 0)
+			return -1;
+	}
+	spec->dependency_shown = (const char *const *)x->shown;
+	return 0;
+}
+
 /* What a health check of a part on a remote host reaches through its
  * connection (ssh_reach_url): the URL, the slot's port for level 1
- * (localhost there), the health command run there. Returns 0, or -1 with
- * why in detail. */
-static int health_through_ssh(struct part *p, struct health_spec *spec, struct buf *url,
-			      struct remote_command *cmd, struct buf *detail)
+ * (localhost there), level 3's dependencies, the health command run there.
+ * Returns 0, or -1 with why in detail. */
+static int health_through_ssh(struct part *p, struct health_spec *spec, struct through_ssh *x,
+			      struct buf *detail)
 {
-	struct buf reached = BUF_INIT;
-	int rc = 0;
-	if (spec->nurls && (rc = ssh_reach_url(p->ssh, spec->urls[0], &reached, detail)) == 0) {
-		buf_clear(url);
-		buf_add(url, reached.data, reached.len);
+	int rc = spec->nurls ? ssh_reach_url(p->ssh, spec->urls[0], &x->url, detail) : 0;
+	if (rc == 0 && spec->nurls) {
+		x->urls[0] = x->url.data;
+		spec->urls = x->urls;
 	}
-	buf_free(&reached);
 	if (rc == 0 && spec->level == 1)
 		rc = ssh_forward(p->ssh, "localhost", spec->port, &spec->port, detail);
+	if (rc == 0 && spec->level >= 3)
+		rc = dependencies_through_ssh(p, spec, x, detail);
 	if (rc == 0 && spec->command) {
-		rc = remote_command_make(cmd, p->ssh, spec->command, spec->command_env,
+		rc = remote_command_make(&x->cmd, p->ssh, spec->command, spec->command_env,
 					 spec->command_cwd, detail);
 		spec->command_shown = spec->command;
-		spec->command = (const char *const *)cmd->argv;
-		spec->command_input = cmd->input.data;
-		spec->command_input_len = cmd->input.len;
+		spec->command = (const char *const *)x->cmd.argv;
+		spec->command_input = x->cmd.input.data;
+		spec->command_input_len = x->cmd.input.len;
 		spec->command_env = NULL;
-		spec->command_cwd = cmd->dir;
+		spec->command_cwd = x->cmd.dir;
 	}
 	return rc;
 }
@@ -263,9 +315,7 @@ static int health_check(struct job *j, struct part *p, const struct deploy_envir
 	vars_for(&vars, j, p, c, port, sizeof(port));
 	const char *url_words[] = {url_template ? url_template : "", NULL};
 	char **url = command_expand(url_words, &vars);
-	struct buf url_here = BUF_INIT;
-	buf_adds(&url_here, url[0]);
-	const char *urls[] = {url_here.data};
+	const char *urls[] = {url[0]};
 	const char **deps = xcalloc(p->t->health_dependencies.n + 1, sizeof(*deps));
 	size_t ndeps = 0;
 	for (size_t i = 0; i < p->t->health_dependencies.n; i++) {
@@ -302,11 +352,10 @@ static int health_check(struct job *j, struct part *p, const struct deploy_envir
 	};
 	if (spec.level > 1 && !spec.nurls)
 		spec.level = 1;
-	struct remote_command remote = {0};
+	struct through_ssh x = {.url = BUF_INIT, .deps = deps};
 	struct health_report report = {0};
-	int ok = (!p->ssh || health_through_ssh(p, &spec, &url_here, &remote, detail) == 0) &&
-		 (urls[0] = url_here.data, health_run(&report, &spec, detail) == 0) &&
-		 report.passed;
+	int ok = (!p->ssh || health_through_ssh(p, &spec, &x, detail) == 0) &&
+		 health_run(&report, &spec, detail) == 0 && report.passed;
 	if (!detail->len && !ok)
 		for (size_t i = 0; i < report.n; i++)
 			if (!report.items[i].ok)
@@ -333,8 +382,7 @@ static int health_check(struct job *j, struct part *p, const struct deploy_envir
 		json_decref(checks);
 	}
 	health_report_free(&report);
-	remote_command_free(&remote);
-	buf_free(&url_here);
+	through_ssh_free(&x, ndeps);
 	command_free(url);
 	command_free(argv);
 	command_free(cmd_env);

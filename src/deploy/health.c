@@ -238,6 +238,12 @@ static int plan_make(struct plan *p, const struct health_spec *spec, struct buf 
 			buf_printf(err, " (dependency %zu)", p->ndeps + 1);
 			goto fail;
 		}
+		const char *shown =
+		    spec->dependency_shown ? spec->dependency_shown[p->ndeps] : NULL;
+		if (shown) {
+			free(p->deps[p->ndeps].shown);
+			p->deps[p->ndeps].shown = xstrdup(shown);
+		}
 	}
 	return 0;
 fail:

@@ -62,6 +62,9 @@ struct health_spec {
 	/* Reached by TCP: postgres://user:password@db:5432/app, redis://cache */
 	const char *const *dependency_urls;
 	size_t ndeps;
+	/* How each is named in the report (NULL, or an entry NULL: as parsed):
+	 * what a forward stands for. */
+	const char *const *dependency_shown;
 	const char *const *command;	/* argv; NULL: none (see run.h) */
 	const char *const *command_env; /* over the inherited environment */
 	const char *command_cwd;

@@ -262,8 +262,25 @@ int ssh_forward(struct ssh *s, const char *host, unsigned port, unsigned *local,
 
 static int loopback(const char *host, size_t len)
 {
+	if (len > 2 && host[0] == '[' && host[len - 1] == ']') {
+		host++;
+		len -= 2;
+	}
 	return (len == 9 && !strncasecmp(host, "localhost", 9)) ||
 	       (len > 4 && !strncmp(host, "127.", 4)) || (len == 3 && !strncmp(host, "::1", 3));
+}
+
+int ssh_reach_port(struct ssh *s, const char *host, unsigned port, unsigned *local,
+		   struct buf *err)
+{
+	size_t len = strlen(host);
+	if (!loopback(host, len))
+		return 0;
+	int bracketed = len > 2 && host[0] == '[';
+	char *name = xstrndup(host + bracketed, len - 2 * (size_t)bracketed);
+	int rc = ssh_forward(s, name, port, local, err);
+	free(name);
+	return rc < 0 ? -1 : 1;
 }
 
 int ssh_reach_url(struct ssh *s, const char *url, struct buf *out, struct buf *err)
@@ -274,15 +291,11 @@ int ssh_reach_url(struct ssh *s, const char *url, struct buf *out, struct buf *e
 		return 0;
 	}
 	const char *host = sep + 3, *host_end;
-	size_t host_len;
 	if (*host == '[') {
 		host_end = strchr(host, ']');
 		host_end = host_end ? host_end + 1 : host + strlen(host);
-		host_len = (size_t)(host_end - host) - 2;
-		host++;
 	} else {
 		host_end = host + strcspn(host, ":/?#");
-		host_len = (size_t)(host_end - host);
 	}
 	unsigned port = strncasecmp(url, "https", 5) ? 80 : 443;
 	const char *rest = host_end;
@@ -290,17 +303,15 @@ int ssh_reach_url(struct ssh *s, const char *url, struct buf *out, struct buf *e
 		port = (unsigned)strtoul(rest + 1, NULL, 10);
 		rest += 1 + strspn(rest + 1, "0123456789");
 	}
-	if (!loopback(host, host_len)) {
-		buf_adds(out, url);
-		return 0;
-	}
-	char *name = xstrndup(host, host_len);
+	char *name = xstrndup(host, (size_t)(host_end - host));
 	unsigned local;
-	int rc = ssh_forward(s, name, port, &local, err);
+	int rc = ssh_reach_port(s, name, port, &local, err);
 	free(name);
 	if (rc == 0)
+		buf_adds(out, url);
+	else if (rc > 0)
 		buf_printf(out, "%.*s127.0.0.1:%u%s", (int)(sep + 3 - url), url, local, rest);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 int ssh_master_pid(const struct ssh *s)

@@ -66,6 +66,12 @@ void ssh_argv_free(char **argv);
 /* A local port on 127.0.0.1 that reaches host:port as the remote sees
  * them, kept until ssh_close. Returns 0, or -1 with why in err. */
 int ssh_forward(struct ssh *s, const char *host, unsigned port, unsigned *local, struct buf *err);
+/* host:port as the remote host sees them, reached from here: a loopback
+ * name (localhost, 127.x.x.x, ::1, in brackets or not) is the host's own,
+ * so it goes through a forward (ssh_forward): 1 with the local port in
+ * *local; any other host is reached directly: 0. -1 with why in err. */
+int ssh_reach_port(struct ssh *s, const char *host, unsigned port, unsigned *local,
+		   struct buf *err);
 /* url (http or https) as it is reached from here: one whose host is a
  * loopback name (localhost, 127.x.x.x, [::1]) names the remote host's own,
  * so it goes through a forward to that name there; any other is reached

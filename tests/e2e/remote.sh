@@ -24,6 +24,7 @@ print(s.getsockname()[1])' "$1"
 # process groups), each sshd's sessions, then each sshd, by pid.
 stop_hosts() {
 	local f pid start dir child
+	[ -s "$SRV/listener.pid" ] && kill -TERM "$(cat "$SRV/listener.pid")" 2>/dev/null
 	for f in "$SRV"/host-*/nginx/nginx.pid; do
 		[ -s "$f" ] && kill -QUIT "$(cat "$f")" 2>/dev/null
 	done
@@ -204,11 +205,13 @@ push() { # push [MESSAGE [FILE]]: a commit to argo (when a message is given), pu
 	(cd "$SRV/work" && GITGATE_USER=alice git push origin "${BRANCH:-main}" >"$OUT" 2>&1)
 }
 
-last_record() { # last_record PYTHON-ASSERTION: on the newest history record r
+last_record() { # last_record PYTHON-ASSERTION [ARG...]: on the newest history record r
+	local check=$1
+	shift
 	(cd "$SRV/server.git" && "$G" history argo production --format json) |
 		python3 -c "import json, sys
 r = json.load(sys.stdin)[-1]
-$1" || fail "the last record is not as expected"
+$check" "$@" || fail "the last record is not as expected"
 }
 
 t_a_push_deploys_to_a_remote_host_and_rolls_back() {
@@ -264,13 +267,29 @@ t_a_rolling_deploy_stops_at_the_failing_host_and_takes_the_first_back() {
 	lab
 	new_host a 127.0.0.2 || return
 	new_host b 127.0.0.3 127.0.0.3 || return
-	new_remote_server "hosts = $HOST_a $HOST_b"
+	new_remote_server "hosts = $HOST_a $HOST_b" "health_dependencies = DEP"
 	trust a
 	trust b
 	greet a "a"
 	greet b "b"
+	# Level 3's dependency checks go through each host's connection too:
+	# host b's `localhost:$Q` is 127.0.0.3, where only a listener of the
+	# test's listens (from here, localhost:$Q has nobody).
+	local q
+	q=$(free_port 127.0.0.3)
+	python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.3", int(sys.argv[1]))); s.listen(); time.sleep(300)' "$q" &
+	echo $! >"$SRV/listener.pid"
+	echo "DEP=redis://user:secret@localhost:$q" >>"$SRV/host-b/argo.env"
+	echo "DEP=redis://127.0.0.2:$(cat "$SRV/host-a/port")" >>"$SRV/host-a/argo.env"
+	sed -i 's/^env_required = GREETING$/env_required = GREETING DEP/; s/^health_level = 2$/health_level = 3/' server.git/gitgate/rules.ini
 	push "first" || true
 	contains "$OUT" "host 2 of 2"
+	contains "$OUT" "gate 11/11  health-after  argo              passed"
+	last_record '
+checks = [c["what"] for c in r["health"]]
+assert any(w == "tcp redis://localhost:%s on %s" % (sys.argv[1], sys.argv[2]) for w in checks), checks
+assert not any("secret" in w for w in checks), checks' "$q" "$HOST_b"
 	local first
 	first=$(git -C work rev-parse HEAD)
 	[ "$(answer 127.0.0.1 "$P1" greeting)" = a ] || fail "host a does not serve"
