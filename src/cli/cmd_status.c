@@ -75,7 +75,9 @@ static void print_last_record(const struct server *s, const struct deploy_target
 static int print_host(const struct server *s, const struct deploy_target *t, const char *host)
 {
 	struct buf dir = BUF_INIT, err = BUF_INIT;
-	deploy_target_state_dir(&dir, s->state_dir.data, t, host);
+	struct deploy_site site = {
+	    .repo = s->repo, .rules = &s->rules, .state_dir = s->state_dir.data};
+	deploy_target_state_dir(&dir, &site, t, host);
 	struct slot_target slot = {
 	    .root = t->root, .state_dir = dir.data, .ports = {t->ports[0], t->ports[1]}};
 	struct slot_state st;

@@ -100,6 +100,40 @@ static int part_init(struct job *j, struct part *p, const struct deploy_target *
 static void part_free(struct part *p);
 static int part_connect(struct job *j, struct part *p, struct buf *err);
 
+void deploy_target_state_dir(struct buf *out, const struct deploy_site *site,
+			     const struct deploy_target *t, const char *host)
+{
+	buf_printf(out, "%s/targets/%s-%s%s%s", site->state_dir, t->project, t->environment,
+		   host ? "@" : "", host ? host : "");
+}
+
+int deploy_live_at(const struct deploy_site *site, const struct unit *unit,
+		   const struct deploy_environment *env, const char *revision)
+{
+	const struct deploy_target **targets;
+	size_t n = deploy_policy_unit_targets(site->rules, unit, env, &targets);
+	int live = n > 0;
+	for (size_t i = 0; live && i < n; i++) {
+		const struct strlist *hosts = &targets[i]->hosts;
+		/* Every host of a remote target. */
+		for (size_t h = 0; live && h < (hosts->n ? hosts->n : 1); h++) {
+			struct buf dir = BUF_INIT, err = BUF_INIT;
+			deploy_target_state_dir(&dir, site, targets[i],
+						hosts->n ? hosts->items[h] : NULL);
+			struct slot_target slot = {.root = targets[i]->root, .state_dir = dir.data};
+			struct slot_state st;
+			live = slot_state_load(&st, &slot, &err) == 0 && st.live != SLOT_NONE &&
+			       st.slots[st.live].revision &&
+			       !strcmp(st.slots[st.live].revision, revision);
+			slot_state_free(&st);
+			buf_free(&dir);
+			buf_free(&err);
+		}
+	}
+	free(targets);
+	return live;
+}
+
 static double seconds_since(const struct timespec *t0)
 {
 	struct timespec now;
@@ -1059,14 +1093,6 @@ static int cheap_refusal(struct job *j, struct buf *detail, int *number, const c
 	return 0;
 }
 
-/* STATE_DIR/targets/PROJECT-ENV, and PROJECT-ENV@HOST for a remote host. */
-void deploy_target_state_dir(struct buf *out, const char *state_dir, const struct deploy_target *t,
-			     const char *host)
-{
-	buf_printf(out, "%s/targets/%s-%s%s%s", state_dir, t->project, t->environment,
-		   host ? "@" : "", host ? host : "");
-}
-
 /* Target t in env on its step-th host (this machine when it has none):
  * its paths, slots and state. Returns 0, or -1 with why in err (p is
  * ready for part_free either way). */
@@ -1078,7 +1104,7 @@ static int part_init(struct job *j, struct part *p, const struct deploy_target *
 	buf_adds(&p->label, t->project);
 	if (p->host)
 		buf_printf(&p->label, " on %s", p->host);
-	deploy_target_state_dir(&p->state_dir, j->site->state_dir, t, p->host);
+	deploy_target_state_dir(&p->state_dir, j->site, t, p->host);
 	buf_printf(&p->releases_dir, "%s/releases/%s-%s", j->site->state_dir, t->project,
 		   env->name);
 	buf_printf(&p->remote_releases, "%s-releases", t->root);
@@ -1745,7 +1771,7 @@ static int reconcile_target(const struct deploy_site *site, const struct deploy_
 			    const char *host, FILE *out, struct buf *err)
 {
 	struct buf path = BUF_INIT;
-	deploy_target_state_dir(&path, site->state_dir, t, host);
+	deploy_target_state_dir(&path, site, t, host);
 	buf_adds(&path, "/pending.json");
 	json_t *mark = json_load_file(path.data, 0, NULL);
 	int rc = 0;

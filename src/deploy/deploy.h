@@ -47,6 +47,15 @@ struct deploy_request {
 	const char *to; /* rollback --to: a kept release's id or a revision */
 };
 
+/* STATE_DIR/targets/PROJECT-ENV: a target's own state (slot.h); for one of
+ * its remote hosts (host not NULL), PROJECT-ENV@USER@HOST[:PORT]. */
+void deploy_target_state_dir(struct buf *out, const struct deploy_site *site,
+			     const struct deploy_target *t, const char *host);
+/* Does every target of the unit in env (on each of its hosts) serve
+ * revision (full hex) live? */
+int deploy_live_at(const struct deploy_site *site, const struct unit *unit,
+		   const struct deploy_environment *env, const char *revision);
+
 /* The full revision of the commit name names (anything git rev-parse
  * takes; NULL: the deploy branch's tip). Returns 0, or -1 with err. */
 int deploy_resolve_revision(const struct deploy_site *site, const char *name,
@@ -85,10 +94,5 @@ enum gitgate_status deploy_health(const struct deploy_site *site, const struct d
  * 11 goes back to its old slot, and that deploy is recorded as abandoned.
  * Returns 0, or -1 with the reason in err. */
 int deploy_reconcile(const struct deploy_site *site, FILE *out, struct buf *err);
-
-/* A target's state folder: STATE_DIR/targets/PROJECT-ENV, or for one of its
- * remote hosts PROJECT-ENV@USER@HOST[:PORT] (slot.h). */
-void deploy_target_state_dir(struct buf *out, const char *state_dir,
-			     const struct deploy_target *t, const char *host);
 
 #endif

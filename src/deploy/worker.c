@@ -101,10 +101,16 @@ static void deploy_environments(const struct server *s, const struct job *job, F
 		size_t n = 0, *which = xcalloc(nunits, sizeof(*which));
 		for (size_t u = 0; u < nunits; u++) {
 			const struct deploy_target **targets = NULL;
-			if (!stopped[u] && (!all || (env && deploy_policy_unit_targets(
-								r, &r->units[u], env, &targets))))
-				which[n++] = u;
+			int there = !all || (env && deploy_policy_unit_targets(r, &r->units[u], env,
+									       &targets));
 			free(targets);
+			/* A deploy ref names every unit: those that run the
+			 * revision there already have nothing to deploy. */
+			if (all && there && deploy_live_at(&site, &r->units[u], env, job->revision))
+				fprintf(progress, "gitgate: %s in %s runs %.12s already\n",
+					r->units[u].name, env->name, job->revision);
+			else if (!stopped[u] && there)
+				which[n++] = u;
 		}
 		for (size_t i = 0; i < n; i++)
 			reqs[i] = (struct deploy_request){.unit = all ? r->units[which[i]].name

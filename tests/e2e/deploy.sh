@@ -546,6 +546,36 @@ assert failed == [("deployed", []), ("failed", ["lint"]), ("failed", ["build"]),
 	[ "$(answers "$S2")" = "$(git rev-parse main)" ] || fail "the emergency deploy is not live"
 }
 
+t_a_push_to_a_deploy_ref_deploys_what_is_on_the_branch() {
+	new_deploy_server
+	ln -s "$GITGATE_BIN/pre-receive" hooks/pre-receive
+	ln -s "$GITGATE_BIN/post-receive" hooks/post-receive
+	git config receive.advertisePushOptions true
+	cd ../work
+	echo "# staged" >>argo/app.py && git commit -qam staged
+	push_expect 0 origin main
+	[ "$(answers "$S1")" = "$(git rev-parse HEAD)" ] || fail "the push did not deploy staging"
+	# No shell on the server: production, by a push of what main holds.
+	push_expect 0 origin main:refs/deploy/production
+	contains "$OUT" "needs the exact phrase"
+	push_expect 0 -o "confirm=$PHRASE" origin main:refs/deploy/production
+	contains "$OUT" "remote: gate 11/11  health-after  argo              passed"
+	[ "$(answers "$P1")" = "$(git rev-parse HEAD)" ] || fail "the deploy ref did not deploy production"
+	[ -z "$(git -C ../server.git for-each-ref refs/deploy)" ] || fail "the deploy ref stayed"
+	# What runs there already is not deployed again.
+	push_expect 0 origin main:refs/deploy/staging
+	contains "$OUT" "argo in staging runs $(git rev-parse --short=12 HEAD) already"
+	lacks "$OUT" "gate  3/11"
+	# Only what is on the deploy branch, only to an environment.
+	git checkout -q -b side && echo "# side" >>argo/app.py && git commit -qam side
+	push_expect 1 -o "confirm=$PHRASE" origin side:refs/deploy/production
+	contains "$OUT" "deploy-ref: a deploy ref deploys only what is on the deploy branch"
+	push_expect 1 origin main:refs/deploy/nowhere
+	contains "$OUT" "deploy-ref: no environment of rules.ini has this name"
+	[ "$(answers "$P1")" = "$(git rev-parse main)" ] || fail "production changed"
+	cd ../server.git
+}
+
 t_usage_errors_exit_2() {
 	new_deploy_server
 	deploy_expect 2 nosuch staging
