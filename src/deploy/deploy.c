@@ -261,8 +261,8 @@ static int command_run(struct job *j, struct part *p, const struct deploy_comman
 /* What a health check reaches through a remote host's connection, and the
  * strings made for it, to free once it ran. */
 struct through_ssh {
-	struct buf url;		    /* the URL, through a forward when it is the host's */
-	const char *urls[1];
+	struct buf url, url_shown;  /* the URL, through a forward when it is the host's */
+	const char *urls[1], *urls_shown[1];
 	struct remote_command cmd;  /* the health command, run there */
 	const char **deps;	    /* level 3's dependencies (the spec's), some forwarded */
 	char **forwarded, **shown;  /* for each dependency: what was made, and its name */
@@ -278,6 +278,7 @@ static void through_ssh_free(struct through_ssh *x, size_t ndeps)
 	free(x->shown);
 	remote_command_free(&x->cmd);
 	buf_free(&x->url);
+	buf_free(&x->url_shown);
 }
 
 /* Level 3's dependencies as the host sees them: one on its loopback goes
@@ -318,9 +319,12 @@ static int health_through_ssh(struct part *p, struct health_spec *spec, struct t
 			      struct buf *detail)
 {
 	int rc = spec->nurls ? ssh_reach_url(p->ssh, spec->urls[0], &x->url, detail) : 0;
-	if (rc == 0 && spec->nurls) {
+	if (rc == 0 && spec->nurls && strcmp(x->url.data, spec->urls[0])) {
+		buf_printf(&x->url_shown, "%s on %s", spec->urls[0], p->host);
 		x->urls[0] = x->url.data;
+		x->urls_shown[0] = x->url_shown.data;
 		spec->urls = x->urls;
+		spec->urls_shown = x->urls_shown;
 	}
 	if (rc == 0 && spec->level == 1)
 		rc = ssh_forward(p->ssh, "localhost", spec->port, &spec->port, detail);
@@ -386,7 +390,7 @@ static int health_check(struct job *j, struct part *p, const struct deploy_envir
 	};
 	if (spec.level > 1 && !spec.nurls)
 		spec.level = 1;
-	struct through_ssh x = {.url = BUF_INIT, .deps = deps};
+	struct through_ssh x = {.url = BUF_INIT, .url_shown = BUF_INIT, .deps = deps};
 	struct health_report report = {0};
 	int ok = (!p->ssh || health_through_ssh(p, &spec, &x, detail) == 0) &&
 		 health_run(&report, &spec, detail) == 0 && report.passed;

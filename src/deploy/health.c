@@ -170,7 +170,8 @@ static int plan_url(struct plan *p, size_t i, struct buf *err)
 	} else {
 		curl_url_set(u, CURLUPART_USER, NULL, 0);
 		curl_url_set(u, CURLUPART_PASSWORD, NULL, 0);
-		p->urls_shown[i] = url_part(u, CURLUPART_URL);
+		const char *named = p->spec->urls_shown ? p->spec->urls_shown[i] : NULL;
+		p->urls_shown[i] = named ? xstrdup(named) : url_part(u, CURLUPART_URL);
 		rc = 0;
 	}
 	free(scheme);

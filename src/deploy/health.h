@@ -54,6 +54,9 @@ struct health_spec {
 	/* Levels 2 and 3: at least one URL, http or https. */
 	const char *const *urls;
 	size_t nurls;
+	/* How each is named in the report (NULL, or an entry NULL: the URL
+	 * without its user and password): what a forward stands for. */
+	const char *const *urls_shown;
 	const char *status;	/* codes and classes: "200 204", "2xx 301"; NULL is 2xx */
 	const pcre2_code *body; /* NULL: any body */
 	unsigned timeout_ms;	/* each connection and request; 0 is HEALTH_TIMEOUT_MS */

@@ -286,10 +286,12 @@ s = socket.socket(); s.bind(("127.0.0.3", int(sys.argv[1]))); s.listen(); time.s
 	push "first" || true
 	contains "$OUT" "host 2 of 2"
 	contains "$OUT" "gate 11/11  health-after  argo              passed"
+	# Each check named as the host sees it, not by the forward it went through.
 	last_record '
 checks = [c["what"] for c in r["health"]]
-assert any(w == "tcp redis://localhost:%s on %s" % (sys.argv[1], sys.argv[2]) for w in checks), checks
-assert not any("secret" in w for w in checks), checks' "$q" "$HOST_b"
+assert "tcp redis://localhost:%s on %s" % (sys.argv[1], sys.argv[2]) in checks, checks
+assert "GET http://localhost:%s/health on %s" % (sys.argv[3], sys.argv[2]) in checks, checks
+assert not any("secret" in w or "127.0.0.1" in w for w in checks), checks' "$q" "$HOST_b" "$P1"
 	local first
 	first=$(git -C work rev-parse HEAD)
 	[ "$(answer 127.0.0.1 "$P1" greeting)" = a ] || fail "host a does not serve"
