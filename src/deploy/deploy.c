@@ -236,12 +236,12 @@ static int command_run(struct job *j, struct part *p, const struct deploy_comman
 	int ok = 1;
 	if (on_target && p->ssh) {
 		ok = remote_command_make(&remote, p->ssh, (const char *const *)argv,
-					 (const char *const *)env, cwd, detail) == 0;
+					 (const char *const *)env, cwd, opts.limit_ms, detail) == 0;
 		remote_command_options(&opts, &remote);
 		opts.env = NULL;
 	}
 	ok = ok && run(&result, &opts, detail) == 0 && !result.code && !result.timed_out;
-	if (!ok && !detail->len && p->ssh && result.code == 255)
+	if (!ok && !detail->len && p->ssh && result.code == 255 && !result.timed_out)
 		buf_printf(detail, "the connection to %s failed or was lost (ssh exited with 255)",
 			   p->host);
 	else if (!ok && !detail->len)
@@ -261,11 +261,11 @@ static int command_run(struct job *j, struct part *p, const struct deploy_comman
 /* What a health check reaches through a remote host's connection, and the
  * strings made for it, to free once it ran. */
 struct through_ssh {
-	struct buf url, url_shown;  /* the URL, through a forward when it is the host's */
+	struct buf url, url_shown; /* the URL, through a forward when it is the host's */
 	const char *urls[1], *urls_shown[1];
-	struct remote_command cmd;  /* the health command, run there */
-	const char **deps;	    /* level 3's dependencies (the spec's), some forwarded */
-	char **forwarded, **shown;  /* for each dependency: what was made, and its name */
+	struct remote_command cmd; /* the health command, run there */
+	const char **deps;	   /* level 3's dependencies (the spec's), some forwarded */
+	char **forwarded, **shown; /* for each dependency: what was made, and its name */
 };
 
 static void through_ssh_free(struct through_ssh *x, size_t ndeps)
@@ -284,8 +284,8 @@ static void through_ssh_free(struct through_ssh *x, size_t ndeps)
 /* Level 3's dependencies as the host sees them: one on its loopback goes
  * through a forward, and is named as it is there ("postgres://localhost:5432
  * on HOST"). */
-static int dependencies_through_ssh(struct part *p, struct health_spec *spec,
-				    struct through_ssh *x, struct buf *detail)
+static int dependencies_through_ssh(struct part *p, struct health_spec *spec, struct through_ssh *x,
+				    struct buf *detail)
 {
 	x->forwarded = xcalloc(spec->ndeps + 1, sizeof(*x->forwarded));
 	x->shown = xcalloc(spec->ndeps + 1, sizeof(*x->shown));
@@ -297,8 +297,8 @@ static int dependencies_through_ssh(struct part *p, struct health_spec *spec,
 		int rc = ssh_reach_port(p->ssh, d.host, d.port, &local, detail);
 		if (rc > 0) {
 			struct buf b = BUF_INIT;
-			buf_printf(&b, "%.*s127.0.0.1:%u", (int)(strstr(d.shown, "://") + 3 - d.shown),
-				   d.shown, local);
+			buf_printf(&b, "%.*s127.0.0.1:%u",
+				   (int)(strstr(d.shown, "://") + 3 - d.shown), d.shown, local);
 			x->deps[i] = x->forwarded[i] = buf_detach(&b);
 			buf_printf(&b, "%s on %s", d.shown, p->host);
 			x->shown[i] = buf_detach(&b);
@@ -332,7 +332,7 @@ static int health_through_ssh(struct part *p, struct health_spec *spec, struct t
 		rc = dependencies_through_ssh(p, spec, x, detail);
 	if (rc == 0 && spec->command) {
 		rc = remote_command_make(&x->cmd, p->ssh, spec->command, spec->command_env,
-					 spec->command_cwd, detail);
+					 spec->command_cwd, spec->command_limit_ms, detail);
 		spec->command_shown = spec->command;
 		spec->command = (const char *const *)x->cmd.argv;
 		spec->command_input = x->cmd.input.data;
@@ -913,7 +913,8 @@ static void switch_back(struct job *j, struct buf *detail)
 	for (size_t i = 0; i < j->nparts; i++) {
 		struct part *p = &j->parts[i];
 		if (p->switched && p->live == SLOT_NONE)
-			buf_printf(detail, "; %s stays on the new release: nothing served there before",
+			buf_printf(detail,
+				   "; %s stays on the new release: nothing served there before",
 				   p->label.data);
 		if (!p->switched || p->live == SLOT_NONE)
 			continue;

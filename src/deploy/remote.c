@@ -25,9 +25,16 @@
 	"  esac\n"                                                                                 \
 	"done\n"
 
-/* $1 the folder (empty: stay), then the command. */
+/* $1 the folder (empty: stay), $2 the time limit in seconds (0: none),
+ * then the command. */
 static const char run_script[] =
-    "dir=$1; shift\n" READ_ENV "if [ -n \"$dir\" ]; then cd -- \"$dir\" || exit 126; fi\n"
+    "dir=$1 limit=$2; shift 2\n" READ_ENV
+    "if [ -n \"$dir\" ]; then cd -- \"$dir\" || exit 126; fi\n"
+    /* The time limit there too: when it stops the ssh here, what it ran
+     * there would go on. timeout(1) signals the command's whole group. */
+    "if [ \"$limit\" -gt 0 ] && command -v timeout >/dev/null 2>&1; then\n"
+    "  exec timeout -k 5 \"$limit\" \"$@\" </dev/null\n"
+    "fi\n"
     "exec \"$@\" </dev/null\n";
 
 /* $1 the symlink, $2 what it points at. */
@@ -136,7 +143,7 @@ static const char stop_script[] =
 	  "rm -f -- \"$1\"\n";
 
 int remote_command_make(struct remote_command *out, const struct ssh *s, const char *const *argv,
-			const char *const *env, const char *cwd, struct buf *err)
+			const char *const *env, const char *cwd, unsigned limit_ms, struct buf *err)
 {
 	size_t n = 0;
 	while (argv[n])
@@ -157,13 +164,18 @@ int remote_command_make(struct remote_command *out, const struct ssh *s, const c
 		buf_printf(&out->input, "%s\n", *e);
 	}
 	buf_addc(&out->input, '\n');
-	const char **words = xcalloc(n + 6, sizeof(*words));
+	/* Rounded up, and a moment later than here: the limit here is the
+	 * one that speaks (its message, its record). */
+	char limit[16];
+	snprintf(limit, sizeof(limit), "%u", limit_ms ? (limit_ms + 999) / 1000 + 2 : 0);
+	const char **words = xcalloc(n + 7, sizeof(*words));
 	words[0] = "sh";
 	words[1] = "-c";
 	words[2] = run_script;
 	words[3] = "gitgate";
 	words[4] = cwd ? cwd : "";
-	memcpy(words + 5, argv, n * sizeof(*words));
+	words[5] = limit;
+	memcpy(words + 6, argv, n * sizeof(*words));
 	out->argv = ssh_argv(s, words);
 	out->dir = s->dir;
 	free(words);
@@ -337,7 +349,7 @@ int remote_app_start(const struct ssh *s, const struct remote_app *app, const ch
 		     const char *const *env, struct buf *err)
 {
 	struct remote_command c;
-	if (remote_command_make(&c, s, argv, env, NULL, err) < 0)
+	if (remote_command_make(&c, s, argv, env, NULL, 0, err) < 0)
 		return -1;
 	size_t n = 0;
 	while (argv[n])

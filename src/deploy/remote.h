@@ -39,9 +39,12 @@ struct remote_command {
 
 /* argv run on the host in cwd (NULL: the login folder) with env ("NAME=value"
  * entries set there; bare names, which only remove a variable here, are
- * skipped). Returns 0, or -1 with why in err (a value with a newline). */
+ * skipped), under limit_ms there too when the host has timeout(1) (0: no
+ * limit): the caller's limit stops ssh here, not what it ran there.
+ * Returns 0, or -1 with why in err (a value with a newline). */
 int remote_command_make(struct remote_command *out, const struct ssh *s, const char *const *argv,
-			const char *const *env, const char *cwd, struct buf *err);
+			const char *const *env, const char *cwd, unsigned limit_ms,
+			struct buf *err);
 void remote_command_free(struct remote_command *c);
 /* The run.h options that run c (argv, stdin, folder); the caller adds the
  * rest, and never its own cwd: the command's folder there is c's. */

@@ -605,7 +605,8 @@ static int slot_command_run(const struct slot_target *t, enum slot_color c,
 	o.grace_ms = t->grace_ms;
 	struct remote_command remote = {0};
 	if (t->ssh) {
-		if (remote_command_make(&remote, t->ssh, cmd->argv, cmd->env, dir.data, err) < 0) {
+		if (remote_command_make(&remote, t->ssh, cmd->argv, cmd->env, dir.data, t->limit_ms,
+					err) < 0) {
 			buf_free(&dir);
 			buf_free(&log);
 			return -1;

@@ -62,7 +62,7 @@ static int run_checked(const struct ssh *ssh, const char *const *argv, const cha
 	    .grace_ms = 1000,
 	};
 	struct remote_command remote = {0};
-	if (ssh && remote_command_make(&remote, ssh, all, env, NULL, err) < 0) {
+	if (ssh && remote_command_make(&remote, ssh, all, env, NULL, limit_ms, err) < 0) {
 		free(all);
 		return -1;
 	}

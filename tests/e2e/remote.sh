@@ -408,6 +408,22 @@ t_the_nginx_switch_runs_on_the_host() {
 	[ "$(answer 127.0.0.1 "$port" revision)" = "$(git -C work rev-parse HEAD)" ] || fail "host a's nginx does not serve the second deploy"
 }
 
+# command_timeout_seconds bounds a command on the host there too, not only
+# the ssh that runs it here.
+t_a_command_over_its_time_limit_is_stopped_on_the_host() {
+	lab
+	new_host a 127.0.0.2 || return
+	new_remote_server "host = $HOST_a" "command_timeout_seconds = 1"
+	trust a
+	greet a "a"
+	echo "migrate = sh -c 'sleep 6; touch \"\$0-late\"' \$ROOT" >>server.git/gitgate/rules.ini
+	push "first"
+	contains "$OUT" "step        slot          argo              failed"
+	contains "$OUT" "was stopped at its time limit"
+	sleep 6
+	[ ! -e "$SRV/host-a/srv/it's argo-late" ] || fail "the migrate went on on the host past its time limit"
+}
+
 t_hostile_names_reach_no_shell() {
 	local marker=/tmp/gitgate-e2e-remote-$$
 	rm -f "$marker"
