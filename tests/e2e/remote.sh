@@ -434,6 +434,10 @@ t_hostile_names_reach_no_shell() {
 	greet a "a"
 	BRANCH="'\$(touch\${IFS}$marker)'"
 	sed -i "s|^\\[deploy\\]|[deploy]\\nbranch = $BRANCH|" server.git/gitgate/rules.ini
+	# The third kind of switch, a command of one's own, run on the host with
+	# the root's blank and quote in its words.
+	sed -i "s|^switch = link .*|switch = command sh -c 'ln -sfn \"\\\$1\" \"\\\$0.new\" \\&\\& mv -T \"\\\$0.new\" \"\\\$0\"' \\\$ROOT-live \\\$ROOT-\\\$SLOT|" server.git/gitgate/rules.ini
+	grep -q '^switch = command' server.git/gitgate/rules.ini || fail "the test did not set its switch"
 	git -C work checkout -q -b "$BRANCH"
 	# A file name has no '/': printf makes the marker's path, if a shell runs it.
 	local file="'\$(touch \$(printf \\\\057tmp\\\\057${marker#/tmp/}))'"
@@ -442,6 +446,7 @@ t_hostile_names_reach_no_shell() {
 	# (The slot links hold the host's paths: the release is seen from here.)
 	local there=("$SRV/host-a/srv/it's argo-releases/"*/argo)
 	[ -e "${there[0]}/$file" ] || { fail "the hostile file did not arrive as itself:"; ls "${there[0]}"; }
+	[ "$(readlink "$SRV/host-a/srv/it's argo-live")" = "$ROOT-blue" ] || fail "the command switch did not point the live link at blue"
 	[ ! -e "$marker" ] || fail "a hostile name was run by a shell"
 	# The names are hostile indeed: a shell quoting them naively runs them.
 	sh -c "echo '$file'" >/dev/null 2>&1
