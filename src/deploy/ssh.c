@@ -314,21 +314,6 @@ int ssh_reach_url(struct ssh *s, const char *url, struct buf *out, struct buf *e
 	return rc < 0 ? -1 : 0;
 }
 
-int ssh_master_pid(const struct ssh *s)
-{
-	if (!s->open)
-		return 0;
-	struct buf said = BUF_INIT;
-	const char *const extra[] = {"-O", "check", NULL};
-	int pid = 0;
-	if (control(s, extra, &said) == 0) {
-		const char *p = strstr(said.data, "pid=");
-		pid = p ? atoi(p + 4) : 0;
-	}
-	buf_free(&said);
-	return pid;
-}
-
 void ssh_close(struct ssh *s)
 {
 	if (s->open) {

@@ -77,8 +77,6 @@ int ssh_reach_port(struct ssh *s, const char *host, unsigned port, unsigned *loc
  * so it goes through a forward to that name there; any other is reached
  * directly, as it is. Appends it to out; returns 0, or -1 with why in err. */
 int ssh_reach_url(struct ssh *s, const char *url, struct buf *out, struct buf *err);
-/* The master's pid, or 0 when it is gone. */
-int ssh_master_pid(const struct ssh *s);
 /* Ends the master and frees s. */
 void ssh_close(struct ssh *s);
 
