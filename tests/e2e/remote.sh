@@ -268,6 +268,17 @@ t_a_push_deploys_to_a_remote_host_and_rolls_back() {
 	curl -s --max-time 2 "http://127.0.0.1:$P1/health" >/dev/null && fail "the rolled-back blue slot still answers"
 	[ ! -e "$SRV/host-a/srv/it's argo-run/blue.pid" ] || fail "the blue slot's pid file is still on host a"
 	last_record 'assert r["outcome"] == "rolled-back", r'
+	# gitgate health asks the host through a connection of its own.
+	(cd server.git && "$G" health argo production) >health.txt 2>&1 || { fail "gitgate health failed:"; cat health.txt; }
+	contains health.txt "argo on $HOST_a in production (green slot):"
+	contains health.txt "GET http://localhost:$P2/health on $HOST_a"
+	# rollback --to a revision whose release was pruned: exported again
+	# here, sent there, into the warm slot.
+	OUT=$(mktemp)
+	(cd server.git && GITGATE_USER=alice "$G" rollback argo production --to "$first") >"$OUT" 2>&1 ||
+		{ fail "rollback --to failed:"; cat "$OUT"; }
+	[ "$(answer 127.0.0.1 "$P1" revision)" = "$first" ] || fail "rollback --to does not serve $first on host a"
+	[ "$(readlink "$SRV/host-a/srv/it's argo-live")" = "$ROOT-blue" ] || fail "rollback --to did not switch host a to blue"
 }
 
 t_a_rolling_deploy_stops_at_the_failing_host_and_takes_the_first_back() {
