@@ -426,6 +426,43 @@ t_the_nginx_switch_runs_on_the_host() {
 	[ "$(answer 127.0.0.1 "$port" revision)" = "$(git -C work rev-parse HEAD)" ] || fail "host a's nginx does not serve the second deploy"
 }
 
+# A deploy killed right after its switch on a host: --reconcile switches
+# that host back, over a connection of its own, and ends the dead deploy's
+# master.
+t_a_deploy_killed_after_its_switch_is_undone_on_the_host() {
+	lab
+	new_host a 127.0.0.2 || return
+	new_remote_server "host = $HOST_a"
+	trust a
+	greet a "a"
+	push "first"
+	local first
+	first=$(git -C work rev-parse HEAD)
+	# From now on the switch, on the host, swaps the link, says so and waits.
+	sed -i "s|^switch = link .*|switch = command sh -c 'ln -sfn \"\\\$1\" \"\\\$0.new\" \\&\\& mv -T \"\\\$0.new\" \"\\\$0\" \\&\\& touch \"\\\$0.switched\" \\&\\& sleep 30' \\\$ROOT-live \\\$ROOT-\\\$SLOT|" server.git/gitgate/rules.ini
+	# The next revision reaches the server without a push (no post-receive):
+	# the test runs the deploy itself, to kill it.
+	commit "second"
+	git -C server.git fetch -q ../work main:main || fail "the server did not get the second commit"
+	(cd server.git && GITGATE_USER=alice exec "$G" deploy argo production >"$SRV/killed.out" 2>&1) &
+	local deployer=$! tries=0
+	until [ -e "$SRV/host-a/srv/it's argo-live.switched" ] || [ $tries -ge 100 ]; do
+		sleep 0.1
+		tries=$((tries + 1))
+	done
+	[ "$(readlink "$SRV/host-a/srv/it's argo-live")" = "$ROOT-green" ] || { fail "the switch did not happen:"; cat "$SRV/killed.out"; }
+	{ kill -KILL "$deployer" && wait "$deployer"; } 2>/dev/null
+	ls "$SRV"/server.git/gitgate/ssh/"$deployer".* >/dev/null 2>&1 || fail "the killed deploy left no master to end"
+	OUT=$(mktemp)
+	(cd server.git && "$G" deploy --reconcile) >"$OUT" 2>&1 || { fail "reconcile failed:"; cat "$OUT"; }
+	contains "$OUT" "argo on $HOST_a in production: the deploy"
+	contains "$OUT" "back on blue"
+	[ "$(readlink "$SRV/host-a/srv/it's argo-live")" = "$ROOT-blue" ] || fail "reconcile did not switch host a back"
+	[ "$(answer 127.0.0.1 "$P1" revision)" = "$first" ] || fail "the last good version does not serve on host a"
+	ls "$SRV"/server.git/gitgate/ssh/"$deployer".* >/dev/null 2>&1 && fail "the killed deploy's master was not ended"
+	last_record 'assert r["outcome"] == "abandoned", r'
+}
+
 # command_timeout_seconds bounds a command on the host there too, not only
 # the ssh that runs it here.
 t_a_command_over_its_time_limit_is_stopped_on_the_host() {
