@@ -181,8 +181,8 @@ env_required = GREETING
 run = python3 argo/app.py \$PORT
 switch = link $ROOT-live
 health_url = http://localhost:\$PORT/health
-health_retries = 20
-health_interval_ms = 200
+health_retries = 30
+health_interval_ms = 100
 health_successes = 1
 health_deadline_seconds = 10
 ${2:-}
@@ -438,8 +438,10 @@ t_a_deploy_killed_after_its_switch_is_undone_on_the_host() {
 	push "first"
 	local first
 	first=$(git -C work rev-parse HEAD)
-	# From now on the switch, on the host, swaps the link, says so and waits.
-	sed -i "s|^switch = link .*|switch = command sh -c 'ln -sfn \"\\\$1\" \"\\\$0.new\" \\&\\& mv -T \"\\\$0.new\" \"\\\$0\" \\&\\& touch \"\\\$0.switched\" \\&\\& sleep 30' \\\$ROOT-live \\\$ROOT-\\\$SLOT|" server.git/gitgate/rules.ini
+	# From now on the switch, on the host, swaps the link and, the first
+	# time, says so and waits (to be killed).
+	sed -i "s|^switch = link .*|switch = command sh -c 'ln -sfn \"\\\$1\" \"\\\$0.new\" \\&\\& mv -T \"\\\$0.new\" \"\\\$0\" \\&\\& { [ -e \"\\\$0.switched\" ] \|\| { touch \"\\\$0.switched\"; sleep 30; }; }' \\\$ROOT-live \\\$ROOT-\\\$SLOT|" server.git/gitgate/rules.ini
+	grep -q 'switched\" ] || { touch' server.git/gitgate/rules.ini || fail "the test did not set its switch"
 	# The next revision reaches the server without a push (no post-receive):
 	# the test runs the deploy itself, to kill it.
 	commit "second"
@@ -471,11 +473,11 @@ t_a_command_over_its_time_limit_is_stopped_on_the_host() {
 	new_remote_server "host = $HOST_a" "command_timeout_seconds = 1"
 	trust a
 	greet a "a"
-	echo "migrate = sh -c 'sleep 6; touch \"\$0-late\"' \$ROOT" >>server.git/gitgate/rules.ini
+	echo "migrate = sh -c 'sleep 4; touch \"\$0-late\"' \$ROOT" >>server.git/gitgate/rules.ini
 	push "first"
 	contains "$OUT" "step        slot          argo              failed"
 	contains "$OUT" "was stopped at its time limit"
-	sleep 6
+	sleep 4
 	[ ! -e "$SRV/host-a/srv/it's argo-late" ] || fail "the migrate went on on the host past its time limit"
 }
 
