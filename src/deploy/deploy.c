@@ -258,91 +258,6 @@ static int command_run(struct job *j, struct part *p, const struct deploy_comman
 
 /* ---- Health ---------------------------------------------------------------- */
 
-/* What a health check reaches through a remote host's connection, and the
- * strings made for it, to free once it ran. */
-struct through_ssh {
-	struct buf url, url_shown; /* the URL, through a forward when it is the host's */
-	const char *urls[1], *urls_shown[1];
-	struct remote_command cmd; /* the health command, run there */
-	const char **deps;	   /* level 3's dependencies (the spec's), some forwarded */
-	char **forwarded, **shown; /* for each dependency: what was made, and its name */
-};
-
-static void through_ssh_free(struct through_ssh *x, size_t ndeps)
-{
-	for (size_t i = 0; x->forwarded && i < ndeps; i++) {
-		free(x->forwarded[i]);
-		free(x->shown[i]);
-	}
-	free(x->forwarded);
-	free(x->shown);
-	remote_command_free(&x->cmd);
-	buf_free(&x->url);
-	buf_free(&x->url_shown);
-}
-
-/* Level 3's dependencies as the host sees them: one on its loopback goes
- * through a forward, and is named as it is there ("postgres://localhost:5432
- * on HOST"). */
-static int dependencies_through_ssh(struct part *p, struct health_spec *spec, struct through_ssh *x,
-				    struct buf *detail)
-{
-	x->forwarded = xcalloc(spec->ndeps + 1, sizeof(*x->forwarded));
-	x->shown = xcalloc(spec->ndeps + 1, sizeof(*x->shown));
-	for (size_t i = 0; i < spec->ndeps; i++) {
-		struct health_dependency d;
-		unsigned local;
-		if (health_dependency_parse(&d, x->deps[i], detail) < 0)
-			return -1;
-		int rc = ssh_reach_port(p->ssh, d.host, d.port, &local, detail);
-		if (rc > 0) {
-			struct buf b = BUF_INIT;
-			buf_printf(&b, "%.*s127.0.0.1:%u",
-				   (int)(strstr(d.shown, "://") + 3 - d.shown), d.shown, local);
-			x->deps[i] = x->forwarded[i] = buf_detach(&b);
-			buf_printf(&b, "%s on %s", d.shown, p->host);
-			x->shown[i] = buf_detach(&b);
-		}
-		health_dependency_free(&d);
-		if (rc < 0)
-			return -1;
-	}
-	spec->dependency_shown = (const char *const *)x->shown;
-	return 0;
-}
-
-/* What a health check of a part on a remote host reaches through its
- * connection (ssh_reach_url): the URL, the slot's port for level 1
- * (localhost there), level 3's dependencies, the health command run there.
- * Returns 0, or -1 with why in detail. */
-static int health_through_ssh(struct part *p, struct health_spec *spec, struct through_ssh *x,
-			      struct buf *detail)
-{
-	int rc = spec->nurls ? ssh_reach_url(p->ssh, spec->urls[0], &x->url, detail) : 0;
-	if (rc == 0 && spec->nurls && strcmp(x->url.data, spec->urls[0])) {
-		buf_printf(&x->url_shown, "%s on %s", spec->urls[0], p->host);
-		x->urls[0] = x->url.data;
-		x->urls_shown[0] = x->url_shown.data;
-		spec->urls = x->urls;
-		spec->urls_shown = x->urls_shown;
-	}
-	if (rc == 0 && spec->level == 1)
-		rc = ssh_forward(p->ssh, "localhost", spec->port, &spec->port, detail);
-	if (rc == 0 && spec->level >= 3)
-		rc = dependencies_through_ssh(p, spec, x, detail);
-	if (rc == 0 && spec->command) {
-		rc = remote_command_make(&x->cmd, p->ssh, spec->command, spec->command_env,
-					 spec->command_cwd, spec->command_limit_ms, detail);
-		spec->command_shown = spec->command;
-		spec->command = (const char *const *)x->cmd.argv;
-		spec->command_input = x->cmd.input.data;
-		spec->command_input_len = x->cmd.input.len;
-		spec->command_env = NULL;
-		spec->command_cwd = x->cmd.dir;
-	}
-	return rc;
-}
-
 /* A target's health check at the environment's level against url ($PORT
  * the slot's port), the health command run in the slot's folder. */
 static int health_check(struct job *j, struct part *p, const struct deploy_environment *env,
@@ -390,9 +305,9 @@ static int health_check(struct job *j, struct part *p, const struct deploy_envir
 	};
 	if (spec.level > 1 && !spec.nurls)
 		spec.level = 1;
-	struct through_ssh x = {.url = BUF_INIT, .url_shown = BUF_INIT, .deps = deps};
+	struct remote_health there = {0};
 	struct health_report report = {0};
-	int ok = (!p->ssh || health_through_ssh(p, &spec, &x, detail) == 0) &&
+	int ok = (!p->ssh || remote_health_prepare(&there, p->ssh, &spec, deps, detail) == 0) &&
 		 health_run(&report, &spec, detail) == 0 && report.passed;
 	if (!detail->len && !ok)
 		for (size_t i = 0; i < report.n; i++)
@@ -420,7 +335,7 @@ static int health_check(struct job *j, struct part *p, const struct deploy_envir
 		json_decref(checks);
 	}
 	health_report_free(&report);
-	through_ssh_free(&x, ndeps);
+	remote_health_free(&there);
 	command_free(url);
 	command_free(argv);
 	command_free(cmd_env);

@@ -297,6 +297,79 @@ int remote_receive_release(const struct ssh *s, const char *local_dir, const cha
 	return rc == 0 ? 0 : -1;
 }
 
+/* Level 3's dependencies, each as the host sees it. */
+static int dependencies_there(struct remote_health *h, struct ssh *s, struct health_spec *spec,
+			      const char **deps, struct buf *err)
+{
+	h->ndeps = spec->ndeps;
+	h->forwarded = xcalloc(spec->ndeps + 1, sizeof(*h->forwarded));
+	h->shown = xcalloc(spec->ndeps + 1, sizeof(*h->shown));
+	for (size_t i = 0; i < spec->ndeps; i++) {
+		struct health_dependency d;
+		unsigned local;
+		if (health_dependency_parse(&d, deps[i], err) < 0)
+			return -1;
+		int rc = ssh_reach_port(s, d.host, d.port, &local, err);
+		if (rc > 0) {
+			struct buf b = BUF_INIT;
+			buf_printf(&b, "%.*s127.0.0.1:%u",
+				   (int)(strstr(d.shown, "://") + 3 - d.shown), d.shown, local);
+			deps[i] = h->forwarded[i] = buf_detach(&b);
+			buf_printf(&b, "%s on %s", d.shown, s->shown);
+			h->shown[i] = buf_detach(&b);
+		}
+		health_dependency_free(&d);
+		if (rc < 0)
+			return -1;
+	}
+	spec->dependency_shown = (const char *const *)h->shown;
+	return 0;
+}
+
+int remote_health_prepare(struct remote_health *h, struct ssh *s, struct health_spec *spec,
+			  const char **deps, struct buf *err)
+{
+	memset(h, 0, sizeof(*h));
+	int rc = spec->nurls ? ssh_reach_url(s, spec->urls[0], &h->url, err) : 0;
+	if (rc == 0 && spec->nurls && strcmp(h->url.data, spec->urls[0])) {
+		buf_printf(&h->url_shown, "%s on %s", spec->urls[0], s->shown);
+		h->urls[0] = h->url.data;
+		h->urls_shown[0] = h->url_shown.data;
+		spec->urls = h->urls;
+		spec->urls_shown = h->urls_shown;
+	}
+	if (rc == 0 && spec->level == 1)
+		rc = ssh_forward(s, "localhost", spec->port, &spec->port, err);
+	if (rc == 0 && spec->level >= 3)
+		rc = dependencies_there(h, s, spec, deps, err);
+	if (rc == 0 && spec->command)
+		rc = remote_command_make(&h->cmd, s, spec->command, spec->command_env,
+					 spec->command_cwd, spec->command_limit_ms, err);
+	if (rc == 0 && spec->command) {
+		spec->command_shown = spec->command;
+		spec->command = (const char *const *)h->cmd.argv;
+		spec->command_input = h->cmd.input.data;
+		spec->command_input_len = h->cmd.input.len;
+		spec->command_env = NULL;
+		spec->command_cwd = h->cmd.dir;
+	}
+	return rc;
+}
+
+void remote_health_free(struct remote_health *h)
+{
+	for (size_t i = 0; h->forwarded && i < h->ndeps; i++) {
+		free(h->forwarded[i]);
+		free(h->shown[i]);
+	}
+	free(h->forwarded);
+	free(h->shown);
+	remote_command_free(&h->cmd);
+	buf_free(&h->url);
+	buf_free(&h->url_shown);
+	memset(h, 0, sizeof(*h));
+}
+
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

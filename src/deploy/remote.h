@@ -26,6 +26,7 @@
 #define GITGATE_REMOTE_H
 
 #include "buf.h"
+#include "health.h"
 #include "run.h"
 #include "ssh.h"
 
@@ -69,6 +70,27 @@ int remote_receive_release(const struct ssh *s, const char *local_dir, const cha
 int remote_prune_releases(const struct ssh *s, const char *releases_dir, size_t keep,
 			  const char *const *in_use, size_t nin_use, size_t *removed,
 			  struct buf *err);
+
+/* A health check (health.h) of what runs on the host, made to reach it
+ * from here: a URL or dependency on the host's loopback through a forward
+ * of the connection (ssh_reach_url, ssh_reach_port), level 1's port as
+ * localhost there, the health command run there; every check named in the
+ * report as the host sees it ("GET http://localhost:8000/health on
+ * USER@HOST:PORT"), never by a forward's local port. What it made is kept
+ * here until remote_health_free, after the check ran. */
+struct remote_health {
+	struct buf url, url_shown;
+	const char *urls[1], *urls_shown[1];
+	struct remote_command cmd;
+	char **forwarded, **shown; /* a dependency each: what was made, its name */
+	size_t ndeps;
+};
+/* Rewrites spec for the host; deps is the spec's own array of dependency
+ * URLs, whose forwarded entries are replaced. Returns 0, or -1 with why in
+ * err. */
+int remote_health_prepare(struct remote_health *out, struct ssh *s, struct health_spec *spec,
+			  const char **deps, struct buf *err);
+void remote_health_free(struct remote_health *h);
 
 /* The supervised app, its pid file and log on the host. */
 struct remote_app {
