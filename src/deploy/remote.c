@@ -59,11 +59,13 @@ static const char write_script[] =
     "tmp=$1.gitgate-new-$$\n"
     "cat >\"$tmp\" && mv -f -- \"$tmp\" \"$1\" || { rm -f -- \"$tmp\"; exit 1; }\n";
 
-/* $1 the releases folder, $2 the release id; the tar stream on stdin. */
+/* $1 the releases folder, $2 the release id; the tar stream on stdin. The
+ * files belong to the user gitgate logs in as (-o: not to the numbers of
+ * the git server's users, which root's tar would restore). */
 static const char receive_script[] =
     "mkdir -p -- \"$1\" && cd -- \"$1\" || exit 1\n"
     "tmp=.incoming-$$\n"
-    "rm -rf -- \"$tmp\" && mkdir -- \"$tmp\" && (cd -- \"$tmp\" && tar -xf -) &&\n"
+    "rm -rf -- \"$tmp\" && mkdir -- \"$tmp\" && (cd -- \"$tmp\" && tar -xof -) &&\n"
     "mv -- \"$tmp\" \"$2\" || { rm -rf -- \"$tmp\"; exit 1; }\n";
 
 /* $1 the releases folder: its releases, a line each (none when missing). */
