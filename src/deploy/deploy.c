@@ -258,6 +258,16 @@ static int command_run(struct job *j, struct part *p, const struct deploy_comman
 
 /* ---- Health ---------------------------------------------------------------- */
 
+/* A part on a host is asked only through its connection: never this
+ * machine's file or port of the same name. */
+static int part_unreachable(const struct part *p, struct buf *err)
+{
+	if (!p->host || p->ssh)
+		return 0;
+	buf_printf(err, "%s: not connected", p->label.data);
+	return 1;
+}
+
 /* A target's health check at the environment's level against url ($PORT
  * the slot's port), the health command run in the slot's folder. */
 static int health_check(struct job *j, struct part *p, const struct deploy_environment *env,
@@ -307,7 +317,8 @@ static int health_check(struct job *j, struct part *p, const struct deploy_envir
 		spec.level = 1;
 	struct remote_health there = {0};
 	struct health_report report = {0};
-	int ok = (!p->ssh || remote_health_prepare(&there, p->ssh, &spec, deps, detail) == 0) &&
+	int ok = !part_unreachable(p, detail) &&
+		 (!p->ssh || remote_health_prepare(&there, p->ssh, &spec, deps, detail) == 0) &&
 		 health_run(&report, &spec, detail) == 0 && report.passed;
 	if (!detail->len && !ok)
 		for (size_t i = 0; i < report.n; i++)
@@ -379,6 +390,8 @@ static enum gate_result gate_scope(struct job *j, struct buf *detail)
 /* The part's env file, read where the part runs. */
 static int part_read_env(struct part *p, struct buf *err)
 {
+	if (part_unreachable(p, err))
+		return -1;
 	if (!p->ssh)
 		return envfile_read(&p->env, p->t->env_file, err);
 	struct buf text = BUF_INIT;
@@ -1353,6 +1366,8 @@ static int step_begin(struct step *s, const struct deploy_site *site,
 		} else if (req->dry_run) {
 			s->outcome = OUTCOME_DEPLOYED;
 			fprintf(out, "dry run: nothing is run, locked, switched or recorded\n");
+			/* Its read-only gates read remote hosts too. */
+			s->failed = job_connect(j) < 0;
 		} else if (job_lock(j, &s->lock, &detail) == 0) {
 			s->locked = 1;
 			s->outcome = OUTCOME_FAILED;
@@ -1395,7 +1410,7 @@ static void dry_run_plan(struct job *j)
 		fprintf(j->out,
 			"would start %s in its %s slot on port %u (`%s`), check it, %s%s%s"
 			"switch (%s), and check it live (gate 11)\n",
-			p->t->project, slot_name(p->next), p->slot.ports[p->next == SLOT_GREEN],
+			p->label.data, slot_name(p->next), p->slot.ports[p->next == SLOT_GREEN],
 			app->argv ? app->text : "", p->t->migrate.argv ? "migrate (`" : "",
 			p->t->migrate.argv ? p->t->migrate.text : "",
 			p->t->migrate.argv ? "`), " : "",

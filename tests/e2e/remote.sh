@@ -504,6 +504,12 @@ t_hostile_names_reach_no_shell() {
 	local there=("$SRV/host-a/srv/it's argo-releases/"*/argo)
 	[ -e "${there[0]}/$file" ] || { fail "the hostile file did not arrive as itself:"; ls "${there[0]}"; }
 	[ "$(readlink "$SRV/host-a/srv/it's argo-live")" = "$ROOT-blue" ] || fail "the command switch did not point the live link at blue"
+	# A dry run reads the host (gate 7, gate 9) through a connection too.
+	OUT=$(mktemp)
+	(cd server.git && GITGATE_USER=alice "$G" deploy argo production --dry-run) >"$OUT" 2>&1 ||
+		{ fail "the dry run failed:"; cat "$OUT"; }
+	contains "$OUT" "gate  7/11  environment   argo              passed"
+	contains "$OUT" "would start argo on $HOST_a in its green slot"
 	[ ! -e "$marker" ] || fail "a hostile name was run by a shell"
 	# The names are hostile indeed: a shell quoting them naively runs them.
 	sh -c "echo '$file'" >/dev/null 2>&1
