@@ -1,0 +1,67 @@
+/* ssh: which URLs and ports of a remote target go through its connection. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "ssh.h"
+
+/* A URL that names another host than the target's own is reached
+ * directly: it comes back as it is, and the connection is not asked (this
+ * one has no master: a forward would fail). */
+static void assert_direct(const char *url)
+{
+	struct ssh s;
+	memset(&s, 0, sizeof(s));
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	cr_assert_eq(ssh_reach_url(&s, url, &out, &err), 0, "%s: %s", url, err.data);
+	cr_assert_str_eq(out.data, url);
+	cr_assert_eq(s.nforwards, 0);
+	buf_free(&out);
+	buf_free(&err);
+}
+
+Test(ssh, a_url_naming_another_host_is_reached_directly)
+{
+	assert_direct("http://argo-host.example.com:8000/health");
+	assert_direct("http://10.0.0.5/health");
+	assert_direct("https://[2001:db8::1]:8443/health?full=1");
+	assert_direct("http://localhost.example.com/health");
+	assert_direct("http://128.0.0.1:8000/");
+}
+
+/* The host's own loopback names go through a forward: the connection is
+ * asked (here one whose ssh is `false`: the real ones are the e2e tests'),
+ * and its failing is said. */
+Test(ssh, a_url_on_the_hosts_loopback_needs_the_connection)
+{
+	const char *own[] = {"http://localhost:8000/health", "http://127.0.0.1/health",
+			     "http://127.0.0.3:9/x", "http://[::1]:8000/", "http://LocalHost/"};
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		struct ssh s;
+		memset(&s, 0, sizeof(s));
+		s.shown = "nobody@nowhere:22";
+		s.host = "nowhere";
+		s.dir = "/";
+		s.control = "none";
+		const char *argv[] = {"false", NULL};
+		s.argv = (char **)argv;
+		s.argc = 1;
+		struct buf out = BUF_INIT, err = BUF_INIT;
+		cr_assert_eq(ssh_reach_url(&s, own[i], &out, &err), -1, "%s was not forwarded",
+			     own[i]);
+		cr_assert(strstr(err.data, "cannot forward a port"), "%s: %s", own[i], err.data);
+		buf_free(&out);
+		buf_free(&err);
+	}
+}
+
+Test(ssh, a_port_on_the_hosts_loopback_only_is_forwarded)
+{
+	struct ssh s;
+	memset(&s, 0, sizeof(s));
+	struct buf err = BUF_INIT;
+	unsigned local = 0;
+	cr_assert_eq(ssh_reach_port(&s, "db.internal", 5432, &local, &err), 0);
+	cr_assert_eq(ssh_reach_port(&s, "[2001:db8::2]", 6379, &local, &err), 0);
+	cr_assert_eq(local, 0);
+	buf_free(&err);
+}
