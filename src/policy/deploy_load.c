@@ -534,7 +534,7 @@ static int same_machine(const struct deploy_target *a, const struct deploy_targe
 		return !a->hosts.n && !b->hosts.n;
 	for (size_t i = 0; i < a->hosts.n; i++)
 		for (size_t k = 0; k < b->hosts.n; k++) {
-			char *ua, *ha, *ub, *hb;
+			char *ua = NULL, *ha = NULL, *ub = NULL, *hb = NULL;
 			unsigned pa, pb;
 			struct buf ignored = BUF_INIT;
 			int same = deploy_policy_parse_host(a->hosts.items[i], &ua, &ha, &pa,
