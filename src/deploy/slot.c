@@ -334,7 +334,7 @@ static int pid_file_read(const struct slot_target *t, enum slot_color c, struct 
 {
 	struct buf path = BUF_INIT, text = BUF_INIT;
 	state_file(&path, t, names[c], ".pid");
-	int rc = 1, pid;
+	int rc = 1, pid = 0;
 	if (buf_read_file(&text, path.data) < 0) {
 		rc = errno == ENOENT ? 0 : -1;
 		if (rc < 0)
