@@ -1274,8 +1274,8 @@ static enum gitgate_status job_open(struct job *j, struct buf *err)
 static void job_start_record(struct job *j, const char *kind)
 {
 	j->record = history_record_new(j->id.data, kind, j->unit->name,
-				       j->nparts == 1 ? j->parts[0].t->project : NULL, j->env->name,
-				       j->req->user, j->from, j->revision);
+				       j->unit->projects.n == 1 ? j->parts[0].t->project : NULL,
+				       j->env->name, j->req->user, j->from, j->revision);
 	json_object_set_new(j->record, "options",
 			    json_pack("{s:b}", "phrase", j->req->phrase != NULL));
 	if (j->req->emergency)
