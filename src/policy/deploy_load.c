@@ -159,6 +159,19 @@ static int check_statuses(const char *key, const char *value, struct buf *why)
 	return rc;
 }
 
+/* ssh_known_hosts, ssh_identity: absolute, and as OpenSSH reads them in
+ * an -o option: no blank (one separates files), no '%' (a token there) and
+ * no quote. */
+static int check_ssh_path(const char *key, const char *value, struct buf *why)
+{
+	if (check_absolute_path(key, value, why) < 0)
+		return -1;
+	if (!value[strcspn(value, " \t%\"'")])
+		return 0;
+	buf_printf(why, "%s '%s': OpenSSH takes no blank, '%%' or quote in this path", key, value);
+	return -1;
+}
+
 /* host and hosts: USER@HOST[:PORT] each. */
 static int check_hosts(const char *key, const char *value, struct buf *why)
 {
@@ -332,8 +345,8 @@ const struct schema_key deploy_load_keys[] = {
      .check = check_absolute_path},
     {SCHEMA_INT_KEY("notify_timeout_seconds", D, notify_timeout_seconds), .min = 1, .max = 3600,
      .def = "10"},
-    {SCHEMA_KEY("ssh_known_hosts", SCHEMA_TEXT, D, ssh_known_hosts), .check = check_absolute_path},
-    {SCHEMA_KEY("ssh_identity", SCHEMA_TEXT, D, ssh_identity), .check = check_absolute_path},
+    {SCHEMA_KEY("ssh_known_hosts", SCHEMA_TEXT, D, ssh_known_hosts), .check = check_ssh_path},
+    {SCHEMA_KEY("ssh_identity", SCHEMA_TEXT, D, ssh_identity), .check = check_ssh_path},
     {SCHEMA_END}};
 #undef D
 
@@ -389,8 +402,8 @@ const struct schema_key deploy_load_target_keys[] = {
      .def = "900"},
     {SCHEMA_KEY("host", SCHEMA_TEXT, T, host), .check = check_hosts},
     {SCHEMA_KEY("hosts", SCHEMA_WORDS, T, hosts), .check = check_hosts},
-    {SCHEMA_KEY("ssh_known_hosts", SCHEMA_TEXT, T, ssh_known_hosts), .check = check_absolute_path},
-    {SCHEMA_KEY("ssh_identity", SCHEMA_TEXT, T, ssh_identity), .check = check_absolute_path},
+    {SCHEMA_KEY("ssh_known_hosts", SCHEMA_TEXT, T, ssh_known_hosts), .check = check_ssh_path},
+    {SCHEMA_KEY("ssh_identity", SCHEMA_TEXT, T, ssh_identity), .check = check_ssh_path},
     {SCHEMA_END}};
 #undef COMMAND
 #undef T

@@ -499,6 +499,8 @@ Test(deploy_rules, a_remote_host_is_user_at_host_and_maybe_port)
 	assert_line_error("host = root@[::1", "an IPv6 host needs its ']'");
 	assert_line_error("hosts = root@a root@b:2x", "hosts: 'root@b:2x': the port");
 	assert_line_error("ssh_identity = key", "ssh_identity 'key' must be an absolute path");
+	assert_line_error("ssh_identity = /etc/git gate/id", "OpenSSH takes no blank, '%' or quote");
+	assert_line_error("ssh_known_hosts = /etc/%u/known", "OpenSSH takes no blank, '%' or quote");
 	assert_error_at(VALID "[deploy]\nssh_known_hosts = relative\n", "ssh_known_hosts",
 			"must be an absolute path");
 	struct rules r;
