@@ -424,6 +424,16 @@ t_the_nginx_switch_runs_on_the_host() {
 	contains "$OUT" "health-after  argo              passed"
 	grep -qx "server 127.0.0.1:$P2;" "$SRV/host-a/nginx/argo.upstream" || fail "the upstream on host a is not the green slot's"
 	[ "$(answer 127.0.0.1 "$port" revision)" = "$(git -C work rev-parse HEAD)" ] || fail "host a's nginx does not serve the second deploy"
+	# nginx -t failing there: the upstream file is put back there, nginx
+	# not reloaded, and the green slot goes on serving.
+	local second
+	second=$(git -C work rev-parse HEAD)
+	sed -i "s|^nginx = nginx -p $n -c $n/nginx.conf|nginx = nginx -p $n -c $n/missing.conf|" server.git/gitgate/rules.ini
+	push "third"
+	contains "$OUT" "step        switch        argo              failed"
+	contains "$OUT" "is as it was"
+	grep -qx "server 127.0.0.1:$P2;" "$SRV/host-a/nginx/argo.upstream" || fail "the upstream on host a was not put back"
+	[ "$(answer 127.0.0.1 "$port" revision)" = "$second" ] || fail "host a's nginx does not serve the second deploy after a failed switch"
 }
 
 # A deploy killed right after its switch on a host: --reconcile switches
