@@ -83,7 +83,7 @@ struct job {
 	struct part *parts;
 	size_t nparts;
 	size_t step, nsteps; /* the host step going live, and how many there are */
-	struct conn *conns;
+	struct conn **conns; /* each apart: parts point at them */
 	size_t nconns, cap_conns;
 	char revision[GIT_OID_HEXSZ + 1];
 	const char *from; /* the revision live before, or NULL */
@@ -1072,8 +1072,8 @@ static int part_connect(struct job *j, struct part *p, struct buf *err)
 	if (!p->host || p->ssh)
 		return 0;
 	for (size_t i = 0; i < j->nconns && !p->ssh; i++)
-		if (!strcmp(j->conns[i].host, p->host))
-			p->ssh = &j->conns[i].ssh;
+		if (!strcmp(j->conns[i]->host, p->host))
+			p->ssh = &j->conns[i]->ssh;
 	if (!p->ssh) {
 		const struct deploy_policy *d = &j->rules->deploy;
 		struct buf dir = BUF_INIT;
@@ -1083,19 +1083,15 @@ static int part_connect(struct job *j, struct part *p, struct buf *err)
 					.identity = p->t->ssh_identity ? p->t->ssh_identity
 								       : d->ssh_identity,
 					.control_dir = dir.data};
-		/* Connections are pointed at by parts: made room for first. */
-		if (j->nconns == j->cap_conns) {
-			buf_free(&dir);
-			buf_printf(err, "too many hosts in one deploy");
-			return -1;
-		}
-		struct conn *c = &j->conns[j->nconns];
+		struct conn *c = xcalloc(1, sizeof(*c));
 		int rc = ssh_open(&c->ssh, p->host, &o, err);
 		buf_free(&dir);
-		if (rc < 0)
+		if (rc < 0) {
+			free(c);
 			return -1;
+		}
 		c->host = p->host;
-		j->nconns++;
+		*ARRAY_PUSH(j->conns, j->nconns, j->cap_conns) = c;
 		p->ssh = &c->ssh;
 	}
 	p->slot.ssh = p->ssh;
@@ -1117,7 +1113,7 @@ static int job_connect(struct job *j)
 	if (any) {
 		if (ok)
 			for (size_t i = 0; i < j->nconns; i++)
-				buf_printf(&detail, "%s%s", i ? ", " : "", j->conns[i].host);
+				buf_printf(&detail, "%s%s", i ? ", " : "", j->conns[i]->host);
 		gate_report(j, 0, "connect", ok ? GATE_PASSED : GATE_FAILED, seconds_since(&t0),
 			    detail.data);
 	}
@@ -1149,8 +1145,6 @@ static int parts_open(struct job *j, const struct deploy_target **targets, size_
 			j->nsteps = hosts;
 	}
 	j->parts = xcalloc(total, sizeof(*j->parts));
-	j->conns = xcalloc(total, sizeof(*j->conns));
-	j->cap_conns = total;
 	for (size_t step = 0; step < j->nsteps; step++)
 		for (size_t i = 0; i < n; i++) {
 			if (step >= (targets[i]->hosts.n ? targets[i]->hosts.n : 1))
@@ -1172,8 +1166,10 @@ static void parts_close(struct job *j)
 	for (size_t i = 0; i < j->nparts; i++)
 		part_free(&j->parts[i]);
 	free(j->parts);
-	for (size_t i = 0; i < j->nconns; i++)
-		ssh_close(&j->conns[i].ssh);
+	for (size_t i = 0; i < j->nconns; i++) {
+		ssh_close(&j->conns[i]->ssh);
+		free(j->conns[i]);
+	}
 	free(j->conns);
 }
 

@@ -475,6 +475,42 @@ t_a_deploy_killed_after_its_switch_is_undone_on_the_host() {
 	last_record 'assert r["outcome"] == "abandoned", r'
 }
 
+# Staging on one host, production on another: production's gate 6 asks
+# staging's host, through a connection of its own in the same deploy.
+t_gate_6_asks_the_staging_host() {
+	lab
+	new_host a 127.0.0.2 || return
+	new_host b 127.0.0.3 127.0.0.3 || return
+	new_remote_server "host = $HOST_a"
+	trust a
+	trust b
+	greet a "production"
+	greet b "staging"
+	sed -i 's/^\[environment production\]$/[environment production]\nrequires = staging/' server.git/gitgate/rules.ini
+	cat >>server.git/gitgate/rules.ini <<EOF
+[environment staging]
+auto = yes
+health_level = 2
+[target argo staging]
+host = $HOST_b
+root = $ROOT
+ports = $P1 $P2
+env_file = $SRV/remote/argo.env
+env_required = GREETING
+run = python3 argo/app.py \$PORT
+switch = link $ROOT-live
+health_url = http://localhost:\$PORT/health
+health_retries = 30
+health_interval_ms = 100
+health_successes = 1
+EOF
+	push "first"
+	contains "$OUT" "gate  6/11  staging       argo              passed"
+	[ "$(grep -c ': deployed' "$OUT")" = 2 ] || { fail "expected staging and production deployed:"; cat "$OUT"; }
+	[ "$(answer 127.0.0.3 "$P1" greeting)" = staging ] || fail "staging does not serve on host b"
+	[ "$(answer 127.0.0.1 "$P1" greeting)" = production ] || fail "production does not serve on host a"
+}
+
 # command_timeout_seconds bounds a command on the host there too, not only
 # the ssh that runs it here.
 t_a_command_over_its_time_limit_is_stopped_on_the_host() {
