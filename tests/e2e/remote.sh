@@ -169,11 +169,23 @@ freeze_days = ${FREEZE_DAY:-sun}
 ssh_known_hosts = $SRV/known_hosts
 ssh_identity = $SRV/deploy_key
 keep_releases = 2
-[environment production]
+$(environment production "$1")
+${2:-}
+EOF
+	ln -s "$GITGATE_BIN/pre-receive" server.git/hooks/pre-receive
+	ln -s "$GITGATE_BIN/post-receive" server.git/hooks/post-receive
+	git -C server.git config receive.advertisePushOptions true
+}
+
+# environment ENV HOSTS-LINE: an auto environment and argo's target there,
+# on the hosts given; root, env file and ports the same on every host.
+environment() {
+	cat <<EOF
+[environment $1]
 auto = yes
 health_level = 2
-[target argo production]
-$1
+[target argo $1]
+$2
 root = $ROOT
 ports = $P1 $P2
 env_file = $SRV/remote/argo.env
@@ -185,11 +197,17 @@ health_retries = 30
 health_interval_ms = 100
 health_successes = 1
 health_deadline_seconds = 10
-${2:-}
 EOF
-	ln -s "$GITGATE_BIN/pre-receive" server.git/hooks/pre-receive
-	ln -s "$GITGATE_BIN/post-receive" server.git/hooks/post-receive
-	git -C server.git config receive.advertisePushOptions true
+}
+
+# one_host [EXTRA-TARGET-LINES]: the machine, host a (127.0.0.2) trusted,
+# argo's production target on it, its env file saying GREETING=a.
+one_host() {
+	lab
+	new_host a 127.0.0.2 || return 1
+	new_remote_server "host = $HOST_a" "${1:-}"
+	trust a
+	greet a "a"
 }
 
 greet() { # greet NAME GREETING: the env file on host NAME
@@ -356,11 +374,7 @@ t_an_unknown_or_changed_host_key_stops_the_deploy() {
 }
 
 t_a_connection_lost_mid_deploy_leaves_the_old_slot_serving() {
-	lab
-	new_host a 127.0.0.2 || return
-	new_remote_server "host = $HOST_a"
-	trust a
-	greet a "a"
+	one_host || return
 	push "first"
 	local first
 	first=$(git -C work rev-parse HEAD)
@@ -401,11 +415,7 @@ assert "sleep 30" in slot["detail"], slot'
 # The nginx switch on the host: an nginx of the test's own, started there
 # (in the host's namespace) as its admin would, checked and reloaded there.
 t_the_nginx_switch_runs_on_the_host() {
-	lab
-	new_host a 127.0.0.2 || return
-	new_remote_server "host = $HOST_a"
-	trust a
-	greet a "a"
+	one_host || return
 	command -v nginx >/dev/null || { fail "nginx is not installed (install.sh --test installs it)"; return; }
 	local n=$SRV/remote/nginx port
 	port=$(free_port 127.0.0.1)
@@ -440,11 +450,7 @@ t_the_nginx_switch_runs_on_the_host() {
 # that host back, over a connection of its own, and ends the dead deploy's
 # master.
 t_a_deploy_killed_after_its_switch_is_undone_on_the_host() {
-	lab
-	new_host a 127.0.0.2 || return
-	new_remote_server "host = $HOST_a"
-	trust a
-	greet a "a"
+	one_host || return
 	push "first"
 	local first
 	first=$(git -C work rev-parse HEAD)
@@ -487,23 +493,7 @@ t_gate_6_asks_the_staging_host() {
 	greet a "production"
 	greet b "staging"
 	sed -i 's/^\[environment production\]$/[environment production]\nrequires = staging/' server.git/gitgate/rules.ini
-	cat >>server.git/gitgate/rules.ini <<EOF
-[environment staging]
-auto = yes
-health_level = 2
-[target argo staging]
-host = $HOST_b
-root = $ROOT
-ports = $P1 $P2
-env_file = $SRV/remote/argo.env
-env_required = GREETING
-run = python3 argo/app.py \$PORT
-switch = link $ROOT-live
-health_url = http://localhost:\$PORT/health
-health_retries = 30
-health_interval_ms = 100
-health_successes = 1
-EOF
+	environment staging "host = $HOST_b" >>server.git/gitgate/rules.ini
 	push "first"
 	contains "$OUT" "gate  6/11  staging       argo              passed"
 	[ "$(grep -c ': deployed' "$OUT")" = 2 ] || { fail "expected staging and production deployed:"; cat "$OUT"; }
@@ -514,11 +504,7 @@ EOF
 # command_timeout_seconds bounds a command on the host there too, not only
 # the ssh that runs it here.
 t_a_command_over_its_time_limit_is_stopped_on_the_host() {
-	lab
-	new_host a 127.0.0.2 || return
-	new_remote_server "host = $HOST_a" "command_timeout_seconds = 1"
-	trust a
-	greet a "a"
+	one_host "command_timeout_seconds = 1" || return
 	echo "migrate = sh -c 'sleep 4; touch \"\$0-late\"' \$ROOT" >>server.git/gitgate/rules.ini
 	push "first"
 	contains "$OUT" "step        slot          argo              failed"
@@ -530,11 +516,7 @@ t_a_command_over_its_time_limit_is_stopped_on_the_host() {
 t_hostile_names_reach_no_shell() {
 	local marker=/tmp/gitgate-e2e-remote-$$
 	rm -f "$marker"
-	lab
-	new_host a 127.0.0.2 || return
-	new_remote_server "host = $HOST_a"
-	trust a
-	greet a "a"
+	one_host || return
 	BRANCH="'\$(touch\${IFS}$marker)'"
 	sed -i "s|^\\[deploy\\]|[deploy]\\nbranch = $BRANCH|" server.git/gitgate/rules.ini
 	# The third kind of switch, a command of one's own, run on the host with
