@@ -1,8 +1,9 @@
 /*
  * remote: what a deploy does on a remote target's host, through its ssh
  * connection (ssh.h): run a command in a folder with variables, swap a
- * symlink, read and replace a file, receive a release, and supervise an
- * app (start it detached, see whether it runs, stop its process group).
+ * symlink, read and replace a file, receive and prune releases, supervise
+ * an app (start it detached, see whether it runs, stop its process group),
+ * and make a health check reach what runs there.
  *
  * Each is a short POSIX sh script that is part of gitgate, run as
  * `sh -c SCRIPT gitgate ARG...`: the script is a constant and everything
@@ -15,8 +16,10 @@
  * is refused.
  *
  * What the host needs: sh, tar, and for the steps that use them setsid
- * (run), mv -T (GNU or busybox: the symlink swap) and /proc (the start
- * time beside a pid, so that a reused pid is never taken for the app).
+ * (run), mv -T (GNU or busybox: the symlink swap), /proc (the start time
+ * beside a pid, so that a reused pid is never taken for the app; a group
+ * of zombies is a group gone) and timeout(1) (a command's limit there).
+ * Without the last two the steps are done as well as kill(1) can.
  *
  * On the host, beside ROOT-blue and ROOT-green:
  *   ROOT-releases/<id>/      the releases, each received whole or not at all
