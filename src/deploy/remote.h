@@ -19,7 +19,8 @@
  * (run), mv -T (GNU or busybox: the symlink swap), /proc (the start time
  * beside a pid, so that a reused pid is never taken for the app; a group
  * of zombies is a group gone) and timeout(1) (a command's limit there).
- * Without the last two the steps are done as well as kill(1) can.
+ * Without /proc a pid is trusted alone; without timeout(1) a command's
+ * limit stops only the ssh here.
  *
  * On the host, beside ROOT-blue and ROOT-green:
  *   ROOT-releases/<id>/      the releases, each received whole or not at all
