@@ -48,7 +48,8 @@ fuzzer_links() {
 # uses, so https health URLs are checked as `curl` checks them. Any flavour
 # already installed satisfies pkg-config and none is added (the -dev
 # packages conflict with each other).
-missing_packages() { # missing_packages [test]: test adds nginx and what tests/fuzz needs
+missing_packages() { # missing_packages [test|demo]: test adds nginx and what tests/fuzz
+	# needs; demo adds nginx, curl and libfaketime (its Friday)
 	local -A need=()
 	local cmd pkg module
 	for pair in cmake:cmake cc:gcc make:make pkg-config:pkg-config git:git python3:python3 \
@@ -71,8 +72,12 @@ missing_packages() { # missing_packages [test]: test adds nginx and what tests/f
 	# The switch tests run an nginx of their own. Debian's `nginx` is the
 	# server itself (nginx-light is that plus an echo module on bookworm,
 	# and the flavours are gone after it); /usr/sbin is not on every PATH.
-	if [ "${1:-}" = test ] && ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+	if [ -n "${1:-}" ] && ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
 		need[nginx]=1
+	fi
+	if [ "${1:-}" = demo ]; then
+		command -v curl >/dev/null 2>&1 || need[curl]=1
+		ls /usr/lib/*/faketime/libfaketimeMT.so.1 >/dev/null 2>&1 || need[libfaketime]=1
 	fi
 	if [ "${1:-}" = test ]; then
 		if ! command -v clang >/dev/null 2>&1; then
@@ -84,7 +89,7 @@ missing_packages() { # missing_packages [test]: test adds nginx and what tests/f
 	echo "${!need[@]}"
 }
 
-ensure_dependencies() { # ensure_dependencies [test]
+ensure_dependencies() { # ensure_dependencies [test|demo]
 	local missing status=0 deny=
 	missing=$(missing_packages "${1:-}")
 	[ -z "$missing" ] && return 0
@@ -94,7 +99,7 @@ ensure_dependencies() { # ensure_dependencies [test]
 	say "installing $missing"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
-	# nginx is for the tests alone, which never use the system's service:
+	# nginx is for the tests and the demo, which never use the system's service:
 	# its package must neither start it (policy-rc.d says no for the
 	# install) nor leave it enabled at boot.
 	if [[ " $missing " == *" nginx "* ]] && [ ! -e /usr/sbin/policy-rc.d ]; then
@@ -359,7 +364,7 @@ main() {
 		run_tests
 		;;
 	--demo)
-		ensure_dependencies
+		ensure_dependencies demo
 		build
 		bash "$SOURCE/demo/run.sh" "$BUILD_DIR"
 		;;
