@@ -476,7 +476,9 @@ push() { # push WANT_STATUS ARGS...: git push, output shown and kept in $OUT
 	worker_idle
 	OUT=$DEMO/push.out
 	printf '$ git push %s\n' "$*"
-	on_day "${DAY:-thu}" git push "$@" >"$OUT" 2>&1
+	# A subshell: the redirection must not be the demo's own (its traps
+	# print to the demo's output).
+	(on_day "${DAY:-thu}" git push "$@") >"$OUT" 2>&1
 	rc=$?
 	sed 's/^/  /; s/ *$//' "$OUT"
 	verdict $rc
