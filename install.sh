@@ -7,7 +7,8 @@
 #   ./install.sh --shared-hooks [REPO]  with a core.hooksPath set in ~/.gitconfig or
 #                                    /etc/gitconfig: install into that shared folder
 #                                    (by default REPO gets a hooks folder of its own)
-#   ./install.sh --server BARE_REPO  install pre-receive and post-receive into a bare repository
+#   ./install.sh --server BARE_REPO  install pre-receive, post-receive and reference-transaction
+#                                    into a bare repository
 #   ./install.sh --server --uninstall BARE_REPO
 #   ./install.sh --demo              show gitgate at work in a throwaway monorepo
 #   ./install.sh --test              run every test: a build with ASan and UBSan, the
@@ -20,7 +21,7 @@ set -euo pipefail
 
 SOURCE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CLIENT_HOOKS=(pre-commit pre-push)
-SERVER_HOOKS=(pre-receive post-receive)
+SERVER_HOOKS=(pre-receive post-receive reference-transaction)
 MARK="gitgate hook wrapper"
 SAVED_SUFFIX=".gitgate-saved"
 

@@ -18,9 +18,9 @@ int proc_read(pid_t pid, struct proc_info *out)
 	 * counted from the last ")". */
 	char *end = buf_read_file(&text, path) == 0 ? strrchr(text.data, ')') : NULL;
 	if (end && sscanf(end + 1,
-			  " %c %*d %d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+			  " %c %d %d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
 			  "%*s %llu",
-			  &out->state, &out->pgrp, &out->start) == 3)
+			  &out->state, &out->ppid, &out->pgrp, &out->start) == 4)
 		rc = 0;
 	buf_free(&text);
 	return rc;

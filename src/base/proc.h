@@ -10,6 +10,7 @@
 
 struct proc_info {
 	char state; /* 'R', 'S', ... 'Z' for a zombie */
+	pid_t ppid;
 	pid_t pgrp;
 	unsigned long long start; /* clock ticks after boot */
 };

@@ -3,33 +3,72 @@
  * through the gates (deploy.h). The seed's spellings work as written:
  * `gitgate deploy argo to production`, `gitgate rollback alpine production`.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "deploy.h"
+#include "deploy_policy.h"
 #include "environment.h"
 #include "server.h"
 #include "status.h"
+#include "trigger.h"
 #include "worker.h"
 
-typedef enum gitgate_status (*deploy_fn)(const struct deploy_site *site,
-					 const struct deploy_request *req, FILE *out,
-					 struct buf *id);
-
-/* Every unit that has a target in env, in rules.ini's order. */
-static enum gitgate_status each_unit(const struct deploy_site *site, struct deploy_request *req,
-				     deploy_fn fn)
+/* req for UNIT, or one a unit for "all": every unit that has a target in
+ * the environment, in rules.ini's order. Returns how many, or 0 with the
+ * reason said. */
+static size_t requests_for(const struct deploy_site *site, const struct deploy_request *req,
+			   struct deploy_request **out)
 {
-	enum gitgate_status worst = STATUS_PASSED;
-	for (size_t i = 0; i < site->rules->nunits; i++) {
-		struct buf id = BUF_INIT;
-		req->unit = site->rules->units[i].name;
-		enum gitgate_status status = fn(site, req, stdout, &id);
+	const struct rules *r = site->rules;
+	*out = xcalloc(r->nunits + 1, sizeof(**out));
+	if (strcmp(req->unit, "all")) {
+		(*out)[0] = *req;
+		return 1;
+	}
+	const struct deploy_environment *env = deploy_policy_find_environment(r, req->environment);
+	size_t n = 0;
+	for (size_t i = 0; env && i < r->nunits; i++) {
+		const struct deploy_target **targets = NULL;
+		if (deploy_policy_unit_targets(r, &r->units[i], env, &targets)) {
+			(*out)[n] = *req;
+			(*out)[n++].unit = r->units[i].name;
+		}
+		free(targets);
+	}
+	if (!n)
+		fprintf(stderr, "error: gitgate: %s\n",
+			env ? "no unit has a target there" : "no such environment in rules.ini");
+	return n;
+}
+
+/* deploy: deploy_run runs the units' tests first when there are several. */
+static enum gitgate_status deploy_units(const struct deploy_site *site,
+					const struct deploy_request *req)
+{
+	struct deploy_request *reqs;
+	size_t n = requests_for(site, req, &reqs);
+	enum gitgate_status status = n ? deploy_run(site, reqs, n, stdout, NULL) : STATUS_USAGE;
+	free(reqs);
+	return status;
+}
+
+/* rollback: one unit after another. */
+static enum gitgate_status rollback_units(const struct deploy_site *site,
+					  const struct deploy_request *req)
+{
+	struct deploy_request *reqs;
+	size_t n = requests_for(site, req, &reqs);
+	enum gitgate_status worst = n ? STATUS_PASSED : STATUS_USAGE;
+	for (size_t i = 0; i < n; i++) {
+		enum gitgate_status status = deploy_rollback(site, &reqs[i], stdout);
 		if (status > worst)
 			worst = status;
-		buf_free(&id);
 	}
+	free(reqs);
 	return worst;
 }
 
@@ -50,25 +89,65 @@ static int deploy_worker(void)
 	return status;
 }
 
-/* UNIT|all [to] ENV and the options, then fn over the server. */
-static int run_command(const char *name, int argc, char **argv, const char *usage, int options,
-		       deploy_fn fn)
+/* The gitgate binary running now, for the worker --detach starts. */
+static void own_path(struct buf *out)
 {
+	char self[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	buf_add(out, len > 0 ? self : "gitgate", len > 0 ? (size_t)len : strlen("gitgate"));
+}
+
+/* deploy --detach: queued for the worker, which goes on after this
+ * returns. */
+static int deploy_detached(const struct server *server, const struct deploy_site *site,
+			   const struct deploy_request *req)
+{
+	char revision[GIT_OID_HEXSZ + 1];
+	struct buf err = BUF_INIT, self = BUF_INIT;
+	struct trigger_options opts = {
+	    .phrase = req->phrase, .emergency = req->emergency, .detach = 1, .user = req->user};
+	int status = STATUS_PASSED;
+	if (deploy_resolve_revision(site, req->revision, revision, &err) < 0)
+		status = STATUS_USAGE;
+	own_path(&self);
+	if (status == STATUS_PASSED && trigger_deploy(server, req->unit, req->environment, revision,
+						      &opts, self.data, stdout, &err) < 0)
+		status = STATUS_FAULT;
+	if (status != STATUS_PASSED)
+		fprintf(stderr, "error: gitgate: %s\n", err.data);
+	buf_free(&err);
+	buf_free(&self);
+	return status;
+}
+
+enum command { DEPLOY, ROLLBACK };
+
+/* UNIT|all [to] ENV and the options, then the command over the server. */
+static int run_command(enum command which, int argc, char **argv, const char *usage)
+{
+	const char *name = which == DEPLOY ? "deploy" : "rollback";
 	struct deploy_request req = {0};
 	const char *words[3] = {0}, *value;
 	size_t nwords = 0;
+	int detach = 0;
 	for (int i = 1; i < argc; i++) {
 		const char **option = NULL;
-		if (options && cli_option_value(argc, argv, &i, "--rev", &value))
+		if (which == DEPLOY && cli_option_value(argc, argv, &i, "--rev", &value))
 			option = &req.revision;
-		else if (options && cli_option_value(argc, argv, &i, "--confirm", &value))
+		else if (which == DEPLOY && cli_option_value(argc, argv, &i, "--confirm", &value))
 			option = &req.phrase;
-		else if (options && cli_option_value(argc, argv, &i, "--emergency", &value))
+		else if (which == DEPLOY && cli_option_value(argc, argv, &i, "--emergency", &value))
 			option = &req.emergency;
+		else if (which == ROLLBACK && cli_option_value(argc, argv, &i, "--to", &value))
+			option = &req.to;
 		if (option) {
 			if (!value)
 				return STATUS_USAGE;
 			*option = value;
+		} else if (which == DEPLOY && !strcmp(argv[i], "--dry-run")) {
+			req.dry_run = 1;
+		} else if (which == DEPLOY && !strcmp(argv[i], "--detach")) {
+			detach = 1;
 		} else if (argv[i][0] == '-' || nwords == 3) {
 			fprintf(stderr, "gitgate %s: unexpected '%s'\n%s", name, argv[i], usage);
 			return STATUS_USAGE;
@@ -81,7 +160,7 @@ static int run_command(const char *name, int argc, char **argv, const char *usag
 		words[1] = words[2];
 		nwords = 2;
 	}
-	if (nwords != 2) {
+	if (nwords != 2 || (detach && req.dry_run)) {
 		fputs(usage, stderr);
 		return STATUS_USAGE;
 	}
@@ -96,10 +175,12 @@ static int run_command(const char *name, int argc, char **argv, const char *usag
 		struct deploy_site site = {.repo = server.repo,
 					   .rules = &server.rules,
 					   .state_dir = server.state_dir.data};
-		struct buf id = BUF_INIT;
-		status = !strcmp(req.unit, "all") ? each_unit(&site, &req, fn)
-						  : fn(&site, &req, stdout, &id);
-		buf_free(&id);
+		if (which == ROLLBACK)
+			status = (int)rollback_units(&site, &req);
+		else if (detach)
+			status = deploy_detached(&server, &site, &req);
+		else
+			status = (int)deploy_units(&site, &req);
 		server_close(&server);
 	}
 	environment_free(&env);
@@ -112,14 +193,14 @@ int cmd_deploy(int argc, char **argv)
 	 * that died after its switch, then runs or closes what is queued. */
 	if (argc == 2 && (!strcmp(argv[1], "--worker") || !strcmp(argv[1], "--reconcile")))
 		return deploy_worker();
-	return run_command("deploy", argc, argv,
+	return run_command(DEPLOY, argc, argv,
 			   "usage: gitgate deploy UNIT|all [to] ENV [--rev REV] [--confirm PHRASE] "
-			   "[--emergency REASON]\n       gitgate deploy --reconcile\n",
-			   1, deploy_run);
+			   "[--emergency REASON] [--detach | --dry-run]\n"
+			   "       gitgate deploy --reconcile\n");
 }
 
 int cmd_rollback(int argc, char **argv)
 {
-	return run_command("rollback", argc, argv, "usage: gitgate rollback UNIT|all ENV\n", 0,
-			   deploy_rollback);
+	return run_command(ROLLBACK, argc, argv,
+			   "usage: gitgate rollback UNIT|all ENV [--to RELEASE|REV]\n");
 }

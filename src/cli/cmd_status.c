@@ -1,7 +1,8 @@
 /*
  * gitgate status [UNIT] [ENV]: what is live where: per target the live
- * slot, its revision and since when, what each slot runs, and who holds the
- * deploy lock.
+ * slot, its revision, subject and since when, what each slot runs, the
+ * last deploy or rollback and its health checks, and who holds the deploy
+ * lock (the deploy running now).
  */
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 
 #include "cli.h"
 #include "deploy_policy.h"
+#include "escape.h"
+#include "history.h"
 #include "server.h"
 #include "slot.h"
 #include "state.h"
@@ -21,6 +24,49 @@ static void print_time(const char *label, time_t when)
 	if (when)
 		strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%SZ", gmtime_r(&when, &tm));
 	printf("%s%s", label, text);
+}
+
+/* "  fix the login page": the commit's subject, when the repository has it. */
+static void print_subject(const struct server *s, const char *revision)
+{
+	git_oid oid;
+	git_commit *commit = NULL;
+	if (revision && git_oid_fromstr(&oid, revision) == 0 &&
+	    git_commit_lookup(&commit, s->repo, &oid) == 0) {
+		struct buf shown = BUF_INIT;
+		const char *summary = git_commit_summary(commit);
+		escape_bytes(&shown, summary ? summary : "", summary ? strlen(summary) : 0);
+		printf("  %s", shown.data ? shown.data : "");
+		buf_free(&shown);
+	}
+	git_commit_free(commit);
+}
+
+/* The unit's last record in the environment: what it was, how it ended,
+ * and its health checks. */
+static void print_last_record(const struct server *s, const struct deploy_target *t)
+{
+	const struct project *p = rules_find_project(&s->rules, t->project);
+	json_t *records = NULL;
+	size_t skipped;
+	struct buf err = BUF_INIT;
+	if (history_read(&records, s->state_dir.data, p->unit->name, t->environment, 1, &skipped,
+			 &err) == 0 &&
+	    json_array_size(records)) {
+		json_t *r = json_array_get(records, 0), *health = json_object_get(r, "health");
+		size_t ok = 0, i;
+		json_t *check;
+		json_array_foreach(health, i, check) ok +=
+		    json_is_true(json_object_get(check, "ok"));
+		printf("    last: %s %s %s, %s; health: %zu of %zu checks passed\n",
+		       json_string_value(json_object_get(r, "kind")),
+		       json_string_value(json_object_get(r, "id")),
+		       json_string_value(json_object_get(r, "outcome")),
+		       json_string_value(json_object_get(r, "finished")), ok,
+		       json_array_size(health));
+	}
+	json_decref(records);
+	buf_free(&err);
 }
 
 static int print_target(const struct server *s, const struct deploy_target *t)
@@ -40,6 +86,7 @@ static int print_target(const struct server *s, const struct deploy_target *t)
 		       live ? slot_name(st.live) : "-",
 		       live && live->revision ? live->revision : "-");
 		print_time("  since ", st.switched);
+		print_subject(s, live ? live->revision : NULL);
 		putchar('\n');
 		for (int c = SLOT_BLUE; c <= SLOT_GREEN; c++) {
 			const struct slot_info *si = &st.slots[c];
@@ -52,6 +99,7 @@ static int print_target(const struct server *s, const struct deploy_target *t)
 			buf_free(&ignored);
 		}
 		slot_state_free(&st);
+		print_last_record(s, t);
 	}
 	const struct project *p = rules_find_project(&s->rules, t->project);
 	buf_printf(&lock, "%s/locks/%s-%s.lock", s->state_dir.data, p->unit->name, t->environment);

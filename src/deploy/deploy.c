@@ -373,14 +373,21 @@ done:
 	return result;
 }
 
+/* A target's command by its offset in deploy_target (COMMAND(test)). */
+#define COMMAND(field) offsetof(struct deploy_target, field)
+
+static const struct deploy_command *part_command(const struct part *p, size_t offset)
+{
+	return (const struct deploy_command *)((const char *)p->t + offset);
+}
+
 static enum gate_result gate_export_and_run(struct job *j, const char *what, size_t offset,
 					    struct buf *detail)
 {
 	enum gate_result result = GATE_SKIPPED;
 	for (size_t i = 0; i < j->nparts; i++) {
 		struct part *p = &j->parts[i];
-		const struct deploy_command *cmd =
-		    (const struct deploy_command *)((const char *)p->t + offset);
+		const struct deploy_command *cmd = part_command(p, offset);
 		int ran = command_run(j, p, cmd, p->release.dir, p->next, 0, detail);
 		if (ran == 0)
 			return GATE_FAILED;
@@ -391,34 +398,38 @@ static enum gate_result gate_export_and_run(struct job *j, const char *what, siz
 	return result;
 }
 
+/* A fresh export of the revision for the part, its install run there; the
+ * exclusions wait for the build. Returns 0, or -1 with why in detail. */
+static int part_export(struct job *j, struct part *p, struct buf *detail)
+{
+	struct release_options opts = {.releases_dir = p->releases_dir.data,
+				       .exclude = &j->rules->deploy.exclude,
+				       .defer_exclusions = 1};
+	if (release_export(&p->release, j->site->repo, j->revision, &opts, detail) < 0)
+		return -1;
+	p->exported = 1;
+	return command_run(j, p, &p->t->install, p->release.dir, p->next, 0, detail) == 0 ? -1 : 0;
+}
+
 /* Gate 3 starts by exporting the revision for every project, and runs each
  * project's install before its tests. */
 static enum gate_result gate_tests(struct job *j, struct buf *detail)
 {
-	for (size_t i = 0; i < j->nparts; i++) {
-		struct part *p = &j->parts[i];
-		struct release_options opts = {.releases_dir = p->releases_dir.data,
-					       .exclude = &j->rules->deploy.exclude,
-					       .defer_exclusions = 1};
-		if (release_export(&p->release, j->site->repo, j->revision, &opts, detail) < 0)
+	for (size_t i = 0; i < j->nparts; i++)
+		if (part_export(j, &j->parts[i], detail) < 0)
 			return GATE_FAILED;
-		p->exported = 1;
-		if (command_run(j, p, &p->t->install, p->release.dir, p->next, 0, detail) == 0)
-			return GATE_FAILED;
-	}
-	return gate_export_and_run(j, "tests", offsetof(struct deploy_target, test), detail);
+	return gate_export_and_run(j, "tests", COMMAND(test), detail);
 }
 
 static enum gate_result gate_lint(struct job *j, struct buf *detail)
 {
-	return gate_export_and_run(j, "lint", offsetof(struct deploy_target, lint), detail);
+	return gate_export_and_run(j, "lint", COMMAND(lint), detail);
 }
 
 /* Gate 5 ends with the exclusions: what install and build made stays. */
 static enum gate_result gate_build(struct job *j, struct buf *detail)
 {
-	enum gate_result result =
-	    gate_export_and_run(j, "build", offsetof(struct deploy_target, build), detail);
+	enum gate_result result = gate_export_and_run(j, "build", COMMAND(build), detail);
 	for (size_t i = 0; result != GATE_FAILED && i < j->nparts; i++)
 		if (release_apply_exclusions(&j->parts[i].release, &j->rules->deploy.exclude,
 					     detail) < 0)
@@ -500,34 +511,60 @@ struct gate {
 	int number;
 	const char *name;
 	enum gate_result (*run)(struct job *j, struct buf *detail);
+	/* the project's command it runs (a dry run says it instead), as the
+	 * offset of a deploy_command in deploy_target, or 0 */
+	size_t command;
 };
 
 /* In the order they run; numbered as the seed numbers them. */
 static const struct gate gates[] = {
-    {1, "identify", gate_identify},
-    {2, "scope", gate_scope},
-    {7, "environment", gate_environment},
-    {8, "code-quality", gate_code_quality},
-    {3, "tests", gate_tests},
-    {4, "lint", gate_lint},
-    {5, "build", gate_build},
-    {6, "staging", gate_staging},
-    {9, "health-before", gate_before},
-    {10, "confirmation", gate_confirmed},
+    {1, "identify", gate_identify, 0},	      {2, "scope", gate_scope, 0},
+    {7, "environment", gate_environment, 0},  {8, "code-quality", gate_code_quality, 0},
+    {3, "tests", gate_tests, COMMAND(test)},  {4, "lint", gate_lint, COMMAND(lint)},
+    {5, "build", gate_build, COMMAND(build)}, {6, "staging", gate_staging, 0},
+    {9, "health-before", gate_before, 0},     {10, "confirmation", gate_confirmed, 0},
 };
+
+/* A dry run's word for a gate that runs commands: what it would run. */
+static enum gate_result gate_described(struct job *j, const struct gate *g, struct buf *detail)
+{
+	for (size_t i = 0; i < j->nparts; i++) {
+		const struct part *p = &j->parts[i];
+		const struct deploy_command *cmd = part_command(p, g->command);
+		buf_printf(detail, "%s%s: ", i ? "; " : "", p->t->project);
+		if (g->command == COMMAND(test))
+			buf_printf(detail, "export %.12s, install `%s`, then ", j->revision,
+				   p->t->install.argv ? p->t->install.text : "");
+		if (cmd->argv)
+			buf_printf(detail, "`%s`", cmd->text);
+		else
+			buf_printf(detail, "no %s command", g->name);
+	}
+	return GATE_SKIPPED;
+}
 
 static void gate_report(struct job *j, int number, const char *name, enum gate_result result,
 			double seconds, const char *detail)
 {
 	/* Steps between the gates (slot, switch) and refusals before them have
 	 * no number of the seed's. */
+	struct buf line = BUF_INIT, err = BUF_INIT;
 	if (number)
-		fprintf(j->out, "gate %2d/%d  ", number, GATES);
+		buf_printf(&line, "gate %2d/%d  ", number, GATES);
 	else
-		fprintf(j->out, "%-12s", "step");
-	fprintf(j->out, "%-13s %-17s %-7s %6.1f s\n", name, j->unit->name,
-		history_gate_result_name(result), seconds);
-	if (result == GATE_FAILED && detail && *detail) {
+		buf_printf(&line, "%-12s", "step");
+	buf_printf(&line, "%-13s %-17s %-7s %6.1f s", name, j->unit->name,
+		   history_gate_result_name(result), seconds);
+	fprintf(j->out, "%s\n", line.data);
+	/* The log holds the commands' output: each gate's line marks where
+	 * its part ends. */
+	if (!j->req->dry_run && state_append_jsonl(j->log.data, line.data, &err) < 0)
+		fprintf(j->out, "warning: gitgate: %s\n", err.data);
+	buf_free(&line);
+	buf_free(&err);
+	/* A dry run and an emergency (which lets gate 9 fail) say every
+	 * gate's detail; other deploys only what did not pass. */
+	if ((result != GATE_PASSED || j->req->dry_run || j->req->emergency) && detail && *detail) {
 		struct buf shown = BUF_INIT;
 		for (const char *p = detail; *p;) {
 			size_t len = strcspn(p, "\n");
@@ -582,8 +619,9 @@ static int app_start(struct job *j, struct part *p, struct buf *detail)
 }
 
 /* Assigns the release to the inactive slot, starts it on its port with the
- * env file, checks it at the environment's level, and migrates. */
-static int slot_prepare(struct job *j, struct part *p, struct buf *detail)
+ * env file, checks it at the environment's level, and migrates (a deploy;
+ * a rollback never does). */
+static int slot_prepare(struct job *j, struct part *p, int migrate, struct buf *detail)
 {
 	pid_t pid;
 	int running = slot_running(&p->slot, p->next, &pid, detail);
@@ -596,7 +634,7 @@ static int slot_prepare(struct job *j, struct part *p, struct buf *detail)
 	int ok = app_start(j, p, detail);
 	if (ok)
 		ok = health_check(j, p, j->env, p->t->health_url, p->next, detail);
-	if (ok)
+	if (ok && migrate)
 		ok = command_run(j, p, &p->t->migrate, dir.data, p->next, 1, detail) != 0;
 	buf_free(&dir);
 	return ok;
@@ -688,15 +726,16 @@ static void switch_back(struct job *j, struct buf *detail)
 
 static enum history_outcome switch_and_confirm(struct job *j);
 
-/* The steps after the gates. Returns the outcome. */
-static enum history_outcome go_live(struct job *j)
+/* The steps after the gates: every part's slot prepared (migrated when
+ * migrate), then switch_and_confirm. Returns the outcome. */
+static enum history_outcome go_live(struct job *j, int migrate)
 {
 	struct timespec t0;
 	struct buf detail = BUF_INIT;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int ok = 1;
 	for (size_t i = 0; ok && i < j->nparts; i++)
-		ok = slot_prepare(j, &j->parts[i], &detail);
+		ok = slot_prepare(j, &j->parts[i], migrate, &detail);
 	gate_report(j, 0, "slot", ok ? GATE_PASSED : GATE_FAILED, seconds_since(&t0), detail.data);
 	if (!ok) {
 		for (size_t i = 0; i < j->nparts; i++)
@@ -841,28 +880,33 @@ static void parts_close(struct job *j)
 	free(j->parts);
 }
 
-static int resolve_revision(struct job *j, struct buf *err)
+int deploy_resolve_revision(const struct deploy_site *site, const char *name,
+			    char out[GIT_OID_HEXSZ + 1], struct buf *err)
 {
+	const struct rules *r = site->rules;
 	struct buf spec = BUF_INIT;
-	if (j->req->revision)
-		buf_adds(&spec, j->req->revision);
+	if (name)
+		buf_adds(&spec, name);
 	else
-		buf_printf(&spec, "refs/heads/%s",
-			   j->rules->deploy.branch ? j->rules->deploy.branch
-						   : j->rules->push.deploy_branch);
+		buf_printf(&spec, "refs/heads/%s", deploy_policy_branch(r));
 	git_object *obj = NULL, *commit = NULL;
-	int rc = git_revparse_single(&obj, j->site->repo, spec.data) == 0 &&
+	int rc = git_revparse_single(&obj, site->repo, spec.data) == 0 &&
 			 git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) == 0
 		     ? 0
 		     : -1;
 	if (rc == 0)
-		git_oid_tostr(j->revision, sizeof(j->revision), git_object_id(commit));
+		git_oid_tostr(out, GIT_OID_HEXSZ + 1, git_object_id(commit));
 	else
 		buf_printf(err, "'%s' is not a commit here", spec.data);
 	git_object_free(commit);
 	git_object_free(obj);
 	buf_free(&spec);
 	return rc;
+}
+
+static int resolve_revision(struct job *j, const char *name, struct buf *err)
+{
+	return deploy_resolve_revision(j->site, name, j->revision, err);
 }
 
 static void closing_block(struct job *j, enum history_outcome outcome)
@@ -981,49 +1025,165 @@ static enum gitgate_status job_end(struct job *j, enum history_outcome outcome)
 	return status;
 }
 
-enum gitgate_status deploy_run(const struct deploy_site *site, const struct deploy_request *req,
-			       FILE *out, struct buf *id)
-{
-	struct job j = {.site = site, .req = req, .rules = site->rules, .out = out};
-	struct buf err = BUF_INIT, detail = BUF_INIT;
-	enum gitgate_status status = job_open(&j, &err);
-	if (status == STATUS_PASSED && resolve_revision(&j, &err) < 0)
-		status = STATUS_USAGE;
-	if (status != STATUS_PASSED) {
-		fprintf(out, "error: gitgate: %s\n", err.data);
-		job_close(&j);
-		buf_free(&err);
-		return status;
-	}
-	buf_add(id, j.id.data, j.id.len);
-	job_start_record(&j, "deploy");
-	enum history_outcome outcome = OUTCOME_REFUSED;
-	int number;
-	const char *name;
+/* One deploy among those deploy_run runs together. */
+struct step {
+	struct job j;
 	struct state_lock lock;
-	if (cheap_refusal(&j, &detail, &number, &name)) {
-		gate_report(&j, number, name, GATE_FAILED, 0, detail.data);
-	} else if (job_lock(&j, &lock, &detail) == 0) {
-		outcome = OUTCOME_FAILED;
-		int passed = 1;
-		for (size_t g = 0; passed && g < sizeof(gates) / sizeof(gates[0]); g++) {
-			struct timespec t0;
-			clock_gettime(CLOCK_MONOTONIC, &t0);
-			buf_clear(&detail);
-			enum gate_result result = gates[g].run(&j, &detail);
-			gate_report(&j, gates[g].number, gates[g].name, result, seconds_since(&t0),
-				    detail.data);
-			passed = result != GATE_FAILED;
+	int opened, locked, failed;
+	size_t gate; /* the next gate of the table to run */
+	enum history_outcome outcome;
+	enum gitgate_status status; /* when it could not be opened */
+};
+
+#define NGATES (sizeof(gates) / sizeof(gates[0]))
+/* Gates 1, 2, 7, 8 and 3: what every unit passes before any deploys, when
+ * several deploy together. */
+#define GATES_BEFORE_ANY_DEPLOY 5
+
+/* Opens the deploy, records its start and takes its lock, unless a cheap
+ * refusal stops it first. Returns 1 when the gates may run. */
+static int step_begin(struct step *s, const struct deploy_site *site,
+		      const struct deploy_request *req, FILE *out)
+{
+	struct job *j = &s->j;
+	*j = (struct job){.site = site, .req = req, .rules = site->rules, .out = out};
+	struct buf err = BUF_INIT, detail = BUF_INIT;
+	s->status = job_open(j, &err);
+	if (s->status == STATUS_PASSED && resolve_revision(j, req->revision, &err) < 0)
+		s->status = STATUS_USAGE;
+	if (s->status != STATUS_PASSED) {
+		fprintf(out, "error: gitgate: %s\n", err.data);
+		job_close(j);
+	} else {
+		s->opened = 1;
+		job_start_record(j, "deploy");
+		s->outcome = OUTCOME_REFUSED;
+		int number;
+		const char *name;
+		if (cheap_refusal(j, &detail, &number, &name)) {
+			gate_report(j, number, name, GATE_FAILED, 0, detail.data);
+		} else if (req->dry_run) {
+			s->outcome = OUTCOME_DEPLOYED;
+			fprintf(out, "dry run: nothing is run, locked, switched or recorded\n");
+		} else if (job_lock(j, &s->lock, &detail) == 0) {
+			s->locked = 1;
+			s->outcome = OUTCOME_FAILED;
 		}
-		if (passed)
-			outcome = go_live(&j);
-		if (outcome == OUTCOME_DEPLOYED)
-			prune_releases(&j);
-		state_unlock(&lock);
 	}
+	s->failed = s->outcome == OUTCOME_REFUSED || (!s->locked && !req->dry_run);
 	buf_free(&err);
 	buf_free(&detail);
-	return job_end(&j, outcome);
+	return !s->failed;
+}
+
+/* Runs the gates from the next one up to (not including) the until-th.
+ * Returns 1 when none failed. */
+static int step_gates(struct step *s, size_t until)
+{
+	struct buf detail = BUF_INIT;
+	for (; !s->failed && s->gate < until; s->gate++) {
+		struct timespec t0;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		buf_clear(&detail);
+		const struct gate *g = &gates[s->gate];
+		enum gate_result result = s->j.req->dry_run && g->command
+					      ? gate_described(&s->j, g, &detail)
+					      : g->run(&s->j, &detail);
+		gate_report(&s->j, gates[s->gate].number, gates[s->gate].name, result,
+			    seconds_since(&t0), detail.data);
+		s->failed = result == GATE_FAILED;
+	}
+	buf_free(&detail);
+	return !s->failed;
+}
+
+/* What a dry run would do after the gates. */
+static void dry_run_plan(struct job *j)
+{
+	for (size_t i = 0; i < j->nparts; i++) {
+		const struct part *p = &j->parts[i];
+		const struct deploy_command *app = p->t->run.argv ? &p->t->run : &p->t->start;
+		fprintf(j->out,
+			"would start %s in its %s slot on port %u (`%s`), check it, %s%s%s"
+			"switch (%s), and check it live (gate 11)\n",
+			p->t->project, slot_name(p->next), p->slot.ports[p->next == SLOT_GREEN],
+			app->argv ? app->text : "", p->t->migrate.argv ? "migrate (`" : "",
+			p->t->migrate.argv ? p->t->migrate.text : "",
+			p->t->migrate.argv ? "`), " : "",
+			p->t->live_switch.text ? p->t->live_switch.text : "none");
+	}
+}
+
+/* The rest of the gates, the slot, the switch and gate 11. */
+static void step_finish(struct step *s)
+{
+	if (!step_gates(s, NGATES))
+		return;
+	if (s->j.req->dry_run) {
+		dry_run_plan(&s->j);
+		return;
+	}
+	s->outcome = go_live(&s->j, 1);
+	if (s->outcome == OUTCOME_DEPLOYED)
+		prune_releases(&s->j);
+}
+
+static enum gitgate_status step_end(struct step *s)
+{
+	if (s->locked)
+		state_unlock(&s->lock);
+	if (!s->opened)
+		return s->status;
+	if (!s->j.req->dry_run)
+		return job_end(&s->j, s->outcome);
+	int would = !s->failed && s->outcome != OUTCOME_REFUSED;
+	fprintf(s->j.out, "\ndry run: %s to %s at %.12s %s\n", s->j.unit->name, s->j.env->name,
+		s->j.revision, would ? "would deploy" : "would not deploy");
+	job_close(&s->j);
+	return would ? STATUS_PASSED : STATUS_REJECTED;
+}
+
+enum gitgate_status deploy_run(const struct deploy_site *site, const struct deploy_request *reqs,
+			       size_t n, FILE *out, unsigned char *deployed)
+{
+	struct step *steps = xcalloc(n, sizeof(*steps));
+	const char *blocked_by = NULL;
+	if (n > 1)
+		fprintf(out,
+			"gitgate: %zu units: the gates up to the tests for every one of them "
+			"first, then each deploys in turn\n",
+			n);
+	for (size_t i = 0; n > 1 && i < n; i++)
+		if (!(step_begin(&steps[i], site, &reqs[i], out) &&
+		      step_gates(&steps[i], GATES_BEFORE_ANY_DEPLOY)) &&
+		    !blocked_by)
+			blocked_by = reqs[i].unit;
+	enum gitgate_status worst = STATUS_PASSED;
+	for (size_t i = 0; i < n; i++) {
+		struct step *s = &steps[i];
+		if (n == 1)
+			step_begin(s, site, &reqs[i], out);
+		if (!s->failed && blocked_by) {
+			struct buf detail = BUF_INIT;
+			buf_printf(
+			    &detail,
+			    "not deployed: every unit must pass its tests before any deploys, "
+			    "and %s did not",
+			    blocked_by);
+			gate_report(&s->j, 0, "every-unit", GATE_FAILED, 0, detail.data);
+			s->outcome = OUTCOME_REFUSED;
+			buf_free(&detail);
+		} else if (!s->failed) {
+			step_finish(s);
+		}
+		enum gitgate_status status = step_end(s);
+		if (deployed)
+			deployed[i] = status == STATUS_PASSED;
+		if (status > worst)
+			worst = status;
+	}
+	free(steps);
+	return worst;
 }
 
 /* Back to the other slot, as it was left warm: started again if it was
@@ -1061,34 +1221,145 @@ static enum history_outcome roll_back(struct job *j)
 	return switch_and_confirm(j);
 }
 
+/* rollback (no --to): each part's warm slot, which must hold a release. */
+static enum gitgate_status rollback_to_warm_slot(struct job *j, struct buf *err)
+{
+	for (size_t i = 0; i < j->nparts; i++) {
+		const struct part *p = &j->parts[i];
+		if (p->live == SLOT_NONE || !p->state.slots[p->next].revision) {
+			buf_printf(err, "%s in %s has no other slot to roll back to", p->t->project,
+				   j->env->name);
+			return STATUS_REJECTED;
+		}
+	}
+	snprintf(j->revision, sizeof(j->revision), "%s",
+		 j->parts[0].state.slots[j->parts[0].next].revision);
+	return STATUS_PASSED;
+}
+
+/* rollback --to: `to` names a kept release (of one project: its revision is
+ * the unit's) or a revision. Each part gets its newest kept release of
+ * that revision, or none (roll_back_to exports and builds it again). */
+static enum gitgate_status rollback_choose(struct job *j, const char *to, struct buf *err)
+{
+	const char *id = NULL;
+	for (size_t i = 0; !id && i < j->nparts; i++) {
+		struct part *p = &j->parts[i];
+		int found = release_find(&p->release, p->releases_dir.data, to, NULL, err);
+		if (found < 0)
+			return STATUS_FAULT;
+		if (found)
+			id = p->release.id;
+		p->exported = found;
+	}
+	struct buf revision = BUF_INIT;
+	if (id) /* "<time>-<12 hex of the revision>[-N]" */
+		buf_add(&revision, strchr(id, '-') + 1, strcspn(strchr(id, '-') + 1, "-"));
+	int rc = resolve_revision(j, id ? revision.data : to, err);
+	buf_free(&revision);
+	if (rc < 0) {
+		buf_clear(err);
+		buf_printf(err, "'%s' is neither a kept release nor a commit here", to);
+		return STATUS_USAGE;
+	}
+	int everywhere = 1;
+	for (size_t i = 0; i < j->nparts; i++) {
+		struct part *p = &j->parts[i];
+		if (p->live == SLOT_NONE) {
+			buf_printf(err, "nothing is live for %s in %s: deploy it instead",
+				   p->t->project, j->env->name);
+			return STATUS_REJECTED;
+		}
+		const char *live = p->state.slots[p->live].revision;
+		everywhere = everywhere && live && !strcmp(live, j->revision);
+		int found = p->exported ? 1
+					: release_find(&p->release, p->releases_dir.data, NULL,
+						       j->revision, err);
+		if (found < 0)
+			return STATUS_FAULT;
+		p->exported = found;
+	}
+	if (everywhere) {
+		buf_printf(err, "%s in %s runs %.12s already", j->unit->name, j->env->name,
+			   j->revision);
+		return STATUS_REJECTED;
+	}
+	return STATUS_PASSED;
+}
+
+/* rollback --to a revision with no kept release: exported again, installed
+ * and built (its tests and lint passed when it was deployed). */
+static enum gate_result rebuild(struct job *j, struct buf *detail)
+{
+	enum gate_result result = GATE_SKIPPED;
+	for (size_t i = 0; i < j->nparts; i++) {
+		struct part *p = &j->parts[i];
+		if (p->exported)
+			continue;
+		result = GATE_PASSED;
+		if (part_export(j, p, detail) < 0 ||
+		    command_run(j, p, &p->t->build, p->release.dir, p->next, 0, detail) == 0 ||
+		    release_apply_exclusions(&p->release, &j->rules->deploy.exclude, detail) < 0)
+			return GATE_FAILED;
+	}
+	buf_adds(detail, result == GATE_SKIPPED ? "a kept release: built when it was deployed"
+						: "exported again, installed and built");
+	return result;
+}
+
+/* rollback --to: the chosen release into the warm slot, through the health
+ * checks, the switch and gate 11; not migrated. */
+static enum history_outcome roll_back_to(struct job *j)
+{
+	const char *why = "rollback --to does not run tests and lint again";
+	gate_report(j, 3, "tests", GATE_SKIPPED, 0, why);
+	gate_report(j, 4, "lint", GATE_SKIPPED, 0, why);
+	struct buf detail = BUF_INIT;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	enum gate_result result = rebuild(j, &detail);
+	gate_report(j, 5, "build", result, seconds_since(&t0), detail.data);
+	if (result != GATE_FAILED) {
+		buf_clear(&detail);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		result = gate_environment(j, &detail);
+		gate_report(j, 7, "environment", result, seconds_since(&t0), detail.data);
+	}
+	buf_free(&detail);
+	if (result == GATE_FAILED)
+		return OUTCOME_FAILED;
+	fprintf(j->out, "    migrate is not run by a rollback\n");
+	return go_live(j, 0);
+}
+
 enum gitgate_status deploy_rollback(const struct deploy_site *site,
-				    const struct deploy_request *req, FILE *out, struct buf *id)
+				    const struct deploy_request *req, FILE *out)
 {
 	struct job j = {.site = site, .req = req, .rules = site->rules, .out = out};
 	struct buf err = BUF_INIT, detail = BUF_INIT;
 	enum gitgate_status status = job_open(&j, &err);
-	for (size_t i = 0; status == STATUS_PASSED && i < j.nparts; i++) {
-		const struct part *p = &j.parts[i];
-		if (p->live == SLOT_NONE || !p->state.slots[p->next].revision) {
-			buf_printf(&err, "%s in %s has no other slot to roll back to",
-				   p->t->project, j.env->name);
-			status = STATUS_REJECTED;
-		}
+	if (status == STATUS_PASSED && !deploy_policy_user_may_deploy(j.env, req->user)) {
+		buf_printf(&err, "%s may not deploy to %s ([environment %s] users)", req->user,
+			   j.env->name, j.env->name);
+		status = STATUS_REJECTED;
 	}
+	if (status == STATUS_PASSED)
+		status =
+		    req->to ? rollback_choose(&j, req->to, &err) : rollback_to_warm_slot(&j, &err);
 	if (status != STATUS_PASSED) {
 		fprintf(out, "error: gitgate: %s\n", err.data);
 		job_close(&j);
 		buf_free(&err);
 		return status;
 	}
-	snprintf(j.revision, sizeof(j.revision), "%s",
-		 j.parts[0].state.slots[j.parts[0].next].revision);
-	buf_add(id, j.id.data, j.id.len);
 	job_start_record(&j, "rollback");
+	if (req->to)
+		json_object_set_new(json_object_get(j.record, "options"), "to",
+				    json_string(req->to));
 	enum history_outcome outcome = OUTCOME_FAILED;
 	struct state_lock lock;
 	if (job_lock(&j, &lock, &detail) == 0) {
-		outcome = roll_back(&j);
+		outcome = req->to ? roll_back_to(&j) : roll_back(&j);
 		state_unlock(&lock);
 	}
 	buf_free(&err);

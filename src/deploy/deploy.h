@@ -43,20 +43,35 @@ struct deploy_request {
 	const char *phrase;	 /* the confirmation phrase as given, or NULL */
 	const char *emergency;	 /* the reason, or NULL */
 	const char *user;
+	int dry_run;	/* deploy: check what can be checked and say the rest; change nothing */
+	const char *to; /* rollback --to: a kept release's id or a revision */
 };
 
-/* Runs the deploy, printing a line a gate to out, and the closing block.
- * The deploy id goes to id. Returns STATUS_PASSED (deployed), STATUS_REJECTED
- * (a gate said no, or it was rolled back), STATUS_USAGE (an unknown unit or
- * environment, a bad revision) or STATUS_FAULT (the record or the lock
- * could not be written). */
-enum gitgate_status deploy_run(const struct deploy_site *site, const struct deploy_request *req,
-			       FILE *out, struct buf *id);
+/* The full revision of the commit name names (anything git rev-parse
+ * takes; NULL: the deploy branch's tip). Returns 0, or -1 with err. */
+int deploy_resolve_revision(const struct deploy_site *site, const char *name,
+			    char out[GIT_OID_HEXSZ + 1], struct buf *err);
+
+/* Runs the deploys of reqs[0..n), one unit each, printing a line a gate to
+ * out, and a closing block each. Several deploy together (every unit: a
+ * shared package changed, or `deploy all`) as the seed asks: the gates up to
+ * the tests (1, 2, 7, 8, 3) run for every unit before any goes on; when one
+ * of them fails, none deploys and the others are recorded as refused,
+ * naming it. Then each goes on in turn. deployed[i] (when not NULL) is set
+ * to whether reqs[i] deployed. Returns the worst of the deploys' statuses:
+ * STATUS_PASSED (deployed), STATUS_REJECTED (a gate said no, or it was
+ * rolled back), STATUS_USAGE (an unknown unit or environment, a bad
+ * revision) or STATUS_FAULT (the record or the lock could not be written). */
+enum gitgate_status deploy_run(const struct deploy_site *site, const struct deploy_request *reqs,
+			       size_t n, FILE *out, unsigned char *deployed);
 /* Back to the other slot of each target (its release stayed, warm): started
- * again if it was stopped, checked, switched to, checked live. Recorded as
- * kind "rollback". revision, phrase and emergency are not used. */
+ * again if it was stopped, checked, switched to, checked live. With
+ * req->to, the release named (or the revision's newest kept release, or
+ * the revision exported and built again) goes into that slot instead,
+ * through the health checks, without its tests. Never migrates. Recorded as
+ * kind "rollback"; revision, phrase and emergency are not used. */
 enum gitgate_status deploy_rollback(const struct deploy_site *site,
-				    const struct deploy_request *req, FILE *out, struct buf *id);
+				    const struct deploy_request *req, FILE *out);
 
 /* gitgate health: what is live in the environment, checked at its health
  * level (or level, when not 0) through the same spec as the gates: a table

@@ -185,7 +185,7 @@ int queue_list(struct job **jobs, size_t *n, const char *state_dir, struct buf *
 ssize_t queue_newer_of_unit(const struct job *jobs, size_t n, size_t i)
 {
 	for (size_t k = n; k-- > i + 1;)
-		if (!strcmp(jobs[k].unit, jobs[i].unit))
+		if (!strcmp(jobs[k].unit, jobs[i].unit) || !strcmp(jobs[k].unit, "all"))
 			return (ssize_t)k;
 	return -1;
 }

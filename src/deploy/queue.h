@@ -7,8 +7,8 @@
  * nothing. A job the worker started carries its pid and start time: when
  * that process is gone and the job is still there, the worker died under
  * it, and the next worker closes it as abandoned. A job that a newer job
- * of the same unit is queued behind is superseded: only the newest
- * revision of a unit deploys.
+ * of the same unit (or of every unit: "all") is queued behind is
+ * superseded: only the newest revision of a unit deploys.
  */
 #ifndef GITGATE_QUEUE_H
 #define GITGATE_QUEUE_H
@@ -20,7 +20,7 @@
 
 struct job {
 	char *id;
-	char *unit;
+	char *unit;	     /* a unit's name, or "all": every unit (a shared package changed) */
 	char **environments; /* in order: auto ones first */
 	size_t nenvironments;
 	char *revision; /* full hex */
@@ -46,7 +46,8 @@ int queue_remove(const char *state_dir, const char *id, struct buf *err);
 /* Is the job's worker gone (it was claimed, and its process is not the one
  * that claimed it)? */
 int queue_job_orphaned(const struct job *job);
-/* Index of a job queued after jobs[i] for the same unit, or -1. */
+/* Index of a job queued after jobs[i] for the same unit or for "all" (every
+ * unit), or -1. */
 ssize_t queue_newer_of_unit(const struct job *jobs, size_t n, size_t i);
 void queue_job_free(struct job *job);
 void queue_jobs_free(struct job *jobs, size_t n);

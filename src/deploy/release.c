@@ -342,13 +342,14 @@ static int peel_commit(git_commit **out, git_repository *repo, const char *revis
 }
 
 /* "20250115T101500Z-0123456789ab": when, then which revision. */
+#define REVISION_SHOWN 12
 static void release_stem(char *out, size_t size, const char *revision)
 {
 	time_t now = time(NULL);
 	struct tm utc;
 	gmtime_r(&now, &utc);
 	size_t n = strftime(out, size, "%Y%m%dT%H%M%SZ-", &utc);
-	snprintf(out + n, size - n, "%.12s", revision);
+	snprintf(out + n, size - n, "%.*s", REVISION_SHOWN, revision);
 }
 
 /* Makes rel->dir, a hidden folder in RELEASES to write the export into. */
@@ -481,31 +482,59 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int release_prune(const char *releases_dir, size_t keep, const char *const *in_use, size_t nin_use,
-		  size_t *removed, struct buf *err)
+static void free_names(char **names, size_t n)
 {
-	*removed = 0;
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* The releases in releases_dir, oldest first (ids sort by time): an array
+ * of *n names to free with free_names. The folder missing is no release.
+ * Returns the folder's descriptor (or -2 when missing), or -1 with err. */
+static int list_releases(const char *releases_dir, char ***names, size_t *n, struct buf *err)
+{
+	*names = NULL;
+	*n = 0;
 	int dirfd = open(releases_dir, DIR_FLAGS);
 	DIR *d = dirfd < 0 ? NULL : fdopendir(dirfd);
 	if (!d) {
 		if (dirfd >= 0)
 			close(dirfd);
 		if (errno == ENOENT)
-			return 0;
+			return -2;
 		buf_printf(err, "cannot read %s: %s", releases_dir, strerror(errno));
 		return -1;
 	}
-	char **names = NULL;
-	size_t n = 0, cap = 0;
+	size_t cap = 0;
 	struct dirent *e;
 	while ((e = readdir(d)))
 		if (e->d_name[0] != '.')
-			*ARRAY_PUSH(names, n, cap) = xstrdup(e->d_name);
-	if (n)
-		qsort(names, n, sizeof(*names), by_name);
+			*ARRAY_PUSH(*names, *n, cap) = xstrdup(e->d_name);
+	if (*n)
+		qsort(*names, *n, sizeof(**names), by_name);
+	int fd = dup(dirfd);
+	closedir(d);
+	if (fd < 0) {
+		buf_printf(err, "cannot read %s: %s", releases_dir, strerror(errno));
+		free_names(*names, *n);
+		return -1;
+	}
+	return fd;
+}
+
+int release_prune(const char *releases_dir, size_t keep, const char *const *in_use, size_t nin_use,
+		  size_t *removed, struct buf *err)
+{
+	*removed = 0;
+	char **names;
+	size_t n;
+	int dirfd = list_releases(releases_dir, &names, &n, err);
+	if (dirfd < 0)
+		return dirfd == -2 ? 0 : -1;
 	int rc = 0;
-	/* Ids sort by time: the oldest go first, and only while more than
-	 * keep are left; a release a slot holds is never one of them. */
+	/* The oldest go first, and only while more than keep are left; a
+	 * release a slot holds is never one of them. */
 	for (size_t i = 0, left = n; rc == 0 && i < n && left > keep; i++) {
 		int used = 0;
 		for (size_t k = 0; k < nin_use; k++)
@@ -521,11 +550,41 @@ int release_prune(const char *releases_dir, size_t keep, const char *const *in_u
 			left--;
 		}
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	closedir(d);
+	free_names(names, n);
+	close(dirfd);
 	return rc;
+}
+
+int release_find(struct release *out, const char *releases_dir, const char *id,
+		 const char *revision, struct buf *err)
+{
+	char **names;
+	size_t n;
+	memset(out, 0, sizeof(*out));
+	int dirfd = list_releases(releases_dir, &names, &n, err);
+	if (dirfd < 0)
+		return dirfd == -2 ? 0 : -1;
+	const char *found = NULL;
+	for (size_t i = n; !found && id && i-- > 0;)
+		if (!strcmp(names[i], id))
+			found = names[i];
+	for (size_t i = n; !found && revision && i-- > 0;) {
+		/* "<time>-<12 hex of the revision>", perhaps with "-N" */
+		const char *hex = strchr(names[i], '-');
+		if (hex && strlen(revision) >= REVISION_SHOWN &&
+		    !strncmp(hex + 1, revision, REVISION_SHOWN) &&
+		    (hex[1 + REVISION_SHOWN] == '\0' || hex[1 + REVISION_SHOWN] == '-'))
+			found = names[i];
+	}
+	if (found) {
+		out->id = xstrdup(found);
+		struct buf dir = BUF_INIT;
+		buf_printf(&dir, "%s/%s", releases_dir, found);
+		out->dir = buf_detach(&dir);
+	}
+	free_names(names, n);
+	close(dirfd);
+	return found != NULL;
 }
 
 void release_free(struct release *rel)

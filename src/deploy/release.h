@@ -83,6 +83,12 @@ int release_apply_exclusions(struct release *rel, const struct globlist *exclude
  * *removed, or -1 with the reason in err. */
 int release_prune(const char *releases_dir, size_t keep, const char *const *in_use, size_t nin_use,
 		  size_t *removed, struct buf *err);
+/* A kept release: the one named id, else the newest of the full revision
+ * (either may be NULL). Returns 1 with out->id and out->dir filled (nothing
+ * else: the caller knows the revision), 0 when there is none, -1 with the
+ * reason in err. */
+int release_find(struct release *out, const char *releases_dir, const char *id,
+		 const char *revision, struct buf *err);
 void release_free(struct release *rel);
 
 #endif

@@ -16,6 +16,7 @@
 #include "repo.h"
 #include "run.h"
 #include "state.h"
+#include "tips.h"
 #include "treediff.h"
 
 #define FOLLOW_POLL_MS 100
@@ -34,12 +35,12 @@ void trigger_read_push_options(struct trigger_options *o, char *const *options, 
 	}
 }
 
-static void mark_unit(const struct rules *r, const char *path, unsigned char *changed)
+static void mark_unit(const struct rules *r, const char *path, unsigned char *changed, int *every)
 {
 	if (!path)
 		return;
 	if (rules_is_shared(r, path)) {
-		memset(changed, 1, r->nunits);
+		*every = 1;
 		return;
 	}
 	const struct project *p = rules_project_of(r, path);
@@ -47,14 +48,15 @@ static void mark_unit(const struct rules *r, const char *path, unsigned char *ch
 		changed[p->unit - r->units] = 1;
 }
 
-/* Which units the update changed, one flag a unit: all of them for a new
- * branch (nothing was deployed from it yet). */
+/* Which units the update changed, one flag a unit; *every when that is
+ * every unit as one: a shared package changed, or the branch is new
+ * (nothing was deployed from it yet). */
 static int units_changed(const struct server *s, const struct hook_update *u,
-			 unsigned char *changed, struct buf *err)
+			 unsigned char *changed, int *every, struct buf *err)
 {
 	const struct rules *r = &s->rules;
 	if (strspn(u->old_id, "0") == strlen(u->old_id)) {
-		memset(changed, 1, r->nunits);
+		*every = 1;
 		return 0;
 	}
 	git_oid old_oid, new_oid;
@@ -69,8 +71,8 @@ static int units_changed(const struct server *s, const struct hook_update *u,
 		repo_error(err, "cannot read the pushed commits");
 	} else if (treediff_trees(s->repo, old_t, new_t, &cs, err) == 0) {
 		for (size_t i = 0; i < cs.n; i++) {
-			mark_unit(r, cs.items[i].old_path, changed);
-			mark_unit(r, cs.items[i].path, changed);
+			mark_unit(r, cs.items[i].old_path, changed, every);
+			mark_unit(r, cs.items[i].path, changed, every);
 		}
 		rc = 0;
 	}
@@ -82,38 +84,48 @@ static int units_changed(const struct server *s, const struct hook_update *u,
 	return rc;
 }
 
-/* Queues the unit's job; says how to reach what the push could not. */
-static int enqueue(const struct server *s, const struct unit *unit, const char *revision,
-		   const struct trigger_options *o, struct buf *id, FILE *out, struct buf *err)
+/* Queues a job: unit (a unit's name, or "all") at revision, into the
+ * environments given. Its id goes to id. */
+static int enqueue_job(const struct server *s, const char *unit, const char *const *environments,
+		       size_t n, const char *revision, const struct trigger_options *o,
+		       struct buf *id, struct buf *err)
 {
-	const struct deploy_environment **envs = NULL;
-	size_t n = deploy_policy_unit_environments(&s->rules, unit, &envs);
-	struct job job = {.unit = unit->name,
-			  .environments = xcalloc(n + 1, sizeof(char *)),
+	struct job job = {.unit = (char *)unit,
+			  .environments = (char **)environments,
+			  .nenvironments = n,
 			  .revision = (char *)revision,
 			  .user = (char *)o->user,
 			  .phrase = (char *)o->phrase,
 			  .emergency = (char *)o->emergency,
 			  .detach = o->detach,
 			  .queued = time(NULL)};
+	history_new_id(id);
+	job.id = id->data;
+	return queue_add(s->state_dir.data, &job, err);
+}
+
+/* Queues the unit's job (NULL: every unit's, as one) into the environments
+ * a push reaches; says how to reach what the push could not. */
+static int enqueue(const struct server *s, const struct unit *unit, const char *revision,
+		   const struct trigger_options *o, struct buf *id, FILE *out, struct buf *err)
+{
+	const struct deploy_environment **envs = NULL;
+	size_t n = deploy_policy_unit_environments(&s->rules, unit, &envs), reached = 0;
+	const char *name = unit ? unit->name : "all";
+	const char **names = xcalloc(n + 1, sizeof(*names));
 	for (size_t i = 0; i < n; i++) {
 		if (envs[i]->auto_deploy || (o->phrase && envs[i]->confirm))
-			job.environments[job.nenvironments++] = envs[i]->name;
+			names[reached++] = envs[i]->name;
 		else if (envs[i]->confirm)
 			fprintf(
 			    out,
 			    "gitgate: %s is not deployed to %s by this push; to do so: git push "
 			    "-o \"confirm=%s\" (or gitgate deploy %s to %s --confirm ...)\n",
-			    unit->name, envs[i]->name, s->rules.deploy.confirm_phrase, unit->name,
+			    name, envs[i]->name, s->rules.deploy.confirm_phrase, name,
 			    envs[i]->name);
 	}
-	int rc = 0;
-	if (job.nenvironments) {
-		history_new_id(id);
-		job.id = id->data;
-		rc = queue_add(s->state_dir.data, &job, err);
-	}
-	free(job.environments);
+	int rc = reached ? enqueue_job(s, name, names, reached, revision, o, id, err) : 0;
+	free(names);
 	free(envs);
 	return rc;
 }
@@ -207,13 +219,44 @@ static void follow(const struct server *s, const char *id, FILE *out)
 	buf_free(&progress);
 }
 
+/* Queues the deploys of the deploy branch's update u (one job a changed
+ * unit, or one for every unit), their ids added to ids (room for one a
+ * unit), and notes the tip as queued. */
+static int queue_update(const struct server *s, const struct hook_update *u,
+			const struct trigger_options *o, char **ids, size_t *nids, FILE *out,
+			struct buf *err)
+{
+	const struct rules *r = &s->rules;
+	unsigned char *changed = xcalloc(r->nunits + 1, 1);
+	int every = 0;
+	int rc = units_changed(s, u, changed, &every, err);
+	for (size_t i = 0; rc == 0 && i < (every ? 1 : r->nunits); i++) {
+		struct buf id = BUF_INIT;
+		if (every || changed[i])
+			rc = enqueue(s, every ? NULL : &r->units[i], u->new_id, o, &id, out, err);
+		if (id.len)
+			ids[(*nids)++] = buf_detach(&id);
+		buf_free(&id);
+	}
+	if (rc == 0)
+		rc = tips_note_queued(s->state_dir.data, u->new_id, err);
+	free(changed);
+	return rc;
+}
+
+static void free_ids(char **ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
 int trigger_push(const struct server *s, const struct hook_input *input,
 		 const struct trigger_options *o, const char *worker, FILE *out, struct buf *err)
 {
 	const struct rules *r = &s->rules;
 	struct buf branch = BUF_INIT;
-	buf_printf(&branch, "refs/heads/%s",
-		   r->deploy.branch ? r->deploy.branch : r->push.deploy_branch);
+	buf_printf(&branch, "refs/heads/%s", deploy_policy_branch(r));
 	const struct hook_update *u = NULL;
 	for (size_t i = 0; i < input->n; i++)
 		if (!strcmp(input->updates[i].ref, branch.data) &&
@@ -222,18 +265,9 @@ int trigger_push(const struct server *s, const struct hook_input *input,
 	buf_free(&branch);
 	if (!u || !r->deploy.nenvironments)
 		return 0;
-	unsigned char *changed = xcalloc(r->nunits + 1, 1);
 	char **ids = xcalloc(r->nunits + 1, sizeof(char *));
 	size_t nids = 0;
-	int rc = units_changed(s, u, changed, err);
-	for (size_t i = 0; rc == 0 && i < r->nunits; i++) {
-		struct buf id = BUF_INIT;
-		if (changed[i])
-			rc = enqueue(s, &r->units[i], u->new_id, o, &id, out, err);
-		if (id.len)
-			ids[nids++] = buf_detach(&id);
-		buf_free(&id);
-	}
+	int rc = queue_update(s, u, o, ids, &nids, out, err);
 	if (rc == 0 && nids)
 		rc = start_worker(s, worker, err);
 	if (rc == 0 && nids && o->detach)
@@ -241,9 +275,58 @@ int trigger_push(const struct server *s, const struct hook_input *input,
 			"gitgate: deploying in the background: gitgate logs, gitgate status\n");
 	for (size_t i = 0; rc == 0 && !o->detach && i < nids; i++)
 		follow(s, ids[i], out);
-	for (size_t i = 0; i < nids; i++)
-		free(ids[i]);
-	free(ids);
-	free(changed);
+	free_ids(ids, nids);
+	return rc;
+}
+
+int trigger_unqueued(const struct server *s, FILE *out, struct buf *err)
+{
+	const struct rules *r = &s->rules;
+	if (!r->deploy.nenvironments)
+		return 0;
+	struct buf ref = BUF_INIT, from = BUF_INIT, user = BUF_INIT;
+	buf_printf(&ref, "refs/heads/%s", deploy_policy_branch(r));
+	git_oid tip;
+	char tip_hex[GIT_OID_HEXSZ + 1];
+	int rc = git_reference_name_to_id(&tip, s->repo, ref.data) == 0 ? 0 : -2;
+	if (rc == 0) {
+		git_oid_tostr(tip_hex, sizeof(tip_hex), &tip);
+		rc = tips_unqueued(s->state_dir.data, tip_hex, &from, &user, err);
+	}
+	if (rc == 1) {
+		struct hook_update u = {.ref = ref.data};
+		snprintf(u.old_id, sizeof(u.old_id), "%s", from.len ? from.data : "0");
+		snprintf(u.new_id, sizeof(u.new_id), "%s", tip_hex);
+		struct trigger_options o = {.user = user.len ? user.data : "reconcile"};
+		fprintf(out,
+			"gitgate: %.12s was pushed to %s by %s, but its push ended before its "
+			"deploys were queued: deploying it to the auto environments\n",
+			tip_hex, deploy_policy_branch(r), o.user);
+		char **ids = xcalloc(r->nunits + 1, sizeof(char *));
+		size_t nids = 0;
+		rc = queue_update(s, &u, &o, ids, &nids, out, err);
+		free_ids(ids, nids);
+	}
+	buf_free(&ref);
+	buf_free(&from);
+	buf_free(&user);
+	return rc == -1 ? -1 : 0;
+}
+
+int trigger_deploy(const struct server *s, const char *unit, const char *environment,
+		   const char *revision, const struct trigger_options *o, const char *worker,
+		   FILE *out, struct buf *err)
+{
+	struct buf id = BUF_INIT;
+	const char *environments[] = {environment};
+	int rc = enqueue_job(s, unit, environments, 1, revision, o, &id, err);
+	if (rc == 0)
+		rc = start_worker(s, worker, err);
+	if (rc == 0)
+		fprintf(out,
+			"gitgate: deploy job %s queued: %s to %s at %.12s; follow it with gitgate "
+			"logs --follow, see it with gitgate status\n",
+			id.data, unit, environment, revision);
+	buf_free(&id);
 	return rc;
 }

@@ -3,16 +3,20 @@
  */
 #include "worker.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "deploy.h"
+#include "deploy_policy.h"
 #include "history.h"
 #include "queue.h"
 #include "state.h"
+#include "trigger.h"
 
 /* A job that never deploys still gets its record: superseded or abandoned. */
 static int close_job(const struct server *s, const struct job *job, enum history_outcome why,
@@ -27,35 +31,68 @@ static int close_job(const struct server *s, const struct job *job, enum history
 	return rc == 0 ? queue_remove(s->state_dir.data, job->id, err) : -1;
 }
 
+/* The job's unit (or, for "all", every unit) into each of its
+ * environments in order; a unit that does not deploy to one goes no
+ * further. */
+static void deploy_environments(const struct server *s, const struct job *job, FILE *progress)
+{
+	const struct rules *r = &s->rules;
+	int all = !strcmp(job->unit, "all");
+	size_t nunits = all ? r->nunits : 1;
+	struct deploy_request *reqs = xcalloc(nunits, sizeof(*reqs));
+	unsigned char *stopped = xcalloc(nunits, 1), *deployed = xcalloc(nunits, 1);
+	struct deploy_site site = {.repo = s->repo, .rules = r, .state_dir = s->state_dir.data};
+	for (size_t e = 0; e < job->nenvironments; e++) {
+		const struct deploy_environment *env =
+		    deploy_policy_find_environment(r, job->environments[e]);
+		size_t n = 0, *which = xcalloc(nunits, sizeof(*which));
+		for (size_t u = 0; u < nunits; u++) {
+			const struct deploy_target **targets = NULL;
+			if (!stopped[u] && (!all || (env && deploy_policy_unit_targets(
+								r, &r->units[u], env, &targets))))
+				which[n++] = u;
+			free(targets);
+		}
+		for (size_t i = 0; i < n; i++)
+			reqs[i] = (struct deploy_request){.unit = all ? r->units[which[i]].name
+								      : job->unit,
+							  .environment = job->environments[e],
+							  .revision = job->revision,
+							  .phrase = job->phrase,
+							  .emergency = job->emergency,
+							  .user = job->user};
+		if (n)
+			deploy_run(&site, reqs, n, progress, deployed);
+		for (size_t i = 0; i < n; i++)
+			stopped[which[i]] = !deployed[i];
+		free(which);
+	}
+	free(reqs);
+	free(stopped);
+	free(deployed);
+}
+
 static int run_job(const struct server *s, struct job *job, struct buf *err)
 {
 	if (queue_claim(s->state_dir.data, job, err) < 0)
 		return -1;
 	struct buf path = BUF_INIT;
-	buf_printf(&path, "%s/logs/%s.progress", s->state_dir.data, job->id);
+	buf_printf(&path, "%s/logs", s->state_dir.data);
+	if (mkdir(path.data, 0775) < 0 && errno != EEXIST) {
+		buf_printf(err, "cannot make %s: %s", path.data, strerror(errno));
+		buf_free(&path);
+		return -1;
+	}
+	buf_printf(&path, "/%s.progress", job->id);
 	/* "e" (close-on-exec): no command the deploy runs inherits it. */
 	FILE *progress = fopen(path.data, "ae");
 	if (!progress) {
-		buf_printf(err, "cannot write %s", path.data);
+		buf_printf(err, "cannot write %s: %s", path.data, strerror(errno));
 		buf_free(&path);
 		return -1;
 	}
 	setvbuf(progress, NULL, _IOLBF, 0);
-	struct deploy_site site = {
-	    .repo = s->repo, .rules = &s->rules, .state_dir = s->state_dir.data};
-	for (size_t e = 0; e < job->nenvironments; e++) {
-		struct deploy_request req = {.unit = job->unit,
-					     .environment = job->environments[e],
-					     .revision = job->revision,
-					     .phrase = job->phrase,
-					     .emergency = job->emergency,
-					     .user = job->user};
-		struct buf id = BUF_INIT;
-		enum gitgate_status status = deploy_run(&site, &req, progress, &id);
-		buf_free(&id);
-		if (status != STATUS_PASSED)
-			break;
-	}
+	deploy_environments(s, job, progress);
 	fclose(progress);
 	buf_free(&path);
 	return queue_remove(s->state_dir.data, job->id, err);
@@ -77,6 +114,9 @@ int worker_run(const struct server *s, struct buf *err)
 	struct deploy_site site = {
 	    .repo = s->repo, .rules = &s->rules, .state_dir = s->state_dir.data};
 	rc = deploy_reconcile(&site, stdout, err);
+	/* A tip whose push ended before post-receive queued it. */
+	if (rc == 0)
+		rc = trigger_unqueued(s, stdout, err);
 	for (; rc == 0;) {
 		struct job *jobs;
 		size_t n;

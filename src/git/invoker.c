@@ -8,26 +8,10 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "proc.h"
 
 /* How far up to look for git: the hook, a wrapper, a shell, git. */
 #define MAX_ANCESTORS 4
-
-static pid_t parent_of(pid_t pid)
-{
-	char path[64];
-	struct buf stat = BUF_INIT;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	pid_t parent = 0;
-	/* "pid (comm) state ppid ...": comm may hold spaces and parentheses. */
-	if (buf_read_file(&stat, path) == 0 && stat.len) {
-		const char *close = strrchr(stat.data, ')');
-		int ppid;
-		if (close && sscanf(close + 1, " %*c %d", &ppid) == 1)
-			parent = (pid_t)ppid;
-	}
-	buf_free(&stat);
-	return parent;
-}
 
 static int is_git(const char *argv0)
 {
@@ -54,19 +38,35 @@ static int args_amend(const char *args, size_t len)
 	return amend;
 }
 
-int invoker_amends(void)
+/* The nearest ancestor that is git, with its argv (NUL-separated) in
+ * cmdline; 0 when there is none within reach. */
+static pid_t git_ancestor(struct buf *cmdline)
 {
 	pid_t pid = getppid();
-	for (int depth = 0; depth < MAX_ANCESTORS && pid > 1; depth++, pid = parent_of(pid)) {
+	for (int depth = 0; depth < MAX_ANCESTORS && pid > 1; depth++) {
 		char path[64];
-		struct buf cmdline = BUF_INIT;
+		struct proc_info info;
 		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-		int found =
-		    buf_read_file(&cmdline, path) == 0 && cmdline.len && is_git(cmdline.data);
-		int amend = found && args_amend(cmdline.data, cmdline.len);
-		buf_free(&cmdline);
-		if (found)
-			return amend;
+		buf_clear(cmdline);
+		if (buf_read_file(cmdline, path) == 0 && cmdline->len && is_git(cmdline->data))
+			return pid;
+		pid = proc_read(pid, &info) == 0 ? info.ppid : 0;
 	}
 	return 0;
+}
+
+int invoker_amends(void)
+{
+	struct buf cmdline = BUF_INIT;
+	int amend = git_ancestor(&cmdline) && args_amend(cmdline.data, cmdline.len);
+	buf_free(&cmdline);
+	return amend;
+}
+
+pid_t invoker_git(void)
+{
+	struct buf cmdline = BUF_INIT;
+	pid_t pid = git_ancestor(&cmdline);
+	buf_free(&cmdline);
+	return pid;
 }

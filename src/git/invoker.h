@@ -13,8 +13,14 @@
 #ifndef GITGATE_INVOKER_H
 #define GITGATE_INVOKER_H
 
+#include <sys/types.h>
+
 /* 1 when the git command that runs this process amends (--amend, or an
  * abbreviation git accepts, not cancelled by a later --no-amend), else 0. */
 int invoker_amends(void);
+
+/* The git process that runs this hook (receive-pack, for a server's hooks),
+ * or 0 when it cannot be found. */
+pid_t invoker_git(void);
 
 #endif

@@ -59,6 +59,12 @@ size_t deploy_policy_unit_targets(const struct rules *r, const struct unit *unit
 static int unit_deploys_to(const struct rules *r, const struct unit *unit,
 			   const struct deploy_environment *env)
 {
+	if (!unit) {
+		for (size_t i = 0; i < r->nunits; i++)
+			if (unit_deploys_to(r, &r->units[i], env))
+				return 1;
+		return 0;
+	}
 	for (size_t i = 0; i < unit->projects.n; i++)
 		if (deploy_policy_find_target(r, unit->projects.items[i], env->name))
 			return 1;
@@ -77,6 +83,11 @@ static int environment_ready(const struct deploy_policy *d, size_t i, const char
 		return 1;
 	size_t req = (size_t)(e->required - d->environments);
 	return done[req] || !wanted[req];
+}
+
+const char *deploy_policy_branch(const struct rules *r)
+{
+	return r->deploy.branch ? r->deploy.branch : r->push.deploy_branch;
 }
 
 size_t deploy_policy_unit_environments(const struct rules *r, const struct unit *unit,

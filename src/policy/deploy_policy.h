@@ -45,9 +45,13 @@ size_t deploy_policy_unit_targets(const struct rules *r, const struct unit *unit
 				  const struct deploy_target ***out);
 /* The environments the unit has targets in, in the order a deploy visits
  * them: an environment after the one it requires, and of those ready, the
- * auto ones first, then file order. *out as above. */
+ * auto ones first, then file order. *out as above. A NULL unit is every
+ * unit: the environments any of them has targets in. */
 size_t deploy_policy_unit_environments(const struct rules *r, const struct unit *unit,
 				       const struct deploy_environment ***out);
+
+/* The branch whose pushes deploy: [deploy] branch, else [push] deploy_branch. */
+const char *deploy_policy_branch(const struct rules *r);
 
 /* The local time at `when` in [deploy] freeze_timezone. */
 int deploy_policy_local_time(const struct rules *r, time_t when, struct tm *out, struct buf *err);

@@ -36,6 +36,15 @@
 void schema_problem(struct schema_load *ld, int line, const char *fmt, ...)
 {
 	va_list ap;
+	ld->failed = 1;
+	/* A file that is not rules.ini at all would bury the first problem
+	 * under a line for each of its lines; as compilers do, stop saying. */
+	if (++ld->problems > SCHEMA_PROBLEMS_SHOWN) {
+		if (ld->problems == SCHEMA_PROBLEMS_SHOWN + 1)
+			buf_printf(ld->errors, "%s: more problems follow; the first %d are shown\n",
+				   ld->file, SCHEMA_PROBLEMS_SHOWN);
+		return;
+	}
 	if (line > 0)
 		buf_printf(ld->errors, "%s:%d: ", ld->file, line);
 	else if (*ld->file)
@@ -44,7 +53,6 @@ void schema_problem(struct schema_load *ld, int line, const char *fmt, ...)
 	buf_vprintf(ld->errors, fmt, ap);
 	va_end(ap);
 	buf_addc(ld->errors, '\n');
-	ld->failed = 1;
 }
 
 int schema_name_ok(const char *name)

@@ -93,6 +93,7 @@ struct schema_load {
 	/* Kept by the loader. */
 	int line; /* the line being read, 0 outside the file */
 	int failed;
+	unsigned problems; /* said so far: after SCHEMA_PROBLEMS_SHOWN, only counted */
 	FILE *in;
 	struct buf raw;
 	int seen_header;
@@ -105,7 +106,10 @@ struct schema_load {
 /* Sets every single section's defaults, then reads in; returns 0, or -1
  * when a problem was found (ld->failed). The caller closes in. */
 int schema_read(struct schema_load *ld, FILE *in);
-/* Appends "file:line: ..." (line 0: "file: ...") and marks the load failed. */
+/* Appends "file:line: ..." (line 0: "file: ...") and marks the load failed.
+ * Past SCHEMA_PROBLEMS_SHOWN problems, one line says more follow, and the
+ * rest are only counted. */
+#define SCHEMA_PROBLEMS_SHOWN 50
 void schema_problem(struct schema_load *ld, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Frees every value the tables describe in target, and the named arrays. */

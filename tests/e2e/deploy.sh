@@ -8,11 +8,12 @@
 G=$GITGATE_BIN/gitgate
 PHRASE="deploy fully to production"
 
-# Four free ports on 127.0.0.1: staging's two slots, then production's.
+# Free ports on 127.0.0.1 (four by default: staging's two slots, then
+# production's).
 free_ports() {
-	python3 - <<'PY'
-import socket
-socks = [socket.socket() for _ in range(4)]
+	python3 - "${1:-4}" <<'PY'
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))
@@ -34,11 +35,14 @@ stop_apps() {
 # A server with argo's staging and production targets, and a clone with an
 # app that answers /health with its revision (503 when argo/BROKEN exists;
 # with argo/BROKEN_LIVE, 503 from its second request on: healthy in its
-# slot, broken once live).
+# slot, broken once live); its tests fail when argo/FAIL_TESTS exists.
+# With ALPINE=1, the coupled unit alpine (alpine-backend, alpine-frontend:
+# the same app, staging only, ports AB1 AB2 AF1 AF2) and the shared
+# packages/ too.
 new_deploy_server() {
 	SRV=$PWD
 	trap stop_apps EXIT
-	read -r S1 S2 P1 P2 < <(free_ports)
+	read -r S1 S2 P1 P2 AB1 AB2 AF1 AF2 < <(free_ports 8)
 	git init -q --bare server.git
 	mkdir -p server.git/gitgate srv
 	git init -q work
@@ -63,19 +67,25 @@ class Health(http.server.BaseHTTPRequestHandler):
         pass
 http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Health).serve_forever()
 PY
-	printf 'import os, sys\nsys.exit(1 if os.path.exists("argo/FAIL_TESTS") else 0)\n' >work/argo/test_app.py
+	printf 'import os, sys\nsys.exit(1 if os.path.exists(os.path.join(os.path.dirname(__file__), "FAIL_TESTS")) else 0)\n' >work/argo/test_app.py
 	echo 'export const a = 1;' >work/alpine-backend/api.js
+	if [ -n "${ALPINE:-}" ]; then
+		mkdir -p work/alpine-frontend work/packages/ui
+		cp work/argo/*.py work/alpine-backend/ && cp work/argo/*.py work/alpine-frontend/
+		echo '{"name": "ui", "version": "1.0.0"}' >work/packages/ui/package.json
+	fi
 	git -C work add -A && git -C work commit -qm "argo app"
 	git -C work remote add origin ../server.git
 	git -C work push -q origin main
-	target() { # target ENV PORT PORT
+	target() { # target ENV PORT PORT [PROJECT]
+		local project=${4:-argo}
 		cat <<EOF
-[target argo $1]
-root = $SRV/srv/argo-$1
+[target $project $1]
+root = $SRV/srv/$project-$1
 ports = $2 $3
-test = python3 argo/test_app.py
-run = python3 argo/app.py \$PORT
-switch = link $SRV/srv/argo-$1-live
+test = python3 $project/test_app.py
+run = python3 $project/app.py \$PORT
+switch = link $SRV/srv/$project-$1-live
 health_url = http://127.0.0.1:\$PORT/health
 health_retries = 15
 health_interval_ms = 200
@@ -105,6 +115,16 @@ health_level = 2
 $(target staging "$S1" "$S2")
 $(target production "$P1" "$P2")
 EOF
+	[ -n "${ALPINE:-}" ] && cat >>server.git/gitgate/rules.ini <<EOF
+[project alpine-frontend]
+path = alpine-frontend/
+[unit alpine]
+projects = alpine-backend alpine-frontend
+[shared]
+path = packages/
+$(target staging "$AB1" "$AB2" alpine-backend)
+$(target staging "$AF1" "$AF2" alpine-frontend)
+EOF
 	# Fridays freeze production; the tests must not depend on the day.
 	sed -i "s/^\\[deploy\\]/[deploy]\\nfreeze_days = ${FREEZE_DAY:-sun}/" server.git/gitgate/rules.ini
 	cd server.git
@@ -122,6 +142,15 @@ deploy_expect() {
 
 answers() { # answers PORT: the revision the app on PORT reports
 	curl -s --max-time 5 "http://127.0.0.1:$1/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["revision"])'
+}
+
+await_answer() { # await_answer PORT REVISION: up to 20 s for the app on PORT to report it
+	local tries=0
+	until [ "$(answers "$1" 2>/dev/null)" = "$2" ] || [ $tries -ge 100 ]; do
+		sleep 0.2
+		tries=$((tries + 1))
+	done
+	[ "$(answers "$1" 2>/dev/null)" = "$2" ]
 }
 
 push_change() { # push_change MESSAGE [FILE]
@@ -162,6 +191,9 @@ t_staging_then_production_through_every_gate() {
 	[ "$(answers "$P1")" = "$first" ] || fail "the old slot should stay up, warm"
 	"$G" status argo production >status.txt 2>&1 || fail "status failed"
 	contains status.txt "live green $(git rev-parse --short=12 main)"
+	contains status.txt "  second"
+	contains status.txt "last: deploy"
+	grep -q "last: deploy .* deployed, .*; health: 4 of 4 checks passed" status.txt || fail "status does not show the last deploy and its health"
 	"$G" history argo production >history.txt 2>&1 || fail "history failed"
 	[ "$(grep -c ' deployed ' history.txt)" = 2 ] || fail "expected two production deploys in the history"
 	contains history.txt "refused"
@@ -311,8 +343,12 @@ t_gates_refuse_and_say_why() {
 	contains "$OUT" "MISSING is missing"
 	lacks "$OUT" "sk_live_value_never_shown"
 	lacks "$OUT" "changeme"
-	sed -i '/^env_file = /d; /^env_required = /d' gitgate/rules.ini
+	# Set right, the app runs with them; their values are in no output,
+	# log, progress or record of gitgate's.
+	printf 'API_KEY=ak_live_second_secret\nDB=sk_live_value_never_shown\nMISSING=x\n' >"$SRV/prod.env"
 	deploy_expect 0 argo staging
+	grep -rl -e sk_live_value_never_shown -e ak_live_second_secret "$OUT" gitgate/history.jsonl \
+		gitgate/logs && fail "a secret's value was written where gitgate reports"
 	# Production freezes today: an emergency by a listed user goes through.
 	deploy_expect 1 argo production --confirm "$PHRASE"
 	contains "$OUT" "no deploys to production today"
@@ -348,15 +384,10 @@ t_a_push_deploys_to_staging_and_with_the_phrase_to_production() {
 	echo "# three" >>argo/app.py && git commit -qam three
 	push_expect 0 -o detach origin main
 	contains "$OUT" "deploying in the background"
-	local tries=0
 	# Staging: blue, then green, now blue again.
-	until [ "$(answers "$S1" 2>/dev/null)" = "$(git rev-parse HEAD)" ] || [ $tries -ge 100 ]; do
-		sleep 0.2
-		tries=$((tries + 1))
-	done
-	[ "$(answers "$S1")" = "$(git rev-parse HEAD)" ] || fail "the detached deploy did not finish"
+	await_answer "$S1" "$(git rev-parse HEAD)" || fail "the detached deploy did not finish"
 	# keep_releases = 2: three staging deploys leave the two the slots hold.
-	tries=0
+	local tries=0
 	until [ "$(ls ../server.git/gitgate/releases/argo-staging | wc -l)" = 2 ] || [ $tries -ge 50 ]; do
 		sleep 0.2
 		tries=$((tries + 1))
@@ -461,6 +492,14 @@ PY
 	for n in 1 2 3; do
 		push_change "release $n"
 		deploy_expect 0 argo staging
+		# nginx's reload lets old and new workers accept side by side for
+		# a moment; once the switch has returned, every request reaches
+		# the new slot.
+		local i
+		for i in $(seq 20); do
+			[ "$(answers "$NGINX_PORT")" = "$(git rev-parse main)" ] ||
+				{ fail "request $i after deploy $n reached the old slot"; break; }
+		done
 	done
 	GITGATE_USER=alice "$G" rollback argo staging >"$SRV/rollback.out" 2>&1 || fail "the rollback failed"
 	sleep 0.5
@@ -470,13 +509,231 @@ PY
 	python3 - "$SRV/loop.json" "$(git rev-parse main~1)" <<'PY' || fail "requests failed during the deploys: $(cat "$SRV/loop.json")"
 import json, sys
 r = json.load(open(sys.argv[1]))
-print("zero-downtime loop:", r["requests"], "requests,", r["codes"], ",", len(set(r["revisions"])), "versions")
+print("zero-downtime loop:", r["requests"], "requests,", r["codes"], ",", len(set(r["revisions"])), "versions,", len(r["revisions"]), "changes seen")
 assert r["requests"] > 50, r
 assert r["codes"] == {"200": r["requests"]}, r
 # The first release, three more, and the rollback back to the second of those.
 assert len(set(r["revisions"])) == 4, r
 assert r["revisions"][-1] == sys.argv[2], r
 PY
+}
+
+# live_of PROJECT ENV: the slot the live link points at (blue or green).
+live_of() {
+	readlink "$SRV/srv/$1-$2-live" | sed 's/.*-//'
+}
+
+t_a_shared_package_change_tests_every_unit_first() {
+	ALPINE=1 new_deploy_server
+	ln -s "$GITGATE_BIN/post-receive" hooks/post-receive
+	git config receive.advertisePushOptions true
+	local first
+	first=$(git rev-parse main)
+	# deploy all: every unit's tests before any slot starts.
+	deploy_expect 0 all staging
+	contains "$OUT" "2 units: the gates up to the tests for every one of them first"
+	local tests slot
+	tests=$(grep -n 'gate  3/11  tests         alpine' "$OUT" | cut -d: -f1)
+	slot=$(grep -n 'step        slot          argo' "$OUT" | cut -d: -f1)
+	[ -n "$tests" ] && [ -n "$slot" ] && [ "$tests" -lt "$slot" ] ||
+		fail "argo's slot started before alpine's tests ran"
+	for port in "$S1" "$AB1" "$AF1"; do
+		[ "$(answers "$port")" = "$first" ] || fail "port $port does not serve $first"
+	done
+	# A push that changes packages/ deploys every unit, tests first: one
+	# unit failing its tests stops every unit.
+	cd ../work
+	echo '{"name": "ui", "version": "1.0.1"}' >packages/ui/package.json
+	touch alpine-frontend/FAIL_TESTS
+	git add -A && git commit -qm "ui 1.0.1"
+	push_expect 0 origin main
+	contains "$OUT" "remote: gate  3/11  tests         alpine            failed"
+	contains "$OUT" "not deployed: every unit must pass its tests before any deploys, and alpine did not"
+	lacks "$OUT" "step        slot"
+	[ "$(answers "$S1")" = "$first" ] || fail "argo deployed although alpine's tests failed"
+	git rm -q alpine-frontend/FAIL_TESTS && git commit -qm "frontend fixed"
+	echo '{"name": "ui", "version": "1.0.2"}' >packages/ui/package.json
+	git commit -qam "ui 1.0.2"
+	push_expect 0 origin main
+	[ "$(grep -c ': deployed' "$OUT")" = 2 ] || fail "expected argo and alpine deployed"
+	local second
+	second=$(git rev-parse HEAD)
+	for port in "$S2" "$AB2" "$AF2"; do
+		[ "$(answers "$port")" = "$second" ] || fail "port $port does not serve $second"
+	done
+	# The coupled projects switch together and go back together when one
+	# of them fails gate 11.
+	touch alpine-frontend/BROKEN_LIVE && git add -A && git commit -qm "frontend broken once live"
+	push_expect 0 origin main
+	contains "$OUT" "remote: gate 11/11  health-after  alpine            failed"
+	contains "$OUT" "alpine-backend is back on green, healthy"
+	contains "$OUT" "alpine-frontend is back on green, healthy"
+	lacks "$OUT" "argo to staging"
+	[ "$(live_of alpine-backend staging)$(live_of alpine-frontend staging)" = greengreen ] ||
+		fail "the alpine projects are not both back on green"
+	cd ../server.git
+	"$G" history alpine staging --format json | python3 -c '
+import json, sys
+outcomes = [r["outcome"] for r in json.load(sys.stdin)]
+assert outcomes == ["deployed", "failed", "deployed", "rolled-back"], outcomes
+' || fail "alpine's history is not deployed, failed, deployed, rolled back"
+	"$G" history argo staging --format json | python3 -c '
+import json, sys
+outcomes = [r["outcome"] for r in json.load(sys.stdin)]
+assert outcomes == ["deployed", "refused", "deployed"], outcomes
+' || fail "argo's history is not deployed, refused, deployed"
+}
+
+t_rollback_to_a_kept_release_or_a_revision() {
+	new_deploy_server
+	local r1 r3
+	r1=$(git rev-parse main)
+	deploy_expect 0 argo staging
+	push_change "r2"
+	deploy_expect 0 argo staging
+	push_change "r3"
+	r3=$(git rev-parse main)
+	deploy_expect 0 argo staging
+	# keep_releases = 2: r1's release is gone; it is exported and built
+	# again (named by an abbreviated revision, as git takes it).
+	ls gitgate/releases/argo-staging | grep -q -- "-${r1:0:12}" && fail "r1's release was kept"
+	OUT=$(mktemp)
+	GITGATE_USER=alice "$G" rollback argo staging --to "${r1:0:10}" >"$OUT" 2>&1 ||
+		{ fail "rollback --to r1 failed:"; cat "$OUT"; }
+	contains "$OUT" "rollback --to does not run tests and lint again"
+	contains "$OUT" "migrate is not run by a rollback"
+	"$G" history argo staging --format json | grep -q '"exported again, installed and built"' ||
+		fail "the rollback --to's build gate does not say the release was built again"
+	[ "$(answers "$S2")" = "$r1" ] || fail "r1 is not live on green after rollback --to"
+	[ "$(live_of argo staging)" = green ] || fail "the live link is not on green"
+	# A kept release by its id: r3's, in the blue slot.
+	local id
+	id=$(ls gitgate/releases/argo-staging | grep -- "-${r3:0:12}")
+	OUT=$(mktemp)
+	GITGATE_USER=alice "$G" rollback argo staging --to "$id" >"$OUT" 2>&1 ||
+		{ fail "rollback --to $id failed:"; cat "$OUT"; }
+	"$G" history argo staging --format json | grep -q '"a kept release: built when it was deployed"' ||
+		fail "the rollback --to's build gate does not name the kept release"
+	[ "$(answers "$S1")" = "$r3" ] || fail "r3 is not live again"
+	OUT=$(mktemp)
+	GITGATE_USER=alice "$G" rollback argo staging --to "$r3" >"$OUT" 2>&1
+	[ $? = 1 ] || fail "rollback --to what is live should be refused"
+	contains "$OUT" "runs ${r3:0:12} already"
+	GITGATE_USER=alice "$G" rollback argo staging --to nosuch >"$OUT" 2>&1
+	[ $? = 2 ] || fail "rollback --to nonsense should be a usage error"
+	contains "$OUT" "'nosuch' is neither a kept release nor a commit here"
+	"$G" history argo staging --format json | python3 -c '
+import json, sys
+r = [x for x in json.load(sys.stdin) if x["kind"] == "rollback"]
+assert [(x["to"], x["outcome"], x["options"].get("to")) for x in r] == [
+    (sys.argv[1], "deployed", sys.argv[3]), (sys.argv[2], "deployed", sys.argv[4])], r
+' "$r1" "$r3" "${r1:0:10}" "$id" || fail "the rollbacks were not recorded with --to"
+}
+
+t_dry_run_and_detach() {
+	new_deploy_server
+	deploy_expect 0 argo staging --dry-run
+	contains "$OUT" "dry run: nothing is run, locked, switched or recorded"
+	contains "$OUT" "argo: export $(git rev-parse --short=12 main), install \`\`, then \`python3 argo/test_app.py\`"
+	contains "$OUT" "would start argo in its blue slot on port $S1"
+	contains "$OUT" "dry run: argo to staging at $(git rev-parse --short=12 main) would deploy"
+	[ -e gitgate/history.jsonl ] && fail "a dry run wrote a record"
+	[ -e gitgate/releases/argo-staging ] && [ -n "$(ls gitgate/releases/argo-staging)" ] && fail "a dry run exported"
+	curl -s --max-time 2 "http://127.0.0.1:$S1/health" >/dev/null && fail "a dry run started the app"
+	deploy_expect 1 argo production --dry-run
+	contains "$OUT" "needs the exact phrase"
+	contains "$OUT" "would not deploy"
+	# --detach: queued, and the worker deploys after the command returned.
+	deploy_expect 0 argo staging --detach
+	contains "$OUT" "queued: argo to staging"
+	local tries=0
+	until ls gitgate/logs/*.log >/dev/null 2>&1 || [ $tries -ge 100 ]; do
+		sleep 0.1
+		tries=$((tries + 1))
+	done
+	# logs --follow: the gates as they pass, until the deploy has ended.
+	timeout 60 "$G" logs --follow >"$SRV/follow.txt" 2>&1 || fail "logs --follow failed or did not end"
+	contains "$SRV/follow.txt" "gate 11/11  health-after  argo              passed"
+	"$G" history argo staging --format json | grep -q '"outcome": "deployed"' ||
+		fail "logs --follow ended before the deploy was recorded"
+	await_answer "$S1" "$(git rev-parse main)" || fail "the detached deploy did not go live"
+}
+
+t_a_push_cut_off_before_post_receive_is_deployed_by_reconcile() {
+	new_deploy_server
+	# pre-receive passes, then takes its time: the pusher hangs up meanwhile,
+	# so git moves the ref but never runs post-receive.
+	printf '#!/bin/sh\n"%s/pre-receive" || exit $?\ntouch "%s/pre-receive-passed"\nsleep 2\n' \
+		"$GITGATE_BIN" "$SRV" >hooks/pre-receive
+	chmod +x hooks/pre-receive
+	ln -s "$GITGATE_BIN/post-receive" hooks/post-receive
+	ln -s "$GITGATE_BIN/reference-transaction" hooks/reference-transaction
+	git config receive.advertisePushOptions true
+	cd ../work
+	echo "# cut off" >>argo/app.py && git commit -qam "cut off"
+	git push -q -o "confirm=$PHRASE" origin main >/dev/null 2>&1 &
+	local pusher=$! tries=0
+	until [ -e "$SRV/pre-receive-passed" ] || [ $tries -ge 100 ]; do
+		sleep 0.1
+		tries=$((tries + 1))
+	done
+	kill -9 "$pusher"
+	wait "$pusher" 2>/dev/null
+	local tip
+	tip=$(git rev-parse HEAD)
+	cd ../server.git
+	tries=0
+	until [ "$(git rev-parse main)" = "$tip" ] || [ $tries -ge 50 ]; do
+		sleep 0.1
+		tries=$((tries + 1))
+	done
+	[ "$(git rev-parse main)" = "$tip" ] || { fail "git did not take the push"; return; }
+	[ -e gitgate/queue ] && [ -n "$(ls gitgate/queue)" ] && fail "post-receive ran after all: the test shows nothing"
+	# Reconcile finds the tip once the receive-pack that took it is gone.
+	OUT=$(mktemp)
+	tries=0
+	until grep -q "its push ended before its deploys were queued" "$OUT" || [ $tries -ge 30 ]; do
+		"$G" deploy --reconcile >"$OUT" 2>&1 || { fail "reconcile failed:"; cat "$OUT"; return; }
+		sleep 0.2
+		tries=$((tries + 1))
+	done
+	contains "$OUT" "${tip:0:12} was pushed to main by"
+	contains "$OUT" "argo is not deployed to production by this push"
+	[ "$(answers "$S1")" = "$tip" ] || fail "reconcile did not deploy the tip to staging"
+	"$G" history argo production --format json | grep -q '"kind"' && fail "production was deployed without the phrase"
+	# Found once: the next reconcile has nothing to do.
+	"$G" deploy --reconcile >"$OUT" 2>&1 || fail "the second reconcile failed"
+	lacks "$OUT" "its push ended"
+}
+
+t_lint_build_and_health_before_each_stop_a_deploy() {
+	new_deploy_server
+	sed -i "/^\[target argo staging\]/a lint = sh -c \"test ! -e argo/FAIL_LINT\"\nbuild = sh -c \"test ! -e argo/FAIL_BUILD\"" \
+		gitgate/rules.ini
+	deploy_expect 0 argo staging
+	push_change "lint fails" argo/FAIL_LINT
+	deploy_expect 1 argo staging
+	contains "$OUT" "gate  4/11  lint          argo              failed"
+	[ "$(answers "$S1")" != "$(git rev-parse main~1)" ] && fail "the live version changed"
+	(cd ../work && git rm -q argo/FAIL_LINT && touch argo/FAIL_BUILD && git add -A &&
+		git commit -qm "build fails" && git push -q origin main)
+	deploy_expect 1 argo staging
+	contains "$OUT" "gate  5/11  build         argo              failed"
+	(cd ../work && git rm -q argo/FAIL_BUILD && git commit -qm "builds" && git push -q origin main)
+	# What is live breaks: gate 9 refuses to deploy over it, unless an
+	# emergency (the fix for a broken production) says so.
+	touch "$SRV/srv/argo-staging-blue/argo/BROKEN"
+	deploy_expect 1 argo staging
+	contains "$OUT" "gate  9/11  health-before argo              failed"
+	deploy_expect 0 argo staging --emergency "staging is down"
+	contains "$OUT" "(emergency: going on)"
+	"$G" history argo staging --format json | python3 -c '
+import json, sys
+failed = [(r["outcome"], [g["name"] for g in r["gates"] if g["result"] == "failed"]) for r in json.load(sys.stdin)]
+assert failed == [("deployed", []), ("failed", ["lint"]), ("failed", ["build"]),
+                  ("failed", ["health-before"]), ("deployed", [])], failed
+' || fail "the history does not name the gate that stopped each deploy"
+	[ "$(answers "$S2")" = "$(git rev-parse main)" ] || fail "the emergency deploy is not live"
 }
 
 t_usage_errors_exit_2() {

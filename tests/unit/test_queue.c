@@ -85,6 +85,21 @@ Test(queue, a_newer_job_of_the_same_unit_supersedes_an_older_one)
 	buf_free(&err);
 }
 
+Test(queue, a_newer_job_of_every_unit_supersedes_each_older_one)
+{
+	add("20261127-120001-aaaa", "argo");
+	add("20261127-120002-bbbb", "all");
+	add("20261127-120003-cccc", "alpine-analytics");
+	struct job *jobs;
+	size_t n;
+	struct buf err = BUF_INIT;
+	cr_assert_eq(queue_list(&jobs, &n, dir, &err), 0);
+	cr_assert_eq(queue_newer_of_unit(jobs, n, 0), 1, "\"all\" deploys argo too");
+	cr_assert_eq(queue_newer_of_unit(jobs, n, 1), -1, "one unit never covers every unit");
+	queue_jobs_free(jobs, n);
+	buf_free(&err);
+}
+
 Test(queue, a_job_whose_worker_died_is_orphaned)
 {
 	add("20261127-120001-aaaa", "argo");

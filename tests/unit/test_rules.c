@@ -83,6 +83,25 @@ Test(rules, errors_name_file_and_line)
 	free(errors);
 }
 
+Test(rules, a_file_that_is_not_rules_ini_shows_its_first_problems_only)
+{
+	struct buf text = BUF_INIT;
+	buf_adds(&text, "[gitgate]\n");
+	for (int i = 0; i < SCHEMA_PROBLEMS_SHOWN + 30; i++)
+		buf_printf(&text, "bogus%d = 1\n", i);
+	char *errors = load_errors(text.data);
+	size_t lines = 0;
+	for (const char *p = errors; *p; p++)
+		lines += *p == '\n';
+	cr_assert_eq(lines, SCHEMA_PROBLEMS_SHOWN + 1, "%s", errors);
+	cr_assert_not_null(strstr(errors, ":2: unknown key 'bogus0'"), "%s", errors);
+	cr_assert_not_null(strstr(errors, "more problems follow; the first 50 are shown"), "%s",
+			   errors);
+	cr_assert_null(strstr(errors, "bogus50"), "%s", errors);
+	free(errors);
+	buf_free(&text);
+}
+
 Test(rules, unknown_section)
 {
 	assert_error("[gitgate]\n\n[deploy-everything]\nx = 1\n",

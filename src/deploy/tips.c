@@ -1,0 +1,98 @@
+/*
+ * tips: see tips.h.
+ */
+#include "tips.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "proc.h"
+#include "state.h"
+
+static void tips_path(struct buf *out, const char *state_dir, const char *name)
+{
+	buf_printf(out, "%s/tips/%s.json", state_dir, name);
+}
+
+static int write_json(const char *state_dir, const char *name, json_t *value, struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	tips_path(&path, state_dir, name);
+	char *text = json_dumps(value, JSON_COMPACT);
+	int rc = text ? state_replace(path.data, text, strlen(text), err) : -1;
+	if (!text)
+		buf_adds(err, "out of memory");
+	free(text);
+	json_decref(value);
+	buf_free(&path);
+	return rc;
+}
+
+/* The file's object, or NULL when there is none (err empty) or it cannot
+ * be read (err says why). */
+static json_t *read_json(const char *state_dir, const char *name, struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	tips_path(&path, state_dir, name);
+	json_error_t error;
+	struct stat st;
+	json_t *value = NULL;
+	if (stat(path.data, &st) < 0 && errno == ENOENT)
+		value = NULL;
+	else if (!(value = json_load_file(path.data, 0, &error)))
+		buf_printf(err, "cannot read %s: %s", path.data, error.text);
+	else if (!json_is_object(value)) {
+		buf_printf(err, "%s is not a JSON object", path.data);
+		json_decref(value);
+		value = NULL;
+	}
+	buf_free(&path);
+	return value;
+}
+
+int tips_note_accepted(const char *state_dir, const char *old_id, const char *new_id,
+		       const char *user, pid_t receiver, struct buf *err)
+{
+	struct proc_info info;
+	unsigned long long start = receiver > 0 && proc_read(receiver, &info) == 0 ? info.start : 0;
+	return write_json(state_dir, "accepted",
+			  json_pack("{s:s, s:s, s:s, s:i, s:I, s:I}", "old", old_id, "new", new_id,
+				    "user", user ? user : "", "receiver", (int)receiver,
+				    "receiver_start", (json_int_t)start, "time",
+				    (json_int_t)time(NULL)),
+			  err);
+}
+
+int tips_note_queued(const char *state_dir, const char *revision, struct buf *err)
+{
+	return write_json(state_dir, "queued", json_pack("{s:s}", "revision", revision), err);
+}
+
+static const char *field(json_t *object, const char *key)
+{
+	const char *value = json_string_value(json_object_get(object, key));
+	return value ? value : "";
+}
+
+int tips_unqueued(const char *state_dir, const char *tip, struct buf *from, struct buf *user,
+		  struct buf *err)
+{
+	json_t *accepted = read_json(state_dir, "accepted", err);
+	json_t *queued = accepted ? read_json(state_dir, "queued", err) : NULL;
+	int rc = err->len ? -1 : 0;
+	if (rc == 0 && accepted && !strcmp(field(accepted, "new"), tip) &&
+	    strcmp(field(queued, "revision"), tip) &&
+	    !proc_alive((pid_t)json_integer_value(json_object_get(accepted, "receiver")),
+			(unsigned long long)json_integer_value(
+			    json_object_get(accepted, "receiver_start")))) {
+		buf_adds(from, queued ? field(queued, "revision") : field(accepted, "old"));
+		buf_adds(user, field(accepted, "user"));
+		rc = 1;
+	}
+	json_decref(accepted);
+	json_decref(queued);
+	return rc;
+}

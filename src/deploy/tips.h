@@ -1,0 +1,39 @@
+/*
+ * tips: the deploy branch's tips that git accepted, and the ones a push's
+ * post-receive queued, so that a tip accepted but never queued is found.
+ *
+ * git moves a pushed ref once pre-receive passes and runs post-receive
+ * after it has told the client; when the client has gone meanwhile,
+ * receive-pack dies writing to it: the ref moved, post-receive never ran.
+ * The reference-transaction hook still sees the move. So, in STATE_DIR:
+ *   tips/accepted.json  the last tip of the deploy branch that the
+ *                       reference-transaction hook saw committed, who
+ *                       pushed it and which receive-pack process took it
+ *   tips/queued.json    the last tip post-receive queued the deploys of
+ *                       (or found nothing to deploy in)
+ * A tip is unqueued when it is the branch's tip, was accepted, was not
+ * queued, and the receive-pack that took it is gone: while that process
+ * lives, its post-receive may still come.
+ */
+#ifndef GITGATE_TIPS_H
+#define GITGATE_TIPS_H
+
+#include <sys/types.h>
+
+#include "buf.h"
+
+/* The reference-transaction hook: the deploy branch moved from old_id to
+ * new_id, pushed by user through the receive-pack process `receiver` (0:
+ * unknown). Returns 0, or -1 with the reason in err. */
+int tips_note_accepted(const char *state_dir, const char *old_id, const char *new_id,
+		       const char *user, pid_t receiver, struct buf *err);
+/* post-receive: revision's deploys are queued (or it had none). */
+int tips_note_queued(const char *state_dir, const char *revision, struct buf *err);
+
+/* Is tip, the deploy branch's tip now, accepted and never queued? 1 with
+ * from (the tip queued before it, else the branch's tip before that push)
+ * and user filled, 0 when not, -1 with the reason in err. */
+int tips_unqueued(const char *state_dir, const char *tip, struct buf *from, struct buf *user,
+		  struct buf *err);
+
+#endif

@@ -1,0 +1,124 @@
+/* tips: a tip of the deploy branch that git accepted is unqueued until
+ * post-receive queues it, and only once the receive-pack that took it is
+ * gone. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tips.h"
+
+#define OLD "1111111111111111111111111111111111111111"
+#define TIP "2222222222222222222222222222222222222222"
+
+static char dir[] = "/tmp/gitgate-tips-XXXXXX";
+
+static void setup(void)
+{
+	strcpy(dir, "/tmp/gitgate-tips-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+	const char *argv[] = {"rm", "-rf", dir, NULL};
+	pid_t child = fork();
+	if (child == 0) {
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	waitpid(child, NULL, 0);
+}
+
+TestSuite(tips, .init = setup, .fini = teardown);
+
+/* A process standing for a receive-pack: alive until ended. */
+static pid_t receive_pack(void)
+{
+	pid_t child = fork();
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	return child;
+}
+
+/* It ends, as a receive-pack does when its client has hung up. */
+static void end(pid_t receiver)
+{
+	kill(receiver, SIGKILL);
+	waitpid(receiver, NULL, 0);
+}
+
+static int unqueued(const char *tip, struct buf *from, struct buf *user)
+{
+	struct buf err = BUF_INIT;
+	buf_clear(from);
+	buf_clear(user);
+	int rc = tips_unqueued(dir, tip, from, user, &err);
+	cr_assert_neq(rc, -1, "%s", err.data);
+	buf_free(&err);
+	return rc;
+}
+
+Test(tips, nothing_accepted_is_nothing_unqueued)
+{
+	struct buf from = BUF_INIT, user = BUF_INIT;
+	cr_assert_eq(unqueued(TIP, &from, &user), 0);
+	buf_free(&from);
+	buf_free(&user);
+}
+
+Test(tips, an_accepted_tip_is_unqueued_once_its_receive_pack_is_gone)
+{
+	struct buf from = BUF_INIT, user = BUF_INIT, err = BUF_INIT;
+	pid_t receiver = receive_pack();
+	/* Noted while the receiver lives: its post-receive may still come. */
+	cr_assert_eq(tips_note_accepted(dir, OLD, TIP, "alice", receiver, &err), 0, "%s", err.data);
+	cr_assert_eq(unqueued(TIP, &from, &user), 0, "the receive-pack still lives");
+	end(receiver);
+	cr_assert_eq(unqueued(TIP, &from, &user), 1);
+	cr_assert_str_eq(from.data, OLD, "nothing was queued before: from the old tip");
+	cr_assert_str_eq(user.data, "alice");
+	/* Not the branch's tip any more: a newer push is the one to deploy. */
+	cr_assert_eq(unqueued(OLD, &from, &user), 0);
+	cr_assert_eq(tips_note_queued(dir, TIP, &err), 0, "%s", err.data);
+	cr_assert_eq(unqueued(TIP, &from, &user), 0, "queued: nothing left to find");
+	buf_free(&from);
+	buf_free(&user);
+	buf_free(&err);
+}
+
+Test(tips, what_was_queued_before_is_where_the_changes_start)
+{
+	struct buf from = BUF_INIT, user = BUF_INIT, err = BUF_INIT;
+	cr_assert_eq(tips_note_queued(dir, OLD, &err), 0, "%s", err.data);
+	pid_t receiver = receive_pack();
+	cr_assert_eq(tips_note_accepted(dir, "3333333333333333333333333333333333333333", TIP, "bob",
+					receiver, &err),
+		     0, "%s", err.data);
+	end(receiver);
+	cr_assert_eq(unqueued(TIP, &from, &user), 1);
+	cr_assert_str_eq(from.data, OLD);
+	buf_free(&from);
+	buf_free(&user);
+	buf_free(&err);
+}
+
+Test(tips, a_broken_record_is_an_error_that_names_it)
+{
+	struct buf path = BUF_INIT, from = BUF_INIT, user = BUF_INIT, err = BUF_INIT;
+	cr_assert_eq(tips_note_queued(dir, OLD, &err), 0, "%s", err.data);
+	buf_printf(&path, "%s/tips/accepted.json", dir);
+	FILE *f = fopen(path.data, "w");
+	fputs("{\"new\": ", f);
+	fclose(f);
+	cr_assert_eq(tips_unqueued(dir, TIP, &from, &user, &err), -1);
+	cr_assert_not_null(strstr(err.data, "accepted.json"), "%s", err.data);
+	buf_free(&path);
+	buf_free(&from);
+	buf_free(&user);
+	buf_free(&err);
+}
