@@ -420,6 +420,9 @@ for e in "${ENVS[@]}"; do
 	done
 done
 note ""
+note "one target, as the server's rules.ini has it:"
+sed -n '/^\[target argo production\]/,/^command_timeout_seconds/p' "$STATE/rules.ini" | sed 's/^/    /'
+note ""
 note "staging: a push deploys there (health level 2); production: needs staging"
 note "first, the phrase \"$PHRASE\", and health level 3"
 note "(latency, and argo's health_check_unified.py). Fridays freeze (UTC)."
