@@ -69,11 +69,21 @@ git clone -q --bare "$WORK/work" "$WORK/server.git"
 git -C "$WORK/work" remote add origin "$WORK/server.git"
 # Adopted as install.sh --server does: the history so far is accepted.
 git -C "$WORK/server.git" config gitgate.baseline "$(git -C "$WORK/work" rev-parse HEAD)"
+# Two free ports below the ephemeral range (no connection can be given one).
 read -r P1 P2 < <(python3 -c '
-import socket
-s = [socket.socket() for _ in range(2)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(*(x.getsockname()[1] for x in s))')
+import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+ports = []
+while len(ports) < 2:
+    port = random.randrange(max(1024, low - 12000), low)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+        ports.append(port) if port not in ports else None
+    except OSError:
+        pass
+    s.close()
+print(*ports)')
 mkdir -p "$STATE" "$WORK/srv"
 {
 	sed '/^; ---- Deploy time/,$d' "$SOURCE/rules.ini"

@@ -265,13 +265,25 @@ expect_rc 1 $rc "gitgate check --staged on debug code"
 git reset -q --hard
 
 # ---- the server -------------------------------------------------------------------
-# Free ports on 127.0.0.1: two slots a target, and nginx's port in front of it.
+# Free ports on 127.0.0.1: two slots a target, and nginx's port in front of
+# it. Below the kernel's ephemeral range, so that no connection made during
+# the demo (a health check's, curl's) can be given one of them meanwhile.
 read -r -a FREE < <(python3 - <<'PY'
-import socket
-socks = [socket.socket() for _ in range(18)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))
+import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+ports = []
+while len(ports) < 18:
+    port = random.randrange(max(1024, low - 12000), low)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    if port not in ports:
+        ports.append(port)
+print(" ".join(map(str, ports)))
 PY
 )
 declare -A BLUE GREEN FRONT
