@@ -39,7 +39,16 @@ G=$BUILD/gitgate
 bold() { if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then printf '\033[1m%s\033[0m\n' "$*"; else printf '%s\n' "$*"; fi; }
 step() { printf '\n'; bold "== $*"; }
 note() { printf '  %s\n' "$*"; }
-show() { printf '$ %s\n' "$*"; "$@" 2>&1 | sed 's/^/  /'; return "${PIPESTATUS[0]}"; }
+# cmdline ARGS...: the command as one would type it (words with spaces quoted).
+cmdline() {
+	local a out=
+	for a in "$@"; do
+		case $a in *[[:space:]\;]*) a="\"$a\"" ;; esac
+		out+=${out:+ }$a
+	done
+	printf '%s' "$out"
+}
+show() { printf '$ %s\n' "$(cmdline "$@")"; "$@" 2>&1 | sed 's/^/  /'; return "${PIPESTATUS[0]}"; }
 
 # What should happen and did not: said at once, counted, and the exit status.
 PROBLEMS=0
@@ -490,7 +499,7 @@ push() { # push WANT_STATUS ARGS...: git push, output shown and kept in $OUT
 	shift
 	worker_idle
 	OUT=$DEMO/push.out
-	printf '$ git push %s\n' "$*"
+	printf '$ %s\n' "$(cmdline git push "$@")"
 	# A subshell: the redirection must not be the demo's own (its traps
 	# print to the demo's output).
 	(on_day "${DAY:-thu}" git push "$@") >"$OUT" 2>&1
@@ -508,7 +517,7 @@ count() { # count N TEXT: the last push said it N times
 	[ "$got" = "$1" ] || problem "the push said '$2' $got times, expected $1"
 }
 server() { # server COMMAND...: gitgate on the server, in its repository
-	printf '$ %s\n' "gitgate $*"
+	printf '$ %s\n' "$(cmdline gitgate "$@")"
 	(cd "$SERVER" && on_day "${DAY:-fri}" "$G" "$@") >"$DEMO/server.out" 2>&1
 	local rc=$?
 	sed 's/^/  /' "$DEMO/server.out"
