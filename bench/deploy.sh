@@ -22,7 +22,8 @@
 # at it).
 #
 # usage: bench/deploy.sh [BUILD_DIR]
-# environment: RUNS (10), FILES (2000)
+# environment: RUNS (10), FILES (2000), TMPDIR (where the repositories, the
+# releases and git's exports go: TMPDIR=/dev/shm measures without the disk)
 set -euo pipefail
 SOURCE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$(cd "${1:-$SOURCE/build}" && pwd)
@@ -113,10 +114,10 @@ health_deadline_seconds = 30
 EOF
 } >"$STATE/rules.ini"
 
-python3 - "$BUILD/gitgate" "$WORK" "$RUNS" "$FILES" <<'PY'
+python3 - "$BUILD/gitgate" "$WORK" "$RUNS" "$FILES" "$(stat -f -c %T "$WORK")" <<'PY'
 import json, os, shutil, socket, statistics, subprocess, sys, time
 
-gitgate, work, runs, files = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+gitgate, work, runs, files, fs = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
 server, clone = os.path.join(work, "server.git"), os.path.join(work, "work")
 load_before = os.getloadavg()
 
@@ -193,7 +194,9 @@ def git_export(rev, sync=False):
 for n in range(2):
     commit_change(n)
     deploy()
-walls, steps = [], {}
+# Each timed deploy is followed by the measurements it is compared with, so
+# that both see the same machine (a busy disk, another process).
+walls, steps, apps, trues, exports, synced = [], {}, [], [], [], []
 for n in range(2, 2 + runs):
     commit_change(n)
     walls.append(deploy())
@@ -202,12 +205,10 @@ for n in range(2, 2 + runs):
     for g in record["gates"]:
         key = ("gate %2d " % g["number"] if g["number"] else "step    ") + g["name"]
         steps.setdefault(key, []).append(g["seconds"])
-rev = subprocess.run(["git", "-C", server, "rev-parse", "main"], capture_output=True, text=True,
-                     check=True).stdout.strip()
-apps = [app_start() for _ in range(runs)]
-trues = [three_trues() for _ in range(runs)]
-exports = [git_export(rev) for _ in range(runs)]
-synced = [git_export(rev, sync=True) for _ in range(runs)]
+    apps.append(app_start())
+    trues.append(three_trues())
+    exports.append(git_export(record["to"]))
+    synced.append(git_export(record["to"], sync=True))
 app, true3 = statistics.median(apps), statistics.median(trues)
 own = sorted(w - app - true3 for w in walls)
 med = statistics.median
@@ -215,8 +216,8 @@ git = med(exports)
 files_in_release = sum(len(f) for _, _, f in os.walk(os.path.join(work, "srv", "argo-live/")))
 print(f"deploy of argo, {files} files ({files_in_release} in the release after the exclusions), "
       f"median of {runs} deploys")
-print(f"  load average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f} "
-      f"({os.cpu_count()} cores)")
+print(f"  in {os.path.dirname(work)} ({fs}); load average before {load_before[0]:.2f}, after "
+      f"{os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
 print(f"  gitgate deploy, wall        {ms(med(walls)):8.1f} ms   (min {ms(min(walls)):.1f}, "
       f"max {ms(max(walls)):.1f})")
 print(f"  - the app's start, alone    {ms(app):8.1f} ms")
