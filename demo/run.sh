@@ -480,7 +480,10 @@ worker_idle() {
 # not), for the pushes and the server's commands; it reaches the hooks, the
 # deploy worker and the apps through the environment (LD_PRELOAD, FAKETIME),
 # as it would any program. (Not through the faketime wrapper: it waits until
-# every process that inherited its pipe is gone, and the apps run on.)
+# every process that inherited its pipe is gone, and the apps run on. The
+# monotonic clock is shifted too, libfaketime's default: with
+# DONT_FAKE_MONOTONIC=1 its pthread_cond_timedwait, which gitgate's command
+# time limits wait in, returns at once when the offset is negative.)
 FAKETIME_LIB=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -n 1)
 on_day() { # on_day thu|fri COMMAND...: run COMMAND on that day of this week (UTC)
 	local want=4 days
