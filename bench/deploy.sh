@@ -114,7 +114,7 @@ health_deadline_seconds = 30
 EOF
 } >"$STATE/rules.ini"
 
-python3 - "$BUILD/gitgate" "$WORK" "$RUNS" "$FILES" "$(stat -f -c %T "$WORK")" <<'PY'
+python3 - "$BUILD/gitgate" "$WORK" "$RUNS" "$FILES" "$(findmnt -n -o FSTYPE -T "$WORK")" <<'PY'
 import json, os, shutil, socket, statistics, subprocess, sys, time
 
 gitgate, work, runs, files, fs = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
@@ -196,7 +196,7 @@ for n in range(2):
     deploy()
 # Each timed deploy is followed by the measurements it is compared with, so
 # that both see the same machine (a busy disk, another process).
-walls, steps, apps, trues, exports, synced = [], {}, [], [], [], []
+walls, steps, apps, trues, exports, synced, outside = [], {}, [], [], [], [], []
 for n in range(2, 2 + runs):
     commit_change(n)
     walls.append(deploy())
@@ -205,6 +205,7 @@ for n in range(2, 2 + runs):
     for g in record["gates"]:
         key = ("gate %2d " % g["number"] if g["number"] else "step    ") + g["name"]
         steps.setdefault(key, []).append(g["seconds"])
+    outside.append(walls[-1] - sum(g["seconds"] for g in record["gates"]))
     apps.append(app_start())
     trues.append(three_trues())
     exports.append(git_export(record["to"]))
@@ -233,4 +234,6 @@ print(f"  ratio own / git export      {med(own) / git:8.2f}   (/ the synced expo
 print("  each gate and step, median (history.jsonl's seconds):")
 for key, values in steps.items():
     print(f"    {key:24s} {ms(med(values)):8.1f} ms")
+print(f"    {'the rest':24s} {ms(med(outside)):8.1f} ms   (start, lock, state, the record, "
+      f"pruning releases)")
 PY
