@@ -114,7 +114,7 @@ health_deadline_seconds = 30
 EOF
 } >"$STATE/rules.ini"
 
-python3 - "$BUILD/gitgate" "$WORK" "$RUNS" "$FILES" "$(findmnt -n -o FSTYPE -T "$WORK")" <<'PY'
+python3 - "$BUILD/gitgate" "$WORK" "$RUNS" "$FILES" "$(findmnt -n -o FSTYPE -T "$WORK" | head -n 1)" <<'PY'
 import json, os, shutil, socket, statistics, subprocess, sys, time
 
 gitgate, work, runs, files, fs = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
