@@ -3,7 +3,11 @@
  */
 #include "proc.h"
 
+#include <ctype.h>
+#include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -18,9 +22,9 @@ int proc_read(pid_t pid, struct proc_info *out)
 	 * counted from the last ")". */
 	char *end = buf_read_file(&text, path) == 0 ? strrchr(text.data, ')') : NULL;
 	if (end && sscanf(end + 1,
-			  " %c %d %d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+			  " %c %d %d %d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
 			  "%*s %llu",
-			  &out->state, &out->ppid, &out->pgrp, &out->start) == 4)
+			  &out->state, &out->ppid, &out->pgrp, &out->session, &out->start) == 5)
 		rc = 0;
 	buf_free(&text);
 	return rc;
@@ -31,4 +35,25 @@ int proc_alive(pid_t pid, unsigned long long start)
 	struct proc_info p;
 	return pid > 0 && proc_read(pid, &p) == 0 && p.start == start && p.state != 'Z' &&
 	       p.state != 'X';
+}
+
+size_t proc_signal_session(pid_t sid, int sig)
+{
+	DIR *d = sid > 1 ? opendir("/proc") : NULL;
+	struct dirent *e;
+	size_t found = 0;
+	while (d && (e = readdir(d))) {
+		struct proc_info p;
+		pid_t pid = isdigit((unsigned char)e->d_name[0]) ? (pid_t)atoi(e->d_name) : 0;
+		if (pid <= 1 || pid == sid || proc_read(pid, &p) < 0 || p.session != sid ||
+		    p.state == 'Z')
+			continue;
+		found++;
+		if (p.pgrp > 1 && p.pgrp != sid)
+			kill(-p.pgrp, sig);
+		kill(pid, sig);
+	}
+	if (d)
+		closedir(d);
+	return found;
 }

@@ -12,6 +12,7 @@ struct proc_info {
 	char state; /* 'R', 'S', ... 'Z' for a zombie */
 	pid_t ppid;
 	pid_t pgrp;
+	pid_t session;
 	unsigned long long start; /* clock ticks after boot */
 };
 
@@ -20,5 +21,9 @@ int proc_read(pid_t pid, struct proc_info *out);
 /* Is the process that had this pid and start time still there (and not a
  * zombie)? */
 int proc_alive(pid_t pid, unsigned long long start);
+/* Sends sig to the process group of every process in session sid, its
+ * leader's excepted, and returns how many processes were found: what a
+ * session leader that died left running. */
+size_t proc_signal_session(pid_t sid, int sig);
 
 #endif

@@ -106,6 +106,8 @@ const char *findings_rule_description(const char *rule)
 	    {RULE_PROTECTED_BRANCH, "A force push to, or the deletion of, a protected branch"},
 	    {RULE_NON_COMMIT_REF,
 	     "A ref that points at a blob or a tree, whose content is not checked"},
+	    {RULE_DEPLOY_REF, "A deploy ref that names no environment, or a commit off the "
+			      "deploy branch"},
 	};
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		if (!strcmp(known[i][0], rule))

@@ -20,6 +20,7 @@
 #define RULE_FORBIDDEN_PATH "forbidden-path"
 #define RULE_PROTECTED_BRANCH "protected-branch"
 #define RULE_NON_COMMIT_REF "non-commit-ref"
+#define RULE_DEPLOY_REF "deploy-ref"
 
 struct finding {
 	char *rule;

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "deploy.h"
 #include "deploy_policy.h"
 #include "escape.h"
 #include "history.h"
@@ -72,7 +73,9 @@ static void print_last_record(const struct server *s, const struct deploy_target
 static int print_target(const struct server *s, const struct deploy_target *t)
 {
 	struct buf dir = BUF_INIT, err = BUF_INIT, lock = BUF_INIT, holder_text = BUF_INIT;
-	buf_printf(&dir, "%s/targets/%s-%s", s->state_dir.data, t->project, t->environment);
+	struct deploy_site site = {
+	    .repo = s->repo, .rules = &s->rules, .state_dir = s->state_dir.data};
+	deploy_target_state_dir(&dir, &site, t);
 	struct slot_target slot = {
 	    .root = t->root, .state_dir = dir.data, .ports = {t->ports[0], t->ports[1]}};
 	struct slot_state st;

@@ -77,6 +77,33 @@ struct job {
 	json_t *reports; /* gitgate health --format json: each target's report */
 };
 
+void deploy_target_state_dir(struct buf *out, const struct deploy_site *site,
+			     const struct deploy_target *t)
+{
+	buf_printf(out, "%s/targets/%s-%s", site->state_dir, t->project, t->environment);
+}
+
+int deploy_live_at(const struct deploy_site *site, const struct unit *unit,
+		   const struct deploy_environment *env, const char *revision)
+{
+	const struct deploy_target **targets;
+	size_t n = deploy_policy_unit_targets(site->rules, unit, env, &targets);
+	int live = n > 0;
+	for (size_t i = 0; live && i < n; i++) {
+		struct buf dir = BUF_INIT, err = BUF_INIT;
+		deploy_target_state_dir(&dir, site, targets[i]);
+		struct slot_target slot = {.root = targets[i]->root, .state_dir = dir.data};
+		struct slot_state st;
+		live = slot_state_load(&st, &slot, &err) == 0 && st.live != SLOT_NONE &&
+		       st.slots[st.live].revision && !strcmp(st.slots[st.live].revision, revision);
+		slot_state_free(&st);
+		buf_free(&dir);
+		buf_free(&err);
+	}
+	free(targets);
+	return live;
+}
+
 static double seconds_since(const struct timespec *t0)
 {
 	struct timespec now;
@@ -449,8 +476,7 @@ static enum gate_result gate_staging(struct job *j, struct buf *detail)
 		struct part there = {
 		    .t = deploy_policy_find_target(j->rules, j->parts[i].t->project, req->name)};
 		struct buf dir = BUF_INIT, err = BUF_INIT;
-		buf_printf(&dir, "%s/targets/%s-%s", j->site->state_dir, there.t->project,
-			   req->name);
+		deploy_target_state_dir(&dir, j->site, there.t);
 		there.slot = (struct slot_target){.root = there.t->root,
 						  .state_dir = dir.data,
 						  .ports = {there.t->ports[0], there.t->ports[1]}};
@@ -657,11 +683,13 @@ static int pending_mark(struct job *j, const struct part *p, struct buf *err)
 	struct proc_info me;
 	struct buf path = BUF_INIT;
 	pending_path(&path, p);
-	json_t *mark = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:s}", "deploy", j->id.data,
-				 "unit", j->unit->name, "environment", j->env->name, "revision",
-				 j->revision, "pid", (int)getpid(), "start",
-				 (json_int_t)(proc_read(getpid(), &me) == 0 ? me.start : 0),
-				 "back_to", p->live == SLOT_NONE ? "none" : slot_name(p->live));
+	json_t *mark =
+	    json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s, s:s?, s:i, s:I, s:s}", "deploy", j->id.data,
+		      "kind", json_string_value(json_object_get(j->record, "kind")), "user",
+		      j->req->user, "unit", j->unit->name, "environment", j->env->name, "revision",
+		      j->revision, "from", j->from, "pid", (int)getpid(), "start",
+		      (json_int_t)(proc_read(getpid(), &me) == 0 ? me.start : 0), "back_to",
+		      p->live == SLOT_NONE ? "none" : slot_name(p->live));
 	char *text = json_dumps(mark, JSON_COMPACT);
 	int rc = state_replace(path.data, text, strlen(text), err);
 	free(text);
@@ -848,8 +876,7 @@ static int parts_open(struct job *j, const struct deploy_target **targets, size_
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		struct part *p = &j->parts[i];
 		p->t = targets[i];
-		buf_printf(&p->state_dir, "%s/targets/%s-%s", j->site->state_dir, p->t->project,
-			   j->env->name);
+		deploy_target_state_dir(&p->state_dir, j->site, p->t);
 		buf_printf(&p->releases_dir, "%s/releases/%s-%s", j->site->state_dir, p->t->project,
 			   j->env->name);
 		p->slot = (struct slot_target){.root = p->t->root,
@@ -1413,8 +1440,8 @@ static int reconcile_target(const struct deploy_site *site, const struct deploy_
 			    FILE *out, struct buf *err)
 {
 	struct buf path = BUF_INIT;
-	buf_printf(&path, "%s/targets/%s-%s/pending.json", site->state_dir, t->project,
-		   t->environment);
+	deploy_target_state_dir(&path, site, t);
+	buf_adds(&path, "/pending.json");
 	json_t *mark = json_load_file(path.data, 0, NULL);
 	int rc = 0;
 	if (!mark ||
@@ -1436,8 +1463,11 @@ static int reconcile_target(const struct deploy_site *site, const struct deploy_
 		buf_adds(&j.id, id ? id : "unknown");
 		const char *revision = json_string_value(json_object_get(mark, "revision"));
 		snprintf(j.revision, sizeof(j.revision), "%s", revision ? revision : "");
-		j.record = history_record_new(j.id.data, "deploy", j.unit->name, t->project,
-					      t->environment, NULL, NULL, j.revision);
+		const char *kind = json_string_value(json_object_get(mark, "kind"));
+		j.record = history_record_new(
+		    j.id.data, kind ? kind : "deploy", j.unit->name, t->project, t->environment,
+		    json_string_value(json_object_get(mark, "user")),
+		    json_string_value(json_object_get(mark, "from")), j.revision);
 		for (size_t i = 0; i < j.nparts; i++) {
 			struct part *p = &j.parts[i];
 			if (strcmp(p->t->project, t->project) || !back || !strcmp(back, "none"))

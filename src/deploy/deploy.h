@@ -47,6 +47,13 @@ struct deploy_request {
 	const char *to; /* rollback --to: a kept release's id or a revision */
 };
 
+/* STATE_DIR/targets/PROJECT-ENV: a target's own state (slot.h). */
+void deploy_target_state_dir(struct buf *out, const struct deploy_site *site,
+			     const struct deploy_target *t);
+/* Does every target of the unit in env serve revision (full hex) live? */
+int deploy_live_at(const struct deploy_site *site, const struct unit *unit,
+		   const struct deploy_environment *env, const char *revision);
+
 /* The full revision of the commit name names (anything git rev-parse
  * takes; NULL: the deploy branch's tip). Returns 0, or -1 with err. */
 int deploy_resolve_revision(const struct deploy_site *site, const char *name,

@@ -5,10 +5,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int name_char(char c, int first)
 {
@@ -44,14 +47,37 @@ static int value_parse(const char *s, struct buf *out)
 	return 0;
 }
 
+/* Opens the env file for reading, only when it is a regular file: opening
+ * a FIFO would wait for a writer (the deploy, holding its lock, forever),
+ * and a folder reads as nothing. Returns NULL with the reason in err. */
+static FILE *open_regular(const char *path, struct buf *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	const char *why = NULL;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (fcntl(fd, F_SETFL, 0) < 0)
+		why = strerror(errno);
+	FILE *f = why ? NULL : fdopen(fd, "r");
+	if (!f && !why)
+		why = strerror(errno);
+	if (!f) {
+		buf_printf(err, "cannot read the env file %s: %s", path, why);
+		if (fd >= 0)
+			close(fd);
+	}
+	return f;
+}
+
 int envfile_read(struct envfile *out, const char *path, struct buf *err)
 {
 	memset(out, 0, sizeof(*out));
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		buf_printf(err, "cannot read the env file %s: %s", path, strerror(errno));
+	FILE *f = open_regular(path, err);
+	if (!f)
 		return -1;
-	}
 	struct buf line = BUF_INIT, entry = BUF_INIT;
 	int rc = 0;
 	for (int number = 1; rc == 0 && buf_getline(&line, f, '\n'); number++) {

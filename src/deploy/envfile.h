@@ -20,7 +20,9 @@ struct envfile {
 	size_t n, cap;
 };
 
-/* Returns 0, or -1 with what is wrong (path, line, never the value) in err. */
+/* Reads the env file at path, which must be a regular file (a FIFO, which
+ * would wait for a writer, and a folder are refused at once). Returns 0, or
+ * -1 with what is wrong (path, line, never the value) in err. */
 int envfile_read(struct envfile *out, const char *path, struct buf *err);
 void envfile_free(struct envfile *env);
 /* The value of name, or NULL. */

@@ -126,9 +126,13 @@ int queue_remove(const char *state_dir, const char *id, struct buf *err)
 	return rc;
 }
 
+/* A worker killed with -9 stays a zombie until its parent reaps it: the
+ * post-receive that started it is still following the job, or an init
+ * that does not reap (a container's) has it. Its stat still shows the
+ * same start time, so a zombie counts as gone. */
 int queue_job_orphaned(const struct job *job)
 {
-	return job->worker > 0 && process_start_time(job->worker) != job->worker_start;
+	return job->worker > 0 && !proc_alive(job->worker, job->worker_start);
 }
 
 static int by_id(const void *a, const void *b)

@@ -44,7 +44,7 @@ int queue_list(struct job **jobs, size_t *n, const char *state_dir, struct buf *
 int queue_claim(const char *state_dir, struct job *job, struct buf *err);
 int queue_remove(const char *state_dir, const char *id, struct buf *err);
 /* Is the job's worker gone (it was claimed, and its process is not the one
- * that claimed it)? */
+ * that claimed it, or is a zombie: killed, not reaped yet)? */
 int queue_job_orphaned(const struct job *job);
 /* Index of a job queued after jobs[i] for the same unit or for "all" (every
  * unit), or -1. */

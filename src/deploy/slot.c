@@ -14,10 +14,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -444,6 +446,29 @@ static int wait_detached(struct run_process *child, struct proc_info *p, const c
 	return -1;
 }
 
+/* Is the slot's port free? Its app is stopped, so whatever listens there
+ * is another process: an app started now could not listen, and the health
+ * check would ask that process instead. Bound on every address (0.0.0.0),
+ * as it is taken on any of them. */
+static int port_free(const struct slot_target *t, enum slot_color c, struct buf *err)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	struct sockaddr_in addr = {.sin_family = AF_INET,
+				   .sin_port = htons((uint16_t)t->ports[c]),
+				   .sin_addr.s_addr = htonl(INADDR_ANY)};
+	if (fd < 0) {
+		buf_printf(err, "cannot make a socket: %s", strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	int rc = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
+	if (rc < 0)
+		buf_printf(err, "port %u of the %s slot is taken by another process (%s)",
+			   t->ports[c], names[c], strerror(errno));
+	close(fd);
+	return rc;
+}
+
 int slot_start(const struct slot_target *t, enum slot_color c, const struct slot_command *cmd,
 	       struct buf *err)
 {
@@ -451,7 +476,7 @@ int slot_start(const struct slot_target *t, enum slot_color c, const struct slot
 	int running = slot_running(t, c, &pid, err);
 	if (running > 0)
 		buf_printf(err, "the %s slot is already running (pid %d)", names[c], (int)pid);
-	if (running != 0 || make_state_dir(t, err) < 0)
+	if (running != 0 || port_free(t, c, err) < 0 || make_state_dir(t, err) < 0)
 		return -1;
 	size_t n = 0;
 	while (cmd->argv[n])

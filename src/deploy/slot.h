@@ -104,7 +104,7 @@ int slot_set_live(const struct slot_target *t, enum slot_color c, struct buf *er
 
 /* Starts cmd supervised in slot c. Returns 0 once the app is in its own
  * session and its pid file is written, or -1 with the reason in err
- * (already running, cannot start). */
+ * (already running, its port taken by another process, cannot start). */
 int slot_start(const struct slot_target *t, enum slot_color c, const struct slot_command *cmd,
 	       struct buf *err);
 /* Stops the supervised app of slot c: SIGTERM to its process group, and

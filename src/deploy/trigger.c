@@ -251,23 +251,57 @@ static void free_ids(char **ids, size_t n)
 	free(ids);
 }
 
+/* A push to refs/deploy/ENV (pre-receive made sure ENV is an environment
+ * and the commit is on the deploy branch): every unit into ENV, those that
+ * run it already skipped by the worker. */
+static int queue_deploy_ref(const struct server *s, const struct hook_update *u,
+			    const struct trigger_options *o, char **ids, size_t *nids, FILE *out,
+			    struct buf *err)
+{
+	const char *env = u->ref + strlen(DEPLOY_REF_PREFIX);
+	if (strncmp(u->ref, DEPLOY_REF_PREFIX, strlen(DEPLOY_REF_PREFIX)) ||
+	    strspn(u->new_id, "0") == strlen(u->new_id) ||
+	    !deploy_policy_find_environment(&s->rules, env))
+		return 0;
+	struct buf id = BUF_INIT;
+	const char *environments[] = {env};
+	int rc = enqueue_job(s, "all", environments, 1, u->new_id, o, &id, err);
+	if (rc == 0)
+		ids[(*nids)++] = buf_detach(&id);
+	buf_free(&id);
+	/* The ref only carries the push: gone once queued, the same push
+	 * deploys again next time, rather than finding it up to date. */
+	const char *argv[] = {"git", "update-ref", "-d", u->ref, u->new_id, NULL};
+	struct run_options opts = {.argv = argv, .out = {.kind = RUN_OUT_DISCARD}};
+	struct run_result git;
+	struct buf why = BUF_INIT;
+	if (rc == 0 && (run(&git, &opts, &why) < 0 || git.code != 0))
+		fprintf(out, "warning: gitgate: %s stays; delete it before pushing there again\n",
+			u->ref);
+	buf_free(&why);
+	return rc;
+}
+
 int trigger_push(const struct server *s, const struct hook_input *input,
 		 const struct trigger_options *o, const char *worker, FILE *out, struct buf *err)
 {
 	const struct rules *r = &s->rules;
+	if (!r->deploy.nenvironments)
+		return 0;
 	struct buf branch = BUF_INIT;
 	buf_printf(&branch, "refs/heads/%s", deploy_policy_branch(r));
-	const struct hook_update *u = NULL;
-	for (size_t i = 0; i < input->n; i++)
-		if (!strcmp(input->updates[i].ref, branch.data) &&
-		    strspn(input->updates[i].new_id, "0") != strlen(input->updates[i].new_id))
-			u = &input->updates[i];
-	buf_free(&branch);
-	if (!u || !r->deploy.nenvironments)
-		return 0;
-	char **ids = xcalloc(r->nunits + 1, sizeof(char *));
+	/* room for a job a unit, and one a deploy ref */
+	char **ids = xcalloc(r->nunits + input->n + 1, sizeof(char *));
 	size_t nids = 0;
-	int rc = queue_update(s, u, o, ids, &nids, out, err);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < input->n; i++) {
+		const struct hook_update *u = &input->updates[i];
+		if (!strcmp(u->ref, branch.data) && strspn(u->new_id, "0") != strlen(u->new_id))
+			rc = queue_update(s, u, o, ids, &nids, out, err);
+		else
+			rc = queue_deploy_ref(s, u, o, ids, &nids, out, err);
+	}
+	buf_free(&branch);
 	if (rc == 0 && nids)
 		rc = start_worker(s, worker, err);
 	if (rc == 0 && nids && o->detach)

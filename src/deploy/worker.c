@@ -14,17 +14,70 @@
 #include "deploy.h"
 #include "deploy_policy.h"
 #include "history.h"
+#include "proc.h"
 #include "queue.h"
 #include "state.h"
 #include "trigger.h"
 
-/* A job that never deploys still gets its record: superseded or abandoned. */
+/* Has the job's revision a record in env since the job was queued (its
+ * deploy there ended, or reconcile closed it)? */
+static int recorded_since_queued(const struct server *s, const struct job *job, const char *env)
+{
+	char queued[32];
+	struct tm tm;
+	strftime(queued, sizeof(queued), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&job->queued, &tm));
+	json_t *records = NULL;
+	struct buf err = BUF_INIT;
+	size_t skipped, i;
+	json_t *r;
+	int found = 0;
+	if (history_read(&records, s->state_dir.data, strcmp(job->unit, "all") ? job->unit : NULL,
+			 env, 64, &skipped, &err) == 0)
+		json_array_foreach(records, i, r)
+		{
+			const char *to = json_string_value(json_object_get(r, "to"));
+			const char *started = json_string_value(json_object_get(r, "started"));
+			found |= to && started && !strcmp(to, job->revision) &&
+				 strcmp(started, queued) >= 0;
+		}
+	json_decref(records);
+	buf_free(&err);
+	return found;
+}
+
+/* What a worker killed under its job was running (a test, a build, a
+ * switch command: each in a process group of its own, in the worker's
+ * session, and no longer under its time limit) is killed. Only while that
+ * session is still the dead worker's: its leader gone, or its zombie, not
+ * a new process that has its pid. The slots' apps have sessions of their
+ * own. */
+static void stop_leftovers(const struct job *job)
+{
+	struct proc_info p;
+	if (proc_read(job->worker, &p) == 0 && p.start != job->worker_start)
+		return;
+	proc_signal_session(job->worker, SIGKILL);
+}
+
+/* A job that never deploys still gets its record: superseded, or abandoned
+ * in the environment its worker died in: the first of its environments
+ * where its deploy has no record. None, when each has one (reconcile
+ * recorded the deploy that died after its switch). */
 static int close_job(const struct server *s, const struct job *job, enum history_outcome why,
 		     struct buf *err)
 {
-	json_t *record = history_record_new(job->id, "deploy", job->unit, NULL,
-					    job->nenvironments ? job->environments[0] : NULL,
-					    job->user, NULL, job->revision);
+	const char *env = job->nenvironments ? job->environments[0] : NULL;
+	if (why == OUTCOME_ABANDONED) {
+		stop_leftovers(job);
+		env = NULL;
+		for (size_t e = 0; !env && e < job->nenvironments; e++)
+			if (!recorded_since_queued(s, job, job->environments[e]))
+				env = job->environments[e];
+		if (!env)
+			return queue_remove(s->state_dir.data, job->id, err);
+	}
+	json_t *record = history_record_new(job->id, "deploy", job->unit, NULL, env, job->user,
+					    NULL, job->revision);
 	history_record_finish(record, why);
 	int rc = history_append(s->state_dir.data, record, err);
 	json_decref(record);
@@ -48,10 +101,16 @@ static void deploy_environments(const struct server *s, const struct job *job, F
 		size_t n = 0, *which = xcalloc(nunits, sizeof(*which));
 		for (size_t u = 0; u < nunits; u++) {
 			const struct deploy_target **targets = NULL;
-			if (!stopped[u] && (!all || (env && deploy_policy_unit_targets(
-								r, &r->units[u], env, &targets))))
-				which[n++] = u;
+			int there = !all || (env && deploy_policy_unit_targets(r, &r->units[u], env,
+									       &targets));
 			free(targets);
+			/* A deploy ref names every unit: those that run the
+			 * revision there already have nothing to deploy. */
+			if (all && there && deploy_live_at(&site, &r->units[u], env, job->revision))
+				fprintf(progress, "gitgate: %s in %s runs %.12s already\n",
+					r->units[u].name, env->name, job->revision);
+			else if (!stopped[u] && there)
+				which[n++] = u;
 		}
 		for (size_t i = 0; i < n; i++)
 			reqs[i] = (struct deploy_request){.unit = all ? r->units[which[i]].name

@@ -4,10 +4,13 @@
  *
  * First, a deploy that died after its switch is undone (deploy_reconcile),
  * and a tip of the deploy branch that was accepted but never queued is
- * queued (trigger_unqueued). Then for each job, oldest first: a job its worker died under is closed
- * as abandoned; a job a newer job of the same unit is queued behind is superseded (only the newest
- * revision deploys); else the job is claimed and its unit deployed to its environments in order,
- * stopping at the first that does not deploy. Its progress goes to STATE_DIR/logs/ID.progress,
+ * queued (trigger_unqueued). Then for each job, oldest first: a job its
+ * worker died under is closed as abandoned, once, in the environment it
+ * died in, and what that worker was running (a test, a build: its session)
+ * is killed; a job a newer job of the same unit is queued behind is
+ * superseded (only the newest revision deploys); else the job is claimed
+ * and its unit deployed to its environments in order, stopping at the first
+ * that does not deploy. Its progress goes to STATE_DIR/logs/ID.progress,
  * which the pushing post-receive follows. Jobs queued meanwhile are taken
  * too; the worker stops when the queue is empty.
  */

@@ -10,6 +10,7 @@
 #include "checks.h"
 #include "commit_pool.h"
 #include "commits.h"
+#include "deploy_policy.h"
 #include "scan.h"
 #include "hashset.h"
 #include "repo.h"
@@ -145,6 +146,31 @@ static int check_target(const struct push_scope *scope, const struct ref_update 
 	return rc < 0 ? -1 : 0;
 }
 
+/* Is `ancestor` reachable from `tip` (or the same)? 1, 0, or -1 with
+ * err. git's answer: it follows a shallow clone's grafts, libgit2 1.5
+ * does not. */
+static int is_ancestor(const git_oid *ancestor, const git_oid *tip, const char *what,
+		       struct buf *err)
+{
+	char ancestor_hex[GIT_OID_HEXSZ + 1], tip_hex[GIT_OID_HEXSZ + 1];
+	const char *argv[] = {"git",
+			      "merge-base",
+			      "--is-ancestor",
+			      git_oid_tostr(ancestor_hex, sizeof(ancestor_hex), ancestor),
+			      git_oid_tostr(tip_hex, sizeof(tip_hex), tip),
+			      NULL};
+	struct run_options opts = {.argv = argv, .out = {.kind = RUN_OUT_DISCARD}};
+	struct run_result git;
+	if (run(&git, &opts, err) < 0)
+		return -1;
+	if (git.code != 0 && git.code != 1) {
+		buf_printf(err, "cannot compare %s: git merge-base ", what);
+		run_describe(err, &git);
+		return -1;
+	}
+	return git.code == 0;
+}
+
 static int check_protected(const struct push_scope *scope, const struct ref_update *u,
 			   struct findings *out, struct buf *err)
 {
@@ -166,30 +192,65 @@ static int check_protected(const struct push_scope *scope, const struct ref_upda
 		return -1;
 	if (!old_rc || !new_rc || git_oid_equal(&old_commit, &new_commit))
 		return 0;
-	/* git's answer: it follows a shallow clone's grafts, libgit2 1.5 does not. */
-	char old_hex[GIT_OID_HEXSZ + 1], new_hex[GIT_OID_HEXSZ + 1];
-	const char *argv[] = {"git",
-			      "merge-base",
-			      "--is-ancestor",
-			      git_oid_tostr(old_hex, sizeof(old_hex), &old_commit),
-			      git_oid_tostr(new_hex, sizeof(new_hex), &new_commit),
-			      NULL};
-	struct run_options opts = {.argv = argv, .out = {.kind = RUN_OUT_DISCARD}};
-	struct run_result git;
-	if (run(&git, &opts, err) < 0)
-		return -1;
-	if (git.code != 0 && git.code != 1) {
-		buf_adds(err, "cannot compare the old and new tips of a protected branch: git "
-			      "merge-base ");
-		run_describe(err, &git);
-		return -1;
-	}
-	if (git.code == 1)
+	int forward = is_ancestor(&old_commit, &new_commit,
+				  "the old and new tips of a protected branch", err);
+	if (forward == 0)
 		add_finding(
 		    out, RULE_PROTECTED_BRANCH, SEVERITY_ERROR, u->ref,
 		    "a force push (not a fast-forward) to a protected branch is not allowed",
 		    "fetch, rebase your work onto the branch, and push again without --force");
-	return 0;
+	return forward < 0 ? -1 : 0;
+}
+
+/* The deploy branch's tip once this push is in: its update's, or the ref's
+ * now. Returns 1 with *tip, 0 when there is none. */
+static int deploy_branch_tip(const struct push_scope *scope, const struct push_updates *updates,
+			     git_oid *tip)
+{
+	struct buf ref = BUF_INIT;
+	buf_printf(&ref, "refs/heads/%s", deploy_policy_branch(scope->rules));
+	const struct ref_update *moved = NULL;
+	for (size_t i = 0; i < updates->n; i++)
+		if (!strcmp(updates->items[i].ref, ref.data))
+			moved = &updates->items[i];
+	int found =
+	    moved ? !moved->new_zero : git_reference_name_to_id(tip, scope->repo, ref.data) == 0;
+	if (moved)
+		*tip = moved->new_oid;
+	buf_free(&ref);
+	return found;
+}
+
+/* refs/deploy/ENV (a push that deploys a revision already on the deploy
+ * branch, for those with no shell on the server): ENV must be an
+ * environment, and the commit on the deploy branch. */
+static int check_deploy_ref(const struct push_scope *scope, const struct ref_update *u,
+			    const struct push_updates *updates, struct findings *out,
+			    struct buf *err)
+{
+	const char *env = u->ref + strlen(DEPLOY_REF_PREFIX);
+	if (strncmp(u->ref, DEPLOY_REF_PREFIX, strlen(DEPLOY_REF_PREFIX)) || u->new_zero ||
+	    !scope->rules->deploy.nenvironments)
+		return 0;
+	if (!deploy_policy_find_environment(scope->rules, env)) {
+		add_finding(out, RULE_DEPLOY_REF, SEVERITY_ERROR, u->ref,
+			    "no environment of rules.ini has this name",
+			    "push to refs/deploy/ENVIRONMENT, one of the [environment ...] names");
+		return 0;
+	}
+	git_oid commit, tip;
+	int rc = peel_commit(scope->repo, &u->new_oid, &commit, err);
+	if (rc <= 0)
+		return rc;
+	int on_branch = deploy_branch_tip(scope, updates, &tip)
+			    ? is_ancestor(&commit, &tip, "a deploy ref with the deploy branch", err)
+			    : 0;
+	if (on_branch == 0)
+		add_finding(out, RULE_DEPLOY_REF, SEVERITY_ERROR, u->ref,
+			    "a deploy ref deploys only what is on the deploy branch",
+			    "push the commit to the deploy branch first (it deploys to the auto "
+			    "environments), then to the deploy ref");
+	return on_branch < 0 ? -1 : 0;
 }
 
 /* Words for git's argv, owned. */
@@ -476,7 +537,9 @@ enum gitgate_status push_check(const struct push_scope *scope, const struct push
 	if (scope->mode != PUSH_RANGE)
 		for (size_t i = 0; i < updates->n; i++)
 			if (check_protected(scope, &updates->items[i], out, err) < 0 ||
-			    check_target(scope, &updates->items[i], out, err) < 0)
+			    check_target(scope, &updates->items[i], out, err) < 0 ||
+			    (scope->mode == PUSH_SERVER &&
+			     check_deploy_ref(scope, &updates->items[i], updates, out, err) < 0))
 				return STATUS_FAULT;
 	struct deadline deadline;
 	deadline_start(&deadline,

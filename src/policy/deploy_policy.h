@@ -50,6 +50,10 @@ size_t deploy_policy_unit_targets(const struct rules *r, const struct unit *unit
 size_t deploy_policy_unit_environments(const struct rules *r, const struct unit *unit,
 				       const struct deploy_environment ***out);
 
+/* A push to DEPLOY_REF_PREFIX ENVIRONMENT deploys a revision that is on the
+ * deploy branch already to that environment (with the push's options). */
+#define DEPLOY_REF_PREFIX "refs/deploy/"
+
 /* The branch whose pushes deploy: [deploy] branch, else [push] deploy_branch. */
 const char *deploy_policy_branch(const struct rules *r);
 

@@ -4,159 +4,7 @@
 # after every kind of failure; status, history and logs. Every app a test
 # starts is stopped by its pid when the test ends, passed or failed.
 . "$(dirname "$0")/lib.sh"
-
-G=$GITGATE_BIN/gitgate
-PHRASE="deploy fully to production"
-
-# Free ports on 127.0.0.1 (four by default: staging's two slots, then
-# production's).
-free_ports() {
-	python3 - "${1:-4}" <<'PY'
-import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
-}
-
-stop_apps() {
-	local f pid start
-	[ -n "${NOTIFY_PID:-}" ] && kill "$NOTIFY_PID" 2>/dev/null
-	[ -n "${LOOP_PID:-}" ] && kill "$LOOP_PID" 2>/dev/null
-	[ -s "$SRV/nginx/nginx.pid" ] && kill -QUIT "$(cat "$SRV/nginx/nginx.pid")" 2>/dev/null
-	for f in "$SRV"/server.git/gitgate/targets/*/*.pid; do
-		[ -e "$f" ] || continue
-		read -r pid start <"$f"
-		kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
-	done
-}
-
-# A server with argo's staging and production targets, and a clone with an
-# app that answers /health with its revision (503 when argo/BROKEN exists;
-# with argo/BROKEN_LIVE, 503 from its second request on: healthy in its
-# slot, broken once live); its tests fail when argo/FAIL_TESTS exists.
-# With ALPINE=1, the coupled unit alpine (alpine-backend, alpine-frontend:
-# the same app, staging only, ports AB1 AB2 AF1 AF2) and the shared
-# packages/ too.
-new_deploy_server() {
-	SRV=$PWD
-	trap stop_apps EXIT
-	read -r S1 S2 P1 P2 AB1 AB2 AF1 AF2 < <(free_ports 8)
-	git init -q --bare server.git
-	mkdir -p server.git/gitgate srv
-	git init -q work
-	mkdir -p work/argo work/alpine-backend
-	cat >work/argo/app.py <<'PY'
-import http.server, os, sys
-here = os.path.dirname(os.path.abspath(__file__))
-rev = os.environ.get("REVISION", "?")
-answered = 0
-class Health(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        global answered
-        answered += 1
-        broken = os.path.exists(os.path.join(here, "BROKEN")) or (
-            answered > 1 and os.path.exists(os.path.join(here, "BROKEN_LIVE")))
-        body = ('{"status": "%s", "revision": "%s"}' % ("broken" if broken else "ok", rev)).encode()
-        self.send_response(503 if broken else 200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Health).serve_forever()
-PY
-	printf 'import os, sys\nsys.exit(1 if os.path.exists(os.path.join(os.path.dirname(__file__), "FAIL_TESTS")) else 0)\n' >work/argo/test_app.py
-	echo 'export const a = 1;' >work/alpine-backend/api.js
-	if [ -n "${ALPINE:-}" ]; then
-		mkdir -p work/alpine-frontend work/packages/ui
-		cp work/argo/*.py work/alpine-backend/ && cp work/argo/*.py work/alpine-frontend/
-		echo '{"name": "ui", "version": "1.0.0"}' >work/packages/ui/package.json
-	fi
-	git -C work add -A && git -C work commit -qm "argo app"
-	git -C work remote add origin ../server.git
-	git -C work push -q origin main
-	target() { # target ENV PORT PORT [PROJECT]
-		local project=${4:-argo}
-		cat <<EOF
-[target $project $1]
-root = $SRV/srv/$project-$1
-ports = $2 $3
-test = python3 $project/test_app.py
-run = python3 $project/app.py \$PORT
-switch = link $SRV/srv/$project-$1-live
-health_url = http://127.0.0.1:\$PORT/health
-health_retries = 15
-health_interval_ms = 200
-health_successes = 1
-health_deadline_seconds = 15
-EOF
-	}
-	cat >server.git/gitgate/rules.ini <<EOF
-[project argo]
-path = argo/
-[project alpine-backend]
-path = alpine-backend/
-[scan debug]
-files = *.py
-pattern = \\bTODO\\b
-[deploy]
-emergency_users = alice
-keep_releases = 2
-[environment staging]
-auto = yes
-health_level = 2
-freeze = no
-[environment production]
-requires = staging
-confirm = yes
-health_level = 2
-$(target staging "$S1" "$S2")
-$(target production "$P1" "$P2")
-EOF
-	[ -n "${ALPINE:-}" ] && cat >>server.git/gitgate/rules.ini <<EOF
-[project alpine-frontend]
-path = alpine-frontend/
-[unit alpine]
-projects = alpine-backend alpine-frontend
-[shared]
-path = packages/
-$(target staging "$AB1" "$AB2" alpine-backend)
-$(target staging "$AF1" "$AF2" alpine-frontend)
-EOF
-	# Fridays freeze production; the tests must not depend on the day.
-	sed -i "s/^\\[deploy\\]/[deploy]\\nfreeze_days = ${FREEZE_DAY:-sun}/" server.git/gitgate/rules.ini
-	cd server.git
-}
-
-# deploy_expect STATUS ARGS...: runs gitgate deploy in the server; output in $OUT.
-deploy_expect() {
-	local want=$1
-	shift
-	OUT=$(mktemp)
-	GITGATE_USER=${DEPLOYER:-alice} "$G" deploy "$@" >"$OUT" 2>&1
-	local got=$?
-	[ "$got" = "$want" ] || { fail "deploy $* exited $got, not $want:"; sed 's/^/      /' "$OUT"; }
-}
-
-answers() { # answers PORT: the revision the app on PORT reports
-	curl -s --max-time 5 "http://127.0.0.1:$1/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["revision"])'
-}
-
-await_answer() { # await_answer PORT REVISION: up to 20 s for the app on PORT to report it
-	local tries=0
-	until [ "$(answers "$1" 2>/dev/null)" = "$2" ] || [ $tries -ge 100 ]; do
-		sleep 0.2
-		tries=$((tries + 1))
-	done
-	[ "$(answers "$1" 2>/dev/null)" = "$2" ]
-}
-
-push_change() { # push_change MESSAGE [FILE]
-	(cd ../work && { [ -n "${2:-}" ] && touch "$2" || echo "# $1" >>argo/app.py; } &&
-		git add -A && git commit -qm "$1" && git push -q origin main)
-}
+. "$(dirname "$0")/deploy_lib.sh"
 
 t_staging_then_production_through_every_gate() {
 	new_deploy_server
@@ -424,8 +272,10 @@ SH
 	[ "$(answers "$S1")" = "$good" ] || fail "the last good version is not serving"
 	"$G" history argo staging --format json | python3 -c '
 import json, sys
-assert json.load(sys.stdin)[-1]["outcome"] == "abandoned"
-' || fail "the killed deploy was not recorded as abandoned"
+r = json.load(sys.stdin)[-1]
+assert (r["outcome"], r["kind"], r["user"]) == ("abandoned", "deploy", "alice"), r
+assert r["from"] and r["from"] != r["to"], r
+' || fail "the killed deploy was not recorded as abandoned, with its user and revisions"
 	# The lock died with the deploy: the next deploy runs.
 	deploy_expect 0 argo staging
 }
@@ -734,6 +584,36 @@ assert failed == [("deployed", []), ("failed", ["lint"]), ("failed", ["build"]),
                   ("failed", ["health-before"]), ("deployed", [])], failed
 ' || fail "the history does not name the gate that stopped each deploy"
 	[ "$(answers "$S2")" = "$(git rev-parse main)" ] || fail "the emergency deploy is not live"
+}
+
+t_a_push_to_a_deploy_ref_deploys_what_is_on_the_branch() {
+	new_deploy_server
+	ln -s "$GITGATE_BIN/pre-receive" hooks/pre-receive
+	ln -s "$GITGATE_BIN/post-receive" hooks/post-receive
+	git config receive.advertisePushOptions true
+	cd ../work
+	echo "# staged" >>argo/app.py && git commit -qam staged
+	push_expect 0 origin main
+	[ "$(answers "$S1")" = "$(git rev-parse HEAD)" ] || fail "the push did not deploy staging"
+	# No shell on the server: production, by a push of what main holds.
+	push_expect 0 origin main:refs/deploy/production
+	contains "$OUT" "needs the exact phrase"
+	push_expect 0 -o "confirm=$PHRASE" origin main:refs/deploy/production
+	contains "$OUT" "remote: gate 11/11  health-after  argo              passed"
+	[ "$(answers "$P1")" = "$(git rev-parse HEAD)" ] || fail "the deploy ref did not deploy production"
+	[ -z "$(git -C ../server.git for-each-ref refs/deploy)" ] || fail "the deploy ref stayed"
+	# What runs there already is not deployed again.
+	push_expect 0 origin main:refs/deploy/staging
+	contains "$OUT" "argo in staging runs $(git rev-parse --short=12 HEAD) already"
+	lacks "$OUT" "gate  3/11"
+	# Only what is on the deploy branch, only to an environment.
+	git checkout -q -b side && echo "# side" >>argo/app.py && git commit -qam side
+	push_expect 1 -o "confirm=$PHRASE" origin side:refs/deploy/production
+	contains "$OUT" "deploy-ref: a deploy ref deploys only what is on the deploy branch"
+	push_expect 1 origin main:refs/deploy/nowhere
+	contains "$OUT" "deploy-ref: no environment of rules.ini has this name"
+	[ "$(answers "$P1")" = "$(git rev-parse main)" ] || fail "production changed"
+	cd ../server.git
 }
 
 t_usage_errors_exit_2() {
