@@ -497,7 +497,7 @@ t_dry_run_and_detach() {
 	deploy_expect 0 argo staging --detach
 	contains "$OUT" "queued: argo to staging"
 	local tries=0
-	until ls gitgate/logs/*.log >/dev/null 2>&1 || [ $tries -ge 100 ]; do
+	until ls gitgate/logs/2*.log >/dev/null 2>&1 || [ $tries -ge 100 ]; do
 		sleep 0.1
 		tries=$((tries + 1))
 	done
