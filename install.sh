@@ -49,7 +49,8 @@ fuzzer_links() {
 # uses, so https health URLs are checked as `curl` checks them. Any flavour
 # already installed satisfies pkg-config and none is added (the -dev
 # packages conflict with each other).
-missing_packages() { # missing_packages [test]: test adds nginx and what tests/fuzz needs
+missing_packages() { # missing_packages [test|demo]: test adds nginx and what tests/fuzz
+	# needs; demo adds nginx, curl and libfaketime (its Friday)
 	local -A need=()
 	local cmd pkg module
 	for pair in cmake:cmake cc:gcc make:make pkg-config:pkg-config git:git python3:python3 \
@@ -72,7 +73,7 @@ missing_packages() { # missing_packages [test]: test adds nginx and what tests/f
 	# The switch tests run an nginx of their own. Debian's `nginx` is the
 	# server itself (nginx-light is that plus an echo module on bookworm,
 	# and the flavours are gone after it); /usr/sbin is not on every PATH.
-	if [ "${1:-}" = test ] && ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+	if [ -n "${1:-}" ] && ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
 		need[nginx]=1
 	fi
 	# Remote targets are reached with OpenSSH's client; the remote tests
@@ -80,6 +81,10 @@ missing_packages() { # missing_packages [test]: test adds nginx and what tests/f
 	command -v ssh >/dev/null 2>&1 || need[openssh-client]=1
 	if [ "${1:-}" = test ] && [ ! -x /usr/sbin/sshd ]; then
 		need[openssh-server]=1
+	fi
+	if [ "${1:-}" = demo ]; then
+		command -v curl >/dev/null 2>&1 || need[curl]=1
+		ls /usr/lib/*/faketime/libfaketimeMT.so.1 >/dev/null 2>&1 || need[libfaketime]=1
 	fi
 	if [ "${1:-}" = test ]; then
 		if ! command -v clang >/dev/null 2>&1; then
@@ -91,7 +96,7 @@ missing_packages() { # missing_packages [test]: test adds nginx and what tests/f
 	echo "${!need[@]}"
 }
 
-ensure_dependencies() { # ensure_dependencies [test]
+ensure_dependencies() { # ensure_dependencies [test|demo]
 	local missing status=0 deny=
 	missing=$(missing_packages "${1:-}")
 	[ -z "$missing" ] && return 0
@@ -101,9 +106,9 @@ ensure_dependencies() { # ensure_dependencies [test]
 	say "installing $missing"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
-	# nginx and sshd are for the tests alone, which never use the system's
-	# services: their packages must neither start them (policy-rc.d says no
-	# for the install) nor leave them enabled at boot.
+	# nginx and sshd are for the tests and the demo, which never use the
+	# system's services: their packages must neither start them (policy-rc.d
+	# says no for the install) nor leave them enabled at boot.
 	if [[ " $missing " == *" nginx "* || " $missing " == *" openssh-server "* ]] &&
 		[ ! -e /usr/sbin/policy-rc.d ]; then
 		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
@@ -370,7 +375,7 @@ main() {
 		run_tests
 		;;
 	--demo)
-		ensure_dependencies
+		ensure_dependencies demo
 		build
 		bash "$SOURCE/demo/run.sh" "$BUILD_DIR"
 		;;

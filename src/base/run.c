@@ -283,6 +283,10 @@ int run_start(struct run_process *p, const struct run_options *o, struct buf *er
 		goto done;
 	if (o->cwd)
 		posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
+	/* gitgate's own descriptors are close-on-exec; this closes what it was
+	 * given without the flag (a hook's pipes from git, a terminal's), so
+	 * an app a deploy starts holds no push open. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
 	posix_spawnattr_t attr;
 	posix_spawnattr_init(&attr);
 	if (o->limit_ms) {

@@ -36,9 +36,15 @@ static void print_record(json_t *r)
 		struct buf shown = BUF_INIT;
 		const char *detail = text_of(gate, "detail");
 		escape_bytes(&shown, detail, strcspn(detail, "\n"));
-		printf("    gate %lld %s failed: %s\n",
-		       (long long)json_integer_value(json_object_get(gate, "number")),
-		       text_of(gate, "name"), shown.data ? shown.data : "");
+		/* Steps between the gates, and refusals before them, have no
+		 * number of the seed's: as the deploy's own output says them. */
+		json_int_t number = json_integer_value(json_object_get(gate, "number"));
+		if (number)
+			printf("    gate %lld %s failed: %s\n", (long long)number,
+			       text_of(gate, "name"), shown.data ? shown.data : "");
+		else
+			printf("    step %s failed: %s\n", text_of(gate, "name"),
+			       shown.data ? shown.data : "");
 		buf_free(&shown);
 	}
 }

@@ -276,6 +276,11 @@ static int health_check(struct job *j, struct part *p, const struct deploy_envir
 	char port[16];
 	struct command_vars vars;
 	vars_for(&vars, j, p, c, port, sizeof(port));
+	/* $REVISION is what the slot checked runs: the deploy's revision in the
+	 * slot it prepares, the one already there in the live slot (gate 9, a
+	 * switch back). */
+	if (c != p->next && p->state.slots[c].revision)
+		vars.revision = p->state.slots[c].revision;
 	const char *url_words[] = {url_template ? url_template : "", NULL};
 	char **url = command_expand(url_words, &vars);
 	const char *urls[] = {url[0]};

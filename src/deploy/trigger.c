@@ -121,8 +121,8 @@ static int enqueue(const struct server *s, const struct unit *unit, const char *
 			    out,
 			    "gitgate: %s is not deployed to %s by this push; to do so: git push "
 			    "-o \"confirm=%s\" (or gitgate deploy %s to %s --confirm ...)\n",
-			    name, envs[i]->name, s->rules.deploy.confirm_phrase, name,
-			    envs[i]->name);
+			    unit ? name : "every unit", envs[i]->name,
+			    s->rules.deploy.confirm_phrase, name, envs[i]->name);
 	}
 	int rc = reached ? enqueue_job(s, name, names, reached, revision, o, id, err) : 0;
 	free(names);

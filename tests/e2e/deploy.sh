@@ -75,6 +75,27 @@ assert (r["kind"], r["outcome"]) == ("rollback", "deployed"), r
 ' || fail "the rollback was not recorded"
 }
 
+# A health command that compares the app's revision with $REVISION: gate 9
+# checks the live slot, so it gets that slot's revision, not the one being
+# deployed.
+t_a_health_command_gets_the_checked_slots_revision() {
+	new_deploy_server
+	cat >../work/argo/check.py <<'PY'
+import json, os, sys, urllib.request
+with urllib.request.urlopen("http://127.0.0.1:%s/health" % os.environ["PORT"], timeout=5) as r:
+    sys.exit(0 if json.load(r)["revision"] == os.environ["REVISION"] else 1)
+PY
+	(cd ../work && git add -A && git commit -qm check && git push -q origin main)
+	sed -i 's/^health_level = 2/health_level = 3/' gitgate/rules.ini
+	sed -i '/^\[target argo /a health_command = python3 argo/check.py' gitgate/rules.ini
+	deploy_expect 0 argo staging
+	deploy_expect 0 argo production --confirm "$PHRASE"
+	push_change "second"
+	deploy_expect 0 argo staging
+	deploy_expect 0 argo production --confirm "$PHRASE"
+	contains "$OUT" "gate  9/11  health-before argo              passed"
+}
+
 # A server on 127.0.0.1 that appends every POST body to $SRV/posted.jsonl;
 # sets NOTIFY_PORT and NOTIFY_PID (stopped by stop_apps).
 start_notify_server() {
@@ -457,7 +478,7 @@ t_dry_run_and_detach() {
 	deploy_expect 0 argo staging --detach
 	contains "$OUT" "queued: argo to staging"
 	local tries=0
-	until ls gitgate/logs/*.log >/dev/null 2>&1 || [ $tries -ge 100 ]; do
+	until ls gitgate/logs/2*.log >/dev/null 2>&1 || [ $tries -ge 100 ]; do
 		sleep 0.1
 		tries=$((tries + 1))
 	done

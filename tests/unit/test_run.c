@@ -95,6 +95,21 @@ Test(run, capture_keeps_stdout_and_stderr_apart)
 	buf_free(&err);
 }
 
+Test(run, a_descriptor_given_without_close_on_exec_is_not_inherited)
+{
+	/* As git gives a hook its pipes: open across exec. */
+	int given = dup2(STDERR_FILENO, 57);
+	cr_assert_eq(given, 57);
+	const char *argv[] = {"sh", "-c", "if [ -e /proc/self/fd/57 ]; then echo open; fi; echo done",
+			      NULL};
+	struct buf out = BUF_INIT;
+	struct run_options opts = {.argv = argv, .out = {RUN_OUT_CAPTURE, &out}};
+	must_run(&opts);
+	close(given);
+	cr_assert_str_eq(out.data, "done\n");
+	buf_free(&out);
+}
+
 Test(run, stdin_from_a_buffer_larger_than_a_pipe)
 {
 	size_t len = 1 << 20;
