@@ -237,3 +237,12 @@ for key, values in steps.items():
 print(f"    {'the rest':24s} {ms(med(outside)):8.1f} ms   (start, lock, state, the record, "
       f"pruning releases)")
 PY
+
+# The same deploy to a remote host over SSH, next to this machine's (an sshd
+# of the bench's own on 127.0.0.2, in a mount namespace): bench/remote.sh.
+if [ -x /usr/sbin/sshd ] && unshare --mount --propagation private true 2>/dev/null; then
+	echo
+	RUNS=$RUNS FILES=$FILES bash "$SOURCE/bench/remote.sh" "$BUILD"
+else
+	echo "remote deploys: not measured here (bench/remote.sh needs sshd and mount namespaces)"
+fi
