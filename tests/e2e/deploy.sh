@@ -298,12 +298,12 @@ t_zero_downtime_through_nginx() {
 	new_deploy_server
 	start_nginx || return
 	deploy_expect 0 argo staging
-	# A bounded loop through nginx: at most 20000 requests or 120 s.
+	# A bounded loop through nginx: at most 100000 requests or 120 s.
 	python3 - "http://127.0.0.1:$NGINX_PORT/health" "$SRV/loop.stop" >"$SRV/loop.json" <<'PY' &
 import json, os, sys, time, urllib.request
 url, stop = sys.argv[1], sys.argv[2]
 codes, revisions, n, started = {}, [], 0, time.time()
-while n < 20000 and time.time() - started < 120 and not os.path.exists(stop):
+while n < 100000 and time.time() - started < 120 and not os.path.exists(stop):
     n += 1
     try:
         with urllib.request.urlopen(url, timeout=5) as r:
