@@ -114,10 +114,12 @@ health_deadline_seconds = 30
 EOF
 } >"$STATE/rules.ini"
 
-python3 - "$BUILD/gitgate" "$WORK" "$RUNS" "$FILES" "$(findmnt -n -o FSTYPE -T "$WORK" | head -n 1)" <<'PY'
+BENCH_DIR="$SOURCE/bench" python3 - "$BUILD/gitgate" "$WORK" "$RUNS" "$FILES" "$(findmnt -n -o FSTYPE -T "$WORK" | head -n 1)" <<'PY'
 import json, os, shutil, socket, statistics, subprocess, sys, time
 
 gitgate, work, runs, files, fs = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+sys.path.insert(0, os.environ['BENCH_DIR'])
+from deploy_timing import app_start, three_trues
 server, clone = os.path.join(work, "server.git"), os.path.join(work, "work")
 load_before = os.getloadavg()
 
@@ -148,35 +150,6 @@ def last_record():
                        capture_output=True, text=True, check=True)
     return json.loads(r.stdout)[-1]
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-def app_start():
-    """The tiny app alone: spawned, until it accepts a connection."""
-    port = free_port()
-    t0 = time.monotonic()
-    p = subprocess.Popen([os.path.join(work, "tiny-app"), str(port)])
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            pass
-    elapsed = time.monotonic() - t0
-    p.terminate()
-    p.wait()
-    return elapsed
-
-def three_trues():
-    t0 = time.monotonic()
-    for _ in range(3):
-        subprocess.run(["true"], check=True)
-    return time.monotonic() - t0
-
 def git_export(rev, sync=False):
     """git's export of the revision; with sync, then flushed to disk as
     gitgate flushes a release before a slot may point at it (syncfs)."""
@@ -206,7 +179,7 @@ for n in range(2, 2 + runs):
         key = ("gate %2d " % g["number"] if g["number"] else "step    ") + g["name"]
         steps.setdefault(key, []).append(g["seconds"])
     outside.append(walls[-1] - sum(g["seconds"] for g in record["gates"]))
-    apps.append(app_start())
+    apps.append(app_start(work))
     trues.append(three_trues())
     exports.append(git_export(record["to"]))
     synced.append(git_export(record["to"], sync=True))

@@ -131,10 +131,12 @@ EOF
 	target remote "$WORK/host" "$P3" "$P4" "host = root@127.0.0.2:$SSH_PORT"
 } >"$WORK/server.git/gitgate/rules.ini"
 
-SSH_PORT=$SSH_PORT python3 - "$BUILD/gitgate" "$WORK" "$RUNS" "$FILES" <<'PY'
+BENCH_DIR="$SOURCE/bench" SSH_PORT=$SSH_PORT python3 - "$BUILD/gitgate" "$WORK" "$RUNS" "$FILES" <<'PY'
 import json, os, socket, statistics, subprocess, sys, time
 
 gitgate, work, runs, files = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+sys.path.insert(0, os.environ['BENCH_DIR'])
+from deploy_timing import app_start, three_trues
 server, clone = os.path.join(work, "server.git"), os.path.join(work, "work")
 
 def commit_change(n):
@@ -166,35 +168,6 @@ for n in range(2):
     commit_change(n)
     deploy("local")
     deploy("remote")
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-def app_start():
-    """The tiny app alone: spawned, until it accepts a connection."""
-    port = free_port()
-    t0 = time.monotonic()
-    p = subprocess.Popen([os.path.join(work, "tiny-app"), str(port)])
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            pass
-    elapsed = time.monotonic() - t0
-    p.terminate()
-    p.wait()
-    return elapsed
-
-def three_trues():
-    t0 = time.monotonic()
-    for _ in range(3):
-        subprocess.run(["true"], check=True)
-    return time.monotonic() - t0
-
 walls = {"local": [], "remote": []}
 steps = {"local": {}, "remote": {}}
 apps, trues = [], []
@@ -205,7 +178,7 @@ for n in range(2, 2 + runs):
         walls[env].append(wall)
         for k, v in s.items():
             steps[env].setdefault(k, []).append(v)
-    apps.append(app_start())
+    apps.append(app_start(work))
     trues.append(three_trues())
 med = statistics.median
 not_gitgate = med(apps) + med(trues)
