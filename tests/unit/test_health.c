@@ -27,7 +27,7 @@ static void server_start(void)
 	cr_assert_not_null(source, "GITGATE_SOURCE is not set");
 	buf_printf(&script, "%s/tests/health_server.py", source);
 	const char *argv[] = {"python3", script.data, "--seconds", "60", NULL};
-	struct run_options opts = {.argv = argv, .out = {RUN_OUT_PIPE}, .limit_ms = 90000};
+	struct run_options opts = {.argv = argv, .out = {.kind = RUN_OUT_PIPE}, .limit_ms = 90000};
 	cr_assert_eq(run_start(&server, &opts, &err), 0, "%s", err.data);
 	cr_assert_eq(fscanf(server.out, "%u", &port), 1, "the server did not say its port");
 	buf_free(&script);

@@ -86,8 +86,9 @@ Test(run, capture_keeps_stdout_and_stderr_apart)
 {
 	const char *argv[] = {"sh", "-c", "echo out; echo err >&2", NULL};
 	struct buf out = BUF_INIT, err = BUF_INIT;
-	struct run_options opts = {
-	    .argv = argv, .out = {RUN_OUT_CAPTURE, &out}, .err = {RUN_OUT_CAPTURE, &err}};
+	struct run_options opts = {.argv = argv,
+				   .out = {.kind = RUN_OUT_CAPTURE, .buf = &out},
+				   .err = {.kind = RUN_OUT_CAPTURE, .buf = &err}};
 	must_run(&opts);
 	cr_assert_str_eq(out.data, "out\n");
 	cr_assert_str_eq(err.data, "err\n");
@@ -100,10 +101,10 @@ Test(run, a_descriptor_given_without_close_on_exec_is_not_inherited)
 	/* As git gives a hook its pipes: open across exec. */
 	int given = dup2(STDERR_FILENO, 57);
 	cr_assert_eq(given, 57);
-	const char *argv[] = {"sh", "-c", "if [ -e /proc/self/fd/57 ]; then echo open; fi; echo done",
-			      NULL};
+	const char *argv[] = {"sh", "-c",
+			      "if [ -e /proc/self/fd/57 ]; then echo open; fi; echo done", NULL};
 	struct buf out = BUF_INIT;
-	struct run_options opts = {.argv = argv, .out = {RUN_OUT_CAPTURE, &out}};
+	struct run_options opts = {.argv = argv, .out = {.kind = RUN_OUT_CAPTURE, .buf = &out}};
 	must_run(&opts);
 	close(given);
 	cr_assert_str_eq(out.data, "done\n");
@@ -118,8 +119,9 @@ Test(run, stdin_from_a_buffer_larger_than_a_pipe)
 		data[i] = (char)('a' + i % 26);
 	const char *argv[] = {"cat", NULL};
 	struct buf out = BUF_INIT;
-	struct run_options opts = {
-	    .argv = argv, .in = {RUN_IN_BUFFER, data, len, NULL}, .out = {RUN_OUT_CAPTURE, &out}};
+	struct run_options opts = {.argv = argv,
+				   .in = {.kind = RUN_IN_BUFFER, .data = data, .len = len},
+				   .out = {.kind = RUN_OUT_CAPTURE, .buf = &out}};
 	struct run_result r = must_run(&opts);
 	cr_assert_eq(r.code, 0);
 	cr_assert_eq(out.len, len);
@@ -133,7 +135,8 @@ Test(run, a_child_that_reads_nothing_does_not_kill_the_caller)
 	size_t len = 1 << 20;
 	char *data = xcalloc(1, len);
 	const char *argv[] = {"true", NULL};
-	struct run_options opts = {.argv = argv, .in = {RUN_IN_BUFFER, data, len, NULL}};
+	struct run_options opts = {.argv = argv,
+				   .in = {.kind = RUN_IN_BUFFER, .data = data, .len = len}};
 	struct run_result r = must_run(&opts);
 	cr_assert_eq(r.code, 0);
 	free(data);
@@ -148,8 +151,9 @@ Test(run, stdin_from_a_file_and_null_by_default)
 	fputs("from a file\n", f);
 	fclose(f);
 	const char *argv[] = {"cat", NULL};
-	struct run_options opts = {
-	    .argv = argv, .in = {RUN_IN_FILE, .path = path.data}, .out = {RUN_OUT_CAPTURE, &out}};
+	struct run_options opts = {.argv = argv,
+				   .in = {.kind = RUN_IN_FILE, .path = path.data},
+				   .out = {.kind = RUN_OUT_CAPTURE, .buf = &out}};
 	must_run(&opts);
 	cr_assert_str_eq(out.data, "from a file\n");
 	buf_clear(&out);
@@ -174,14 +178,17 @@ Test(run, environment_added_removed_or_replaced)
 	const char *env[] = {"GITGATE_TEST_NEW=new", "GITGATE_TEST_GONE",
 			     "GITGATE_TEST_CHANGED=new", NULL};
 	struct buf out = BUF_INIT;
-	struct run_options opts = {.argv = argv, .env = env, .out = {RUN_OUT_CAPTURE, &out}};
+	struct run_options opts = {
+	    .argv = argv, .env = env, .out = {.kind = RUN_OUT_CAPTURE, .buf = &out}};
 	must_run(&opts);
 	cr_assert_str_eq(out.data, "kept unset new new\n");
 
 	const char *env_argv[] = {"env", NULL};
 	const char *only[] = {"ONLY=this", NULL};
-	struct run_options replaced = {
-	    .argv = env_argv, .env = only, .env_clear = 1, .out = {RUN_OUT_CAPTURE, &out}};
+	struct run_options replaced = {.argv = env_argv,
+				       .env = only,
+				       .env_clear = 1,
+				       .out = {.kind = RUN_OUT_CAPTURE, .buf = &out}};
 	buf_clear(&out);
 	must_run(&replaced);
 	cr_assert_str_eq(out.data, "ONLY=this\n");
@@ -195,7 +202,8 @@ Test(run, working_directory)
 	cr_assert_not_null(realpath(dir, real));
 	const char *argv[] = {"pwd", "-P", NULL};
 	struct buf out = BUF_INIT;
-	struct run_options opts = {.argv = argv, .cwd = dir, .out = {RUN_OUT_CAPTURE, &out}};
+	struct run_options opts = {
+	    .argv = argv, .cwd = dir, .out = {.kind = RUN_OUT_CAPTURE, .buf = &out}};
 	must_run(&opts);
 	cr_assert_eq(strcspn(out.data, "\n"), strlen(real));
 	cr_assert(!strncmp(out.data, real, strlen(real)), "%s", out.data);
@@ -218,8 +226,8 @@ Test(run, log_file_is_appended_to)
 	const char *first[] = {"sh", "-c", "echo one; echo two >&2", NULL};
 	const char *second[] = {"echo", "three", NULL};
 	struct run_options opts = {.argv = first,
-				   .out = {RUN_OUT_APPEND, .path = log.data},
-				   .err = {RUN_OUT_APPEND, .path = log.data}};
+				   .out = {.kind = RUN_OUT_APPEND, .path = log.data},
+				   .err = {.kind = RUN_OUT_APPEND, .path = log.data}};
 	must_run(&opts);
 	opts.argv = second;
 	must_run(&opts);
@@ -235,14 +243,14 @@ Test(run, discarded_output_goes_nowhere)
 {
 	const char *argv[] = {"sh", "-c", "echo out; echo err >&2; exit 4", NULL};
 	struct run_options opts = {
-	    .argv = argv, .out = {RUN_OUT_DISCARD}, .err = {RUN_OUT_DISCARD}};
+	    .argv = argv, .out = {.kind = RUN_OUT_DISCARD}, .err = {.kind = RUN_OUT_DISCARD}};
 	cr_assert_eq(must_run(&opts).code, 4);
 }
 
 Test(run, stdout_streamed_through_a_pipe)
 {
 	const char *argv[] = {"printf", "a\\nb\\n", NULL};
-	struct run_options opts = {.argv = argv, .out = {RUN_OUT_PIPE}};
+	struct run_options opts = {.argv = argv, .out = {.kind = RUN_OUT_PIPE}};
 	struct run_process p;
 	struct buf err = BUF_INIT, line = BUF_INIT;
 	cr_assert_eq(run_start(&p, &opts, &err), 0, "%s", err.data);
@@ -268,7 +276,7 @@ Test(run, the_short_forms_answer_the_common_questions)
 	cr_assert_str_eq(out.data, "hi\n");
 
 	const char *fails[] = {"sh", "-c", "exit 128", NULL};
-	struct run_options opts = {.argv = fails, .out = {RUN_OUT_PIPE}};
+	struct run_options opts = {.argv = fails, .out = {.kind = RUN_OUT_PIPE}};
 	struct run_process p;
 	cr_assert_eq(run_start(&p, &opts, &err), 0, "%s", err.data);
 	cr_assert_eq(run_finish_ok(&p, &why), -1);
@@ -285,8 +293,9 @@ Test(run, the_short_forms_answer_the_common_questions)
 Test(run, a_pipe_with_a_buffered_stdin_is_refused)
 {
 	const char *argv[] = {"cat", NULL};
-	struct run_options opts = {
-	    .argv = argv, .in = {RUN_IN_BUFFER, "x", 1, NULL}, .out = {RUN_OUT_PIPE}};
+	struct run_options opts = {.argv = argv,
+				   .in = {.kind = RUN_IN_BUFFER, .data = "x", .len = 1},
+				   .out = {.kind = RUN_OUT_PIPE}};
 	must_not_start(&opts, "only stdout can be piped");
 }
 
@@ -335,8 +344,10 @@ static void limit_kills_the_group(const char *script, unsigned grace_ms, double 
 	buf_printf(&pidfile, "%s/grandchild.pid", dir);
 	const char *argv[] = {"sh", "-c", script, "sh", pidfile.data, NULL};
 	/* Captured: the grandchild holds the pipe too, so draining must not wait on it. */
-	struct run_options opts = {
-	    .argv = argv, .out = {RUN_OUT_CAPTURE, &out}, .limit_ms = 300, .grace_ms = grace_ms};
+	struct run_options opts = {.argv = argv,
+				   .out = {.kind = RUN_OUT_CAPTURE, .buf = &out},
+				   .limit_ms = 300,
+				   .grace_ms = grace_ms};
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	struct run_result r = must_run(&opts);
