@@ -50,7 +50,7 @@ fuzzer_links() {
 # already installed satisfies pkg-config and none is added (the -dev
 # packages conflict with each other).
 missing_packages() { # missing_packages [test|demo]: test adds nginx and what tests/fuzz
-	# needs; demo adds nginx, curl and libfaketime (its Friday)
+	# needs; demo adds nginx, curl, libfaketime (its Friday) and sshd
 	local -A need=()
 	local cmd pkg module
 	for pair in cmake:cmake cc:gcc make:make pkg-config:pkg-config git:git python3:python3 \
@@ -77,9 +77,10 @@ missing_packages() { # missing_packages [test|demo]: test adds nginx and what te
 		need[nginx]=1
 	fi
 	# Remote targets are reached with OpenSSH's client; the remote tests
-	# start sshd daemons of their own, on 127.0.0.2 and 127.0.0.3.
+	# start sshd daemons of their own, on 127.0.0.2 and 127.0.0.3, and the
+	# demo one on 127.0.0.2 (its other machine).
 	command -v ssh >/dev/null 2>&1 || need[openssh-client]=1
-	if [ "${1:-}" = test ] && [ ! -x /usr/sbin/sshd ]; then
+	if [ -n "${1:-}" ] && [ ! -x /usr/sbin/sshd ]; then
 		need[openssh-server]=1
 	fi
 	if [ "${1:-}" = demo ]; then

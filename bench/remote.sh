@@ -49,33 +49,10 @@ git config --global user.name bench
 git config --global init.defaultBranch main
 
 # The host: sshd on 127.0.0.2, the bench's key authorized, its key trusted.
-SSH_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.2", 0)); print(s.getsockname()[1])')
-ssh-keygen -q -t ed25519 -N '' -f "$WORK/host_key"
-ssh-keygen -q -t ed25519 -N '' -f "$WORK/deploy_key"
-cp "$WORK/deploy_key.pub" "$WORK/authorized_keys"
-cat >"$WORK/sshd_config" <<EOF
-ListenAddress 127.0.0.2:$SSH_PORT
-HostKey $WORK/host_key
-AuthorizedKeysFile $WORK/authorized_keys
-StrictModes no
-UsePAM no
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-LogLevel ERROR
-EOF
-mkdir -p /run/sshd "$WORK/host/srv" "$WORK/here/srv"
-# In a mount namespace of its own, where root's ~/.bashrc is empty: this
-# machine's runs `pyenv init` (0.2 s), which bash does for every command
-# sshd runs; a server's is usually cheap, and a host's shell is not gitgate.
-unshare --mount --propagation private sh -c '
-	if [ -e /root/.bashrc ]; then mount --bind /dev/null /root/.bashrc || exit 1; fi
-	exec /usr/sbin/sshd -D -e -f "$1"' sh "$WORK/sshd_config" 2>"$WORK/sshd.log" &
-echo $! >"$WORK/sshd.pid"
-for _ in $(seq 50); do
-	ssh-keyscan -p "$SSH_PORT" 127.0.0.2 >"$WORK/known_hosts" 2>/dev/null && [ -s "$WORK/known_hosts" ] && break
-	sleep 0.1
-done
-[ -s "$WORK/known_hosts" ] || { echo "bench: sshd did not start" >&2; cat "$WORK/sshd.log" >&2; exit 1; }
+. "$SOURCE/tests/sshd_host.sh"
+mkdir -p "$WORK/host/srv" "$WORK/here/srv"
+sshd_host_start "$WORK" 127.0.0.2 || { echo "bench: sshd did not start" >&2; cat "$WORK/sshd.log" >&2; exit 1; }
+SSH_PORT=$SSHD_PORT
 echo "GREETING=hello" >"$WORK/host/argo.env"
 echo "GREETING=hello" >"$WORK/here/argo.env"
 

@@ -91,8 +91,9 @@ stop_everything() {
 		[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
 		sleep 0.5
 	fi
-	# The apps: each slot's pid file names its process group's leader.
-	for f in "$STATE"/targets/*/*.pid; do
+	# The apps: each slot's pid file names its process group's leader (on
+	# the other machine too, under its roots).
+	for f in "$STATE"/targets/*/*.pid "$DEMO"/host/srv/*-run/*.pid; do
 		[ -e "$f" ] || continue
 		read -r pid start <"$f"
 		pid_alive_as "$pid" "$start" || continue
@@ -118,6 +119,16 @@ stop_everything() {
 		pid_alive_as "$pid" "$start" && left+=("app $pid")
 	done
 	[ ${#apps[@]} -gt 0 ] && printf ' and %d apps (%s)' "${#apps[@]}" "$(printf '%s\n' "${apps[@]}" | cut -d' ' -f1 | xargs)"
+	if [ -s "$DEMO/host/sshd.pid" ]; then
+		pid=$(cat "$DEMO/host/sshd.pid")
+		kill -TERM "$pid" 2>/dev/null
+		for tries in $(seq 50); do
+			[ -e "/proc/$pid" ] || break
+			sleep 0.1
+		done
+		[ -e "/proc/$pid" ] && left+=("sshd $pid")
+		printf ', the other machine'"'"'s sshd (pid %s)' "$pid"
+	fi
 	echo
 	[ ${#left[@]} = 0 ] || problem "still running after the demo stopped them: ${left[*]}"
 }
@@ -670,6 +681,69 @@ server rollback argo production
 expect_rc 0 $? "gitgate rollback argo production"
 expect_served argo production "$PROD_GOOD"
 server status argo production
+
+step "16. another machine: argo's second production site, over SSH"
+if [ "$(id -u)" != 0 ] || [ ! -x /usr/sbin/sshd ] ||
+	! unshare --mount --propagation private true 2>/dev/null; then
+	note "skipped: the demo's other machine is an sshd of its own on 127.0.0.2, which"
+	note "needs root, OpenSSH's server and mount namespaces (./install.sh --demo as root)"
+else
+	mkdir -p "$DEMO/host/srv"
+	# shellcheck source=tests/sshd_host.sh
+	. "$SOURCE/tests/sshd_host.sh"
+	if ! sshd_host_start "$DEMO/host" 127.0.0.2; then
+		problem "the other machine's sshd did not start: $(cat "$DEMO/host/sshd.log")"
+	else
+		read -r EU1 EU2 < <(python3 -c '
+import socket
+s = [socket.socket() for _ in range(2)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*(x.getsockname()[1] for x in s))')
+		cp "$SRV/shared/argo-production.env" "$DEMO/host/argo.env"
+		cat >>"$STATE/rules.ini" <<EOF
+
+[environment production-eu]
+requires = staging
+confirm = yes
+health_level = 2
+
+[target argo production-eu]
+host = root@127.0.0.2:$SSHD_PORT
+ssh_known_hosts = $DEMO/host/known_hosts
+ssh_identity = $DEMO/host/deploy_key
+root = $DEMO/host/srv/argo
+ports = $EU1 $EU2
+env_file = $DEMO/host/argo.env
+env_required = $(required argo)
+test = python3 argo/tests/test_app.py
+run = python3 \$PROJECT/app.py \$PORT
+switch = link $DEMO/host/srv/argo-live
+health_url = http://127.0.0.1:\$PORT/health
+health_body = "status":\\s*"ok"
+health_retries = 8
+health_interval_ms = 150
+health_deadline_seconds = 20
+command_timeout_seconds = 60
+EOF
+		note "the other machine: an sshd of the demo's own on 127.0.0.2:$SSHD_PORT; the"
+		note "server's rules.ini gains an environment there (the seed's two production servers"
+		note "are such hosts), reached with a key and a known_hosts line the admin made:"
+		sed -n '/^\[target argo production-eu\]/,/^ssh_identity/p' "$STATE/rules.ini" | sed 's/^/    /'
+		note ""
+		note "a developer with no shell on the server deploys what main holds there, by"
+		note "pushing it to refs/deploy/production-eu with the phrase:"
+		push 0 -o "confirm=$PHRASE" origin main:refs/deploy/production-eu
+		says "step        connect       argo              passed"
+		says "gate 11/11  health-after  argo              passed"
+		count 1 "argo to production-eu at"
+		on_host=$(curl -s --max-time 5 "http://127.0.0.1:$EU1/health" |
+			python3 -c 'import json, sys; print(json.load(sys.stdin)["revision"])' 2>/dev/null)
+		[ "$on_host" = "$(git rev-parse main)" ] ||
+			problem "argo on the other machine does not serve main ($on_host)"
+		server status argo production-eu
+		expect_rc 0 $? "gitgate status argo production-eu"
+	fi
+fi
 
 step "history of the monorepo"
 git log --oneline | sed 's/^/  /'
