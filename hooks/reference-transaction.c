@@ -28,7 +28,7 @@ int main(int argc, char **argv)
 	struct server server;
 	if (hook_input_read(&input, stdin, HOOK_INPUT_RECEIVE, &err) == 0 &&
 	    server_open(&server) == 0) {
-		buf_printf(&branch, "refs/heads/%s", deploy_policy_branch(&server.rules));
+		deploy_policy_branch_ref(&server.rules, &branch);
 		for (size_t i = 0; i < input.n && server.rules.deploy.nenvironments; i++) {
 			const struct hook_update *u = &input.updates[i];
 			if (strcmp(u->ref, branch.data) ||

@@ -32,12 +32,10 @@ static size_t requests_for(const struct deploy_site *site, const struct deploy_r
 	const struct deploy_environment *env = deploy_policy_find_environment(r, req->environment);
 	size_t n = 0;
 	for (size_t i = 0; env && i < r->nunits; i++) {
-		const struct deploy_target **targets = NULL;
-		if (deploy_policy_unit_targets(r, &r->units[i], env, &targets)) {
+		if (deploy_policy_unit_deploys_to(r, &r->units[i], env)) {
 			(*out)[n] = *req;
 			(*out)[n++].unit = r->units[i].name;
 		}
-		free(targets);
 	}
 	if (!n)
 		fprintf(stderr, "error: gitgate: %s\n",

@@ -65,11 +65,9 @@ int cmd_health(int argc, char **argv)
 			continue;
 		for (size_t e = 0; e < d->nenvironments; e++) {
 			const char *env = d->environments[e].name;
-			const struct deploy_target **targets = NULL;
-			size_t n = deploy_policy_unit_targets(&server.rules, unit,
-							      &d->environments[e], &targets);
-			free(targets);
-			if (!n || (words[1] && strcmp(words[1], env)))
+			if (!deploy_policy_unit_deploys_to(&server.rules, unit,
+							   &d->environments[e]) ||
+			    (words[1] && strcmp(words[1], env)))
 				continue;
 			struct deploy_request req = {.unit = unit->name, .environment = env};
 			enum gitgate_status one =

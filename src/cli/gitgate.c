@@ -21,13 +21,13 @@ static const struct command commands[] = {
      "text|json|sarif]"},
     {"rules", cmd_rules, "rules [--rules FILE]"},
     {"deploy", cmd_deploy,
-     "deploy UNIT|all [to] ENV [--rev REV] [--confirm PHRASE] [--emergency REASON] | "
-     "--reconcile"},
+     "deploy UNIT|all [to] ENV [--rev REV] [--confirm PHRASE] [--emergency REASON] "
+     "[--detach | --dry-run] | --reconcile"},
     {"health", cmd_health, "health [check] UNIT|all [ENV] [--level 1|2|3] [--format text|json]"},
-    {"rollback", cmd_rollback, "rollback UNIT|all ENV"},
+    {"rollback", cmd_rollback, "rollback UNIT|all ENV [--to RELEASE|REV]"},
     {"status", cmd_status, "status [UNIT] [ENV]"},
     {"history", cmd_history, "history [UNIT] [ENV] [-n N] [--format text|json]"},
-    {"logs", cmd_logs, "logs [DEPLOY-ID]"},
+    {"logs", cmd_logs, "logs [DEPLOY-ID] [--follow]"},
 };
 
 static void usage(FILE *out)

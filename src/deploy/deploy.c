@@ -1186,7 +1186,7 @@ int deploy_resolve_revision(const struct deploy_site *site, const char *name,
 	if (name)
 		buf_adds(&spec, name);
 	else
-		buf_printf(&spec, "refs/heads/%s", deploy_policy_branch(r));
+		deploy_policy_branch_ref(r, &spec);
 	git_object *obj = NULL, *commit = NULL;
 	int rc = git_revparse_single(&obj, site->repo, spec.data) == 0 &&
 			 git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) == 0

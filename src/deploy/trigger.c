@@ -289,7 +289,7 @@ int trigger_push(const struct server *s, const struct hook_input *input,
 	if (!r->deploy.nenvironments)
 		return 0;
 	struct buf branch = BUF_INIT;
-	buf_printf(&branch, "refs/heads/%s", deploy_policy_branch(r));
+	deploy_policy_branch_ref(r, &branch);
 	/* room for a job a unit, and one a deploy ref */
 	char **ids = xcalloc(r->nunits + input->n + 1, sizeof(char *));
 	size_t nids = 0;
@@ -319,7 +319,7 @@ int trigger_unqueued(const struct server *s, FILE *out, struct buf *err)
 	if (!r->deploy.nenvironments)
 		return 0;
 	struct buf ref = BUF_INIT, from = BUF_INIT, user = BUF_INIT;
-	buf_printf(&ref, "refs/heads/%s", deploy_policy_branch(r));
+	deploy_policy_branch_ref(r, &ref);
 	git_oid tip;
 	char tip_hex[GIT_OID_HEXSZ + 1];
 	int rc = git_reference_name_to_id(&tip, s->repo, ref.data) == 0 ? 0 : -2;

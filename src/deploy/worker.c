@@ -100,10 +100,8 @@ static void deploy_environments(const struct server *s, const struct job *job, F
 		    deploy_policy_find_environment(r, job->environments[e]);
 		size_t n = 0, *which = xcalloc(nunits, sizeof(*which));
 		for (size_t u = 0; u < nunits; u++) {
-			const struct deploy_target **targets = NULL;
-			int there = !all || (env && deploy_policy_unit_targets(r, &r->units[u], env,
-									       &targets));
-			free(targets);
+			int there =
+			    !all || (env && deploy_policy_unit_deploys_to(r, &r->units[u], env));
 			/* A deploy ref names every unit: those that run the
 			 * revision there already have nothing to deploy. */
 			if (all && there && deploy_live_at(&site, &r->units[u], env, job->revision))

@@ -208,7 +208,7 @@ static int deploy_branch_tip(const struct push_scope *scope, const struct push_u
 			     git_oid *tip)
 {
 	struct buf ref = BUF_INIT;
-	buf_printf(&ref, "refs/heads/%s", deploy_policy_branch(scope->rules));
+	deploy_policy_branch_ref(scope->rules, &ref);
 	const struct ref_update *moved = NULL;
 	for (size_t i = 0; i < updates->n; i++)
 		if (!strcmp(updates->items[i].ref, ref.data))

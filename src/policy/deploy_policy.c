@@ -56,12 +56,12 @@ size_t deploy_policy_unit_targets(const struct rules *r, const struct unit *unit
 	return n;
 }
 
-static int unit_deploys_to(const struct rules *r, const struct unit *unit,
-			   const struct deploy_environment *env)
+int deploy_policy_unit_deploys_to(const struct rules *r, const struct unit *unit,
+				  const struct deploy_environment *env)
 {
 	if (!unit) {
 		for (size_t i = 0; i < r->nunits; i++)
-			if (unit_deploys_to(r, &r->units[i], env))
+			if (deploy_policy_unit_deploys_to(r, &r->units[i], env))
 				return 1;
 		return 0;
 	}
@@ -90,6 +90,11 @@ const char *deploy_policy_branch(const struct rules *r)
 	return r->deploy.branch ? r->deploy.branch : r->push.deploy_branch;
 }
 
+void deploy_policy_branch_ref(const struct rules *r, struct buf *out)
+{
+	buf_printf(out, "refs/heads/%s", deploy_policy_branch(r));
+}
+
 size_t deploy_policy_unit_environments(const struct rules *r, const struct unit *unit,
 				       const struct deploy_environment ***out)
 {
@@ -97,7 +102,7 @@ size_t deploy_policy_unit_environments(const struct rules *r, const struct unit 
 	size_t total = d->nenvironments, n = 0;
 	char *wanted = xcalloc(total + 1, 1), *done = xcalloc(total + 1, 1);
 	for (size_t i = 0; i < total; i++)
-		wanted[i] = (char)unit_deploys_to(r, unit, &d->environments[i]);
+		wanted[i] = (char)deploy_policy_unit_deploys_to(r, unit, &d->environments[i]);
 	*out = NULL;
 	for (;;) {
 		size_t pick = total;

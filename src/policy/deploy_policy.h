@@ -43,6 +43,9 @@ const struct deploy_target *deploy_policy_find_target(const struct rules *r, con
 size_t deploy_policy_unit_targets(const struct rules *r, const struct unit *unit,
 				  const struct deploy_environment *env,
 				  const struct deploy_target ***out);
+/* Has the unit (NULL: any unit) a target in env? */
+int deploy_policy_unit_deploys_to(const struct rules *r, const struct unit *unit,
+				  const struct deploy_environment *env);
 /* The environments the unit has targets in, in the order a deploy visits
  * them: an environment after the one it requires, and of those ready, the
  * auto ones first, then file order. *out as above. A NULL unit is every
@@ -56,6 +59,8 @@ size_t deploy_policy_unit_environments(const struct rules *r, const struct unit 
 
 /* The branch whose pushes deploy: [deploy] branch, else [push] deploy_branch. */
 const char *deploy_policy_branch(const struct rules *r);
+/* Its ref: "refs/heads/" and the branch, appended to out. */
+void deploy_policy_branch_ref(const struct rules *r, struct buf *out);
 
 /* The local time at `when` in [deploy] freeze_timezone. */
 int deploy_policy_local_time(const struct rules *r, time_t when, struct tm *out, struct buf *err);
