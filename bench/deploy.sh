@@ -119,22 +119,12 @@ import json, os, shutil, socket, statistics, subprocess, sys, time
 
 gitgate, work, runs, files, fs = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
 sys.path.insert(0, os.environ['BENCH_DIR'])
-from deploy_timing import app_start, three_trues
+from deploy_timing import app_start, commit_change, three_trues
 server, clone = os.path.join(work, "server.git"), os.path.join(work, "work")
 load_before = os.getloadavg()
 
 def ms(seconds):
     return seconds * 1000.0
-
-def commit_change(n):
-    """A new commit upstream: one clean line added to 10 of argo's files."""
-    out = subprocess.run(["git", "-C", clone, "ls-files", "argo/src"], capture_output=True,
-                         text=True, check=True).stdout.split()
-    for path in out[n % 50::50][:10]:
-        with open(os.path.join(clone, path), "a") as f:
-            f.write("const bench_%d = %d;\n" % (n, n))
-    subprocess.run(["git", "-C", clone, "commit", "-qam", "change %d" % n], check=True)
-    subprocess.run(["git", "-C", clone, "push", "-q", "origin", "main"], check=True)
 
 def deploy():
     t0 = time.monotonic()
@@ -165,13 +155,13 @@ def git_export(rev, sync=False):
 # Two deploys before the timed ones: the first (nothing live) and one
 # into the second slot, so every timed deploy stops an app and prunes.
 for n in range(2):
-    commit_change(n)
+    commit_change(clone, n)
     deploy()
 # Each timed deploy is followed by the measurements it is compared with, so
 # that both see the same machine (a busy disk, another process).
 walls, steps, apps, trues, exports, synced, outside = [], {}, [], [], [], [], []
 for n in range(2, 2 + runs):
-    commit_change(n)
+    commit_change(clone, n)
     walls.append(deploy())
     record = last_record()
     assert record["outcome"] == "deployed", record

@@ -1,10 +1,21 @@
-"""What bench/deploy.sh and bench/remote.sh take out of a deploy's wall time
-to leave gitgate's own: the app's start and the user's commands, timed on
-their own."""
+"""What bench/deploy.sh and bench/remote.sh share: the next commit to
+deploy, and what they take out of a deploy's wall time to leave gitgate's
+own (the app's start and the user's commands, timed on their own)."""
 import os
 import socket
 import subprocess
 import time
+
+
+def commit_change(clone, n):
+    """A new commit upstream: one clean line added to 10 of argo's files."""
+    out = subprocess.run(["git", "-C", clone, "ls-files", "argo/src"], capture_output=True,
+                         text=True, check=True).stdout.split()
+    for path in out[n % 50::50][:10]:
+        with open(os.path.join(clone, path), "a") as f:
+            f.write("const bench_%d = %d;\n" % (n, n))
+    subprocess.run(["git", "-C", clone, "commit", "-qam", "change %d" % n], check=True)
+    subprocess.run(["git", "-C", clone, "push", "-q", "origin", "main"], check=True)
 
 
 def free_port():

@@ -113,17 +113,8 @@ import json, os, socket, statistics, subprocess, sys, time
 
 gitgate, work, runs, files = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 sys.path.insert(0, os.environ['BENCH_DIR'])
-from deploy_timing import app_start, three_trues
+from deploy_timing import app_start, commit_change, three_trues
 server, clone = os.path.join(work, "server.git"), os.path.join(work, "work")
-
-def commit_change(n):
-    out = subprocess.run(["git", "-C", clone, "ls-files", "argo/src"], capture_output=True,
-                         text=True, check=True).stdout.split()
-    for path in out[n % 50::50][:10]:
-        with open(os.path.join(clone, path), "a") as f:
-            f.write("const bench_%d = %d;\n" % (n, n))
-    subprocess.run(["git", "-C", clone, "commit", "-qam", "change %d" % n], check=True)
-    subprocess.run(["git", "-C", clone, "push", "-q", "origin", "main"], check=True)
 
 def deploy(env):
     t0 = time.monotonic()
@@ -142,14 +133,14 @@ def deploy(env):
 # Two deploys each way first (nothing live, then the second slot), so that
 # every timed one stops an app and prunes.
 for n in range(2):
-    commit_change(n)
+    commit_change(clone, n)
     deploy("local")
     deploy("remote")
 walls = {"local": [], "remote": []}
 steps = {"local": {}, "remote": {}}
 apps, trues = [], []
 for n in range(2, 2 + runs):
-    commit_change(n)
+    commit_change(clone, n)
     for env in ("local", "remote"):
         wall, s = deploy(env)
         walls[env].append(wall)
