@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
+#include "deadline.h"
 
 int proc_read(pid_t pid, struct proc_info *out)
 {
@@ -56,4 +58,21 @@ size_t proc_signal_session(pid_t sid, int sig)
 	if (d)
 		closedir(d);
 	return found;
+}
+
+int proc_end_session(pid_t sid, unsigned long long start, unsigned wait_ms)
+{
+	struct proc_info leader;
+	/* The pid names another process now: the dead leader's session cannot
+	 * be told from the new one's. */
+	if (proc_read(sid, &leader) == 0 && leader.start != start)
+		return 0;
+	struct deadline give_up;
+	deadline_start_ms(&give_up, wait_ms);
+	while (proc_signal_session(sid, SIGKILL) > 0) {
+		if (deadline_passed(&give_up))
+			return -1;
+		nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+	}
+	return 0;
 }

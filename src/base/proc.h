@@ -25,5 +25,11 @@ int proc_alive(pid_t pid, unsigned long long start);
  * leader's excepted, and returns how many processes were found: what a
  * session leader that died left running. */
 size_t proc_signal_session(pid_t sid, int sig);
+/* What the session leader sid (started at start, now dead) left running is
+ * killed, and awaited up to wait_ms: once this returns 0, nothing of that
+ * session runs (zombies aside) and nothing it ran can act any more. Nothing
+ * is done when sid names a newer process. Returns 0, or -1 when something
+ * still ran at wait_ms. */
+int proc_end_session(pid_t sid, unsigned long long start, unsigned wait_ms);
 
 #endif

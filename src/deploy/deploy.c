@@ -34,6 +34,7 @@
 #include "proc.h"
 #include "push.h"
 #include "push_gate.h"
+#include "push_log.h"
 #include "release.h"
 #include "repo.h"
 #include "run.h"
@@ -95,8 +96,9 @@ struct job {
 	json_t *reports; /* gitgate health --format json: each target's report */
 };
 
-static int part_init(struct job *j, struct part *p, const struct deploy_target *t,
-		     const struct deploy_environment *env, size_t step, struct buf *err);
+static void part_init(struct job *j, struct part *p, const struct deploy_target *t,
+		      const struct deploy_environment *env, size_t step);
+static int part_load(struct part *p, struct buf *err);
 static void part_free(struct part *p);
 static int part_connect(struct job *j, struct part *p, struct buf *err);
 
@@ -571,8 +573,8 @@ static enum gate_result gate_staging(struct job *j, struct buf *detail)
 		for (size_t h = 0; is_primary(&j->parts[i]) && h < nhosts; h++) {
 			struct part there;
 			struct buf err = BUF_INIT;
-			int ok = part_init(j, &there, t, req, h, &err) == 0 &&
-				 there.live != SLOT_NONE &&
+			part_init(j, &there, t, req, h);
+			int ok = part_load(&there, &err) == 0 && there.live != SLOT_NONE &&
 				 there.state.slots[there.live].revision &&
 				 !strcmp(there.state.slots[there.live].revision, j->revision);
 			if (!ok)
@@ -699,15 +701,23 @@ static void gate_report(struct job *j, int number, const char *name, enum gate_r
 
 /* ---- Slots, switch, gate 11 ------------------------------------------------ */
 
+/* Stops the app of slot c: supervised (run), or through the user's stop
+ * command. Returns 0, or -1 with why in err. */
+static int app_stop(struct job *j, struct part *p, enum slot_color c, struct buf *err)
+{
+	if (p->t->run.argv)
+		return slot_stop(&p->slot, c, err);
+	if (p->t->stop.argv)
+		return command_run(j, p, &p->t->stop, NULL, c, 1, err) == 1 ? 0 : -1;
+	return 0;
+}
+
 static void stop_next(struct job *j, struct part *p)
 {
 	struct buf err = BUF_INIT;
 	if (!p->started)
 		return;
-	if (p->t->run.argv)
-		slot_stop(&p->slot, p->next, &err);
-	else if (p->t->stop.argv)
-		command_run(j, p, &p->t->stop, NULL, p->next, 1, &err);
+	app_stop(j, p, p->next, &err);
 	p->started = 0;
 	buf_free(&err);
 }
@@ -774,31 +784,38 @@ static int slot_prepare(struct job *j, struct part *p, int migrate, struct buf *
 }
 
 /*
- * A switch this deploy has not confirmed yet (gate 11) is marked in the
- * target's state: TARGET/pending.json names the deploy, its process (pid
- * and start time) and the slot to go back to. If the process dies before
- * the mark is cleared, deploy_reconcile switches back and records the
- * deploy as abandoned.
+ * What this deploy has started on a target and not confirmed yet is marked
+ * in the target's state: TARGET/pending.json names the deploy, its process
+ * (pid, start time, and whether it leads a session: the worker does), the
+ * stage ("slot": the next slot's app may run; "switch": traffic may have
+ * moved to it) and the slot to go back to. If the process dies before the
+ * mark is cleared, deploy_reconcile ends what it left running, undoes the
+ * switch, stops the unconfirmed app and records the deploy as abandoned.
  */
 static void pending_path(struct buf *out, const struct part *p)
 {
 	buf_printf(out, "%s/pending.json", p->state_dir.data);
 }
 
-static int pending_mark(struct job *j, const struct part *p, struct buf *err)
+static int pending_mark(struct job *j, const struct part *p, const char *stage, struct buf *err)
 {
 	struct proc_info me;
 	struct buf path = BUF_INIT;
 	pending_path(&path, p);
-	json_t *mark =
-	    json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s, s:s?, s:i, s:I, s:s}", "deploy", j->id.data,
-		      "kind", json_string_value(json_object_get(j->record, "kind")), "user",
-		      j->req->user, "unit", j->unit->name, "environment", j->env->name, "revision",
-		      j->revision, "from", j->from, "pid", (int)getpid(), "start",
-		      (json_int_t)(proc_read(getpid(), &me) == 0 ? me.start : 0), "back_to",
-		      p->live == SLOT_NONE ? "none" : slot_name(p->live));
-	char *text = json_dumps(mark, JSON_COMPACT);
-	int rc = state_replace(path.data, text, strlen(text), err);
+	json_t *mark = json_pack(
+	    "{s:s, s:s, s:o, s:s, s:s, s:s, s:o, s:i, s:I, s:b, s:s, s:s, s:s}", "deploy",
+	    j->id.data, "kind", json_string_value(json_object_get(j->record, "kind")), "user",
+	    push_log_text(j->req->user), "unit", j->unit->name, "environment", j->env->name,
+	    "revision", j->revision, "from", j->from ? json_string(j->from) : json_null(), "pid",
+	    (int)getpid(), "start", (json_int_t)(proc_read(getpid(), &me) == 0 ? me.start : 0),
+	    "session", getsid(0) == getpid(), "stage", stage, "slot", slot_name(p->next), "back_to",
+	    p->live == SLOT_NONE ? "none" : slot_name(p->live));
+	char *text = mark ? json_dumps(mark, JSON_COMPACT) : NULL;
+	int rc = -1;
+	if (text)
+		rc = state_replace(path.data, text, strlen(text), err);
+	else
+		buf_printf(err, "cannot make the mark %s", path.data);
 	free(text);
 	json_decref(mark);
 	buf_free(&path);
@@ -815,7 +832,17 @@ static void pending_clear(const struct part *p)
 	buf_free(&path);
 }
 
-static int switch_to(struct job *j, struct part *p, enum slot_color c, struct buf *detail)
+/* How a switch ended. Traffic moving and the state saying so are two
+ * writes: the second can fail (a full disk) after the first took effect,
+ * and then what serves is not what the state names. */
+enum switch_outcome {
+	SWITCH_FAILED,	   /* traffic did not move */
+	SWITCH_DONE,	   /* traffic moved, and the state says so */
+	SWITCH_UNRECORDED, /* traffic moved; the state still names the slot before */
+};
+
+static enum switch_outcome switch_to(struct job *j, struct part *p, enum slot_color c,
+				     struct buf *detail)
 {
 	const struct deploy_switch *sw = &p->t->live_switch;
 	const struct deploy_policy *d = &j->rules->deploy;
@@ -834,10 +861,16 @@ static int switch_to(struct job *j, struct part *p, enum slot_color c, struct bu
 	} else if (sw->kind == DEPLOY_SWITCH_COMMAND) {
 		rc = command_run(j, p, &sw->command, NULL, c, 1, detail) == 1 ? 0 : -1;
 	}
-	if (rc == 0)
-		rc = slot_set_live(&p->slot, c, detail);
 	buf_free(&dir);
-	return rc == 0;
+	if (rc < 0)
+		return SWITCH_FAILED;
+	if (slot_set_live(&p->slot, c, detail) < 0) {
+		buf_printf(detail,
+			   " (%s serves from its %s slot now, but that could not be recorded)",
+			   p->label.data, slot_name(c));
+		return SWITCH_UNRECORDED;
+	}
+	return SWITCH_DONE;
 }
 
 /* Puts every switched part back on its old slot and checks it there. */
@@ -852,11 +885,18 @@ static void switch_back(struct job *j, struct buf *detail)
 		if (!p->switched || p->live == SLOT_NONE)
 			continue;
 		struct buf why = BUF_INIT;
-		if (!switch_to(j, p, p->live, &why)) {
+		enum switch_outcome back = switch_to(j, p, p->live, &why);
+		if (back == SWITCH_FAILED) {
 			buf_printf(detail,
 				   "; switching %s back failed (gitgate deploy --reconcile tries "
 				   "again): %s",
 				   p->label.data, why.data);
+			p->stranded = 1;
+		} else if (back == SWITCH_UNRECORDED) {
+			/* Traffic is back; the mark stays so that reconcile
+			 * records it once the state can be written. */
+			buf_printf(detail, "; %s is back on %s: %s", p->label.data,
+				   slot_name(p->live), why.data);
 			p->stranded = 1;
 		} else if (!health_check(j, p, j->env, live_url_of(p), p->live, &why))
 			buf_printf(detail, "; %s's old slot is unhealthy too: %s", p->label.data,
@@ -895,11 +935,19 @@ static enum history_outcome switch_and_confirm(struct job *j)
 	struct buf detail = BUF_INIT;
 	int ok = 1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (size_t i = 0; ok && i < j->nparts; i++)
-		if (in_step(j, &j->parts[i]))
-			ok = pending_mark(j, &j->parts[i], &detail) == 0 &&
-			     (j->parts[i].switched =
-				  switch_to(j, &j->parts[i], j->parts[i].next, &detail));
+	for (size_t i = 0; ok && i < j->nparts; i++) {
+		struct part *p = &j->parts[i];
+		if (!in_step(j, p))
+			continue;
+		ok = pending_mark(j, p, "switch", &detail) == 0;
+		if (ok) {
+			/* A switch that took effect is undone by switch_back,
+			 * recorded or not: never left on a slot then stopped. */
+			enum switch_outcome so = switch_to(j, p, p->next, &detail);
+			p->switched = so != SWITCH_FAILED;
+			ok = so == SWITCH_DONE;
+		}
+	}
 	if (!ok) {
 		switch_back(j, &detail);
 		gate_report(j, 0, "switch", GATE_FAILED, seconds_since(&t0), detail.data);
@@ -951,7 +999,8 @@ static enum history_outcome live_step(struct job *j, prepare_fn prepare, int mig
 	int ok = 1;
 	for (size_t i = 0; ok && i < j->nparts; i++)
 		if (in_step(j, &j->parts[i]))
-			ok = prepare(j, &j->parts[i], migrate, &detail);
+			ok = pending_mark(j, &j->parts[i], "slot", &detail) == 0 &&
+			     prepare(j, &j->parts[i], migrate, &detail);
 	if (ok && note)
 		buf_adds(&detail, note);
 	else if (!ok && j->step)
@@ -962,6 +1011,8 @@ static enum history_outcome live_step(struct job *j, prepare_fn prepare, int mig
 	buf_free(&detail);
 	if (!ok) {
 		stop_unconfirmed(j);
+		for (size_t i = 0; i < j->nparts; i++)
+			pending_clear(&j->parts[i]);
 		return j->step ? OUTCOME_ROLLED_BACK : OUTCOME_FAILED;
 	}
 	return switch_and_confirm(j);
@@ -1012,6 +1063,11 @@ static int cheap_refusal(struct job *j, struct buf *detail, int *number, const c
 			   j->env->name, j->env->name);
 		return 1;
 	}
+	if (req->emergency && !req->emergency[strspn(req->emergency, " \t")]) {
+		buf_adds(detail, "an emergency needs a reason: -o \"emergency=REASON\" or "
+				 "--emergency REASON");
+		return 1;
+	}
 	if (req->emergency && !deploy_policy_user_may_use_emergency(j->rules, req->user)) {
 		buf_printf(detail, "%s may not declare an emergency ([deploy] emergency_users)",
 			   req->user);
@@ -1032,10 +1088,10 @@ static int cheap_refusal(struct job *j, struct buf *detail, int *number, const c
 }
 
 /* Target t in env on its step-th host (this machine when it has none):
- * its paths, slots and state. Returns 0, or -1 with why in err (p is
- * ready for part_free either way). */
-static int part_init(struct job *j, struct part *p, const struct deploy_target *t,
-		     const struct deploy_environment *env, size_t step, struct buf *err)
+ * its paths and slots. Its state is read by part_load, once the deploy
+ * holds its lock. */
+static void part_init(struct job *j, struct part *p, const struct deploy_target *t,
+		      const struct deploy_environment *env, size_t step)
 {
 	*p = (struct part){.t = t, .step = step, .primary = p, .live = SLOT_NONE};
 	p->host = t->hosts.n ? t->hosts.items[step] : NULL;
@@ -1051,9 +1107,16 @@ static int part_init(struct job *j, struct part *p, const struct deploy_target *
 				       .ports = {t->ports[0], t->ports[1]},
 				       .limit_ms = t->command_timeout_seconds * 1000,
 				       .grace_ms = GRACE_MS};
+}
+
+/* The part's slots as its state says now: which is live, and so which is
+ * next. Returns 0, or -1 with why in err. */
+static int part_load(struct part *p, struct buf *err)
+{
+	slot_state_free(&p->state);
 	int rc =
 	    make_dir(p->state_dir.data, err) == 0 ? slot_state_load(&p->state, &p->slot, err) : -1;
-	p->live = p->state.live;
+	p->live = rc == 0 ? p->state.live : SLOT_NONE;
 	p->next = p->live == SLOT_NONE ? SLOT_BLUE : slot_other(p->live);
 	return rc;
 }
@@ -1128,7 +1191,7 @@ static int job_connect(struct job *j)
 
 /* A part per target and host, in the order they go live: every target's
  * first host, then every target's second, ... (coupled projects on one
- * step switch together). */
+ * step switch together). Nothing of their state is read yet: job_load. */
 static int parts_open(struct job *j, const struct deploy_target **targets, size_t n,
 		      struct buf *err)
 {
@@ -1155,14 +1218,26 @@ static int parts_open(struct job *j, const struct deploy_target **targets, size_
 			if (step >= (targets[i]->hosts.n ? targets[i]->hosts.n : 1))
 				continue;
 			struct part *p = &j->parts[j->nparts++];
-			if (rc == 0)
-				rc = part_init(j, p, targets[i], j->env, step, err);
-			else
-				*p = (struct part){.t = targets[i], .primary = p};
+			part_init(j, p, targets[i], j->env, step);
 			p->primary = step ? &j->parts[i] : p;
 		}
-	if (rc == 0 && j->parts[0].live != SLOT_NONE)
-		j->from = j->parts[0].state.slots[j->parts[0].live].revision;
+	return rc;
+}
+
+/* What every part's slots hold now, and so the revision live before this
+ * job (from). A job that changes slots calls it holding its lock: what it
+ * decides from the state is what the state is once nobody else can change
+ * it. Returns 0, or -1 with why in err. */
+static int job_load(struct job *j, struct buf *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < j->nparts; i++)
+		rc = part_load(&j->parts[i], err);
+	j->from = rc == 0 && j->parts[0].live != SLOT_NONE
+		      ? j->parts[0].state.slots[j->parts[0].live].revision
+		      : NULL;
+	if (j->record)
+		history_record_revisions(j->record, j->from, j->revision);
 	return rc;
 }
 
@@ -1280,7 +1355,7 @@ static void job_start_record(struct job *j, const char *kind)
 	json_object_set_new(j->record, "options",
 			    json_pack("{s:b}", "phrase", j->req->phrase != NULL));
 	if (j->req->emergency)
-		json_object_set_new(j->record, "emergency", json_string(j->req->emergency));
+		json_object_set_new(j->record, "emergency", push_log_text(j->req->emergency));
 	fprintf(j->out, "%s %s: %s in %s, to %.12s\n", kind, j->id.data, j->unit->name,
 		j->env->name, j->revision);
 }
@@ -1297,6 +1372,17 @@ static int job_lock(struct job *j, struct state_lock *lock, struct buf *detail)
 	buf_free(&path);
 	if (rc < 0)
 		gate_report(j, 0, "lock", GATE_FAILED, 0, detail->data);
+	return rc;
+}
+
+/* job_load, its failure a step of the record. Returns 0 or -1. */
+static int job_load_reported(struct job *j)
+{
+	struct buf err = BUF_INIT;
+	int rc = job_load(j, &err);
+	if (rc < 0)
+		gate_report(j, 0, "state", GATE_FAILED, 0, err.data);
+	buf_free(&err);
 	return rc;
 }
 
@@ -1368,11 +1454,11 @@ static int step_begin(struct step *s, const struct deploy_site *site,
 			s->outcome = OUTCOME_DEPLOYED;
 			fprintf(out, "dry run: nothing is run, locked, switched or recorded\n");
 			/* Its read-only gates read remote hosts too. */
-			s->failed = job_connect(j) < 0;
+			s->failed = job_load_reported(j) < 0 || job_connect(j) < 0;
 		} else if (job_lock(j, &s->lock, &detail) == 0) {
 			s->locked = 1;
 			s->outcome = OUTCOME_FAILED;
-			s->failed = job_connect(j) < 0;
+			s->failed = job_load_reported(j) < 0 || job_connect(j) < 0;
 		}
 	}
 	s->failed = s->failed || s->outcome == OUTCOME_REFUSED || (!s->locked && !req->dry_run);
@@ -1621,6 +1707,22 @@ static enum history_outcome roll_back_to(struct job *j)
 	return go_live(j, 0);
 }
 
+/* What a rollback goes back to, as the slots say now: the warm slot, or
+ * what --to names. Made again once the lock is held (a deploy that held it
+ * may have switched), each earlier choice's releases forgotten. */
+static enum gitgate_status rollback_choice(struct job *j, struct buf *err)
+{
+	for (size_t i = 0; i < j->nparts; i++) {
+		struct part *p = &j->parts[i];
+		if (p->exported && is_primary(p))
+			release_free(&p->release);
+		p->exported = 0;
+	}
+	if (job_load(j, err) < 0)
+		return STATUS_FAULT;
+	return j->req->to ? rollback_choose(j, j->req->to, err) : rollback_to_warm_slot(j, err);
+}
+
 enum gitgate_status deploy_rollback(const struct deploy_site *site,
 				    const struct deploy_request *req, FILE *out)
 {
@@ -1632,9 +1734,10 @@ enum gitgate_status deploy_rollback(const struct deploy_site *site,
 			   j.env->name, j.env->name);
 		status = STATUS_REJECTED;
 	}
+	/* A first choice refuses at once what cannot be rolled back, and
+	 * names the revision while the lock is awaited. */
 	if (status == STATUS_PASSED)
-		status =
-		    req->to ? rollback_choose(&j, req->to, &err) : rollback_to_warm_slot(&j, &err);
+		status = rollback_choice(&j, &err);
 	if (status != STATUS_PASSED) {
 		fprintf(out, "error: gitgate: %s\n", err.data);
 		job_close(&j);
@@ -1648,8 +1751,23 @@ enum gitgate_status deploy_rollback(const struct deploy_site *site,
 	enum history_outcome outcome = OUTCOME_FAILED;
 	struct state_lock lock;
 	if (job_lock(&j, &lock, &detail) == 0) {
-		if (job_connect(&j) == 0)
-			outcome = req->to ? roll_back_to(&j) : roll_back(&j);
+		char before[sizeof(j.revision)];
+		memcpy(before, j.revision, sizeof(before));
+		buf_clear(&err);
+		status = rollback_choice(&j, &err);
+		history_record_revisions(j.record, j.from, j.revision);
+		if (status != STATUS_PASSED) {
+			gate_report(&j, 0, "rollback", GATE_FAILED, 0, err.data);
+			outcome = status == STATUS_FAULT ? OUTCOME_FAILED : OUTCOME_REFUSED;
+		} else {
+			if (strcmp(before, j.revision))
+				fprintf(out,
+					"    a deploy went live while this waited: rolling back to "
+					"%.12s instead\n",
+					j.revision);
+			if (job_connect(&j) == 0)
+				outcome = req->to ? roll_back_to(&j) : roll_back(&j);
+		}
 		state_unlock(&lock);
 	}
 	buf_free(&err);
@@ -1670,6 +1788,8 @@ enum gitgate_status deploy_health(const struct deploy_site *site, const struct d
 			.reports = reports};
 	struct buf err = BUF_INIT;
 	enum gitgate_status status = job_open(&j, &err);
+	if (status == STATUS_PASSED && job_load(&j, &err) < 0)
+		status = STATUS_FAULT;
 	if (status != STATUS_PASSED)
 		fprintf(stderr, "error: gitgate: %s\n", err.data);
 	for (size_t i = 0; status == STATUS_PASSED && i < j.nparts; i++) {
@@ -1700,9 +1820,71 @@ enum gitgate_status deploy_health(const struct deploy_site *site, const struct d
 	return status;
 }
 
-/* One target's unconfirmed switch on one of its hosts (NULL: this
- * machine), whose deploy died: back to its old slot, and the deploy
- * recorded as abandoned. */
+/* What a dead deploy left on one part, as its mark says: a switch undone
+ * (traffic back on the old slot), and the app it started and never
+ * confirmed stopped, unless it is what serves and nothing served before (a
+ * first deploy). Returns 0 when that is done, -1 when the mark must stay
+ * for another try. */
+static int reconcile_part(struct job *j, struct part *p, const json_t *mark, FILE *out)
+{
+	const char *stage = json_string_value(json_object_get(mark, "stage"));
+	const char *back = json_string_value(json_object_get(mark, "back_to"));
+	const char *slot = json_string_value(json_object_get(mark, "slot"));
+	enum slot_color old = back && !strcmp(back, "green")  ? SLOT_GREEN
+			      : back && !strcmp(back, "blue") ? SLOT_BLUE
+							      : SLOT_NONE;
+	enum slot_color unconfirmed = slot && !strcmp(slot, "green")  ? SLOT_GREEN
+				      : slot && !strcmp(slot, "blue") ? SLOT_BLUE
+				      : old != SLOT_NONE	      ? slot_other(old)
+								      : SLOT_NONE;
+	struct buf why = BUF_INIT;
+	int rc = part_connect(j, p, &why);
+	/* A mark without a stage is a switch's (the only kind there was). */
+	int switched = !stage || !strcmp(stage, "switch");
+	/* The unconfirmed app may stop once it serves nothing: traffic is
+	 * back on the old slot, or never left it (the state does not name the
+	 * unconfirmed slot live: a first deploy that switched keeps serving). */
+	int may_stop = rc == 0 && p->state.live != unconfirmed;
+	if (rc == 0 && switched && old != SLOT_NONE) {
+		enum switch_outcome so = switch_to(j, p, old, &why);
+		rc = so == SWITCH_DONE ? 0 : -1;
+		if (so == SWITCH_FAILED)
+			fprintf(out, "gitgate: %s in %s: switching back to %s failed: %s\n",
+				p->label.data, j->env->name, back, why.data);
+		else
+			fprintf(out,
+				"gitgate: %s in %s: the deploy %s died after its switch; back "
+				"on %s%s%s\n",
+				p->label.data, j->env->name, j->id.data, back,
+				so == SWITCH_UNRECORDED ? ": " : "",
+				so == SWITCH_UNRECORDED ? why.data : "");
+		may_stop = so != SWITCH_FAILED;
+	} else if (rc < 0) {
+		fprintf(out, "gitgate: %s in %s: %s\n", p->label.data, j->env->name, why.data);
+	}
+	/* The state says what serves now; an app that does not serve and was
+	 * never confirmed is stopped. */
+	if (may_stop && unconfirmed != SLOT_NONE) {
+		buf_clear(&why);
+		if (app_stop(j, p, unconfirmed, &why) < 0)
+			fprintf(out, "gitgate: %s in %s: stopping the %s slot failed: %s\n",
+				p->label.data, j->env->name, slot_name(unconfirmed), why.data);
+		else if (!switched)
+			fprintf(out,
+				"gitgate: %s in %s: the deploy %s died before its switch; its "
+				"app in the %s slot is stopped\n",
+				p->label.data, j->env->name, j->id.data, slot_name(unconfirmed));
+	}
+	buf_free(&why);
+	return rc;
+}
+
+/* One target on one of its hosts (NULL: this machine) whose deploy died
+ * before it confirmed what it started: what that deploy's process left
+ * running is ended first (a switch command still running could move
+ * traffic after the undo), then reconcile_part, and one record of the
+ * deploy as abandoned (none when it has a record already: it ended, and
+ * only its undo was left to do). */
 static int reconcile_target(const struct deploy_site *site, const struct deploy_target *t,
 			    const char *host, FILE *out, struct buf *err)
 {
@@ -1710,60 +1892,53 @@ static int reconcile_target(const struct deploy_site *site, const struct deploy_
 	deploy_target_state_dir(&path, site, t, host);
 	buf_adds(&path, "/pending.json");
 	json_t *mark = json_load_file(path.data, 0, NULL);
+	pid_t pid = (pid_t)json_integer_value(json_object_get(mark, "pid"));
+	unsigned long long start =
+	    (unsigned long long)json_integer_value(json_object_get(mark, "start"));
 	int rc = 0;
-	if (!mark ||
-	    proc_alive((pid_t)json_integer_value(json_object_get(mark, "pid")),
-		       (unsigned long long)json_integer_value(json_object_get(mark, "start")))) {
+	if (!mark || proc_alive(pid, start)) {
 		json_decref(mark);
 		buf_free(&path);
 		return 0;
 	}
-	const char *back = json_string_value(json_object_get(mark, "back_to"));
+	if (json_is_true(json_object_get(mark, "session")) &&
+	    proc_end_session(pid, start, GRACE_MS) < 0)
+		fprintf(out,
+			"warning: gitgate: what the deploy's process %d left running "
+			"did not end\n",
+			(int)pid);
 	const char *id = json_string_value(json_object_get(mark, "deploy"));
 	struct deploy_request req = {
 	    .unit = t->project, .environment = t->environment, .user = "reconcile"};
 	struct job j = {.site = site, .req = &req, .rules = site->rules, .out = out};
 	int undone = 1;
-	if (job_open(&j, err) != STATUS_PASSED) {
+	if (job_open(&j, err) != STATUS_PASSED || job_load(&j, err) < 0) {
 		rc = -1;
 	} else {
 		buf_clear(&j.id);
 		buf_adds(&j.id, id ? id : "unknown");
 		const char *revision = json_string_value(json_object_get(mark, "revision"));
 		snprintf(j.revision, sizeof(j.revision), "%s", revision ? revision : "");
-		const char *kind = json_string_value(json_object_get(mark, "kind"));
-		j.record = history_record_new(
-		    j.id.data, kind ? kind : "deploy", j.unit->name, t->project, t->environment,
-		    json_string_value(json_object_get(mark, "user")),
-		    json_string_value(json_object_get(mark, "from")), j.revision);
 		for (size_t i = 0; i < j.nparts; i++) {
 			struct part *p = &j.parts[i];
-			if (p->t != t || (host && (!p->host || strcmp(p->host, host))) || !back ||
-			    !strcmp(back, "none"))
-				continue;
-			enum slot_color c = strcmp(back, "green") ? SLOT_BLUE : SLOT_GREEN;
-			struct buf why = BUF_INIT;
-			if (part_connect(&j, p, &why) == 0 && switch_to(&j, p, c, &why)) {
-				/* The release it switched to was never confirmed. */
-				slot_stop(&p->slot, slot_other(c), &why);
-				fprintf(out,
-					"gitgate: %s in %s: the deploy %s died after its switch; "
-					"back on %s\n",
-					p->label.data, t->environment, j.id.data, back);
-			} else {
-				fprintf(out, "gitgate: %s in %s: switching back to %s failed: %s\n",
-					p->label.data, t->environment, back, why.data);
+			if (p->t == t && (!host || (p->host && !strcmp(p->host, host))) &&
+			    reconcile_part(&j, p, mark, out) < 0)
 				undone = 0;
-			}
-			buf_free(&why);
 		}
 		/* A host that cannot be reached keeps its mark for the next try. */
-		if (undone) {
+		if (undone &&
+		    !history_has(site->state_dir, j.unit->name, t->environment, j.id.data)) {
+			const char *kind = json_string_value(json_object_get(mark, "kind"));
+			j.record = history_record_new(
+			    j.id.data, kind ? kind : "deploy", j.unit->name,
+			    j.unit->projects.n == 1 ? t->project : NULL, t->environment,
+			    json_string_value(json_object_get(mark, "user")),
+			    json_string_value(json_object_get(mark, "from")), j.revision);
 			history_record_finish(j.record, OUTCOME_ABANDONED);
 			rc = history_append(site->state_dir, j.record, err);
-			if (rc == 0)
-				unlink(path.data);
 		}
+		if (undone && rc == 0)
+			unlink(path.data);
 	}
 	job_close(&j);
 	json_decref(mark);

@@ -76,6 +76,12 @@ void history_record_gate(json_t *record, int number, const char *name, enum gate
 					seconds, "detail", text_or_null(detail)));
 }
 
+void history_record_revisions(json_t *record, const char *from, const char *to)
+{
+	json_object_set_new(record, "from", text_or_null(from));
+	json_object_set_new(record, "to", text_or_null(to));
+}
+
 void history_record_finish(json_t *record, enum history_outcome outcome)
 {
 	char finished[32];
@@ -142,4 +148,21 @@ int history_read(json_t **out, const char *state_dir, const char *unit, const ch
 	buf_free(&path);
 	buf_free(&line);
 	return rc;
+}
+
+int history_has(const char *state_dir, const char *unit, const char *environment, const char *id)
+{
+	json_t *records = NULL, *r;
+	struct buf err = BUF_INIT;
+	size_t skipped, i;
+	int found = 0;
+	if (history_read(&records, state_dir, unit, environment, 64, &skipped, &err) == 0)
+		json_array_foreach(records, i, r)
+		{
+			const char *have = json_string_value(json_object_get(r, "id"));
+			found |= have && !strcmp(have, id);
+		}
+	json_decref(records);
+	buf_free(&err);
+	return found;
 }

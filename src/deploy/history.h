@@ -42,6 +42,9 @@ json_t *history_record_new(const char *id, const char *kind, const char *unit, c
 			   const char *to);
 void history_record_gate(json_t *record, int number, const char *name, enum gate_result result,
 			 double seconds, const char *detail);
+/* Sets the record's from and to: what a job reads once it holds its lock
+ * may differ from what it knew when it began. */
+void history_record_revisions(json_t *record, const char *from, const char *to);
 /* Sets the outcome and "finished" (now). */
 void history_record_finish(json_t *record, enum history_outcome outcome);
 const char *history_outcome_name(enum history_outcome outcome);
@@ -55,5 +58,9 @@ int history_append(const char *state_dir, const json_t *record, struct buf *err)
  * file exists but cannot be read; a missing file is an empty history. */
 int history_read(json_t **out, const char *state_dir, const char *unit, const char *environment,
 		 size_t max, size_t *skipped, struct buf *err);
+
+/* Has deploy id a record among the unit's last 64 in environment? One
+ * record a deploy: what closes a deploy that died asks this first. */
+int history_has(const char *state_dir, const char *unit, const char *environment, const char *id);
 
 #endif

@@ -19,6 +19,9 @@
 #include "state.h"
 #include "trigger.h"
 
+/* How long the processes a dead worker left may take to go, once killed. */
+#define LEFTOVERS_MS 5000
+
 /* Has the job's revision a record in env since the job was queued (its
  * deploy there ended, or reconcile closed it)? */
 static int recorded_since_queued(const struct server *s, const struct job *job, const char *env)
@@ -47,16 +50,29 @@ static int recorded_since_queued(const struct server *s, const struct job *job, 
 
 /* What a worker killed under its job was running (a test, a build, a
  * switch command: each in a process group of its own, in the worker's
- * session, and no longer under its time limit) is killed. Only while that
- * session is still the dead worker's: its leader gone, or its zombie, not
- * a new process that has its pid. The slots' apps have sessions of their
- * own. */
+ * session, and no longer under its time limit) is killed, and awaited: a
+ * switch command left running could move traffic after reconcile put it
+ * back. Only while that session is still the dead worker's (proc.h). The
+ * slots' apps have sessions of their own. */
 static void stop_leftovers(const struct job *job)
 {
-	struct proc_info p;
-	if (proc_read(job->worker, &p) == 0 && p.start != job->worker_start)
-		return;
-	proc_signal_session(job->worker, SIGKILL);
+	if (proc_end_session(job->worker, job->worker_start, LEFTOVERS_MS) < 0)
+		fprintf(stderr, "gitgate: what the dead worker %d ran did not end in %u ms\n",
+			(int)job->worker, LEFTOVERS_MS);
+}
+
+/* Every dead worker's leftovers, before anything is undone. */
+static int stop_all_leftovers(const struct server *s, struct buf *err)
+{
+	struct job *jobs;
+	size_t n;
+	if (queue_list(&jobs, &n, s->state_dir.data, NULL, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (jobs[i].worker && queue_job_orphaned(&jobs[i]))
+			stop_leftovers(&jobs[i]);
+	queue_jobs_free(jobs, n);
+	return 0;
 }
 
 /* A job that never deploys still gets its record: superseded, or abandoned
@@ -167,17 +183,25 @@ int worker_run(const struct server *s, struct buf *err)
 	buf_free(&lock_path);
 	if (rc < 0)
 		return -1;
-	/* A deploy that died after its switch is undone before anything new runs. */
+	/* A deploy that died after its switch is undone before anything new
+	 * runs, once nothing the dead worker ran is left to act. */
 	struct deploy_site site = {
 	    .repo = s->repo, .rules = &s->rules, .state_dir = s->state_dir.data};
-	rc = deploy_reconcile(&site, stdout, err);
+	rc = stop_all_leftovers(s, err);
+	if (rc == 0)
+		rc = deploy_reconcile(&site, stdout, err);
 	/* A tip whose push ended before post-receive queued it. */
 	if (rc == 0)
 		rc = trigger_unqueued(s, stdout, err);
 	for (; rc == 0;) {
 		struct job *jobs;
 		size_t n;
-		if (queue_list(&jobs, &n, s->state_dir.data, err) < 0) {
+		struct buf notes = BUF_INIT;
+		int listed = queue_list(&jobs, &n, s->state_dir.data, &notes, err);
+		if (notes.len)
+			fprintf(stderr, "gitgate: %s", notes.data);
+		buf_free(&notes);
+		if (listed < 0) {
 			rc = -1;
 			break;
 		}

@@ -21,8 +21,11 @@ gone() {
 # $SRV/hold-at names: it writes $SRV/marks/POINT ("PID PPID") and waits
 # for $SRV/marks/POINT.go, at most 60 s. The points: tests (gate 3), build
 # (gate 5, the export made and tested), slot (the new slot's app starting),
-# switch (right after the live link moved), gate11 (the new app's answer
-# to gate 11's check). With argo/HANG in the tree, the app never answers.
+# preswitch (the switch command begun, the link not moved yet), switch
+# (right after the live link moved), gate11 (the new app's answer to gate
+# 11's check). With argo/HANG in the tree, the app never answers. While
+# $SRV/orphan names a pid, each switch command appends to
+# $SRV/orphan-at-switch whether that process still runs.
 # Each command also appends "begin|end POINT REVISION" to
 # $SRV/order.
 new_fault_server() {
@@ -46,11 +49,17 @@ rc=\$?
 echo "end \$point \$REVISION" >>"\$srv/order"
 exit \$rc
 SH
-	cat >"$SRV/switch.sh" <<'SH'
+	cat >"$SRV/switch.sh" <<SH
 #!/bin/sh
-# switch.sh LINK SLOT_DIR HOLD: the link swapped atomically, then HOLD switch.
-ln -sfn "$2" "$1.new" && mv -T "$1.new" "$1" || exit 1
-exec "$3" switch true
+# switch.sh LINK SLOT_DIR HOLD: HOLD preswitch, the link swapped
+# atomically, then HOLD switch.
+if [ -s "$SRV/orphan" ]; then
+	state=\$(sed 's/.*) //' "/proc/\$(cat "$SRV/orphan")/stat" 2>/dev/null | cut -d' ' -f1)
+	case \$state in "" | Z | X) echo gone ;; *) echo running ;; esac >>"$SRV/orphan-at-switch"
+fi
+"\$3" preswitch true || exit 1
+ln -sfn "\$2" "\$1.new" && mv -T "\$1.new" "\$1" || exit 1
+exec "\$3" switch true
 SH
 	chmod +x "$SRV/hold" "$SRV/switch.sh"
 	# The app of deploy_lib.sh, whose second answer (the first is the slot
@@ -183,6 +192,7 @@ t_a_worker_killed_at_any_point_leaves_the_last_good_version() {
 		"$G" deploy --reconcile >"$OUT" 2>&1 || { fail "$point: reconcile failed:"; cat "$OUT"; }
 		case $point in
 		switch | gate11) contains "$OUT" "died after its switch; back on" ;;
+		slot) contains "$OUT" "died before its switch; its app in the green slot is stopped" ;;
 		*) lacks "$OUT" "died after its switch" ;;
 		esac
 		lacks "$OUT" "gate  1/11"
@@ -196,18 +206,14 @@ t_a_worker_killed_at_any_point_leaves_the_last_good_version() {
 		lock_free gitgate/worker.lock || fail "$point: the worker lock is held"
 		[ -z "$(ls gitgate/queue/)" ] || fail "$point: jobs are left in the queue: $(ls gitgate/queue)"
 		# What the dead worker ran is stopped: the held command, with no
-		# time limit over it any more (the next run stops the slot's app).
-		if [ "$point" != slot ]; then
-			wait_gone "$holder" 20 || fail "$point: the held process $holder outlived its deploy"
-		fi
+		# time limit over it any more, and the app it started and never
+		# confirmed (slot: the held process is that app).
+		wait_gone "$holder" 20 || fail "$point: the held process $holder outlived its deploy"
 		# The next push deploys, from where the crash left it.
 		commit_change "after $point"
 		expect 0 "the push after $point" git -C ../work push origin main
 		contains "$OUT" ": deployed"
 		[ "$(live_revision)" = "$REV" ] || { fail "$point: the next push did not deploy"; cat "$OUT"; }
-		if [ "$point" = slot ]; then
-			gone "$holder" || fail "slot: the half-started app was not stopped by the next deploy"
-		fi
 		good=$REV
 		rm -f "$SRV"/marks/*
 	done
@@ -229,6 +235,180 @@ last = {r["environment"]: r for r in json.load(sys.stdin) if r["to"] == sys.argv
 assert last["staging"]["outcome"] == "deployed", last
 assert last["production"]["outcome"] == "abandoned", last
 ' "$REV" || { fail "the abandoned record does not name production:"; "$G" history argo; }
+}
+
+# A worker killed while its switch command runs (before it moved the
+# link): that command, orphaned, must not move traffic after reconcile put
+# it back. Reconcile ends what the dead worker ran before it switches: the
+# switch command that reconcile runs sees the orphan gone, and releasing
+# the orphan afterwards moves nothing.
+t_a_dead_workers_switch_command_is_ended_before_reconcile() {
+	new_fault_server
+	commit_change "first"
+	expect 0 "the first push" git -C ../work push origin main
+	local good=$REV holder mark
+	echo preswitch >"$SRV/hold-at"
+	commit_change "killed in its switch command"
+	push_bg "$SRV/push.out"
+	wait_for "$SRV/marks/preswitch" || { fail "the switch command never ran"; cat "$SRV/push.out"; return; }
+	read -r holder mark <"$SRV/marks/preswitch"
+	kill -9 "$(job_worker)"
+	wait_gone "$PUSH_PID" 150 || fail "the push did not end after its worker died"
+	rm -f "$SRV/hold-at"
+	echo "$holder" >"$SRV/orphan"
+	OUT=$(mktemp)
+	"$G" deploy --reconcile >"$OUT" 2>&1 || { fail "reconcile failed:"; cat "$OUT"; }
+	contains "$OUT" "died after its switch; back on blue"
+	[ "$(cat "$SRV/orphan-at-switch" 2>/dev/null)" = gone ] ||
+		fail "reconcile switched while the dead worker's switch command still ran: $(cat "$SRV/orphan-at-switch" 2>/dev/null)"
+	touch "$SRV/marks/preswitch.go"
+	sleep 0.5
+	gone "$holder" || fail "the orphaned switch command still runs"
+	[ "$(live_revision)" = "$good" ] || fail "traffic left the old slot after reconcile"
+	[ "$(readlink "$SRV/srv/argo-staging-live")" = "$SRV/srv/argo-staging-blue" ] ||
+		fail "the link points at $(readlink "$SRV/srv/argo-staging-live")"
+}
+
+# A deploy that waits for the lock decides from the state it finds once it
+# holds it: a gitgate deploy waiting behind a push's deploy goes into the
+# slot that is not live then (not the one it saw before), and a rollback
+# waiting behind the next push's deploy goes back from what that deploy
+# made live. Something serves, and the state names it, all along.
+t_jobs_waiting_for_the_lock_act_on_what_they_find() {
+	new_fault_server
+	commit_change "first"
+	expect 0 "the first push" git -C ../work push origin main
+	echo tests >"$SRV/hold-at"
+	commit_change "second"
+	local second=$REV cli rb
+	push_bg "$SRV/push1.out"
+	wait_for "$SRV/marks/tests" || { fail "the push's deploy never reached its tests"; return; }
+	GITGATE_USER=alice "$G" deploy argo staging >"$SRV/cli.out" 2>&1 &
+	cli=$!
+	track "$cli"
+	sleep 1
+	rm -f "$SRV/hold-at"
+	touch "$SRV/marks/tests.go"
+	wait_gone "$PUSH_PID" 300 || fail "the push did not end"
+	wait "$cli" || { fail "the deploy that waited for the lock failed:"; cat "$SRV/cli.out"; }
+	contains "$SRV/push1.out" "at ${second:0:12}: deployed"
+	contains "$SRV/cli.out" "at ${second:0:12}: deployed"
+	# The push went live in green; the waiting deploy then took blue.
+	[ "$(readlink "$SRV/srv/argo-staging-live")" = "$SRV/srv/argo-staging-blue" ] ||
+		fail "the waiting deploy did not take the slot that was not live"
+	[ "$("$G" status argo staging | grep -c 'blue.*live\|live.*blue')" -ge 1 ] ||
+		{ fail "status does not say blue is live:"; "$G" status argo staging; }
+	[ "$(live_revision)" = "$second" ] || fail "the live slot does not serve $second"
+	[ "$(answers "$S2")" = "$second" ] || fail "the warm slot does not serve $second"
+	# A rollback waiting behind the next push's deploy goes back from it.
+	echo tests >"$SRV/hold-at"
+	rm -f "$SRV"/marks/*
+	commit_change "third"
+	local third=$REV
+	push_bg "$SRV/push2.out"
+	wait_for "$SRV/marks/tests" || { fail "the third push's deploy never reached its tests"; return; }
+	GITGATE_USER=alice "$G" rollback argo staging >"$SRV/rb.out" 2>&1 &
+	rb=$!
+	track "$rb"
+	sleep 1
+	rm -f "$SRV/hold-at"
+	touch "$SRV/marks/tests.go"
+	wait_gone "$PUSH_PID" 300 || fail "the third push did not end"
+	wait "$rb" || { fail "the rollback that waited for the lock failed:"; cat "$SRV/rb.out"; }
+	contains "$SRV/push2.out" "at ${third:0:12}: deployed"
+	[ "$(live_revision)" = "$second" ] || fail "the rollback did not go back from $third to $second"
+	[ "$(readlink "$SRV/srv/argo-staging-live")" = "$SRV/srv/argo-staging-blue" ] ||
+		fail "the rollback did not go back to blue"
+	"$G" history argo staging --format json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)[-1]
+assert (r["kind"], r["outcome"], r["from"], r["to"]) == ("rollback", "deployed", sys.argv[1], sys.argv[2]), r
+' "$third" "$second" || { fail "the rollback record is not from $third to $second:"; "$G" history argo staging; }
+}
+
+# The switch moves traffic, then its record cannot be written (the state
+# folder's disk fills during the switch command): the switch is undone, the
+# old slot serves and the state names it; the new slot is stopped; the
+# mark stays until the record can be written, and reconcile then closes
+# the deploy with one record.
+t_a_switch_that_cannot_be_recorded_is_undone() {
+	new_fault_server
+	commit_change "first"
+	expect 0 "the first push" git -C ../work push origin main
+	local good=$REV id
+	cp -a gitgate "$SRV/state-before"
+	if ! mount -t tmpfs -o size=4m gitgate-full gitgate 2>"$SRV/mount.err"; then
+		echo "SKIP: cannot mount a tmpfs here: $(cat "$SRV/mount.err")"
+		return 0
+	fi
+	echo "$PWD/gitgate" >>"$SRV/mounts"
+	cp -a "$SRV/state-before/." gitgate/
+	cat >"$SRV/fill-switch.sh" <<SH
+#!/bin/sh
+# fill-switch.sh LINK SLOT_DIR: the first time, the state's disk filled;
+# then the link swapped.
+if [ -e "$SRV/fill-once" ]; then
+	rm -f "$SRV/fill-once"
+	dd if=/dev/zero of="$PWD/gitgate/filler" bs=4k 2>/dev/null
+fi
+ln -sfn "\$2" "\$1.new" && mv -T "\$1.new" "\$1"
+SH
+	chmod +x "$SRV/fill-switch.sh"
+	sed -i "/^\[target argo staging\]/,/^\[/s|^switch = .*|switch = command $SRV/fill-switch.sh $SRV/srv/argo-staging-live \$ROOT-\$SLOT|" \
+		gitgate/rules.ini
+	touch "$SRV/fill-once"
+	commit_change "its switch fills the disk"
+	OUT=$(mktemp)
+	(cd ../work && git push origin main) >"$OUT" 2>&1
+	[ -e gitgate/filler ] || { fail "the switch never filled the disk"; cat "$OUT"; return; }
+	contains "$OUT" "No space left on device"
+	contains "$OUT" "could not be recorded"
+	[ "$(readlink "$SRV/srv/argo-staging-live")" = "$SRV/srv/argo-staging-blue" ] ||
+		fail "the link was left on $(readlink "$SRV/srv/argo-staging-live")"
+	[ "$(live_revision)" = "$good" ] || fail "the old slot does not serve"
+	grep -q '"live": *"blue"\|"live":"blue"' gitgate/targets/argo-staging/slots.json ||
+		{ fail "the state does not name blue live:"; cat gitgate/targets/argo-staging/slots.json; }
+	curl -s --max-time 1 "http://127.0.0.1:$S2/health" >/dev/null
+	[ $? = 7 ] || fail "the unconfirmed slot's app still runs"
+	[ -e gitgate/targets/argo-staging/pending.json ] || fail "no mark is left for reconcile"
+	id=$(grep -o '"deploy":"[^"]*"' gitgate/targets/argo-staging/pending.json | cut -d'"' -f4)
+	rm -f gitgate/filler
+	"$G" deploy --reconcile >"$SRV/reconcile.out" 2>&1 || { fail "reconcile failed:"; cat "$SRV/reconcile.out"; }
+	[ ! -e gitgate/targets/argo-staging/pending.json ] || fail "reconcile left the mark"
+	[ "$(grep -c "\"id\":\"$id\"" gitgate/history.jsonl)" = 1 ] ||
+		{ fail "deploy $id has not exactly one record:"; cat gitgate/history.jsonl; }
+	[ "$(live_revision)" = "$good" ] || fail "after reconcile the old slot does not serve"
+	commit_change "after the full disk"
+	expect 0 "the next push" git -C ../work push origin main
+	[ "$(live_revision)" = "$REV" ] || fail "the next push did not deploy"
+}
+
+# A coupled unit's worker killed during gate 11 leaves a mark on each of
+# its targets: reconcile puts both back and writes one record.
+t_a_coupled_deploy_killed_at_gate_11_is_recorded_once() {
+	ALPINE=1 new_fault_server
+	cp ../work/argo/app.py ../work/alpine-backend/app.py
+	cp ../work/argo/app.py ../work/alpine-frontend/app.py
+	(cd ../work && git commit -qam "alpine: holds at gate 11 when told")
+	expect 0 "the first push" git -C ../work push origin main
+	local good id
+	good=$(git rev-parse main)
+	echo gate11 >"$SRV/hold-at"
+	(cd ../work && echo "# next" >>alpine-backend/app.py && git commit -qam "alpine killed at gate 11")
+	push_bg "$SRV/push.out"
+	wait_for "$SRV/marks/gate11" || { fail "the deploy never reached gate 11"; cat "$SRV/push.out"; return; }
+	[ "$(ls gitgate/targets/*/pending.json | wc -l)" = 2 ] || fail "not both targets are marked"
+	id=$(grep -o '"deploy":"[^"]*"' gitgate/targets/alpine-backend-staging/pending.json | cut -d'"' -f4)
+	kill -9 "$(job_worker)"
+	wait_gone "$PUSH_PID" 150 || fail "the push did not end after its worker died"
+	rm -f "$SRV/hold-at"
+	"$G" deploy --reconcile >"$SRV/reconcile.out" 2>&1 || { fail "reconcile failed:"; cat "$SRV/reconcile.out"; }
+	[ "$(grep -c "died after its switch; back on blue" "$SRV/reconcile.out")" = 2 ] ||
+		{ fail "reconcile did not put both projects back:"; cat "$SRV/reconcile.out"; }
+	[ "$(grep -c "\"id\":\"$id\"" gitgate/history.jsonl)" = 1 ] ||
+		{ fail "deploy $id has not exactly one record:"; grep "$id" gitgate/history.jsonl; }
+	[ "$(answers "$AB1")" = "$good" ] && [ "$(answers "$AF1")" = "$good" ] ||
+		fail "the old slots do not serve $good"
 }
 
 # The client hangs up mid-deploy: the deploy goes on, finishes, is recorded.
