@@ -5,14 +5,18 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "proc.h"
+#include "push_log.h"
 #include "state.h"
 
 static void job_path(struct buf *out, const char *state_dir, const char *id)
@@ -35,14 +39,24 @@ static json_t *strings_json(char **items, size_t n)
 	return array;
 }
 
+/* What a pusher gave (name, phrase, reason) as it is when it is UTF-8,
+ * else escaped (push_log.h): a job is always queued, and bytes that are
+ * not UTF-8 never match a name or the phrase. NULL for none. */
+static json_t *given_text(const char *s)
+{
+	json_t *j = s ? json_string(s) : NULL;
+	return j || !s ? j : push_log_text(s);
+}
+
 static json_t *job_json(const struct job *job)
 {
-	return json_pack("{s:s, s:s, s:o, s:s, s:s?, s:s?, s:s?, s:b, s:I, s:i, s:I}", "id",
-			 job->id, "unit", job->unit, "environments",
-			 strings_json(job->environments, job->nenvironments), "revision",
-			 job->revision, "user", job->user, "phrase", job->phrase, "emergency",
-			 job->emergency, "detach", job->detach, "queued", (json_int_t)job->queued,
-			 "worker", (int)job->worker, "worker_start", (json_int_t)job->worker_start);
+	return json_pack(
+	    "{s:s, s:s, s:o, s:s, s:o?, s:o?, s:o?, s:b, s:I, s:I, s:i, s:I}", "id", job->id,
+	    "unit", job->unit, "environments", strings_json(job->environments, job->nenvironments),
+	    "revision", job->revision, "user", given_text(job->user), "phrase",
+	    given_text(job->phrase), "emergency", given_text(job->emergency), "detach", job->detach,
+	    "queued", (json_int_t)job->queued, "seq", (json_int_t)job->seq, "worker",
+	    (int)job->worker, "worker_start", (json_int_t)job->worker_start);
 }
 
 static char *dup_or_null(json_t *value)
@@ -66,6 +80,7 @@ static int job_from_json(struct job *job, json_t *j)
 	job->emergency = dup_or_null(json_object_get(j, "emergency"));
 	job->detach = json_is_true(json_object_get(j, "detach"));
 	job->queued = (time_t)json_integer_value(json_object_get(j, "queued"));
+	job->seq = (unsigned long long)json_integer_value(json_object_get(j, "seq"));
 	job->worker = (pid_t)json_integer_value(json_object_get(j, "worker"));
 	job->worker_start =
 	    (unsigned long long)json_integer_value(json_object_get(j, "worker_start"));
@@ -103,9 +118,44 @@ int queue_get(struct job *job, const char *state_dir, const char *id)
 	return rc < 0 ? 0 : 1;
 }
 
+/* The next number of STATE_DIR/queue/.seq, under its lock: two post-receives
+ * queueing in the same second still get two numbers, in the order they
+ * took them. Returns 0, or -1 (err). */
+static int next_seq(unsigned long long *out, const char *state_dir, struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	buf_printf(&path, "%s/queue", state_dir);
+	if (mkdir(path.data, 0775) < 0 && errno != EEXIST) {
+		buf_printf(err, "cannot make %s: %s", path.data, strerror(errno));
+		buf_free(&path);
+		return -1;
+	}
+	buf_adds(&path, "/.seq");
+	int fd = open(path.data, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0664);
+	char text[32] = "";
+	ssize_t got = -1;
+	if (fd >= 0 && flock(fd, LOCK_EX) == 0)
+		got = pread(fd, text, sizeof(text) - 1, 0);
+	int rc = -1;
+	if (got >= 0) {
+		text[got] = '\0';
+		*out = strtoull(text, NULL, 10) + 1;
+		int len = snprintf(text, sizeof(text), "%llu\n", *out);
+		rc = pwrite(fd, text, (size_t)len, 0) == len && ftruncate(fd, len) == 0 ? 0 : -1;
+	}
+	if (rc < 0)
+		buf_printf(err, "cannot take a number from %s: %s", path.data, strerror(errno));
+	if (fd >= 0)
+		close(fd); /* and the lock with it */
+	buf_free(&path);
+	return rc;
+}
+
 int queue_add(const char *state_dir, const struct job *job, struct buf *err)
 {
-	return job_write(state_dir, job, err);
+	struct job numbered = *job;
+	return next_seq(&numbered.seq, state_dir, err) == 0 ? job_write(state_dir, &numbered, err)
+							    : -1;
 }
 
 int queue_claim(const char *state_dir, struct job *job, struct buf *err)
@@ -135,12 +185,56 @@ int queue_job_orphaned(const struct job *job)
 	return job->worker > 0 && !proc_alive(job->worker, job->worker_start);
 }
 
-static int by_id(const void *a, const void *b)
+/* In the order they were queued: by number, then (a job from before the
+ * numbers) by id. */
+static int by_seq(const void *a, const void *b)
 {
-	return strcmp(((const struct job *)a)->id, ((const struct job *)b)->id);
+	const struct job *x = a, *y = b;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return strcmp(x->id, y->id);
 }
 
-int queue_list(struct job **jobs, size_t *n, const char *state_dir, struct buf *err)
+/* The job file at path, read without blocking on what is not a regular
+ * file (a FIFO would hang the worker). Returns the JSON, or NULL with why. */
+static json_t *job_file_load(const char *path, struct buf *why)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	json_t *j = NULL;
+	json_error_t error;
+	if (fd < 0)
+		buf_printf(why, "%s", strerror(errno));
+	else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		buf_adds(why, "not a regular file");
+	else if (st.st_size > QUEUE_JOB_MAX)
+		buf_printf(why, "larger than %d bytes", QUEUE_JOB_MAX);
+	else if (!(j = json_loadfd(fd, 0, &error)))
+		buf_adds(why, error.text);
+	if (fd >= 0)
+		close(fd);
+	return j;
+}
+
+/* A file of the queue that is not a job goes to queue/bad/, out of the
+ * worker's way, and is said in notes. */
+static void quarantine(const char *dir, const char *name, const char *why, struct buf *notes)
+{
+	struct buf from = BUF_INIT, to = BUF_INIT;
+	buf_printf(&from, "%s/%s", dir, name);
+	buf_printf(&to, "%s/bad", dir);
+	mkdir(to.data, 0775);
+	buf_printf(&to, "/%s", name);
+	int moved = rename(from.data, to.data) == 0;
+	if (notes)
+		buf_printf(notes, "the queued job %s is not a job (%s): %s%s\n", from.data, why,
+			   moved ? "moved to " : "skipped; it cannot be moved to ", to.data);
+	buf_free(&from);
+	buf_free(&to);
+}
+
+int queue_list(struct job **jobs, size_t *n, const char *state_dir, struct buf *notes,
+	       struct buf *err)
 {
 	struct buf dir_path = BUF_INIT, path = BUF_INIT;
 	size_t cap = 0;
@@ -160,22 +254,23 @@ int queue_list(struct job **jobs, size_t *n, const char *state_dir, struct buf *
 			continue;
 		buf_clear(&path);
 		buf_printf(&path, "%s/%s", dir_path.data, entry->d_name);
-		json_error_t why;
-		json_t *j = json_load_file(path.data, 0, &why);
+		struct buf why = BUF_INIT;
+		json_t *j = job_file_load(path.data, &why);
 		struct job *job = ARRAY_PUSH(*jobs, *n, cap);
+		memset(job, 0, sizeof(*job));
 		if (!j || job_from_json(job, j) < 0) {
-			buf_printf(err, "cannot read the queued job %s: %s", path.data,
-				   j ? "not a job" : why.text);
+			quarantine(dir_path.data, entry->d_name, j ? "not a job" : why.data, notes);
+			queue_job_free(job);
 			(*n)--;
-			rc = -1;
 		}
 		json_decref(j);
+		buf_free(&why);
 	}
 	if (dir)
 		closedir(dir);
 	if (rc == 0) {
 		if (*n)
-			qsort(*jobs, *n, sizeof(**jobs), by_id);
+			qsort(*jobs, *n, sizeof(**jobs), by_seq);
 	} else {
 		queue_jobs_free(*jobs, *n);
 		*jobs = NULL;

@@ -3,8 +3,10 @@
  * STATE_DIR/queue/<id>.json, each written whole (state_replace).
  *
  * A push only enqueues; a detached worker takes the jobs in the order they
- * were queued (ids sort by time), so a client that disconnects loses
- * nothing. A job the worker started carries its pid and start time: when
+ * were queued (a number taken from queue/.seq under its lock: two jobs of
+ * one second never tie), so a client that disconnects loses nothing. A file
+ * there that is not a job (broken, a FIFO, too large) is moved to
+ * queue/bad/ and said, never left to stop every deploy. A job the worker started carries its pid and start time: when
  * that process is gone and the job is still there, the worker died under
  * it, and the next worker closes it as abandoned. A job that a newer job
  * of the same unit (or of every unit: "all") is queued behind is
@@ -29,6 +31,7 @@ struct job {
 	char *emergency; /* the reason given, or NULL */
 	int detach;
 	time_t queued;
+	unsigned long long seq; /* its place in the queue: queue_add gives it */
 	pid_t worker;			 /* 0 until a worker starts it */
 	unsigned long long worker_start; /* its start in ticks after boot: a pid is reused */
 };
@@ -37,9 +40,14 @@ int queue_add(const char *state_dir, const struct job *job, struct buf *err);
 /* The queued job with this id: 1 with job filled, 0 when it is not queued
  * (done, or never was). */
 int queue_get(struct job *job, const char *state_dir, const char *id);
-/* Every queued job, oldest first. Returns 0, or -1 (err); a job file that
- * cannot be parsed is an error that names it. */
-int queue_list(struct job **jobs, size_t *n, const char *state_dir, struct buf *err);
+/* The most a job file may hold. */
+#define QUEUE_JOB_MAX (1 << 20)
+
+/* Every queued job, oldest first. A file that is not a job is moved to
+ * queue/bad/, and a line saying so appended to notes (when not NULL).
+ * Returns 0, or -1 (err) when the queue cannot be read. */
+int queue_list(struct job **jobs, size_t *n, const char *state_dir, struct buf *notes,
+	       struct buf *err);
 /* Records that this process runs the job. */
 int queue_claim(const char *state_dir, struct job *job, struct buf *err);
 int queue_remove(const char *state_dir, const char *id, struct buf *err);

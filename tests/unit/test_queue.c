@@ -1,5 +1,8 @@
 /* queue: deploy jobs written whole, listed oldest first, claimed, orphaned, superseded. */
 #include <criterion/criterion.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -15,22 +18,15 @@ static void setup(void)
 	cr_assert_not_null(mkdtemp(dir));
 }
 
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	return remove(path);
+}
+
 static void teardown(void)
 {
-	struct buf queue_dir = BUF_INIT;
-	buf_printf(&queue_dir, "%s/queue", dir);
-	struct job *jobs;
-	size_t n;
-	struct buf err = BUF_INIT;
-	if (queue_list(&jobs, &n, dir, &err) == 0) {
-		for (size_t i = 0; i < n; i++)
-			queue_remove(dir, jobs[i].id, &err);
-		queue_jobs_free(jobs, n);
-	}
-	rmdir(queue_dir.data);
-	rmdir(dir);
-	buf_free(&queue_dir);
-	buf_free(&err);
+	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 TestSuite(queue, .init = setup, .fini = teardown);
@@ -53,12 +49,12 @@ static void add(const char *id, const char *unit)
 
 Test(queue, jobs_come_back_oldest_first_and_whole)
 {
-	add("20261127-120002-bbbb", "argo");
 	add("20261127-120001-aaaa", "alpine-analytics");
+	add("20261127-120002-bbbb", "argo");
 	struct job *jobs;
 	size_t n;
 	struct buf err = BUF_INIT;
-	cr_assert_eq(queue_list(&jobs, &n, dir, &err), 0, "%s", err.data);
+	cr_assert_eq(queue_list(&jobs, &n, dir, NULL, &err), 0, "%s", err.data);
 	cr_assert_eq(n, 2);
 	cr_assert_str_eq(jobs[0].unit, "alpine-analytics");
 	cr_assert_eq(jobs[1].nenvironments, 2);
@@ -77,7 +73,7 @@ Test(queue, a_newer_job_of_the_same_unit_supersedes_an_older_one)
 	struct job *jobs;
 	size_t n;
 	struct buf err = BUF_INIT;
-	cr_assert_eq(queue_list(&jobs, &n, dir, &err), 0);
+	cr_assert_eq(queue_list(&jobs, &n, dir, NULL, &err), 0);
 	cr_assert_eq(queue_newer_of_unit(jobs, n, 0), 2);
 	cr_assert_eq(queue_newer_of_unit(jobs, n, 1), -1);
 	cr_assert_eq(queue_newer_of_unit(jobs, n, 2), -1);
@@ -93,7 +89,7 @@ Test(queue, a_newer_job_of_every_unit_supersedes_each_older_one)
 	struct job *jobs;
 	size_t n;
 	struct buf err = BUF_INIT;
-	cr_assert_eq(queue_list(&jobs, &n, dir, &err), 0);
+	cr_assert_eq(queue_list(&jobs, &n, dir, NULL, &err), 0);
 	cr_assert_eq(queue_newer_of_unit(jobs, n, 0), 1, "\"all\" deploys argo too");
 	cr_assert_eq(queue_newer_of_unit(jobs, n, 1), -1, "one unit never covers every unit");
 	queue_jobs_free(jobs, n);
@@ -106,7 +102,7 @@ Test(queue, a_job_whose_worker_died_is_orphaned)
 	struct job *jobs;
 	size_t n;
 	struct buf err = BUF_INIT;
-	cr_assert_eq(queue_list(&jobs, &n, dir, &err), 0);
+	cr_assert_eq(queue_list(&jobs, &n, dir, NULL, &err), 0);
 	cr_assert_not(queue_job_orphaned(&jobs[0]), "an unclaimed job is waiting, not orphaned");
 	cr_assert_eq(queue_claim(dir, &jobs[0], &err), 0, "%s", err.data);
 	cr_assert_not(queue_job_orphaned(&jobs[0]), "this process is alive");
@@ -120,20 +116,57 @@ Test(queue, a_job_whose_worker_died_is_orphaned)
 	buf_free(&err);
 }
 
-Test(queue, a_broken_job_file_is_named)
+/* A broken file, a FIFO (which would block a reader) and a folder among
+ * the jobs: each moved to queue/bad/ and named, the good job still listed. */
+Test(queue, what_is_not_a_job_is_quarantined_and_named)
 {
-	struct buf path = BUF_INIT, err = BUF_INIT;
+	struct buf path = BUF_INIT, err = BUF_INIT, notes = BUF_INIT;
 	add("20261127-120001-aaaa", "argo");
 	buf_printf(&path, "%s/queue/20261127-120009-zzzz.json", dir);
 	FILE *f = fopen(path.data, "w");
 	fputs("{\"id\": 1", f);
 	fclose(f);
+	buf_clear(&path);
+	buf_printf(&path, "%s/queue/20261127-120010-fifo.json", dir);
+	cr_assert_eq(mkfifo(path.data, 0600), 0);
 	struct job *jobs;
 	size_t n;
-	cr_assert_eq(queue_list(&jobs, &n, dir, &err), -1);
-	cr_assert_not_null(strstr(err.data, "20261127-120009-zzzz.json"), "%s", err.data);
-	unlink(path.data);
+	cr_assert_eq(queue_list(&jobs, &n, dir, &notes, &err), 0, "%s", err.data);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(jobs[0].id, "20261127-120001-aaaa");
+	queue_jobs_free(jobs, n);
+	cr_assert_not_null(strstr(notes.data, "20261127-120009-zzzz.json"), "%s", notes.data);
+	cr_assert_not_null(strstr(notes.data, "not a regular file"), "%s", notes.data);
+	buf_clear(&path);
+	buf_printf(&path, "%s/queue/bad/20261127-120010-fifo.json", dir);
+	struct stat st;
+	cr_assert_eq(lstat(path.data, &st), 0, "the FIFO was not moved to queue/bad");
+	buf_clear(&notes);
+	cr_assert_eq(queue_list(&jobs, &n, dir, &notes, &err), 0, "%s", err.data);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(notes.len, 0, "%s", notes.data);
+	queue_jobs_free(jobs, n);
 	buf_free(&path);
+	buf_free(&err);
+	buf_free(&notes);
+}
+
+/* Jobs queued within one second run in the order they were queued, whatever
+ * their ids' random part says. */
+Test(queue, jobs_of_one_second_keep_the_order_they_were_queued_in)
+{
+	const char *ids[] = {"20261127-120001-ffff", "20261127-120001-0000", "20261127-120001-8888",
+			     "20261127-120001-1111"};
+	for (size_t i = 0; i < 4; i++)
+		add(ids[i], "argo");
+	struct buf err = BUF_INIT;
+	struct job *jobs;
+	size_t n;
+	cr_assert_eq(queue_list(&jobs, &n, dir, NULL, &err), 0, "%s", err.data);
+	cr_assert_eq(n, 4);
+	for (size_t i = 0; i < 4; i++)
+		cr_assert_str_eq(jobs[i].id, ids[i]);
+	queue_jobs_free(jobs, n);
 	buf_free(&err);
 }
 
@@ -142,7 +175,7 @@ Test(queue, an_empty_or_missing_queue_lists_nothing)
 	struct job *jobs;
 	size_t n = 1;
 	struct buf err = BUF_INIT;
-	cr_assert_eq(queue_list(&jobs, &n, dir, &err), 0, "%s", err.data);
+	cr_assert_eq(queue_list(&jobs, &n, dir, NULL, &err), 0, "%s", err.data);
 	cr_assert_eq(n, 0);
 	cr_assert_null(jobs);
 	buf_free(&err);
