@@ -341,6 +341,9 @@ static int peel_commit(git_commit **out, git_repository *repo, const char *revis
 	return 0;
 }
 
+/* The hidden folder an export is written into before it is published. */
+#define SCRATCH_PREFIX ".export-"
+
 /* "20250115T101500Z-0123456789ab": when, then which revision. */
 #define REVISION_SHOWN 12
 static void release_stem(char *out, size_t size, const char *revision)
@@ -352,6 +355,24 @@ static void release_stem(char *out, size_t size, const char *revision)
 	snprintf(out + n, size - n, "%.*s", REVISION_SHOWN, revision);
 }
 
+/* The scratch folders of exports killed mid-way: only one export of a
+ * target runs at a time (its deploy's lock), so any there now is stale. */
+static void remove_stale_scratch(const char *releases_dir)
+{
+	int dirfd = open(releases_dir, DIR_FLAGS);
+	DIR *d = dirfd < 0 ? NULL : fdopendir(dirfd);
+	if (!d) {
+		if (dirfd >= 0)
+			close(dirfd);
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, SCRATCH_PREFIX, strlen(SCRATCH_PREFIX)))
+			remove_at(dirfd, e->d_name);
+	closedir(d);
+}
+
 /* Makes rel->dir, a hidden folder in RELEASES to write the export into. */
 static int make_scratch(struct release *rel, const char *releases_dir, struct buf *err)
 {
@@ -359,8 +380,9 @@ static int make_scratch(struct release *rel, const char *releases_dir, struct bu
 		buf_printf(err, "cannot create %s: %s", releases_dir, strerror(errno));
 		return -1;
 	}
+	remove_stale_scratch(releases_dir);
 	struct buf tmp = BUF_INIT;
-	buf_printf(&tmp, "%s/.export-XXXXXX", releases_dir);
+	buf_printf(&tmp, "%s/" SCRATCH_PREFIX "XXXXXX", releases_dir);
 	if (!mkdtemp(tmp.data)) {
 		buf_printf(err, "cannot create %s: %s", tmp.data, strerror(errno));
 		buf_free(&tmp);

@@ -67,7 +67,9 @@ struct release_options {
 
 /* Writes the tree of the commit `revision` names (anything git_revparse
  * takes) into a new release. Returns 0 with out filled, or -1 with the
- * reason in err (out is then empty and nothing is left on disk). */
+ * reason in err (out is then empty and nothing is left on disk). The
+ * caller is the one export of RELEASES at a time (it holds the target's
+ * deploy lock): what an export killed mid-way left there is removed first. */
 int release_export(struct release *out, git_repository *repo, const char *revision,
 		   const struct release_options *opts, struct buf *err);
 

@@ -612,3 +612,27 @@ Test(release, pruning_keeps_the_newest_and_what_a_slot_holds)
 	buf_free(&path);
 	buf_free(&err);
 }
+
+/* An export killed mid-way leaves its hidden scratch folder; the next
+ * export (the one export of the target at a time) removes it. */
+Test(release, the_scratch_of_a_killed_export_is_removed_by_the_next)
+{
+	make_project();
+	char *releases = path_in("releases"), *stale = path_in("releases/.export-dead01"),
+	     *inside = path_in("releases/.export-dead01/half.py");
+	cr_assert_eq(mkdir(releases, 0755), 0);
+	cr_assert_eq(mkdir(stale, 0755), 0);
+	FILE *f = fopen(inside, "w");
+	cr_assert_not_null(f);
+	fclose(f);
+	struct release rel;
+	struct release_options opts = {.releases_dir = releases};
+	export_ok(&rel, &opts);
+	struct stat st;
+	cr_assert_neq(lstat(stale, &st), 0, "the stale scratch folder is still there");
+	cr_assert_eq(lstat(rel.dir, &st), 0, "the new release is missing");
+	release_free(&rel);
+	free(releases);
+	free(stale);
+	free(inside);
+}
