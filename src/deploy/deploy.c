@@ -443,6 +443,15 @@ static enum gate_result gate_environment(struct job *j, struct buf *detail)
 	return result;
 }
 
+/* Is the finding the deployed unit's to answer for? One in another unit's
+ * project is not (that unit's own deploy judges it); one in this unit's
+ * projects, the shared packages or a file of no project is. */
+static int finding_is_units(const struct job *j, const struct finding *f)
+{
+	const struct project *project = f->path ? rules_project_of(j->rules, f->path) : NULL;
+	return !project || project->unit == j->unit;
+}
+
 /* Gate 8: the scans over what the deploy brings, the same engine as
  * `gitgate check`, and no bypass that a push used carries over. */
 static enum gate_result gate_code_quality(struct job *j, struct buf *detail)
@@ -462,14 +471,21 @@ static enum gate_result gate_code_quality(struct job *j, struct buf *detail)
 				   .baseline =
 				       push_gate_baseline(j->site->repo, j->rules, &baseline)};
 	enum gitgate_status status = push_check(&scope, &updates, &findings, &checked, &err);
+	const struct finding *first = NULL;
+	size_t errors = 0;
+	for (size_t i = 0; status != STATUS_FAULT && i < findings.n; i++)
+		if (findings.items[i].severity == SEVERITY_ERROR &&
+		    finding_is_units(j, &findings.items[i])) {
+			errors++;
+			first = first ? first : &findings.items[i];
+		}
 	if (status == STATUS_FAULT) {
 		buf_printf(detail, "could not check: %s", err.data ? err.data : "");
-	} else if (findings.errors) {
-		const struct finding *f = &findings.items[0];
-		buf_printf(detail, "%zu error%s in %zu commit%s; first: %s%s%zu: %s",
-			   findings.errors, findings.errors == 1 ? "" : "s", findings.commits,
-			   findings.commits == 1 ? "" : "s", f->path ? f->path : "",
-			   f->line ? ":" : "", f->line, f->rule);
+	} else if (errors) {
+		buf_printf(detail, "%zu error%s in %zu commit%s; first: %s%s%zu: %s", errors,
+			   errors == 1 ? "" : "s", findings.commits,
+			   findings.commits == 1 ? "" : "s", first->path ? first->path : "",
+			   first->line ? ":" : "", first->line, first->rule);
 	} else {
 		buf_printf(detail, "%zu commit%s clean", findings.commits,
 			   findings.commits == 1 ? "" : "s");

@@ -104,6 +104,26 @@ static int enqueue_job(const struct server *s, const char *unit, const char *con
 	return queue_add(s->state_dir.data, &job, err);
 }
 
+/* What a push without the phrase leaves undeployed in env, by name (NULL:
+ * every unit that deploys there), and how to deploy it. */
+static void say_not_deployed(const struct server *s, const struct unit *unit,
+			     const struct deploy_environment *env, FILE *out)
+{
+	const struct rules *r = &s->rules;
+	struct buf names = BUF_INIT;
+	size_t n = 0;
+	for (size_t u = 0; u < r->nunits; u++)
+		if (unit ? &r->units[u] == unit
+			 : deploy_policy_unit_deploys_to(r, &r->units[u], env))
+			buf_printf(&names, "%s%s", n++ ? ", " : "", r->units[u].name);
+	fprintf(out,
+		"gitgate: %s %s not deployed to %s by this push (it needs the phrase); to do so: "
+		"git push -o \"confirm=%s\" (or gitgate deploy %s to %s --confirm ...)\n",
+		names.data ? names.data : "nothing", n == 1 ? "is" : "are", env->name,
+		r->deploy.confirm_phrase, unit ? unit->name : "all", env->name);
+	buf_free(&names);
+}
+
 /* Queues the unit's job (NULL: every unit's, as one) into the environments
  * a push reaches; says how to reach what the push could not. */
 static int enqueue(const struct server *s, const struct unit *unit, const char *revision,
@@ -117,12 +137,7 @@ static int enqueue(const struct server *s, const struct unit *unit, const char *
 		if (envs[i]->auto_deploy || (o->phrase && envs[i]->confirm))
 			names[reached++] = envs[i]->name;
 		else if (envs[i]->confirm)
-			fprintf(
-			    out,
-			    "gitgate: %s is not deployed to %s by this push; to do so: git push "
-			    "-o \"confirm=%s\" (or gitgate deploy %s to %s --confirm ...)\n",
-			    unit ? name : "every unit", envs[i]->name,
-			    s->rules.deploy.confirm_phrase, name, envs[i]->name);
+			say_not_deployed(s, unit, envs[i], out);
 	}
 	int rc = reached ? enqueue_job(s, name, names, reached, revision, o, id, err) : 0;
 	free(names);

@@ -182,6 +182,14 @@ t_gates_refuse_and_say_why() {
 	# gate 8 looks at every commit since the live revision: the first deploy
 	# still sees the TODO commit, so accept it as the baseline.
 	git config gitgate.baseline "$(git rev-parse main)" # what install.sh --server sets
+	# Gate 8 judges the deployed unit's files: a TODO in alpine-backend
+	# (alpine's to answer for, at alpine's deploy) does not stop argo.
+	(cd ../work && echo 'y = 2  # TODO alpine' >alpine-backend/later.py && git add -A &&
+		git commit -qm "alpine todo" && git push -q origin main)
+	deploy_expect 0 argo staging --dry-run
+	contains "$OUT" "gate  8/11  code-quality  argo              passed"
+	lacks "$OUT" "alpine-backend/later.py"
+	(cd ../work && git rm -q alpine-backend/later.py && git commit -qm "no alpine todo" && git push -q origin main)
 	# Env file: placeholders are named, values never shown.
 	printf 'API_KEY=changeme\nDB=sk_live_value_never_shown\n' >"$SRV/prod.env"
 	sed -i "/^\[target argo staging\]/a env_file = $SRV/prod.env\nenv_required = API_KEY DB MISSING" \
@@ -387,6 +395,8 @@ t_a_shared_package_change_tests_every_unit_first() {
 	git commit -qam "ui 1.0.2"
 	push_expect 0 origin main
 	[ "$(grep -c ': deployed' "$OUT")" = 2 ] || fail "expected argo and alpine deployed"
+	# Production, which needs the phrase, is named with the units it would take.
+	contains "$OUT" "remote: gitgate: argo is not deployed to production by this push (it needs the phrase)"
 	local second
 	second=$(git rev-parse HEAD)
 	for port in "$S2" "$AB2" "$AF2"; do
