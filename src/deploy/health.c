@@ -499,9 +499,10 @@ static void check_command(struct health_report *r, const struct plan *p, const s
 		report_add(r, what.data, 0, "not run: the deadline had passed");
 		goto done;
 	}
-	struct run_output out = {RUN_OUT_DISCARD, NULL, NULL};
+	struct run_output out = {.kind = RUN_OUT_DISCARD};
 	if (s->command_log)
-		out = (struct run_output){RUN_OUT_APPEND, NULL, s->command_log};
+		out = (struct run_output){
+		    .kind = RUN_OUT_APPEND, .path = s->command_log, .mask = s->command_log_mask};
 	struct run_options opts = {.argv = s->command,
 				   .env = s->command_env,
 				   .cwd = s->command_cwd,
