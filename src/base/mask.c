@@ -108,10 +108,11 @@ static void settle(struct mask_stream *s, struct buf *out, int final)
 		}
 	}
 	s->covered = s->covered > i ? s->covered - i : 0;
+	if (!s->held.data)
+		return;
 	memmove(s->held.data, s->held.data + i, len - i);
 	s->held.len = len - i;
-	if (s->held.data)
-		s->held.data[s->held.len] = '\0';
+	s->held.data[s->held.len] = '\0';
 }
 
 void mask_stream_init(struct mask_stream *s, const struct mask *m)

@@ -323,6 +323,21 @@ void health_report_free(struct health_report *r)
 	memset(r, 0, sizeof(*r));
 }
 
+static void mask_in_place(char **s, const struct mask *m)
+{
+	char *masked = mask_string(m, *s);
+	free(*s);
+	*s = masked;
+}
+
+void health_report_mask(struct health_report *r, const struct mask *m)
+{
+	for (size_t i = 0; m->n && i < r->n; i++) {
+		mask_in_place(&r->items[i].what, m);
+		mask_in_place(&r->items[i].why, m);
+	}
+}
+
 struct body {
 	struct buf data;
 	int too_big;

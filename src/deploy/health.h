@@ -109,6 +109,8 @@ struct health_report {
  * host) or libcurl cannot start, with the reason in err. */
 int health_run(struct health_report *out, const struct health_spec *spec, struct buf *err);
 void health_report_free(struct health_report *r);
+/* Hides the mask's values in what each check says (see mask.h). */
+void health_report_mask(struct health_report *r, const struct mask *m);
 
 /* The table `gitgate health` prints: a summary line, then a check a line. */
 void health_report_text(FILE *out, const struct health_report *r);

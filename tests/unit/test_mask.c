@@ -166,4 +166,11 @@ Test(mask, an_empty_mask_changes_nothing)
 	cr_assert_str_eq(b.data, "anything at all");
 	cr_assert_null(mask_string(&m, NULL));
 	buf_free(&b);
+	/* A stream that got nothing ends with nothing. */
+	add(&m, "some-value");
+	struct mask_stream s;
+	mask_stream_init(&s, &m);
+	mask_stream_end(&s, &b);
+	cr_assert_eq(b.len, 0);
+	mask_free(&m);
 }
