@@ -20,6 +20,9 @@
 
 extern char **environ;
 
+/* How often the drain of a masked log looks whether the child has gone. */
+#define LOG_LOOK_MS 100
+
 /* The watchdog of a child with a time limit: a thread that sleeps until
  * the limit, then signals the child's whole process group. */
 struct run_watchdog {
@@ -215,6 +218,82 @@ static int setup_output(posix_spawn_file_actions_t *fa, int target, const struct
 	return 0;
 }
 
+static int is_masked_log(const struct run_output *o)
+{
+	return o->kind == RUN_OUT_APPEND && o->mask;
+}
+
+/* A masked log: target is the child's end of a pipe; the parent's end and
+ * the file, opened now, are pump's. */
+static int setup_masked_log(posix_spawn_file_actions_t *fa, int target, const struct run_output *o,
+			    struct run_process *p, struct child_ends *ends, struct buf *err)
+{
+	int fds[2];
+	if (p->log_fd >= 0) {
+		buf_adds(err, "cannot mask two logs at once");
+		return -1;
+	}
+	mask_stream_init(&p->log_mask, o->mask);
+	p->log_path = o->path;
+	p->log_file = open_or_fail(o->path, O_WRONLY | O_APPEND | O_CREAT, "the log", err);
+	if (p->log_file < 0 || pipe_or_fail(fds, err) < 0)
+		return -1;
+	/* Once the child has gone, what is waiting is read without blocking. */
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+	p->log_fd = fds[0];
+	ends->fds[ends->n++] = fds[1];
+	posix_spawn_file_actions_adddup2(fa, fds[1], target);
+	return 0;
+}
+
+static int same_masked_log(const struct run_output *a, const struct run_output *b)
+{
+	return is_masked_log(a) && is_masked_log(b) && a->mask == b->mask &&
+	       !strcmp(a->path, b->path);
+}
+
+static int setup_outputs(posix_spawn_file_actions_t *fa, const struct run_options *o,
+			 struct run_process *p, struct child_ends *ends, struct buf *err)
+{
+	int rc = is_masked_log(&o->out)
+		     ? setup_masked_log(fa, STDOUT_FILENO, &o->out, p, ends, err)
+		     : setup_output(fa, STDOUT_FILENO, &o->out, &p->out_fd, ends, err);
+	if (rc < 0)
+		return -1;
+	if (same_masked_log(&o->out, &o->err)) {
+		posix_spawn_file_actions_adddup2(fa, STDOUT_FILENO, STDERR_FILENO);
+		return 0;
+	}
+	return is_masked_log(&o->err)
+		   ? setup_masked_log(fa, STDERR_FILENO, &o->err, p, ends, err)
+		   : setup_output(fa, STDERR_FILENO, &o->err, &p->err_fd, ends, err);
+}
+
+static void log_write(struct run_process *p, const struct buf *b)
+{
+	for (size_t at = 0; at < b->len && !p->log_errno;) {
+		ssize_t n = write(p->log_file, b->data + at, b->len - at);
+		if (n > 0)
+			at += (size_t)n;
+		else if (errno != EINTR)
+			p->log_errno = errno;
+	}
+}
+
+/* The rest of a masked log into its file, and both its ends closed. */
+static void log_finish(struct run_process *p)
+{
+	if (p->log_fd < 0 && p->log_file < 0)
+		return;
+	struct buf rest = BUF_INIT;
+	mask_stream_end(&p->log_mask, &rest);
+	if (p->log_file >= 0)
+		log_write(p, &rest);
+	buf_free(&rest);
+	close_fd(&p->log_fd);
+	close_fd(&p->log_file);
+}
+
 static size_t name_length(const char *entry)
 {
 	return strcspn(entry, "=");
@@ -257,6 +336,7 @@ static int abandon(struct run_process *p, int group, const char *why, struct buf
 	close_fd(&p->in_fd);
 	close_fd(&p->out_fd);
 	close_fd(&p->err_fd);
+	log_finish(p);
 	kill(group ? -p->pid : p->pid, SIGKILL);
 	struct run_result ignored;
 	reap(&ignored, p, err);
@@ -265,10 +345,12 @@ static int abandon(struct run_process *p, int group, const char *why, struct buf
 
 int run_start(struct run_process *p, const struct run_options *o, struct buf *err)
 {
-	*p = (struct run_process){.pid = -1, .in_fd = -1, .out_fd = -1, .err_fd = -1};
+	*p = (struct run_process){
+	    .pid = -1, .in_fd = -1, .out_fd = -1, .err_fd = -1, .log_fd = -1, .log_file = -1};
 	if (o->err.kind == RUN_OUT_PIPE ||
 	    (o->out.kind == RUN_OUT_PIPE &&
-	     (o->in.kind == RUN_IN_BUFFER || o->err.kind == RUN_OUT_CAPTURE))) {
+	     (o->in.kind == RUN_IN_BUFFER || o->err.kind == RUN_OUT_CAPTURE ||
+	      is_masked_log(&o->err)))) {
 		buf_printf(err, "cannot run %s: only stdout can be piped, and then alone",
 			   o->argv[0]);
 		return -1;
@@ -277,9 +359,7 @@ int run_start(struct run_process *p, const struct run_options *o, struct buf *er
 	posix_spawn_file_actions_init(&fa);
 	struct child_ends ends = {.n = 0};
 	int rc = -1;
-	if (setup_input(&fa, &o->in, p, &ends, err) < 0 ||
-	    setup_output(&fa, STDOUT_FILENO, &o->out, &p->out_fd, &ends, err) < 0 ||
-	    setup_output(&fa, STDERR_FILENO, &o->err, &p->err_fd, &ends, err) < 0)
+	if (setup_input(&fa, &o->in, p, &ends, err) < 0 || setup_outputs(&fa, o, p, &ends, err) < 0)
 		goto done;
 	if (o->cwd)
 		posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
@@ -332,6 +412,7 @@ done:
 		close_fd(&p->in_fd);
 		close_fd(&p->out_fd);
 		close_fd(&p->err_fd);
+		log_finish(p);
 	}
 	return rc;
 }
@@ -358,6 +439,32 @@ static void feed(struct run_process *p)
 	}
 }
 
+/* Reads what the masked log's pipe has into its file, masked. */
+static ssize_t drain_log(struct run_process *p)
+{
+	char chunk[65536];
+	ssize_t n = read(p->log_fd, chunk, sizeof(chunk));
+	if (n > 0) {
+		struct buf masked = BUF_INIT;
+		mask_stream_add(&p->log_mask, chunk, (size_t)n, &masked);
+		log_write(p, &masked);
+		buf_free(&masked);
+	} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+		log_finish(p);
+	}
+	return n;
+}
+
+/* Has the child exited? It is left to reap. */
+static int child_gone(const struct run_process *p)
+{
+	siginfo_t info;
+	memset(&info, 0, sizeof(info));
+	if (waitid(P_PID, (id_t)p->pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return errno != EINTR;
+	return info.si_pid != 0;
+}
+
 static void drain(int *fd, struct buf *into)
 {
 	char chunk[65536];
@@ -374,37 +481,55 @@ static int pump(struct run_process *p, struct buf *err)
 {
 	if (p->in_fd >= 0 && p->in_len == 0)
 		close_fd(&p->in_fd);
-	if (p->in_fd < 0 && p->out_fd < 0 && p->err_fd < 0)
+	if (p->in_fd < 0 && p->out_fd < 0 && p->err_fd < 0 && p->log_fd < 0)
 		return 0;
 	sigset_t pipe_only, old;
 	sigemptyset(&pipe_only);
 	sigaddset(&pipe_only, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
 	int rc = 0;
-	while (p->in_fd >= 0 || p->out_fd >= 0 || p->err_fd >= 0) {
-		struct pollfd fds[3] = {
-		    {p->in_fd, POLLOUT, 0}, {p->out_fd, POLLIN, 0}, {p->err_fd, POLLIN, 0}};
-		int ready = poll(fds, 3, deadline_left_ms(&p->give_up));
+	while (p->in_fd >= 0 || p->out_fd >= 0 || p->err_fd >= 0 || p->log_fd >= 0) {
+		struct pollfd fds[4] = {{p->in_fd, POLLOUT, 0},
+					{p->out_fd, POLLIN, 0},
+					{p->err_fd, POLLIN, 0},
+					{p->log_fd, POLLIN, 0}};
+		int timeout = deadline_left_ms(&p->give_up);
+		if (p->log_fd >= 0 && (timeout < 0 || timeout > LOG_LOOK_MS))
+			timeout = LOG_LOOK_MS;
+		int ready = poll(fds, 4, timeout);
 		if (ready < 0 && errno == EINTR)
 			continue;
-		if (ready <= 0) {
-			if (ready < 0) {
-				buf_printf(err, "cannot wait for the child's output: %s",
-					   strerror(errno));
-				rc = -1;
-			}
+		if (ready < 0) {
+			buf_printf(err, "cannot wait for the child's output: %s", strerror(errno));
+			rc = -1;
 			break;
 		}
+		if (ready == 0 && deadline_passed(&p->give_up))
+			break;
 		if (fds[0].revents)
 			feed(p);
 		if (fds[1].revents)
 			drain(&p->out_fd, p->out_buf);
 		if (fds[2].revents)
 			drain(&p->err_fd, p->err_buf);
+		if (fds[3].revents)
+			drain_log(p);
+		/* What a process the child left behind writes later is not
+		 * waited for. */
+		if (p->log_fd >= 0 && child_gone(p)) {
+			while (p->log_fd >= 0 && drain_log(p) > 0)
+				;
+			log_finish(p);
+		}
 	}
 	close_fd(&p->in_fd);
 	close_fd(&p->out_fd);
 	close_fd(&p->err_fd);
+	log_finish(p);
+	if (p->log_errno) {
+		buf_printf(err, "cannot write the log %s: %s", p->log_path, strerror(p->log_errno));
+		rc = -1;
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }

@@ -13,6 +13,15 @@
  * nothing it started outlives it. Without a limit there is no thread and
  * the child stays in the caller's process group (a terminal's Ctrl-C
  * reaches it): the commit hook's `git diff` costs one posix_spawn.
+ *
+ * A log appended to through a mask (mask.h) never gets the child's bytes
+ * as they are: the child writes into a pipe that run_finish drains into
+ * the file, masked, as the output comes (a reader following the log sees
+ * it live). stdout and stderr into the same file through the same mask
+ * share one pipe, so their order stays. Draining ends when the pipe is
+ * closed or, once the child has gone, when nothing more is waiting: a
+ * process it left behind holding its output is not waited for, and its
+ * later writes fail (EPIPE).
  */
 #ifndef GITGATE_RUN_H
 #define GITGATE_RUN_H
@@ -22,6 +31,7 @@
 
 #include "buf.h"
 #include "deadline.h"
+#include "mask.h"
 
 enum run_input_kind {
 	RUN_IN_NULL,   /* /dev/null: the default */
@@ -35,7 +45,8 @@ enum run_output_kind {
 	RUN_OUT_DISCARD, /* /dev/null */
 	RUN_OUT_CAPTURE, /* appended to *buf (stdout and stderr may share one) */
 	RUN_OUT_PIPE,	 /* stdout only: read run_process.out while the child runs */
-	RUN_OUT_APPEND,	 /* appended to the file at path (a log), created if missing */
+	RUN_OUT_APPEND,	 /* appended to the file at path (a log), created if missing;
+			  * through mask when it is set */
 };
 
 struct run_input {
@@ -50,6 +61,7 @@ struct run_output {
 	enum run_output_kind kind;
 	struct buf *buf;
 	const char *path;
+	const struct mask *mask; /* RUN_OUT_APPEND: the values the file must not get */
 };
 
 struct run_options {
@@ -81,6 +93,10 @@ struct run_process {
 	const char *in_data;
 	size_t in_len;
 	struct buf *out_buf, *err_buf;
+	int log_fd, log_file; /* a masked log: the pipe's end, the file */
+	int log_errno;	      /* why writing the log failed, or 0 */
+	const char *log_path;
+	struct mask_stream log_mask;
 	struct deadline give_up; /* past the limit and its grace: stop draining */
 	struct run_watchdog *watchdog;
 };

@@ -14,6 +14,10 @@
  *   logs/ID.log            every command's output for deploy ID
  *   locks/UNIT-ENV.lock    one deploy of a unit into an environment at a time
  *   history.jsonl          the records (history.h)
+ *
+ * The values of every env file the job reads (part_read_env) join the
+ * job's mask: from then on, commands write into logs/ID.log through it, and
+ * what the job prints, records and sends is masked (mask.h).
  */
 #include "deploy.h"
 
@@ -30,6 +34,7 @@
 #include "escape.h"
 #include "health.h"
 #include "history.h"
+#include "mask.h"
 #include "notify.h"
 #include "proc.h"
 #include "push.h"
@@ -64,7 +69,8 @@ struct part {
 	struct release release;
 	int exported;
 	struct envfile env;
-	int started; /* the next slot's app was started by this deploy */
+	struct mask *mask; /* the job's: the env file's values join it when read */
+	int started;	   /* the next slot's app was started by this deploy */
 	int switched;
 	int stranded; /* switching back failed: its pending mark stays for reconcile */
 };
@@ -89,6 +95,7 @@ struct job {
 	char revision[GIT_OID_HEXSZ + 1];
 	const char *from; /* the revision live before, or NULL */
 	struct buf id, log;
+	struct mask mask; /* the values it must never show, log, record or send */
 	json_t *record;
 	FILE *out;
 	unsigned level;	 /* gitgate health --level: instead of the environment's */
@@ -226,11 +233,12 @@ static int command_run(struct job *j, struct part *p, const struct deploy_comman
 	vars_for(&vars, j, p, c, port, sizeof(port));
 	char **argv = command_expand((const char *const *)cmd->argv, &vars);
 	char **env = command_environ(p, &vars, on_target);
+	struct run_output log = {.kind = RUN_OUT_APPEND, .path = j->log.data, .mask = &j->mask};
 	struct run_options opts = {.argv = (const char *const *)argv,
 				   .env = (const char *const *)env,
 				   .cwd = cwd,
-				   .out = {.kind = RUN_OUT_APPEND, .path = j->log.data},
-				   .err = {.kind = RUN_OUT_APPEND, .path = j->log.data},
+				   .out = log,
+				   .err = log,
 				   .limit_ms = p->t->command_timeout_seconds * 1000,
 				   .grace_ms = GRACE_MS};
 	struct remote_command remote = {0};
@@ -314,6 +322,7 @@ static int health_check(struct job *j, struct part *p, const struct deploy_envir
 	    .command_env = (const char *const *)cmd_env,
 	    .command_cwd = cwd.data,
 	    .command_log = j->log.data,
+	    .command_log_mask = &j->mask,
 	    .command_limit_ms = p->t->command_timeout_seconds * 1000,
 	    .successes = p->t->health_successes,
 	    .retries = p->t->health_retries,
@@ -327,6 +336,7 @@ static int health_check(struct job *j, struct part *p, const struct deploy_envir
 	int ok = !part_unreachable(p, detail) &&
 		 (!p->ssh || remote_health_prepare(&there, p->ssh, &spec, deps, detail) == 0) &&
 		 health_run(&report, &spec, detail) == 0 && report.passed;
+	health_report_mask(&report, &j->mask);
 	if (!detail->len && !ok)
 		for (size_t i = 0; i < report.n; i++)
 			if (!report.items[i].ok)
@@ -395,7 +405,7 @@ static enum gate_result gate_scope(struct job *j, struct buf *detail)
 }
 
 /* The part's env file, read where the part runs. */
-static int part_read_env(struct part *p, struct buf *err)
+static int part_read_env_file(struct part *p, struct buf *err)
 {
 	if (part_unreachable(p, err))
 		return -1;
@@ -409,6 +419,16 @@ static int part_read_env(struct part *p, struct buf *err)
 	int rc =
 	    found > 0 ? envfile_read_text(&p->env, text.data, text.len, p->t->env_file, err) : -1;
 	buf_free(&text);
+	return rc;
+}
+
+/* part_read_env_file, and its values join the job's mask: every reader of
+ * an env file (or of another source of variables) adds them there. */
+static int part_read_env(struct part *p, struct buf *err)
+{
+	int rc = part_read_env_file(p, err);
+	if (rc == 0 && p->mask)
+		mask_add_assignments(p->mask, (const char *const *)p->env.items, p->env.n);
 	return rc;
 }
 
@@ -684,8 +704,10 @@ static void gate_report(struct job *j, int number, const char *name, enum gate_r
 			double seconds, const char *detail)
 {
 	/* Steps between the gates (slot, switch) and refusals before them have
-	 * no number of the seed's. */
+	 * no number of the seed's. A detail may hold what a command printed. */
 	struct buf line = BUF_INIT, err = BUF_INIT;
+	char *masked = mask_string(&j->mask, detail);
+	detail = masked;
 	if (number)
 		buf_printf(&line, "gate %2d/%d  ", number, GATES);
 	else
@@ -713,6 +735,7 @@ static void gate_report(struct job *j, int number, const char *name, enum gate_r
 		buf_free(&shown);
 	}
 	history_record_gate(j->record, number, name, result, seconds, detail);
+	free(masked);
 }
 
 /* ---- Slots, switch, gate 11 ------------------------------------------------ */
@@ -1109,7 +1132,7 @@ static int cheap_refusal(struct job *j, struct buf *detail, int *number, const c
 static void part_init(struct job *j, struct part *p, const struct deploy_target *t,
 		      const struct deploy_environment *env, size_t step)
 {
-	*p = (struct part){.t = t, .step = step, .primary = p, .live = SLOT_NONE};
+	*p = (struct part){.t = t, .step = step, .primary = p, .mask = &j->mask, .live = SLOT_NONE};
 	p->host = t->hosts.n ? t->hosts.items[step] : NULL;
 	buf_adds(&p->label, t->project);
 	if (p->host)
@@ -1406,6 +1429,7 @@ static void job_close(struct job *j)
 {
 	json_decref(j->record);
 	parts_close(j);
+	mask_free(&j->mask);
 	buf_free(&j->id);
 	buf_free(&j->log);
 }
@@ -1417,6 +1441,7 @@ static enum gitgate_status job_end(struct job *j, enum history_outcome outcome)
 	struct buf err = BUF_INIT;
 	enum gitgate_status status = outcome == OUTCOME_DEPLOYED ? STATUS_PASSED : STATUS_REJECTED;
 	history_record_finish(j->record, outcome);
+	history_record_mask(j->record, &j->mask);
 	if (history_append(j->site->state_dir, j->record, &err) < 0) {
 		fprintf(j->out, "error: gitgate: %s\n", err.data);
 		status = STATUS_FAULT;

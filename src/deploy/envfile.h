@@ -8,7 +8,8 @@
  * of these is an error with file:line, and the line itself is never shown:
  * it may hold a secret. Values are kept only to hand to the commands that
  * need them (run, start, migrate, the health command); nothing here prints
- * a value.
+ * a value, and a deploy adds each one read to its mask (mask.h), so what
+ * those commands print is masked too.
  */
 #ifndef GITGATE_ENVFILE_H
 #define GITGATE_ENVFILE_H

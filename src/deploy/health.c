@@ -323,6 +323,21 @@ void health_report_free(struct health_report *r)
 	memset(r, 0, sizeof(*r));
 }
 
+static void mask_in_place(char **s, const struct mask *m)
+{
+	char *masked = mask_string(m, *s);
+	free(*s);
+	*s = masked;
+}
+
+void health_report_mask(struct health_report *r, const struct mask *m)
+{
+	for (size_t i = 0; m->n && i < r->n; i++) {
+		mask_in_place(&r->items[i].what, m);
+		mask_in_place(&r->items[i].why, m);
+	}
+}
+
 struct body {
 	struct buf data;
 	int too_big;
@@ -499,9 +514,10 @@ static void check_command(struct health_report *r, const struct plan *p, const s
 		report_add(r, what.data, 0, "not run: the deadline had passed");
 		goto done;
 	}
-	struct run_output out = {RUN_OUT_DISCARD, NULL, NULL};
+	struct run_output out = {.kind = RUN_OUT_DISCARD};
 	if (s->command_log)
-		out = (struct run_output){RUN_OUT_APPEND, NULL, s->command_log};
+		out = (struct run_output){
+		    .kind = RUN_OUT_APPEND, .path = s->command_log, .mask = s->command_log_mask};
 	struct run_options opts = {.argv = s->command,
 				   .env = s->command_env,
 				   .cwd = s->command_cwd,

@@ -44,6 +44,7 @@
 #include <pcre2.h>
 
 #include "buf.h"
+#include "mask.h"
 
 #define HEALTH_TIMEOUT_MS 5000 /* a request's timeout when the spec names none */
 
@@ -71,8 +72,9 @@ struct health_spec {
 	const char *const *command;	/* argv; NULL: none (see run.h) */
 	const char *const *command_env; /* over the inherited environment */
 	const char *command_cwd;
-	const char *command_log;   /* its output is appended here; NULL: discarded */
-	const char *command_input; /* its stdin (NULL: none), command_input_len bytes */
+	const char *command_log;	     /* its output is appended here; NULL: discarded */
+	const struct mask *command_log_mask; /* what the log must not get (NULL: none) */
+	const char *command_input;	     /* its stdin (NULL: none), command_input_len bytes */
 	size_t command_input_len;
 	const char *const *command_shown; /* what the report names (NULL: command) */
 	unsigned command_limit_ms;	  /* 0: bounded by the deadline only */
@@ -107,6 +109,8 @@ struct health_report {
  * host) or libcurl cannot start, with the reason in err. */
 int health_run(struct health_report *out, const struct health_spec *spec, struct buf *err);
 void health_report_free(struct health_report *r);
+/* Hides the mask's values in what each check says (see mask.h). */
+void health_report_mask(struct health_report *r, const struct mask *m);
 
 /* The table `gitgate health` prints: a summary line, then a check a line. */
 void health_report_text(FILE *out, const struct health_report *r);

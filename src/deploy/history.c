@@ -33,6 +33,31 @@ void history_new_id(struct buf *out)
 	buf_printf(out, "%s-%04x", when, salt);
 }
 
+void history_record_mask(json_t *record, const struct mask *m)
+{
+	const char *key;
+	size_t i;
+	json_t *value;
+	if (!m->n)
+		return;
+	if (json_is_string(record) && json_string_length(record)) {
+		struct buf masked = BUF_INIT;
+		mask_text(m, json_string_value(record), json_string_length(record), &masked);
+		json_string_setn(record, masked.data, masked.len);
+		buf_free(&masked);
+	} else if (json_is_object(record)) {
+		json_object_foreach(record, key, value)
+		{
+			history_record_mask(value, m);
+		}
+	} else if (json_is_array(record)) {
+		json_array_foreach(record, i, value)
+		{
+			history_record_mask(value, m);
+		}
+	}
+}
+
 /* A JSON string of text that may have come from outside, or null. */
 static json_t *text_or_null(const char *s)
 {

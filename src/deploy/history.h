@@ -9,7 +9,9 @@
  * revisions), options, emergency, gates (number, name, result, seconds,
  * detail), health, outcome (deployed, failed, refused, rolled-back,
  * superseded, abandoned), started, finished. Values of secrets never reach
- * it: callers pass names, not values.
+ * it: callers pass names, not values, and what a command printed (a
+ * failure's detail) is masked, the whole record once more before it is
+ * appended or sent (history_record_mask).
  *
  * Reading streams the file and keeps only the last N matching records, so
  * a long history costs time, never memory.
@@ -20,6 +22,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "mask.h"
 
 enum history_outcome {
 	OUTCOME_DEPLOYED,
@@ -45,6 +48,8 @@ void history_record_gate(json_t *record, int number, const char *name, enum gate
 /* Sets the record's from and to: what a job reads once it holds its lock
  * may differ from what it knew when it began. */
 void history_record_revisions(json_t *record, const char *from, const char *to);
+/* Hides the mask's values in every string of the record (see mask.h). */
+void history_record_mask(json_t *record, const struct mask *m);
 /* Sets the outcome and "finished" (now). */
 void history_record_finish(json_t *record, enum history_outcome outcome);
 const char *history_outcome_name(enum history_outcome outcome);

@@ -215,6 +215,77 @@ t_gates_refuse_and_say_why() {
 		fail "the emergency was not recorded"
 }
 
+# seen_nowhere VALUE FILE...: VALUE is in none of the files.
+seen_nowhere() {
+	local value=$1 f
+	shift
+	for f in "$@"; do
+		grep -qaF -- "$value" "$f" && { fail "the secret's value is in $f:"; grep -aF -- "$value" "$f" | sed 's/^/      /'; }
+	done
+	return 0
+}
+
+# A migration that prints its settings (the secret split across two writes)
+# and fails, and an app that prints the secret at its start: the env file's
+# values are in nothing gitgate shows, logs, records or sends; "***" is
+# where they were; a value under 4 characters is left as it is.
+t_env_values_are_masked_everywhere_gitgate_reports() {
+	new_deploy_server
+	ln -s "$GITGATE_BIN/pre-receive" hooks/pre-receive
+	ln -s "$GITGATE_BIN/post-receive" hooks/post-receive
+	local secret=sk_live_51HxMaskE2eToken0123
+	printf 'SECRET_TOKEN=%s\nDEBUG=yes\n' "$secret" >"$SRV/app.env"
+	printf '#!/bin/sh\ncat >>"%s/told.jsonl"; echo >>"%s/told.jsonl"\n' "$SRV" "$SRV" >"$SRV/tell"
+	chmod +x "$SRV/tell"
+	sed -i "s|^keep_releases = 2|keep_releases = 2\nnotify_command = $SRV/tell|" gitgate/rules.ini
+	sed -i "/^\[target argo staging\]/a env_file = $SRV/app.env\nenv_required = SECRET_TOKEN\nmigrate = python3 argo/migrate.py" \
+		gitgate/rules.ini
+	cd ../work
+	cat >argo/migrate.py <<'PY'
+import os, sys, time
+token = os.environ["SECRET_TOKEN"]
+sys.stdout.write("migrating with SECRET_TOKEN=" + token[:9])
+sys.stdout.flush()
+time.sleep(0.3)
+print(token[9:] + " DEBUG=" + os.environ["DEBUG"], flush=True)
+if os.path.exists(os.path.join(os.path.dirname(__file__), "FAIL_MIGRATE")):
+    sys.stderr.write("migration failed: %r\n" % {"SECRET_TOKEN": token})
+    sys.exit(3)
+PY
+	sed -i '1a print("app starts with", os.environ.get("SECRET_TOKEN"), flush=True)' argo/app.py
+	git add -A && git commit -qm "migrations"
+	push_expect 0 origin main
+	local passed=$OUT
+	contains "$passed" "remote: gate 11/11  health-after  argo              passed"
+	grep -qF "app starts with $secret" ../server.git/gitgate/targets/argo-staging/blue.log ||
+		fail "the app did not print the secret to its own log: the test proves nothing"
+	touch argo/FAIL_MIGRATE && git add -A && git commit -qm "a failing migration"
+	push_expect 0 origin main
+	local failed=$OUT
+	cd ../server.git
+	contains "$failed" "remote: step        slot          argo              failed"
+	contains "$failed" "migration failed: {'SECRET_TOKEN': '***'}"
+	contains "$failed" "migrating with SECRET_TOKEN=*** DEBUG=yes"
+	local shown=$SRV/shown
+	{
+		"$G" history argo staging
+		"$G" history argo staging --format json
+		"$G" logs
+		for log in gitgate/logs/2*.log; do "$G" logs "$(basename "$log" .log)"; done
+	} >"$shown" 2>&1
+	# Nowhere in gitgate's state but the app's own logs (the app's to keep).
+	seen_nowhere "$secret" "$passed" "$failed" "$shown" "$SRV/told.jsonl" \
+		$(find gitgate -type f ! -path 'gitgate/targets/*/blue.log' ! -path 'gitgate/targets/*/green.log')
+	# The escaped form a detail shows is masked as well as the raw one.
+	seen_nowhere "sk_live_51HxMask" "$failed" "$shown" gitgate/history.jsonl "$SRV/told.jsonl"
+	contains "$shown" "migrating with SECRET_TOKEN=*** DEBUG=yes"
+	contains gitgate/history.jsonl "{'SECRET_TOKEN': '***'}"
+	contains "$SRV/told.jsonl" "{'SECRET_TOKEN': '***'}"
+	[ "$(grep -c '"outcome": *"failed"' "$SRV/told.jsonl")" = 1 ] ||
+		fail "the failed deploy was not told"
+	contains "$(ls gitgate/logs/2*.log | tail -1)" "migration failed: {'SECRET_TOKEN': '***'}"
+}
+
 t_a_push_deploys_to_staging_and_with_the_phrase_to_production() {
 	new_deploy_server
 	ln -s "$GITGATE_BIN/pre-receive" hooks/pre-receive

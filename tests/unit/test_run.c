@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "run.h"
@@ -237,6 +238,115 @@ Test(run, log_file_is_appended_to)
 	free(dir);
 	buf_free(&log);
 	buf_free(&content);
+}
+
+/* A log in a folder of its own, appended to through a mask of one value. */
+struct masked_log {
+	char *dir;
+	struct buf path, content;
+	struct mask mask;
+	struct run_output out;
+};
+
+static void masked_log_open(struct masked_log *l, const char *value)
+{
+	*l = (struct masked_log){.dir = temp_dir(), .mask = MASK_INIT};
+	buf_printf(&l->path, "%s/deploy.log", l->dir);
+	mask_add(&l->mask, value, strlen(value));
+	l->out =
+	    (struct run_output){.kind = RUN_OUT_APPEND, .path = l->path.data, .mask = &l->mask};
+}
+
+static const char *masked_log_read(struct masked_log *l)
+{
+	buf_clear(&l->content);
+	cr_assert_eq(buf_read_file(&l->content, l->path.data), 0);
+	return l->content.data ? l->content.data : "";
+}
+
+static void masked_log_close(struct masked_log *l)
+{
+	remove_tree(l->dir);
+	free(l->dir);
+	buf_free(&l->path);
+	buf_free(&l->content);
+	mask_free(&l->mask);
+}
+
+/* The secret is split across two writes a moment apart and across stdout
+ * and stderr, which keep their order; more than a pipe holds passes. */
+Test(run, a_masked_log_never_gets_the_values_split_or_interleaved)
+{
+	struct masked_log l;
+	masked_log_open(&l, "sk_live_4eC39Hq");
+	const char *argv[] = {
+	    "sh", "-c",
+	    "echo first; printf 'token sk_li' >&2; sleep 0.3; echo 've_4eC39Hq end'; "
+	    "echo 'sk_live_4eC39Hq' >&2; head -c 200000 /dev/zero | tr '\\0' x; echo",
+	    NULL};
+	struct run_options opts = {.argv = argv, .out = l.out, .err = l.out};
+	cr_assert_eq(must_run(&opts).code, 0);
+	const char *content = masked_log_read(&l);
+	cr_assert_null(strstr(content, "sk_live"), "%.200s", content);
+	cr_assert_eq(strncmp(content, "first\ntoken *** end\n***\nxxx", 27), 0, "%.200s", content);
+	cr_assert_eq(l.content.len, 24 + 200000 + 1);
+	masked_log_close(&l);
+}
+
+Test(run, a_masked_log_is_written_as_the_output_comes)
+{
+	struct masked_log l;
+	masked_log_open(&l, "hidden-value");
+	const char *argv[] = {"sh", "-c", "echo 'started hidden-value'; sleep 1", NULL};
+	struct run_options opts = {.argv = argv, .out = l.out};
+	struct run_process p;
+	struct run_result r;
+	struct buf err = BUF_INIT;
+	cr_assert_eq(run_start(&p, &opts, &err), 0, "%s", err.data);
+	/* The drain runs in run_finish; another process looks at the file
+	 * while the child still sleeps. */
+	pid_t reader = fork();
+	cr_assert_geq(reader, 0);
+	if (reader == 0) {
+		struct timespec pause = {0, 500000000L};
+		nanosleep(&pause, NULL);
+		struct buf seen = BUF_INIT;
+		_exit(buf_read_file(&seen, l.path.data) == 0 && seen.data &&
+			      !strcmp(seen.data, "started ***\n")
+			  ? 0
+			  : 1);
+	}
+	cr_assert_eq(run_finish(&r, &p, &err), 0, "%s", err.data);
+	int status;
+	cr_assert_eq(waitpid(reader, &status, 0), reader);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "the log did not have the line while the child ran");
+	buf_free(&err);
+	masked_log_close(&l);
+}
+
+/* A process the child leaves behind holding its output (an app a start
+ * command put in the background) is not waited for. */
+Test(run, a_masked_log_does_not_wait_for_what_the_child_left_behind)
+{
+	struct masked_log l;
+	masked_log_open(&l, "hidden-value");
+	const char *argv[] = {"sh", "-c", "echo hidden-value; sleep 5 & echo $! >\"$0/bg\"", l.dir,
+			      NULL};
+	struct run_options opts = {.argv = argv, .out = l.out, .err = l.out};
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(must_run(&opts).code, 0);
+	double took = seconds_since(&t0);
+	struct buf bg = BUF_INIT, pid = BUF_INIT;
+	buf_printf(&bg, "%s/bg", l.dir);
+	if (buf_read_file(&pid, bg.data) == 0)
+		kill((pid_t)atoi(pid.data), SIGKILL);
+	cr_assert_lt(took, 2.0);
+	cr_assert_str_eq(masked_log_read(&l), "***\n");
+	buf_free(&bg);
+	buf_free(&pid);
+	masked_log_close(&l);
 }
 
 Test(run, discarded_output_goes_nowhere)
