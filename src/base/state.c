@@ -73,7 +73,7 @@ static void parent_dir(struct buf *out, const char *path)
 		buf_add(out, path, slash == path ? 1 : (size_t)(slash - path));
 }
 
-static int make_parent(const char *path, struct buf *err)
+int state_make_parent(const char *path, struct buf *err)
 {
 	struct buf dir = BUF_INIT;
 	parent_dir(&dir, path);
@@ -132,7 +132,7 @@ int state_append_jsonl(const char *path, const char *line, struct buf *err)
 		buf_printf(err, "cannot append to %s: a record must be one line", path);
 		return -1;
 	}
-	if (make_parent(path, err) < 0)
+	if (state_make_parent(path, err) < 0)
 		return -1;
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0664);
 	if (fd < 0) {
@@ -168,7 +168,7 @@ done:
 
 int state_replace(const char *path, const void *data, size_t len, struct buf *err)
 {
-	if (make_parent(path, err) < 0)
+	if (state_make_parent(path, err) < 0)
 		return -1;
 	/* Same directory, so the rename cannot cross file systems; the thread
 	 * id keeps concurrent writers apart, and a crashed one's leftover is
@@ -242,7 +242,7 @@ int state_lock(struct state_lock *out, const char *path, const struct state_hold
 	       unsigned wait_seconds, struct buf *err)
 {
 	out->fd = -1;
-	if (make_parent(path, err) < 0)
+	if (state_make_parent(path, err) < 0)
 		return -1;
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0664);
 	if (fd < 0) {

@@ -35,6 +35,8 @@
  * nothing here reads the environment. */
 void state_dir_path(struct buf *out, const char *gitdir);
 
+/* mkdir -p of the folder path is in. Returns 0, or -1 (err). */
+int state_make_parent(const char *path, struct buf *err);
 /* Appends line (one line, no newline of its own) and a newline to the file
  * at path, creating it and its directory when missing. Returns 0, or -1
  * with the reason in err and the file as it was. */

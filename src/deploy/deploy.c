@@ -1631,8 +1631,23 @@ static int warm_up(struct job *j, struct part *p, int migrate, struct buf *detai
 	       health_check(j, p, j->env, p->t->health_url, p->next, detail);
 }
 
+/* Gate 7 for a rollback, first: the app it may start gets its env file's
+ * variables, and every value is masked from then on. */
+static enum gate_result rollback_environment(struct job *j)
+{
+	struct buf detail = BUF_INIT;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	enum gate_result result = gate_environment(j, &detail);
+	gate_report(j, 7, "environment", result, seconds_since(&t0), detail.data);
+	buf_free(&detail);
+	return result;
+}
+
 static enum history_outcome roll_back(struct job *j)
 {
+	if (rollback_environment(j) == GATE_FAILED)
+		return OUTCOME_FAILED;
 	return live_steps(j, warm_up, 0, "migrate is not run again by a rollback");
 }
 
@@ -1730,17 +1745,13 @@ static enum history_outcome roll_back_to(struct job *j)
 	const char *why = "rollback --to does not run tests and lint again";
 	gate_report(j, 3, "tests", GATE_SKIPPED, 0, why);
 	gate_report(j, 4, "lint", GATE_SKIPPED, 0, why);
+	if (rollback_environment(j) == GATE_FAILED)
+		return OUTCOME_FAILED;
 	struct buf detail = BUF_INIT;
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	enum gate_result result = rebuild(j, &detail);
 	gate_report(j, 5, "build", result, seconds_since(&t0), detail.data);
-	if (result != GATE_FAILED) {
-		buf_clear(&detail);
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		result = gate_environment(j, &detail);
-		gate_report(j, 7, "environment", result, seconds_since(&t0), detail.data);
-	}
 	buf_free(&detail);
 	if (result == GATE_FAILED)
 		return OUTCOME_FAILED;
@@ -1880,6 +1891,11 @@ static int reconcile_part(struct job *j, struct part *p, const json_t *mark, FIL
 								      : SLOT_NONE;
 	struct buf why = BUF_INIT;
 	int rc = part_connect(j, p, &why);
+	/* The switch and stop commands get the target's variables, masked. */
+	if (rc == 0 && p->t->env_file && part_read_env(p, &why) < 0) {
+		fprintf(out, "warning: gitgate: %s\n", why.data);
+		buf_clear(&why);
+	}
 	/* A mark without a stage is a switch's (the only kind there was). */
 	int switched = !stage || !strcmp(stage, "switch");
 	/* The unconfirmed app may stop once it serves nothing: traffic is

@@ -37,11 +37,12 @@ static const char run_script[] =
     "fi\n"
     "exec \"$@\" </dev/null\n";
 
-/* $1 the symlink, $2 what it points at. */
+/* $1 the symlink (its folder made when missing), $2 what it points at. */
 static const char link_script[] =
     "if [ -e \"$1\" ] && [ ! -L \"$1\" ]; then\n"
     "  echo \"$1 is not a symlink: gitgate replaces only links\" >&2; exit 1\n"
     "fi\n"
+    "d=${1%/*}; [ -z \"$d\" ] || mkdir -p -- \"$d\" || exit 1\n"
     "tmp=$1.gitgate-new-$$\n"
     "rm -f -- \"$tmp\" && ln -s -- \"$2\" \"$tmp\" && mv -Tf -- \"$tmp\" \"$1\" || "
     "{ rm -f -- \"$tmp\"; exit 1; }\n";
@@ -56,6 +57,7 @@ static const char read_script[] =
 /* $1 the file, $2 "write" (stdin) or "remove". */
 static const char write_script[] =
     "if [ \"$2\" = remove ]; then rm -f -- \"$1\"; exit; fi\n"
+    "d=${1%/*}; [ -z \"$d\" ] || mkdir -p -- \"$d\" || exit 1\n"
     "tmp=$1.gitgate-new-$$\n"
     "cat >\"$tmp\" && mv -f -- \"$tmp\" \"$1\" || { rm -f -- \"$tmp\"; exit 1; }\n";
 

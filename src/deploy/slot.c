@@ -193,6 +193,9 @@ int slot_symlink(const char *path, const char *target, struct buf *err)
 	struct buf tmp = BUF_INIT, dir = BUF_INIT;
 	buf_printf(&tmp, "%s.gitgate-new-%d", path, (int)getpid());
 	int rc = -1;
+	/* A first deploy makes what the root needs, as Capistrano does. */
+	if (state_make_parent(path, err) < 0)
+		goto done;
 	unlink(tmp.data); /* a leftover of a gitgate with this pid that died */
 	if (symlink(target, tmp.data) < 0) {
 		buf_printf(err, "cannot create the symlink %s: %s", tmp.data, strerror(errno));

@@ -478,6 +478,23 @@ Test(slot, a_release_goes_to_a_slot_by_an_atomic_symlink_never_to_the_live_one)
 	free(r2);
 }
 
+/* A first deploy into a root whose folder does not exist yet: the folder is
+ * made, as Capistrano makes a deploy_to, not an error about a temp name. */
+Test(slot, a_slot_link_makes_the_folders_its_root_needs)
+{
+	char *r1 = make_release("r1", "1"), *link = path_in("srv/nested/argo-staging-blue");
+	struct buf err = BUF_INIT;
+	must(slot_symlink(link, r1, &err), &err);
+	char to[4096];
+	ssize_t n = readlink(link, to, sizeof(to) - 1);
+	cr_assert_gt(n, 0);
+	to[n] = '\0';
+	cr_assert_str_eq(to, r1);
+	buf_free(&err);
+	free(r1);
+	free(link);
+}
+
 /* ---- switch ------------------------------------------------------------- */
 
 Test(slot, switch_link_swaps_a_symlink_and_leaves_a_real_folder_alone)
