@@ -71,14 +71,14 @@ static enum gitgate_status rollback_units(const struct deploy_site *site,
 }
 
 /* The detached worker a push starts: runs the queue, then exits. */
-static int deploy_worker(void)
+static int deploy_worker(int catch_up)
 {
 	struct server server;
 	int status = server_open(&server);
 	if (status)
 		return status;
 	struct buf err = BUF_INIT;
-	if (worker_run(&server, &err) < 0) {
+	if (worker_run(&server, catch_up, &err) < 0) {
 		fprintf(stderr, "gitgate deploy --worker: %s\n", err.data);
 		status = STATUS_FAULT;
 	}
@@ -188,9 +188,10 @@ static int run_command(enum command which, int argc, char **argv, const char *us
 int cmd_deploy(int argc, char **argv)
 {
 	/* --reconcile is the worker in the foreground: it first undoes a deploy
-	 * that died after its switch, then runs or closes what is queued. */
+	 * that died after its switch, catches up with the deploy branch's tip,
+	 * then runs or closes what is queued. */
 	if (argc == 2 && (!strcmp(argv[1], "--worker") || !strcmp(argv[1], "--reconcile")))
-		return deploy_worker();
+		return deploy_worker(!strcmp(argv[1], "--reconcile"));
 	return run_command(DEPLOY, argc, argv,
 			   "usage: gitgate deploy UNIT|all [to] ENV [--rev REV] [--confirm PHRASE] "
 			   "[--emergency REASON] [--detach | --dry-run]\n"

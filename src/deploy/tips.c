@@ -77,19 +77,24 @@ static const char *field(json_t *object, const char *key)
 	return value ? value : "";
 }
 
-int tips_unqueued(const char *state_dir, const char *tip, struct buf *from, struct buf *user,
-		  struct buf *err)
+int tips_unqueued(const char *state_dir, const char *tip, int catch_up, struct buf *from,
+		  struct buf *user, struct buf *err)
 {
 	json_t *accepted = read_json(state_dir, "accepted", err);
-	json_t *queued = accepted ? read_json(state_dir, "queued", err) : NULL;
+	json_t *queued = read_json(state_dir, "queued", err);
 	int rc = err->len ? -1 : 0;
-	if (rc == 0 && accepted && !strcmp(field(accepted, "new"), tip) &&
-	    strcmp(field(queued, "revision"), tip) &&
-	    !proc_alive((pid_t)json_integer_value(json_object_get(accepted, "receiver")),
-			(unsigned long long)json_integer_value(
-			    json_object_get(accepted, "receiver_start")))) {
+	int noted = accepted && !strcmp(field(accepted, "new"), tip);
+	int receiving =
+	    noted && proc_alive((pid_t)json_integer_value(json_object_get(accepted, "receiver")),
+				(unsigned long long)json_integer_value(
+				    json_object_get(accepted, "receiver_start")));
+	/* Noted and its receive-pack gone; or, when asked to catch up, not
+	 * noted at all (no reference-transaction hook here, or the state could
+	 * not be written then) but past what was queued last. */
+	if (rc == 0 && strcmp(field(queued, "revision"), tip) && !receiving &&
+	    (noted || (catch_up && queued))) {
 		buf_adds(from, queued ? field(queued, "revision") : field(accepted, "old"));
-		buf_adds(user, field(accepted, "user"));
+		buf_adds(user, noted ? field(accepted, "user") : "");
 		rc = 1;
 	}
 	json_decref(accepted);

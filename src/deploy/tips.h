@@ -32,8 +32,13 @@ int tips_note_queued(const char *state_dir, const char *revision, struct buf *er
 
 /* Is tip, the deploy branch's tip now, accepted and never queued? 1 with
  * from (the tip queued before it, else the branch's tip before that push)
- * and user filled, 0 when not, -1 with the reason in err. */
-int tips_unqueued(const char *state_dir, const char *tip, struct buf *from, struct buf *user,
-		  struct buf *err);
+ * and user (empty when unknown) filled, 0 when not, -1 with the reason in
+ * err. With catch_up, a tip never noted as accepted counts too, once some
+ * tip was queued before and it is not that one: the reference-transaction
+ * hook could not note it (the state folder was read-only, or the server
+ * cannot run that hook). Only gitgate deploy --reconcile asks so: a push
+ * whose post-receive has not run yet looks the same on such a server. */
+int tips_unqueued(const char *state_dir, const char *tip, int catch_up, struct buf *from,
+		  struct buf *user, struct buf *err);
 
 #endif

@@ -328,7 +328,7 @@ int trigger_push(const struct server *s, const struct hook_input *input,
 	return rc;
 }
 
-int trigger_unqueued(const struct server *s, FILE *out, struct buf *err)
+int trigger_unqueued(const struct server *s, int catch_up, FILE *out, struct buf *err)
 {
 	const struct rules *r = &s->rules;
 	if (!r->deploy.nenvironments)
@@ -340,17 +340,19 @@ int trigger_unqueued(const struct server *s, FILE *out, struct buf *err)
 	int rc = git_reference_name_to_id(&tip, s->repo, ref.data) == 0 ? 0 : -2;
 	if (rc == 0) {
 		git_oid_tostr(tip_hex, sizeof(tip_hex), &tip);
-		rc = tips_unqueued(s->state_dir.data, tip_hex, &from, &user, err);
+		rc = tips_unqueued(s->state_dir.data, tip_hex, catch_up, &from, &user, err);
 	}
 	if (rc == 1) {
 		struct hook_update u = {.ref = ref.data};
 		snprintf(u.old_id, sizeof(u.old_id), "%s", from.len ? from.data : "0");
 		snprintf(u.new_id, sizeof(u.new_id), "%s", tip_hex);
 		struct trigger_options o = {.user = user.len ? user.data : "reconcile"};
+		if (!user.len)
+			buf_adds(&user, "someone (the push was not noted)");
 		fprintf(out,
 			"gitgate: %.12s was pushed to %s by %s, but its push ended before its "
 			"deploys were queued: deploying it to the auto environments\n",
-			tip_hex, deploy_policy_branch(r), o.user);
+			tip_hex, deploy_policy_branch(r), user.data);
 		char **ids = xcalloc(r->nunits + 1, sizeof(char *));
 		size_t nids = 0;
 		rc = queue_update(s, &u, &o, ids, &nids, out, err);

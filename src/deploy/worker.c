@@ -171,7 +171,7 @@ static int run_job(const struct server *s, struct job *job, struct buf *err)
 	return queue_remove(s->state_dir.data, job->id, err);
 }
 
-int worker_run(const struct server *s, struct buf *err)
+int worker_run(const struct server *s, int catch_up, struct buf *err)
 {
 	/* A pusher that hangs up must not take the worker down with a write. */
 	signal(SIGPIPE, SIG_IGN);
@@ -192,7 +192,7 @@ int worker_run(const struct server *s, struct buf *err)
 		rc = deploy_reconcile(&site, stdout, err);
 	/* A tip whose push ended before post-receive queued it. */
 	if (rc == 0)
-		rc = trigger_unqueued(s, stdout, err);
+		rc = trigger_unqueued(s, catch_up, stdout, err);
 	for (; rc == 0;) {
 		struct job *jobs;
 		size_t n;

@@ -20,7 +20,9 @@
 #include "buf.h"
 #include "server.h"
 
-/* Returns 0, or -1 with the reason in err (the lock, the queue). */
-int worker_run(const struct server *s, struct buf *err);
+/* Returns 0, or -1 with the reason in err (the lock, the queue). catch_up
+ * (gitgate deploy --reconcile): a tip of the deploy branch past the last
+ * one queued is deployed even when no hook noted it (tips.h). */
+int worker_run(const struct server *s, int catch_up, struct buf *err);
 
 #endif

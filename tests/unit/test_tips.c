@@ -52,15 +52,20 @@ static void end(pid_t receiver)
 	waitpid(receiver, NULL, 0);
 }
 
-static int unqueued(const char *tip, struct buf *from, struct buf *user)
+static int unqueued_when(const char *tip, int catch_up, struct buf *from, struct buf *user)
 {
 	struct buf err = BUF_INIT;
 	buf_clear(from);
 	buf_clear(user);
-	int rc = tips_unqueued(dir, tip, from, user, &err);
+	int rc = tips_unqueued(dir, tip, catch_up, from, user, &err);
 	cr_assert_neq(rc, -1, "%s", err.data);
 	buf_free(&err);
 	return rc;
+}
+
+static int unqueued(const char *tip, struct buf *from, struct buf *user)
+{
+	return unqueued_when(tip, 0, from, user);
 }
 
 Test(tips, nothing_accepted_is_nothing_unqueued)
@@ -115,9 +120,33 @@ Test(tips, a_broken_record_is_an_error_that_names_it)
 	FILE *f = fopen(path.data, "w");
 	fputs("{\"new\": ", f);
 	fclose(f);
-	cr_assert_eq(tips_unqueued(dir, TIP, &from, &user, &err), -1);
+	cr_assert_eq(tips_unqueued(dir, TIP, 0, &from, &user, &err), -1);
 	cr_assert_not_null(strstr(err.data, "accepted.json"), "%s", err.data);
 	buf_free(&path);
+	buf_free(&from);
+	buf_free(&user);
+	buf_free(&err);
+}
+
+/* A tip no hook noted (the state was read-only, or the server runs no
+ * reference-transaction hook): found when catching up, once something was
+ * queued before and it is not this tip; never by the worker's own start. */
+Test(tips, catching_up_finds_a_tip_no_hook_noted)
+{
+	struct buf from = BUF_INIT, user = BUF_INIT, err = BUF_INIT;
+	cr_assert_eq(unqueued_when(TIP, 1, &from, &user), 0, "nothing was ever queued here");
+	cr_assert_eq(tips_note_queued(dir, OLD, &err), 0, "%s", err.data);
+	cr_assert_eq(unqueued_when(TIP, 0, &from, &user), 0, "only when catching up");
+	cr_assert_eq(unqueued_when(TIP, 1, &from, &user), 1);
+	cr_assert_str_eq(from.data, OLD);
+	cr_assert_str_eq(user.data, "", "who pushed it is not known");
+	cr_assert_eq(unqueued_when(OLD, 1, &from, &user), 0, "what was queued last");
+	/* A push in flight, noted with its receive-pack alive, is still left
+	 * to its own post-receive. */
+	pid_t receiver = receive_pack();
+	cr_assert_eq(tips_note_accepted(dir, OLD, TIP, "alice", receiver, &err), 0, "%s", err.data);
+	cr_assert_eq(unqueued_when(TIP, 1, &from, &user), 0);
+	end(receiver);
 	buf_free(&from);
 	buf_free(&user);
 	buf_free(&err);
