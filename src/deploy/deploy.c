@@ -278,6 +278,12 @@ static int part_unreachable(const struct part *p, struct buf *err)
 	return 1;
 }
 
+/* health_spec.reachable for a part on a host: its connection's master. */
+static int connection_alive(void *ssh)
+{
+	return ssh_alive(ssh);
+}
+
 /* A target's health check at the environment's level against url ($PORT
  * the slot's port), the health command run in the slot's folder. */
 static int health_check(struct job *j, struct part *p, const struct deploy_environment *env,
@@ -331,19 +337,26 @@ static int health_check(struct job *j, struct part *p, const struct deploy_envir
 	};
 	if (spec.level > 1 && !spec.nurls)
 		spec.level = 1;
+	if (p->ssh) {
+		spec.reachable = connection_alive;
+		spec.reachable_ctx = p->ssh;
+	}
 	struct remote_health there = {0};
 	struct health_report report = {0};
 	int ok = !part_unreachable(p, detail) &&
 		 (!p->ssh || remote_health_prepare(&there, p->ssh, &spec, deps, detail) == 0) &&
 		 health_run(&report, &spec, detail) == 0 && report.passed;
 	health_report_mask(&report, &j->mask);
-	if (!detail->len && !ok)
+	if (!detail->len && !ok && report.unreachable)
+		buf_printf(detail, "the connection to %s was lost: the app could not be asked",
+			   p->host);
+	else if (!detail->len && !ok)
 		for (size_t i = 0; i < report.n; i++)
 			if (!report.items[i].ok)
 				buf_printf(detail, "%s%s: %s", detail->len ? "; " : "",
 					   report.items[i].what,
 					   report.items[i].why ? report.items[i].why : "failed");
-	if (!ok && p->host)
+	if (!ok && p->host && !report.unreachable)
 		buf_printf(detail, " (on %s)", p->host);
 	if (j->table) {
 		fprintf(j->table, "%s in %s (%s slot):\n", p->label.data, env->name, slot_name(c));

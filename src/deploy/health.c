@@ -599,6 +599,10 @@ int health_run(struct health_report *out, const struct health_spec *spec, struct
 			out->passed = 1;
 			break;
 		}
+		if (!in_a_row && spec->reachable && !spec->reachable(spec->reachable_ctx)) {
+			out->unreachable = 1;
+			break;
+		}
 		if (failed > spec->retries) {
 			/* It may also have cut the last attempt short. */
 			out->deadline_reached = out->deadline_reached || deadline_passed(&d);

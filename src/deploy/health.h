@@ -83,6 +83,11 @@ struct health_spec {
 	unsigned retries;     /* failed attempts that are tried again; 0: none */
 	unsigned interval_ms; /* from the end of one attempt to the next */
 	unsigned deadline_ms; /* for everything, from the call; 0: none */
+	/* Asked after a failed attempt, when set: 0 when the way to the app is
+	 * gone (a remote host's connection), which ends the check at once
+	 * (health_report.unreachable) instead of retrying to the deadline. */
+	int (*reachable)(void *ctx);
+	void *reachable_ctx;
 };
 
 struct health_check_result {
@@ -98,6 +103,7 @@ struct health_report {
 	int level;
 	int passed;
 	int deadline_reached; /* the deadline, not the retries, ended it */
+	int unreachable;      /* spec->reachable said the way to the app is gone */
 	unsigned attempts;
 	unsigned ms; /* all attempts and the waits between them */
 };

@@ -270,8 +270,7 @@ static int loopback(const char *host, size_t len)
 	       (len > 4 && !strncmp(host, "127.", 4)) || (len == 3 && !strncmp(host, "::1", 3));
 }
 
-int ssh_reach_port(struct ssh *s, const char *host, unsigned port, unsigned *local,
-		   struct buf *err)
+int ssh_reach_port(struct ssh *s, const char *host, unsigned port, unsigned *local, struct buf *err)
 {
 	size_t len = strlen(host);
 	if (!loopback(host, len))
@@ -312,6 +311,15 @@ int ssh_reach_url(struct ssh *s, const char *url, struct buf *out, struct buf *e
 	else if (rc > 0)
 		buf_printf(out, "%.*s127.0.0.1:%u%s", (int)(sep + 3 - url), url, local, rest);
 	return rc < 0 ? -1 : 0;
+}
+
+int ssh_alive(struct ssh *s)
+{
+	struct buf said = BUF_INIT;
+	const char *const extra[] = {"-O", "check", NULL};
+	int alive = s->open && control(s, extra, &said) == 0;
+	buf_free(&said);
+	return alive;
 }
 
 void ssh_close(struct ssh *s)

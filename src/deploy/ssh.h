@@ -77,6 +77,9 @@ int ssh_reach_port(struct ssh *s, const char *host, unsigned port, unsigned *loc
  * so it goes through a forward to that name there; any other is reached
  * directly, as it is. Appends it to out; returns 0, or -1 with why in err. */
 int ssh_reach_url(struct ssh *s, const char *url, struct buf *out, struct buf *err);
+/* Does the master still answer (ssh -O check)? 1 or 0: once it is gone,
+ * every command, file and forward of the connection fails. */
+int ssh_alive(struct ssh *s);
 /* Ends the master and frees s. */
 void ssh_close(struct ssh *s);
 

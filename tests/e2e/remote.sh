@@ -410,6 +410,35 @@ assert "sleep 30" in slot["detail"], slot'
 	OUT=$(mktemp)
 	(cd server.git && GITGATE_USER=alice "$G" deploy argo production) >"$OUT" 2>&1 || { fail "the next deploy failed:"; cat "$OUT"; }
 	[ "$(answer 127.0.0.1 "$P2" revision)" = "$(git -C work rev-parse HEAD)" ] || fail "the next deploy does not serve"
+	# Lost during the slot's health check (the new app answers 503, so the
+	# check retries, for up to 30 s): said at once as the connection's
+	# loss, not after every retry as the app's fault.
+	sed -i 's/^health_retries = .*/health_retries = 300/; s/^health_deadline_seconds = .*/health_deadline_seconds = 60/' \
+		server.git/gitgate/rules.ini
+	commit "third"
+	local third t0
+	third=$(git -C work rev-parse HEAD)
+	touch "$SRV/host-a/srv/it's argo-BROKEN-$third"
+	OUT=$(mktemp)
+	(cd work && GITGATE_USER=alice git push origin main >"$OUT" 2>&1) &
+	pusher=$! tries=0
+	until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$P1/health")" = 503 ] ||
+		[ $tries -ge 100 ]; do
+		sleep 0.1
+		tries=$((tries + 1))
+	done
+	[ $tries -lt 100 ] || fail "the broken app never started"
+	t0=$SECONDS
+	pid=$(cat "$SRV/host-a/daemon.pid")
+	for child in $(ps -o pid= --ppid "$pid"); do kill -KILL "$child"; done
+	{ kill -KILL "$pid" && wait "$pid"; } 2>/dev/null
+	wait "$pusher"
+	[ $((SECONDS - t0)) -lt 15 ] || fail "the loss was said after $((SECONDS - t0)) s, not at once"
+	contains "$OUT" "was lost: the app could not be asked"
+	last_record '
+slot = [g for g in r["gates"] if g["name"] == "slot"][0]
+assert slot["result"] == "failed" and slot["detail"].startswith("the connection to root@127.0.0.2"), slot
+assert "was lost" in slot["detail"], slot'
 }
 
 # The nginx switch on the host: an nginx of the test's own, started there

@@ -384,6 +384,31 @@ Test(health, retries_run_out)
 	assert_failed_with(0, "HTTP 503");
 }
 
+/* The way to the app gone (spec.reachable says so after the second failed
+ * attempt): the check ends then, says so, and asks nothing more. */
+static int reachable_twice(void *asked)
+{
+	return ++*(int *)asked < 2;
+}
+
+Test(health, a_way_to_the_app_that_is_gone_ends_the_retries)
+{
+	const char *urls[] = {url("/fail")};
+	int asked = 0;
+	struct health_spec spec = {.level = 2,
+				   .urls = urls,
+				   .nurls = 1,
+				   .retries = 1000,
+				   .interval_ms = 10,
+				   .reachable = reachable_twice,
+				   .reachable_ctx = &asked};
+	cr_assert_not(check(&spec));
+	cr_assert(report.unreachable);
+	cr_assert_eq(report.attempts, 2);
+	cr_assert_eq(asked, 2);
+	cr_assert_not(report.deadline_reached);
+}
+
 Test(health, the_deadline_stops_the_attempts)
 {
 	const char *urls[] = {url("/fail")};
