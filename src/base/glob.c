@@ -10,10 +10,12 @@
  */
 #include "glob.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "hashset.h"
 
 /* One character of a bracket expression, "\\" escaping the next; NULL at
  * the end of the pattern. */
@@ -191,6 +193,11 @@ static int match_candidate(const struct glob *g, const char *path, size_t len)
 	return hit;
 }
 
+int glob_match_one(const struct glob *g, const char *path, size_t len, int dir)
+{
+	return (dir || !g->dir_only) && match_candidate(g, path, len);
+}
+
 int glob_match(const struct glob *g, const char *path)
 {
 	/* Every leading directory of the path is a candidate, as in .gitignore. */
@@ -200,21 +207,163 @@ int glob_match(const struct glob *g, const char *path)
 	return !g->dir_only && match_candidate(g, path, strlen(path));
 }
 
+/* ---- A list's table ------------------------------------------------------
+ *
+ * What a pattern of the table matches, by the kind of its key: a name (a
+ * folder's or the file's own) equal to it, a whole path (a folder or the
+ * file) equal to it, or a name ending in it. The _DIR kinds match folders
+ * only (a pattern with a trailing slash). The table holds, for each kind
+ * and key, the last pattern of the list with them: the one that decides
+ * among them.
+ */
+enum { KEY_NAME, KEY_NAME_DIR, KEY_PATH, KEY_PATH_DIR, KEY_END, KEY_END_DIR };
+
+static int literal(const char *s)
+{
+	return !strpbrk(s, "*?[\\");
+}
+
+/* The table's kind and key for g, or -1 when g is tried one by one. */
+static int table_kind(const struct glob *g, const char **key)
+{
+	const char *body = g->body;
+	*key = body;
+	if (literal(body))
+		return (g->anchored ? KEY_PATH : KEY_NAME) + g->dir_only;
+	/* "*.log": a name's ending (never "/": an unanchored body has none). */
+	if (!g->anchored && body[0] == '*' && body[1] && literal(body + 1)) {
+		*key = body + 1;
+		return KEY_END + g->dir_only;
+	}
+	return -1;
+}
+
+static uint64_t entry_hash(unsigned kind, const char *key, size_t len)
+{
+	return hashset_key(key, len) * 31 + kind;
+}
+
+/* The slot of kind and key: the entry that holds them, or the empty slot
+ * where they go. The table is never full (see table_grow). */
+static struct glob_entry *table_slot(const struct globlist *list, unsigned kind, const char *key,
+				     size_t len)
+{
+	size_t mask = list->table_cap - 1;
+	for (size_t i = entry_hash(kind, key, len) & mask;; i = (i + 1) & mask) {
+		struct glob_entry *e = &list->table[i];
+		if (!e->key || (e->kind == kind && e->len == len && !memcmp(e->key, key, len)))
+			return e;
+	}
+}
+
+static void table_put(struct globlist *list, unsigned kind, const char *key, size_t index)
+{
+	size_t len = strlen(key);
+	struct glob_entry *e = table_slot(list, kind, key, len);
+	if (!e->key)
+		list->table_n++;
+	*e = (struct glob_entry){.key = key, .len = len, .kind = kind, .index = index};
+}
+
+/* Keeps the table at most half full, a power of two. */
+static void table_grow(struct globlist *list)
+{
+	if (2 * (list->table_n + 1) <= list->table_cap)
+		return;
+	struct glob_entry *old = list->table;
+	size_t old_cap = list->table_cap;
+	list->table_cap = old_cap ? 2 * old_cap : 16;
+	list->table = xcalloc(list->table_cap, sizeof(*list->table));
+	list->table_n = 0;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].key)
+			table_put(list, old[i].kind, old[i].key, old[i].index);
+	free(old);
+}
+
 int globlist_add(struct globlist *list, const char *pattern, const char **why)
 {
 	struct glob g;
 	if (glob_compile(&g, pattern, why) < 0)
 		return -1;
+	/* The table's keys point into the bodies, which never move. */
+	size_t index = list->n;
 	*ARRAY_PUSH(list->items, list->n, list->cap) = g;
+	const char *key;
+	int kind = table_kind(&list->items[index], &key);
+	if (kind < 0) {
+		*ARRAY_PUSH(list->others, list->nothers, list->cap_others) = index;
+	} else {
+		table_grow(list);
+		table_put(list, (unsigned)kind, key, index);
+	}
 	return 0;
+}
+
+/* The last pattern of kind and key, raised into *best. */
+static void table_find(const struct globlist *list, unsigned kind, const char *key, size_t len,
+		       size_t *best)
+{
+	if (!list->table_cap)
+		return;
+	const struct glob_entry *e = table_slot(list, kind, key, len);
+	if (e->key && (*best == SIZE_MAX || e->index > *best))
+		*best = e->index;
+}
+
+/* The table's patterns that match one candidate of the path: a folder
+ * (path[0..len), dir) or the path itself. name is its last name. */
+static void table_candidate(const struct globlist *list, const char *path, size_t len,
+			    const char *name, int dir, size_t *best)
+{
+	size_t name_len = (size_t)(path + len - name);
+	table_find(list, KEY_NAME, name, name_len, best);
+	table_find(list, KEY_PATH, path, len, best);
+	for (size_t k = 0; k < name_len; k++)
+		table_find(list, KEY_END, name + k, name_len - k, best);
+	if (!dir)
+		return;
+	table_find(list, KEY_NAME_DIR, name, name_len, best);
+	table_find(list, KEY_PATH_DIR, path, len, best);
+	for (size_t k = 0; k < name_len; k++)
+		table_find(list, KEY_END_DIR, name + k, name_len - k, best);
+}
+
+/* The last pattern that matches path[0..len) itself (a folder when dir),
+ * or SIZE_MAX: the table's, then the others, last first, while they could
+ * still decide. name is the candidate's last name. */
+static size_t decide(const struct globlist *list, const char *path, size_t len, const char *name,
+		     int dir)
+{
+	size_t best = SIZE_MAX;
+	table_candidate(list, path, len, name, dir, &best);
+	for (size_t i = list->nothers; i-- > 0;) {
+		size_t index = list->others[i];
+		if (best != SIZE_MAX && index < best)
+			break;
+		if (glob_match_one(&list->items[index], path, len, dir)) {
+			best = index;
+			break;
+		}
+	}
+	return best;
 }
 
 const struct glob *globlist_match(const struct globlist *list, const char *path)
 {
-	for (size_t i = list->n; i-- > 0;)
-		if (glob_match(&list->items[i], path))
-			return list->items[i].negated ? NULL : &list->items[i];
-	return NULL;
+	/* Each folder on the way down, then the path: a folder that is
+	 * matched holds everything below it, as git does not look inside it. */
+	const char *name = path;
+	for (const char *slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
+		size_t best = decide(list, path, (size_t)(slash - path), name, 1);
+		if (best != SIZE_MAX && !list->items[best].negated)
+			return &list->items[best];
+		name = slash + 1;
+	}
+	size_t best = decide(list, path, strlen(path), name, 0);
+	if (best == SIZE_MAX || list->items[best].negated)
+		return NULL;
+	return &list->items[best];
 }
 
 void globlist_free(struct globlist *list)
@@ -222,5 +371,7 @@ void globlist_free(struct globlist *list)
 	for (size_t i = 0; i < list->n; i++)
 		glob_free(&list->items[i]);
 	free(list->items);
+	free(list->table);
+	free(list->others);
 	memset(list, 0, sizeof(*list));
 }

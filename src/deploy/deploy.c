@@ -573,7 +573,8 @@ static int part_export(struct job *j, struct part *p, struct buf *detail)
 {
 	struct release_options opts = {.releases_dir = p->releases_dir.data,
 				       .exclude = &j->rules->deploy.exclude,
-				       .defer_exclusions = 1};
+				       .defer_exclusions = 1,
+				       .limit_ms = p->t->command_timeout_seconds * 1000};
 	if (release_export(&p->release, j->site->repo, j->revision, &opts, detail) < 0)
 		return -1;
 	p->exported = 1;

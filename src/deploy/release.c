@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "repo.h"
 
 /* Deeper trees are refused rather than recursed into: each level holds a
@@ -396,6 +397,7 @@ int release_export(struct release *out, git_repository *repo, const char *revisi
 		   const struct release_options *opts, struct buf *err)
 {
 	memset(out, 0, sizeof(*out));
+	out->limit_ms = opts->limit_ms;
 	git_commit *commit;
 	if (peel_commit(&commit, repo, revision, err) < 0)
 		return -1;
@@ -483,7 +485,19 @@ int release_apply_exclusions(struct release *rel, const struct globlist *exclude
 		return -1;
 	}
 	int rc = 0;
+	struct deadline limit;
+	deadline_start_ms(&limit, rel->limit_ms);
 	for (size_t i = 0; i < rel->n_files; i++) {
+		/* A pushed .deployignore is the pusher's: its cost is bounded. */
+		if (i % 256 == 255 && deadline_passed(&limit)) {
+			buf_printf(
+			    err,
+			    "the exclusions (.deployignore, [deploy] exclude) took longer than "
+			    "%u s over %zu files",
+			    rel->limit_ms / 1000, rel->n_files);
+			rc = -1;
+			break;
+		}
 		if (!excluded(rel, exclude, rel->files[i]))
 			continue;
 		int removed = remove_exported(root, rel->files[i]);

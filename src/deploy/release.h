@@ -57,12 +57,14 @@ struct release {
 	size_t n_submodules, cap_submodules;
 	struct globlist deployignore; /* the revision's .deployignore */
 	size_t excluded;	      /* removed by the exclusion passes so far */
+	unsigned limit_ms;	      /* each exclusion pass's time limit; 0: none */
 };
 
 struct release_options {
 	const char *releases_dir;	/* RELEASES, made when missing */
 	const struct globlist *exclude; /* the server's own list, or NULL */
 	int defer_exclusions;		/* leave them to release_apply_exclusions */
+	unsigned limit_ms;		/* each exclusion pass's; 0: none */
 };
 
 /* Writes the tree of the commit `revision` names (anything git_revparse

@@ -1,5 +1,7 @@
 /* glob: .gitignore-style patterns, their one bracket grammar and their refusals. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "glob.h"
 
@@ -190,4 +192,92 @@ Test(glob, many_stars_cost_no_more_than_the_path_is_long, .timeout = 10)
 	for (size_t i = 4; i < sizeof(path) - 1; i += 5)
 		path[i] = '/';
 	cr_assert_not(matches("/**/a*a*a*/**/a*a*a*b/**/c", path));
+}
+
+/* The last pattern of the list that matches path[0..len) itself. */
+static const struct glob *last_match(const struct globlist *list, const char *path, size_t len,
+				     int dir)
+{
+	for (size_t i = list->n; i-- > 0;)
+		if (glob_match_one(&list->items[i], path, len, dir))
+			return &list->items[i];
+	return NULL;
+}
+
+/* The list as git's rule says it, pattern by pattern: each folder from the
+ * top, then the path, decided by the last pattern that matches it; a folder
+ * that is matched decides for everything below it. */
+static const struct glob *one_by_one(const struct globlist *list, const char *path)
+{
+	for (const char *slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
+		const struct glob *g = last_match(list, path, (size_t)(slash - path), 1);
+		if (g && !g->negated)
+			return g;
+	}
+	const struct glob *g = last_match(list, path, strlen(path), 0);
+	return g && !g->negated ? g : NULL;
+}
+
+/* git's own rule: a file below a folder that is matched cannot be
+ * re-included; a folder re-included is looked into again. */
+Test(glob, nothing_below_a_matched_folder_is_re_included)
+{
+	struct globlist list = {0};
+	const char *why;
+	cr_assert_eq(globlist_add(&list, "build/", &why), 0);
+	cr_assert_eq(globlist_add(&list, "!build/keep.txt", &why), 0);
+	cr_assert_not_null(globlist_match(&list, "build/keep.txt"));
+	cr_assert_eq(globlist_add(&list, "!build/", &why), 0);
+	cr_assert_null(globlist_match(&list, "build/keep.txt"));
+	cr_assert_eq(globlist_add(&list, "*.txt", &why), 0);
+	cr_assert_not_null(globlist_match(&list, "build/keep.txt"));
+	globlist_free(&list);
+}
+
+static unsigned next_random(unsigned *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return (*seed >> 16) & 0x7fff;
+}
+
+/* The table (names, paths, endings) and the patterns tried one by one
+ * decide exactly as the plain rule: thousands of random lists of every kind
+ * of pattern (negated, anchored, folders only, wildcards) over random
+ * paths, seeded so a failure repeats. */
+Test(glob, a_list_decides_as_its_patterns_one_by_one_would)
+{
+	static const char *const names[] = {"a",       "b",	  "ab",		  "log",
+					    "app.log", "x.py",	  "node_modules", "build",
+					    ".env",    "a.b.log", "argo",	  "b.log"};
+	static const char *const forms[] = {"%s",     "%s/",  "/%s",  "/%s/",  "!%s",	 "!%s/",
+					    "*%s",    "*.%s", "!*%s", "%s/%s", "%s/%s/", "!%s/%s",
+					    "%s/*",   "*%s/", "%s*",  "?%s",   "**/%s",	 "%s/**/%s",
+					    "[ab]%s", "*",    "%s/**"};
+	const size_t nn = sizeof(names) / sizeof(*names), nf = sizeof(forms) / sizeof(*forms);
+	unsigned seed = 12345;
+#define NEXT() next_random(&seed)
+	for (int round = 0; round < 400; round++) {
+		struct globlist list = {0};
+		size_t n = 1 + NEXT() % 12;
+		for (size_t i = 0; i < n; i++) {
+			char pattern[128];
+			snprintf(pattern, sizeof(pattern), forms[NEXT() % nf], names[NEXT() % nn],
+				 names[NEXT() % nn]);
+			const char *why;
+			cr_assert_eq(globlist_add(&list, pattern, &why), 0, "%s", pattern);
+		}
+		for (int k = 0; k < 40; k++) {
+			char path[256] = "";
+			size_t depth = 1 + NEXT() % 4;
+			for (size_t d = 0; d < depth; d++) {
+				if (d)
+					strcat(path, "/");
+				strcat(path, names[NEXT() % nn]);
+			}
+			cr_assert_eq(globlist_match(&list, path), one_by_one(&list, path),
+				     "round %d, path %s", round, path);
+		}
+		globlist_free(&list);
+	}
+#undef NEXT
 }

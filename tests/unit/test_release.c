@@ -636,3 +636,41 @@ Test(release, the_scratch_of_a_killed_export_is_removed_by_the_next)
 	free(stale);
 	free(inside);
 }
+
+/* A pushed .deployignore is the pusher's: its exclusion pass stops at the
+ * release's time limit and says so (here 1 ms, against 4,000 wildcard
+ * patterns over 600 files: about a second of matching). */
+Test(release, the_exclusion_pass_stops_at_its_time_limit)
+{
+	char *work = path_in("work");
+	mkdir(work, 0755);
+	const char *init[] = {"init", "-q", ".", NULL};
+	git(init);
+	for (int f = 0; f < 600; f++) {
+		char name[64];
+		snprintf(name, sizeof(name), "pkg%02d/deep/er/file%03d.js", f % 20, f);
+		put(name, "x\n", 0644);
+	}
+	struct buf ignore = BUF_INIT;
+	for (int i = 0; i < 4000; i++)
+		buf_printf(&ignore, "q*w*e%d\n", i);
+	put(".deployignore", ignore.data, 0644);
+	const char *add[] = {"add", "-A", NULL};
+	git(add);
+	const char *commit[] = {"commit", "-q", "-m", "many patterns", NULL};
+	git(commit);
+	open_repo();
+	char *releases = path_in("releases");
+	struct release_options opts = {
+	    .releases_dir = releases, .defer_exclusions = 1, .limit_ms = 1};
+	struct release rel;
+	export_ok(&rel, &opts);
+	struct buf err = BUF_INIT;
+	cr_assert_eq(release_apply_exclusions(&rel, NULL, &err), -1);
+	cr_assert_not_null(strstr(err.data, "took longer than"), "%s", err.data);
+	release_free(&rel);
+	buf_free(&ignore);
+	buf_free(&err);
+	free(releases);
+	free(work);
+}
