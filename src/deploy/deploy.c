@@ -34,6 +34,7 @@
 #include "proc.h"
 #include "push.h"
 #include "push_gate.h"
+#include "push_log.h"
 #include "release.h"
 #include "repo.h"
 #include "run.h"
@@ -791,9 +792,9 @@ static int pending_mark(struct job *j, const struct part *p, struct buf *err)
 	struct buf path = BUF_INIT;
 	pending_path(&path, p);
 	json_t *mark =
-	    json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s, s:s?, s:i, s:I, s:s}", "deploy", j->id.data,
-		      "kind", json_string_value(json_object_get(j->record, "kind")), "user",
-		      j->req->user, "unit", j->unit->name, "environment", j->env->name, "revision",
+	    json_pack("{s:s, s:s, s:s?, s:s?, s:s, s:s, s:s, s:s?, s:i, s:I, s:s}", "deploy",
+		      j->id.data, "kind", json_string_value(json_object_get(j->record, "kind")),
+		      "user", j->req->user, "user_source", j->req->user_source, "unit", j->unit->name, "environment", j->env->name, "revision",
 		      j->revision, "from", j->from, "pid", (int)getpid(), "start",
 		      (json_int_t)(proc_read(getpid(), &me) == 0 ? me.start : 0), "back_to",
 		      p->live == SLOT_NONE ? "none" : slot_name(p->live));
@@ -1276,11 +1277,12 @@ static void job_start_record(struct job *j, const char *kind)
 {
 	j->record = history_record_new(j->id.data, kind, j->unit->name,
 				       j->unit->projects.n == 1 ? j->parts[0].t->project : NULL,
-				       j->env->name, j->req->user, j->from, j->revision);
+				       j->env->name, j->req->user, j->req->user_source, j->from,
+				       j->revision);
 	json_object_set_new(j->record, "options",
 			    json_pack("{s:b}", "phrase", j->req->phrase != NULL));
 	if (j->req->emergency)
-		json_object_set_new(j->record, "emergency", json_string(j->req->emergency));
+		json_object_set_new(j->record, "emergency", push_log_text(j->req->emergency));
 	fprintf(j->out, "%s %s: %s in %s, to %.12s\n", kind, j->id.data, j->unit->name,
 		j->env->name, j->revision);
 }
@@ -1735,6 +1737,7 @@ static int reconcile_target(const struct deploy_site *site, const struct deploy_
 		j.record = history_record_new(
 		    j.id.data, kind ? kind : "deploy", j.unit->name, t->project, t->environment,
 		    json_string_value(json_object_get(mark, "user")),
+		    json_string_value(json_object_get(mark, "user_source")),
 		    json_string_value(json_object_get(mark, "from")), j.revision);
 		for (size_t i = 0; i < j.nparts; i++) {
 			struct part *p = &j.parts[i];

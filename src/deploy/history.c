@@ -40,16 +40,16 @@ static json_t *text_or_null(const char *s)
 }
 
 json_t *history_record_new(const char *id, const char *kind, const char *unit, const char *project,
-			   const char *environment, const char *user, const char *from,
-			   const char *to)
+			   const char *environment, const char *user, const char *user_source,
+			   const char *from, const char *to)
 {
 	char started[32];
 	utc_now(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ");
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:{}, s:n, s:[], s:[], s:n, "
-			 "s:s, s:n}",
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:{}, s:n, s:[], s:[], "
+			 "s:n, s:s, s:n}",
 			 "id", id, "kind", kind, "unit", text_or_null(unit), "project",
 			 text_or_null(project), "environment", text_or_null(environment), "user",
-			 text_or_null(user), "from", text_or_null(from), "to", text_or_null(to),
+			 text_or_null(user), "user_source", text_or_null(user_source), "from", text_or_null(from), "to", text_or_null(to),
 			 "options", "emergency", "gates", "health", "outcome", "started", started,
 			 "finished");
 }

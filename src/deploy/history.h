@@ -5,7 +5,8 @@
  * A record is built as the deploy goes (history_record_new, a gate at a
  * time, the health checks, the outcome) and appended once, when it is
  * final. It holds at least what DESIGN's contract names: id, kind
- * (deploy | rollback), unit, project, environment, user, from, to (full
+ * (deploy | rollback), unit, project, environment, user (and user_source,
+ * where the name came from: identity.h), from, to (full
  * revisions), options, emergency, gates (number, name, result, seconds,
  * detail), health, outcome (deployed, failed, refused, rolled-back,
  * superseded, abandoned), started, finished. Values of secrets never reach
@@ -38,7 +39,8 @@ void history_new_id(struct buf *out);
 /* A new record: kind "deploy" or "rollback"; project may be NULL for a
  * unit of several projects. "started" is now. */
 json_t *history_record_new(const char *id, const char *kind, const char *unit, const char *project,
-			   const char *environment, const char *user, const char *from,
+			   const char *environment, const char *user, const char *user_source,
+			   const char *from,
 			   const char *to);
 void history_record_gate(json_t *record, int number, const char *name, enum gate_result result,
 			 double seconds, const char *detail);

@@ -25,6 +25,7 @@ struct job {
 	size_t nenvironments;
 	char *revision; /* full hex */
 	char *user;
+	char *user_source; /* where user's name came from (identity.h) */
 	char *phrase;	 /* the confirmation phrase as given, or NULL */
 	char *emergency; /* the reason given, or NULL */
 	int detach;

@@ -95,6 +95,7 @@ static int enqueue_job(const struct server *s, const char *unit, const char *con
 			  .nenvironments = n,
 			  .revision = (char *)revision,
 			  .user = (char *)o->user,
+			  .user_source = (char *)o->user_source,
 			  .phrase = (char *)o->phrase,
 			  .emergency = (char *)o->emergency,
 			  .detach = o->detach,
@@ -318,20 +319,21 @@ int trigger_unqueued(const struct server *s, FILE *out, struct buf *err)
 	const struct rules *r = &s->rules;
 	if (!r->deploy.nenvironments)
 		return 0;
-	struct buf ref = BUF_INIT, from = BUF_INIT, user = BUF_INIT;
+	struct buf ref = BUF_INIT, from = BUF_INIT, user = BUF_INIT, source = BUF_INIT;
 	deploy_policy_branch_ref(r, &ref);
 	git_oid tip;
 	char tip_hex[GIT_OID_HEXSZ + 1];
 	int rc = git_reference_name_to_id(&tip, s->repo, ref.data) == 0 ? 0 : -2;
 	if (rc == 0) {
 		git_oid_tostr(tip_hex, sizeof(tip_hex), &tip);
-		rc = tips_unqueued(s->state_dir.data, tip_hex, &from, &user, err);
+		rc = tips_unqueued(s->state_dir.data, tip_hex, &from, &user, &source, err);
 	}
 	if (rc == 1) {
 		struct hook_update u = {.ref = ref.data};
 		snprintf(u.old_id, sizeof(u.old_id), "%s", from.len ? from.data : "0");
 		snprintf(u.new_id, sizeof(u.new_id), "%s", tip_hex);
-		struct trigger_options o = {.user = user.len ? user.data : "reconcile"};
+		struct trigger_options o = {.user = user.len ? user.data : "reconcile",
+					    .user_source = source.len ? source.data : NULL};
 		fprintf(out,
 			"gitgate: %.12s was pushed to %s by %s, but its push ended before its "
 			"deploys were queued: deploying it to the auto environments\n",
@@ -344,6 +346,7 @@ int trigger_unqueued(const struct server *s, FILE *out, struct buf *err)
 	buf_free(&ref);
 	buf_free(&from);
 	buf_free(&user);
+	buf_free(&source);
 	return rc == -1 ? -1 : 0;
 }
 

@@ -215,11 +215,11 @@ t_shell_metacharacters_in_names_are_never_executed() {
 
 t_bypass_push_option_is_honoured_only_for_listed_pushers() {
 	new_server
-	printf '[push]\nbypass_users = release-bot\n' >>../server.git/gitgate/rules.ini
+	printf '[push]\nidentity = env:GITGATE_USER\nbypass_users = release-bot\n' >>../server.git/gitgate/rules.ini
 	echo 'console.log("needed for the hotfix");' >>alpine-backend/api.js
 	git commit -qam "hotfix"
 	GITGATE_USER=mallory push_expect 1 -o "gitgate.bypass=debug-code:hotfix" origin main
-	contains "$OUT" "'mallory' may not bypass rules"
+	contains "$OUT" "'mallory' (env GITGATE_USER) may not bypass rules"
 	GITGATE_USER=mallory push_expect 1 -o $'gitgate.bypass=\e[2Jclear' \
 		-o $'gitgate.bypass=\e[31mred:x' origin main
 	contains "$OUT" 'ignoring '"'"'gitgate.bypass=\e[2Jclear'"'"
@@ -246,7 +246,7 @@ PY
 
 t_bypass_and_ref_bytes_that_are_not_utf8_are_recorded_escaped() {
 	new_server
-	printf '[push]\nbypass_users = release-bot\n' >>../server.git/gitgate/rules.ini
+	printf '[push]\nidentity = env:GITGATE_USER\nbypass_users = release-bot\n' >>../server.git/gitgate/rules.ini
 	echo 'console.log("hotfix");' >>alpine-backend/api.js
 	git commit -qam "hotfix"
 	GITGATE_USER=release-bot push_expect 0 -o $'gitgate.bypass=debug-code:caf\xe9 \\ \x1b[31m' \
@@ -268,7 +268,7 @@ PY
 
 t_records_that_cannot_be_written_are_reported() {
 	new_server
-	printf '[push]\nbypass_users = release-bot\n' >>../server.git/gitgate/rules.ini
+	printf '[push]\nidentity = env:GITGATE_USER\nbypass_users = release-bot\n' >>../server.git/gitgate/rules.ini
 	rm ../server.git/gitgate/pushes.jsonl
 	mkdir ../server.git/gitgate/audit.jsonl ../server.git/gitgate/pushes.jsonl
 	echo 'console.log("hotfix");' >>alpine-backend/api.js
@@ -278,7 +278,7 @@ t_records_that_cannot_be_written_are_reported() {
 	contains "$OUT" "refused (fail closed)"
 	git reset -q --hard HEAD^
 	echo 'x = 2' >>argo/app.py && git commit -qam clean
-	push_expect 0 origin main
+	GITGATE_USER=release-bot push_expect 0 origin main
 	contains "$OUT" "the push was accepted but not recorded: cannot open"
 }
 
