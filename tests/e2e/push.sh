@@ -282,6 +282,56 @@ t_records_that_cannot_be_written_are_reported() {
 	contains "$OUT" "the push was accepted but not recorded: cannot open"
 }
 
+# A pusher sets what they like in their own environment (a local push;
+# ssh's AcceptEnv): only what [push] identity names counts.
+t_a_name_a_pusher_sets_is_not_believed_unless_the_admin_names_it() {
+	new_server
+	printf '[push]\nbypass_users = release-bot\n' >>../server.git/gitgate/rules.ini
+	echo 'console.log("hotfix");' >>alpine-backend/api.js
+	git commit -qam "hotfix"
+	local me
+	me=$(id -un)
+	GITGATE_USER=release-bot REMOTE_USER=release-bot \
+		push_expect 1 -o "gitgate.bypass=debug-code:incident 42" origin main
+	contains "$OUT" "'$me' (os) may not bypass rules"
+	printf '[push]\nidentity = gitolite\n' >>../server.git/gitgate/rules.ini
+	GITGATE_USER=release-bot push_expect 1 origin main
+	contains "$OUT" "GL_USER is not set"
+	contains "$OUT" "refused (fail closed)"
+	GL_USER=release-bot push_expect 0 -o "gitgate.bypass=debug-code:incident 42" origin main
+	python3 - ../server.git/gitgate <<'PY' || fail "the records do not say who, and from where"
+import json, sys
+for name in ("audit.jsonl", "pushes.jsonl"):
+    e = [json.loads(l) for l in open(sys.argv[1] + "/" + name)][-1]
+    assert (e["user"], e["user_source"]) == ("release-bot", "gitolite GL_USER"), (name, e)
+PY
+}
+
+t_a_deploy_key_is_recorded_as_a_key_and_matches_no_user_list() {
+	new_server
+	printf '[push]\nidentity = gitlab\nbypass_users = release-bot key:12\n' \
+		>>../server.git/gitgate/rules.ini
+	echo 'console.log("hotfix");' >>alpine-backend/api.js
+	git commit -qam "hotfix"
+	GL_USERNAME=release-bot GL_ID=key-12 \
+		push_expect 1 -o "gitgate.bypass=debug-code:incident 42" origin main
+	contains "$OUT" "'key:12' (gitlab GL_ID) may not bypass rules"
+	GL_USERNAME=release-bot GL_ID=user-3 \
+		push_expect 0 -o "gitgate.bypass=debug-code:incident 42" origin main
+	echo 'x = 3' >>argo/app.py && git commit -qam clean
+	GITEA_PUSHER_NAME=owner GITEA_DEPLOY_KEY_ID=7 push_expect 1 origin main
+	contains "$OUT" "GL_USERNAME is not set"
+	sed -i 's/^identity = gitlab$/identity = auto/' ../server.git/gitgate/rules.ini
+	GITEA_PUSHER_NAME=owner GITEA_DEPLOY_KEY_ID=7 push_expect 0 origin main
+	GL_USER=alice GITEA_PUSHER_NAME=owner push_expect 1 origin HEAD:refs/heads/other
+	contains "$OUT" "both gitolite's and gitea's variables are set"
+	python3 - ../server.git/gitgate/pushes.jsonl <<'PY' || fail "the push log is wrong"
+import json, sys
+e = [json.loads(l) for l in open(sys.argv[1])][-1]
+assert (e["user"], e["user_source"]) == ("key:7", "gitea GITEA_DEPLOY_KEY_ID"), e
+PY
+}
+
 t_pre_push_takes_a_ref_name_longer_than_1100_bytes() {
 	new_server
 	ln -s "$GITGATE_BIN/pre-push" .git/hooks/pre-push
