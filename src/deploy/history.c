@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "push_log.h"
 #include "state.h"
 
@@ -58,6 +59,18 @@ const char *history_gate_result_name(enum gate_result result)
 {
 	static const char *const names[] = {"passed", "failed", "skipped"};
 	return names[result];
+}
+
+void history_record_who(struct buf *out, const json_t *record)
+{
+	const char *user = json_string_value(json_object_get(record, "user"));
+	const char *source = json_string_value(json_object_get(record, "user_source"));
+	escape_bytes(out, user ? user : "?", strlen(user ? user : "?"));
+	if (source) {
+		buf_adds(out, " (");
+		escape_bytes(out, source, strlen(source));
+		buf_adds(out, ")");
+	}
 }
 
 const char *history_outcome_name(enum history_outcome outcome)

@@ -47,6 +47,10 @@ void history_record_gate(json_t *record, int number, const char *name, enum gate
 /* Sets the outcome and "finished" (now). */
 void history_record_finish(json_t *record, enum history_outcome outcome);
 const char *history_outcome_name(enum history_outcome outcome);
+/* Who asked for the record's deploy, as a person reads it: "alice
+ * (gitolite GL_USER)", escaped (escape.h) as any text from a file is;
+ * older records, without user_source, say the name alone. */
+void history_record_who(struct buf *out, const json_t *record);
 const char *history_gate_result_name(enum gate_result result);
 
 /* Appends the record to STATE_DIR/history.jsonl. Returns 0 or -1 (err). */

@@ -108,3 +108,18 @@ Test(history, text_from_outside_is_kept_escaped_and_a_missing_file_is_empty)
 	json_decref(r);
 	buf_free(&err);
 }
+
+Test(history, who_is_shown_escaped_with_where_the_name_came_from)
+{
+	json_t *r = json_pack("{s:s, s:s}", "user", "eve\x1b[2J\nmallory", "user_source",
+			      "env\x07 X");
+	struct buf who = BUF_INIT;
+	history_record_who(&who, r);
+	cr_assert_str_eq(who.data, "eve\\e[2J\\nmallory (env\\x07 X)");
+	json_object_del(r, "user_source");
+	buf_clear(&who);
+	history_record_who(&who, r);
+	cr_assert_str_eq(who.data, "eve\\e[2J\\nmallory", "an older record: the name alone");
+	json_decref(r);
+	buf_free(&who);
+}
