@@ -332,6 +332,22 @@ assert (e["user"], e["user_source"]) == ("key:7", "gitea GITEA_DEPLOY_KEY_ID"), 
 PY
 }
 
+t_rules_warns_when_user_lists_cannot_tell_pushers_apart() {
+	new_server
+	local me said
+	me=$(id -un)
+	said=$(mktemp)
+	printf '[push]\nbypass_users = release-bot %s\n' "$me" >>../server.git/gitgate/rules.ini
+	(cd ../server.git && "$GITGATE_BIN/gitgate" rules) >"$said" 2>&1 || fail "gitgate rules failed"
+	contains "$said" "identity: auto"
+	contains "$said" "warning: gitgate: [push] bypass_users names $me, the OS user the hooks run as"
+	contains "$said" "warning: gitgate: [push] identity is auto"
+	sed -i "s/^bypass_users = .*/identity = gitolite\nbypass_users = release-bot/" ../server.git/gitgate/rules.ini
+	(cd ../server.git && "$GITGATE_BIN/gitgate" rules) >"$said" 2>&1 || fail "gitgate rules failed"
+	contains "$said" "identity: gitolite"
+	lacks "$said" "warning"
+}
+
 t_pre_push_takes_a_ref_name_longer_than_1100_bytes() {
 	new_server
 	ln -s "$GITGATE_BIN/pre-push" .git/hooks/pre-push
