@@ -102,12 +102,11 @@ static int deploy_detached(const struct server *server, const struct deploy_site
 {
 	char revision[GIT_OID_HEXSZ + 1];
 	struct buf err = BUF_INIT, self = BUF_INIT;
-	struct trigger_options opts = {
-	    .phrase = req->phrase,
-	    .emergency = req->emergency,
-	    .detach = 1,
-	    .user = req->user,
-	    .user_source = req->user_source};
+	struct trigger_options opts = {.phrase = req->phrase,
+				       .emergency = req->emergency,
+				       .detach = 1,
+				       .user = req->user,
+				       .user_source = req->user_source};
 	int status = STATUS_PASSED;
 	if (deploy_resolve_revision(site, req->revision, revision, &err) < 0)
 		status = STATUS_USAGE;

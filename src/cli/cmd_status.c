@@ -67,8 +67,8 @@ static void print_last_record(const struct server *s, const struct deploy_target
 			escape_bytes(&what, text ? text : "-", strlen(text ? text : "-"));
 		}
 		history_record_who(&who, r);
-		printf("    last: %s by %s; health: %zu of %zu checks passed\n", what.data, who.data,
-		       ok, json_array_size(health));
+		printf("    last: %s by %s; health: %zu of %zu checks passed\n", what.data,
+		       who.data, ok, json_array_size(health));
 		buf_free(&what);
 		buf_free(&who);
 	}

@@ -791,13 +791,13 @@ static int pending_mark(struct job *j, const struct part *p, struct buf *err)
 	struct proc_info me;
 	struct buf path = BUF_INIT;
 	pending_path(&path, p);
-	json_t *mark =
-	    json_pack("{s:s, s:s, s:s?, s:s?, s:s, s:s, s:s, s:s?, s:i, s:I, s:s}", "deploy",
-		      j->id.data, "kind", json_string_value(json_object_get(j->record, "kind")),
-		      "user", j->req->user, "user_source", j->req->user_source, "unit", j->unit->name, "environment", j->env->name, "revision",
-		      j->revision, "from", j->from, "pid", (int)getpid(), "start",
-		      (json_int_t)(proc_read(getpid(), &me) == 0 ? me.start : 0), "back_to",
-		      p->live == SLOT_NONE ? "none" : slot_name(p->live));
+	json_t *mark = json_pack(
+	    "{s:s, s:s, s:s?, s:s?, s:s, s:s, s:s, s:s?, s:i, s:I, s:s}", "deploy", j->id.data,
+	    "kind", json_string_value(json_object_get(j->record, "kind")), "user", j->req->user,
+	    "user_source", j->req->user_source, "unit", j->unit->name, "environment", j->env->name,
+	    "revision", j->revision, "from", j->from, "pid", (int)getpid(), "start",
+	    (json_int_t)(proc_read(getpid(), &me) == 0 ? me.start : 0), "back_to",
+	    p->live == SLOT_NONE ? "none" : slot_name(p->live));
 	char *text = json_dumps(mark, JSON_COMPACT);
 	int rc = state_replace(path.data, text, strlen(text), err);
 	free(text);

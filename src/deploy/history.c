@@ -50,9 +50,9 @@ json_t *history_record_new(const char *id, const char *kind, const char *unit, c
 			 "s:n, s:s, s:n}",
 			 "id", id, "kind", kind, "unit", text_or_null(unit), "project",
 			 text_or_null(project), "environment", text_or_null(environment), "user",
-			 text_or_null(user), "user_source", text_or_null(user_source), "from", text_or_null(from), "to", text_or_null(to),
-			 "options", "emergency", "gates", "health", "outcome", "started", started,
-			 "finished");
+			 text_or_null(user), "user_source", text_or_null(user_source), "from",
+			 text_or_null(from), "to", text_or_null(to), "options", "emergency",
+			 "gates", "health", "outcome", "started", started, "finished");
 }
 
 const char *history_gate_result_name(enum gate_result result)

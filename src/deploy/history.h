@@ -40,8 +40,7 @@ void history_new_id(struct buf *out);
  * unit of several projects. "started" is now. */
 json_t *history_record_new(const char *id, const char *kind, const char *unit, const char *project,
 			   const char *environment, const char *user, const char *user_source,
-			   const char *from,
-			   const char *to);
+			   const char *from, const char *to);
 void history_record_gate(json_t *record, int number, const char *name, enum gate_result result,
 			 double seconds, const char *detail);
 /* Sets the outcome and "finished" (now). */

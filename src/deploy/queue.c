@@ -41,9 +41,9 @@ static json_t *job_json(const struct job *job)
 			 job->id, "unit", job->unit, "environments",
 			 strings_json(job->environments, job->nenvironments), "revision",
 			 job->revision, "user", job->user, "user_source", job->user_source,
-			 "phrase", job->phrase, "emergency",
-			 job->emergency, "detach", job->detach, "queued", (json_int_t)job->queued,
-			 "worker", (int)job->worker, "worker_start", (json_int_t)job->worker_start);
+			 "phrase", job->phrase, "emergency", job->emergency, "detach", job->detach,
+			 "queued", (json_int_t)job->queued, "worker", (int)job->worker,
+			 "worker_start", (json_int_t)job->worker_start);
 }
 
 static char *dup_or_null(json_t *value)

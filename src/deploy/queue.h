@@ -26,8 +26,8 @@ struct job {
 	char *revision; /* full hex */
 	char *user;
 	char *user_source; /* where user's name came from (identity.h) */
-	char *phrase;	 /* the confirmation phrase as given, or NULL */
-	char *emergency; /* the reason given, or NULL */
+	char *phrase;	   /* the confirmation phrase as given, or NULL */
+	char *emergency;   /* the reason given, or NULL */
 	int detach;
 	time_t queued;
 	pid_t worker;			 /* 0 until a worker starts it */

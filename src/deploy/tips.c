@@ -54,8 +54,7 @@ static json_t *read_json(const char *state_dir, const char *name, struct buf *er
 }
 
 int tips_note_accepted(const char *state_dir, const char *old_id, const char *new_id,
-		       const char *user, const char *user_source, pid_t receiver,
-		       struct buf *err)
+		       const char *user, const char *user_source, pid_t receiver, struct buf *err)
 {
 	struct proc_info info;
 	unsigned long long start = receiver > 0 && proc_read(receiver, &info) == 0 ? info.start : 0;

@@ -27,8 +27,7 @@
  * through the receive-pack process `receiver` (0: unknown). Returns 0, or
  * -1 with the reason in err. */
 int tips_note_accepted(const char *state_dir, const char *old_id, const char *new_id,
-		       const char *user, const char *user_source, pid_t receiver,
-		       struct buf *err);
+		       const char *user, const char *user_source, pid_t receiver, struct buf *err);
 /* post-receive: revision's deploys are queued (or it had none). */
 int tips_note_queued(const char *state_dir, const char *revision, struct buf *err);
 

@@ -16,7 +16,7 @@
 
 struct environment {
 	const char *skip;    /* GITGATE_SKIP: rules a client skips, "rule,rule" */
-	char *os_user;       /* the OS user this process runs as; NULL: unknown */
+	char *os_user;	     /* the OS user this process runs as; NULL: unknown */
 	const char *git_dir; /* GIT_DIR, as git gives a hook; NULL when unset */
 	char **push_options; /* GIT_PUSH_OPTION_<n>, in order */
 	size_t npush_options;

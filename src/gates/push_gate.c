@@ -114,10 +114,11 @@ static void apply_bypass(const struct push_gate_options *opts, const struct rule
 		char *rule = xstrndup(spec, (size_t)(colon - spec));
 		escape_bytes(&shown, rule, strlen(rule));
 		if (!rules_user_may_bypass(rules, who->name)) {
-			fprintf(diag,
-				"warning: gitgate: '%s' (%s) may not bypass rules (rules.ini [push] "
-				"bypass_users); the %s rule still applies\n",
-				user.data, who->source, shown.data);
+			fprintf(
+			    diag,
+			    "warning: gitgate: '%s' (%s) may not bypass rules (rules.ini [push] "
+			    "bypass_users); the %s rule still applies\n",
+			    user.data, who->source, shown.data);
 		} else {
 			/* Recorded first, escaped: a bypass that cannot be recorded is
 			 * not granted, and the pusher's terminal gets no raw bytes. */

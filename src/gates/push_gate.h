@@ -21,9 +21,9 @@
 
 struct push_gate_options {
 	enum push_mode mode;
-	const char *rules_path;	   /* client and range: --rules, or NULL */
-	const char *remote;	   /* pre-push: the remote's name (or URL) */
-	const char *remote_url;	   /* pre-push: the URL pushed to */
+	const char *rules_path; /* client and range: --rules, or NULL */
+	const char *remote;	/* pre-push: the remote's name (or URL) */
+	const char *remote_url; /* pre-push: the URL pushed to */
 	/* The server's: who pushes is resolved from it by [push] identity
 	 * (environment_pusher), checked against bypass_users and recorded. */
 	const struct environment *env;

@@ -50,8 +50,8 @@ int push_log_write(const char *gitdir, const char *name, const json_t *entry, st
 	return rc;
 }
 
-int push_log_append(const char *gitdir, const struct identity *who,
-		    const struct hook_input *input, struct buf *err)
+int push_log_append(const char *gitdir, const struct identity *who, const struct hook_input *input,
+		    struct buf *err)
 {
 	json_t *refs = json_array();
 	for (size_t i = 0; i < input->n; i++) {

@@ -31,7 +31,7 @@ json_t *push_log_ref(const char *ref, const char *old_id, const char *new_id);
  * in err. */
 int push_log_write(const char *gitdir, const char *name, const json_t *entry, struct buf *err);
 /* Records the updates git gave post-receive in pushes.jsonl. */
-int push_log_append(const char *gitdir, const struct identity *who,
-		    const struct hook_input *input, struct buf *err);
+int push_log_append(const char *gitdir, const struct identity *who, const struct hook_input *input,
+		    struct buf *err);
 
 #endif

@@ -33,9 +33,11 @@ int identity_policy_parse(const char *key, const char *value, void *slot, struct
 	struct identity_policy *p = slot, parsed = {0};
 	if (!strncmp(value, "env:", 4)) {
 		const char *var = value + 4;
-		size_t n = strspn(var, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+		size_t n =
+		    strspn(var, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
 		if (!*var || var[n] || (*var >= '0' && *var <= '9')) {
-			buf_printf(why, "%s '%s': env: takes a variable's name (letters, digits, '_')",
+			buf_printf(why,
+				   "%s '%s': env: takes a variable's name (letters, digits, '_')",
 				   key, value);
 			return -1;
 		}
@@ -43,7 +45,8 @@ int identity_policy_parse(const char *key, const char *value, void *slot, struct
 		parsed.variable = xstrdup(var);
 	} else {
 		size_t i = 0;
-		while (i < sizeof(mode_names) / sizeof(mode_names[0]) && strcmp(value, mode_names[i]))
+		while (i < sizeof(mode_names) / sizeof(mode_names[0]) &&
+		       strcmp(value, mode_names[i]))
 			i++;
 		if (i == sizeof(mode_names) / sizeof(mode_names[0])) {
 			buf_printf(why,

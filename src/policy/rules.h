@@ -93,9 +93,9 @@ struct push_policy {
 	char *deploy_branch;
 	char *baseline; /* a revision: commits reachable from it are accepted */
 	unsigned deadline_seconds;
-	struct strlist bypass_users;   /* who may use `git push -o gitgate.bypass=RULE:REASON` */
+	struct strlist bypass_users;	 /* who may use `git push -o gitgate.bypass=RULE:REASON` */
 	struct identity_policy identity; /* who pushes, as the server says (identity.h) */
-	enum severity non_commit_refs; /* a ref to a blob or tree: its content goes unchecked */
+	enum severity non_commit_refs;	 /* a ref to a blob or tree: its content goes unchecked */
 };
 
 /* A command line: as written, and split as a shell would split it

@@ -64,8 +64,8 @@ Test(identity, auto_reads_the_platform_that_ran_the_hook)
 		   "gitolite GL_USER");
 	assert_who("auto", (const char *[]){"GL_USERNAME=bob", "GL_ID=user-4", NULL}, "bob",
 		   "gitlab GL_USERNAME");
-	assert_who("auto", (const char *[]){"GITEA_PUSHER_NAME=carol", "GITEA_DEPLOY_KEY_ID=0",
-					    NULL},
+	assert_who("auto",
+		   (const char *[]){"GITEA_PUSHER_NAME=carol", "GITEA_DEPLOY_KEY_ID=0", NULL},
 		   "carol", "gitea GITEA_PUSHER_NAME");
 }
 
@@ -110,7 +110,8 @@ Test(identity, deploy_keys_are_keys_not_people)
 		   "gitlab GL_ID");
 	assert_who("auto", (const char *[]){"GL_USERNAME=alice", "GL_ID=key-12", NULL}, "key:12",
 		   "gitlab GL_ID");
-	assert_who("gitea", (const char *[]){"GITEA_PUSHER_NAME=alice", "GITEA_DEPLOY_KEY_ID=7", NULL},
+	assert_who("gitea",
+		   (const char *[]){"GITEA_PUSHER_NAME=alice", "GITEA_DEPLOY_KEY_ID=7", NULL},
 		   "key:7", "gitea GITEA_DEPLOY_KEY_ID");
 	assert_refused("gitea",
 		       (const char *[]){"GITEA_PUSHER_NAME=alice", "GITEA_DEPLOY_KEY_ID=7;x", NULL},
@@ -154,16 +155,17 @@ Test(identity, rules_ini_takes_the_modes_and_says_where_a_bad_one_is)
 	cr_assert_eq(load_rules_text(&rules, PROJECT "[push]\n", &errors), 0, "%s", errors.data);
 	cr_assert_eq(rules.push.identity.mode, IDENTITY_AUTO, "the default is auto");
 	rules_free(&rules);
-	cr_assert_eq(load_rules_text(&rules, PROJECT "[push]\nidentity = env:GITGATE_USER\n", &errors), 0,
-		     "%s", errors.data);
+	cr_assert_eq(
+	    load_rules_text(&rules, PROJECT "[push]\nidentity = env:GITGATE_USER\n", &errors), 0,
+	    "%s", errors.data);
 	cr_assert_eq(rules.push.identity.mode, IDENTITY_ENV);
 	cr_assert_str_eq(rules.push.identity.variable, "GITGATE_USER");
 	struct buf shown = BUF_INIT;
 	identity_policy_describe(&shown, &rules.push.identity);
 	cr_assert_str_eq(shown.data, "env:GITGATE_USER");
 	rules_free(&rules);
-	cr_assert_eq(load_rules_text(&rules, PROJECT "[push]\n\nidentity = gitolite\n", &errors), 0, "%s",
-		     errors.data);
+	cr_assert_eq(load_rules_text(&rules, PROJECT "[push]\n\nidentity = gitolite\n", &errors), 0,
+		     "%s", errors.data);
 	cr_assert_eq(rules.push.identity.mode, IDENTITY_GITOLITE);
 	rules_free(&rules);
 	const char *bad[] = {"identity = github", "identity = env:", "identity = env:A-B",

@@ -81,7 +81,8 @@ Test(tips, an_accepted_tip_is_unqueued_once_its_receive_pack_is_gone)
 	struct buf from = BUF_INIT, user = BUF_INIT, err = BUF_INIT;
 	pid_t receiver = receive_pack();
 	/* Noted while the receiver lives: its post-receive may still come. */
-	cr_assert_eq(tips_note_accepted(dir, OLD, TIP, "alice", "gitolite GL_USER", receiver, &err), 0, "%s", err.data);
+	cr_assert_eq(tips_note_accepted(dir, OLD, TIP, "alice", "gitolite GL_USER", receiver, &err),
+		     0, "%s", err.data);
 	cr_assert_eq(unqueued(TIP, &from, &user), 0, "the receive-pack still lives");
 	end(receiver);
 	cr_assert_eq(unqueued(TIP, &from, &user), 1);
@@ -102,8 +103,8 @@ Test(tips, what_was_queued_before_is_where_the_changes_start)
 	struct buf from = BUF_INIT, user = BUF_INIT, err = BUF_INIT;
 	cr_assert_eq(tips_note_queued(dir, OLD, &err), 0, "%s", err.data);
 	pid_t receiver = receive_pack();
-	cr_assert_eq(tips_note_accepted(dir, "3333333333333333333333333333333333333333", TIP, "bob", "os",
-					receiver, &err),
+	cr_assert_eq(tips_note_accepted(dir, "3333333333333333333333333333333333333333", TIP, "bob",
+					"os", receiver, &err),
 		     0, "%s", err.data);
 	end(receiver);
 	cr_assert_eq(unqueued(TIP, &from, &user), 1);
