@@ -54,8 +54,7 @@ LogLevel ERROR
 CONF
 	/usr/sbin/sshd -D -e -f "$dir/sshd_config" 2>"$dir/sshd.log" &
 	SSHD_PID=$!
-	local tries
-	for tries in $(seq 50); do
+	for _ in $(seq 50); do
 		ssh-keyscan -p "$SSHD_PORT" 127.0.0.1 >"$SRV/known_hosts" 2>/dev/null &&
 			[ -s "$SRV/known_hosts" ] && return 0
 		sleep 0.1
@@ -113,8 +112,11 @@ repo server
     option hook.pre-receive = gitgate-pre-receive
     option hook.post-receive = gitgate-post-receive
 CONF
-	git -C "$SRV/admin" add -A && git -C "$SRV/admin" commit -qm "server: alice and bob" &&
-		as admin -C "$SRV/admin" push -q origin master 2>"$SRV/admin.log" || { cat "$SRV/admin.log"; return 1; }
+	git -C "$SRV/admin" add -A && git -C "$SRV/admin" commit -qm "server: alice and bob" || return 1
+	if ! as admin -C "$SRV/admin" push -q origin master 2>"$SRV/admin.log"; then
+		cat "$SRV/admin.log"
+		return 1
+	fi
 	# The repository was there before gitolite knew it: its update hook too.
 	as_gitolite gitolite setup --hooks-only >>"$SRV/setup.log" 2>&1 || return 1
 	as_gitolite git -C "$SRV/repos/server.git" config receive.advertisePushOptions true
