@@ -49,8 +49,8 @@ fuzzer_links() {
 # uses, so https health URLs are checked as `curl` checks them. Any flavour
 # already installed satisfies pkg-config and none is added (the -dev
 # packages conflict with each other).
-missing_packages() { # missing_packages [test|demo]: test adds nginx and what tests/fuzz
-	# needs; demo adds nginx, curl, libfaketime (its Friday) and sshd
+missing_packages() { # missing_packages [test|demo]: test adds nginx, what tests/fuzz
+	# needs and gitolite3; demo adds nginx, curl, libfaketime (its Friday) and sshd
 	local -A need=()
 	local cmd pkg module
 	for pair in cmake:cmake cc:gcc make:make pkg-config:pkg-config git:git python3:python3 \
@@ -88,6 +88,10 @@ missing_packages() { # missing_packages [test|demo]: test adds nginx and what te
 		ls /usr/lib/*/faketime/libfaketimeMT.so.1 >/dev/null 2>&1 || need[libfaketime]=1
 	fi
 	if [ "${1:-}" = test ]; then
+		# e2e_gitolite pushes through gitolite (Debian's gitolite3, set up
+		# by the test as a user of its own: debconf's questions go
+		# unanswered, noninteractive, and the package sets nothing up).
+		command -v gitolite >/dev/null 2>&1 || need[gitolite3]=1
 		if ! command -v clang >/dev/null 2>&1; then
 			need[clang]=1 need[libclang-rt-dev]=1
 		elif ! fuzzer_links; then

@@ -22,8 +22,11 @@ SOURCE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DEMO=$(mktemp -d "${TMPDIR:-/tmp}/gitgate-demo.XXXXXX")
 export GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=Demo GIT_AUTHOR_EMAIL=demo@example.com
 export GIT_COMMITTER_NAME=Demo GIT_COMMITTER_EMAIL=demo@example.com
-# The pusher, as the server sees them (a real server takes it from ssh or
-# gitolite: GL_USERNAME, REMOTE_USER).
+# The pusher, as the server sees them. A real server takes the name from
+# its hosting platform ([push] identity: gitolite's GL_USER, GitLab's
+# GL_USERNAME, Gitea's GITEA_PUSHER_NAME); the demo's server is a bare
+# repository on this machine, so its rules.ini says identity =
+# env:GITGATE_USER and the demo, its admin, sets it.
 export GITGATE_USER=alice
 unset GITGATE_SKIP
 PHRASE="deploy fully to production"
@@ -377,7 +380,8 @@ mkdir "$STATE"
 # the seed's environments, gates and freeze, with roots under $SRV and
 # free ports instead of the seed's /root and servers.
 {
-	sed '/^; ---- Deploy time/,$d' "$SOURCE/rules.ini"
+	sed -e '/^; ---- Deploy time/,$d' -e 's/^identity = auto$/identity = env:GITGATE_USER/' \
+		"$SOURCE/rules.ini"
 	cat <<EOF
 ; ---- Deploy time: the demo's server (everything on 127.0.0.1) -----------------
 [deploy]
@@ -410,6 +414,8 @@ ln -s "$BUILD/pre-receive" "$SERVER/hooks/pre-receive"
 ln -s "$BUILD/post-receive" "$SERVER/hooks/post-receive"
 git -C "$SERVER" config receive.advertisePushOptions true
 "$G" rules --rules "$STATE/rules.ini" >/dev/null || problem "the demo server's rules.ini is not valid"
+grep -qx 'identity = env:GITGATE_USER' "$STATE/rules.ini" ||
+	problem "the demo server's rules.ini does not say where the pusher's name comes from"
 
 # nginx, the demo's own (its prefix, config, pid file and logs under $NGX):
 # one port a target, proxying to the upstream file gitgate's switch writes.

@@ -1,8 +1,9 @@
 /*
  * post-receive: git runs this after the refs moved, with the same lines as
  * pre-receive. It cannot reject anything. It records the push in the
- * server's push log, and when the deploy branch moved it queues the deploys
- * and shows the pusher their progress (git prints it as "remote:" lines).
+ * server's push log, with the pusher as [push] identity names them, and when
+ * the deploy branch moved it queues the deploys and shows the pusher their
+ * progress (git prints it as "remote:" lines).
  */
 #include <limits.h>
 #include <stdio.h>
@@ -45,17 +46,23 @@ int main(void)
 	struct environment env;
 	environment_read(&env);
 	struct hook_input input = {0};
+	struct identity who = {0};
 	struct buf err = BUF_INIT, gitgate = BUF_INIT;
-	int status = STATUS_PASSED;
+	int status = STATUS_FAULT;
+	/* The rules say who pushed: without them, nobody is recorded. */
+	struct server server;
+	if (server_open(&server) != 0) {
+		fprintf(stderr, "warning: gitgate: the push was accepted but not recorded\n");
+		goto done;
+	}
 	if (hook_input_read(&input, stdin, HOOK_INPUT_RECEIVE, &err) < 0 ||
-	    push_log_append(env.git_dir ? env.git_dir : ".", env.user, &input, &err) < 0) {
+	    environment_pusher(&server.rules.push.identity, &env, &who, &err) < 0 ||
+	    push_log_append(env.git_dir ? env.git_dir : ".", &who, &input, &err) < 0) {
 		fprintf(stderr, "warning: gitgate: the push was accepted but not recorded: %s\n",
 			err.data);
-		status = STATUS_FAULT;
-	}
-	struct server server;
-	if (status == STATUS_PASSED && server_open(&server) == 0) {
-		struct trigger_options opts = {.user = env.user};
+	} else {
+		status = STATUS_PASSED;
+		struct trigger_options opts = {.user = who.name, .user_source = who.source};
 		trigger_read_push_options(&opts, env.push_options, env.npush_options);
 		gitgate_path(&gitgate);
 		if (trigger_push(&server, &input, &opts, gitgate.data, stderr, &err) < 0) {
@@ -65,8 +72,10 @@ int main(void)
 				err.data);
 			status = STATUS_FAULT;
 		}
-		server_close(&server);
 	}
+	server_close(&server);
+done:
+	identity_free(&who);
 	hook_input_free(&input);
 	environment_free(&env);
 	buf_free(&err);

@@ -21,7 +21,6 @@ int main(int argc, char **argv)
 	struct push_gate_options opts = {.mode = PUSH_CLIENT,
 					 .remote = argv[1],
 					 .remote_url = argc > 2 ? argv[2] : NULL,
-					 .user = env.user,
 					 .skip = env.skip,
 					 .color = environment_wants_color(&env, stderr),
 					 .format = REPORT_TEXT,

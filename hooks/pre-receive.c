@@ -14,7 +14,7 @@ int main(void)
 	struct environment env;
 	environment_read(&env);
 	struct push_gate_options opts = {.mode = PUSH_SERVER,
-					 .user = env.user,
+					 .env = &env,
 					 .push_options = env.push_options,
 					 .npush_options = env.npush_options,
 					 .format = REPORT_TEXT,

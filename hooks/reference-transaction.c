@@ -24,10 +24,17 @@ int main(int argc, char **argv)
 	struct environment env;
 	environment_read(&env);
 	struct hook_input input = {0};
+	struct identity who = {0};
 	struct buf err = BUF_INIT, branch = BUF_INIT;
 	struct server server;
 	if (hook_input_read(&input, stdin, HOOK_INPUT_RECEIVE, &err) == 0 &&
 	    server_open(&server) == 0) {
+		/* Unnamed, the tip is still noted: pre-receive refused such a
+		 * push, so only a ref moved by hand on the server gets here. */
+		if (environment_pusher(&server.rules.push.identity, &env, &who, &err) < 0) {
+			fprintf(stderr, "warning: gitgate: %s\n", err.data);
+			buf_clear(&err);
+		}
 		deploy_policy_branch_ref(&server.rules, &branch);
 		for (size_t i = 0; i < input.n && server.rules.deploy.nenvironments; i++) {
 			const struct hook_update *u = &input.updates[i];
@@ -35,13 +42,14 @@ int main(int argc, char **argv)
 			    strspn(u->new_id, "0") == strlen(u->new_id))
 				continue;
 			if (tips_note_accepted(server.state_dir.data, u->old_id, u->new_id,
-					       env.user, invoker_git(), &err) < 0)
+					       who.name, who.source, invoker_git(), &err) < 0)
 				fprintf(stderr, "warning: gitgate: %s\n", err.data);
 		}
 		server_close(&server);
 	} else if (err.len) {
 		fprintf(stderr, "warning: gitgate: %s\n", err.data);
 	}
+	identity_free(&who);
 	hook_input_free(&input);
 	environment_free(&env);
 	buf_free(&err);

@@ -325,8 +325,13 @@ void state_holder_describe(struct buf *out, const struct state_holder *h)
 	struct tm tm;
 	if (h->since && localtime_r(&h->since, &tm))
 		strftime(since, sizeof(since), "%Y-%m-%d %H:%M", &tm);
-	buf_printf(out, "%s (rev %.12s, since %s, pid %d)", h->user && *h->user ? h->user : "?",
-		   h->revision && *h->revision ? h->revision : "?", since, (int)h->pid);
+	/* The file is gitgate's, but a terminal gets no byte of it raw. */
+	const char *user = h->user && *h->user ? h->user : "?";
+	const char *revision = h->revision && *h->revision ? h->revision : "?";
+	escape_bytes(out, user, strlen(user));
+	buf_adds(out, " (rev ");
+	escape_bytes(out, revision, strlen(revision) < 12 ? strlen(revision) : 12);
+	buf_printf(out, ", since %s, pid %d)", since, (int)h->pid);
 }
 
 void state_holder_free(struct state_holder *h)

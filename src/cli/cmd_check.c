@@ -72,7 +72,6 @@ int cmd_check(int argc, char **argv)
 	if (nranges) {
 		struct push_gate_options opts = {.mode = PUSH_RANGE,
 						 .rules_path = rules_path,
-						 .user = env.user,
 						 .skip = env.skip,
 						 .color = environment_wants_color(&env, stdout),
 						 .ranges = ranges,

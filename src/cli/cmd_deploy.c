@@ -102,8 +102,11 @@ static int deploy_detached(const struct server *server, const struct deploy_site
 {
 	char revision[GIT_OID_HEXSZ + 1];
 	struct buf err = BUF_INIT, self = BUF_INIT;
-	struct trigger_options opts = {
-	    .phrase = req->phrase, .emergency = req->emergency, .detach = 1, .user = req->user};
+	struct trigger_options opts = {.phrase = req->phrase,
+				       .emergency = req->emergency,
+				       .detach = 1,
+				       .user = req->user,
+				       .user_source = req->user_source};
 	int status = STATUS_PASSED;
 	if (deploy_resolve_revision(site, req->revision, revision, &err) < 0)
 		status = STATUS_USAGE;
@@ -166,10 +169,21 @@ static int run_command(enum command which, int argc, char **argv, const char *us
 	req.environment = words[1];
 	struct environment env;
 	environment_read(&env);
-	req.user = env.user;
 	struct server server;
+	struct identity who = {0};
+	struct buf err = BUF_INIT;
 	int status = server_open(&server);
+	/* A person at a shell: the OS user, or env:NAME's variable (set by
+	 * the admin's forced command); never a hosting platform's. */
+	if (status == 0 &&
+	    environment_command_user(&server.rules.push.identity, &env, &who, &err) < 0) {
+		fprintf(stderr, "error: gitgate %s: %s; refused (fail closed)\n", name, err.data);
+		server_close(&server);
+		status = STATUS_FAULT;
+	}
 	if (status == 0) {
+		req.user = who.name;
+		req.user_source = who.source;
 		struct deploy_site site = {.repo = server.repo,
 					   .rules = &server.rules,
 					   .state_dir = server.state_dir.data};
@@ -181,6 +195,8 @@ static int run_command(enum command which, int argc, char **argv, const char *us
 			status = (int)deploy_units(&site, &req);
 		server_close(&server);
 	}
+	identity_free(&who);
+	buf_free(&err);
 	environment_free(&env);
 	return status;
 }

@@ -21,12 +21,37 @@ static const char *text_of(json_t *record, const char *key)
 	return s ? s : "-";
 }
 
+/* The record's text at key, escaped into out (cleared first): a name or a
+ * reason came from a pusher, and the file may have been written by anyone
+ * who could. */
+static const char *escaped(struct buf *out, json_t *record, const char *key)
+{
+	const char *text = text_of(record, key);
+	buf_clear(out);
+	escape_bytes(out, text, strlen(text));
+	return out->data ? out->data : "";
+}
+
 static void print_record(json_t *r)
 {
-	const char *to = text_of(r, "to");
-	printf("%-20s  %-8s %-18s %-11s %.12s  %-11s %s  %s\n", text_of(r, "id"),
-	       text_of(r, "kind"), text_of(r, "unit"), text_of(r, "environment"), to,
-	       text_of(r, "outcome"), text_of(r, "finished"), text_of(r, "user"));
+	static const char *const keys[] = {"id", "kind",    "unit",	"environment",
+					   "to", "outcome", "finished", "emergency"};
+	enum { ID, KIND, UNIT, ENV, TO, OUTCOME, FINISHED, EMERGENCY, N };
+	struct buf f[N];
+	const char *v[N];
+	for (int i = 0; i < N; i++) {
+		f[i] = (struct buf)BUF_INIT;
+		v[i] = escaped(&f[i], r, keys[i]);
+	}
+	struct buf who = BUF_INIT;
+	history_record_who(&who, r);
+	printf("%-20s  %-8s %-18s %-11s %.12s  %-11s %s  %s\n", v[ID], v[KIND], v[UNIT], v[ENV],
+	       v[TO], v[OUTCOME], v[FINISHED], who.data);
+	buf_free(&who);
+	if (json_is_string(json_object_get(r, "emergency")))
+		printf("    emergency: %s\n", v[EMERGENCY]);
+	for (int i = 0; i < N; i++)
+		buf_free(&f[i]);
 	json_t *gates = json_object_get(r, "gates"), *gate;
 	size_t i;
 	json_array_foreach(gates, i, gate)

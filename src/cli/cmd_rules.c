@@ -4,9 +4,12 @@
  * The printing lives here, not in policy/: it is this command's output, and
  * policy/ only loads and answers questions.
  */
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "deploy_policy.h"
@@ -188,11 +191,67 @@ static void rules_describe(const struct rules *r, FILE *out)
 	fprintf(out, "; deadline %us; baseline %s; may bypass:", r->push.deadline_seconds,
 		r->push.baseline ? r->push.baseline : "(none)");
 	describe_words(out, &r->push.bypass_users);
-	fprintf(out, "%s; refs to a blob or tree: %s\n", r->push.bypass_users.n ? "" : " (nobody)",
-		severity_name(r->push.non_commit_refs));
+	struct buf identity = BUF_INIT;
+	identity_policy_describe(&identity, &r->push.identity);
+	fprintf(out, "%s; refs to a blob or tree: %s; identity: %s\n",
+		r->push.bypass_users.n ? "" : " (nobody)", severity_name(r->push.non_commit_refs),
+		identity.data);
+	buf_free(&identity);
 	fprintf(out, "allow marker: %s; longest line scanned: %zu bytes; match limit: %u\n",
 		r->allow_marker, r->max_line_bytes, r->match_limit);
 	deploy_describe(r, out);
+}
+
+/* The OS user the hooks run as: the owner of the server's repository (git
+ * runs its hooks as the user that receives the push), else whoever runs
+ * this. NULL when neither has a name. */
+static const char *hook_user(const char *gitdir)
+{
+	struct stat st;
+	uid_t uid = gitdir && stat(gitdir, &st) == 0 ? st.st_uid : geteuid();
+	struct passwd *pw = getpwuid(uid);
+	return pw ? pw->pw_name : NULL;
+}
+
+/* A user list that names the hooks' OS user, who is every pusher behind a
+ * shared account. Returns 1 when warned. */
+static int warn_service_account(const struct strlist *list, const char *what, const char *os_user)
+{
+	if (!os_user || !strlist_has(list, os_user))
+		return 0;
+	fprintf(stderr,
+		"warning: gitgate: %s names %s, the OS user the hooks run as: whenever the name "
+		"falls back to the OS user, every pusher through that account is %s\n",
+		what, os_user, os_user);
+	return 1;
+}
+
+/* Who the user lists ([push] bypass_users, [deploy] emergency_users,
+ * [environment] users) can tell apart: warnings on stderr. */
+static void identity_warnings(const struct rules *r, const char *gitdir)
+{
+	const char *os_user = hook_user(gitdir);
+	size_t lists = r->push.bypass_users.n + r->deploy.emergency_users.n;
+	warn_service_account(&r->push.bypass_users, "[push] bypass_users", os_user);
+	warn_service_account(&r->deploy.emergency_users, "[deploy] emergency_users", os_user);
+	for (size_t i = 0; i < r->deploy.nenvironments; i++) {
+		const struct deploy_environment *e = &r->deploy.environments[i];
+		struct buf what = BUF_INIT;
+		buf_printf(&what, "[environment %s] users", e->name);
+		warn_service_account(&e->users, what.data, os_user);
+		lists += e->users.n;
+		buf_free(&what);
+	}
+	enum identity_mode mode = r->push.identity.mode;
+	if (lists && (mode == IDENTITY_AUTO || mode == IDENTITY_OS))
+		fprintf(stderr,
+			"warning: gitgate: [push] identity is %s: %s the OS user the hooks run as "
+			"(%s) is who pushed, and behind one shared account the user lists tell "
+			"nobody apart; say where names come from: identity = gitolite, gitlab, "
+			"gitea or env:NAME\n",
+			mode == IDENTITY_AUTO ? "auto" : "os",
+			mode == IDENTITY_AUTO ? "where no hosting platform names the pusher," : "",
+			os_user ? os_user : "unknown");
 }
 
 int cmd_rules(int argc, char **argv)
@@ -226,6 +285,7 @@ int cmd_rules(int argc, char **argv)
 		status = STATUS_USAGE;
 	} else {
 		rules_describe(&rules, stdout);
+		identity_warnings(&rules, where.gitdir);
 	}
 	rules_free(&rules);
 done:

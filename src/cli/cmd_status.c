@@ -59,12 +59,18 @@ static void print_last_record(const struct server *s, const struct deploy_target
 		json_t *check;
 		json_array_foreach(health, i, check) ok +=
 		    json_is_true(json_object_get(check, "ok"));
-		printf("    last: %s %s %s, %s; health: %zu of %zu checks passed\n",
-		       json_string_value(json_object_get(r, "kind")),
-		       json_string_value(json_object_get(r, "id")),
-		       json_string_value(json_object_get(r, "outcome")),
-		       json_string_value(json_object_get(r, "finished")), ok,
-		       json_array_size(health));
+		struct buf what = BUF_INIT, who = BUF_INIT;
+		const char *keys[] = {"kind", "id", "outcome", "finished"};
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			const char *text = json_string_value(json_object_get(r, keys[k]));
+			buf_adds(&what, k == 0 ? "" : k == 3 ? ", " : " ");
+			escape_bytes(&what, text ? text : "-", strlen(text ? text : "-"));
+		}
+		history_record_who(&who, r);
+		printf("    last: %s by %s; health: %zu of %zu checks passed\n", what.data,
+		       who.data, ok, json_array_size(health));
+		buf_free(&what);
+		buf_free(&who);
 	}
 	json_decref(records);
 	buf_free(&err);

@@ -856,9 +856,9 @@ static int pending_mark(struct job *j, const struct part *p, const char *stage, 
 	struct buf path = BUF_INIT;
 	pending_path(&path, p);
 	json_t *mark = json_pack(
-	    "{s:s, s:s, s:o, s:s, s:s, s:s, s:o, s:i, s:I, s:b, s:s, s:s, s:s}", "deploy",
+	    "{s:s, s:s, s:o, s:s?, s:s, s:s, s:s, s:o, s:i, s:I, s:b, s:s, s:s, s:s}", "deploy",
 	    j->id.data, "kind", json_string_value(json_object_get(j->record, "kind")), "user",
-	    push_log_text(j->req->user), "unit", j->unit->name, "environment", j->env->name,
+	    push_log_text(j->req->user), "user_source", j->req->user_source, "unit", j->unit->name, "environment", j->env->name,
 	    "revision", j->revision, "from", j->from ? json_string(j->from) : json_null(), "pid",
 	    (int)getpid(), "start", (json_int_t)(proc_read(getpid(), &me) == 0 ? me.start : 0),
 	    "session", getsid(0) == getpid(), "stage", stage, "slot", slot_name(p->next), "back_to",
@@ -1404,7 +1404,8 @@ static void job_start_record(struct job *j, const char *kind)
 {
 	j->record = history_record_new(j->id.data, kind, j->unit->name,
 				       j->unit->projects.n == 1 ? j->parts[0].t->project : NULL,
-				       j->env->name, j->req->user, j->from, j->revision);
+				       j->env->name, j->req->user, j->req->user_source, j->from,
+				       j->revision);
 	json_object_set_new(j->record, "options",
 			    json_pack("{s:b}", "phrase", j->req->phrase != NULL));
 	if (j->req->emergency)
@@ -2004,6 +2005,7 @@ static int reconcile_target(const struct deploy_site *site, const struct deploy_
 			    j.id.data, kind ? kind : "deploy", j.unit->name,
 			    j.unit->projects.n == 1 ? t->project : NULL, t->environment,
 			    json_string_value(json_object_get(mark, "user")),
+			    json_string_value(json_object_get(mark, "user_source")),
 			    json_string_value(json_object_get(mark, "from")), j.revision);
 			history_record_finish(j.record, OUTCOME_ABANDONED);
 			rc = history_append(site->state_dir, j.record, err);

@@ -42,7 +42,8 @@ struct deploy_request {
 	const char *revision;	 /* anything git rev-parse takes; NULL: the deploy branch */
 	const char *phrase;	 /* the confirmation phrase as given, or NULL */
 	const char *emergency;	 /* the reason, or NULL */
-	const char *user;
+	const char *user;	 /* who asks; a deploy key is "key:N" (identity.h) */
+	const char *user_source; /* where that name came from: "gitolite GL_USER", "os" */
 	int dry_run;	/* deploy: check what can be checked and say the rest; change nothing */
 	const char *to; /* rollback --to: a kept release's id or a revision */
 };

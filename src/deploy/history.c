@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "push_log.h"
 #include "state.h"
 
@@ -65,24 +66,36 @@ static json_t *text_or_null(const char *s)
 }
 
 json_t *history_record_new(const char *id, const char *kind, const char *unit, const char *project,
-			   const char *environment, const char *user, const char *from,
-			   const char *to)
+			   const char *environment, const char *user, const char *user_source,
+			   const char *from, const char *to)
 {
 	char started[32];
 	utc_now(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ");
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:{}, s:n, s:[], s:[], s:n, "
-			 "s:s, s:n}",
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:{}, s:n, s:[], s:[], "
+			 "s:n, s:s, s:n}",
 			 "id", id, "kind", kind, "unit", text_or_null(unit), "project",
 			 text_or_null(project), "environment", text_or_null(environment), "user",
-			 text_or_null(user), "from", text_or_null(from), "to", text_or_null(to),
-			 "options", "emergency", "gates", "health", "outcome", "started", started,
-			 "finished");
+			 text_or_null(user), "user_source", text_or_null(user_source), "from",
+			 text_or_null(from), "to", text_or_null(to), "options", "emergency",
+			 "gates", "health", "outcome", "started", started, "finished");
 }
 
 const char *history_gate_result_name(enum gate_result result)
 {
 	static const char *const names[] = {"passed", "failed", "skipped"};
 	return names[result];
+}
+
+void history_record_who(struct buf *out, const json_t *record)
+{
+	const char *user = json_string_value(json_object_get(record, "user"));
+	const char *source = json_string_value(json_object_get(record, "user_source"));
+	escape_bytes(out, user ? user : "?", strlen(user ? user : "?"));
+	if (source) {
+		buf_adds(out, " (");
+		escape_bytes(out, source, strlen(source));
+		buf_adds(out, ")");
+	}
 }
 
 const char *history_outcome_name(enum history_outcome outcome)

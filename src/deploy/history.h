@@ -5,7 +5,8 @@
  * A record is built as the deploy goes (history_record_new, a gate at a
  * time, the health checks, the outcome) and appended once, when it is
  * final. It holds at least what DESIGN's contract names: id, kind
- * (deploy | rollback), unit, project, environment, user, from, to (full
+ * (deploy | rollback), unit, project, environment, user (and user_source,
+ * where the name came from: identity.h), from, to (full
  * revisions), options, emergency, gates (number, name, result, seconds,
  * detail), health, outcome (deployed, failed, refused, rolled-back,
  * superseded, abandoned), started, finished. Values of secrets never reach
@@ -41,8 +42,8 @@ void history_new_id(struct buf *out);
 /* A new record: kind "deploy" or "rollback"; project may be NULL for a
  * unit of several projects. "started" is now. */
 json_t *history_record_new(const char *id, const char *kind, const char *unit, const char *project,
-			   const char *environment, const char *user, const char *from,
-			   const char *to);
+			   const char *environment, const char *user, const char *user_source,
+			   const char *from, const char *to);
 void history_record_gate(json_t *record, int number, const char *name, enum gate_result result,
 			 double seconds, const char *detail);
 /* Sets the record's from and to: what a job reads once it holds its lock
@@ -53,6 +54,10 @@ void history_record_mask(json_t *record, const struct mask *m);
 /* Sets the outcome and "finished" (now). */
 void history_record_finish(json_t *record, enum history_outcome outcome);
 const char *history_outcome_name(enum history_outcome outcome);
+/* Who asked for the record's deploy, as a person reads it: "alice
+ * (gitolite GL_USER)", escaped (escape.h) as any text from a file is;
+ * older records, without user_source, say the name alone. */
+void history_record_who(struct buf *out, const json_t *record);
 const char *history_gate_result_name(enum gate_result result);
 
 /* Appends the record to STATE_DIR/history.jsonl. Returns 0 or -1 (err). */

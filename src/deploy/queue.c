@@ -51,9 +51,9 @@ static json_t *given_text(const char *s)
 static json_t *job_json(const struct job *job)
 {
 	return json_pack(
-	    "{s:s, s:s, s:o, s:s, s:o?, s:o?, s:o?, s:b, s:I, s:I, s:i, s:I}", "id", job->id,
+	    "{s:s, s:s, s:o, s:s, s:o?, s:s?, s:o?, s:o?, s:b, s:I, s:I, s:i, s:I}", "id", job->id,
 	    "unit", job->unit, "environments", strings_json(job->environments, job->nenvironments),
-	    "revision", job->revision, "user", given_text(job->user), "phrase",
+	    "revision", job->revision, "user", given_text(job->user), "user_source", job->user_source, "phrase",
 	    given_text(job->phrase), "emergency", given_text(job->emergency), "detach", job->detach,
 	    "queued", (json_int_t)job->queued, "seq", (json_int_t)job->seq, "worker",
 	    (int)job->worker, "worker_start", (json_int_t)job->worker_start);
@@ -76,6 +76,7 @@ static int job_from_json(struct job *job, json_t *j)
 	job->unit = dup_or_null(json_object_get(j, "unit"));
 	job->revision = dup_or_null(json_object_get(j, "revision"));
 	job->user = dup_or_null(json_object_get(j, "user"));
+	job->user_source = dup_or_null(json_object_get(j, "user_source"));
 	job->phrase = dup_or_null(json_object_get(j, "phrase"));
 	job->emergency = dup_or_null(json_object_get(j, "emergency"));
 	job->detach = json_is_true(json_object_get(j, "detach"));
@@ -298,6 +299,7 @@ void queue_job_free(struct job *job)
 	free(job->environments);
 	free(job->revision);
 	free(job->user);
+	free(job->user_source);
 	free(job->phrase);
 	free(job->emergency);
 	memset(job, 0, sizeof(*job));

@@ -27,8 +27,9 @@ struct job {
 	size_t nenvironments;
 	char *revision; /* full hex */
 	char *user;
-	char *phrase;	 /* the confirmation phrase as given, or NULL */
-	char *emergency; /* the reason given, or NULL */
+	char *user_source; /* where user's name came from (identity.h) */
+	char *phrase;	   /* the confirmation phrase as given, or NULL */
+	char *emergency;   /* the reason given, or NULL */
 	int detach;
 	time_t queued;
 	unsigned long long seq; /* its place in the queue: queue_add gives it */

@@ -54,13 +54,14 @@ static json_t *read_json(const char *state_dir, const char *name, struct buf *er
 }
 
 int tips_note_accepted(const char *state_dir, const char *old_id, const char *new_id,
-		       const char *user, pid_t receiver, struct buf *err)
+		       const char *user, const char *user_source, pid_t receiver, struct buf *err)
 {
 	struct proc_info info;
 	unsigned long long start = receiver > 0 && proc_read(receiver, &info) == 0 ? info.start : 0;
 	return write_json(state_dir, "accepted",
-			  json_pack("{s:s, s:s, s:s, s:i, s:I, s:I}", "old", old_id, "new", new_id,
-				    "user", user ? user : "", "receiver", (int)receiver,
+			  json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:I}", "old", old_id, "new",
+				    new_id, "user", user ? user : "", "user_source",
+				    user_source ? user_source : "", "receiver", (int)receiver,
 				    "receiver_start", (json_int_t)start, "time",
 				    (json_int_t)time(NULL)),
 			  err);
@@ -78,7 +79,7 @@ static const char *field(json_t *object, const char *key)
 }
 
 int tips_unqueued(const char *state_dir, const char *tip, int catch_up, struct buf *from,
-		  struct buf *user, struct buf *err)
+		  struct buf *user, struct buf *user_source, struct buf *err)
 {
 	json_t *accepted = read_json(state_dir, "accepted", err);
 	json_t *queued = read_json(state_dir, "queued", err);
@@ -95,6 +96,7 @@ int tips_unqueued(const char *state_dir, const char *tip, int catch_up, struct b
 	    (noted || (catch_up && queued))) {
 		buf_adds(from, queued ? field(queued, "revision") : field(accepted, "old"));
 		buf_adds(user, noted ? field(accepted, "user") : "");
+		buf_adds(user_source, noted ? field(accepted, "user_source") : "");
 		rc = 1;
 	}
 	json_decref(accepted);

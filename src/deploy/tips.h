@@ -23,22 +23,23 @@
 #include "buf.h"
 
 /* The reference-transaction hook: the deploy branch moved from old_id to
- * new_id, pushed by user through the receive-pack process `receiver` (0:
- * unknown). Returns 0, or -1 with the reason in err. */
+ * new_id, pushed by user (whose name came from user_source, identity.h)
+ * through the receive-pack process `receiver` (0: unknown). Returns 0, or
+ * -1 with the reason in err. */
 int tips_note_accepted(const char *state_dir, const char *old_id, const char *new_id,
-		       const char *user, pid_t receiver, struct buf *err);
+		       const char *user, const char *user_source, pid_t receiver, struct buf *err);
 /* post-receive: revision's deploys are queued (or it had none). */
 int tips_note_queued(const char *state_dir, const char *revision, struct buf *err);
 
 /* Is tip, the deploy branch's tip now, accepted and never queued? 1 with
  * from (the tip queued before it, else the branch's tip before that push)
- * and user (empty when unknown) filled, 0 when not, -1 with the reason in
- * err. With catch_up, a tip never noted as accepted counts too, once some
+ * user and user_source (empty when unknown) filled, 0 when not, -1 with the
+ * reason in err. With catch_up, a tip never noted as accepted counts too, once some
  * tip was queued before and it is not that one: the reference-transaction
  * hook could not note it (the state folder was read-only, or the server
  * cannot run that hook). Only gitgate deploy --reconcile asks so: a push
  * whose post-receive has not run yet looks the same on such a server. */
 int tips_unqueued(const char *state_dir, const char *tip, int catch_up, struct buf *from,
-		  struct buf *user, struct buf *err);
+		  struct buf *user, struct buf *user_source, struct buf *err);
 
 #endif

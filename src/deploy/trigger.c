@@ -95,6 +95,7 @@ static int enqueue_job(const struct server *s, const char *unit, const char *con
 			  .nenvironments = n,
 			  .revision = (char *)revision,
 			  .user = (char *)o->user,
+			  .user_source = (char *)o->user_source,
 			  .phrase = (char *)o->phrase,
 			  .emergency = (char *)o->emergency,
 			  .detach = o->detach,
@@ -333,20 +334,21 @@ int trigger_unqueued(const struct server *s, int catch_up, FILE *out, struct buf
 	const struct rules *r = &s->rules;
 	if (!r->deploy.nenvironments)
 		return 0;
-	struct buf ref = BUF_INIT, from = BUF_INIT, user = BUF_INIT;
+	struct buf ref = BUF_INIT, from = BUF_INIT, user = BUF_INIT, source = BUF_INIT;
 	deploy_policy_branch_ref(r, &ref);
 	git_oid tip;
 	char tip_hex[GIT_OID_HEXSZ + 1];
 	int rc = git_reference_name_to_id(&tip, s->repo, ref.data) == 0 ? 0 : -2;
 	if (rc == 0) {
 		git_oid_tostr(tip_hex, sizeof(tip_hex), &tip);
-		rc = tips_unqueued(s->state_dir.data, tip_hex, catch_up, &from, &user, err);
+		rc = tips_unqueued(s->state_dir.data, tip_hex, catch_up, &from, &user, &source, err);
 	}
 	if (rc == 1) {
 		struct hook_update u = {.ref = ref.data};
 		snprintf(u.old_id, sizeof(u.old_id), "%s", from.len ? from.data : "0");
 		snprintf(u.new_id, sizeof(u.new_id), "%s", tip_hex);
-		struct trigger_options o = {.user = user.len ? user.data : "reconcile"};
+		struct trigger_options o = {.user = user.len ? user.data : "reconcile",
+					    .user_source = source.len ? source.data : NULL};
 		if (!user.len)
 			buf_adds(&user, "someone (the push was not noted)");
 		fprintf(out,
@@ -361,6 +363,7 @@ int trigger_unqueued(const struct server *s, int catch_up, FILE *out, struct buf
 	buf_free(&ref);
 	buf_free(&from);
 	buf_free(&user);
+	buf_free(&source);
 	return rc == -1 ? -1 : 0;
 }
 

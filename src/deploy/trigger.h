@@ -25,6 +25,7 @@ struct trigger_options {
 	const char *emergency; /* -o emergency=REASON */
 	int detach;	       /* -o detach */
 	const char *user;
+	const char *user_source; /* where user's name came from (identity.h) */
 };
 
 /* Reads the push options gitgate knows; others are left alone. */

@@ -93,7 +93,7 @@ static int close_job(const struct server *s, const struct job *job, enum history
 			return queue_remove(s->state_dir.data, job->id, err);
 	}
 	json_t *record = history_record_new(job->id, "deploy", job->unit, NULL, env, job->user,
-					    NULL, job->revision);
+					    job->user_source, NULL, job->revision);
 	history_record_finish(record, why);
 	int rc = history_append(s->state_dir.data, record, err);
 	json_decref(record);
@@ -133,7 +133,8 @@ static void deploy_environments(const struct server *s, const struct job *job, F
 							  .revision = job->revision,
 							  .phrase = job->phrase,
 							  .emergency = job->emergency,
-							  .user = job->user};
+							  .user = job->user,
+							  .user_source = job->user_source};
 		if (n)
 			deploy_run(&site, reqs, n, progress, deployed);
 		for (size_t i = 0; i < n; i++)

@@ -18,21 +18,35 @@ static const char *nonempty(const char *name)
 	return value && *value ? value : NULL;
 }
 
-static const char *user_name(void)
+/* A copy: getpwuid's record is overwritten by the next lookup. */
+static char *os_user_name(void)
 {
-	const char *vars[] = {"GITGATE_USER", "GL_USERNAME", "REMOTE_USER"};
-	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
-		if (nonempty(vars[i]))
-			return nonempty(vars[i]);
 	struct passwd *pw = getpwuid(geteuid());
-	return pw ? pw->pw_name : "unknown";
+	return pw && pw->pw_name ? xstrdup(pw->pw_name) : NULL;
+}
+
+static const char *variable(const char *name)
+{
+	return getenv(name);
+}
+
+int environment_pusher(const struct identity_policy *p, const struct environment *env,
+		       struct identity *out, struct buf *why)
+{
+	return identity_resolve(p, variable, env->os_user, out, why);
+}
+
+int environment_command_user(const struct identity_policy *p, const struct environment *env,
+			     struct identity *out, struct buf *why)
+{
+	return identity_resolve_command(p, variable, env->os_user, out, why);
 }
 
 void environment_read(struct environment *env)
 {
 	memset(env, 0, sizeof(*env));
 	env->skip = nonempty("GITGATE_SKIP");
-	env->user = user_name();
+	env->os_user = os_user_name();
 	env->git_dir = nonempty("GIT_DIR");
 	const char *term = getenv("TERM");
 	env->color_allowed = !nonempty("NO_COLOR") && !(term && !strcmp(term, "dumb"));
@@ -55,6 +69,7 @@ void environment_free(struct environment *env)
 	for (size_t i = 0; i < env->npush_options; i++)
 		free(env->push_options[i]);
 	free(env->push_options);
+	free(env->os_user);
 	memset(env, 0, sizeof(*env));
 }
 

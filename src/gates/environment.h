@@ -12,11 +12,11 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "identity.h"
 
 struct environment {
 	const char *skip;    /* GITGATE_SKIP: rules a client skips, "rule,rule" */
-	const char *user;    /* who acts: GITGATE_USER, GL_USERNAME (GitLab),
-				REMOTE_USER (HTTP), else the OS user */
+	char *os_user;	     /* the OS user this process runs as; NULL: unknown */
 	const char *git_dir; /* GIT_DIR, as git gives a hook; NULL when unset */
 	char **push_options; /* GIT_PUSH_OPTION_<n>, in order */
 	size_t npush_options;
@@ -25,6 +25,15 @@ struct environment {
 
 void environment_read(struct environment *env);
 void environment_free(struct environment *env);
+/* Who pushes, by rules.ini's [push] identity (identity.h): a hook's
+ * pusher, as the git server (gitolite, GitLab, Gitea) or the admin says.
+ * Returns 0 with out filled, or -1 with why: the caller refuses. */
+int environment_pusher(const struct identity_policy *p, const struct environment *env,
+		       struct identity *out, struct buf *why);
+/* Who runs `gitgate deploy` or `rollback`: the OS user, or env:NAME's
+ * variable when [push] identity names one (identity_resolve_command). */
+int environment_command_user(const struct identity_policy *p, const struct environment *env,
+			     struct identity *out, struct buf *why);
 /* Colour on a terminal, when the environment allows it. */
 int environment_wants_color(const struct environment *env, FILE *out);
 

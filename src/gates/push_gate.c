@@ -91,10 +91,11 @@ done:
 
 /* Push options: only "gitgate.bypass=RULE:REASON" means anything here. */
 static void apply_bypass(const struct push_gate_options *opts, const struct rules *rules,
-			 struct findings *findings, json_t *audit)
+			 const struct identity *who, struct findings *findings, json_t *audit)
 {
 	FILE *diag = opts->diag;
-	const char *user = opts->user;
+	struct buf user = BUF_INIT;
+	escape_bytes(&user, who->name, strlen(who->name));
 	for (size_t i = 0; i < opts->npush_options; i++) {
 		const char *opt = opts->push_options[i];
 		if (strncmp(opt, "gitgate.bypass=", 15))
@@ -112,11 +113,12 @@ static void apply_bypass(const struct push_gate_options *opts, const struct rule
 		}
 		char *rule = xstrndup(spec, (size_t)(colon - spec));
 		escape_bytes(&shown, rule, strlen(rule));
-		if (!rules_user_may_bypass(rules, user)) {
-			fprintf(diag,
-				"warning: gitgate: '%s' may not bypass rules (rules.ini [push] "
-				"bypass_users); the %s rule still applies\n",
-				user, shown.data);
+		if (!rules_user_may_bypass(rules, who->name)) {
+			fprintf(
+			    diag,
+			    "warning: gitgate: '%s' (%s) may not bypass rules (rules.ini [push] "
+			    "bypass_users); the %s rule still applies\n",
+			    user.data, who->source, shown.data);
 		} else {
 			/* Recorded first, escaped: a bypass that cannot be recorded is
 			 * not granted, and the pusher's terminal gets no raw bytes. */
@@ -132,16 +134,17 @@ static void apply_bypass(const struct push_gate_options *opts, const struct rule
 				fprintf(
 				    diag,
 				    "warning: gitgate: %s bypasses the %s rule: %s (recorded)\n",
-				    user, json_string_value(json_object_get(entry, "rule")),
+				    user.data, json_string_value(json_object_get(entry, "rule")),
 				    json_string_value(json_object_get(entry, "reason")));
 			}
 		}
 		buf_free(&shown);
 		free(rule);
 	}
+	buf_free(&user);
 }
 
-static int write_audit(git_repository *repo, const char *user, json_t *bypasses,
+static int write_audit(git_repository *repo, const struct identity *who, json_t *bypasses,
 		       const struct push_updates *updates, const struct buf *checked,
 		       struct buf *err)
 {
@@ -162,7 +165,7 @@ static int write_audit(git_repository *repo, const char *user, json_t *bypasses,
 	}
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < json_array_size(bypasses); i++) {
-		json_t *entry = push_log_entry(user);
+		json_t *entry = push_log_entry(who);
 		json_object_update(entry, json_array_get(bypasses, i));
 		json_object_set(entry, "refs", refs);
 		json_object_set(entry, "commits", commits);
@@ -204,6 +207,7 @@ enum gitgate_status push_gate_run(const struct push_gate_options *opts,
 	struct buf err = BUF_INIT, rules_path = BUF_INIT, baseline = BUF_INIT, checked = BUF_INIT;
 	struct findings findings = {0};
 	struct rules rules;
+	struct identity who = {0};
 	int rules_loaded = 0;
 	json_t *bypasses = json_array();
 	enum gitgate_status status = STATUS_FAULT;
@@ -232,15 +236,17 @@ enum gitgate_status push_gate_run(const struct push_gate_options *opts,
 			status = STATUS_USAGE;
 			goto report_error;
 		}
-	if (opts->mode == PUSH_SERVER)
-		apply_bypass(opts, &rules, &findings, bypasses);
-	else
+	if (opts->mode == PUSH_SERVER) {
+		if (environment_pusher(&rules.push.identity, opts->env, &who, &err) < 0)
+			goto report_error;
+		apply_bypass(opts, &rules, &who, &findings, bypasses);
+	} else
 		findings_skip_rules(&findings, opts->skip);
 	status = push_check(&scope, updates, &findings, &checked, &err);
 	if (status == STATUS_FAULT)
 		goto report_error;
 	if (json_array_size(bypasses) &&
-	    write_audit(repo, opts->user, bypasses, updates, &checked, &err) < 0) {
+	    write_audit(repo, &who, bypasses, updates, &checked, &err) < 0) {
 		status = STATUS_FAULT;
 		goto report_error;
 	}
@@ -272,6 +278,7 @@ report_error:
 			"(fail closed)\n");
 done:
 	json_decref(bypasses);
+	identity_free(&who);
 	findings_free(&findings);
 	if (rules_loaded)
 		rules_free(&rules);

@@ -6,22 +6,27 @@
  *
  * The server reads its rules only from its own configuration and honours no
  * environment bypass; its one bypass is a push option from a pusher that
- * rules.ini names, and each use is appended to an audit log.
+ * rules.ini names, and each use is appended to an audit log. Who pushed is
+ * what [push] identity says (identity.h); a pusher that cannot be named is
+ * refused.
  */
 #ifndef GITGATE_PUSH_GATE_H
 #define GITGATE_PUSH_GATE_H
 
 #include <stdio.h>
 
+#include "environment.h"
 #include "push.h"
 #include "report.h"
 
 struct push_gate_options {
 	enum push_mode mode;
-	const char *rules_path;	   /* client and range: --rules, or NULL */
-	const char *remote;	   /* pre-push: the remote's name (or URL) */
-	const char *remote_url;	   /* pre-push: the URL pushed to */
-	const char *user;	   /* who pushes (the server records it) */
+	const char *rules_path; /* client and range: --rules, or NULL */
+	const char *remote;	/* pre-push: the remote's name (or URL) */
+	const char *remote_url; /* pre-push: the URL pushed to */
+	/* The server's: who pushes is resolved from it by [push] identity
+	 * (environment_pusher), checked against bypass_users and recorded. */
+	const struct environment *env;
 	const char *skip;	   /* a client's GITGATE_SKIP; the server honours none */
 	char *const *push_options; /* the server's: git push -o VALUE, in order */
 	size_t npush_options;

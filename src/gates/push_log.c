@@ -19,13 +19,14 @@ json_t *push_log_text(const char *s)
 	return j;
 }
 
-json_t *push_log_entry(const char *user)
+json_t *push_log_entry(const struct identity *who)
 {
 	char when[32];
 	time_t now = time(NULL);
 	struct tm tm;
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-	return json_pack("{s:s,s:o}", "time", when, "user", push_log_text(user));
+	return json_pack("{s:s,s:o,s:o}", "time", when, "user", push_log_text(who->name),
+			 "user_source", push_log_text(who->source));
 }
 
 json_t *push_log_ref(const char *ref, const char *old_id, const char *new_id)
@@ -49,7 +50,7 @@ int push_log_write(const char *gitdir, const char *name, const json_t *entry, st
 	return rc;
 }
 
-int push_log_append(const char *gitdir, const char *user, const struct hook_input *input,
+int push_log_append(const char *gitdir, const struct identity *who, const struct hook_input *input,
 		    struct buf *err)
 {
 	json_t *refs = json_array();
@@ -57,7 +58,7 @@ int push_log_append(const char *gitdir, const char *user, const struct hook_inpu
 		const struct hook_update *u = &input->updates[i];
 		json_array_append_new(refs, push_log_ref(u->ref, u->old_id, u->new_id));
 	}
-	json_t *entry = push_log_entry(user);
+	json_t *entry = push_log_entry(who);
 	json_object_set_new(entry, "refs", refs);
 	int rc = push_log_write(gitdir, "pushes.jsonl", entry, err);
 	json_decref(entry);

@@ -1,7 +1,8 @@
 /*
  * push_log: the server's records of pushes, one JSON object a line in its
  * state directory (state.h), written whole or not at all:
- * pushes.jsonl, every accepted push (when, who, each ref's old and new id),
+ * pushes.jsonl, every accepted push (when, who and as whom the server
+ * knew them, each ref's old and new id),
  * and audit.jsonl, every bypass used (push_gate.c).
  *
  * Text that came from outside (ref names, a bypass's rule and reason, the
@@ -16,11 +17,13 @@
 
 #include "buf.h"
 #include "hook_input.h"
+#include "identity.h"
 
 /* A JSON string of untrusted bytes, escaped as above. */
 json_t *push_log_text(const char *s);
-/* {"time": now (UTC), "user": the pusher}: how every record opens. */
-json_t *push_log_entry(const char *user);
+/* {"time": now (UTC), "user": the pusher, "user_source": where the name
+ * came from ("gitolite GL_USER")}: how every record opens. */
+json_t *push_log_entry(const struct identity *who);
 /* {"ref": ..., "old": ..., "new": ...} for one ref; ids in hex. */
 json_t *push_log_ref(const char *ref, const char *old_id, const char *new_id);
 /* Appends entry as one line to the file `name` in the state directory of
@@ -28,7 +31,7 @@ json_t *push_log_ref(const char *ref, const char *old_id, const char *new_id);
  * in err. */
 int push_log_write(const char *gitdir, const char *name, const json_t *entry, struct buf *err);
 /* Records the updates git gave post-receive in pushes.jsonl. */
-int push_log_append(const char *gitdir, const char *user, const struct hook_input *input,
+int push_log_append(const char *gitdir, const struct identity *who, const struct hook_input *input,
 		    struct buf *err);
 
 #endif

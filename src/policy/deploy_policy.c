@@ -204,12 +204,12 @@ int deploy_policy_is_frozen(const struct rules *r, const struct deploy_environme
 
 int deploy_policy_user_may_deploy(const struct deploy_environment *env, const char *user)
 {
-	return !env->users.n || strlist_has(&env->users, user);
+	return !env->users.n || strlist_has_user(&env->users, user);
 }
 
 int deploy_policy_user_may_use_emergency(const struct rules *r, const char *user)
 {
-	return strlist_has(&r->deploy.emergency_users, user);
+	return strlist_has_user(&r->deploy.emergency_users, user);
 }
 
 int deploy_policy_parse_statuses(const char *text, unsigned char ok[600], struct buf *why)

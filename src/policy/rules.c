@@ -30,6 +30,11 @@ int strlist_has(const struct strlist *list, const char *s)
 	return 0;
 }
 
+int strlist_has_user(const struct strlist *list, const char *user)
+{
+	return !identity_is_key(user) && strlist_has(list, user);
+}
+
 void strlist_add(struct strlist *list, const char *s)
 {
 	*ARRAY_PUSH(list->items, list->n, list->cap) = xstrdup(s);
@@ -58,5 +63,5 @@ int rules_ref_is_protected(const struct rules *r, const char *ref)
 
 int rules_user_may_bypass(const struct rules *r, const char *user)
 {
-	return strlist_has(&r->push.bypass_users, user);
+	return strlist_has_user(&r->push.bypass_users, user);
 }

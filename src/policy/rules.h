@@ -26,6 +26,7 @@
 
 #include "buf.h"
 #include "glob.h"
+#include "identity.h"
 #include "severity.h"
 
 /* Words of a list key; `given` says the key was there, even with no word,
@@ -38,6 +39,9 @@ struct strlist {
 
 /* Is s (NULL: never) one of the list's words? */
 int strlist_has(const struct strlist *list, const char *s);
+/* A list of users (users, emergency_users, bypass_users): does it name
+ * user? Never a deploy key (identity.h), whatever the list says. */
+int strlist_has_user(const struct strlist *list, const char *user);
 void strlist_add(struct strlist *list, const char *s);
 
 struct project {
@@ -89,8 +93,9 @@ struct push_policy {
 	char *deploy_branch;
 	char *baseline; /* a revision: commits reachable from it are accepted */
 	unsigned deadline_seconds;
-	struct strlist bypass_users;   /* who may use `git push -o gitgate.bypass=RULE:REASON` */
-	enum severity non_commit_refs; /* a ref to a blob or tree: its content goes unchecked */
+	struct strlist bypass_users;	 /* who may use `git push -o gitgate.bypass=RULE:REASON` */
+	struct identity_policy identity; /* who pushes, as the server says (identity.h) */
+	enum severity non_commit_refs;	 /* a ref to a blob or tree: its content goes unchecked */
 };
 
 /* A command line: as written, and split as a shell would split it

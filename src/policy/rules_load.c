@@ -109,6 +109,9 @@ static const struct schema_key push_keys[] = {
     {SCHEMA_INT_KEY("deadline_seconds", struct push_policy, deadline_seconds), .min = 1,
      .max = 3600, .def = "20"},
     {SCHEMA_KEY("bypass_users", SCHEMA_WORDS, struct push_policy, bypass_users)},
+    {SCHEMA_CUSTOM_KEY("identity", struct push_policy, identity, identity_policy_parse,
+		       identity_policy_release),
+     .def = "auto"},
     {SCHEMA_KEY("non_commit_refs", SCHEMA_SEVERITY, struct push_policy, non_commit_refs),
      .def = "error"},
     {SCHEMA_END}};

@@ -213,6 +213,26 @@ t_gates_refuse_and_say_why() {
 	deploy_expect 0 argo production --confirm "$PHRASE" --emergency "outage 42"
 	"$G" history argo production --format json | grep -q '"emergency": "outage 42"' ||
 		fail "the emergency was not recorded"
+	"$G" history argo production --format json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)[-1]
+assert (r["user"], r["user_source"]) == ("alice", "env GITGATE_USER"), r
+' || fail "the record does not say who deployed, and where the name came from"
+	# Names and reasons in a record reach the terminal escaped, even ones
+	# that no pusher could give (JSON holds any character).
+	python3 - gitgate/history.jsonl <<'PY'
+import json, sys
+r = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+r.update(user="eve\x1b[2J\nmallory", user_source="env\x07", emergency="\x1b]0;pwned\x07 outage")
+open(sys.argv[1], "a").write(json.dumps(r) + "\n")
+PY
+	"$G" history argo production >"$OUT" 2>&1
+	"$G" status argo production >>"$OUT" 2>&1
+	lacks "$OUT" $'\x1b'
+	lacks "$OUT" $'\x07'
+	contains "$OUT" 'eve\e[2J\nmallory (env\x07)'
+	contains "$OUT" 'emergency: \e]0;pwned\x07 outage'
+	contains "$OUT" 'by eve\e[2J\nmallory (env\x07)'
 }
 
 # seen_nowhere VALUE FILE...: VALUE is in none of the files.

@@ -5,6 +5,10 @@
 
 G=$GITGATE_BIN/gitgate
 PHRASE="deploy fully to production"
+# Who pushes and deploys: the servers' rules.ini say identity =
+# env:GITGATE_USER (the test is the admin who sets it); a test that needs
+# someone else says so on its command line.
+export GITGATE_USER=alice
 
 # Free ports on 127.0.0.1 (four by default: staging's two slots, then
 # production's).
@@ -120,6 +124,8 @@ health_deadline_seconds = 15
 EOF
 	}
 	cat >server.git/gitgate/rules.ini <<EOF
+[push]
+identity = env:GITGATE_USER
 [project argo]
 path = argo/
 [project alpine-backend]

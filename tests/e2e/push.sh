@@ -215,11 +215,11 @@ t_shell_metacharacters_in_names_are_never_executed() {
 
 t_bypass_push_option_is_honoured_only_for_listed_pushers() {
 	new_server
-	printf '[push]\nbypass_users = release-bot\n' >>../server.git/gitgate/rules.ini
+	printf '[push]\nidentity = env:GITGATE_USER\nbypass_users = release-bot\n' >>../server.git/gitgate/rules.ini
 	echo 'console.log("needed for the hotfix");' >>alpine-backend/api.js
 	git commit -qam "hotfix"
 	GITGATE_USER=mallory push_expect 1 -o "gitgate.bypass=debug-code:hotfix" origin main
-	contains "$OUT" "'mallory' may not bypass rules"
+	contains "$OUT" "'mallory' (env GITGATE_USER) may not bypass rules"
 	GITGATE_USER=mallory push_expect 1 -o $'gitgate.bypass=\e[2Jclear' \
 		-o $'gitgate.bypass=\e[31mred:x' origin main
 	contains "$OUT" 'ignoring '"'"'gitgate.bypass=\e[2Jclear'"'"
@@ -246,7 +246,7 @@ PY
 
 t_bypass_and_ref_bytes_that_are_not_utf8_are_recorded_escaped() {
 	new_server
-	printf '[push]\nbypass_users = release-bot\n' >>../server.git/gitgate/rules.ini
+	printf '[push]\nidentity = env:GITGATE_USER\nbypass_users = release-bot\n' >>../server.git/gitgate/rules.ini
 	echo 'console.log("hotfix");' >>alpine-backend/api.js
 	git commit -qam "hotfix"
 	GITGATE_USER=release-bot push_expect 0 -o $'gitgate.bypass=debug-code:caf\xe9 \\ \x1b[31m' \
@@ -268,7 +268,7 @@ PY
 
 t_records_that_cannot_be_written_are_reported() {
 	new_server
-	printf '[push]\nbypass_users = release-bot\n' >>../server.git/gitgate/rules.ini
+	printf '[push]\nidentity = env:GITGATE_USER\nbypass_users = release-bot\n' >>../server.git/gitgate/rules.ini
 	rm ../server.git/gitgate/pushes.jsonl
 	mkdir ../server.git/gitgate/audit.jsonl ../server.git/gitgate/pushes.jsonl
 	echo 'console.log("hotfix");' >>alpine-backend/api.js
@@ -278,8 +278,74 @@ t_records_that_cannot_be_written_are_reported() {
 	contains "$OUT" "refused (fail closed)"
 	git reset -q --hard HEAD^
 	echo 'x = 2' >>argo/app.py && git commit -qam clean
-	push_expect 0 origin main
+	GITGATE_USER=release-bot push_expect 0 origin main
 	contains "$OUT" "the push was accepted but not recorded: cannot open"
+}
+
+# A pusher sets what they like in their own environment (a local push;
+# ssh's AcceptEnv): only what [push] identity names counts.
+t_a_name_a_pusher_sets_is_not_believed_unless_the_admin_names_it() {
+	new_server
+	printf '[push]\nbypass_users = release-bot\n' >>../server.git/gitgate/rules.ini
+	echo 'console.log("hotfix");' >>alpine-backend/api.js
+	git commit -qam "hotfix"
+	local me
+	me=$(id -un)
+	GITGATE_USER=release-bot REMOTE_USER=release-bot \
+		push_expect 1 -o "gitgate.bypass=debug-code:incident 42" origin main
+	contains "$OUT" "'$me' (os) may not bypass rules"
+	printf '[push]\nidentity = gitolite\n' >>../server.git/gitgate/rules.ini
+	GITGATE_USER=release-bot push_expect 1 origin main
+	contains "$OUT" "GL_USER is not set"
+	contains "$OUT" "refused (fail closed)"
+	GL_USER=release-bot push_expect 0 -o "gitgate.bypass=debug-code:incident 42" origin main
+	python3 - ../server.git/gitgate <<'PY' || fail "the records do not say who, and from where"
+import json, sys
+for name in ("audit.jsonl", "pushes.jsonl"):
+    e = [json.loads(l) for l in open(sys.argv[1] + "/" + name)][-1]
+    assert (e["user"], e["user_source"]) == ("release-bot", "gitolite GL_USER"), (name, e)
+PY
+}
+
+t_a_deploy_key_is_recorded_as_a_key_and_matches_no_user_list() {
+	new_server
+	printf '[push]\nidentity = gitlab\nbypass_users = release-bot key:12\n' \
+		>>../server.git/gitgate/rules.ini
+	echo 'console.log("hotfix");' >>alpine-backend/api.js
+	git commit -qam "hotfix"
+	GL_USERNAME=release-bot GL_ID=key-12 \
+		push_expect 1 -o "gitgate.bypass=debug-code:incident 42" origin main
+	contains "$OUT" "'key:12' (gitlab GL_ID) may not bypass rules"
+	GL_USERNAME=release-bot GL_ID=user-3 \
+		push_expect 0 -o "gitgate.bypass=debug-code:incident 42" origin main
+	echo 'x = 3' >>argo/app.py && git commit -qam clean
+	GITEA_PUSHER_NAME=owner GITEA_DEPLOY_KEY_ID=7 push_expect 1 origin main
+	contains "$OUT" "GL_USERNAME is not set"
+	sed -i 's/^identity = gitlab$/identity = auto/' ../server.git/gitgate/rules.ini
+	GITEA_PUSHER_NAME=owner GITEA_DEPLOY_KEY_ID=7 push_expect 0 origin main
+	GL_USER=alice GITEA_PUSHER_NAME=owner push_expect 1 origin HEAD:refs/heads/other
+	contains "$OUT" "both gitolite's and gitea's variables are set"
+	python3 - ../server.git/gitgate/pushes.jsonl <<'PY' || fail "the push log is wrong"
+import json, sys
+e = [json.loads(l) for l in open(sys.argv[1])][-1]
+assert (e["user"], e["user_source"]) == ("key:7", "gitea GITEA_DEPLOY_KEY_ID"), e
+PY
+}
+
+t_rules_warns_when_user_lists_cannot_tell_pushers_apart() {
+	new_server
+	local me said
+	me=$(id -un)
+	said=$(mktemp)
+	printf '[push]\nbypass_users = release-bot %s\n' "$me" >>../server.git/gitgate/rules.ini
+	(cd ../server.git && "$GITGATE_BIN/gitgate" rules) >"$said" 2>&1 || fail "gitgate rules failed"
+	contains "$said" "identity: auto"
+	contains "$said" "warning: gitgate: [push] bypass_users names $me, the OS user the hooks run as"
+	contains "$said" "warning: gitgate: [push] identity is auto"
+	sed -i "s/^bypass_users = .*/identity = gitolite\nbypass_users = release-bot/" ../server.git/gitgate/rules.ini
+	(cd ../server.git && "$GITGATE_BIN/gitgate" rules) >"$said" 2>&1 || fail "gitgate rules failed"
+	contains "$said" "identity: gitolite"
+	lacks "$said" "warning"
 }
 
 t_pre_push_takes_a_ref_name_longer_than_1100_bytes() {

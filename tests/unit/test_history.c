@@ -29,9 +29,9 @@ static void append(const char *unit, const char *env, enum history_outcome outco
 {
 	struct buf id = BUF_INIT, err = BUF_INIT;
 	history_new_id(&id);
-	json_t *r = history_record_new(id.data, "deploy", unit, NULL, env, "alice",
-				       "1111111111111111111111111111111111111111",
-				       "2222222222222222222222222222222222222222");
+	json_t *r = history_record_new(
+	    id.data, "deploy", unit, NULL, env, "alice", "gitolite GL_USER",
+	    "1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222");
 	history_record_gate(r, 3, "tests", GATE_PASSED, 1.5, NULL);
 	history_record_gate(r, 11, "health", GATE_FAILED, 0.25, "HTTP 503 from /health");
 	history_record_finish(r, outcome);
@@ -101,9 +101,25 @@ Test(history, text_from_outside_is_kept_escaped_and_a_missing_file_is_empty)
 	cr_assert_eq(json_array_size(records), 0);
 	json_decref(records);
 	json_t *r = history_record_new("x", "deploy", "argo", "argo", "production",
-				       "eve\xff\x1b[2J", NULL, NULL);
+				       "eve\xff\x1b[2J", "env GITGATE_USER", NULL, NULL);
 	cr_assert_str_eq(json_string_value(json_object_get(r, "user")), "eve\\xff\\e[2J");
+	cr_assert_str_eq(json_string_value(json_object_get(r, "user_source")), "env GITGATE_USER");
 	cr_assert(json_is_null(json_object_get(r, "from")));
 	json_decref(r);
 	buf_free(&err);
+}
+
+Test(history, who_is_shown_escaped_with_where_the_name_came_from)
+{
+	json_t *r =
+	    json_pack("{s:s, s:s}", "user", "eve\x1b[2J\nmallory", "user_source", "env\x07 X");
+	struct buf who = BUF_INIT;
+	history_record_who(&who, r);
+	cr_assert_str_eq(who.data, "eve\\e[2J\\nmallory (env\\x07 X)");
+	json_object_del(r, "user_source");
+	buf_clear(&who);
+	history_record_who(&who, r);
+	cr_assert_str_eq(who.data, "eve\\e[2J\\nmallory", "an older record: the name alone");
+	json_decref(r);
+	buf_free(&who);
 }

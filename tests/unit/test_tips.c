@@ -52,14 +52,19 @@ static void end(pid_t receiver)
 	waitpid(receiver, NULL, 0);
 }
 
+/* Where the last unqueued tip's pusher's name came from. */
+static char source[64];
+
 static int unqueued_when(const char *tip, int catch_up, struct buf *from, struct buf *user)
 {
-	struct buf err = BUF_INIT;
+	struct buf err = BUF_INIT, user_source = BUF_INIT;
 	buf_clear(from);
 	buf_clear(user);
-	int rc = tips_unqueued(dir, tip, catch_up, from, user, &err);
+	int rc = tips_unqueued(dir, tip, catch_up, from, user, &user_source, &err);
 	cr_assert_neq(rc, -1, "%s", err.data);
+	snprintf(source, sizeof(source), "%s", user_source.data ? user_source.data : "");
 	buf_free(&err);
+	buf_free(&user_source);
 	return rc;
 }
 
@@ -81,12 +86,14 @@ Test(tips, an_accepted_tip_is_unqueued_once_its_receive_pack_is_gone)
 	struct buf from = BUF_INIT, user = BUF_INIT, err = BUF_INIT;
 	pid_t receiver = receive_pack();
 	/* Noted while the receiver lives: its post-receive may still come. */
-	cr_assert_eq(tips_note_accepted(dir, OLD, TIP, "alice", receiver, &err), 0, "%s", err.data);
+	cr_assert_eq(tips_note_accepted(dir, OLD, TIP, "alice", "gitolite GL_USER", receiver, &err),
+		     0, "%s", err.data);
 	cr_assert_eq(unqueued(TIP, &from, &user), 0, "the receive-pack still lives");
 	end(receiver);
 	cr_assert_eq(unqueued(TIP, &from, &user), 1);
 	cr_assert_str_eq(from.data, OLD, "nothing was queued before: from the old tip");
 	cr_assert_str_eq(user.data, "alice");
+	cr_assert_str_eq(source, "gitolite GL_USER");
 	/* Not the branch's tip any more: a newer push is the one to deploy. */
 	cr_assert_eq(unqueued(OLD, &from, &user), 0);
 	cr_assert_eq(tips_note_queued(dir, TIP, &err), 0, "%s", err.data);
@@ -102,7 +109,7 @@ Test(tips, what_was_queued_before_is_where_the_changes_start)
 	cr_assert_eq(tips_note_queued(dir, OLD, &err), 0, "%s", err.data);
 	pid_t receiver = receive_pack();
 	cr_assert_eq(tips_note_accepted(dir, "3333333333333333333333333333333333333333", TIP, "bob",
-					receiver, &err),
+					"os", receiver, &err),
 		     0, "%s", err.data);
 	end(receiver);
 	cr_assert_eq(unqueued(TIP, &from, &user), 1);
@@ -120,7 +127,7 @@ Test(tips, a_broken_record_is_an_error_that_names_it)
 	FILE *f = fopen(path.data, "w");
 	fputs("{\"new\": ", f);
 	fclose(f);
-	cr_assert_eq(tips_unqueued(dir, TIP, 0, &from, &user, &err), -1);
+	cr_assert_eq(tips_unqueued(dir, TIP, 0, &from, &user, &user, &err), -1);
 	cr_assert_not_null(strstr(err.data, "accepted.json"), "%s", err.data);
 	buf_free(&path);
 	buf_free(&from);
@@ -144,7 +151,7 @@ Test(tips, catching_up_finds_a_tip_no_hook_noted)
 	/* A push in flight, noted with its receive-pack alive, is still left
 	 * to its own post-receive. */
 	pid_t receiver = receive_pack();
-	cr_assert_eq(tips_note_accepted(dir, OLD, TIP, "alice", receiver, &err), 0, "%s", err.data);
+	cr_assert_eq(tips_note_accepted(dir, OLD, TIP, "alice", "os", receiver, &err), 0, "%s", err.data);
 	cr_assert_eq(unqueued_when(TIP, 1, &from, &user), 0);
 	end(receiver);
 	buf_free(&from);
