@@ -321,6 +321,31 @@ static int days_parse(const char *key, const char *value, void *slot, struct buf
 	return 0;
 }
 
+static int sandbox_parse(const char *key, const char *value, void *slot, struct buf *why)
+{
+	static const char *const names[] = {"auto", "yes", "no"};
+	for (int i = 0; i < 3; i++)
+		if (!strcasecmp(value, names[i])) {
+			*(enum deploy_sandbox *)slot = (enum deploy_sandbox)i;
+			return 0;
+		}
+	buf_printf(why, "%s '%s': use yes, no or auto (yes where bubblewrap works)", key, value);
+	return -1;
+}
+
+/* sandbox_writable: absolute paths, each a folder the sandbox binds. */
+static int check_paths(const char *key, const char *value, struct buf *why)
+{
+	const char *p = value, *word;
+	int rc = 0;
+	for (size_t n; rc == 0 && (n = schema_word_next(&p, &word));) {
+		char *one = xstrndup(word, n);
+		rc = check_absolute_path(key, one, why);
+		free(one);
+	}
+	return rc;
+}
+
 /* ---- Tables ------------------------------------------------------------- */
 
 #define D struct deploy_policy
@@ -347,6 +372,12 @@ const struct schema_key deploy_load_keys[] = {
      .def = "10"},
     {SCHEMA_KEY("ssh_known_hosts", SCHEMA_TEXT, D, ssh_known_hosts), .check = check_ssh_path},
     {SCHEMA_KEY("ssh_identity", SCHEMA_TEXT, D, ssh_identity), .check = check_ssh_path},
+    {SCHEMA_CUSTOM_KEY("sandbox", D, sandbox, sandbox_parse, NULL), .def = "auto"},
+    {SCHEMA_KEY("sandbox_bwrap", SCHEMA_TEXT, D, sandbox_bwrap), .def = "/usr/bin/bwrap",
+     .check = check_absolute_path},
+    {SCHEMA_KEY("sandbox_network", SCHEMA_BOOL, D, sandbox_network), .def = "yes"},
+    {SCHEMA_KEY("sandbox_user", SCHEMA_TEXT, D, sandbox_user), .check = schema_check_name},
+    {SCHEMA_KEY("sandbox_writable", SCHEMA_WORDS, D, sandbox_writable), .check = check_paths},
     {SCHEMA_END}};
 #undef D
 
@@ -404,6 +435,7 @@ const struct schema_key deploy_load_target_keys[] = {
     {SCHEMA_KEY("hosts", SCHEMA_WORDS, T, hosts), .check = check_hosts},
     {SCHEMA_KEY("ssh_known_hosts", SCHEMA_TEXT, T, ssh_known_hosts), .check = check_ssh_path},
     {SCHEMA_KEY("ssh_identity", SCHEMA_TEXT, T, ssh_identity), .check = check_ssh_path},
+    {SCHEMA_KEY("sandbox_writable", SCHEMA_WORDS, T, sandbox_writable), .check = check_paths},
     {SCHEMA_END}};
 #undef COMMAND
 #undef T
