@@ -6,6 +6,7 @@
 #include "sandbox.h"
 
 #include <dirent.h>
+#include <ftw.h>
 #include <errno.h>
 #include <limits.h>
 #include <pwd.h>
@@ -389,4 +390,85 @@ void sandbox_admin_paths(struct strlist *list, const struct rules *r, const char
 		if (t != own && t->root)
 			add_root(list, t->root);
 	}
+}
+
+/* ---- A deploy's command ---------------------------------------------------- */
+
+static uid_t give_uid;
+static gid_t give_gid;
+
+static int give_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return lchown(path, give_uid, give_gid) < 0 ? -1 : 0;
+}
+
+/* The release belongs to the sandbox's user: its build writes there. */
+static int give_to_user(const char *dir, const char *user, struct buf *err)
+{
+	struct passwd *pw = getpwnam(user);
+	struct stat st;
+	char real[PATH_MAX];
+	if (!pw || !realpath(dir, real) || stat(real, &st) < 0) {
+		buf_printf(err, "cannot give %s to sandbox_user %s: %s", dir, user,
+			   pw ? strerror(errno) : "no such user");
+		return -1;
+	}
+	if (st.st_uid == pw->pw_uid)
+		return 0;
+	give_uid = pw->pw_uid;
+	give_gid = pw->pw_gid;
+	if (nftw(real, give_one, 16, FTW_PHYS) == 0)
+		return 0;
+	buf_printf(err, "cannot give %s to sandbox_user %s: %s", dir, user, strerror(errno));
+	return -1;
+}
+
+char **sandbox_wrap(const struct sandbox_call *c, char **argv, struct buf *err)
+{
+	if (!c->choice->on && !c->choice->refuse)
+		return argv;
+	char **out = NULL;
+	const struct deploy_policy *d = c->policy;
+	if (c->choice->refuse) {
+		buf_printf(err, "not sandboxed: %s, and sandbox = yes", c->choice->why.data);
+	} else if (!d->sandbox_user || give_to_user(c->dir, d->sandbox_user, err) == 0) {
+		struct strlist hidden = {0};
+		sandbox_admin_paths(&hidden, c->rules, c->state_dir, c->repo_dir, c->app);
+		const char **writable =
+		    xcalloc(1 + d->sandbox_writable.n + (c->app ? c->app->sandbox_writable.n : 0),
+			    sizeof(*writable));
+		size_t n = 0;
+		writable[n++] = c->dir;
+		for (size_t i = 0; c->app && i < d->sandbox_writable.n; i++)
+			writable[n++] = d->sandbox_writable.items[i];
+		for (size_t i = 0; c->app && i < c->app->sandbox_writable.n; i++)
+			writable[n++] = c->app->sandbox_writable.items[i];
+		struct sandbox_spec s = {.bwrap = d->sandbox_bwrap,
+					 .user = d->sandbox_user,
+					 .network = d->sandbox_network,
+					 .detached = c->detached,
+					 .writable = writable,
+					 .nwritable = n,
+					 .hidden = (const char *const *)hidden.items,
+					 .nhidden = hidden.n,
+					 .cwd = c->dir};
+		out = sandbox_argv(&s, (const char *const *)argv, err);
+		free(writable);
+		for (size_t i = 0; i < hidden.n; i++)
+			free(hidden.items[i]);
+		free(hidden.items);
+	}
+	command_free(argv);
+	return out;
+}
+
+void sandbox_choice_record(struct buf *out, const struct sandbox_choice *c)
+{
+	if (c->on)
+		buf_adds(out, "bubblewrap");
+	else
+		buf_printf(out, "none: %s", c->why.data);
 }

@@ -89,4 +89,27 @@ void sandbox_choice_describe(struct buf *out, const struct sandbox_choice *c);
 void sandbox_admin_paths(struct strlist *list, const struct rules *r, const char *state_dir,
 			 const char *repo_dir, const struct deploy_target *own);
 
+/* One command of a deploy, made ready for the sandbox the job chose. */
+struct sandbox_call {
+	const struct sandbox_choice *choice;
+	const struct deploy_policy *policy;
+	const struct rules *rules;
+	const char *state_dir, *repo_dir;
+	/* NULL: a command of gates 3-5, dir the release it runs in, which alone
+	 * it may write. Else the app's target: dir is its slot (ROOT-blue),
+	 * written with [deploy]'s and the target's sandbox_writable. */
+	const struct deploy_target *app;
+	const char *dir;
+	int detached; /* the supervised app */
+};
+
+/* argv inside the sandbox: a new argv (argv itself is freed), argv as it
+ * is when the choice is to run bare, or NULL with why in err (argv freed)
+ * when there must be a sandbox and there is none, or it cannot be made.
+ * With sandbox_user, dir is given to that user first (chown -R) when it is
+ * not its yet. */
+char **sandbox_wrap(const struct sandbox_call *c, char **argv, struct buf *err);
+/* The record's "sandbox": "bubblewrap", or "none: why". */
+void sandbox_choice_record(struct buf *out, const struct sandbox_choice *c);
+
 #endif

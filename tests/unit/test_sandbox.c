@@ -1,6 +1,7 @@
 /* sandbox: the bwrap argv (its layout, in order) and what a command inside
  * can and cannot reach, run for real. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +10,10 @@
 
 #include "command.h"
 #include "helpers.h"
+#include "proc.h"
 #include "run.h"
 #include "sandbox.h"
+#include "slot.h"
 
 #define BWRAP "/usr/bin/bwrap"
 
@@ -310,4 +313,64 @@ Test(sandbox, the_keys_are_checked_with_their_line)
 		  errors.data);
 	rules_free(&r);
 	buf_free(&errors);
+}
+
+/* How many live processes are in process group pgid. */
+static int group_size(pid_t pgid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+	while (d && (e = readdir(d))) {
+		struct proc_info p;
+		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
+		    proc_read((pid_t)atoi(e->d_name), &p) == 0 && p.pgrp == pgid && p.state != 'Z')
+			n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+Test(sandbox, slot_stop_gives_the_sandboxed_app_its_sigterm_and_ends_its_children,
+     .init = make_dir_tree, .fini = remove_tree)
+{
+	if (access(BWRAP, X_OK) < 0)
+		cr_skip_test("no bubblewrap at " BWRAP);
+	mkdir(path_of("app-blue"), 0755);
+	mkdir(path_of("state"), 0755);
+	struct slot_target t = {.root = path_of("app"),
+				.state_dir = xstrdup(path_of("state")),
+				.grace_ms = 5000,
+				.limit_ms = 5000};
+	t.root = xstrdup(t.root);
+	const char *writable[] = {path_of("app-blue")};
+	const char *app[] = {"sh", "-c",
+			     "sleep 300 & trap 'echo term > got-term; kill $!; exit 0' TERM; "
+			     "echo up > up; wait",
+			     NULL};
+	struct sandbox_spec s = {.bwrap = BWRAP,
+				 .detached = 1,
+				 .writable = writable,
+				 .nwritable = 1,
+				 .cwd = writable[0]};
+	struct buf err = BUF_INIT;
+	char **argv = sandbox_argv(&s, app, &err);
+	cr_assert_not_null(argv, "%s", err.data);
+	struct slot_command cmd = {.argv = (const char *const *)argv};
+	cr_assert_eq(slot_start(&t, SLOT_BLUE, &cmd, &err), 0, "%s", err.data);
+	pid_t pid;
+	cr_assert_eq(slot_running(&t, SLOT_BLUE, &pid, &err), 1, "%s", err.data);
+	for (int i = 0; i < 500 && access(path_of("app-blue/up"), F_OK) < 0; i++)
+		usleep(10000);
+	cr_assert_eq(access(path_of("app-blue/up"), F_OK), 0, "the app did not start");
+	/* bwrap, its init in the pid namespace, sh and sleep: one group. */
+	cr_assert_geq(group_size(pid), 4, "%d", group_size(pid));
+	cr_assert_eq(slot_stop(&t, SLOT_BLUE, &err), 0, "%s", err.data);
+	cr_assert_eq(group_size(pid), 0, "nothing of the app is left");
+	cr_assert_eq(access(path_of("app-blue/got-term"), F_OK), 0, "the app got SIGTERM itself");
+	command_free(argv);
+	free((char *)t.root);
+	free((char *)t.state_dir);
+	buf_free(&err);
 }
