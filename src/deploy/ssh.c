@@ -270,7 +270,8 @@ static int loopback(const char *host, size_t len)
 	       (len > 4 && !strncmp(host, "127.", 4)) || (len == 3 && !strncmp(host, "::1", 3));
 }
 
-int ssh_reach_port(struct ssh *s, const char *host, unsigned port, unsigned *local, struct buf *err)
+int ssh_reach_port(struct ssh *s, const char *host, unsigned port, unsigned *local,
+		   struct buf *err)
 {
 	size_t len = strlen(host);
 	if (!loopback(host, len))
