@@ -415,6 +415,10 @@ static enum gate_result gate_identify(struct job *j, struct buf *detail)
 	}
 	buf_adds(detail, "; ");
 	sandbox_choice_describe(detail, &j->sandbox);
+	/* A passed gate's detail is only recorded: running bare is said aloud. */
+	if (!j->sandbox.on && !j->sandbox.refuse)
+		fprintf(j->out, "warning: gitgate: the pushed code runs %s\n",
+			strstr(detail->data, "not sandboxed"));
 	return j->sandbox.refuse ? GATE_FAILED : GATE_PASSED;
 }
 

@@ -29,7 +29,16 @@ static const char *const system_secrets[] = {
     "/etc/ssl/private", "/etc/letsencrypt", "/etc/gitgate", NULL};
 #define HOME_DIR "/home/sandbox"
 
-enum mount_kind { M_RO_BIND, M_BIND, M_SYMLINK, M_TMPFS, M_HIDE_FILE, M_PROC, M_DEV };
+enum mount_kind {
+	M_RO_BIND,
+	M_BIND,
+	M_SYMLINK,
+	M_TMPFS,
+	M_TMPFS_RO, /* a hidden folder: read-only once everything is mounted */
+	M_HIDE_FILE,
+	M_PROC,
+	M_DEV
+};
 
 struct mount {
 	enum mount_kind kind;
@@ -128,11 +137,16 @@ static void add_hidden(struct layout *l, const char *path)
 	struct stat st;
 	if (!realpath(path, real) || stat(real, &st) < 0)
 		return;
-	int seen = 0;
+	int seen = 0, holds = 0;
 	for (size_t i = 0; i < l->nvisible && !seen; i++)
 		seen = is_under(real, l->visible[i]);
-	if (seen)
-		add(l, S_ISDIR(st.st_mode) ? M_TMPFS : M_HIDE_FILE, NULL, real, "0755");
+	/* A folder that holds a writable path (the state folder, its release)
+	 * is there anyway, made by bwrap on the way: hidden, and read-only. */
+	for (size_t i = 0; i < l->nvisible && !holds; i++)
+		holds = S_ISDIR(st.st_mode) && is_under(l->visible[i], real) &&
+			strcmp(l->visible[i], real);
+	if (seen || holds)
+		add(l, S_ISDIR(st.st_mode) ? M_TMPFS_RO : M_HIDE_FILE, NULL, real, "0755");
 }
 
 /* The ssh host keys: every ssh_host_* file in /etc/ssh. */
@@ -195,6 +209,7 @@ static void mount_words(struct words *w, const struct mount *m)
 		words3(w, "--symlink", m->src, m->dest);
 		break;
 	case M_TMPFS:
+	case M_TMPFS_RO:
 		words3(w, "--perms", m->perms, NULL);
 		words3(w, "--tmpfs", m->dest, NULL);
 		break;
@@ -255,6 +270,13 @@ char **sandbox_argv(const struct sandbox_spec *s, const char *const *cmd, struct
 	sort_mounts(&l);
 	for (size_t i = 0; i < l.n; i++)
 		mount_words(&w, &l.items[i]);
+	/* Last, as the folders made on the way to a mount are made in them: the
+	 * root (a tmpfs of bwrap's) and the hiding tmpfs become read-only, so a
+	 * write there fails instead of landing in a void. */
+	words3(&w, "--remount-ro", "/", NULL);
+	for (size_t i = 0; i < l.n; i++)
+		if (l.items[i].kind == M_TMPFS_RO)
+			words3(&w, "--remount-ro", l.items[i].dest, NULL);
 	words3(&w, "--setenv", "HOME", HOME_DIR);
 	if (s->cwd)
 		words3(&w, "--chdir", s->cwd, NULL);
@@ -448,7 +470,8 @@ char **sandbox_wrap(const struct sandbox_call *c, char **argv, struct buf *err)
 			writable[n++] = c->app->sandbox_writable.items[i];
 		struct sandbox_spec s = {.bwrap = d->sandbox_bwrap,
 					 .user = d->sandbox_user,
-					 .network = d->sandbox_network,
+					 /* The app serves: its network is always on. */
+					 .network = c->app || d->sandbox_network,
 					 .detached = c->detached,
 					 .writable = writable,
 					 .nwritable = n,

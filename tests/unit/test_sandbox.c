@@ -82,14 +82,16 @@ Test(sandbox, the_layout_is_an_allow_list_with_the_admin_paths_hidden_over_it,
 	mkdir(path_of("data"), 0755);
 	put("data/secret.env", "TOKEN=x\n");
 	const char *writable[] = {path_of("state/releases/r1"), path_of("data")};
-	const char *hidden[] = {path_of("state"), path_of("data/secret.env"), path_of("absent")};
+	put("rules.ini", "[deploy]\n");
+	const char *hidden[] = {path_of("state"), path_of("data/secret.env"), path_of("absent"),
+				path_of("rules.ini")};
 	const char *cmd[] = {"python3", "-m", "pytest", NULL};
 	struct sandbox_spec s = {.bwrap = BWRAP,
 				 .network = 1,
 				 .writable = writable,
 				 .nwritable = 2,
 				 .hidden = hidden,
-				 .nhidden = 3,
+				 .nhidden = 4,
 				 .cwd = writable[0]};
 	struct buf err = BUF_INIT;
 	char **argv = sandbox_argv(&s, cmd, &err);
@@ -107,10 +109,15 @@ Test(sandbox, the_layout_is_an_allow_list_with_the_admin_paths_hidden_over_it,
 	int env = find_mount(argv, "--ro-bind", "/dev/null", hidden[1]);
 	cr_assert(tmp >= 0 && release > tmp && data > tmp, "binds under /tmp come after its tmpfs");
 	cr_assert_gt(env, data, "a hidden file inside a writable folder is hidden over it");
-	/* The state folder is under nothing bound (/tmp is a fresh tmpfs): it is
-	 * not made at all, so it is absent rather than empty. */
-	cr_assert_eq(find(argv, hidden[0], 0), -1);
+	/* The state folder holds the release: bwrap makes it on the way, so it is
+	 * an empty tmpfs, read-only once the release is bound in it. */
+	int state = find_mount(argv, "--tmpfs", hidden[0], NULL);
+	cr_assert(state > tmp && state < release, "%d %d %d", tmp, state, release);
+	int ro = find_mount(argv, "--remount-ro", hidden[0], NULL);
+	cr_assert_gt(ro, env, "read-only after every mount");
+	cr_assert_geq(find_mount(argv, "--remount-ro", "/", NULL), 0);
 	cr_assert_eq(find(argv, hidden[2], 0), -1, "a missing path is not made");
+	cr_assert_eq(find(argv, hidden[3], 0), -1, "under nothing bound: absent, not made empty");
 	cr_assert_geq(find_mount(argv, "--ro-bind", "/dev/null", "/etc/shadow"), 0);
 	int sep = find(argv, "--", 0);
 	cr_assert_gt(sep, 0);
