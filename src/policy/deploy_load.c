@@ -172,22 +172,40 @@ static int check_ssh_path(const char *key, const char *value, struct buf *why)
 	return -1;
 }
 
-/* host and hosts: USER@HOST[:PORT] each. */
-static int check_hosts(const char *key, const char *value, struct buf *why)
+/* Runs check over each word of value. Returns how many there are, or -1
+ * with the first problem in why. */
+static int check_each_word(const char *key, const char *value,
+			   int (*check)(const char *key, const char *word, struct buf *why),
+			   struct buf *why)
 {
 	const char *p = value, *word;
-	size_t n = 0;
+	int n = 0;
 	for (size_t len; (len = schema_word_next(&p, &word)); n++) {
 		char *one = xstrndup(word, len);
-		struct buf what = BUF_INIT;
-		int rc = deploy_policy_parse_host(one, NULL, NULL, NULL, &what);
-		if (rc < 0)
-			buf_printf(why, "%s: %s", key, what.data);
-		buf_free(&what);
+		int rc = check(key, one, why);
 		free(one);
 		if (rc < 0)
 			return -1;
 	}
+	return n;
+}
+
+static int check_host(const char *key, const char *host, struct buf *why)
+{
+	struct buf what = BUF_INIT;
+	int rc = deploy_policy_parse_host(host, NULL, NULL, NULL, &what);
+	if (rc < 0)
+		buf_printf(why, "%s: %s", key, what.data);
+	buf_free(&what);
+	return rc;
+}
+
+/* host and hosts: USER@HOST[:PORT] each. */
+static int check_hosts(const char *key, const char *value, struct buf *why)
+{
+	int n = check_each_word(key, value, check_host, why);
+	if (n < 0)
+		return -1;
 	if (n != 1 && !strcmp(key, "host")) {
 		buf_printf(why, "host names one USER@HOST[:PORT]; several go in hosts = A B ...");
 		return -1;
@@ -336,14 +354,7 @@ static int sandbox_parse(const char *key, const char *value, void *slot, struct 
 /* sandbox_writable: absolute paths, each a folder the sandbox binds. */
 static int check_paths(const char *key, const char *value, struct buf *why)
 {
-	const char *p = value, *word;
-	int rc = 0;
-	for (size_t n; rc == 0 && (n = schema_word_next(&p, &word));) {
-		char *one = xstrndup(word, n);
-		rc = check_absolute_path(key, one, why);
-		free(one);
-	}
-	return rc;
+	return check_each_word(key, value, check_absolute_path, why) < 0 ? -1 : 0;
 }
 
 /* ---- Tables ------------------------------------------------------------- */
