@@ -203,4 +203,20 @@ t_sandbox_network_no_and_sandbox_user() {
 	userdel "$user" 2>/dev/null
 }
 
+# A sandboxed command past its time limit ends with its whole pid
+# namespace: its child and grandchild too.
+t_a_hung_sandboxed_command_ends_with_everything_it_started() {
+	new_deploy_server
+	local mark=$((3000 + RANDOM % 1000))
+	sed -i "/^\[target argo staging\]/,/^\[/{s|^test = .*|test = sh -c 'sh -c \"sleep $mark \& wait\" \& sleep $mark'|}
+		/^\[target argo staging\]/a command_timeout_seconds = 2" gitgate/rules.ini
+	local t0=$SECONDS
+	deploy_expect 1 argo staging
+	[ $((SECONDS - t0)) -lt 15 ] || fail "the deploy took $((SECONDS - t0)) s past a 2 s limit"
+	contains "$OUT" "time limit"
+	sleep 0.5
+	pgrep -f "^sleep $mark\$" >/dev/null && fail "a sleep $mark of the test outlived its time limit: $(pgrep -af "sleep $mark")"
+	true
+}
+
 run_tests
