@@ -91,10 +91,12 @@ struct job {
 	struct buf id, log;
 	json_t *record;
 	FILE *out;
-	unsigned level;		       /* gitgate health --level: instead of the environment's */
-	FILE *table;		       /* gitgate health: each check's table is printed here */
-	json_t *reports;	       /* gitgate health --format json: each target's report */
-	struct sandbox_choice sandbox; /* whether the pushed code's commands are jailed */
+	unsigned level;	 /* gitgate health --level: instead of the environment's */
+	FILE *table;	 /* gitgate health: each check's table is printed here */
+	json_t *reports; /* gitgate health --format json: each target's report */
+
+	/* Whether the pushed code's commands run in the sandbox. */
+	struct sandbox_choice sandbox;
 };
 
 static int part_init(struct job *j, struct part *p, const struct deploy_target *t,
@@ -413,12 +415,14 @@ static enum gate_result gate_identify(struct job *j, struct buf *detail)
 			buf_printf(detail, "%s%s: %.12s -> %.12s", i ? "; " : "", p->label.data,
 				   live, j->revision);
 	}
-	buf_adds(detail, "; ");
-	sandbox_choice_describe(detail, &j->sandbox);
+	struct buf sandbox = BUF_INIT;
+	sandbox_choice_describe(&sandbox, &j->sandbox);
+	buf_printf(detail, "; %s", sandbox.data);
 	/* A passed gate's detail is only recorded: running bare is said aloud. */
 	if (!j->sandbox.on && !j->sandbox.refuse)
-		fprintf(j->out, "warning: gitgate: the pushed code runs %s\n",
-			strstr(detail->data, "not sandboxed"));
+		fprintf(j->out, "warning: gitgate: %s (the pushed code runs as gitgate's user)\n",
+			sandbox.data);
+	buf_free(&sandbox);
 	return j->sandbox.refuse ? GATE_FAILED : GATE_PASSED;
 }
 

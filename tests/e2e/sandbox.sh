@@ -148,7 +148,7 @@ t_pushed_code_reaches_no_admin_file_and_changes_nothing() {
 t_without_the_sandbox_the_same_push_reaches_them() {
 	new_sandbox_server no
 	push_the_attack
-	contains "$PUSH_OUT" "warning: gitgate: the pushed code runs not sandboxed: sandbox = no in rules.ini"
+	contains "$PUSH_OUT" "warning: gitgate: not sandboxed: sandbox = no in rules.ini (the pushed code runs as"
 	contains "$REPORTS/report-test" "read prod_env: ok"
 	contains "$REPORTS/report-run" "write prod_root: ok"
 	contains "$REPORTS/report-migrate" "read key: ok"
