@@ -83,6 +83,11 @@ missing_packages() { # missing_packages [test|demo]: test adds nginx, what tests
 	if [ -n "${1:-}" ] && [ ! -x /usr/sbin/sshd ]; then
 		need[openssh-server]=1
 	fi
+	# The deploy gates run the pushed code in bubblewrap ([deploy] sandbox);
+	# the tests check it jails, and the demo deploys in it.
+	if [ -n "${1:-}" ] && [ ! -x /usr/bin/bwrap ]; then
+		need[bubblewrap]=1
+	fi
 	if [ "${1:-}" = demo ]; then
 		command -v curl >/dev/null 2>&1 || need[curl]=1
 		ls /usr/lib/*/faketime/libfaketimeMT.so.1 >/dev/null 2>&1 || need[libfaketime]=1
@@ -327,6 +332,10 @@ install_server() {
 			say "existing history is accepted as it is: gitgate.baseline = $tip"
 		fi
 	fi
+	# Without bubblewrap the pushed code's commands run as this user, with
+	# rules.ini, the env files and the key in reach: said, never silent.
+	[ -x /usr/bin/bwrap ] ||
+		say "recommended: apt-get install bubblewrap (the deploy gates then run the pushed code in a sandbox; see [deploy] sandbox)"
 }
 
 drop_empty_sections() { # drop_empty_sections REPO SECTION...: what --unset leaves behind

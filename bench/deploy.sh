@@ -15,7 +15,11 @@
 #     2 (an HTTP GET) with no wait between tries: the slot check's only wait
 #     is the app's start, measured alone (spawned, then connected to);
 # gitgate's own time = the deploy's wall time - the app's start - three runs
-# of `true` (both medians of the run). The rules are the default checks of
+# of `true` (both medians of the run). The deploys run sandboxed where
+# bubblewrap works ([deploy] sandbox = auto); the sandbox's own cost per
+# command is then measured through gitgate's run path: RUNS more deploys
+# with sandbox = no, gate 4 (which only runs lint = `true`) compared with
+# the sandboxed ones. The rules are the default checks of
 # rules.ini (gate 8 runs them over the new commit) and the seed's exclusions.
 # git's export is timed twice: as it is, and followed by `sync -f` (syncfs,
 # which gitgate calls once an export is written, before any slot may point
@@ -51,7 +55,10 @@ git config --global user.email bench@example.com
 git config --global user.name bench
 git config --global init.defaultBranch main
 
-cc -O2 -o "$WORK/tiny-app" "$SOURCE/bench/tiny_app.c"
+# The app is outside the release: the sandbox gets its folder.
+mkdir -p "$WORK/bin"
+cc -O2 -o "$WORK/bin/tiny-app" "$SOURCE/bench/tiny_app.c"
+ln -s bin/tiny-app "$WORK/tiny-app"
 
 # The monorepo: make_history.py's import (FILES files of 30-400 lines laid
 # out as the seed's), then tests and docs the exclusions remove.
@@ -92,6 +99,8 @@ mkdir -p "$STATE" "$WORK/srv"
 	sed -n '/^; ---- Deploy time/,$ { /^exclude = /p }' "$SOURCE/rules.ini"
 	cat <<EOF
 keep_releases = 5
+sandbox = auto
+sandbox_writable = $WORK/bin
 
 [environment bench]
 auto = yes
@@ -104,7 +113,7 @@ ports = $P1 $P2
 test = true
 lint = true
 build = true
-run = $WORK/tiny-app \$PORT
+run = $WORK/bin/tiny-app \$PORT
 switch = link $WORK/srv/argo-live
 health_url = http://127.0.0.1:\$PORT/health
 health_retries = 1000
@@ -160,6 +169,9 @@ for n in range(2):
 # Each timed deploy is followed by the measurements it is compared with, so
 # that both see the same machine (a busy disk, another process).
 walls, steps, apps, trues, exports, synced, outside = [], {}, [], [], [], [], []
+jailed = []  # gate 4's seconds, for the sandbox's cost below
+def lint_gate(record):
+    return next(g["seconds"] for g in record["gates"] if g["number"] == 4)
 for n in range(2, 2 + runs):
     commit_change(clone, n)
     walls.append(deploy())
@@ -169,6 +181,7 @@ for n in range(2, 2 + runs):
         key = ("gate %2d " % g["number"] if g["number"] else "step    ") + g["name"]
         steps.setdefault(key, []).append(g["seconds"])
     outside.append(walls[-1] - sum(g["seconds"] for g in record["gates"]))
+    jailed.append(lint_gate(record))
     apps.append(app_start(work))
     trues.append(three_trues())
     exports.append(git_export(record["to"]))
@@ -199,6 +212,32 @@ for key, values in steps.items():
     print(f"    {key:24s} {ms(med(values)):8.1f} ms")
 print(f"    {'the rest':24s} {ms(med(outside)):8.1f} ms   (start, lock, state, the record, "
       f"pruning releases)")
+
+# The sandbox's cost per command: gate 4 runs lint = `true` and nothing
+# else, in bwrap in the deploys above; the same deploys again with sandbox =
+# no. (Gates 3 and 5 also export and prune: their times vary by more.)
+sandboxed = last_record().get("sandbox") == "bubblewrap"
+if not sandboxed:
+    print(f"  sandbox: {last_record().get('sandbox')}: its cost is not measured here")
+    sys.exit(0)
+rules = os.path.join(server, "gitgate", "rules.ini")
+with open(rules) as f:
+    text = f.read()
+with open(rules, "w") as f:
+    f.write(text.replace("sandbox = auto", "sandbox = no"))
+bare = []
+for n in range(2 + runs, 2 + 2 * runs):
+    commit_change(clone, n)
+    deploy()
+    record = last_record()
+    assert record["sandbox"].startswith("none"), record["sandbox"]
+    bare.append(lint_gate(record))
+per_jailed, per_bare = med(jailed), med(bare)
+print(f"  sandbox, per command (gate 4 runs `true`, median of {runs} deploys each way):")
+print(f"    in bubblewrap             {ms(per_jailed):8.1f} ms")
+print(f"    bare (sandbox = no)       {ms(per_bare):8.1f} ms")
+print(f"    the sandbox's cost        {ms(per_jailed - per_bare):8.1f} ms   (ratio "
+      f"{per_jailed / per_bare:.1f}; target < 20 ms)")
 PY
 
 # The same deploy to a remote host over SSH, next to this machine's (an sshd

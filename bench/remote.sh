@@ -95,6 +95,8 @@ mkdir -p "$WORK/server.git/gitgate"
 	cat <<EOF
 [deploy]
 keep_releases = 3
+; A host's commands run unsandboxed: this machine's too, so that the two compare.
+sandbox = no
 ssh_known_hosts = $WORK/known_hosts
 ssh_identity = $WORK/deploy_key
 [environment local]

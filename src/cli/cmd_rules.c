@@ -15,6 +15,7 @@
 #include "deploy_policy.h"
 #include "rules.h"
 #include "rules_locate.h"
+#include "sandbox.h"
 #include "status.h"
 
 static void describe_globs(FILE *out, const struct globlist *list)
@@ -73,6 +74,14 @@ static void describe_target(FILE *out, const struct deploy_target *t)
 			fprintf(out, "; known hosts %s, key %s",
 				t->ssh_known_hosts ? t->ssh_known_hosts : "([deploy]'s)",
 				t->ssh_identity ? t->ssh_identity : "([deploy]'s)");
+		fprintf(out,
+			"\n    sandbox   none on the host%s: migrate, run, start, stop and the "
+			"health command run there as the ssh user, unconfined\n",
+			t->hosts.n > 1 ? "s" : "");
+	}
+	if (t->sandbox_writable.n) {
+		fprintf(out, "    the app may also write:");
+		describe_words(out, &t->sandbox_writable);
 		fputc('\n', out);
 	}
 	fprintf(out, "    env file  %s; required:", t->env_file ? t->env_file : "(none)");
@@ -89,6 +98,24 @@ static void describe_target(FILE *out, const struct deploy_target *t)
 	fprintf(out, "    switch    %s\n", t->live_switch.text);
 	describe_health(out, t);
 	fprintf(out, "    each command within %us\n", t->command_timeout_seconds);
+}
+
+/* Whether the pushed code's commands run in the sandbox here, and how. */
+static void describe_sandbox(FILE *out, const struct deploy_policy *d)
+{
+	struct sandbox_choice c;
+	struct buf line = BUF_INIT;
+	sandbox_choose(&c, d);
+	sandbox_choice_describe(&line, &c);
+	fprintf(out, "\n  sandbox: %s", line.data);
+	if (c.on)
+		fprintf(out, "; network for gates 3-5 %s; as %s; every app may also write:",
+			d->sandbox_network ? "on" : "off",
+			d->sandbox_user ? d->sandbox_user : "gitgate's own user");
+	if (c.on)
+		describe_list(out, &d->sandbox_writable, "(nothing more)");
+	buf_free(&line);
+	sandbox_choice_free(&c);
 }
 
 /* What deploy time follows: [deploy], the environments, each unit's way
@@ -114,6 +141,7 @@ static void deploy_describe(const struct rules *r, FILE *out)
 	fprintf(out, "\n  ssh: known hosts %s; key %s",
 		d->ssh_known_hosts ? d->ssh_known_hosts : "(OpenSSH's own)",
 		d->ssh_identity ? d->ssh_identity : "(OpenSSH's own)");
+	describe_sandbox(out, d);
 	fprintf(out, "\n  notify: command %s; url %s; within %us\n",
 		d->notify_command.argv ? d->notify_command.text : "(none)",
 		d->notify_url ? d->notify_url : "(none)", d->notify_timeout_seconds);

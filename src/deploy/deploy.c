@@ -44,6 +44,7 @@
 #include "repo.h"
 #include "run.h"
 #include "remote.h"
+#include "sandbox.h"
 #include "slot.h"
 #include "ssh.h"
 #include "state.h"
@@ -101,6 +102,9 @@ struct job {
 	unsigned level;	 /* gitgate health --level: instead of the environment's */
 	FILE *table;	 /* gitgate health: each check's table is printed here */
 	json_t *reports; /* gitgate health --format json: each target's report */
+
+	/* Whether the pushed code's commands run in the sandbox. */
+	struct sandbox_choice sandbox;
 };
 
 static void part_init(struct job *j, struct part *p, const struct deploy_target *t,
@@ -218,6 +222,25 @@ static void log_tail(struct buf *out, const char *path)
 	buf_free(&log);
 }
 
+/* argv (consumed) in the job's sandbox: a command of gates 3-5 writing only
+ * its release dir, or the app's (app) in its slot dir. Commands on a remote
+ * host run as they are (sandbox.h). NULL with why in err: not to be run. */
+static char **sandboxed(struct job *j, const struct part *p, char **argv, const char *dir, int app,
+			int detached, struct buf *err)
+{
+	if (app && p->ssh)
+		return argv;
+	struct sandbox_call c = {.choice = &j->sandbox,
+				 .policy = &j->rules->deploy,
+				 .rules = j->rules,
+				 .state_dir = j->site->state_dir,
+				 .repo_dir = git_repository_path(j->site->repo),
+				 .app = app ? p->t : NULL,
+				 .dir = dir,
+				 .detached = detached};
+	return sandbox_wrap(&c, argv, err);
+}
+
 /* Runs one of a target's commands: in the export (install, test, lint,
  * build), or, on_target, where the app runs (migrate, start, stop, a switch
  * command: with the env file's variables, on the part's host when it has
@@ -232,6 +255,17 @@ static int command_run(struct job *j, struct part *p, const struct deploy_comman
 	struct command_vars vars;
 	vars_for(&vars, j, p, c, port, sizeof(port));
 	char **argv = command_expand((const char *const *)cmd->argv, &vars);
+	/* The switch command is the admin's; every other one runs pushed code. */
+	if (cmd != &p->t->live_switch.command) {
+		struct buf slot = BUF_INIT;
+		slot_dir(&slot, &p->slot, c);
+		argv = sandboxed(j, p, argv, on_target ? slot.data : cwd, on_target, 0, detail);
+		buf_free(&slot);
+		if (!argv) {
+			buf_printf(detail, " (%s: %s)", p->label.data, cmd->text);
+			return 0;
+		}
+	}
 	char **env = command_environ(p, &vars, on_target);
 	struct run_output log = {.kind = RUN_OUT_APPEND, .path = j->log.data, .mask = &j->mask};
 	struct run_options opts = {.argv = (const char *const *)argv,
@@ -313,6 +347,7 @@ static int health_check(struct job *j, struct part *p, const struct deploy_envir
 	char **cmd_env = command_environ(p, &vars, 1);
 	struct buf cwd = BUF_INIT;
 	slot_dir(&cwd, &p->slot, c);
+	int jailed = !argv || (argv = sandboxed(j, p, argv, cwd.data, 1, 0, detail)) != NULL;
 	struct health_spec spec = {
 	    .level = (int)(j->level ? j->level : env->health_level),
 	    .port = p->slot.ports[c == SLOT_GREEN],
@@ -343,7 +378,7 @@ static int health_check(struct job *j, struct part *p, const struct deploy_envir
 	}
 	struct remote_health there = {0};
 	struct health_report report = {0};
-	int ok = !part_unreachable(p, detail) &&
+	int ok = jailed && !part_unreachable(p, detail) &&
 		 (!p->ssh || remote_health_prepare(&there, p->ssh, &spec, deps, detail) == 0) &&
 		 health_run(&report, &spec, detail) == 0 && report.passed;
 	health_report_mask(&report, &j->mask);
@@ -405,7 +440,15 @@ static enum gate_result gate_identify(struct job *j, struct buf *detail)
 			buf_printf(detail, "%s%s: %.12s -> %.12s", i ? "; " : "", p->label.data,
 				   live, j->revision);
 	}
-	return GATE_PASSED;
+	struct buf sandbox = BUF_INIT;
+	sandbox_choice_describe(&sandbox, &j->sandbox);
+	buf_printf(detail, "; %s", sandbox.data);
+	/* A passed gate's detail is only recorded: running bare is said aloud. */
+	if (!j->sandbox.on && !j->sandbox.refuse)
+		fprintf(j->out, "warning: gitgate: %s (the pushed code runs as gitgate's user)\n",
+			sandbox.data);
+	buf_free(&sandbox);
+	return j->sandbox.refuse ? GATE_FAILED : GATE_PASSED;
 }
 
 static enum gate_result gate_scope(struct job *j, struct buf *detail)
@@ -787,10 +830,11 @@ static int app_start(struct job *j, struct part *p, struct buf *detail)
 	int ok;
 	if (p->t->run.argv) {
 		char **argv = command_expand((const char *const *)p->t->run.argv, &vars);
+		argv = sandboxed(j, p, argv, dir.data, 1, 1, detail);
 		char **env = command_environ(p, &vars, 1);
 		struct slot_command cmd = {.argv = (const char *const *)argv,
 					   .env = (const char *const *)env};
-		ok = slot_start(&p->slot, p->next, &cmd, detail) == 0;
+		ok = argv && slot_start(&p->slot, p->next, &cmd, detail) == 0;
 		command_free(argv);
 		command_free(env);
 	} else {
@@ -1397,6 +1441,7 @@ static enum gitgate_status job_open(struct job *j, struct buf *err)
 		return STATUS_FAULT;
 	history_new_id(&j->id);
 	buf_printf(&j->log, "%s/logs/%s.log", j->site->state_dir, j->id.data);
+	sandbox_choose(&j->sandbox, &j->rules->deploy);
 	return STATUS_PASSED;
 }
 
@@ -1410,6 +1455,10 @@ static void job_start_record(struct job *j, const char *kind)
 			    json_pack("{s:b}", "phrase", j->req->phrase != NULL));
 	if (j->req->emergency)
 		json_object_set_new(j->record, "emergency", push_log_text(j->req->emergency));
+	struct buf sandbox = BUF_INIT;
+	sandbox_choice_record(&sandbox, &j->sandbox);
+	json_object_set_new(j->record, "sandbox", json_string(sandbox.data));
+	buf_free(&sandbox);
 	fprintf(j->out, "%s %s: %s in %s, to %.12s\n", kind, j->id.data, j->unit->name,
 		j->env->name, j->revision);
 }
@@ -1442,6 +1491,7 @@ static int job_load_reported(struct job *j)
 
 static void job_close(struct job *j)
 {
+	sandbox_choice_free(&j->sandbox);
 	json_decref(j->record);
 	parts_close(j);
 	mask_free(&j->mask);

@@ -172,22 +172,40 @@ static int check_ssh_path(const char *key, const char *value, struct buf *why)
 	return -1;
 }
 
-/* host and hosts: USER@HOST[:PORT] each. */
-static int check_hosts(const char *key, const char *value, struct buf *why)
+/* Runs check over each word of value. Returns how many there are, or -1
+ * with the first problem in why. */
+static int check_each_word(const char *key, const char *value,
+			   int (*check)(const char *key, const char *word, struct buf *why),
+			   struct buf *why)
 {
 	const char *p = value, *word;
-	size_t n = 0;
+	int n = 0;
 	for (size_t len; (len = schema_word_next(&p, &word)); n++) {
 		char *one = xstrndup(word, len);
-		struct buf what = BUF_INIT;
-		int rc = deploy_policy_parse_host(one, NULL, NULL, NULL, &what);
-		if (rc < 0)
-			buf_printf(why, "%s: %s", key, what.data);
-		buf_free(&what);
+		int rc = check(key, one, why);
 		free(one);
 		if (rc < 0)
 			return -1;
 	}
+	return n;
+}
+
+static int check_host(const char *key, const char *host, struct buf *why)
+{
+	struct buf what = BUF_INIT;
+	int rc = deploy_policy_parse_host(host, NULL, NULL, NULL, &what);
+	if (rc < 0)
+		buf_printf(why, "%s: %s", key, what.data);
+	buf_free(&what);
+	return rc;
+}
+
+/* host and hosts: USER@HOST[:PORT] each. */
+static int check_hosts(const char *key, const char *value, struct buf *why)
+{
+	int n = check_each_word(key, value, check_host, why);
+	if (n < 0)
+		return -1;
 	if (n != 1 && !strcmp(key, "host")) {
 		buf_printf(why, "host names one USER@HOST[:PORT]; several go in hosts = A B ...");
 		return -1;
@@ -321,6 +339,24 @@ static int days_parse(const char *key, const char *value, void *slot, struct buf
 	return 0;
 }
 
+static int sandbox_parse(const char *key, const char *value, void *slot, struct buf *why)
+{
+	static const char *const names[] = {"auto", "yes", "no"};
+	for (int i = 0; i < 3; i++)
+		if (!strcasecmp(value, names[i])) {
+			*(enum deploy_sandbox *)slot = (enum deploy_sandbox)i;
+			return 0;
+		}
+	buf_printf(why, "%s '%s': use yes, no or auto (yes where bubblewrap works)", key, value);
+	return -1;
+}
+
+/* sandbox_writable: absolute paths, each a folder the sandbox binds. */
+static int check_paths(const char *key, const char *value, struct buf *why)
+{
+	return check_each_word(key, value, check_absolute_path, why) < 0 ? -1 : 0;
+}
+
 /* ---- Tables ------------------------------------------------------------- */
 
 #define D struct deploy_policy
@@ -347,6 +383,12 @@ const struct schema_key deploy_load_keys[] = {
      .def = "10"},
     {SCHEMA_KEY("ssh_known_hosts", SCHEMA_TEXT, D, ssh_known_hosts), .check = check_ssh_path},
     {SCHEMA_KEY("ssh_identity", SCHEMA_TEXT, D, ssh_identity), .check = check_ssh_path},
+    {SCHEMA_CUSTOM_KEY("sandbox", D, sandbox, sandbox_parse, NULL), .def = "auto"},
+    {SCHEMA_KEY("sandbox_bwrap", SCHEMA_TEXT, D, sandbox_bwrap), .def = "/usr/bin/bwrap",
+     .check = check_absolute_path},
+    {SCHEMA_KEY("sandbox_network", SCHEMA_BOOL, D, sandbox_network), .def = "yes"},
+    {SCHEMA_KEY("sandbox_user", SCHEMA_TEXT, D, sandbox_user), .check = schema_check_name},
+    {SCHEMA_KEY("sandbox_writable", SCHEMA_WORDS, D, sandbox_writable), .check = check_paths},
     {SCHEMA_END}};
 #undef D
 
@@ -404,6 +446,7 @@ const struct schema_key deploy_load_target_keys[] = {
     {SCHEMA_KEY("hosts", SCHEMA_WORDS, T, hosts), .check = check_hosts},
     {SCHEMA_KEY("ssh_known_hosts", SCHEMA_TEXT, T, ssh_known_hosts), .check = check_ssh_path},
     {SCHEMA_KEY("ssh_identity", SCHEMA_TEXT, T, ssh_identity), .check = check_ssh_path},
+    {SCHEMA_KEY("sandbox_writable", SCHEMA_WORDS, T, sandbox_writable), .check = check_paths},
     {SCHEMA_END}};
 #undef COMMAND
 #undef T

@@ -168,9 +168,16 @@ struct deploy_target {
 	char *host;
 	struct strlist hosts;
 	char *ssh_known_hosts, *ssh_identity;
+	/* The app's (run, start, stop, migrate, health_command) writable paths
+	 * in the sandbox, besides its slot and [deploy]'s sandbox_writable. */
+	struct strlist sandbox_writable;
 	const struct project *project_of;     /* once loaded */
 	const struct deploy_environment *env; /* once loaded */
 };
+
+/* [deploy] sandbox: whether the pushed code's commands run in bubblewrap
+ * (deploy/sandbox.h). AUTO: where it works, and said where it does not. */
+enum deploy_sandbox { DEPLOY_SANDBOX_AUTO, DEPLOY_SANDBOX_YES, DEPLOY_SANDBOX_NO };
 
 /* [deploy], and the environments and targets. */
 struct deploy_policy {
@@ -194,6 +201,11 @@ struct deploy_policy {
 	unsigned notify_timeout_seconds;
 	/* Remote targets: the known_hosts file and the key (NULL: OpenSSH's own). */
 	char *ssh_known_hosts, *ssh_identity;
+	enum deploy_sandbox sandbox;
+	char *sandbox_bwrap;		 /* the binary: /usr/bin/bwrap */
+	int sandbox_network;		 /* no: the commands get no network */
+	char *sandbox_user;		 /* NULL: gitgate's own user */
+	struct strlist sandbox_writable; /* every target's app may write there */
 	struct deploy_environment *environments;
 	size_t nenvironments, environments_cap;
 	struct deploy_target *targets;

@@ -98,6 +98,10 @@ PY
 		s|^run = |build = $h build true\nrun = $h slot |
 		s|^switch = .*|switch = command $SRV/switch.sh $SRV/srv/argo-staging-live \$ROOT-\$SLOT $h|
 	}" gitgate/rules.ini
+	# $SRV/hold pauses the commands and tells their pids: a sandbox would
+	# hide $SRV and give them pids of a namespace of their own. The sandbox
+	# has its own tests (sandbox.sh).
+	sed -i "s/^\[deploy\]/[deploy]\nsandbox = no/" gitgate/rules.ini
 	ln -s "$GITGATE_BIN/pre-receive" hooks/pre-receive
 	ln -s "$GITGATE_BIN/post-receive" hooks/post-receive
 	git config receive.advertisePushOptions true
@@ -561,8 +565,11 @@ echo \$! >"$SRV/child"
 sleep 300
 SH
 	chmod +x "$SRV/hang.sh"
+	# hang.sh and the pids it tells are outside any sandbox (sandbox.sh
+	# has the sandboxed case).
 	sed -i "/^\[target argo staging\]/,/^\[/{s|^test = .*|test = $SRV/hang.sh|}
-		/^\[target argo staging\]/a command_timeout_seconds = 2" gitgate/rules.ini
+		/^\[target argo staging\]/a command_timeout_seconds = 2
+		s/^\[deploy\]/[deploy]\nsandbox = no/" gitgate/rules.ini
 	local t0=$SECONDS f
 	deploy_expect 1 argo staging
 	[ $((SECONDS - t0)) -lt 15 ] || fail "the deploy took $((SECONDS - t0)) s past a 2 s limit"
@@ -664,6 +671,9 @@ t_shell_metacharacters_are_never_run() {
 # lock is free; with space again, the next deploy runs.
 t_a_full_disk_fails_the_deploy_and_keeps_the_state() {
 	new_deploy_server
+	# The build below fills the state folder's disk: in the sandbox it
+	# could not even see it.
+	sed -i "s/^\[deploy\]/[deploy]\nsandbox = no/" gitgate/rules.ini
 	deploy_expect 0 argo staging
 	local good when got
 	good=$(git rev-parse main)
