@@ -20,7 +20,7 @@
 # command is then measured through gitgate's run path: RUNS more deploys
 # with sandbox = no, gate 4 (which only runs lint = `true`) compared with
 # the sandboxed ones. The rules are the default checks of
-# rules.ini (gate 8 runs them over the new commit) and the seed's exclusions.
+# rules.ini (gate 8 runs them over the new commit) and the default exclusions.
 # git's export is timed twice: as it is, and followed by `sync -f` (syncfs,
 # which gitgate calls once an export is written, before any slot may point
 # at it).
@@ -61,7 +61,7 @@ cc -O2 -o "$WORK/bin/tiny-app" "$SOURCE/bench/tiny_app.c"
 ln -s bin/tiny-app "$WORK/tiny-app"
 
 # The monorepo: make_history.py's import (FILES files of 30-400 lines laid
-# out as the seed's), then tests and docs the exclusions remove.
+# out as the team's), then tests and docs the exclusions remove.
 git init -q "$WORK/work"
 python3 "$SOURCE/bench/make_history.py" 1 "$FILES" 400 | git -C "$WORK/work" fast-import --quiet
 git -C "$WORK/work" checkout -q main

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes a git fast-import stream for a monorepo history shaped like the
-seed's: argo/, alpine-backend/, alpine-frontend/, packages/ui. Each commit
+"""Writes a git fast-import stream for a monorepo history shaped like
+the team's: argo/, alpine-backend/, alpine-frontend/, packages/ui. Each commit
 edits a few files of one unit (inserting and deleting lines; 1 added line in
 100 is debug code, and 1 in 500 of the imported lines), now and then moves a file unchanged, and every 50th
 commit is a merge of a short side branch. Deterministic for a given seed.

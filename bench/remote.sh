@@ -56,7 +56,7 @@ SSH_PORT=$SSHD_PORT
 echo "GREETING=hello" >"$WORK/host/argo.env"
 echo "GREETING=hello" >"$WORK/here/argo.env"
 
-# The monorepo: make_history.py's import, FILES files laid out as the seed's.
+# The monorepo: make_history.py's import, FILES files laid out as the team's.
 git init -q "$WORK/work"
 python3 "$SOURCE/bench/make_history.py" 1 "$FILES" 400 | git -C "$WORK/work" fast-import --quiet
 git -C "$WORK/work" checkout -q main

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Commit-time benchmark: the pre-commit hook against git itself, same
 # machine, same run. For each repository size it builds a monorepo laid out
-# as the seed's (argo/, alpine-backend/, alpine-frontend/, packages/), stages
+# as the team's (argo/, alpine-backend/, alpine-frontend/, packages/), stages
 # 10 changed files and prints the median wall time of
 #   hook      - the installed pre-commit hook, run as git runs it
 #   quiet     - git diff --cached --quiet            (the floor: git's own diff)

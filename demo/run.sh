@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The built-in demo, in a throwaway folder: a monorepo shaped like the seed's
+# The built-in demo, in a throwaway folder: a monorepo shaped like the team's
 # (argo/, alpine-backend/, alpine-frontend/, packages/ui) with the default
 # rules and the pre-commit hook, and one commit of each kind, printed as a
 # user sees them. Then a "server" on this machine: a bare repository with the
@@ -233,7 +233,7 @@ if __name__ == "__main__":
     unittest.main()
 PY
 cat >argo/scripts/health_check_unified.py <<'PY'
-"""Argo's level 3 health check (the seed's): the app on $PORT answers
+"""Argo's level 3 health check (the team's): the app on $PORT answers
 /health, says ok, and runs $REVISION."""
 import json
 import os
@@ -318,7 +318,7 @@ for e in "${ENVS[@]}"; do
 	done
 done
 
-# The server's env files: the variables the seed requires, demo values.
+# The server's env files: the variables the team's rules require, demo values.
 mkdir -p "$SRV/shared" "$NGX"
 for e in "${ENVS[@]}"; do
 	printf 'ALPACA_API_KEY=demo-%s-alpaca\nSTRIPE_SECRET_KEY=sk_test_demo_%s\nDATABASE_URL=postgres://127.0.0.1:5432/argo\nREDIS_URL=redis://127.0.0.1:6379/0\n' \
@@ -377,8 +377,8 @@ step "7. the server: hooks, deploy targets on 127.0.0.1, and an nginx in front"
 git init -q --bare "$SERVER"
 mkdir "$STATE"
 # The checks of rules.ini as they are; the deploy part is this demo's own:
-# the seed's environments, gates and freeze, with roots under $SRV and
-# free ports instead of the seed's /root and servers.
+# the team's environments, gates and freeze, with roots under $SRV and
+# free ports instead of the team's /root and servers.
 {
 	sed -e '/^; ---- Deploy time/,$d' -e 's/^identity = auto$/identity = env:GITGATE_USER/' \
 		"$SOURCE/rules.ini"
@@ -732,7 +732,7 @@ health_deadline_seconds = 20
 command_timeout_seconds = 60
 EOF
 		note "the other machine: an sshd of the demo's own on 127.0.0.2:$SSHD_PORT; the"
-		note "server's rules.ini gains an environment there (the seed's two production servers"
+		note "server's rules.ini gains an environment there (the team's two production servers"
 		note "are such hosts), reached with a key and a known_hosts line the admin made:"
 		sed -n '/^\[target argo production-eu\]/,/^ssh_identity/p' "$STATE/rules.ini" | sed 's/^/    /'
 		note ""

@@ -1,6 +1,6 @@
 /*
  * gitgate deploy and gitgate rollback: UNIT|all [to] ENV on the server,
- * through the gates (deploy.h). The seed's spellings work as written:
+ * through the gates (deploy.h). The team's spellings work as written:
  * `gitgate deploy argo to production`, `gitgate rollback alpine production`.
  */
 #include <limits.h>
@@ -156,7 +156,7 @@ static int run_command(enum command which, int argc, char **argv, const char *us
 			words[nwords++] = argv[i];
 		}
 	}
-	/* The seed's spelling: UNIT to ENV. */
+	/* The team's spelling: UNIT to ENV. */
 	if (nwords == 3 && !strcmp(words[1], "to")) {
 		words[1] = words[2];
 		nwords = 2;

@@ -1,6 +1,6 @@
 /*
  * gitgate health [check] UNIT|all [ENV] [--level 1|2|3] [--format text|json]:
- * what is live, checked now with the spec the gates use (the seed's
+ * what is live, checked now with the spec the gates use (the team's
  * `health check all production`). Without ENV, every environment the unit
  * has targets in.
  */

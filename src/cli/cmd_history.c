@@ -62,7 +62,7 @@ static void print_record(json_t *r)
 		const char *detail = text_of(gate, "detail");
 		escape_bytes(&shown, detail, strcspn(detail, "\n"));
 		/* Steps between the gates, and refusals before them, have no
-		 * number of the seed's: as the deploy's own output says them. */
+		 * number of the team's: as the deploy's own output says them. */
 		json_int_t number = json_integer_value(json_object_get(gate, "number"));
 		if (number)
 			printf("    gate %lld %s failed: %s\n", (long long)number,

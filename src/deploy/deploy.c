@@ -730,7 +730,7 @@ struct gate {
 	size_t command;
 };
 
-/* In the order they run; numbered as the seed numbers them. */
+/* In the order they run; numbered as the team's rules number them. */
 static const struct gate gates[] = {
     {1, "identify", gate_identify, 0},	      {2, "scope", gate_scope, 0},
     {7, "environment", gate_environment, 0},  {8, "code-quality", gate_code_quality, 0},
@@ -761,7 +761,7 @@ static void gate_report(struct job *j, int number, const char *name, enum gate_r
 			double seconds, const char *detail)
 {
 	/* Steps between the gates (slot, switch) and refusals before them have
-	 * no number of the seed's. A detail may hold what a command printed. */
+	 * no number of the team's. A detail may hold what a command printed. */
 	struct buf line = BUF_INIT, err = BUF_INIT;
 	char *masked = mask_string(&j->mask, detail);
 	detail = masked;
@@ -902,10 +902,11 @@ static int pending_mark(struct job *j, const struct part *p, const char *stage, 
 	json_t *mark = json_pack(
 	    "{s:s, s:s, s:o, s:s?, s:s, s:s, s:s, s:o, s:i, s:I, s:b, s:s, s:s, s:s}", "deploy",
 	    j->id.data, "kind", json_string_value(json_object_get(j->record, "kind")), "user",
-	    push_log_text(j->req->user), "user_source", j->req->user_source, "unit", j->unit->name, "environment", j->env->name,
-	    "revision", j->revision, "from", j->from ? json_string(j->from) : json_null(), "pid",
-	    (int)getpid(), "start", (json_int_t)(proc_read(getpid(), &me) == 0 ? me.start : 0),
-	    "session", getsid(0) == getpid(), "stage", stage, "slot", slot_name(p->next), "back_to",
+	    push_log_text(j->req->user), "user_source", j->req->user_source, "unit", j->unit->name,
+	    "environment", j->env->name, "revision", j->revision, "from",
+	    j->from ? json_string(j->from) : json_null(), "pid", (int)getpid(), "start",
+	    (json_int_t)(proc_read(getpid(), &me) == 0 ? me.start : 0), "session",
+	    getsid(0) == getpid(), "stage", stage, "slot", slot_name(p->next), "back_to",
 	    p->live == SLOT_NONE ? "none" : slot_name(p->live));
 	char *text = mark ? json_dumps(mark, JSON_COMPACT) : NULL;
 	int rc = -1;
@@ -2049,7 +2050,7 @@ static int reconcile_target(const struct deploy_site *site, const struct deploy_
 		}
 		/* A host that cannot be reached keeps its mark for the next try. */
 		if (undone &&
-		    !history_has(site->state_dir, j.unit->name, t->environment, j.id.data)) {
+		    !history_has(site->state_dir, j.unit->name, t->environment, "id", j.id.data)) {
 			const char *kind = json_string_value(json_object_get(mark, "kind"));
 			j.record = history_record_new(
 			    j.id.data, kind ? kind : "deploy", j.unit->name,

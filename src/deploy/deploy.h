@@ -1,6 +1,6 @@
 /*
  * deploy: one unit into one environment, through the team's eleven gates
- * (deployment-rules.md, DESIGN §6.2), with blue/green slots.
+ * (the README's gate table), with blue/green slots.
  *
  * The order is the cheapest refusal first: the phrase (gate 10), the freeze
  * calendar, who may deploy; then the lock (one deploy per unit and
@@ -11,7 +11,7 @@
  * the inactive slot is started and checked, migrated, switched to, and
  * gate 11 checks the live URL: if it fails, the switch is undone and the
  * old slot, which stayed up, checked again. Every gate is recorded with its
- * seed number, result, time and detail, and the record goes to the history
+ * number, result, time and detail, and the record goes to the history
  * when it is final.
  *
  * Coupled projects (a unit of several) are one step: every project's slot
@@ -64,7 +64,7 @@ int deploy_resolve_revision(const struct deploy_site *site, const char *name,
 
 /* Runs the deploys of reqs[0..n), one unit each, printing a line a gate to
  * out, and a closing block each. Several deploy together (every unit: a
- * shared package changed, or `deploy all`) as the seed asks: the gates up to
+ * shared package changed, or `deploy all`) as the team's rules ask: the gates up to
  * the tests (1, 2, 7, 8, 3) run for every unit before any goes on; when one
  * of them fails, none deploys and the others are recorded as refused,
  * naming it. Then each goes on in turn. deployed[i] (when not NULL) is set

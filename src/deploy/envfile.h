@@ -1,5 +1,5 @@
 /*
- * envfile: a target's environment file (the seed's .env.production), read
+ * envfile: a target's environment file (argo's .env.production), read
  * on the server, and gate 7's judgement of it.
  *
  * The syntax is dotenv's common core: "NAME=value" a line, "export " before

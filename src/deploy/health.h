@@ -1,6 +1,6 @@
 /*
  * health: is a running service healthy? One engine for every question of
- * that kind a deploy asks (DESIGN 6.4): `gitgate health`, gates 6, 9 and 11,
+ * that kind a deploy asks: `gitgate health`, gates 6, 9 and 11,
  * and the slot check before a switch.
  *
  * What a spec asks, by level:

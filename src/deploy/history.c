@@ -188,7 +188,8 @@ int history_read(json_t **out, const char *state_dir, const char *unit, const ch
 	return rc;
 }
 
-int history_has(const char *state_dir, const char *unit, const char *environment, const char *id)
+int history_has(const char *state_dir, const char *unit, const char *environment, const char *field,
+		const char *value)
 {
 	json_t *records = NULL, *r;
 	struct buf err = BUF_INIT;
@@ -197,8 +198,8 @@ int history_has(const char *state_dir, const char *unit, const char *environment
 	if (history_read(&records, state_dir, unit, environment, 64, &skipped, &err) == 0)
 		json_array_foreach(records, i, r)
 		{
-			const char *have = json_string_value(json_object_get(r, "id"));
-			found |= have && !strcmp(have, id);
+			const char *have = json_string_value(json_object_get(r, field));
+			found |= have && !strcmp(have, value);
 		}
 	json_decref(records);
 	buf_free(&err);

@@ -4,7 +4,7 @@
  *
  * A record is built as the deploy goes (history_record_new, a gate at a
  * time, the health checks, the outcome) and appended once, when it is
- * final. It holds at least what DESIGN's contract names: id, kind
+ * final. It holds at least what the README's record table names: id, kind
  * (deploy | rollback), unit, project, environment, user (and user_source,
  * where the name came from: identity.h), from, to (full
  * revisions), options, emergency, gates (number, name, result, seconds,
@@ -69,8 +69,11 @@ int history_append(const char *state_dir, const json_t *record, struct buf *err)
 int history_read(json_t **out, const char *state_dir, const char *unit, const char *environment,
 		 size_t max, size_t *skipped, struct buf *err);
 
-/* Has deploy id a record among the unit's last 64 in environment? One
- * record a deploy: what closes a deploy that died asks this first. */
-int history_has(const char *state_dir, const char *unit, const char *environment, const char *id);
+/* Has one of the last 64 records of unit in environment (NULL: any) field
+ * (a string) equal to value? One record a deploy: what closes a deploy
+ * that died asks for its "id" first; catching up with the branch asks
+ * whether a revision was ever deployed ("to"). */
+int history_has(const char *state_dir, const char *unit, const char *environment,
+		const char *field, const char *value);
 
 #endif

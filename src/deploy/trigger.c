@@ -341,8 +341,14 @@ int trigger_unqueued(const struct server *s, int catch_up, FILE *out, struct buf
 	int rc = git_reference_name_to_id(&tip, s->repo, ref.data) == 0 ? 0 : -2;
 	if (rc == 0) {
 		git_oid_tostr(tip_hex, sizeof(tip_hex), &tip);
-		rc = tips_unqueued(s->state_dir.data, tip_hex, catch_up, &from, &user, &source, err);
+		rc =
+		    tips_unqueued(s->state_dir.data, tip_hex, catch_up, &from, &user, &source, err);
 	}
+	/* A tip no hook noted that a deploy already took (gitgate deploy, or
+	 * one that died and was closed as abandoned) is not caught up with:
+	 * an abandoned deploy is never retried by itself. */
+	if (rc == 1 && !user.len && history_has(s->state_dir.data, NULL, NULL, "to", tip_hex))
+		rc = 0;
 	if (rc == 1) {
 		struct hook_update u = {.ref = ref.data};
 		snprintf(u.old_id, sizeof(u.old_id), "%s", from.len ? from.data : "0");

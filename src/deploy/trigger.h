@@ -38,8 +38,9 @@ int trigger_push(const struct server *s, const struct hook_input *input,
 
 /* The worker and gitgate deploy --reconcile: a tip of the deploy branch
  * that git accepted but whose post-receive never queued it (tips.h; with
- * catch_up, also one never noted) is queued now, for the auto environments
- * only (no phrase came with it). Returns 0, or -1 with the reason in err. */
+ * catch_up, also one never noted and that no deploy has recorded) is
+ * queued now, for the auto environments only (no phrase came with it).
+ * Returns 0, or -1 with the reason in err. */
 int trigger_unqueued(const struct server *s, int catch_up, FILE *out, struct buf *err);
 
 /* gitgate deploy --detach: queues unit (a unit's name or "all") at the full

@@ -1,6 +1,7 @@
 /*
  * deploy_load: what the deploy sections of rules.ini may say, and the checks
- * across them. See deploy_load.h, rules.h for the structs and DESIGN 6.6.
+ * across them. See deploy_load.h, rules.h for the structs and the README's
+ * rules tables.
  *
  * Most keys are plain kinds (text, numbers, words, globs, patterns). The
  * rest are read by parsers here, through SCHEMA_CUSTOM: a command (split

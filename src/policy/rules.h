@@ -146,7 +146,7 @@ struct deploy_target {
 	struct strlist env_required; /* gate 7 */
 	struct deploy_command install, test, lint, build, migrate, run, start, stop;
 	struct deploy_switch live_switch;
-	/* Health (DESIGN 6.4). The slot check uses health_url with $PORT the
+	/* Health. The slot check uses health_url with $PORT the
 	 * slot's port; gate 11 uses live_url, through the switch, or when it
 	 * is not given health_url with the live slot's port. */
 	char *live_url, *health_url;
@@ -162,7 +162,7 @@ struct deploy_target {
 	unsigned health_successes;	      /* consecutive passes needed */
 	unsigned health_deadline_seconds;     /* the whole check, every attempt */
 	unsigned command_timeout_seconds;     /* each command run for this target */
-	/* A remote target (DESIGN 6.7): `host` or `hosts`, USER@HOST[:PORT]
+	/* A remote target: `host` or `hosts`, USER@HOST[:PORT]
 	 * each, deployed one after another; once loaded, hosts holds both
 	 * forms (empty: this machine). The trust and key, when not [deploy]'s. */
 	char *host;

@@ -52,7 +52,7 @@ assert all(r["kind"] == "deploy" and len(r["to"]) == 40 for r in records), recor
 assert records[-1]["health"], "no health checks recorded"
 ' || fail "history JSON is not what the contract says"
 	"$G" logs >logs.txt 2>&1 || fail "logs failed"
-	# The seed's spelling; and JSON with each check.
+	# The team's spelling; and JSON with each check.
 	"$G" health check all production >health.txt 2>&1 || { fail "health check failed:"; cat health.txt; }
 	contains health.txt "argo in production (green slot):"
 	contains health.txt "GET http://127.0.0.1:$P2/health"
@@ -62,7 +62,7 @@ reports = json.load(sys.stdin)
 assert {r["environment"] for r in reports} == {"staging", "production"}, reports
 assert all(r["passed"] and r["checks"] for r in reports), reports
 ' || fail "health --format json is not one report per environment"
-	# The seed's rollback: back to the warm blue slot in seconds.
+	# The team's rollback: back to the warm blue slot in seconds.
 	OUT=$(mktemp)
 	GITGATE_USER=alice "$G" rollback argo production >"$OUT" 2>&1 || { fail "rollback failed:"; cat "$OUT"; }
 	contains "$OUT" "migrate is not run again by a rollback"

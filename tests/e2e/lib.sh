@@ -31,7 +31,7 @@ lacks() {
 	! grep -qF -- "$2" "$1" || { fail "did not expect '$2' in output:"; sed 's/^/      /' "$1"; }
 }
 
-# A monorepo laid out as the seed describes, with the hook installed as a
+# A monorepo laid out as the team's rules describe, with the hook installed as a
 # symlink to the built binary and one accepted commit.
 new_repo() {
 	local dir=${1:-repo}

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # A bare server with gitgate's server hooks and its own rules, and a clone
-# of it ("work") with the seed's monorepo pushed to main.
+# of it ("work") with the team's monorepo pushed to main.
 new_server() {
 	git init -q --bare server.git
 	mkdir server.git/gitgate

@@ -269,7 +269,7 @@ t_a_push_deploys_to_a_remote_host_and_rolls_back() {
 	local kept=("$SRV/host-a/srv/it's argo-releases/"*)
 	[ ${#kept[@]} = 2 ] || fail "host a keeps ${#kept[@]} releases, not 2: ${kept[*]}"
 	[[ "${kept[*]}" != *"-${first:0:12}"* ]] || fail "the first release was not pruned on host a"
-	# The seed's rollback: back to the warm green slot on host a.
+	# The team's rollback: back to the warm green slot on host a.
 	OUT=$(mktemp)
 	(cd server.git && GITGATE_USER=alice "$G" rollback argo production) >"$OUT" 2>&1 ||
 		{ fail "rollback failed:"; cat "$OUT"; }

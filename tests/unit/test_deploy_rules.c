@@ -147,7 +147,7 @@ Test(deploy_rules, the_default_rules_file_holds_the_seed)
 	cr_assert_not_null(globlist_match(&d->exclude, "argo/x/__pycache__/y.pyc"));
 	cr_assert_null(globlist_match(&d->exclude, "argo/scripts/health_check_unified.py"));
 
-	/* No target reaches the seed's public servers: health stays on 127.0.0.1. */
+	/* No target reaches the team's public servers: health stays on 127.0.0.1. */
 	cr_assert_eq(buf_read_file(&text, path.data), 0);
 	cr_assert_null(strstr(text.data, "178.156.194.174"));
 	cr_assert_null(strstr(text.data, "91.98.153.49"));
