@@ -551,7 +551,7 @@ git remote add origin "$SERVER"
 push 0 origin main
 count 2 "to staging at"
 count 2 ": deployed"
-says "is not deployed to production by this push"
+says "alpine-analytics, argo are not deployed to production by this push"
 for p in "${PROJECTS[@]}"; do expect_served "$p" staging "$(git rev-parse HEAD)"; done
 
 step "9. a commit that skipped the client hook is refused at push time"
