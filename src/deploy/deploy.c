@@ -1697,17 +1697,25 @@ static int warm_up(struct job *j, struct part *p, int migrate, struct buf *detai
 	       health_check(j, p, j->env, p->t->health_url, p->next, detail);
 }
 
-/* Gate 7 for a rollback, first: the app it may start gets its env file's
- * variables, and every value is masked from then on. */
-static enum gate_result rollback_environment(struct job *j)
+/* A gate outside the table (a rollback's), run, timed and reported. */
+static enum gate_result gate_run_reported(struct job *j, int number, const char *name,
+					  enum gate_result (*gate)(struct job *j,
+								   struct buf *detail))
 {
 	struct buf detail = BUF_INIT;
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	enum gate_result result = gate_environment(j, &detail);
-	gate_report(j, 7, "environment", result, seconds_since(&t0), detail.data);
+	enum gate_result result = gate(j, &detail);
+	gate_report(j, number, name, result, seconds_since(&t0), detail.data);
 	buf_free(&detail);
 	return result;
+}
+
+/* Gate 7 for a rollback, first: the app it may start gets its env file's
+ * variables, and every value is masked from then on. */
+static enum gate_result rollback_environment(struct job *j)
+{
+	return gate_run_reported(j, 7, "environment", gate_environment);
 }
 
 static enum history_outcome roll_back(struct job *j)
@@ -1811,15 +1819,8 @@ static enum history_outcome roll_back_to(struct job *j)
 	const char *why = "rollback --to does not run tests and lint again";
 	gate_report(j, 3, "tests", GATE_SKIPPED, 0, why);
 	gate_report(j, 4, "lint", GATE_SKIPPED, 0, why);
-	if (rollback_environment(j) == GATE_FAILED)
-		return OUTCOME_FAILED;
-	struct buf detail = BUF_INIT;
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	enum gate_result result = rebuild(j, &detail);
-	gate_report(j, 5, "build", result, seconds_since(&t0), detail.data);
-	buf_free(&detail);
-	if (result == GATE_FAILED)
+	if (rollback_environment(j) == GATE_FAILED ||
+	    gate_run_reported(j, 5, "build", rebuild) == GATE_FAILED)
 		return OUTCOME_FAILED;
 	fprintf(j->out, "    migrate is not run by a rollback\n");
 	return go_live(j, 0);

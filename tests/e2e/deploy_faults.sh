@@ -273,6 +273,26 @@ t_a_dead_workers_switch_command_is_ended_before_reconcile() {
 		fail "the link points at $(readlink "$SRV/srv/argo-staging-live")"
 }
 
+# behind_a_held_push PUSH_OUT OUT GITGATE-ARGS...: a push whose deploy holds
+# in its tests, `gitgate GITGATE-ARGS` started meanwhile (it waits for the
+# lock), then the tests let go; each output in its file. Returns gitgate's
+# status once the push has ended.
+behind_a_held_push() {
+	local push_out=$1 out=$2 pid
+	shift 2
+	echo tests >"$SRV/hold-at"
+	push_bg "$push_out"
+	wait_for "$SRV/marks/tests" || { fail "the push's deploy never reached its tests"; return 1; }
+	GITGATE_USER=alice "$G" "$@" >"$out" 2>&1 &
+	pid=$!
+	track "$pid"
+	sleep 1
+	rm -f "$SRV/hold-at"
+	touch "$SRV/marks/tests.go"
+	wait_gone "$PUSH_PID" 300 || fail "the push did not end"
+	wait "$pid"
+}
+
 # A deploy that waits for the lock decides from the state it finds once it
 # holds it: a gitgate deploy waiting behind a push's deploy goes into the
 # slot that is not live then (not the one it saw before), and a rollback
@@ -282,19 +302,10 @@ t_jobs_waiting_for_the_lock_act_on_what_they_find() {
 	new_fault_server
 	commit_change "first"
 	expect 0 "the first push" git -C ../work push origin main
-	echo tests >"$SRV/hold-at"
 	commit_change "second"
-	local second=$REV cli rb
-	push_bg "$SRV/push1.out"
-	wait_for "$SRV/marks/tests" || { fail "the push's deploy never reached its tests"; return; }
-	GITGATE_USER=alice "$G" deploy argo staging >"$SRV/cli.out" 2>&1 &
-	cli=$!
-	track "$cli"
-	sleep 1
-	rm -f "$SRV/hold-at"
-	touch "$SRV/marks/tests.go"
-	wait_gone "$PUSH_PID" 300 || fail "the push did not end"
-	wait "$cli" || { fail "the deploy that waited for the lock failed:"; cat "$SRV/cli.out"; }
+	local second=$REV
+	behind_a_held_push "$SRV/push1.out" "$SRV/cli.out" deploy argo staging ||
+		{ fail "the deploy that waited for the lock failed:"; cat "$SRV/cli.out"; }
 	contains "$SRV/push1.out" "at ${second:0:12}: deployed"
 	contains "$SRV/cli.out" "at ${second:0:12}: deployed"
 	# The push went live in green; the waiting deploy then took blue.
@@ -305,20 +316,11 @@ t_jobs_waiting_for_the_lock_act_on_what_they_find() {
 	[ "$(live_revision)" = "$second" ] || fail "the live slot does not serve $second"
 	[ "$(answers "$S2")" = "$second" ] || fail "the warm slot does not serve $second"
 	# A rollback waiting behind the next push's deploy goes back from it.
-	echo tests >"$SRV/hold-at"
 	rm -f "$SRV"/marks/*
 	commit_change "third"
 	local third=$REV
-	push_bg "$SRV/push2.out"
-	wait_for "$SRV/marks/tests" || { fail "the third push's deploy never reached its tests"; return; }
-	GITGATE_USER=alice "$G" rollback argo staging >"$SRV/rb.out" 2>&1 &
-	rb=$!
-	track "$rb"
-	sleep 1
-	rm -f "$SRV/hold-at"
-	touch "$SRV/marks/tests.go"
-	wait_gone "$PUSH_PID" 300 || fail "the third push did not end"
-	wait "$rb" || { fail "the rollback that waited for the lock failed:"; cat "$SRV/rb.out"; }
+	behind_a_held_push "$SRV/push2.out" "$SRV/rb.out" rollback argo staging ||
+		{ fail "the rollback that waited for the lock failed:"; cat "$SRV/rb.out"; }
 	contains "$SRV/push2.out" "at ${third:0:12}: deployed"
 	[ "$(live_revision)" = "$second" ] || fail "the rollback did not go back from $third to $second"
 	[ "$(readlink "$SRV/srv/argo-staging-live")" = "$SRV/srv/argo-staging-blue" ] ||
