@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "proc.h"
-#include "push_log.h"
 #include "state.h"
 
 static void job_path(struct buf *out, const char *state_dir, const char *id)
@@ -39,24 +38,51 @@ static json_t *strings_json(char **items, size_t n)
 	return array;
 }
 
-/* What a pusher gave (name, phrase, reason) as it is when it is UTF-8,
- * else escaped (push_log.h): a job is always queued, and bytes that are
- * not UTF-8 never match a name or the phrase. NULL for none. */
+/* What a pusher gave (name, phrase, reason), kept byte for byte: a JSON
+ * string when it is UTF-8, else {"hex": "..."} (JSON holds no other
+ * bytes), so a job is always queued and its deploy gets the bytes given.
+ * NULL for none. */
 static json_t *given_text(const char *s)
 {
 	json_t *j = s ? json_string(s) : NULL;
-	return j || !s ? j : push_log_text(s);
+	if (j || !s)
+		return j;
+	struct buf hex = BUF_INIT;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		buf_printf(&hex, "%02x", *p);
+	j = json_pack("{s:s}", "hex", hex.data);
+	buf_free(&hex);
+	return j;
+}
+
+/* given_text's bytes again, or NULL. */
+static char *given_dup(json_t *value)
+{
+	if (json_is_string(value))
+		return xstrdup(json_string_value(value));
+	const char *hex = json_string_value(json_object_get(value, "hex"));
+	if (!hex)
+		return NULL;
+	size_t n = strlen(hex) / 2;
+	char *out = xmalloc(n + 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned byte;
+		out[i] = sscanf(hex + 2 * i, "%2x", &byte) == 1 && byte ? (char)byte : '?';
+	}
+	out[n] = '\0';
+	return out;
 }
 
 static json_t *job_json(const struct job *job)
 {
-	return json_pack(
-	    "{s:s, s:s, s:o, s:s, s:o?, s:s?, s:o?, s:o?, s:b, s:I, s:I, s:i, s:I}", "id", job->id,
-	    "unit", job->unit, "environments", strings_json(job->environments, job->nenvironments),
-	    "revision", job->revision, "user", given_text(job->user), "user_source", job->user_source, "phrase",
-	    given_text(job->phrase), "emergency", given_text(job->emergency), "detach", job->detach,
-	    "queued", (json_int_t)job->queued, "seq", (json_int_t)job->seq, "worker",
-	    (int)job->worker, "worker_start", (json_int_t)job->worker_start);
+	return json_pack("{s:s, s:s, s:o, s:s, s:o?, s:s?, s:o?, s:o?, s:b, s:I, s:I, s:i, s:I}",
+			 "id", job->id, "unit", job->unit, "environments",
+			 strings_json(job->environments, job->nenvironments), "revision",
+			 job->revision, "user", given_text(job->user), "user_source",
+			 job->user_source, "phrase", given_text(job->phrase), "emergency",
+			 given_text(job->emergency), "detach", job->detach, "queued",
+			 (json_int_t)job->queued, "seq", (json_int_t)job->seq, "worker",
+			 (int)job->worker, "worker_start", (json_int_t)job->worker_start);
 }
 
 static char *dup_or_null(json_t *value)
@@ -75,10 +101,10 @@ static int job_from_json(struct job *job, json_t *j)
 	job->id = dup_or_null(json_object_get(j, "id"));
 	job->unit = dup_or_null(json_object_get(j, "unit"));
 	job->revision = dup_or_null(json_object_get(j, "revision"));
-	job->user = dup_or_null(json_object_get(j, "user"));
+	job->user = given_dup(json_object_get(j, "user"));
 	job->user_source = dup_or_null(json_object_get(j, "user_source"));
-	job->phrase = dup_or_null(json_object_get(j, "phrase"));
-	job->emergency = dup_or_null(json_object_get(j, "emergency"));
+	job->phrase = given_dup(json_object_get(j, "phrase"));
+	job->emergency = given_dup(json_object_get(j, "emergency"));
 	job->detach = json_is_true(json_object_get(j, "detach"));
 	job->queued = (time_t)json_integer_value(json_object_get(j, "queued"));
 	job->seq = (unsigned long long)json_integer_value(json_object_get(j, "seq"));

@@ -210,6 +210,8 @@ t_gates_refuse_and_say_why() {
 	contains "$OUT" "no deploys to production today"
 	DEPLOYER=mallory deploy_expect 1 argo production --confirm "$PHRASE" --emergency "outage"
 	contains "$OUT" "mallory may not declare an emergency"
+	deploy_expect 1 argo production --confirm "$PHRASE" --emergency "  "
+	contains "$OUT" "an emergency needs a reason"
 	deploy_expect 0 argo production --confirm "$PHRASE" --emergency "outage 42"
 	"$G" history argo production --format json | grep -q '"emergency": "outage 42"' ||
 		fail "the emergency was not recorded"
@@ -589,6 +591,16 @@ t_dry_run_and_detach() {
 	"$G" history argo staging --format json | grep -q '"outcome": "deployed"' ||
 		fail "logs --follow ended before the deploy was recorded"
 	await_answer "$S1" "$(git rev-parse main)" || fail "the detached deploy did not go live"
+	# A reason that is not UTF-8 is queued escaped, never refused.
+	deploy_expect 0 argo staging --detach --emergency $'fix \xff now'
+	contains "$OUT" "queued: argo to staging"
+	tries=0
+	until "$G" history argo staging --format json | grep -qF 'fix \\xff now' || [ $tries -ge 100 ]; do
+		sleep 0.2
+		tries=$((tries + 1))
+	done
+	"$G" history argo staging --format json | grep -qF 'fix \\xff now' ||
+		{ fail "the reason was not recorded escaped:"; "$G" history argo staging --format json | tail -c 600; }
 }
 
 t_a_push_cut_off_before_post_receive_is_deployed_by_reconcile() {
