@@ -383,7 +383,8 @@ static void remote_slot_open(struct remote_slot *r, const struct slot_target *t,
 	slot_dir(&r->dir, t, c);
 	buf_printf(&r->pid_file, "%s-run/%s.pid", t->root, names[c]);
 	buf_printf(&r->log, "%s-run/%s.log", t->root, names[c]);
-	r->app = (struct remote_app){r->dir.data, r->pid_file.data, r->log.data};
+	r->app = (struct remote_app){r->dir.data, r->pid_file.data, r->log.data, t->log_max_bytes,
+				     t->log_keep};
 }
 
 static void remote_slot_close(struct remote_slot *r)
