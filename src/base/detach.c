@@ -323,6 +323,26 @@ static void describe(struct buf *err, const int report[2], const struct detach_o
 	}
 }
 
+/* Waits for P's report: 0 once it has exec'd the program, else -1 with
+ * why in err, P killed (when it said nothing in time) and reaped. */
+static int await_exec(pid_t pid, int status_fd, const struct detach_options *o, struct buf *err)
+{
+	int report[2] = {0, 0};
+	int said = read_report(status_fd, report);
+	if (said == 0)
+		return 0;
+	if (said < 0) {
+		buf_printf(err, "%s did not start in %d ms", o->argv[0], START_MS);
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+	} else {
+		describe(err, report, o);
+	}
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return -1;
+}
+
 int detach_start(pid_t *pid, const struct detach_options *o, struct buf *err)
 {
 	struct fds f;
@@ -349,25 +369,11 @@ int detach_start(pid_t *pid, const struct detach_options *o, struct buf *err)
 	int status0 = f.status[0];
 	f.status[0] = -1;
 	fds_close(&f);
-	int rc = -1, report[2] = {0, 0};
-	if (*pid < 0) {
+	int rc = -1;
+	if (*pid < 0)
 		buf_printf(err, "cannot start %s: %s", o->argv[0], strerror(fork_errno));
-	} else {
-		int said = read_report(status0, report);
-		if (said == 0) {
-			rc = 0;
-		} else {
-			if (said < 0) {
-				buf_printf(err, "%s did not start in %d ms", o->argv[0], START_MS);
-				kill(-*pid, SIGKILL);
-				kill(*pid, SIGKILL);
-			} else {
-				describe(err, report, o);
-			}
-			while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
-				;
-		}
-	}
+	else
+		rc = await_exec(*pid, status0, o, err);
 	close(status0);
 	return rc;
 }

@@ -479,10 +479,13 @@ int slot_start(const struct slot_target *t, enum slot_color c, const struct slot
 				   .log = app_log(t, log.data)};
 	struct proc_info info;
 	int rc = -1;
-	/* Started, it is there to read, if only as a zombie of gitgate's. */
-	if (detach_start(&pid, &o, err) == 0 && proc_read(pid, &info) == 0) {
-		buf_printf(&line, "%d %llu\n", (int)pid, info.start);
-		if (state_replace(pid_path.data, line.data, line.len, err) < 0) {
+	if (detach_start(&pid, &o, err) == 0) {
+		/* Unreaped, it is there to read, if only as a zombie of gitgate's. */
+		if (proc_read(pid, &info) < 0)
+			buf_printf(err, "cannot read the app's /proc/%d", (int)pid);
+		else
+			buf_printf(&line, "%d %llu\n", (int)pid, info.start);
+		if (!line.len || state_replace(pid_path.data, line.data, line.len, err) < 0) {
 			kill(-pid, SIGKILL);
 			wait_group_gone(pid, SETTLE_MS);
 		} else {

@@ -540,6 +540,40 @@ Test(slot, the_app_log_is_capped_rotated_and_its_writer_stops_with_the_app)
 	free(ready);
 }
 
+Test(slot, a_full_log_is_rotated_before_the_users_own_command)
+{
+	char *release = make_release("r1", "x");
+	assign(SLOT_GREEN, release, "r1");
+	target.log_max_bytes = 65536;
+	target.log_keep = 2;
+	mkdir(state, 0755);
+	struct buf path = BUF_INIT, old = BUF_INIT, err = BUF_INIT;
+	for (int i = 0; i < 1024; i++)
+		buf_printf(&old, "old %059d\n", i);
+	buf_printf(&path, "%s/green.log", state);
+	FILE *f = fopen(path.data, "w");
+	cr_assert_not_null(f);
+	fwrite(old.data, 1, old.len, f);
+	fclose(f);
+	const char *start[] = {"sh", "-c", "echo started", NULL};
+	struct slot_command cmd = {.argv = start};
+	must(slot_start_command(&target, SLOT_GREEN, &cmd, &err), &err);
+	char *now = state_text("green.log"), *before = state_text("green.log.1");
+	cr_assert_str_eq(now, "started\n");
+	cr_assert_str_eq(before, old.data, "the full log became green.log.1");
+	free(now);
+	free(before);
+	/* Under the cap: appended to. */
+	must(slot_start_command(&target, SLOT_GREEN, &cmd, &err), &err);
+	now = state_text("green.log");
+	cr_assert_str_eq(now, "started\nstarted\n");
+	free(now);
+	buf_free(&path);
+	buf_free(&old);
+	buf_free(&err);
+	free(release);
+}
+
 Test(slot, the_users_start_and_stop_commands_run_in_the_slot_with_a_limit)
 {
 	char *release = make_release("r1", "x");
