@@ -308,17 +308,17 @@ static int is_overridden(const char *const *env, const char *entry)
 	return 0;
 }
 
-/* The child's environment: environ itself when nothing changes (no copy
- * on the hot path), else a new array of pointers into the same strings. */
-static char **child_environment(const struct run_options *o)
+/* environ itself when nothing changes (no copy on the hot path), else a
+ * new array of pointers into the same strings. */
+char **run_environ(const char *const *changes, int env_clear)
 {
-	if (!o->env && !o->env_clear)
+	if (!changes && !env_clear)
 		return environ;
 	static const char *const none[] = {NULL};
-	const char *const *env = o->env ? o->env : none;
+	const char *const *env = changes ? changes : none;
 	size_t n = 0, cap = 0;
 	char **out = NULL;
-	for (char **e = environ; !o->env_clear && *e; e++)
+	for (char **e = environ; !env_clear && *e; e++)
 		if (!is_overridden(env, *e))
 			*ARRAY_PUSH(out, n, cap) = *e;
 	for (; *env; env++)
@@ -373,7 +373,7 @@ int run_start(struct run_process *p, const struct run_options *o, struct buf *er
 		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
 		posix_spawnattr_setpgroup(&attr, 0);
 	}
-	char **envp = child_environment(o);
+	char **envp = run_environ(o->env, o->env_clear);
 	struct deadline limit;
 	deadline_start_ms(&limit, o->limit_ms);
 	/* Past the limit and its grace, pipes that something outside the

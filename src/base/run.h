@@ -117,6 +117,10 @@ int run_capture(struct run_result *result, struct buf *out, const char *const ar
 /* run_finish for a child whose failure is the caller's: 0 when it exited
  * 0, else -1 with how it ended ("exited with 128") in why. */
 int run_finish_ok(struct run_process *p, struct buf *why);
+/* The environment a child gets from env and env_clear as run_options has
+ * them: environ itself when nothing changes, else a new array (the caller
+ * frees the array, not its strings). */
+char **run_environ(const char *const *env, int env_clear);
 /* "exited with 3", "was killed by signal 9 (Killed)", "was stopped at its
  * time limit": how the child ended, for messages. */
 void run_describe(struct buf *out, const struct run_result *r);

@@ -126,6 +126,8 @@ static void deploy_describe(const struct rules *r, FILE *out)
 	fprintf(out, "deploy: branch %s; state dir %s; %u releases kept; lock wait %us\n",
 		d->branch, d->state_dir ? d->state_dir : "BARE_REPO/gitgate", d->keep_releases,
 		d->lock_wait_seconds);
+	fprintf(out, "  app logs: rotated at %llu bytes, %u old kept\n", d->app_log_max_bytes,
+		d->app_log_keep);
 	fprintf(out, "  confirm phrase: %s\n", *d->confirm_phrase ? d->confirm_phrase : "(none)");
 	fprintf(out, "  freeze:");
 	for (int day = 0; day < 7; day++)

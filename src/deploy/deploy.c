@@ -1204,7 +1204,9 @@ static void part_init(struct job *j, struct part *p, const struct deploy_target 
 				       .state_dir = p->state_dir.data,
 				       .ports = {t->ports[0], t->ports[1]},
 				       .limit_ms = t->command_timeout_seconds * 1000,
-				       .grace_ms = GRACE_MS};
+				       .grace_ms = GRACE_MS,
+				       .log_max_bytes = j->rules->deploy.app_log_max_bytes,
+				       .log_keep = j->rules->deploy.app_log_keep};
 }
 
 /* The part's slots as its state says now: which is live, and so which is

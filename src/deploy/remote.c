@@ -87,15 +87,59 @@ static const char remove_script[] = "cd -- \"$1\" && shift && rm -rf -- \"$@\"\n
 	"  [ $# -ge 21 ] && [ \"$2\" != Z ] && [ \"${21}\" = \"$1\" ]\n"                           \
 	"}\n"
 
-/* $1 the folder, $2 the pid file, $3 the log, then the command. */
+/* The app's session leader: $1 the log, $2 its cap in bytes (0: none), $3
+ * the old logs kept, then the app, which it becomes. The app's output goes
+ * through a FIFO to a log writer in the same group, started as an orphan
+ * (no child of the app's), which ignores SIGTERM and ends when the output
+ * does. With GNU head, one `head -c ROOM` copies each cap's worth exactly;
+ * elsewhere (busybox) one `dd` a read of up to 64 KiB, the log rotated
+ * once it is within 64 KiB of the cap. tee and wc count what was copied:
+ * fewer bytes than asked is the end of the output. */
+static const char app_script[] =
+    "log=$1 max=$2 keep=$3; shift 3\n"
+    "[ \"$max\" -gt 0 ] || exec \"$@\" >>\"$log\" 2>&1\n"
+    "applog() {\n"
+    "  trap '' TERM INT HUP\n"
+    "  limit=$max\n"
+    "  head --version 2>/dev/null | grep -q GNU || limit=$((max - 65536))\n"
+    "  size=$(( $(wc -c <\"$log\" 2>/dev/null || echo 0) ))\n"
+    "  while :; do\n"
+    "    if [ \"$size\" -gt 0 ] && [ \"$size\" -ge \"$limit\" ]; then\n"
+    "      i=$keep\n"
+    "      while [ \"$i\" -gt 1 ]; do\n"
+    "        mv -f -- \"$log.$((i - 1))\" \"$log.$i\" 2>/dev/null; i=$((i - 1))\n"
+    "      done\n"
+    "      mv -f -- \"$log\" \"$log.1\" 2>/dev/null || : >\"$log\"\n"
+    "      size=0\n"
+    "    fi\n"
+    "    if [ \"$limit\" -eq \"$max\" ]; then\n"
+    "      got=$(( $(head -c $((max - size)) | tee -a -- \"$log\" | wc -c) ))\n"
+    "      [ \"$got\" -lt $((max - size)) ] && exit 0\n"
+    "    else\n"
+    "      got=$(( $(dd bs=65536 count=1 2>/dev/null | tee -a -- \"$log\" | wc -c) ))\n"
+    "      [ \"$got\" -eq 0 ] && exit 0\n"
+    "    fi\n"
+    "    size=$((size + got))\n"
+    "  done\n"
+    "}\n"
+    "fifo=$log.fifo\n"
+    "rm -f -- \"$fifo\" && mkfifo -m 600 -- \"$fifo\" || exit 1\n"
+    "(applog <\"$fifo\" >/dev/null 2>&1 &)\n"
+    "exec >\"$fifo\" 2>&1\n"
+    "rm -f -- \"$fifo\"\n"
+    "exec \"$@\"\n";
+
+/* $1 the folder, $2 the pid file, $3 the log, $4 its cap, $5 the old logs
+ * kept, $6 app_script, then the command. */
 static const char start_script[] = ALIVE
-    "dir=$1 pidf=$2 log=$3; shift 3\n" READ_ENV
+    "dir=$1 pidf=$2 log=$3 max=$4 keep=$5 app=$6; shift 6\n" READ_ENV
     "mkdir -p -- \"$(dirname -- \"$pidf\")\" || exit 1\n"
     "if [ -s \"$pidf\" ] && read -r pid start <\"$pidf\" && alive \"$pid\" \"$start\"; then\n"
     "  echo \"already running (pid $pid)\" >&2; exit 1\n"
     "fi\n"
     "cd -- \"$dir\" || exit 1\n"
-    "setsid \"$@\" </dev/null >>\"$log\" 2>&1 &\n"
+    "setsid sh -c \"$app\" gitgate-app \"$log\" \"$max\" \"$keep\" \"$@\" </dev/null >>\"$log\" "
+    "2>&1 &\n"
     "pid=$!; n=0\n"
     /* setsid(1), not a group leader in a shell without job control, makes
      * the session in its own process and execs the app there. */
@@ -431,11 +475,17 @@ int remote_app_start(const struct ssh *s, const struct remote_app *app, const ch
 	size_t n = 0;
 	while (argv[n])
 		n++;
-	const char **args = xcalloc(n + 4, sizeof(*args));
+	char max[32], keep[16];
+	snprintf(max, sizeof(max), "%llu", app->log_max_bytes);
+	snprintf(keep, sizeof(keep), "%u", app->log_keep ? app->log_keep : 1);
+	const char **args = xcalloc(n + 7, sizeof(*args));
 	args[0] = app->dir;
 	args[1] = app->pid_file;
 	args[2] = app->log;
-	memcpy(args + 3, argv, n * sizeof(*args));
+	args[3] = max;
+	args[4] = keep;
+	args[5] = app_script;
+	memcpy(args + 6, argv, n * sizeof(*args));
 	struct run_input in = {.kind = RUN_IN_BUFFER, .data = c.input.data, .len = c.input.len};
 	int rc = script(s, start_script, args, &in, NULL, 0, err);
 	free(args);

@@ -101,6 +101,9 @@ struct remote_app {
 	const char *dir;      /* where it runs: the slot folder */
 	const char *pid_file; /* ROOT-run/<slot>.pid */
 	const char *log;      /* ROOT-run/<slot>.log */
+	/* The log's cap (0: none) and old logs kept, as slot.h says. */
+	unsigned long long log_max_bytes;
+	unsigned log_keep;
 };
 /* Starts argv detached in a session of its own with env (as above).
  * Returns 0 once it leads its group and its pid file is written. */

@@ -1,11 +1,10 @@
 /*
- * slot: see slot.h. The supervised app is started through run.h like every
- * other command, as `setsid ARGV...`: run.h starts it in gitgate's process
- * group, and setsid(1), not being a group leader there, calls setsid(2) and
- * execs ARGV in the same process. So the pid run.h returns is the app's
- * and its process group's. It is never waited for by run_finish (it is
- * meant to outlive gitgate); a gitgate that is still there when it exits
- * reaps it from slot_running or slot_stop.
+ * slot: see slot.h. The supervised app is started by detach.h: in a
+ * session of its own whose pid is the app's and its process group's, its
+ * output through a log writer of the same group into the slot's log. It
+ * is gitgate's child but never waited for (it is meant to outlive
+ * gitgate); a gitgate that is still there when it exits reaps it from
+ * slot_running or slot_stop.
  */
 #include "slot.h"
 
@@ -24,14 +23,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "proc.h"
 #include "deadline.h"
+#include "detach.h"
+#include "proc.h"
 #include "remote.h"
 #include "run.h"
 #include "state.h"
 
-/* How long a started app has to get into its own session, and a group
- * that got SIGKILL to be gone. */
+/* How long a group that got SIGKILL has to be gone. */
 #define SETTLE_MS 5000
 #define POLL_US 10000
 
@@ -384,7 +383,8 @@ static void remote_slot_open(struct remote_slot *r, const struct slot_target *t,
 	slot_dir(&r->dir, t, c);
 	buf_printf(&r->pid_file, "%s-run/%s.pid", t->root, names[c]);
 	buf_printf(&r->log, "%s-run/%s.log", t->root, names[c]);
-	r->app = (struct remote_app){r->dir.data, r->pid_file.data, r->log.data};
+	r->app = (struct remote_app){r->dir.data, r->pid_file.data, r->log.data, t->log_max_bytes,
+				     t->log_keep};
 }
 
 static void remote_slot_close(struct remote_slot *r)
@@ -421,64 +421,10 @@ static int make_state_dir(const struct slot_target *t, struct buf *err)
 	return -1;
 }
 
-/* The options every command of slot c runs with: in the slot folder, its
- * output appended to the slot's log. */
-static void slot_run_options(struct run_options *o, const struct slot_command *cmd,
-			     const char *const *argv, const char *dir, const char *log)
+/* The slot's log as the target caps it. */
+static struct detach_log app_log(const struct slot_target *t, const char *path)
 {
-	*o = (struct run_options){
-	    .argv = argv,
-	    .env = cmd->env,
-	    .env_clear = cmd->env_clear,
-	    .cwd = dir,
-	    .out = {.kind = RUN_OUT_APPEND, .path = log},
-	    .err = {.kind = RUN_OUT_APPEND, .path = log},
-	};
-}
-
-/* Is pid still setsid(1), before its exec of the app? */
-static int still_setsid(pid_t pid)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	struct buf comm = BUF_INIT;
-	int yes = buf_read_file(&comm, path) == 0 && !strcmp(comm.data, "setsid\n");
-	buf_free(&comm);
-	return yes;
-}
-
-/* Waits until the child started as `setsid ARGV` leads its own group and
- * has become the app. Returns 0, or -1 with why in err when it exited
- * first (setsid exits 1 when the app cannot be run) or did not get there in
- * time; the child is then gone and reaped. */
-static int wait_detached(struct run_process *child, struct proc_info *p, const char *log,
-			 struct buf *err)
-{
-	pid_t pid = child->pid;
-	struct deadline until;
-	deadline_start_ms(&until, SETTLE_MS);
-	for (;;) {
-		int exited = proc_read(pid, p) < 0 || p->state == 'Z' || p->state == 'X';
-		if (!exited && p->pgrp == pid && !still_setsid(pid))
-			return 0;
-		if (exited)
-			break;
-		if (deadline_passed(&until)) {
-			buf_printf(err, "the app did not get a session of its own in %d ms; ",
-				   SETTLE_MS);
-			kill(p->pgrp == pid ? -pid : pid, SIGKILL);
-			break;
-		}
-		usleep(POLL_US / 10);
-	}
-	/* Unreaped until here, so pid was this child's all along. */
-	struct run_result r;
-	if (run_finish(&r, child, err) == 0) {
-		buf_adds(err, "the app ");
-		run_describe(err, &r);
-		buf_printf(err, " as it started (see %s)", log);
-	}
-	return -1;
+	return (struct detach_log){path, t->log_max_bytes, t->log_keep};
 }
 
 /* Is the slot's port free? Its app is stopped, so whatever listens there
@@ -522,33 +468,30 @@ int slot_start(const struct slot_target *t, enum slot_color c, const struct slot
 		remote_slot_close(&r);
 		return rc < 0 ? -1 : mark_running(t, c, 1, err);
 	}
-	size_t n = 0;
-	while (cmd->argv[n])
-		n++;
-	const char **argv = xcalloc(n + 2, sizeof(*argv));
-	argv[0] = "setsid";
-	memcpy(argv + 1, cmd->argv, n * sizeof(*argv));
 	struct buf dir = BUF_INIT, log = BUF_INIT, pid_path = BUF_INIT, line = BUF_INIT;
 	slot_dir(&dir, t, c);
 	state_file(&log, t, names[c], ".log");
 	state_file(&pid_path, t, names[c], ".pid");
-	struct run_options o;
-	slot_run_options(&o, cmd, argv, dir.data, log.data);
-	struct run_process p;
+	struct detach_options o = {.argv = cmd->argv,
+				   .env = cmd->env,
+				   .env_clear = cmd->env_clear,
+				   .cwd = dir.data,
+				   .log = app_log(t, log.data)};
 	struct proc_info info;
 	int rc = -1;
-	if (run_start(&p, &o, err) == 0) {
-		if (wait_detached(&p, &info, log.data, err) == 0) {
-			buf_printf(&line, "%d %llu\n", (int)p.pid, info.start);
-			if (state_replace(pid_path.data, line.data, line.len, err) < 0) {
-				kill(-p.pid, SIGKILL);
-				wait_group_gone(p.pid, SETTLE_MS);
-			} else {
-				rc = mark_running(t, c, 1, err);
-			}
+	if (detach_start(&pid, &o, err) == 0) {
+		/* Unreaped, it is there to read, if only as a zombie of gitgate's. */
+		if (proc_read(pid, &info) < 0)
+			buf_printf(err, "cannot read the app's /proc/%d", (int)pid);
+		else
+			buf_printf(&line, "%d %llu\n", (int)pid, info.start);
+		if (!line.len || state_replace(pid_path.data, line.data, line.len, err) < 0) {
+			kill(-pid, SIGKILL);
+			wait_group_gone(pid, SETTLE_MS);
+		} else {
+			rc = mark_running(t, c, 1, err);
 		}
 	}
-	free(argv);
 	buf_free(&dir);
 	buf_free(&log);
 	buf_free(&pid_path);
@@ -593,7 +536,9 @@ int slot_stop(const struct slot_target *t, enum slot_color c, struct buf *err)
 	return mark_running(t, c, 0, err);
 }
 
-/* Runs the user's own start or stop command for slot c. */
+/* Runs the user's own start or stop command for slot c, in the slot
+ * folder, its output appended to the slot's log (rotated first when full:
+ * the command's own output is bounded by its time limit). */
 static int slot_command_run(const struct slot_target *t, enum slot_color c,
 			    const struct slot_command *cmd, int starting, struct buf *err)
 {
@@ -602,22 +547,26 @@ static int slot_command_run(const struct slot_target *t, enum slot_color c,
 	struct buf dir = BUF_INIT, log = BUF_INIT;
 	slot_dir(&dir, t, c);
 	state_file(&log, t, names[c], ".log");
-	struct run_options o;
-	slot_run_options(&o, cmd, cmd->argv, dir.data, log.data);
-	o.limit_ms = t->limit_ms;
-	o.grace_ms = t->grace_ms;
+	struct run_options o = {
+	    .argv = cmd->argv,
+	    .env = cmd->env,
+	    .env_clear = cmd->env_clear,
+	    .cwd = dir.data,
+	    .out = {.kind = RUN_OUT_APPEND, .path = log.data},
+	    .err = {.kind = RUN_OUT_APPEND, .path = log.data},
+	    .limit_ms = t->limit_ms,
+	    .grace_ms = t->grace_ms,
+	};
+	struct detach_log capped = app_log(t, log.data);
 	struct remote_command remote = {0};
-	if (t->ssh) {
-		if (remote_command_make(&remote, t->ssh, cmd->argv, cmd->env, dir.data, t->limit_ms,
-					err) < 0) {
-			buf_free(&dir);
-			buf_free(&log);
-			return -1;
-		}
+	int rc = detach_log_rotate_full(&capped, err);
+	if (rc == 0 && t->ssh &&
+	    (rc = remote_command_make(&remote, t->ssh, cmd->argv, cmd->env, dir.data, t->limit_ms,
+				      err)) == 0)
 		remote_command_options(&o, &remote);
-	}
 	struct run_result r;
-	int rc = run(&r, &o, err);
+	if (rc == 0)
+		rc = run(&r, &o, err);
 	remote_command_free(&remote);
 	if (rc == 0 && r.code != 0) {
 		buf_printf(err, "%s for the %s slot ", cmd->argv[0], names[c]);

@@ -19,12 +19,15 @@
  *   STATE/blue.pid, green.pid   the supervised app: "PID STARTTIME\n", the
  *                               start time as /proc/PID/stat gives it
  *   STATE/blue.log, green.log   the app's stdout and stderr, appended; the
- *                               user's own start/stop commands' output too
+ *                               user's own start/stop commands' output too;
+ *                               capped: see log_max_bytes below
+ *   STATE/blue.log.1, ...       the log as it was at its last rotations
  *
  * The app runs either supervised by gitgate (slot_start: detached, in a
  * session and process group of its own, so it outlives the deploy and a
  * stop reaches everything it started; stopped with SIGTERM to the group,
- * then SIGKILL after the grace period) or through the user's own start and
+ * then SIGKILL after the grace period; its output goes through a log
+ * writer of the same group, detach.h, which caps the log) or through the user's own start and
  * stop commands (docker compose, systemd), run with a time limit.
  * A pid alone is not trusted: it may have been reused since the pid file
  * was written. The start time recorded beside it must match before the
@@ -60,6 +63,13 @@ struct slot_target {
 	unsigned ports[2];     /* blue's, green's */
 	unsigned limit_ms;     /* for the user's start and stop commands */
 	unsigned grace_ms;     /* from SIGTERM to SIGKILL */
+	/* The slot's log: when the next write would take it past
+	 * log_max_bytes (0: no cap), it becomes SLOT.log.1 (.1 becomes .2,
+	 * up to log_keep files) and a new one starts. Here by the app's log
+	 * writer, on a remote host by its start script; before a start or
+	 * stop command, a log that has reached the cap is rotated. */
+	unsigned long long log_max_bytes;
+	unsigned log_keep;
 };
 
 /* A command for a slot. env as run.h takes it: "NAME=value" entries over

@@ -373,6 +373,11 @@ const struct schema_key deploy_load_keys[] = {
     {SCHEMA_INT_KEY("keep_releases", D, keep_releases), .min = 2, .max = 1000, .def = "5"},
     {SCHEMA_INT_KEY("lock_wait_seconds", D, lock_wait_seconds), .min = 0, .max = 86400,
      .def = "600"},
+    /* From 64 KiB (a pipe's worth: a smaller cap would cut most of what
+     * an app writes at once) to 1 TiB. */
+    {SCHEMA_INT_KEY("app_log_max_bytes", D, app_log_max_bytes), .min = 65536, .max = 1ULL << 40,
+     .def = "10485760"},
+    {SCHEMA_INT_KEY("app_log_keep", D, app_log_keep), .min = 1, .max = 100, .def = "1"},
     {SCHEMA_KEY("exclude", SCHEMA_GLOBS, D, exclude)},
     {SCHEMA_KEY("env_placeholders", SCHEMA_WORDS, D, env_placeholders)},
     {SCHEMA_CUSTOM_KEY("notify_command", D, notify_command, command_parse, command_release)},

@@ -189,6 +189,10 @@ struct deploy_policy {
 	struct strlist emergency_users;
 	unsigned keep_releases;
 	unsigned lock_wait_seconds;
+	/* A supervised app's log (SLOT.log) is rotated before it would pass
+	 * this size, into SLOT.log.1 .. SLOT.log.app_log_keep. */
+	unsigned long long app_log_max_bytes;
+	unsigned app_log_keep;
 	struct globlist exclude;	 /* removed from every release (gitignore syntax) */
 	struct strlist env_placeholders; /* gate 7: envfile_is_placeholder (deploy/) */
 	struct deploy_command notify_command;

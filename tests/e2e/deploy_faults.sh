@@ -671,6 +671,39 @@ t_shell_metacharacters_are_never_run() {
 # deploy fails and says why, the state is as it was (the history whole
 # lines, what each slot runs), the last good version keeps serving, the
 # lock is free; with space again, the next deploy runs.
+# An app that prints without end fills no disk: its log is rotated at
+# app_log_max_bytes, app_log_keep old ones kept, by a log writer in the
+# app's process group, which the next deploy into the slot stops with it.
+t_a_chatty_apps_log_is_capped_and_rotated() {
+	new_deploy_server
+	ln -s "$GITGATE_BIN/pre-receive" hooks/pre-receive
+	ln -s "$GITGATE_BIN/post-receive" hooks/post-receive
+	sed -i "s/^\\[deploy\\]/[deploy]\\napp_log_max_bytes = 65536\\napp_log_keep = 2/" gitgate/rules.ini
+	cd ../work
+	# 6 x 64 KiB of numbered 64-byte lines as it starts.
+	sed -i '1a import sys\nfor i in range(6144):\n    print("line %06d %051d" % (i, 0), flush=True)' argo/app.py
+	git commit -qam chatty
+	push_expect 0 origin main
+	contains "$OUT" "remote: gate 11/11  health-after  argo              passed"
+	local dir=../server.git/gitgate/targets/argo-staging tries=0 f pid
+	until tail -n 1 "$dir/blue.log" | grep -q "^line 006143 " || [ $tries -ge 100 ]; do
+		sleep 0.1
+		tries=$((tries + 1))
+	done
+	tail -n 1 "$dir/blue.log" | grep -q "^line 006143 " || fail "blue.log does not end with the newest line"
+	for f in blue.log blue.log.1 blue.log.2; do
+		[ -s "$dir/$f" ] && [ "$(wc -c <"$dir/$f")" -le 65536 ] || fail "$f is not within 1..65536 bytes"
+	done
+	[ ! -e "$dir/blue.log.3" ] || fail "app_log_keep = 2 left a blue.log.3"
+	read -r pid _ <"$dir/blue.pid"
+	[ "$(ps -o comm= -g "$pid" | grep -c '^gitgate-log$')" = 1 ] || fail "no log writer in the app's group"
+	# Green, then blue again: the first blue app's group is stopped whole.
+	echo "# two" >>argo/app.py && git commit -qam two && push_expect 0 origin main
+	echo "# three" >>argo/app.py && git commit -qam three && push_expect 0 origin main
+	[ -z "$(ps -o stat= -g "$pid" | grep -v '^Z')" ] ||
+		fail "the first blue app's group outlived its stop: $(ps -o pid,stat,comm -g "$pid")"
+}
+
 t_a_full_disk_fails_the_deploy_and_keeps_the_state() {
 	new_deploy_server
 	# The build below fills the state folder's disk: in the sandbox it

@@ -352,6 +352,32 @@ assert [g["result"] for g in r["gates"] if g["name"] == "health-after"] == ["pas
 	contains status.txt "$HOST_b"
 }
 
+t_the_apps_log_on_the_host_is_capped_and_rotated() {
+	one_host || return
+	sed -i "s|^keep_releases = 2|keep_releases = 2\napp_log_max_bytes = 65536|" server.git/gitgate/rules.ini
+	# The app says 3 x 64 KiB of numbered 64-byte lines as it starts.
+	sed -i '1a import sys\nfor i in range(3072):\n    print("line %06d %051d" % (i, 0), flush=True)' work/argo/app.py
+	push "chatty" && contains "$OUT" "gate 11/11  health-after  argo              passed" ||
+		{ fail "the push did not deploy:"; cat "$OUT"; return; }
+	local run="$SRV/host-a/srv/it's argo-run" size1 size2
+	size1=$(wc -c <"$run/blue.log")
+	size2=$(wc -c <"$run/blue.log.1")
+	[ "$size1" -le 65536 ] && [ "$size2" -le 65536 ] && [ "$size2" -gt 0 ] ||
+		fail "blue.log is $size1 bytes and blue.log.1 $size2: not within 65536"
+	[ ! -e "$run/blue.log.2" ] || fail "app_log_keep = 1 left a blue.log.2"
+	cat "$run/blue.log.1" "$run/blue.log" | tail -n 1 | grep -q "^line 003071 " ||
+		fail "the newest line is not the last one logged"
+	# The app and its log writer are one group on the host, which the
+	# next deploy into the blue slot stops whole.
+	local pid
+	read -r pid _ <"$run/blue.pid"
+	[ "$(ps -o stat= -g "$pid" | grep -vc '^Z')" -ge 2 ] || fail "the host's app group has no log writer"
+	push "second" && push "third" || { fail "the next deploys failed:"; cat "$OUT"; }
+	# (Zombies aside: this machine's init may be slow to reap orphans.)
+	[ -z "$(ps -o stat= -g "$pid" | grep -v '^Z')" ] ||
+		fail "the first blue app's group outlived its stop: $(ps -o pid,stat,comm -g "$pid")"
+}
+
 t_an_unknown_or_changed_host_key_stops_the_deploy() {
 	lab
 	new_host a 127.0.0.2 || return

@@ -185,6 +185,8 @@ Test(deploy_rules, defaults_fill_what_the_file_does_not_say)
 	cr_assert_eq(d->keep_releases, 5);
 	cr_assert_eq(d->lock_wait_seconds, 600);
 	cr_assert_eq(d->notify_timeout_seconds, 10);
+	cr_assert_eq(d->app_log_max_bytes, 10485760);
+	cr_assert_eq(d->app_log_keep, 1);
 	cr_assert_eq(d->env_placeholders.n, 5);
 	cr_assert_str_eq(d->env_placeholders.items[3], "<...>");
 	cr_assert_str_eq(d->env_placeholders.items[4], "your-...");
@@ -468,6 +470,10 @@ Test(deploy_rules, deploy_values_are_checked)
 	    "freeze_timezone: '../etc/passwd' is not a time zone name like UTC or Europe/Berlin");
 	assert_error_at("[deploy]\nkeep_releases = 1\n" VALID, "keep_releases",
 			"keep_releases must be a whole number from 2 to 1000");
+	assert_error_at("[deploy]\napp_log_max_bytes = 10M\n" VALID, "app_log_max_bytes",
+			"app_log_max_bytes must be a whole number from 65536 to 1099511627776");
+	assert_error_at("[deploy]\napp_log_keep = 0\n" VALID, "app_log_keep",
+			"app_log_keep must be a whole number from 1 to 100");
 	assert_error_at("[deploy]\nstate_dir = var/lib\n" VALID, "state_dir",
 			"state_dir 'var/lib' must be an absolute path");
 	assert_error_at("[deploy]\nbranch = a..b\n" VALID, "branch",

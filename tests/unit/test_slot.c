@@ -6,9 +6,11 @@
  * started is killed by pid in .fini, failed test or not. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proc.h"
 #include "run.h"
 #include "slot.h"
 #include "switch.h"
@@ -400,10 +403,173 @@ Test(slot, an_app_that_cannot_start_is_reported)
 	struct slot_command cmd = {.argv = argv};
 	struct buf err = BUF_INIT;
 	cr_assert_eq(slot_start(&target, SLOT_BLUE, &cmd, &err), -1);
-	cr_assert_not_null(strstr(err.data, "exited with"), "%s", err.data);
-	cr_assert_not_null(strstr(err.data, "blue.log"), "%s", err.data);
+	cr_assert_not_null(strstr(err.data, "cannot run gitgate-no-such-app in "), "%s", err.data);
+	cr_assert_not_null(strstr(err.data, "No such file"), "%s", err.data);
 	pid_t pid;
 	cr_assert_eq(slot_running(&target, SLOT_BLUE, &pid, &err), 0);
+	buf_free(&err);
+	free(release);
+}
+
+/* The processes of group pgid that are not zombies; *writer: the one
+ * called gitgate-log, or 0. */
+static int group_members(pid_t pgid, pid_t *writer)
+{
+	DIR *d = opendir("/proc");
+	cr_assert_not_null(d);
+	struct dirent *e;
+	int n = 0;
+	*writer = 0;
+	while ((e = readdir(d))) {
+		struct proc_info p;
+		pid_t pid = (pid_t)atoi(e->d_name);
+		if (pid <= 0 || proc_read(pid, &p) < 0 || p.pgrp != pgid || p.state == 'Z')
+			continue;
+		n++;
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+		struct buf comm = BUF_INIT;
+		if (buf_read_file(&comm, path) == 0 && !strcmp(comm.data, "gitgate-log\n"))
+			*writer = pid;
+		buf_free(&comm);
+	}
+	closedir(d);
+	return n;
+}
+
+static char *state_text(const char *name)
+{
+	struct buf path = BUF_INIT, text = BUF_INIT;
+	buf_printf(&path, "%s/%s", state, name);
+	if (buf_read_file(&text, path.data) < 0)
+		buf_clear(&text);
+	buf_free(&path);
+	return buf_detach(&text);
+}
+
+/* Every line of text is "line NNNNNN" and 64 bytes long, one after the
+ * other from first; returns the number after the last. */
+static int assert_lines(const char *text, int first, const char *file)
+{
+	int want = first;
+	for (const char *at = text; *at; want++) {
+		const char *end = strchr(at, '\n');
+		cr_assert_not_null(end, "%s: a line cut short at line %d", file, want);
+		int got = -1;
+		cr_assert_eq(sscanf(at, "line %d", &got), 1, "%s: %.20s", file, at);
+		cr_assert_eq(got, want, "%s: line %d where %d was due", file, got, want);
+		cr_assert_eq(end - at + 1, 64, "%s: line %d is whole", file, got);
+		at = end + 1;
+	}
+	return want;
+}
+
+Test(slot, the_app_log_is_capped_rotated_and_its_writer_stops_with_the_app)
+{
+	char *release = make_release("r1", "x"), *ready = path_in("ready");
+	assign(SLOT_BLUE, release, "r1");
+	target.log_max_bytes = 65536;
+	target.log_keep = 1;
+	/* A descriptor gitgate was given without close-on-exec (a push's pipe
+	 * from git): neither the app nor its log writer may hold it. */
+	int held[2];
+	cr_assert_eq(pipe(held), 0);
+	struct buf ready_env = BUF_INIT;
+	buf_printf(&ready_env, "READY=%s", ready);
+	const char *env[] = {ready_env.data, NULL};
+	/* 3 x 64 KiB of numbered 64-byte lines, then it waits; on SIGTERM it
+	 * says goodbye. */
+	const char *argv[] = {"sh", "-c",
+			      "trap 'echo bye; exit 0' TERM; i=0; while [ $i -lt 3072 ]; do "
+			      "printf 'line %06d %051d\\n' $i 0; i=$((i + 1)); done; "
+			      "sleep 300 & echo $! >\"$READY\"; wait",
+			      NULL};
+	struct slot_command cmd = {.argv = argv, .env = env};
+	struct buf err = BUF_INIT;
+	must(slot_start(&target, SLOT_BLUE, &cmd, &err), &err);
+	close(held[1]);
+	pid_t pid;
+	cr_assert_eq(slot_running(&target, SLOT_BLUE, &pid, &err), 1);
+	remember(pid);
+	pid_t child = read_pid(ready);
+	struct pollfd eof = {held[0], POLLIN, 0};
+	cr_assert_eq(poll(&eof, 1, 5000), 1, "someone still holds the test's pipe");
+	char byte;
+	cr_assert_eq(read(held[0], &byte, 1), 0, "the pipe has no writer left");
+	close(held[0]);
+
+	/* The writer is in the app's group and session, apart from the test's. */
+	pid_t writer;
+	cr_assert_eq(group_members(pid, &writer), 3, "sh, sleep and the writer");
+	cr_assert_gt(writer, 1);
+	cr_assert_eq(getsid(writer), pid);
+
+	char *log = NULL, *old = NULL;
+	for (int i = 0; i < 1000; i++) {
+		free(log);
+		log = state_text("blue.log");
+		if (strstr(log, "line 003071 "))
+			break;
+		usleep(10000);
+	}
+	old = state_text("blue.log.1");
+	cr_assert_leq(strlen(log), 65536, "blue.log: %zu bytes", strlen(log));
+	cr_assert_leq(strlen(old), 65536, "blue.log.1: %zu bytes", strlen(old));
+	cr_assert_gt(strlen(old), 0);
+	int next = assert_lines(old, (int)(3072 - (strlen(old) + strlen(log)) / 64), "blue.log.1");
+	cr_assert_eq(assert_lines(log, next, "blue.log"), 3072, "the newest lines are in blue.log");
+	struct buf second = BUF_INIT;
+	buf_printf(&second, "%s/blue.log.2", state);
+	cr_assert_eq(access(second.data, F_OK), -1, "keep 1: no blue.log.2");
+
+	must(slot_stop(&target, SLOT_BLUE, &err), &err);
+	cr_assert(!alive(pid), "the app is gone");
+	cr_assert(!alive(child), "its child too");
+	cr_assert(!alive(writer), "and its log writer");
+	cr_assert_eq(group_members(pid, &writer), 0);
+	free(log);
+	log = state_text("blue.log");
+	size_t len = strlen(log);
+	cr_assert(len >= 4 && !strcmp(log + len - 4, "bye\n"), "the app's last words are logged");
+	buf_free(&second);
+	buf_free(&ready_env);
+	buf_free(&err);
+	free(log);
+	free(old);
+	free(release);
+	free(ready);
+}
+
+Test(slot, a_full_log_is_rotated_before_the_users_own_command)
+{
+	char *release = make_release("r1", "x");
+	assign(SLOT_GREEN, release, "r1");
+	target.log_max_bytes = 65536;
+	target.log_keep = 2;
+	mkdir(state, 0755);
+	struct buf path = BUF_INIT, old = BUF_INIT, err = BUF_INIT;
+	for (int i = 0; i < 1024; i++)
+		buf_printf(&old, "old %059d\n", i);
+	buf_printf(&path, "%s/green.log", state);
+	FILE *f = fopen(path.data, "w");
+	cr_assert_not_null(f);
+	fwrite(old.data, 1, old.len, f);
+	fclose(f);
+	const char *start[] = {"sh", "-c", "echo started", NULL};
+	struct slot_command cmd = {.argv = start};
+	must(slot_start_command(&target, SLOT_GREEN, &cmd, &err), &err);
+	char *now = state_text("green.log"), *before = state_text("green.log.1");
+	cr_assert_str_eq(now, "started\n");
+	cr_assert_str_eq(before, old.data, "the full log became green.log.1");
+	free(now);
+	free(before);
+	/* Under the cap: appended to. */
+	must(slot_start_command(&target, SLOT_GREEN, &cmd, &err), &err);
+	now = state_text("green.log");
+	cr_assert_str_eq(now, "started\nstarted\n");
+	free(now);
+	buf_free(&path);
+	buf_free(&old);
 	buf_free(&err);
 	free(release);
 }
