@@ -149,6 +149,32 @@ static void add_hidden(struct layout *l, const struct sandbox_path *f)
 		add(l, f->dir ? M_TMPFS_RO : M_HIDE_FILE, NULL, f->real, "0755");
 }
 
+/* A symlink to make whose place is already seen through a binding (a slot
+ * inside a writable folder) is there as it is: made again, bwrap would
+ * fail on it. Only one in a tmpfs (bwrap's root among them) is made. */
+static void drop_bound_symlinks(struct layout *l)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct mount *m = &l->items[i];
+		const struct mount *over = NULL;
+		for (size_t k = 0; m->kind == M_SYMLINK && k < l->n; k++) {
+			const struct mount *o = &l->items[k];
+			if (o->kind != M_SYMLINK && strcmp(o->dest, m->dest) &&
+			    is_under(m->dest, o->dest) &&
+			    (!over || strlen(o->dest) > strlen(over->dest)))
+				over = o;
+		}
+		if (over && (over->kind == M_BIND || over->kind == M_RO_BIND)) {
+			free(m->src);
+			free(m->dest);
+		} else {
+			l->items[kept++] = *m;
+		}
+	}
+	l->n = kept;
+}
+
 /* Shortest destination first, the order of the list among equals (a
  * hiding after the binding of the same path). */
 static void sort_mounts(struct layout *l)
@@ -365,6 +391,7 @@ char **sandbox_argv(const struct sandbox_spec *s, const char *const *cmd, struct
 		ok = add_writable(&l, s->writable[i], &k.facts[k.writable + i], h, err) == 0;
 	for (size_t i = k.hidden; ok && i < k.paths.n; i++)
 		add_hidden(&l, &k.facts[i]);
+	drop_bound_symlinks(&l);
 	sort_mounts(&l);
 	for (size_t i = 0; i < l.n; i++)
 		mount_words(&w, &l.items[i]);
@@ -422,8 +449,8 @@ static int probe_on(const struct sandbox_host *h, const char *bwrap, const char 
 	while (out.len && out.data[out.len - 1] == '\n')
 		out.data[--out.len] = '\0';
 	if (code != 0)
-		buf_printf(why, "%s cannot make a sandbox %s%s%s%s: %s", bwrap, h ? "on " : "here",
-			   h ? h->name : "", user ? " as " : "", user ? user : "",
+		buf_printf(why, "%s cannot make a sandbox %s%s%s: %s", bwrap, h ? "there" : "here",
+			   user ? " as " : "", user ? user : "",
 			   out.len   ? out.data
 			   : err.len ? err.data
 				     : "it failed");
@@ -460,8 +487,8 @@ int sandbox_probe(const char *bwrap, const char *user, struct buf *why)
 int sandbox_probe_host(const struct sandbox_host *h, struct buf *why)
 {
 	if (!h->bwrap) {
-		buf_printf(why, "no bwrap on the PATH on %s (apt-get install bubblewrap there)",
-			   h->name);
+		buf_adds(why,
+			 "no bwrap on the login PATH there (apt-get install bubblewrap there)");
 		return 0;
 	}
 	return probe_on(h, h->bwrap, NULL, why);
@@ -576,6 +603,21 @@ static int give_to_user(const char *dir, const char *user, struct buf *err)
 	return -1;
 }
 
+/* On a host, the app's pid files are in ROOT-run, made by its start: made
+ * first, so that it is there to hide from the app. */
+static int make_run_dir(const struct sandbox_host *h, const char *root, struct buf *err)
+{
+	struct buf dir = BUF_INIT, said = BUF_INIT;
+	buf_printf(&dir, "%s-run", root);
+	const char *argv[] = {"mkdir", "-p", "--", dir.data, NULL};
+	int rc = h->run(h->ctx, argv, &said, err);
+	if (rc > 0)
+		buf_printf(err, "on %s: %s", h->name, said.len ? said.data : "mkdir failed");
+	buf_free(&dir);
+	buf_free(&said);
+	return rc == 0 ? 0 : -1;
+}
+
 char **sandbox_wrap(const struct sandbox_call *c, char **argv, struct buf *err)
 {
 	if (!c->choice->on && !c->choice->refuse)
@@ -587,7 +629,8 @@ char **sandbox_wrap(const struct sandbox_call *c, char **argv, struct buf *err)
 	if (c->choice->refuse) {
 		buf_printf(err, "not sandboxed%s%s: %s, and sandbox = yes", c->host ? " on " : "",
 			   c->host ? c->host->name : "", c->choice->why.data);
-	} else if (!user || give_to_user(c->dir, user, err) == 0) {
+	} else if ((!user || give_to_user(c->dir, user, err) == 0) &&
+		   (!c->host || !c->app || make_run_dir(c->host, c->app->root, err) == 0)) {
 		struct strlist hidden = {0};
 		sandbox_admin_paths(&hidden, c->rules, c->state_dir, c->repo_dir, c->app);
 		const char **writable =
