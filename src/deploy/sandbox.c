@@ -564,7 +564,8 @@ void sandbox_admin_paths(struct strlist *list, const struct rules *r, const char
 		add_if(list, t->env_file);
 		add_if(list, t->ssh_identity);
 		add_if(list, t->ssh_known_hosts);
-		if (t->root)
+		/* Another target's root of the same path is on another host. */
+		if (t->root && (t == own || !own || strcmp(t->root, own->root)))
 			add_root(list, t->root, t == own);
 	}
 }

@@ -22,7 +22,15 @@
  * made shortest path first: a release inside the hidden state folder is
  * bound back over the hiding, a hidden file inside a writable folder is
  * hidden over the binding. The system's own secrets under /etc (shadow,
- * the ssh host keys, /etc/ssl/private) are hidden the same way.
+ * the ssh host keys, /etc/ssl/private) and the login user's ~/.ssh are
+ * hidden the same way. A symlink to make whose place is seen through a
+ * binding already is left as it is there.
+ *
+ * The machine is a struct sandbox_host: the builder asks it what each path
+ * of the layout is (exists, folder, symlink, real path), so that the same
+ * layout is made of this machine's paths or of a remote host's, where the
+ * app's commands run (remote.h); only the deploy's own commands of gates
+ * 3-5 are always this machine's.
  *
  * Capabilities are dropped (--cap-drop ALL: as root, bwrap would keep
  * them), the network is shared unless network is 0 (--unshare-net). With a
@@ -119,7 +127,8 @@ void sandbox_choice_describe(struct buf *out, const struct sandbox_choice *c);
 
 /* The admin's paths no command may see: rules.ini, the state folder, the
  * bare repository, every target's env file and root (its slots, releases,
- * run folder) except `own`'s, of which only its releases and run folder
+ * run folder) except `own`'s (and one of the same path: it is on another
+ * host), of which only its releases and run folder
  * (the pid files; the slot's own release is bound back), every ssh key and
  * known_hosts. Appended to list. On a host, the same paths, there. */
 void sandbox_admin_paths(struct strlist *list, const struct rules *r, const char *state_dir,

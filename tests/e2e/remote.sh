@@ -185,7 +185,9 @@ EOF
 }
 
 # environment ENV HOSTS-LINE: an auto environment and argo's target there,
-# on the hosts given; root, env file and ports the same on every host.
+# on the hosts given; root, env file and ports the same on every host. The
+# app (in its sandbox there) may write its root's folder: the tests' marks
+# (ROOT-BROKEN-REVISION, ROOT-migrating) are there.
 environment() {
 	cat <<EOF
 [environment $1]
@@ -194,6 +196,7 @@ health_level = 2
 [target argo $1]
 $2
 root = $ROOT
+sandbox_writable = ${ROOT%/*}
 ports = $P1 $P2
 env_file = $SRV/remote/argo.env
 env_required = GREETING
@@ -596,7 +599,7 @@ ARGO_SECRET=argo-secret-c03b7a
 evil_host() { # evil_host MODE
 	one_host "migrate = python3 argo/evil.py migrate" || return 1
 	sed -i -e "s|^\\[deploy\\]|[deploy]\\nsandbox = $1|" \
-		-e "s|^\\[target argo production\\]|&\\nsandbox_writable = $SRV/remote|" server.git/gitgate/rules.ini
+		-e "s|^sandbox_writable = .*|sandbox_writable = $SRV/remote|" server.git/gitgate/rules.ini
 	printf 'GREETING=a\nSECRET=%s\n' "$ARGO_SECRET" >"$SRV/host-a/argo.env"
 	printf 'GREETING=other\nSECRET=%s\n' "$OTHER_SECRET" >"$SRV/host-a/other.env"
 	mkdir -p "$SRV/host-a/srv/other"
