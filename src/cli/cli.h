@@ -15,6 +15,7 @@ int cmd_rollback(int argc, char **argv);
 int cmd_health(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 
 /* Matches "--name VALUE" and "--name=VALUE" at argv[*i]; advances *i. A

@@ -26,6 +26,7 @@ static const struct command commands[] = {
     {"health", cmd_health, "health [check] UNIT|all [ENV] [--level 1|2|3] [--format text|json]"},
     {"rollback", cmd_rollback, "rollback UNIT|all ENV [--to RELEASE|REV]"},
     {"status", cmd_status, "status [UNIT] [ENV]"},
+    {"doctor", cmd_doctor, "doctor [UNIT] [ENV]"},
     {"history", cmd_history, "history [UNIT] [ENV] [-n N] [--format text|json]"},
     {"logs", cmd_logs, "logs [DEPLOY-ID] [--follow]"},
 };

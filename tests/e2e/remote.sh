@@ -371,6 +371,8 @@ t_an_unknown_or_changed_host_key_stops_the_deploy() {
 	contains "$OUT" "step        connect       argo              failed"
 	contains "$OUT" "Host key verification failed"
 	contains "$OUT" "ssh-keyscan -p $(cat "$SRV/host-a/port") 127.0.0.2 >> $SRV/known_hosts"
+	(cd server.git && "$G" doctor) >doctor.txt 2>&1 && fail "doctor passed an untrusted host"
+	contains doctor.txt "argo production on $HOST_a: not reachable: "
 	[ ! -e "$SRV/host-a/srv/it's argo-blue" ] || fail "a slot was made on an untrusted host"
 	# Another key under the host's name: refused too, never replaced.
 	ssh-keygen -q -t ed25519 -N '' -f "$SRV/impostor"
@@ -709,6 +711,9 @@ t_the_app_on_a_host_reaches_no_admin_file_there() {
 	[ "$(ls "$SRV/host-a/srv/it's argo-run")" = "$(printf 'blue.log\nblue.pid')" ] || fail "the run folder holds: $(ls "$SRV/host-a/srv/it's argo-run")"
 	no_secret_here || fail "a secret shows in an output or record"
 	last_record 'assert r["sandbox_hosts"] == {sys.argv[1]: "bubblewrap"}, r' "$HOST_a"
+	(cd server.git && "$G" doctor argo) >doctor.txt 2>&1 || { fail "doctor failed:"; cat doctor.txt; }
+	contains doctor.txt "argo production on $HOST_a: reachable; bwrap $(command -v bwrap); sandboxed (bubblewrap)"
+	contains doctor.txt "hidden: every env file"
 	(cd server.git && "$G" history argo production --format json) | grep -q "on $HOST_a: sandboxed (bubblewrap)" ||
 		fail "gate 1's detail does not say the host is sandboxed"
 	# The app was started in its sandbox, and is stopped with its children:
@@ -755,7 +760,14 @@ t_a_host_without_bubblewrap_runs_bare_with_auto_and_refuses_with_yes() {
 	[ ! -e "$SRV/host-a/srv/it's argo-blue" ] || fail "a slot was made on a host without a sandbox"
 	(cd server.git && "$G" rules) >rules.txt 2>&1
 	contains rules.txt "sandbox   bubblewrap on the host when it works there"
+	# gitgate doctor asks the host now, as a deploy would.
+	(cd server.git && "$G" doctor argo production) >doctor.txt 2>&1 && fail "doctor passed a host a deploy refuses"
+	contains doctor.txt "argo production on $HOST_a: reachable; bwrap (none); not sandboxed: no bwrap on the login PATH there"
+	contains doctor.txt "not isolated, so no deploy (sandbox = yes)"
 	sed -i "s|^sandbox = yes|sandbox = auto|" server.git/gitgate/rules.ini
+	(cd server.git && "$G" doctor) >doctor.txt 2>&1 || { fail "doctor failed with auto:"; cat doctor.txt; }
+	contains doctor.txt "this machine (gates 3-5, the apps of targets here): sandboxed (bubblewrap)"
+	contains doctor.txt "not isolated: the pushed code's commands run as the ssh user, with all its rights"
 	OUT=$(mktemp)
 	(cd server.git && GITGATE_USER=alice "$G" deploy argo production) >"$OUT" 2>&1 || { fail "the auto deploy failed:"; cat "$OUT"; }
 	contains "$OUT" "warning: gitgate: on $HOST_a: not sandboxed: no bwrap on the login PATH there"
