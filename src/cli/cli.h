@@ -6,6 +6,7 @@
 #define GITGATE_CLI_H
 
 #include "buf.h"
+#include "rules.h"
 #include "rules_locate.h"
 
 int cmd_check(int argc, char **argv);
@@ -17,6 +18,18 @@ int cmd_history(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
+
+/* The targets `gitgate NAME [UNIT] [ENV]` is about (status, doctor): the
+ * unit's or the project's, in ENV; none named, every one. */
+struct cli_targets {
+	const struct unit *unit;
+	const struct project *project;
+	const char *env;
+};
+/* Reads [UNIT] [ENV] from argv (argv[0] the subcommand). Returns 0, or
+ * STATUS_USAGE (reported on stderr). */
+int cli_targets_parse(struct cli_targets *out, const struct rules *r, int argc, char **argv);
+int cli_targets_match(const struct cli_targets *f, const struct deploy_target *t);
 
 /* Matches "--name VALUE" and "--name=VALUE" at argv[*i]; advances *i. A
  * missing value is reported and makes *value NULL with the return 1. */

@@ -23,9 +23,10 @@ static void say_isolation(const struct sandbox_choice *c, const char *who)
 {
 	if (c->on)
 		printf("    isolated: system folders read-only, a private /tmp and HOME, only the "
-		       "release or slot and sandbox_writable writable; hidden: every env file, "
-		       "the other targets' roots, the target's other releases and run folder, "
-		       "the login user's ~/.ssh, the ssh host keys, /etc/shadow\n"
+		       "release or slot and sandbox_writable writable; hidden: rules.ini, the "
+		       "state folder, the repository, the ssh keys, every env file, the other "
+		       "targets' roots, the target's other releases and run folder, the login "
+		       "user's ~/.ssh, the ssh host keys, /etc/shadow\n"
 		       "    not isolated: the network (the app serves), CPU and memory (no "
 		       "limit); they run as %s\n",
 		       who);
@@ -86,15 +87,11 @@ int cmd_doctor(int argc, char **argv)
 	int status = server_open(&server);
 	if (status)
 		return status;
-	const char *unit_name = argc > 1 ? argv[1] : NULL, *env = argc > 2 ? argv[2] : NULL;
-	const struct unit *unit = unit_name ? rules_find_unit(&server.rules, unit_name) : NULL;
-	const struct project *project =
-	    unit_name ? rules_find_project(&server.rules, unit_name) : NULL;
-	if (unit_name && !unit && !project) {
-		fprintf(stderr, "gitgate doctor: no unit or project '%s' in rules.ini\n",
-			unit_name);
+	struct cli_targets which;
+	status = cli_targets_parse(&which, &server.rules, argc, argv);
+	if (status) {
 		server_close(&server);
-		return STATUS_USAGE;
+		return status;
 	}
 	const struct deploy_policy *d = &server.rules.deploy;
 	struct sandbox_choice here;
@@ -107,9 +104,7 @@ int cmd_doctor(int argc, char **argv)
 		status = STATUS_REJECTED;
 	for (size_t i = 0; i < d->ntargets; i++) {
 		const struct deploy_target *t = &d->targets[i];
-		if ((env && strcmp(t->environment, env)) ||
-		    (project && strcmp(t->project, project->name)) ||
-		    (unit && !project && t->project_of->unit != unit))
+		if (!cli_targets_match(&which, t))
 			continue;
 		for (size_t h = 0; h < t->hosts.n; h++)
 			if (check_host(&server, t, t->hosts.items[h]) < 0)

@@ -79,8 +79,9 @@ static void describe_host_sandbox(FILE *out, const struct deploy_policy *d,
 	}
 	fprintf(out,
 		"    sandbox   bubblewrap on the host%s when it works there (the bwrap of the "
-		"login PATH, probed at each deploy's connect, not now): migrate, run, start, stop "
-		"and the health command, as the ssh user; where it does not, %s\n",
+		"login PATH, probed at each deploy's connect; gitgate doctor asks now): migrate, "
+		"run, start, stop and the health command, as the ssh user; where it does not, "
+		"%s\n",
 		s,
 		d->sandbox == DEPLOY_SANDBOX_YES
 		    ? "no deploy (sandbox = yes)"

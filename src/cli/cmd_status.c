@@ -152,23 +152,17 @@ int cmd_status(int argc, char **argv)
 	int status = server_open(&server);
 	if (status)
 		return status;
-	const char *unit_name = argc > 1 ? argv[1] : NULL, *env = argc > 2 ? argv[2] : NULL;
-	const struct unit *unit = unit_name ? rules_find_unit(&server.rules, unit_name) : NULL;
-	const struct project *project =
-	    unit_name ? rules_find_project(&server.rules, unit_name) : NULL;
-	if (unit_name && !unit && !project) {
-		fprintf(stderr, "gitgate status: no unit or project '%s' in rules.ini\n",
-			unit_name);
+	struct cli_targets which;
+	status = cli_targets_parse(&which, &server.rules, argc, argv);
+	if (status) {
 		server_close(&server);
-		return STATUS_USAGE;
+		return status;
 	}
 	const struct deploy_policy *d = &server.rules.deploy;
 	size_t shown = 0;
 	for (size_t i = 0; i < d->ntargets; i++) {
 		const struct deploy_target *t = &d->targets[i];
-		if ((env && strcmp(t->environment, env)) ||
-		    (project && strcmp(t->project, project->name)) ||
-		    (unit && !project && t->project_of->unit != unit))
+		if (!cli_targets_match(&which, t))
 			continue;
 		if (print_target(&server, t) < 0)
 			status = STATUS_FAULT;

@@ -62,6 +62,29 @@ int cli_option_value(int argc, char **argv, int *i, const char *name, const char
 	return 1;
 }
 
+int cli_targets_parse(struct cli_targets *out, const struct rules *r, int argc, char **argv)
+{
+	*out = (struct cli_targets){.env = argc > 2 ? argv[2] : NULL};
+	const char *name = argc > 1 ? argv[1] : NULL;
+	if (name) {
+		out->unit = rules_find_unit(r, name);
+		out->project = rules_find_project(r, name);
+	}
+	if (name && !out->unit && !out->project) {
+		fprintf(stderr, "gitgate %s: no unit or project '%s' in rules.ini\n", argv[0],
+			name);
+		return STATUS_USAGE;
+	}
+	return 0;
+}
+
+int cli_targets_match(const struct cli_targets *f, const struct deploy_target *t)
+{
+	return !(f->env && strcmp(t->environment, f->env)) &&
+	       !(f->project && strcmp(t->project, f->project->name)) &&
+	       !(f->unit && !f->project && t->project_of->unit != f->unit);
+}
+
 /* "true" when the current directory is inside a bare repository. */
 static int in_bare_repository(void)
 {

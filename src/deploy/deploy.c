@@ -921,11 +921,10 @@ static int pending_mark(struct job *j, const struct part *p, const char *stage, 
 	json_t *mark = json_pack(
 	    "{s:s, s:s, s:o, s:s?, s:s, s:s, s:s, s:o, s:i, s:I, s:b, s:s, s:s, s:s}", "deploy",
 	    j->id.data, "kind", json_string_value(json_object_get(j->record, "kind")), "user",
-	    push_log_text(j->req->user), "user_source", j->req->user_source, "unit", j->unit->name,
-	    "environment", j->env->name, "revision", j->revision, "from",
-	    j->from ? json_string(j->from) : json_null(), "pid", (int)getpid(), "start",
-	    (json_int_t)(proc_read(getpid(), &me) == 0 ? me.start : 0), "session",
-	    getsid(0) == getpid(), "stage", stage, "slot", slot_name(p->next), "back_to",
+	    push_log_text(j->req->user), "user_source", j->req->user_source, "unit", j->unit->name, "environment", j->env->name,
+	    "revision", j->revision, "from", j->from ? json_string(j->from) : json_null(), "pid",
+	    (int)getpid(), "start", (json_int_t)(proc_read(getpid(), &me) == 0 ? me.start : 0),
+	    "session", getsid(0) == getpid(), "stage", stage, "slot", slot_name(p->next), "back_to",
 	    p->live == SLOT_NONE ? "none" : slot_name(p->live));
 	char *text = mark ? json_dumps(mark, JSON_COMPACT) : NULL;
 	int rc = -1;

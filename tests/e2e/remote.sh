@@ -626,18 +626,11 @@ run=$ROOT-run
 outside=$SRV/evil
 etc=/etc/gitgate-evil
 EOF
+	cp "$GITGATE_SOURCE/tests/e2e/attempt.py" work/argo/
 	cat >work/argo/evil.py <<'PY'
-import errno, os, sys
+import os, sys
+from attempt import attempt
 here = os.path.dirname(os.path.abspath(__file__))
-
-def attempt(report, what, action):
-    try:
-        got = action()
-        report.append(what + ": ok")
-        if got:
-            print(got)  # a thief shows what it took
-    except OSError as e:
-        report.append(what + ": " + errno.errorcode.get(e.errno, str(e.errno)))
 
 def write(path):
     with open(path, "a") as f:
@@ -713,7 +706,7 @@ t_the_app_on_a_host_reaches_no_admin_file_there() {
 	last_record 'assert r["sandbox_hosts"] == {sys.argv[1]: "bubblewrap"}, r' "$HOST_a"
 	(cd server.git && "$G" doctor argo) >doctor.txt 2>&1 || { fail "doctor failed:"; cat doctor.txt; }
 	contains doctor.txt "argo production on $HOST_a: reachable; bwrap $(command -v bwrap); sandboxed (bubblewrap)"
-	contains doctor.txt "hidden: every env file"
+	contains doctor.txt "every env file, the other targets' roots"
 	(cd server.git && "$G" history argo production --format json) | grep -q "on $HOST_a: sandboxed (bubblewrap)" ||
 		fail "gate 1's detail does not say the host is sandboxed"
 	# The app was started in its sandbox, and is stopped with its children:
