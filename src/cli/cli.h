@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "rules.h"
 #include "rules_locate.h"
+#include "server.h"
 
 int cmd_check(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
@@ -26,9 +27,10 @@ struct cli_targets {
 	const struct project *project;
 	const char *env;
 };
-/* Reads [UNIT] [ENV] from argv (argv[0] the subcommand). Returns 0, or
- * STATUS_USAGE (reported on stderr). */
-int cli_targets_parse(struct cli_targets *out, const struct rules *r, int argc, char **argv);
+/* Opens the server (server.h) and reads [UNIT] [ENV] from argv (argv[0]
+ * the subcommand). Returns 0, or a gitgate status (reported on stderr,
+ * the server closed). */
+int cli_targets_open(struct server *s, struct cli_targets *out, int argc, char **argv);
 int cli_targets_match(const struct cli_targets *f, const struct deploy_target *t);
 
 /* Matches "--name VALUE" and "--name=VALUE" at argv[*i]; advances *i. A

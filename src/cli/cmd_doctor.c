@@ -79,20 +79,11 @@ static int check_host(const struct server *s, const struct deploy_target *t, con
 
 int cmd_doctor(int argc, char **argv)
 {
-	if (argc > 3 || (argc > 1 && argv[1][0] == '-')) {
-		fprintf(stderr, "usage: gitgate doctor [UNIT] [ENV]\n");
-		return STATUS_USAGE;
-	}
 	struct server server;
-	int status = server_open(&server);
+	struct cli_targets which;
+	int status = cli_targets_open(&server, &which, argc, argv);
 	if (status)
 		return status;
-	struct cli_targets which;
-	status = cli_targets_parse(&which, &server.rules, argc, argv);
-	if (status) {
-		server_close(&server);
-		return status;
-	}
 	const struct deploy_policy *d = &server.rules.deploy;
 	struct sandbox_choice here;
 	struct buf line = BUF_INIT;

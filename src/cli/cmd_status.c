@@ -144,20 +144,11 @@ static int print_target(const struct server *s, const struct deploy_target *t)
 
 int cmd_status(int argc, char **argv)
 {
-	if (argc > 3 || (argc > 1 && argv[1][0] == '-')) {
-		fprintf(stderr, "usage: gitgate status [UNIT] [ENV]\n");
-		return STATUS_USAGE;
-	}
 	struct server server;
-	int status = server_open(&server);
+	struct cli_targets which;
+	int status = cli_targets_open(&server, &which, argc, argv);
 	if (status)
 		return status;
-	struct cli_targets which;
-	status = cli_targets_parse(&which, &server.rules, argc, argv);
-	if (status) {
-		server_close(&server);
-		return status;
-	}
 	const struct deploy_policy *d = &server.rules.deploy;
 	size_t shown = 0;
 	for (size_t i = 0; i < d->ntargets; i++) {

@@ -62,17 +62,25 @@ int cli_option_value(int argc, char **argv, int *i, const char *name, const char
 	return 1;
 }
 
-int cli_targets_parse(struct cli_targets *out, const struct rules *r, int argc, char **argv)
+int cli_targets_open(struct server *s, struct cli_targets *out, int argc, char **argv)
 {
+	if (argc > 3 || (argc > 1 && argv[1][0] == '-')) {
+		fprintf(stderr, "usage: gitgate %s [UNIT] [ENV]\n", argv[0]);
+		return STATUS_USAGE;
+	}
+	int status = server_open(s);
+	if (status)
+		return status;
 	*out = (struct cli_targets){.env = argc > 2 ? argv[2] : NULL};
 	const char *name = argc > 1 ? argv[1] : NULL;
 	if (name) {
-		out->unit = rules_find_unit(r, name);
-		out->project = rules_find_project(r, name);
+		out->unit = rules_find_unit(&s->rules, name);
+		out->project = rules_find_project(&s->rules, name);
 	}
 	if (name && !out->unit && !out->project) {
 		fprintf(stderr, "gitgate %s: no unit or project '%s' in rules.ini\n", argv[0],
 			name);
+		server_close(s);
 		return STATUS_USAGE;
 	}
 	return 0;
