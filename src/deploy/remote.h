@@ -20,7 +20,8 @@
  * beside a pid, so that a reused pid is never taken for the app; a group
  * of zombies is a group gone) and timeout(1) (a command's limit there).
  * Without /proc a pid is trusted alone; without timeout(1) a command's
- * limit stops only the ssh here.
+ * limit stops only the ssh here. The sandbox there needs bwrap on the
+ * login PATH and readlink -f (GNU or busybox).
  *
  * The app's commands run there in bubblewrap when it works there (see
  * remote_sandbox_open): the sandbox's argv is made here, of the host's

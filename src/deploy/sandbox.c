@@ -301,26 +301,42 @@ static int local_run(void *ctx, const char *const *argv, struct buf *said, struc
 
 /* This machine, with its ssh host keys (every ssh_host_* in /etc/ssh) and
  * the home of gitgate's user, found now. */
-static void local_host(struct sandbox_host *h, struct strlist *keys)
+struct local {
+	struct sandbox_host host;
+	struct strlist keys; /* NULL-terminated */
+	char *home;	     /* a copy: getpwnam, for sandbox_user, reuses getpwuid's */
+};
+
+static void local_open(struct local *l)
 {
+	*l = (struct local){0};
 	DIR *d = opendir("/etc/ssh");
 	struct dirent *e;
 	while (d && (e = readdir(d)))
 		if (!strncmp(e->d_name, "ssh_host_", 9)) {
 			struct buf path = BUF_INIT;
 			buf_printf(&path, "/etc/ssh/%s", e->d_name);
-			strlist_add(keys, path.data);
+			strlist_add(&l->keys, path.data);
 			buf_free(&path);
 		}
 	if (d)
 		closedir(d);
-	*ARRAY_PUSH(keys->items, keys->n, keys->cap) = NULL;
-	keys->n--;
+	*ARRAY_PUSH(l->keys.items, l->keys.n, l->keys.cap) = NULL;
+	l->keys.n--;
 	struct passwd *pw = getpwuid(getuid());
-	*h = (struct sandbox_host){.home = pw ? pw->pw_dir : NULL,
-				   .host_keys = (const char *const *)keys->items,
-				   .look = local_look,
-				   .run = local_run};
+	l->home = pw ? xstrdup(pw->pw_dir) : NULL;
+	l->host = (struct sandbox_host){.home = l->home,
+					.host_keys = (const char *const *)l->keys.items,
+					.look = local_look,
+					.run = local_run};
+}
+
+static void local_close(struct local *l)
+{
+	for (size_t i = 0; i < l->keys.n; i++)
+		free(l->keys.items[i]);
+	free(l->keys.items);
+	free(l->home);
 }
 
 /* ---- The layout ------------------------------------------------------------- */
@@ -368,13 +384,12 @@ char **sandbox_argv(const struct sandbox_spec *s, const char *const *cmd, struct
 	struct words w = {0};
 	struct layout l = {0};
 	struct looked k = {0};
-	struct strlist keys = {0};
-	struct sandbox_host here;
+	struct local here;
 	const struct sandbox_host *h = s->host;
 	if (!h)
-		local_host(&here, &keys);
+		local_open(&here);
 	int ok = !s->user || user_words(&w, s->user, err) == 0;
-	ok = ok && look_all(&k, s, h ? h : &here, err) == 0;
+	ok = ok && look_all(&k, s, h ? h : &here.host, err) == 0;
 	word(&w, s->bwrap);
 	if (!s->detached)
 		words3(&w, "--die-with-parent", "--new-session", NULL);
@@ -411,9 +426,8 @@ char **sandbox_argv(const struct sandbox_spec *s, const char *const *cmd, struct
 	*ARRAY_PUSH(w.items, w.n, w.cap) = NULL;
 	layout_free(&l);
 	looked_free(&k);
-	for (size_t i = 0; i < keys.n; i++)
-		free(keys.items[i]);
-	free(keys.items);
+	if (!h)
+		local_close(&here);
 	if (ok)
 		return w.items;
 	command_free(w.items);
