@@ -6,7 +6,9 @@
 #define GITGATE_CLI_H
 
 #include "buf.h"
+#include "rules.h"
 #include "rules_locate.h"
+#include "server.h"
 
 int cmd_check(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
@@ -15,7 +17,21 @@ int cmd_rollback(int argc, char **argv);
 int cmd_health(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
+
+/* The targets `gitgate NAME [UNIT] [ENV]` is about (status, doctor): the
+ * unit's or the project's, in ENV; none named, every one. */
+struct cli_targets {
+	const struct unit *unit;
+	const struct project *project;
+	const char *env;
+};
+/* Opens the server (server.h) and reads [UNIT] [ENV] from argv (argv[0]
+ * the subcommand). Returns 0, or a gitgate status (reported on stderr,
+ * the server closed). */
+int cli_targets_open(struct server *s, struct cli_targets *out, int argc, char **argv);
+int cli_targets_match(const struct cli_targets *f, const struct deploy_target *t);
 
 /* Matches "--name VALUE" and "--name=VALUE" at argv[*i]; advances *i. A
  * missing value is reported and makes *value NULL with the return 1. */

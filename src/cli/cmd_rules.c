@@ -62,7 +62,33 @@ static void describe_health(FILE *out, const struct deploy_target *t)
 		t->health_deadline_seconds);
 }
 
-static void describe_target(FILE *out, const struct deploy_target *t)
+/* What the app's commands on a target's hosts run in. A host is not asked
+ * here: a deploy probes it when it connects, and says the answer in gate 1
+ * and its record. */
+static void describe_host_sandbox(FILE *out, const struct deploy_policy *d,
+				  const struct deploy_target *t)
+{
+	const char *s = t->hosts.n > 1 ? "s" : "";
+	if (d->sandbox == DEPLOY_SANDBOX_NO) {
+		fprintf(
+		    out,
+		    "    sandbox   none on the host%s (sandbox = no): migrate, run, start, stop "
+		    "and the health command run there as the ssh user, unconfined\n",
+		    s);
+		return;
+	}
+	fprintf(out,
+		"    sandbox   bubblewrap on the host%s when it works there (the bwrap of the "
+		"login PATH, probed at each deploy's connect; gitgate doctor asks now): migrate, "
+		"run, start, stop and the health command, as the ssh user; where it does not, "
+		"%s\n",
+		s,
+		d->sandbox == DEPLOY_SANDBOX_YES
+		    ? "no deploy (sandbox = yes)"
+		    : "they run there unconfined, and gate 1 and the record say so");
+}
+
+static void describe_target(FILE *out, const struct deploy_policy *d, const struct deploy_target *t)
 {
 	fprintf(out, "target %s %s: root %s (slots -blue, -green); ports %u %u\n", t->project,
 		t->environment, t->root, t->ports[0], t->ports[1]);
@@ -74,10 +100,8 @@ static void describe_target(FILE *out, const struct deploy_target *t)
 			fprintf(out, "; known hosts %s, key %s",
 				t->ssh_known_hosts ? t->ssh_known_hosts : "([deploy]'s)",
 				t->ssh_identity ? t->ssh_identity : "([deploy]'s)");
-		fprintf(out,
-			"\n    sandbox   none on the host%s: migrate, run, start, stop and the "
-			"health command run there as the ssh user, unconfined\n",
-			t->hosts.n > 1 ? "s" : "");
+		fputc('\n', out);
+		describe_host_sandbox(out, d, t);
 	}
 	if (t->sandbox_writable.n) {
 		fprintf(out, "    the app may also write:");
@@ -169,7 +193,7 @@ static void deploy_describe(const struct rules *r, FILE *out)
 		free(envs);
 	}
 	for (size_t i = 0; i < d->ntargets; i++)
-		describe_target(out, &d->targets[i]);
+		describe_target(out, d, &d->targets[i]);
 }
 
 /* The effective policy, every default filled in, as a person checks it. */

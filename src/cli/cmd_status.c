@@ -144,31 +144,16 @@ static int print_target(const struct server *s, const struct deploy_target *t)
 
 int cmd_status(int argc, char **argv)
 {
-	if (argc > 3 || (argc > 1 && argv[1][0] == '-')) {
-		fprintf(stderr, "usage: gitgate status [UNIT] [ENV]\n");
-		return STATUS_USAGE;
-	}
 	struct server server;
-	int status = server_open(&server);
+	struct cli_targets which;
+	int status = cli_targets_open(&server, &which, argc, argv);
 	if (status)
 		return status;
-	const char *unit_name = argc > 1 ? argv[1] : NULL, *env = argc > 2 ? argv[2] : NULL;
-	const struct unit *unit = unit_name ? rules_find_unit(&server.rules, unit_name) : NULL;
-	const struct project *project =
-	    unit_name ? rules_find_project(&server.rules, unit_name) : NULL;
-	if (unit_name && !unit && !project) {
-		fprintf(stderr, "gitgate status: no unit or project '%s' in rules.ini\n",
-			unit_name);
-		server_close(&server);
-		return STATUS_USAGE;
-	}
 	const struct deploy_policy *d = &server.rules.deploy;
 	size_t shown = 0;
 	for (size_t i = 0; i < d->ntargets; i++) {
 		const struct deploy_target *t = &d->targets[i];
-		if ((env && strcmp(t->environment, env)) ||
-		    (project && strcmp(t->project, project->name)) ||
-		    (unit && !project && t->project_of->unit != unit))
+		if (!cli_targets_match(&which, t))
 			continue;
 		if (print_target(&server, t) < 0)
 			status = STATUS_FAULT;

@@ -26,6 +26,7 @@ static const struct command commands[] = {
     {"health", cmd_health, "health [check] UNIT|all [ENV] [--level 1|2|3] [--format text|json]"},
     {"rollback", cmd_rollback, "rollback UNIT|all ENV [--to RELEASE|REV]"},
     {"status", cmd_status, "status [UNIT] [ENV]"},
+    {"doctor", cmd_doctor, "doctor [UNIT] [ENV]"},
     {"history", cmd_history, "history [UNIT] [ENV] [-n N] [--format text|json]"},
     {"logs", cmd_logs, "logs [DEPLOY-ID] [--follow]"},
 };
@@ -59,6 +60,37 @@ int cli_option_value(int argc, char **argv, int *i, const char *name, const char
 	}
 	*value = argv[++*i];
 	return 1;
+}
+
+int cli_targets_open(struct server *s, struct cli_targets *out, int argc, char **argv)
+{
+	if (argc > 3 || (argc > 1 && argv[1][0] == '-')) {
+		fprintf(stderr, "usage: gitgate %s [UNIT] [ENV]\n", argv[0]);
+		return STATUS_USAGE;
+	}
+	int status = server_open(s);
+	if (status)
+		return status;
+	*out = (struct cli_targets){.env = argc > 2 ? argv[2] : NULL};
+	const char *name = argc > 1 ? argv[1] : NULL;
+	if (name) {
+		out->unit = rules_find_unit(&s->rules, name);
+		out->project = rules_find_project(&s->rules, name);
+	}
+	if (name && !out->unit && !out->project) {
+		fprintf(stderr, "gitgate %s: no unit or project '%s' in rules.ini\n", argv[0],
+			name);
+		server_close(s);
+		return STATUS_USAGE;
+	}
+	return 0;
+}
+
+int cli_targets_match(const struct cli_targets *f, const struct deploy_target *t)
+{
+	return !(f->env && strcmp(t->environment, f->env)) &&
+	       !(f->project && strcmp(t->project, f->project->name)) &&
+	       !(f->unit && !f->project && t->project_of->unit != f->unit);
 }
 
 /* "true" when the current directory is inside a bare repository. */

@@ -54,12 +54,15 @@
 #define GRACE_MS 5000
 #define LOG_LINES_SHOWN 20
 
+struct conn;
+
 /* One project's target in this deploy, on one of its hosts. */
 struct part {
 	const struct deploy_target *t;
 	const char *host;     /* USER@HOST[:PORT], or NULL: this machine */
 	size_t step;	      /* the host's place in the target's hosts: the rolling order */
 	struct ssh *ssh;      /* the host's connection, once job_connect made it */
+	struct conn *conn;    /* the same, with its sandbox */
 	struct part *primary; /* the target's first part, whose release every host gets */
 	struct buf label;     /* "argo", or "argo on root@10.0.0.2:22" */
 	struct buf state_dir, releases_dir;
@@ -80,6 +83,9 @@ struct part {
 struct conn {
 	const char *host;
 	struct ssh ssh;
+	/* Whether the app's commands run in the sandbox there, probed once. */
+	struct remote_sandbox jail;
+	struct sandbox_choice sandbox;
 };
 
 struct job {
@@ -223,14 +229,14 @@ static void log_tail(struct buf *out, const char *path)
 }
 
 /* argv (consumed) in the job's sandbox: a command of gates 3-5 writing only
- * its release dir, or the app's (app) in its slot dir. Commands on a remote
- * host run as they are (sandbox.h). NULL with why in err: not to be run. */
+ * its release dir, or the app's (app) in its slot dir, on the part's host
+ * in the sandbox chosen there. NULL with why in err: not to be run. */
 static char **sandboxed(struct job *j, const struct part *p, char **argv, const char *dir, int app,
 			int detached, struct buf *err)
 {
-	if (app && p->ssh)
-		return argv;
-	struct sandbox_call c = {.choice = &j->sandbox,
+	const struct conn *there = app ? p->conn : NULL;
+	struct sandbox_call c = {.choice = there ? &there->sandbox : &j->sandbox,
+				 .host = there ? &there->jail.host : NULL,
 				 .policy = &j->rules->deploy,
 				 .rules = j->rules,
 				 .state_dir = j->site->state_dir,
@@ -429,6 +435,24 @@ static const char *live_url_of(const struct part *p)
 
 /* ---- The gates -------------------------------------------------------------- */
 
+/* Gate 1's word on a sandbox, here or on host: in its detail, and aloud
+ * when it runs bare (a passed gate's detail is only recorded). Returns 1
+ * when it refuses the deploy. */
+static int sandbox_said(struct job *j, const struct sandbox_choice *c, const char *host,
+			struct buf *detail)
+{
+	struct buf line = BUF_INIT;
+	if (host)
+		buf_printf(&line, "on %s: ", host);
+	sandbox_choice_describe(&line, c);
+	buf_printf(detail, "; %s", line.data);
+	if (!c->on && !c->refuse)
+		fprintf(j->out, "warning: gitgate: %s (the pushed code runs %s)\n", line.data,
+			host ? "there as the ssh user" : "as gitgate's user");
+	buf_free(&line);
+	return c->refuse;
+}
+
 static enum gate_result gate_identify(struct job *j, struct buf *detail)
 {
 	for (size_t i = 0; i < j->nparts; i++) {
@@ -440,15 +464,10 @@ static enum gate_result gate_identify(struct job *j, struct buf *detail)
 			buf_printf(detail, "%s%s: %.12s -> %.12s", i ? "; " : "", p->label.data,
 				   live, j->revision);
 	}
-	struct buf sandbox = BUF_INIT;
-	sandbox_choice_describe(&sandbox, &j->sandbox);
-	buf_printf(detail, "; %s", sandbox.data);
-	/* A passed gate's detail is only recorded: running bare is said aloud. */
-	if (!j->sandbox.on && !j->sandbox.refuse)
-		fprintf(j->out, "warning: gitgate: %s (the pushed code runs as gitgate's user)\n",
-			sandbox.data);
-	buf_free(&sandbox);
-	return j->sandbox.refuse ? GATE_FAILED : GATE_PASSED;
+	int refuse = sandbox_said(j, &j->sandbox, NULL, detail);
+	for (size_t i = 0; i < j->nconns; i++)
+		refuse |= sandbox_said(j, &j->conns[i]->sandbox, j->conns[i]->host, detail);
+	return refuse ? GATE_FAILED : GATE_PASSED;
 }
 
 static enum gate_result gate_scope(struct job *j, struct buf *detail)
@@ -1233,6 +1252,27 @@ static void part_free(struct part *p)
 	buf_free(&p->remote_releases);
 }
 
+/* The sandbox on c's host, probed once for the connection (not at all with
+ * sandbox = no), and the record's word on it. Returns 0, or -1 with why in
+ * err: the host could not be asked. */
+static int conn_sandbox(struct job *j, struct conn *c, struct buf *err)
+{
+	const struct deploy_policy *d = &j->rules->deploy;
+	if (d->sandbox != DEPLOY_SANDBOX_NO && remote_sandbox_open(&c->jail, &c->ssh, err) < 0)
+		return -1;
+	sandbox_choose_host(&c->sandbox, d, &c->jail.host);
+	if (j->record) {
+		json_t *hosts = json_object_get(j->record, "sandbox_hosts");
+		if (!hosts)
+			json_object_set_new(j->record, "sandbox_hosts", hosts = json_object());
+		struct buf word = BUF_INIT;
+		sandbox_choice_record(&word, &c->sandbox);
+		json_object_set_new(hosts, c->host, json_string(word.data));
+		buf_free(&word);
+	}
+	return 0;
+}
+
 /* The part's host connection: the job's, opened at the first need.
  * Returns 0 (nothing to do on this machine), or -1 with why in err. */
 static int part_connect(struct job *j, struct part *p, struct buf *err)
@@ -1240,8 +1280,10 @@ static int part_connect(struct job *j, struct part *p, struct buf *err)
 	if (!p->host || p->ssh)
 		return 0;
 	for (size_t i = 0; i < j->nconns && !p->ssh; i++)
-		if (!strcmp(j->conns[i]->host, p->host))
+		if (!strcmp(j->conns[i]->host, p->host)) {
 			p->ssh = &j->conns[i]->ssh;
+			p->conn = j->conns[i];
+		}
 	if (!p->ssh) {
 		const struct deploy_policy *d = &j->rules->deploy;
 		struct buf dir = BUF_INIT;
@@ -1261,6 +1303,9 @@ static int part_connect(struct job *j, struct part *p, struct buf *err)
 		c->host = p->host;
 		*ARRAY_PUSH(j->conns, j->nconns, j->cap_conns) = c;
 		p->ssh = &c->ssh;
+		p->conn = c;
+		if (conn_sandbox(j, c, err) < 0)
+			return -1;
 	}
 	p->slot.ssh = p->ssh;
 	return 0;
@@ -1348,6 +1393,8 @@ static void parts_close(struct job *j)
 	free(j->parts);
 	for (size_t i = 0; i < j->nconns; i++) {
 		ssh_close(&j->conns[i]->ssh);
+		remote_sandbox_free(&j->conns[i]->jail);
+		sandbox_choice_free(&j->conns[i]->sandbox);
 		free(j->conns[i]);
 	}
 	free(j->conns);

@@ -512,3 +512,128 @@ int remote_app_stop(const struct ssh *s, const struct remote_app *app, unsigned 
 	const char *args[] = {app->pid_file, tenths, NULL};
 	return script(s, stop_script, args, NULL, NULL, (grace_ms + 10000), err) == 0 ? 0 : -1;
 }
+
+/* ---- The sandbox there -------------------------------------------------- */
+
+/* bwrap on the login PATH (empty: none), HOME, then each ssh host key:
+ * each word ends with a NUL. */
+static const char sandbox_facts_script[] =
+    "b=$(command -v bwrap 2>/dev/null) || b=\n"
+    "case $b in /*) ;; *) b= ;; esac\n"
+    "printf '%s\\0%s\\0' \"$b\" \"$HOME\"\n"
+    "for k in /etc/ssh/ssh_host_*; do [ -e \"$k\" ] && printf '%s\\0' \"$k\"; done\n"
+    "exit 0\n";
+
+/* For each path: its kind there ("-" nothing, "d" a folder, "f" anything
+ * else), its real path, what it holds when it is a symlink (else empty):
+ * each word ends with a NUL. `x` keeps a name's last newline through $( ). */
+static const char look_script[] =
+    "nl='\n'\n"
+    "for p; do\n"
+    "  r=$(readlink -f -- \"$p\" 2>/dev/null && echo x) && r=${r%x} && r=${r%\"$nl\"} || r=\n"
+    "  if [ -z \"$r\" ] || [ ! -e \"$r\" ]; then k=- r=\n"
+    "  elif [ -d \"$r\" ]; then k=d\n"
+    "  else k=f; fi\n"
+    "  l=\n"
+    "  if [ -L \"$p\" ]; then l=$(readlink -- \"$p\"; echo x); l=${l%x}; l=${l%\"$nl\"}; fi\n"
+    "  printf '%s\\0%s\\0%s\\0' \"$k\" \"$r\" \"$l\"\n"
+    "done\n";
+
+/* The NUL-ended words of out, at most max; returns how many. */
+static size_t nul_words(const struct buf *out, const char **words, size_t max)
+{
+	size_t n = 0;
+	for (size_t at = 0; at < out->len && n < max;) {
+		words[n++] = out->data + at;
+		at += strlen(out->data + at) + 1;
+	}
+	return n;
+}
+
+static int host_look(void *ctx, const char *const *paths, size_t n, struct sandbox_path *out,
+		     struct buf *err)
+{
+	struct buf said = BUF_INIT;
+	const char **args = xcalloc(n + 1, sizeof(*args));
+	memcpy(args, paths, n * sizeof(*args));
+	int rc = script(ctx, look_script, args, NULL, &said, 0, err);
+	const char **words = xcalloc(3 * n + 1, sizeof(*words));
+	if (rc == 0 && nul_words(&said, words, 3 * n + 1) != 3 * n) {
+		buf_printf(err, "on %s: the paths could not be looked up",
+			   ((const struct ssh *)ctx)->shown);
+		rc = -1;
+	}
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const char *const *w = words + 3 * i;
+		out[i] = (struct sandbox_path){.real = *w[0] != '-' ? xstrdup(w[1]) : NULL,
+					       .dir = *w[0] == 'd',
+					       .link = *w[2] ? xstrdup(w[2]) : NULL};
+	}
+	free(words);
+	free(args);
+	buf_free(&said);
+	return rc ? -1 : 0;
+}
+
+/* Runs argv there, its stderr in said (the probe). */
+static int host_run(void *ctx, const char *const *argv, struct buf *said, struct buf *err)
+{
+	struct remote_command c;
+	if (remote_command_make(&c, ctx, argv, NULL, NULL, LIMIT_MS, err) < 0)
+		return -1;
+	struct run_options o = {.out = {.kind = RUN_OUT_DISCARD},
+				.err = {.kind = RUN_OUT_CAPTURE, .buf = said},
+				.limit_ms = LIMIT_MS,
+				.grace_ms = GRACE_MS};
+	remote_command_options(&o, &c);
+	struct run_result r;
+	int rc = run(&r, &o, err);
+	remote_command_free(&c);
+	if (rc == 0 && (r.code == 255 || r.timed_out)) {
+		buf_printf(err, "%s could not be asked", ((const struct ssh *)ctx)->shown);
+		rc = -1;
+	}
+	return rc < 0 ? -1 : r.code;
+}
+
+int remote_sandbox_open(struct remote_sandbox *rs, const struct ssh *s, struct buf *err)
+{
+	memset(rs, 0, sizeof(*rs));
+	struct buf said = BUF_INIT;
+	const char *none[] = {NULL};
+	int rc = script(s, sandbox_facts_script, none, NULL, &said, 0, err);
+	const char **words = xcalloc(said.len + 2, sizeof(*words));
+	size_t n = rc == 0 ? nul_words(&said, words, said.len + 1) : 0;
+	if (rc == 0 && n < 2) {
+		buf_printf(err, "on %s: the sandbox's facts could not be read", s->shown);
+		rc = -1;
+	}
+	if (rc == 0) {
+		rs->bwrap = *words[0] ? xstrdup(words[0]) : NULL;
+		rs->home = *words[1] ? xstrdup(words[1]) : NULL;
+		for (size_t i = 2; i < n; i++)
+			*ARRAY_PUSH(rs->keys, rs->nkeys, rs->cap_keys) = xstrdup(words[i]);
+		*ARRAY_PUSH(rs->keys, rs->nkeys, rs->cap_keys) = NULL;
+		rs->nkeys--;
+		rs->host = (struct sandbox_host){.name = s->shown,
+						 .bwrap = rs->bwrap,
+						 .home = rs->home,
+						 .host_keys = (const char *const *)rs->keys,
+						 .look = host_look,
+						 .run = host_run,
+						 .ctx = (void *)s};
+	}
+	free(words);
+	buf_free(&said);
+	return rc ? -1 : 0;
+}
+
+void remote_sandbox_free(struct remote_sandbox *rs)
+{
+	for (size_t i = 0; i < rs->nkeys; i++)
+		free(rs->keys[i]);
+	free(rs->keys);
+	free(rs->bwrap);
+	free(rs->home);
+	memset(rs, 0, sizeof(*rs));
+}

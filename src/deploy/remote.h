@@ -20,7 +20,12 @@
  * beside a pid, so that a reused pid is never taken for the app; a group
  * of zombies is a group gone) and timeout(1) (a command's limit there).
  * Without /proc a pid is trusted alone; without timeout(1) a command's
- * limit stops only the ssh here.
+ * limit stops only the ssh here. The sandbox there needs bwrap on the
+ * login PATH and readlink -f (GNU or busybox).
+ *
+ * The app's commands run there in bubblewrap when it works there (see
+ * remote_sandbox_open): the sandbox's argv is made here, of the host's
+ * paths, and is the command's argv like any other.
  *
  * On the host, beside ROOT-blue and ROOT-green:
  *   ROOT-releases/<id>/      the releases, each received whole or not at all
@@ -32,6 +37,7 @@
 #include "buf.h"
 #include "health.h"
 #include "run.h"
+#include "sandbox.h"
 #include "ssh.h"
 
 /* A command made ready to run here through ssh: its argv, and the stdin
@@ -115,5 +121,19 @@ int remote_app_running(const struct ssh *s, const struct remote_app *app, struct
 /* SIGTERM to its group, SIGKILL after grace_ms; nothing running is no error. */
 int remote_app_stop(const struct ssh *s, const struct remote_app *app, unsigned grace_ms,
 		    struct buf *err);
+
+/* The sandbox on the host (sandbox.h): the bwrap its login PATH finds, the
+ * login user's home and the ssh host keys there, asked once per
+ * connection; host is what sandbox_argv and sandbox_choose_host need, and
+ * asks the host what the layout's paths are there at each use. */
+struct remote_sandbox {
+	struct sandbox_host host;
+	char *bwrap, *home;
+	char **keys; /* NULL-terminated */
+	size_t nkeys, cap_keys;
+};
+/* Returns 0, or -1 with why in err (the host could not be asked). */
+int remote_sandbox_open(struct remote_sandbox *out, const struct ssh *s, struct buf *err);
+void remote_sandbox_free(struct remote_sandbox *rs);
 
 #endif

@@ -22,7 +22,15 @@
  * made shortest path first: a release inside the hidden state folder is
  * bound back over the hiding, a hidden file inside a writable folder is
  * hidden over the binding. The system's own secrets under /etc (shadow,
- * the ssh host keys, /etc/ssl/private) are hidden the same way.
+ * the ssh host keys, /etc/ssl/private) and the login user's ~/.ssh are
+ * hidden the same way. A symlink to make whose place is seen through a
+ * binding already is left as it is there.
+ *
+ * The machine is a struct sandbox_host: the builder asks it what each path
+ * of the layout is (exists, folder, symlink, real path), so that the same
+ * layout is made of this machine's paths or of a remote host's, where the
+ * app's commands run (remote.h); only the deploy's own commands of gates
+ * 3-5 are always this machine's.
  *
  * Capabilities are dropped (--cap-drop ALL: as root, bwrap would keep
  * them), the network is shared unless network is 0 (--unshare-net). With a
@@ -45,11 +53,39 @@
 #include "buf.h"
 #include "rules.h"
 
+/* What a path is on the machine a command runs on. */
+struct sandbox_path {
+	char *real; /* symlinks resolved; NULL: nothing is there */
+	int dir;    /* real is a folder */
+	char *link; /* the path itself is a symlink, holding this; else NULL */
+};
+void sandbox_path_free(struct sandbox_path *p);
+
+/* The machine a command runs on, as the sandbox's builder needs to know
+ * it: this one (NULL in a spec or call), or a remote target's host, known
+ * through its connection (remote_sandbox_host, remote.h). The layout is
+ * the same on both; only the paths are each machine's own. */
+struct sandbox_host {
+	const char *name;	      /* "USER@HOST:PORT" */
+	const char *bwrap;	      /* bwrap there, NULL: none on its PATH */
+	const char *home;	      /* the login user's home there: its .ssh is hidden */
+	const char *const *host_keys; /* its ssh host keys, NULL-terminated */
+	/* What each of n paths is there, out[i] for paths[i]. Returns 0, or -1
+	 * with why in err. */
+	int (*look)(void *ctx, const char *const *paths, size_t n, struct sandbox_path *out,
+		    struct buf *err);
+	/* Runs argv there: its exit code, its stderr in said; -1 with why in err
+	 * when it could not be run. */
+	int (*run)(void *ctx, const char *const *argv, struct buf *said, struct buf *err);
+	void *ctx;
+};
+
 struct sandbox_spec {
-	const char *bwrap; /* the binary: "/usr/bin/bwrap" */
-	const char *user;  /* NULL: gitgate's own user */
-	int network;	   /* 0: no network (--unshare-net) */
-	int detached;	   /* the supervised app: see above */
+	const char *bwrap;		 /* the binary: "/usr/bin/bwrap" */
+	const char *user;		 /* NULL: gitgate's own user (never on a host) */
+	const struct sandbox_host *host; /* NULL: this machine */
+	int network;			 /* 0: no network (--unshare-net) */
+	int detached;			 /* the supervised app: see above */
 	/* Read-write, bound at their real paths; each must exist. One that is a
 	 * symlink (a slot, ROOT-blue) is made inside too, pointing there. */
 	const char *const *writable;
@@ -69,6 +105,10 @@ char **sandbox_argv(const struct sandbox_spec *s, const char *const *cmd, struct
  * in why. The answer is kept for the rest of the process. */
 int sandbox_probe(const char *bwrap, const char *user, struct buf *why);
 
+/* The same on a host, with its bwrap, as the login user there; the caller
+ * keeps the answer for the connection. */
+int sandbox_probe_host(const struct sandbox_host *h, struct buf *why);
+
 /* What a deploy does about sandboxing, decided from [deploy] and a probe. */
 struct sandbox_choice {
 	int on;		/* commands run in the sandbox */
@@ -77,6 +117,9 @@ struct sandbox_choice {
 	struct buf why; /* when not on: why, e.g. "no bwrap at /usr/bin/bwrap" */
 };
 void sandbox_choose(struct sandbox_choice *out, const struct deploy_policy *d);
+/* The same for a remote host (h), probed there. */
+void sandbox_choose_host(struct sandbox_choice *out, const struct deploy_policy *d,
+			 const struct sandbox_host *h);
 void sandbox_choice_free(struct sandbox_choice *c);
 /* One line for gate 1 and `gitgate rules`: "sandboxed (bubblewrap)",
  * "not sandboxed: sandbox = no in rules.ini", ... */
@@ -84,8 +127,10 @@ void sandbox_choice_describe(struct buf *out, const struct sandbox_choice *c);
 
 /* The admin's paths no command may see: rules.ini, the state folder, the
  * bare repository, every target's env file and root (its slots, releases,
- * run folder) except `own`'s, every ssh key and known_hosts. Appended to
- * list. */
+ * run folder) except `own`'s (and one of the same path: it is on another
+ * host), of which only its releases and run folder
+ * (the pid files; the slot's own release is bound back), every ssh key and
+ * known_hosts. Appended to list. On a host, the same paths, there. */
 void sandbox_admin_paths(struct strlist *list, const struct rules *r, const char *state_dir,
 			 const char *repo_dir, const struct deploy_target *own);
 
@@ -101,6 +146,9 @@ struct sandbox_call {
 	const struct deploy_target *app;
 	const char *dir;
 	int detached; /* the supervised app */
+	/* NULL: this machine. Else the app's host (choice is its own): bwrap
+	 * there, as the login user there (sandbox_user is this machine's). */
+	const struct sandbox_host *host;
 };
 
 /* argv inside the sandbox: a new argv (argv itself is freed), argv as it

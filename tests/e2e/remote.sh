@@ -62,19 +62,23 @@ lab() {
 	: >"$SRV/known_hosts"
 }
 
-# start_sshd NAME: (re)starts the host's sshd, as configured by new_host.
+# start_sshd NAME: (re)starts the host's sshd, as configured by new_host;
+# without bubblewrap there when the file host-NAME/no-bwrap exists.
 start_sshd() {
-	local dir=$SRV/host-$1 hosts=
+	local dir=$SRV/host-$1 hosts= no_bwrap=
 	[ -e "$dir/hosts" ] && hosts=$dir/hosts
+	[ -e "$dir/no-bwrap" ] && no_bwrap=$(command -v bwrap)
 	mkdir -p /run/sshd
-	# Root's ~/.bashrc, which bash reads for every command sshd runs, is
-	# empty there: this machine's runs pyenv init (0.2 s a command).
+	# Root's home there is its own (its passwd line says so), with the
+	# deploy key in its ~/.ssh/authorized_keys and no ~/.bashrc: this
+	# machine's runs pyenv init (0.2 s a command).
 	unshare --mount --propagation private sh -c '
 		mount --bind "$1" "$2" || exit 1
+		mount --bind "$1/passwd" /etc/passwd || exit 1
 		if [ -n "$3" ]; then mount --bind "$3" /etc/hosts || exit 1; fi
-		if [ -e /root/.bashrc ]; then mount --bind /dev/null /root/.bashrc || exit 1; fi
+		if [ -n "$5" ]; then mount --bind /dev/null "$5" || exit 1; fi
 		exec /usr/sbin/sshd -D -e -f "$4"' sh "$dir" "$SRV/remote" "$hosts" "$dir/sshd_config" \
-		2>>"$dir/sshd.log" &
+		"$no_bwrap" 2>>"$dir/sshd.log" &
 	echo $! >"$dir/daemon.pid"
 	local tries=0
 	until python3 -c 'import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 1)' \
@@ -87,7 +91,8 @@ start_sshd() {
 
 # new_host NAME ADDRESS [LOCALHOST]: a host with its own sshd on ADDRESS,
 # its own host key, the deploy key authorized, its files under $SRV/remote
-# (in its namespace); LOCALHOST: what `localhost` is there. Sets
+# (in its namespace), root's home among them ($SRV/remote/home);
+# LOCALHOST: what `localhost` is there. Sets
 # HOST_<NAME> to root@ADDRESS:PORT.
 new_host() {
 	local name=$1 address=$2 dir=$SRV/host-$1 port
@@ -97,13 +102,15 @@ new_host() {
 	echo "$address" >"$dir/address"
 	echo "$port" >"$dir/port"
 	ssh-keygen -q -t ed25519 -N '' -C "$name" -f "$dir/host_key"
-	cp "$SRV/deploy_key.pub" "$dir/authorized_keys"
+	mkdir -p "$dir/home/.ssh"
+	cp "$SRV/deploy_key.pub" "$dir/home/.ssh/authorized_keys"
+	sed "s|^root:\([^:]*:[^:]*:[^:]*:[^:]*\):[^:]*:|root:\1:$SRV/remote/home:|" /etc/passwd >"$dir/passwd"
 	[ -n "${3:-}" ] && printf '%s localhost\n' "$3" >"$dir/hosts"
 	cat >"$dir/sshd_config" <<EOF
 ListenAddress $address:$port
 HostKey $dir/host_key
 PidFile $dir/sshd.pid
-AuthorizedKeysFile $dir/authorized_keys
+AuthorizedKeysFile .ssh/authorized_keys
 StrictModes no
 UsePAM no
 PermitRootLogin prohibit-password
@@ -178,7 +185,9 @@ EOF
 }
 
 # environment ENV HOSTS-LINE: an auto environment and argo's target there,
-# on the hosts given; root, env file and ports the same on every host.
+# on the hosts given; root, env file and ports the same on every host. The
+# app (in its sandbox there) may write its root's folder: the tests' marks
+# (ROOT-BROKEN-REVISION, ROOT-migrating) are there.
 environment() {
 	cat <<EOF
 [environment $1]
@@ -187,6 +196,7 @@ health_level = 2
 [target argo $1]
 $2
 root = $ROOT
+sandbox_writable = ${ROOT%/*}
 ports = $P1 $P2
 env_file = $SRV/remote/argo.env
 env_required = GREETING
@@ -387,6 +397,8 @@ t_an_unknown_or_changed_host_key_stops_the_deploy() {
 	contains "$OUT" "step        connect       argo              failed"
 	contains "$OUT" "Host key verification failed"
 	contains "$OUT" "ssh-keyscan -p $(cat "$SRV/host-a/port") 127.0.0.2 >> $SRV/known_hosts"
+	(cd server.git && "$G" doctor) >doctor.txt 2>&1 && fail "doctor passed an untrusted host"
+	contains doctor.txt "argo production on $HOST_a: not reachable: "
 	[ ! -e "$SRV/host-a/srv/it's argo-blue" ] || fail "a slot was made on an untrusted host"
 	# Another key under the host's name: refused too, never replaced.
 	ssh-keygen -q -t ed25519 -N '' -f "$SRV/impostor"
@@ -514,7 +526,10 @@ t_a_deploy_killed_after_its_switch_is_undone_on_the_host() {
 	sed -i "s|^switch = link .*|switch = command sh -c 'ln -sfn \"\\\$1\" \"\\\$0.new\" \\&\\& mv -T \"\\\$0.new\" \"\\\$0\" \\&\\& { [ -e \"\\\$0.switched\" ] \|\| { touch \"\\\$0.switched\"; sleep 30; }; }' \\\$ROOT-live \\\$ROOT-\\\$SLOT|" server.git/gitgate/rules.ini
 	grep -q 'switched\" ] || { touch' server.git/gitgate/rules.ini || fail "the test did not set its switch"
 	# The next revision reaches the server without a push (no post-receive):
-	# the test runs the deploy itself, to kill it.
+	# the test runs the deploy itself, to kill it. Production is no longer
+	# auto, or reconcile would deploy that tip, which no hook noted, after
+	# undoing the killed deploy.
+	sed -i 's/^auto = yes$/auto = no/' server.git/gitgate/rules.ini
 	commit "second"
 	git -C server.git fetch -q ../work main:main || fail "the server did not get the second commit"
 	(cd server.git && GITGATE_USER=alice exec "$G" deploy argo production >"$SRV/killed.out" 2>&1) &
@@ -598,6 +613,187 @@ t_hostile_names_reach_no_shell() {
 	sh -c "echo '$file'" >/dev/null 2>&1
 	[ -e "$marker" ] || fail "the test's hostile file name would not have been run by a shell"
 	rm -f "$marker"
+}
+
+# ---- The sandbox on the host ------------------------------------------------
+
+OTHER_SECRET=other-secret-5d1e88
+ARGO_SECRET=argo-secret-c03b7a
+
+# One host, argo's production target there with an evil app and migrate
+# (argo/evil.py, run when argo/ATTACK is in the tree: it tries every path
+# of argo/paths.txt, prints what it could read and writes what happened to
+# report-WHO in its slot), `sandbox = MODE`, and the app allowed to write
+# the host's whole folder ($SRV/remote): what must stay out of its reach
+# there is hidden explicitly. Another target (argo in staging) has its
+# root and env file on the same host; root's ~/.ssh is there too.
+evil_host() { # evil_host MODE
+	one_host "migrate = python3 argo/evil.py migrate" || return 1
+	sed -i -e "s|^\\[deploy\\]|[deploy]\\nsandbox = $1|" \
+		-e "s|^sandbox_writable = .*|sandbox_writable = $SRV/remote|" server.git/gitgate/rules.ini
+	printf 'GREETING=a\nSECRET=%s\n' "$ARGO_SECRET" >"$SRV/host-a/argo.env"
+	printf 'GREETING=other\nSECRET=%s\n' "$OTHER_SECRET" >"$SRV/host-a/other.env"
+	mkdir -p "$SRV/host-a/srv/other"
+	echo "$OTHER_SECRET" >"$SRV/host-a/srv/other/secret.txt"
+	cat >>server.git/gitgate/rules.ini <<EOF
+[environment staging]
+health_level = 1
+[target argo staging]
+host = $HOST_a
+root = $SRV/remote/srv/other
+ports = $((P1 + 1)) $((P2 + 1))
+env_file = $SRV/remote/other.env
+run = python3 argo/app.py \$PORT
+switch = link $SRV/remote/srv/other-live
+EOF
+	cat >work/argo/paths.txt <<EOF
+env=$SRV/remote/argo.env
+other_env=$SRV/remote/other.env
+other=$SRV/remote/srv/other
+keys=$SRV/remote/home/.ssh/authorized_keys
+run=$ROOT-run
+outside=$SRV
+EOF
+	cp "$GITGATE_SOURCE/tests/e2e/attempt.py" work/argo/
+	cat >work/argo/evil.py <<'PY'
+import os, sys
+from attempt import attempt
+here = os.path.dirname(os.path.abspath(__file__))
+
+def write(path):
+    with open(path, "a") as f:
+        f.write("evil\n")
+
+def attack(who):
+    if not os.path.exists(os.path.join(here, "ATTACK")):
+        return
+    p = dict(l.split("=", 1) for l in open(os.path.join(here, "paths.txt")).read().split("\n") if l)
+    report = []
+    for name in ("env", "other_env", "keys"):
+        attempt(report, "read " + name, lambda: open(p[name]).read())
+    attempt(report, "read other", lambda: open(os.path.join(p["other"], "secret.txt")).read())
+    attempt(report, "list other", lambda: " ".join(os.listdir(p["other"])))
+    attempt(report, "list run", lambda: " ".join(os.listdir(p["run"])))
+    for name in ("env", "keys"):
+        attempt(report, "write " + name, lambda: write(p[name]))
+    for name in ("other", "run", "outside"):
+        attempt(report, "write " + name, lambda: write(os.path.join(p[name], "evil")))
+    report.append("env own: " + ("yes" if os.environ.get("GREETING") == "a" else "no"))
+    attempt(report, "write own", lambda: write("own-" + who))
+    with open("report-" + who, "w") as f:
+        f.write("\n".join(report) + "\n")
+
+if __name__ == "__main__":
+    attack(sys.argv[1])
+PY
+	# The app leaves a child behind it (sleep 77PORT): stopping the app ends it too.
+	sed -i '1a import evil, subprocess; evil.attack("run"); subprocess.Popen(["sleep", "77" + sys.argv[1]])' work/argo/app.py
+	touch work/argo/ATTACK
+	git -C work add -A && git -C work commit -qm "argo, evil"
+}
+
+# The checksums of what nothing on the host may change.
+host_sums() {
+	(cd "$SRV/host-a" && sha256sum argo.env other.env home/.ssh/authorized_keys srv/other/secret.txt)
+}
+
+# No secret in the push's output, the deploy logs, history.jsonl: returns
+# 1 when one is found.
+no_secret_here() {
+	! grep -rqF -e "$ARGO_SECRET" -e "$OTHER_SECRET" -e "$(cut -d' ' -f2 "$SRV/deploy_key.pub")" \
+		"$OUT" server.git/gitgate/logs server.git/gitgate/history.jsonl
+}
+
+t_the_app_on_a_host_reaches_no_admin_file_there() {
+	evil_host auto || return
+	local before
+	before=$(host_sums)
+	push
+	contains "$OUT" "gate 11/11  health-after  argo              passed"
+	lacks "$OUT" "not sandboxed"
+	[ "$(answer 127.0.0.1 "$P1" greeting)" = a ] || fail "the app does not serve with its env file's GREETING"
+	local rel=("$SRV/host-a/srv/it's argo-releases/"*) who line
+	for who in run migrate; do
+		[ -s "$rel/report-$who" ] || { fail "no report from the $who"; continue; }
+		for line in "read env" "read other_env" "read keys" "read other" "write env" "write keys" \
+			"write other" "write run"; do
+			grep -qE "^$line: (ENOENT|EACCES|EROFS)$" "$rel/report-$who" ||
+				fail "$who: $(grep "^$line:" "$rel/report-$who")"
+		done
+		grep -qE "^list other: (ok|ENOENT)$" "$rel/report-$who" || fail "$who: $(grep "^list other:" "$rel/report-$who")"
+		grep -qE "^list run: (ok|ENOENT)$" "$rel/report-$who" || fail "$who: $(grep "^list run:" "$rel/report-$who")"
+		contains "$rel/report-$who" "env own: yes"
+		contains "$rel/report-$who" "write own: ok"
+	done
+	[ "$(host_sums)" = "$before" ] || fail "a file on the host changed: $(diff <(echo "$before") <(host_sums))"
+	[ -z "$(find "$SRV" -name '*evil' -newer "$rel/report-run")" ] ||
+		fail "a file named evil was written: $(find "$SRV" -name '*evil' -newer "$rel/report-run")"
+	[ "$(ls "$SRV/host-a/srv/it's argo-run")" = "$(printf 'blue.log\nblue.pid')" ] || fail "the run folder holds: $(ls "$SRV/host-a/srv/it's argo-run")"
+	no_secret_here || fail "a secret shows in an output or record"
+	last_record 'assert r["sandbox_hosts"] == {sys.argv[1]: "bubblewrap"}, r' "$HOST_a"
+	(cd server.git && "$G" doctor argo) >doctor.txt 2>&1 || { fail "doctor failed:"; cat doctor.txt; }
+	contains doctor.txt "argo production on $HOST_a: reachable; bwrap $(command -v bwrap); sandboxed (bubblewrap)"
+	contains doctor.txt "every env file, the other targets' roots"
+	(cd server.git && "$G" history argo production --format json) | grep -q "on $HOST_a: sandboxed (bubblewrap)" ||
+		fail "gate 1's detail does not say the host is sandboxed"
+	# The app was started in its sandbox, and is stopped with its children:
+	# the next revision fails its check in the green slot, which is stopped.
+	ps -eo args | grep -qx "sleep 77$P1" || fail "the blue app's child is not running"
+	commit "second"
+	touch "$SRV/host-a/srv/it's argo-BROKEN-$(git -C work rev-parse HEAD)"
+	push
+	contains "$OUT" "step        slot          argo              failed"
+	ps -eo args | grep -q "^bwrap.* 77$P2\$" && fail "the green app's sandbox outlived its stop"
+	ps -eo args | grep -qx "sleep 77$P2" && fail "the green app's child outlived its stop"
+	[ ! -e "$SRV/host-a/srv/it's argo-run/green.pid" ] || fail "the green slot's pid file is still there"
+	[ -n "$(answer 127.0.0.1 "$P1" revision)" ] || fail "the blue slot does not serve any more"
+	ps -eo args | grep -qx "sleep 77$P1" || fail "the blue app's child was stopped too"
+}
+
+t_without_the_sandbox_the_same_push_reaches_them_on_the_host() {
+	evil_host no || return
+	local before
+	before=$(host_sums)
+	push
+	contains "$OUT" "warning: gitgate: on $HOST_a: not sandboxed: sandbox = no in rules.ini (the pushed code runs there as the ssh user)"
+	local rel=("$SRV/host-a/srv/it's argo-releases/"*)
+	contains "$rel/report-run" "read env: ok"
+	contains "$rel/report-run" "read other: ok"
+	contains "$rel/report-migrate" "read keys: ok"
+	contains "$rel/report-migrate" "write other: ok"
+	[ "$(host_sums)" != "$before" ] || fail "the host's files did not change: the check above cannot fail"
+	no_secret_here && fail "no secret showed: the check above cannot fail"
+	last_record 'assert r["sandbox_hosts"] == {sys.argv[1]: "none: sandbox = no in rules.ini"}, r' "$HOST_a"
+}
+
+t_a_host_without_bubblewrap_runs_bare_with_auto_and_refuses_with_yes() {
+	one_host || return
+	touch "$SRV/host-a/no-bwrap"
+	kill -TERM "$(cat "$SRV/host-a/daemon.pid")" && sleep 0.2
+	start_sshd a || return
+	sed -i "s|^\\[deploy\\]|[deploy]\\nsandbox = yes|" server.git/gitgate/rules.ini
+	push "first"
+	contains "$OUT" "gate  1/11  identify"
+	contains "$OUT" "on $HOST_a: not sandboxed: no bwrap on the login PATH there"
+	contains "$OUT" "(sandbox = yes: no deploy)"
+	lacks "$OUT" "gate  3/11"
+	[ ! -e "$SRV/host-a/srv/it's argo-blue" ] || fail "a slot was made on a host without a sandbox"
+	(cd server.git && "$G" rules) >rules.txt 2>&1
+	contains rules.txt "sandbox   bubblewrap on the host when it works there"
+	# gitgate doctor asks the host now, as a deploy would.
+	(cd server.git && "$G" doctor argo production) >doctor.txt 2>&1 && fail "doctor passed a host a deploy refuses"
+	contains doctor.txt "argo production on $HOST_a: reachable; bwrap (none); not sandboxed: no bwrap on the login PATH there"
+	contains doctor.txt "not isolated, so no deploy (sandbox = yes)"
+	sed -i "s|^sandbox = yes|sandbox = auto|" server.git/gitgate/rules.ini
+	(cd server.git && "$G" doctor) >doctor.txt 2>&1 || { fail "doctor failed with auto:"; cat doctor.txt; }
+	contains doctor.txt "this machine (gates 3-5, the apps of targets here): sandboxed (bubblewrap)"
+	contains doctor.txt "not isolated: the pushed code's commands run as the ssh user, with all its rights"
+	OUT=$(mktemp)
+	(cd server.git && GITGATE_USER=alice "$G" deploy argo production) >"$OUT" 2>&1 || { fail "the auto deploy failed:"; cat "$OUT"; }
+	contains "$OUT" "warning: gitgate: on $HOST_a: not sandboxed: no bwrap on the login PATH there"
+	lacks "$OUT" "warning: gitgate: not sandboxed"
+	[ "$(answer 127.0.0.1 "$P1" greeting)" = a ] || fail "the app does not serve"
+	last_record 'assert r["sandbox"] == "bubblewrap" and r["sandbox_hosts"][sys.argv[1]].startswith("none: no bwrap on the login PATH there"), r' "$HOST_a"
 }
 
 run_tests

@@ -41,18 +41,11 @@ key=$SRV/keys/id_deploy
 state=$SRV/server.git/gitgate
 prod_root=$SRV/srv/argo-production-blue
 EOF
+	cp "$GITGATE_SOURCE/tests/e2e/attempt.py" ../work/argo/
 	cat >../work/argo/evil.py <<'PY'
 import errno, os, sys
+from attempt import attempt
 here = os.path.dirname(os.path.abspath(__file__))
-
-def attempt(report, what, action):
-    try:
-        got = action()
-        report.append(what + ": ok")
-        if got:
-            print(got)  # a thief shows what it took
-    except OSError as e:
-        report.append(what + ": " + errno.errorcode.get(e.errno, str(e.errno)))
 
 def attack(who):
     if not os.path.exists(os.path.join(here, "ATTACK")):

@@ -177,6 +177,126 @@ Test(sandbox, a_writable_symlink_is_bound_at_its_target_and_made_inside, .init =
 	buf_free(&err);
 }
 
+Test(sandbox, a_slot_inside_a_writable_folder_is_seen_through_it_not_made_again,
+     .init = make_dir_tree, .fini = remove_tree)
+{
+	mkdir(path_of("r1"), 0755);
+	cr_assert_eq(symlink(path_of("r1"), path_of("app-blue")), 0);
+	const char *writable[] = {path_of("app-blue"), dir};
+	const char *cmd[] = {"true", NULL};
+	struct sandbox_spec s = {.bwrap = BWRAP, .writable = writable, .nwritable = 2};
+	struct buf err = BUF_INIT;
+	char **argv = sandbox_argv(&s, cmd, &err);
+	cr_assert_not_null(argv, "%s", err.data);
+	cr_assert_eq(find_mount(argv, "--symlink", path_of("r1"), path_of("app-blue")), -1,
+		     "bwrap would fail on the link that is there");
+	command_free(argv);
+	if (access(BWRAP, X_OK) == 0) {
+		const char *ls[] = {"test", "-d", path_of("app-blue"), NULL};
+		argv = sandbox_argv(&s, ls, &err);
+		struct run_result r;
+		struct run_options o = {.argv = (const char *const *)argv};
+		cr_assert_eq(run(&r, &o, &err), 0, "%s", err.data);
+		cr_assert_eq(r.code, 0, "the slot is not there inside");
+		command_free(argv);
+	}
+	buf_free(&err);
+}
+
+/* A remote host as the builder sees it: what each path is there. */
+static const struct {
+	const char *path;
+	struct sandbox_path fact;
+} host_paths[] = {
+    {"/usr", {"/usr", 1, NULL}},
+    {"/lib", {"/usr/lib", 1, "usr/lib"}},
+    {"/etc", {"/etc", 1, NULL}},
+    {"/etc/shadow", {"/etc/shadow", 0, NULL}},
+    {"/etc/ssh/ssh_host_ed25519_key", {"/etc/ssh/ssh_host_ed25519_key", 0, NULL}},
+    {"/srv/app-blue", {"/srv/app-releases/r1", 1, "/srv/app-releases/r1"}},
+    {"/srv", {"/srv", 1, NULL}},
+    {"/srv/home/.ssh", {"/srv/home/.ssh", 1, NULL}},
+    {"/srv/app.env", {"/srv/app.env", 0, NULL}},
+};
+
+static int host_asked;
+
+static int host_look(void *ctx, const char *const *paths, size_t n, struct sandbox_path *out,
+		     struct buf *err)
+{
+	(void)ctx;
+	(void)err;
+	host_asked++;
+	for (size_t i = 0; i < n; i++) {
+		out[i] = (struct sandbox_path){0};
+		for (size_t k = 0; k < sizeof(host_paths) / sizeof(host_paths[0]); k++)
+			if (!strcmp(paths[i], host_paths[k].path)) {
+				const struct sandbox_path *f = &host_paths[k].fact;
+				out[i].real = strdup(f->real);
+				out[i].dir = f->dir;
+				out[i].link = f->link ? strdup(f->link) : NULL;
+			}
+	}
+	return 0;
+}
+
+Test(sandbox, on_a_host_the_layout_is_made_of_the_hosts_paths)
+{
+	const char *keys[] = {"/etc/ssh/ssh_host_ed25519_key", NULL};
+	struct sandbox_host h = {.name = "root@10.0.0.2:22",
+				 .bwrap = "/usr/local/bin/bwrap",
+				 .home = "/srv/home",
+				 .host_keys = keys,
+				 .look = host_look};
+	const char *writable[] = {"/srv/app-blue", "/srv"};
+	const char *hidden[] = {"/srv/app.env", "/srv/other"};
+	const char *cmd[] = {"python3", "app.py", NULL};
+	struct sandbox_spec s = {.bwrap = h.bwrap,
+				 .host = &h,
+				 .network = 1,
+				 .detached = 1,
+				 .writable = writable,
+				 .nwritable = 2,
+				 .hidden = hidden,
+				 .nhidden = 2,
+				 .cwd = writable[0]};
+	struct buf err = BUF_INIT;
+	char **argv = sandbox_argv(&s, cmd, &err);
+	cr_assert_not_null(argv, "%s", err.data);
+	cr_assert_eq(host_asked, 1, "the host is asked once for the whole layout");
+	cr_assert_str_eq(argv[0], "/usr/local/bin/bwrap");
+	cr_assert_geq(find_mount(argv, "--symlink", "usr/lib", "/lib"), 0);
+	cr_assert_eq(find_mount(argv, "--ro-bind", "/opt", "/opt"), -1, "none there");
+	cr_assert_geq(find_mount(argv, "--bind", "/srv/app-releases/r1", "/srv/app-releases/r1"),
+		      0);
+	cr_assert_eq(find_mount(argv, "--symlink", "/srv/app-releases/r1", "/srv/app-blue"), -1,
+		     "seen through /srv");
+	cr_assert_geq(find_mount(argv, "--tmpfs", "/srv/home/.ssh", NULL), 0,
+		      "the login user's .ssh is hidden");
+	cr_assert_geq(find_mount(argv, "--ro-bind", "/dev/null", "/srv/app.env"), 0);
+	cr_assert_geq(find_mount(argv, "--ro-bind", "/dev/null", "/etc/ssh/ssh_host_ed25519_key"),
+		      0);
+	cr_assert_geq(find_mount(argv, "--ro-bind", "/dev/null", "/etc/shadow"), 0);
+	cr_assert_eq(find(argv, "/srv/other", 0), -1, "nothing there: nothing made");
+	command_free(argv);
+	const char *gone[] = {"/srv/app-green"};
+	s.writable = gone;
+	s.nwritable = 1;
+	cr_assert_null(sandbox_argv(&s, cmd, &err));
+	cr_assert(strstr(err.data, "/srv/app-green") && strstr(err.data, "root@10.0.0.2:22"), "%s",
+		  err.data);
+	buf_free(&err);
+}
+
+Test(sandbox, a_host_without_bwrap_says_so)
+{
+	struct sandbox_host h = {.name = "root@10.0.0.2:22", .look = host_look};
+	struct buf why = BUF_INIT;
+	cr_assert_eq(sandbox_probe_host(&h, &why), 0);
+	cr_assert(strstr(why.data, "no bwrap on the login PATH there"), "%s", why.data);
+	buf_free(&why);
+}
+
 Test(sandbox, an_unknown_user_refuses)
 {
 	const char *cmd[] = {"true", NULL};
@@ -298,6 +418,8 @@ Test(sandbox, the_admin_paths_are_every_env_file_key_and_other_root)
 	cr_assert(strlist_has(&list, "/etc/argo-pr.env"));
 	cr_assert(strlist_has(&list, "/srv/argo-pr-blue"));
 	cr_assert(!strlist_has(&list, "/srv/argo-st-blue"), "its own root is its own");
+	cr_assert(strlist_has(&list, "/srv/argo-st-run"), "but for its pid files");
+	cr_assert(strlist_has(&list, "/srv/argo-st-releases"), "and its other releases");
 	cr_assert_eq(r.deploy.sandbox, DEPLOY_SANDBOX_AUTO);
 	cr_assert(r.deploy.sandbox_network);
 	for (size_t i = 0; i < list.n; i++)
