@@ -1,0 +1,181 @@
+/*
+ * engine: what the parts of the deploy engine share (private to
+ * src/deploy): the job and its parts, and each part's functions. See
+ * deploy.h for what the engine does, and the files for how:
+ *
+ *   deploy.c     deploy_run: a request's steps, the gates before any deploy
+ *   job.c        the job: parts, connections, lock, state, record
+ *   part.c       one part's commands, env file, app and health checks
+ *   gates.c      the gate table and its gates, gate_report
+ *   live.c       the slot, the switch, gate 11, a host step at a time
+ *   rollback.c   rollback, to the warm slot or --to
+ *   reconcile.c  what a deploy that died left, ended
+ *
+ * Paths under the state directory:
+ *   targets/PROJECT-ENV/   the slots' state, pid files and app logs (slot.h)
+ *   releases/PROJECT-ENV/  the exports (release.h)
+ *   logs/ID.log            every command's output for deploy ID
+ *   locks/UNIT-ENV.lock    one deploy of a unit into an environment at a time
+ *   history.jsonl          the records (history.h)
+ *
+ * The values of every env file the job reads (part_read_env) join the
+ * job's mask: from then on, commands write into logs/ID.log through it, and
+ * what the job prints, records and sends is masked (mask.h).
+ */
+#ifndef GITGATE_DEPLOY_ENGINE_H
+#define GITGATE_DEPLOY_ENGINE_H
+
+#include <stdio.h>
+#include <time.h>
+
+#include "deploy.h"
+#include "envfile.h"
+#include "history.h"
+#include "mask.h"
+#include "release.h"
+#include "remote.h"
+#include "sandbox.h"
+#include "slot.h"
+#include "ssh.h"
+#include "state.h"
+
+#define GATES 11
+#define GRACE_MS 5000
+#define LOG_LINES_SHOWN 20
+
+struct conn;
+
+/* One project's target in this deploy, on one of its hosts. */
+struct part {
+	const struct deploy_target *t;
+	const char *host;     /* USER@HOST[:PORT], or NULL: this machine */
+	size_t step;	      /* the host's place in the target's hosts: the rolling order */
+	struct ssh *ssh;      /* the host's connection, once job_connect made it */
+	struct conn *conn;    /* the same, with its sandbox */
+	struct part *primary; /* the target's first part, whose release every host gets */
+	struct buf label;     /* "argo", or "argo on root@10.0.0.2:22" */
+	struct buf state_dir, releases_dir;
+	struct buf remote_releases; /* ROOT-releases on the host */
+	struct slot_target slot;
+	struct slot_state state;
+	enum slot_color live, next;
+	struct release release;
+	int exported;
+	struct envfile env;
+	struct mask *mask; /* the job's: the env file's values join it when read */
+	int started;	   /* the next slot's app was started by this deploy */
+	int switched;
+	int stranded; /* switching back failed: its pending mark stays for reconcile */
+};
+
+/* One host's connection, shared by the parts on it. */
+struct conn {
+	const char *host;
+	struct ssh ssh;
+	/* Whether the app's commands run in the sandbox there, probed once. */
+	struct remote_sandbox jail;
+	struct sandbox_choice sandbox;
+};
+
+struct deploy_job {
+	const struct deploy_site *site;
+	const struct deploy_request *req;
+	const struct rules *rules;
+	const struct unit *unit;
+	const struct deploy_environment *env;
+	struct part *parts;
+	size_t nparts;
+	size_t step, nsteps; /* the host step going live, and how many there are */
+	struct conn **conns; /* each apart: parts point at them */
+	size_t nconns, cap_conns;
+	char revision[GIT_OID_HEXSZ + 1];
+	const char *from; /* the revision live before, or NULL */
+	struct buf id, log;
+	struct mask mask; /* the values it must never show, log, record or send */
+	json_t *record;
+	FILE *out;
+	unsigned level;	 /* gitgate health --level: instead of the environment's */
+	FILE *table;	 /* gitgate health: each check's table is printed here */
+	json_t *reports; /* gitgate health --format json: each target's report */
+
+	/* Whether the pushed code's commands run in the sandbox. */
+	struct sandbox_choice sandbox;
+};
+
+struct gate {
+	int number;
+	const char *name;
+	enum gate_result (*run)(struct deploy_job *j, struct buf *detail);
+	/* the project's command it runs (a dry run says it instead), as the
+	 * offset of a deploy_command in deploy_target, or 0 */
+	size_t command;
+};
+
+/* The gate table, in the order the gates run (gates.c). */
+extern const struct gate deploy_gates[];
+extern const size_t deploy_ngates;
+
+/* How a part's next slot is made ready to go live: a deploy's
+ * slot_prepare, a rollback's warm_up. Returns 1 when it is, else 0 with why
+ * in detail. */
+typedef int (*prepare_fn)(struct deploy_job *j, struct part *p, int migrate, struct buf *detail);
+
+/* How a switch ended. Traffic moving and the state saying so are two
+ * writes: the second can fail (a full disk) after the first took effect,
+ * and then what serves is not what the state names. */
+enum switch_outcome {
+	SWITCH_FAILED,	   /* traffic did not move */
+	SWITCH_DONE,	   /* traffic moved, and the state says so */
+	SWITCH_UNRECORDED, /* traffic moved; the state still names the slot before */
+};
+
+/* job.c */
+double seconds_since(const struct timespec *t0);
+int is_primary(const struct part *p);
+int in_step(const struct deploy_job *j, const struct part *p);
+void part_init(struct deploy_job *j, struct part *p, const struct deploy_target *t,
+	       const struct deploy_environment *env, size_t step);
+int part_load(struct part *p, struct buf *err);
+void part_free(struct part *p);
+int part_connect(struct deploy_job *j, struct part *p, struct buf *err);
+int job_connect(struct deploy_job *j);
+int job_load(struct deploy_job *j, struct buf *err);
+int resolve_revision(struct deploy_job *j, const char *name, struct buf *err);
+void prune_releases(struct deploy_job *j);
+enum gitgate_status job_open(struct deploy_job *j, struct buf *err);
+void job_start_record(struct deploy_job *j, const char *kind);
+int job_lock(struct deploy_job *j, struct state_lock *lock, struct buf *detail);
+int job_load_reported(struct deploy_job *j);
+void job_close(struct deploy_job *j);
+enum gitgate_status job_end(struct deploy_job *j, enum history_outcome outcome);
+
+/* part.c */
+int command_run(struct deploy_job *j, struct part *p, const struct deploy_command *cmd,
+		const char *cwd, enum slot_color c, int on_target, struct buf *detail);
+int health_check(struct deploy_job *j, struct part *p, const struct deploy_environment *env,
+		 const char *url_template, enum slot_color c, struct buf *detail);
+const char *live_url_of(const struct part *p);
+int part_read_env(struct part *p, struct buf *err);
+int part_export(struct deploy_job *j, struct part *p, struct buf *detail);
+int app_stop(struct deploy_job *j, struct part *p, enum slot_color c, struct buf *err);
+void stop_next(struct deploy_job *j, struct part *p);
+int app_start(struct deploy_job *j, struct part *p, struct buf *detail);
+
+/* gates.c */
+enum gate_result gate_environment(struct deploy_job *j, struct buf *detail);
+enum gate_result gate_described(struct deploy_job *j, const struct gate *g, struct buf *detail);
+void gate_report(struct deploy_job *j, int number, const char *name, enum gate_result result,
+		 double seconds, const char *detail);
+int cheap_refusal(struct deploy_job *j, struct buf *detail, int *number, const char **name);
+enum gate_result gate_run_reported(struct deploy_job *j, int number, const char *name,
+				   enum gate_result (*gate)(struct deploy_job *j,
+							    struct buf *detail));
+
+/* live.c */
+enum switch_outcome switch_to(struct deploy_job *j, struct part *p, enum slot_color c,
+			      struct buf *detail);
+enum history_outcome live_steps(struct deploy_job *j, prepare_fn prepare, int migrate,
+				const char *note);
+enum history_outcome go_live(struct deploy_job *j, int migrate);
+
+#endif

@@ -1,0 +1,446 @@
+/*
+ * job: a deploy's job, the one thing every part of the engine works on:
+ * the unit's targets in the environment as parts (one a project and host),
+ * read once the job holds its lock; the connections to hosts, with their
+ * sandbox; the lock; the record, started, finished, written, told; the
+ * releases kept.
+ */
+#include "engine.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "deploy_policy.h"
+#include "notify.h"
+#include "push_log.h"
+
+void deploy_target_state_dir(struct buf *out, const struct deploy_site *site,
+			     const struct deploy_target *t, const char *host)
+{
+	buf_printf(out, "%s/targets/%s-%s%s%s", site->state_dir, t->project, t->environment,
+		   host ? "@" : "", host ? host : "");
+}
+
+int deploy_live_at(const struct deploy_site *site, const struct unit *unit,
+		   const struct deploy_environment *env, const char *revision)
+{
+	const struct deploy_target **targets;
+	size_t n = deploy_policy_unit_targets(site->rules, unit, env, &targets);
+	int live = n > 0;
+	for (size_t i = 0; live && i < n; i++) {
+		const struct strlist *hosts = &targets[i]->hosts;
+		/* Every host of a remote target. */
+		for (size_t h = 0; live && h < (hosts->n ? hosts->n : 1); h++) {
+			struct buf dir = BUF_INIT, err = BUF_INIT;
+			deploy_target_state_dir(&dir, site, targets[i],
+						hosts->n ? hosts->items[h] : NULL);
+			struct slot_target slot = {.root = targets[i]->root, .state_dir = dir.data};
+			struct slot_state st;
+			live = slot_state_load(&st, &slot, &err) == 0 && st.live != SLOT_NONE &&
+			       st.slots[st.live].revision &&
+			       !strcmp(st.slots[st.live].revision, revision);
+			slot_state_free(&st);
+			buf_free(&dir);
+			buf_free(&err);
+		}
+	}
+	free(targets);
+	return live;
+}
+
+double seconds_since(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static int make_dir(const char *path, struct buf *err)
+{
+	if (mkdir(path, 0775) == 0 || errno == EEXIST)
+		return 0;
+	buf_printf(err, "cannot make %s: %s", path, strerror(errno));
+	return -1;
+}
+
+/* Is p its target's first part, the one whose export every host gets? The
+ * gates that build run once a target, for it. */
+int is_primary(const struct part *p)
+{
+	return p->primary == p;
+}
+
+/* Is the part going live in this step (its host's turn)? */
+int in_step(const struct deploy_job *j, const struct part *p)
+{
+	return p->step == j->step;
+}
+
+/* Target t in env on its step-th host (this machine when it has none):
+ * its paths and slots. Its state is read by part_load, once the deploy
+ * holds its lock. */
+void part_init(struct deploy_job *j, struct part *p, const struct deploy_target *t,
+	       const struct deploy_environment *env, size_t step)
+{
+	*p = (struct part){.t = t, .step = step, .primary = p, .mask = &j->mask, .live = SLOT_NONE};
+	p->host = t->hosts.n ? t->hosts.items[step] : NULL;
+	buf_adds(&p->label, t->project);
+	if (p->host)
+		buf_printf(&p->label, " on %s", p->host);
+	deploy_target_state_dir(&p->state_dir, j->site, t, p->host);
+	buf_printf(&p->releases_dir, "%s/releases/%s-%s", j->site->state_dir, t->project,
+		   env->name);
+	buf_printf(&p->remote_releases, "%s-releases", t->root);
+	p->slot = (struct slot_target){.root = t->root,
+				       .state_dir = p->state_dir.data,
+				       .ports = {t->ports[0], t->ports[1]},
+				       .limit_ms = t->command_timeout_seconds * 1000,
+				       .grace_ms = GRACE_MS,
+				       .log_max_bytes = j->rules->deploy.app_log_max_bytes,
+				       .log_keep = j->rules->deploy.app_log_keep};
+}
+
+/* The part's slots as its state says now: which is live, and so which is
+ * next. Returns 0, or -1 with why in err. */
+int part_load(struct part *p, struct buf *err)
+{
+	slot_state_free(&p->state);
+	int rc =
+	    make_dir(p->state_dir.data, err) == 0 ? slot_state_load(&p->state, &p->slot, err) : -1;
+	p->live = rc == 0 ? p->state.live : SLOT_NONE;
+	p->next = p->live == SLOT_NONE ? SLOT_BLUE : slot_other(p->live);
+	return rc;
+}
+
+void part_free(struct part *p)
+{
+	if (p->exported && is_primary(p))
+		release_free(&p->release);
+	slot_state_free(&p->state);
+	envfile_free(&p->env);
+	buf_free(&p->label);
+	buf_free(&p->state_dir);
+	buf_free(&p->releases_dir);
+	buf_free(&p->remote_releases);
+}
+
+/* The sandbox on c's host, probed once for the connection (not at all with
+ * sandbox = no), and the record's word on it. Returns 0, or -1 with why in
+ * err: the host could not be asked. */
+static int conn_sandbox(struct deploy_job *j, struct conn *c, struct buf *err)
+{
+	const struct deploy_policy *d = &j->rules->deploy;
+	if (d->sandbox != DEPLOY_SANDBOX_NO && remote_sandbox_open(&c->jail, &c->ssh, err) < 0)
+		return -1;
+	sandbox_choose_host(&c->sandbox, d, &c->jail.host);
+	if (j->record) {
+		json_t *hosts = json_object_get(j->record, "sandbox_hosts");
+		if (!hosts)
+			json_object_set_new(j->record, "sandbox_hosts", hosts = json_object());
+		struct buf word = BUF_INIT;
+		sandbox_choice_record(&word, &c->sandbox);
+		json_object_set_new(hosts, c->host, json_string(word.data));
+		buf_free(&word);
+	}
+	return 0;
+}
+
+/* The part's host connection: the job's, opened at the first need.
+ * Returns 0 (nothing to do on this machine), or -1 with why in err. */
+int part_connect(struct deploy_job *j, struct part *p, struct buf *err)
+{
+	if (!p->host || p->ssh)
+		return 0;
+	for (size_t i = 0; i < j->nconns && !p->ssh; i++)
+		if (!strcmp(j->conns[i]->host, p->host)) {
+			p->ssh = &j->conns[i]->ssh;
+			p->conn = j->conns[i];
+		}
+	if (!p->ssh) {
+		const struct deploy_policy *d = &j->rules->deploy;
+		struct buf dir = BUF_INIT;
+		buf_printf(&dir, "%s/ssh", j->site->state_dir);
+		struct ssh_options o = {.known_hosts = p->t->ssh_known_hosts ? p->t->ssh_known_hosts
+									     : d->ssh_known_hosts,
+					.identity = p->t->ssh_identity ? p->t->ssh_identity
+								       : d->ssh_identity,
+					.control_dir = dir.data};
+		struct conn *c = xcalloc(1, sizeof(*c));
+		int rc = ssh_open(&c->ssh, p->host, &o, err);
+		buf_free(&dir);
+		if (rc < 0) {
+			free(c);
+			return -1;
+		}
+		c->host = p->host;
+		*ARRAY_PUSH(j->conns, j->nconns, j->cap_conns) = c;
+		p->ssh = &c->ssh;
+		p->conn = c;
+		if (conn_sandbox(j, c, err) < 0)
+			return -1;
+	}
+	p->slot.ssh = p->ssh;
+	return 0;
+}
+
+/* Connects every part to its host (a step of its own in the record, when
+ * there is any remote host). Returns 0, or -1 (reported). */
+int job_connect(struct deploy_job *j)
+{
+	struct timespec t0;
+	struct buf detail = BUF_INIT;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int ok = 1, any = 0;
+	for (size_t i = 0; ok && i < j->nparts; i++) {
+		any = any || j->parts[i].host;
+		ok = part_connect(j, &j->parts[i], &detail) == 0;
+	}
+	if (any) {
+		if (ok)
+			for (size_t i = 0; i < j->nconns; i++)
+				buf_printf(&detail, "%s%s", i ? ", " : "", j->conns[i]->host);
+		gate_report(j, 0, "connect", ok ? GATE_PASSED : GATE_FAILED, seconds_since(&t0),
+			    detail.data);
+	}
+	buf_free(&detail);
+	return ok ? 0 : -1;
+}
+
+/* A part per target and host, in the order they go live: every target's
+ * first host, then every target's second, ... (coupled projects on one
+ * step switch together). Nothing of their state is read yet: job_load. */
+static int parts_open(struct deploy_job *j, const struct deploy_target **targets, size_t n,
+		      struct buf *err)
+{
+	struct buf dir = BUF_INIT;
+	const char *subdirs[] = {"", "/targets", "/releases", "/logs", "/locks"};
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		buf_clear(&dir);
+		buf_printf(&dir, "%s%s", j->site->state_dir, subdirs[i]);
+		rc = make_dir(dir.data, err);
+	}
+	buf_free(&dir);
+	size_t total = 0;
+	j->nsteps = 1;
+	for (size_t i = 0; i < n; i++) {
+		size_t hosts = targets[i]->hosts.n ? targets[i]->hosts.n : 1;
+		total += hosts;
+		if (hosts > j->nsteps)
+			j->nsteps = hosts;
+	}
+	j->parts = xcalloc(total, sizeof(*j->parts));
+	for (size_t step = 0; step < j->nsteps; step++)
+		for (size_t i = 0; i < n; i++) {
+			if (step >= (targets[i]->hosts.n ? targets[i]->hosts.n : 1))
+				continue;
+			struct part *p = &j->parts[j->nparts++];
+			part_init(j, p, targets[i], j->env, step);
+			p->primary = step ? &j->parts[i] : p;
+		}
+	return rc;
+}
+
+/* What every part's slots hold now, and so the revision live before this
+ * job (from). A job that changes slots calls it holding its lock: what it
+ * decides from the state is what the state is once nobody else can change
+ * it. Returns 0, or -1 with why in err. */
+int job_load(struct deploy_job *j, struct buf *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < j->nparts; i++)
+		rc = part_load(&j->parts[i], err);
+	j->from = rc == 0 && j->parts[0].live != SLOT_NONE
+		      ? j->parts[0].state.slots[j->parts[0].live].revision
+		      : NULL;
+	if (j->record)
+		history_record_revisions(j->record, j->from, j->revision);
+	return rc;
+}
+
+static void parts_close(struct deploy_job *j)
+{
+	for (size_t i = 0; i < j->nparts; i++)
+		part_free(&j->parts[i]);
+	free(j->parts);
+	for (size_t i = 0; i < j->nconns; i++) {
+		ssh_close(&j->conns[i]->ssh);
+		remote_sandbox_free(&j->conns[i]->jail);
+		sandbox_choice_free(&j->conns[i]->sandbox);
+		free(j->conns[i]);
+	}
+	free(j->conns);
+}
+
+int deploy_resolve_revision(const struct deploy_site *site, const char *name,
+			    char out[GIT_OID_HEXSZ + 1], struct buf *err)
+{
+	const struct rules *r = site->rules;
+	struct buf spec = BUF_INIT;
+	if (name)
+		buf_adds(&spec, name);
+	else
+		deploy_policy_branch_ref(r, &spec);
+	git_object *obj = NULL, *commit = NULL;
+	int rc = git_revparse_single(&obj, site->repo, spec.data) == 0 &&
+			 git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) == 0
+		     ? 0
+		     : -1;
+	if (rc == 0)
+		git_oid_tostr(out, GIT_OID_HEXSZ + 1, git_object_id(commit));
+	else
+		buf_printf(err, "'%s' is not a commit here", spec.data);
+	git_object_free(commit);
+	git_object_free(obj);
+	buf_free(&spec);
+	return rc;
+}
+
+int resolve_revision(struct deploy_job *j, const char *name, struct buf *err)
+{
+	return deploy_resolve_revision(j->site, name, j->revision, err);
+}
+
+static void closing_block(struct deploy_job *j, enum history_outcome outcome)
+{
+	fprintf(j->out,
+		"\n%s %s: %s to %s at %.12s: %s\n"
+		"  log:      gitgate logs %s\n"
+		"  history:  gitgate history %s %s\n",
+		json_string_value(json_object_get(j->record, "kind")), j->id.data, j->unit->name,
+		j->env->name, j->revision, history_outcome_name(outcome), j->id.data, j->unit->name,
+		j->env->name);
+	if (outcome == OUTCOME_DEPLOYED && j->from)
+		fprintf(j->out, "  rollback: gitgate rollback %s %s (the old slot is still up)\n",
+			j->unit->name, j->env->name);
+}
+
+/* Keeps [deploy] keep_releases exports of each target, and always both
+ * slots' (the warm one is the instant rollback). A failure to prune is
+ * said, never a failed deploy. */
+void prune_releases(struct deploy_job *j)
+{
+	for (size_t i = 0; i < j->nparts; i++) {
+		struct part *p = &j->parts[i];
+		struct slot_state now;
+		struct buf err = BUF_INIT;
+		size_t removed = 0;
+		if (slot_state_load(&now, &p->slot, &err) == 0) {
+			const char *in_use[] = {now.slots[0].release, now.slots[1].release};
+			unsigned keep = j->rules->deploy.keep_releases;
+			/* The exports here once a target; each host's releases there. */
+			if ((is_primary(p) && release_prune(p->releases_dir.data, keep, in_use, 2,
+							    &removed, &err) < 0) ||
+			    (p->ssh && remote_prune_releases(p->ssh, p->remote_releases.data, keep,
+							     in_use, 2, &removed, &err) < 0))
+				fprintf(j->out, "warning: gitgate: %s\n", err.data);
+			slot_state_free(&now);
+		}
+		buf_free(&err);
+	}
+}
+
+/* Finds the unit, the environment and their targets, and loads what each
+ * target runs. Returns 0, or a status with the reason printed. */
+enum gitgate_status job_open(struct deploy_job *j, struct buf *err)
+{
+	const struct project *project = rules_find_project(j->rules, j->req->unit);
+	j->unit = project ? project->unit : rules_find_unit(j->rules, j->req->unit);
+	j->env = deploy_policy_find_environment(j->rules, j->req->environment);
+	const struct deploy_target **targets = NULL;
+	size_t n =
+	    j->unit && j->env ? deploy_policy_unit_targets(j->rules, j->unit, j->env, &targets) : 0;
+	if (!j->unit || !j->env || !n) {
+		buf_adds(err, !j->unit	? "no such unit or project in rules.ini"
+			      : !j->env ? "no such environment in rules.ini"
+					: "this unit has no target in that environment");
+		free(targets);
+		return STATUS_USAGE;
+	}
+	int rc = parts_open(j, targets, n, err);
+	free(targets);
+	if (rc < 0)
+		return STATUS_FAULT;
+	history_new_id(&j->id);
+	buf_printf(&j->log, "%s/logs/%s.log", j->site->state_dir, j->id.data);
+	sandbox_choose(&j->sandbox, &j->rules->deploy);
+	return STATUS_PASSED;
+}
+
+void job_start_record(struct deploy_job *j, const char *kind)
+{
+	j->record = history_record_new(j->id.data, kind, j->unit->name,
+				       j->unit->projects.n == 1 ? j->parts[0].t->project : NULL,
+				       j->env->name, j->req->user, j->req->user_source, j->from,
+				       j->revision);
+	json_object_set_new(j->record, "options",
+			    json_pack("{s:b}", "phrase", j->req->phrase != NULL));
+	if (j->req->emergency)
+		json_object_set_new(j->record, "emergency", push_log_text(j->req->emergency));
+	struct buf sandbox = BUF_INIT;
+	sandbox_choice_record(&sandbox, &j->sandbox);
+	json_object_set_new(j->record, "sandbox", json_string(sandbox.data));
+	buf_free(&sandbox);
+	fprintf(j->out, "%s %s: %s in %s, to %.12s\n", kind, j->id.data, j->unit->name,
+		j->env->name, j->revision);
+}
+
+int job_lock(struct deploy_job *j, struct state_lock *lock, struct buf *detail)
+{
+	struct buf path = BUF_INIT;
+	struct state_holder me = {.pid = getpid(),
+				  .user = (char *)j->req->user,
+				  .revision = j->revision,
+				  .since = time(NULL)};
+	buf_printf(&path, "%s/locks/%s-%s.lock", j->site->state_dir, j->unit->name, j->env->name);
+	int rc = state_lock(lock, path.data, &me, j->rules->deploy.lock_wait_seconds, detail);
+	buf_free(&path);
+	if (rc < 0)
+		gate_report(j, 0, "lock", GATE_FAILED, 0, detail->data);
+	return rc;
+}
+
+/* job_load, its failure a step of the record. Returns 0 or -1. */
+int job_load_reported(struct deploy_job *j)
+{
+	struct buf err = BUF_INIT;
+	int rc = job_load(j, &err);
+	if (rc < 0)
+		gate_report(j, 0, "state", GATE_FAILED, 0, err.data);
+	buf_free(&err);
+	return rc;
+}
+
+void job_close(struct deploy_job *j)
+{
+	sandbox_choice_free(&j->sandbox);
+	json_decref(j->record);
+	parts_close(j);
+	mask_free(&j->mask);
+	buf_free(&j->id);
+	buf_free(&j->log);
+}
+
+/* Records the outcome, says it, and closes the job. Returns the command's
+ * status: a record that cannot be written is a fault. */
+enum gitgate_status job_end(struct deploy_job *j, enum history_outcome outcome)
+{
+	struct buf err = BUF_INIT;
+	enum gitgate_status status = outcome == OUTCOME_DEPLOYED ? STATUS_PASSED : STATUS_REJECTED;
+	history_record_finish(j->record, outcome);
+	history_record_mask(j->record, &j->mask);
+	if (history_append(j->site->state_dir, j->record, &err) < 0) {
+		fprintf(j->out, "error: gitgate: %s\n", err.data);
+		status = STATUS_FAULT;
+	} else {
+		closing_block(j, outcome);
+	}
+	notify_send(&j->rules->deploy, j->record, j->log.data, j->out);
+	buf_free(&err);
+	job_close(j);
+	return status;
+}

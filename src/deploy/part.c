@@ -1,0 +1,410 @@
+/*
+ * part: what a deploy does with one part (a project's target on a host):
+ * its commands, in its sandbox, with gitgate's variables and, for the app's
+ * commands, its env file's; its env file, read where it lives, its values
+ * joining the job's mask; its app started and stopped; its health checked
+ * at the environment's level (and gitgate health, over the live slots).
+ */
+#include "engine.h"
+
+#include <stdlib.h>
+
+#include "command.h"
+#include "health.h"
+#include "repo.h"
+#include "run.h"
+
+/* What a target's commands must not inherit from the hook that started the
+ * deploy: git's own variables would point their git at the server's repo. */
+static const char *const git_variables[] = {"GIT_DIR",
+					    "GIT_WORK_TREE",
+					    "GIT_INDEX_FILE",
+					    "GIT_OBJECT_DIRECTORY",
+					    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+					    "GIT_QUARANTINE_PATH",
+					    "GIT_PUSH_OPTION_COUNT",
+					    NULL};
+
+static void vars_for(struct command_vars *vars, const struct deploy_job *j, const struct part *p,
+		     enum slot_color c, char *port, size_t port_size)
+{
+	snprintf(port, port_size, "%u", p->slot.ports[c == SLOT_GREEN]);
+	*vars = (struct command_vars){.port = port,
+				      .slot = c == SLOT_GREEN ? "green" : "blue",
+				      .revision = j->revision,
+				      .unit = j->unit->name,
+				      .project = p->t->project,
+				      .environment = j->env->name,
+				      .root = p->t->root};
+}
+
+/* The environment a command gets: git's variables removed, the env file's
+ * (for the commands that run the app) and gitgate's own added. */
+static char **command_environ(const struct part *p, const struct command_vars *vars, int secrets)
+{
+	char **env = NULL;
+	size_t n = 0;
+	for (const char *const *g = git_variables; *g; g++) {
+		env = xrealloc(env, (n + 2) * sizeof(*env));
+		env[n++] = xstrdup(*g);
+		env[n] = NULL;
+	}
+	for (size_t i = 0; secrets && i < p->env.n; i++) {
+		env = xrealloc(env, (n + 2) * sizeof(*env));
+		env[n++] = xstrdup(p->env.items[i]);
+		env[n] = NULL;
+	}
+	command_add_environ(&env, &n, vars);
+	return env;
+}
+
+/* The last lines of the deploy log, for a failure's detail. */
+static void log_tail(struct buf *out, const char *path)
+{
+	struct buf log = BUF_INIT;
+	if (buf_read_file(&log, path) == 0 && log.len) {
+		size_t start = log.len, lines = 0;
+		while (start > 0 && lines <= LOG_LINES_SHOWN)
+			if (log.data[--start] == '\n' && start + 1 < log.len)
+				lines++;
+		buf_printf(out, "\n%s", log.data + start + (log.data[start] == '\n'));
+	}
+	buf_free(&log);
+}
+
+/* argv (consumed) in the job's sandbox: a command of gates 3-5 writing only
+ * its release dir, or the app's (app) in its slot dir, on the part's host
+ * in the sandbox chosen there. NULL with why in err: not to be run. */
+static char **sandboxed(struct deploy_job *j, const struct part *p, char **argv, const char *dir,
+			int app, int detached, struct buf *err)
+{
+	const struct conn *there = app ? p->conn : NULL;
+	struct sandbox_call c = {.choice = there ? &there->sandbox : &j->sandbox,
+				 .host = there ? &there->jail.host : NULL,
+				 .policy = &j->rules->deploy,
+				 .rules = j->rules,
+				 .state_dir = j->site->state_dir,
+				 .repo_dir = git_repository_path(j->site->repo),
+				 .app = app ? p->t : NULL,
+				 .dir = dir,
+				 .detached = detached};
+	return sandbox_wrap(&c, argv, err);
+}
+
+/* Runs one of a target's commands: in the export (install, test, lint,
+ * build), or, on_target, where the app runs (migrate, start, stop, a switch
+ * command: with the env file's variables, on the part's host when it has
+ * one). Returns 1 when it ran and exited 0, 0 when it failed (why in
+ * detail, with the log's last lines), -1 when it is not set. */
+int command_run(struct deploy_job *j, struct part *p, const struct deploy_command *cmd,
+		const char *cwd, enum slot_color c, int on_target, struct buf *detail)
+{
+	if (!cmd->argv)
+		return -1;
+	char port[16];
+	struct command_vars vars;
+	vars_for(&vars, j, p, c, port, sizeof(port));
+	char **argv = command_expand((const char *const *)cmd->argv, &vars);
+	/* The switch command is the admin's; every other one runs pushed code. */
+	if (cmd != &p->t->live_switch.command) {
+		struct buf slot = BUF_INIT;
+		slot_dir(&slot, &p->slot, c);
+		argv = sandboxed(j, p, argv, on_target ? slot.data : cwd, on_target, 0, detail);
+		buf_free(&slot);
+		if (!argv) {
+			buf_printf(detail, " (%s: %s)", p->label.data, cmd->text);
+			return 0;
+		}
+	}
+	char **env = command_environ(p, &vars, on_target);
+	struct run_output log = {.kind = RUN_OUT_APPEND, .path = j->log.data, .mask = &j->mask};
+	struct run_options opts = {.argv = (const char *const *)argv,
+				   .env = (const char *const *)env,
+				   .cwd = cwd,
+				   .out = log,
+				   .err = log,
+				   .limit_ms = p->t->command_timeout_seconds * 1000,
+				   .grace_ms = GRACE_MS};
+	struct remote_command remote = {0};
+	struct run_result result = {0};
+	int ok = 1;
+	if (on_target && p->ssh) {
+		ok = remote_command_make(&remote, p->ssh, (const char *const *)argv,
+					 (const char *const *)env, cwd, opts.limit_ms, detail) == 0;
+		remote_command_options(&opts, &remote);
+		opts.env = NULL;
+	}
+	ok = ok && run(&result, &opts, detail) == 0 && !result.code && !result.timed_out;
+	if (!ok && !detail->len && p->ssh && result.code == 255 && !result.timed_out)
+		buf_printf(detail, "the connection to %s failed or was lost (ssh exited with 255)",
+			   p->host);
+	else if (!ok && !detail->len)
+		run_describe(detail, &result);
+	if (!ok) {
+		buf_printf(detail, " (%s: %s)", p->label.data, cmd->text);
+		log_tail(detail, j->log.data);
+	}
+	remote_command_free(&remote);
+	command_free(argv);
+	command_free(env);
+	return ok;
+}
+
+/* A part on a host is asked only through its connection: never this
+ * machine's file or port of the same name. */
+static int part_unreachable(const struct part *p, struct buf *err)
+{
+	if (!p->host || p->ssh)
+		return 0;
+	buf_printf(err, "%s: not connected", p->label.data);
+	return 1;
+}
+
+/* health_spec.reachable for a part on a host: its connection's master. */
+static int connection_alive(void *ssh)
+{
+	return ssh_alive(ssh);
+}
+
+/* A target's health check at the environment's level against url ($PORT
+ * the slot's port), the health command run in the slot's folder. */
+int health_check(struct deploy_job *j, struct part *p, const struct deploy_environment *env,
+		 const char *url_template, enum slot_color c, struct buf *detail)
+{
+	char port[16];
+	struct command_vars vars;
+	vars_for(&vars, j, p, c, port, sizeof(port));
+	/* $REVISION is what the slot checked runs: the deploy's revision in the
+	 * slot it prepares, the one already there in the live slot (gate 9, a
+	 * switch back). */
+	if (c != p->next && p->state.slots[c].revision)
+		vars.revision = p->state.slots[c].revision;
+	const char *url_words[] = {url_template ? url_template : "", NULL};
+	char **url = command_expand(url_words, &vars);
+	const char *urls[] = {url[0]};
+	const char **deps = xcalloc(p->t->health_dependencies.n + 1, sizeof(*deps));
+	size_t ndeps = 0;
+	for (size_t i = 0; i < p->t->health_dependencies.n; i++) {
+		const char *value = envfile_get(&p->env, p->t->health_dependencies.items[i]);
+		if (value && *value)
+			deps[ndeps++] = value;
+	}
+	char **argv = p->t->health_command.argv
+			  ? command_expand((const char *const *)p->t->health_command.argv, &vars)
+			  : NULL;
+	char **cmd_env = command_environ(p, &vars, 1);
+	struct buf cwd = BUF_INIT;
+	slot_dir(&cwd, &p->slot, c);
+	int jailed = !argv || (argv = sandboxed(j, p, argv, cwd.data, 1, 0, detail)) != NULL;
+	struct health_spec spec = {
+	    .level = (int)(j->level ? j->level : env->health_level),
+	    .port = p->slot.ports[c == SLOT_GREEN],
+	    .urls = urls,
+	    .nurls = url_template ? 1 : 0,
+	    .status = p->t->health_status,
+	    .body = p->t->nhealth_body ? p->t->health_body[0].code : NULL,
+	    .timeout_ms = p->t->health_timeout_ms,
+	    .latency_ms = p->t->health_latency_ms,
+	    .dependency_urls = deps,
+	    .ndeps = ndeps,
+	    .command = (const char *const *)argv,
+	    .command_env = (const char *const *)cmd_env,
+	    .command_cwd = cwd.data,
+	    .command_log = j->log.data,
+	    .command_log_mask = &j->mask,
+	    .command_limit_ms = p->t->command_timeout_seconds * 1000,
+	    .successes = p->t->health_successes,
+	    .retries = p->t->health_retries,
+	    .interval_ms = p->t->health_interval_ms,
+	    .deadline_ms = p->t->health_deadline_seconds * 1000,
+	};
+	if (spec.level > 1 && !spec.nurls)
+		spec.level = 1;
+	if (p->ssh) {
+		spec.reachable = connection_alive;
+		spec.reachable_ctx = p->ssh;
+	}
+	struct remote_health there = {0};
+	struct health_report report = {0};
+	int ok = jailed && !part_unreachable(p, detail) &&
+		 (!p->ssh || remote_health_prepare(&there, p->ssh, &spec, deps, detail) == 0) &&
+		 health_run(&report, &spec, detail) == 0 && report.passed;
+	health_report_mask(&report, &j->mask);
+	if (!detail->len && !ok && report.unreachable)
+		buf_printf(detail, "the connection to %s was lost: the app could not be asked",
+			   p->host);
+	else if (!detail->len && !ok)
+		for (size_t i = 0; i < report.n; i++)
+			if (!report.items[i].ok)
+				buf_printf(detail, "%s%s: %s", detail->len ? "; " : "",
+					   report.items[i].what,
+					   report.items[i].why ? report.items[i].why : "failed");
+	if (!ok && p->host && !report.unreachable)
+		buf_printf(detail, " (on %s)", p->host);
+	if (j->table) {
+		fprintf(j->table, "%s in %s (%s slot):\n", p->label.data, env->name, slot_name(c));
+		health_report_text(j->table, &report);
+	}
+	if (j->reports) {
+		json_t *one = health_report_json(&report);
+		json_object_set_new(one, "project", json_string(p->t->project));
+		json_object_set_new(one, "environment", json_string(env->name));
+		if (p->host)
+			json_object_set_new(one, "host", json_string(p->host));
+		json_array_append_new(j->reports, one);
+	}
+	if (j->record) {
+		json_t *checks = health_report_checks_json(&report);
+		json_array_extend(json_object_get(j->record, "health"), checks);
+		json_decref(checks);
+	}
+	health_report_free(&report);
+	remote_health_free(&there);
+	command_free(url);
+	command_free(argv);
+	command_free(cmd_env);
+	free(deps);
+	buf_free(&cwd);
+	return ok;
+}
+
+/* The URL gate 11 checks: the live URL, through the switch, or the health
+ * URL at the live slot's port. */
+const char *live_url_of(const struct part *p)
+{
+	return p->t->live_url ? p->t->live_url : p->t->health_url;
+}
+
+/* The part's env file, read where the part runs. */
+static int part_read_env_file(struct part *p, struct buf *err)
+{
+	if (part_unreachable(p, err))
+		return -1;
+	if (!p->ssh)
+		return envfile_read(&p->env, p->t->env_file, err);
+	struct buf text = BUF_INIT;
+	int found = remote_read_file(p->ssh, p->t->env_file, &text, err);
+	if (found == 0)
+		buf_printf(err, "cannot read the env file %s on %s: it is not there",
+			   p->t->env_file, p->host);
+	int rc =
+	    found > 0 ? envfile_read_text(&p->env, text.data, text.len, p->t->env_file, err) : -1;
+	buf_free(&text);
+	return rc;
+}
+
+/* part_read_env_file, and its values join the job's mask: every reader of
+ * an env file (or of another source of variables) adds them there. */
+int part_read_env(struct part *p, struct buf *err)
+{
+	int rc = part_read_env_file(p, err);
+	if (rc == 0 && p->mask)
+		mask_add_assignments(p->mask, (const char *const *)p->env.items, p->env.n);
+	return rc;
+}
+
+/* A fresh export of the revision for the part, its install run there; the
+ * exclusions wait for the build. Returns 0, or -1 with why in detail. */
+int part_export(struct deploy_job *j, struct part *p, struct buf *detail)
+{
+	struct release_options opts = {.releases_dir = p->releases_dir.data,
+				       .exclude = &j->rules->deploy.exclude,
+				       .defer_exclusions = 1,
+				       .limit_ms = p->t->command_timeout_seconds * 1000};
+	if (release_export(&p->release, j->site->repo, j->revision, &opts, detail) < 0)
+		return -1;
+	p->exported = 1;
+	return command_run(j, p, &p->t->install, p->release.dir, p->next, 0, detail) == 0 ? -1 : 0;
+}
+
+/* Stops the app of slot c: supervised (run), or through the user's stop
+ * command. Returns 0, or -1 with why in err. */
+int app_stop(struct deploy_job *j, struct part *p, enum slot_color c, struct buf *err)
+{
+	if (p->t->run.argv)
+		return slot_stop(&p->slot, c, err);
+	if (p->t->stop.argv)
+		return command_run(j, p, &p->t->stop, NULL, c, 1, err) == 1 ? 0 : -1;
+	return 0;
+}
+
+void stop_next(struct deploy_job *j, struct part *p)
+{
+	struct buf err = BUF_INIT;
+	if (!p->started)
+		return;
+	app_stop(j, p, p->next, &err);
+	p->started = 0;
+	buf_free(&err);
+}
+
+/* Starts the app in the next slot on its port, with the env file:
+ * supervised (run) or through the user's start command. */
+int app_start(struct deploy_job *j, struct part *p, struct buf *detail)
+{
+	char port[16];
+	struct command_vars vars;
+	vars_for(&vars, j, p, p->next, port, sizeof(port));
+	struct buf dir = BUF_INIT;
+	slot_dir(&dir, &p->slot, p->next);
+	int ok;
+	if (p->t->run.argv) {
+		char **argv = command_expand((const char *const *)p->t->run.argv, &vars);
+		argv = sandboxed(j, p, argv, dir.data, 1, 1, detail);
+		char **env = command_environ(p, &vars, 1);
+		struct slot_command cmd = {.argv = (const char *const *)argv,
+					   .env = (const char *const *)env};
+		ok = argv && slot_start(&p->slot, p->next, &cmd, detail) == 0;
+		command_free(argv);
+		command_free(env);
+	} else {
+		ok = command_run(j, p, &p->t->start, dir.data, p->next, 1, detail) == 1;
+	}
+	buf_free(&dir);
+	return p->started = ok;
+}
+
+enum gitgate_status deploy_health(const struct deploy_site *site, const struct deploy_request *req,
+				  unsigned level, json_t *reports, FILE *out)
+{
+	int json = reports != NULL;
+	struct deploy_job j = {.site = site,
+			       .req = req,
+			       .rules = site->rules,
+			       .out = out,
+			       .level = level,
+			       .table = json ? NULL : out,
+			       .reports = reports};
+	struct buf err = BUF_INIT;
+	enum gitgate_status status = job_open(&j, &err);
+	if (status == STATUS_PASSED && job_load(&j, &err) < 0)
+		status = STATUS_FAULT;
+	if (status != STATUS_PASSED)
+		fprintf(stderr, "error: gitgate: %s\n", err.data);
+	for (size_t i = 0; status == STATUS_PASSED && i < j.nparts; i++) {
+		struct part *p = &j.parts[i];
+		struct buf detail = BUF_INIT;
+		if (p->live == SLOT_NONE) {
+			if (!json)
+				fprintf(out, "%s in %s: nothing is live yet\n", p->label.data,
+					j.env->name);
+			status = STATUS_REJECTED;
+		} else if (part_connect(&j, p, &detail) < 0) {
+			fprintf(stderr, "error: gitgate: %s\n", detail.data);
+			status = STATUS_REJECTED;
+		} else {
+			if (p->t->env_file && part_read_env(p, &detail) < 0)
+				fprintf(stderr, "warning: gitgate: %s\n", detail.data);
+			buf_clear(&detail);
+			snprintf(j.revision, sizeof(j.revision), "%s",
+				 p->state.slots[p->live].revision ? p->state.slots[p->live].revision
+								  : "");
+			if (!health_check(&j, p, j.env, live_url_of(p), p->live, &detail))
+				status = STATUS_REJECTED;
+		}
+		buf_free(&detail);
+	}
+	buf_free(&err);
+	job_close(&j);
+	return status;
+}
