@@ -11,19 +11,43 @@
 
 #include "run.h"
 
+/* A gate judged early (GATE_CHEAP), said in its place. */
+struct judged {
+	int done;
+	enum gate_result result;
+	struct buf detail;
+};
+
 /* One deploy among those deploy_run runs together. */
 struct step {
 	struct deploy_job j;
 	struct state_lock lock;
 	int opened, locked, failed;
-	size_t gate; /* the next gate of the table to run */
+	size_t gate;	       /* the next gate of the table to run */
+	struct judged *judged; /* by the table's index */
 	enum history_outcome outcome;
 	enum gitgate_status status; /* when it could not be opened */
 };
 
-/* Gates 1, 2, 7, 8 and 3: what every unit passes before any deploys, when
- * several deploy together. */
-#define GATES_BEFORE_ANY_DEPLOY 5
+/* The cheap gates of the table (gate 10), judged before anything else:
+ * one that fails is said at once; the others wait for their place.
+ * Returns 0, or -1 when one failed. */
+static int step_cheap_gates(struct step *s)
+{
+	s->judged = xcalloc(deploy_ngates, sizeof(*s->judged));
+	for (size_t i = 0; i < deploy_ngates; i++) {
+		struct judged *g = &s->judged[i];
+		if (!(deploy_gates[i].flags & GATE_CHEAP))
+			continue;
+		g->done = 1;
+		g->result = deploy_gates[i].run(&s->j, &g->detail);
+		if (g->result == GATE_FAILED) {
+			gate_said(&s->j, deploy_gates[i].number, GATE_FAILED, 0, g->detail.data);
+			return -1;
+		}
+	}
+	return 0;
+}
 
 /* Opens the deploy, records its start and takes its lock, unless a cheap
  * refusal stops it first. Returns 1 when the gates may run. */
@@ -43,10 +67,11 @@ static int step_begin(struct step *s, const struct deploy_site *site,
 		s->opened = 1;
 		job_start_record(j, "deploy");
 		s->outcome = OUTCOME_REFUSED;
-		int number;
 		const char *name;
-		if (cheap_refusal(j, &detail, &number, &name)) {
-			gate_report(j, number, name, GATE_FAILED, 0, detail.data);
+		if (step_cheap_gates(s) < 0) {
+			/* said */
+		} else if (cheap_refusal(j, &detail, &name)) {
+			gate_report(j, 0, name, GATE_FAILED, 0, detail.data);
 		} else if (req->dry_run) {
 			s->outcome = OUTCOME_DEPLOYED;
 			fprintf(out, "dry run: nothing is run, locked, switched or recorded\n");
@@ -74,11 +99,13 @@ static int step_gates(struct step *s, size_t until)
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		buf_clear(&detail);
 		const struct gate *g = &deploy_gates[s->gate];
-		enum gate_result result = s->j.req->dry_run && g->command
+		const struct judged *early = &s->judged[s->gate];
+		enum gate_result result = early->done ? early->result
+					  : s->j.req->dry_run && g->command
 					      ? gate_described(&s->j, g, &detail)
 					      : g->run(&s->j, &detail);
-		gate_report(&s->j, deploy_gates[s->gate].number, deploy_gates[s->gate].name, result,
-			    seconds_since(&t0), detail.data);
+		gate_said(&s->j, g->number, result, early->done ? 0 : seconds_since(&t0),
+			  early->done ? early->detail.data : detail.data);
 		s->failed = result == GATE_FAILED;
 	}
 	buf_free(&detail);
@@ -105,7 +132,7 @@ static void dry_run_plan(struct deploy_job *j)
 /* The rest of the gates, the slot, the switch and gate 11. */
 static void step_finish(struct step *s)
 {
-	if (!step_gates(s, deploy_ngates))
+	if (!step_gates(s, gates_before(GATE_AFTER_SWITCH)))
 		return;
 	if (s->j.req->dry_run) {
 		dry_run_plan(&s->j);
@@ -118,6 +145,9 @@ static void step_finish(struct step *s)
 
 static enum gitgate_status step_end(struct step *s)
 {
+	for (size_t i = 0; s->judged && i < deploy_ngates; i++)
+		buf_free(&s->judged[i].detail);
+	free(s->judged);
 	if (s->locked)
 		state_unlock(&s->lock);
 	if (!s->opened)
@@ -143,7 +173,7 @@ enum gitgate_status deploy_run(const struct deploy_site *site, const struct depl
 			n);
 	for (size_t i = 0; n > 1 && i < n; i++)
 		if (!(step_begin(&steps[i], site, &reqs[i], out) &&
-		      step_gates(&steps[i], GATES_BEFORE_ANY_DEPLOY)) &&
+		      step_gates(&steps[i], gates_leading(GATE_BEFORE_ANY))) &&
 		    !blocked_by)
 			blocked_by = reqs[i].unit;
 	enum gitgate_status worst = STATUS_PASSED;

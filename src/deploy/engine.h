@@ -102,18 +102,39 @@ struct deploy_job {
 	struct sandbox_choice sandbox;
 };
 
+/* What the table says of a gate besides its number, name and check. */
+enum gate_flags {
+	GATE_BEFORE_ANY = 1,   /* when several units deploy together, passed by
+				  every one before any deploys (a leading run) */
+	GATE_CHEAP = 2,	       /* judged before the lock, with the cheap refusals;
+				  reported in its place */
+	GATE_EXPORTS = 4,      /* exports the revision and runs install first */
+	GATE_AFTER_SWITCH = 8, /* judged after the switch, by live.c: no run */
+};
+
+/* A gate's check: its result, and what to say in detail. */
+typedef enum gate_result (*gate_check)(struct deploy_job *j, struct buf *detail);
+
+/* One of the team's numbered gates. */
 struct gate {
 	int number;
 	const char *name;
-	enum gate_result (*run)(struct deploy_job *j, struct buf *detail);
-	/* the project's command it runs (a dry run says it instead), as the
-	 * offset of a deploy_command in deploy_target, or 0 */
-	size_t command;
+	gate_check run;
+	/* the project's command it runs (a dry run says it instead), or NULL */
+	const struct deploy_command *(*command)(const struct deploy_target *t);
+	unsigned flags;
 };
 
-/* The gate table, in the order the gates run (gates.c). */
+/* The gate table, in the order the gates run (gates.c): the one place that
+ * says which gates there are, their numbers and names, and what each does. */
 extern const struct gate deploy_gates[];
 extern const size_t deploy_ngates;
+/* The gate numbered so (it is in the table). */
+const struct gate *gate_numbered(int number);
+/* How many gates, from the table's start, carry flag (GATE_BEFORE_ANY), or
+ * come before the first that does (GATE_AFTER_SWITCH). */
+size_t gates_leading(unsigned flag);
+size_t gates_before(unsigned flag);
 
 /* How a part's next slot is made ready to go live: a deploy's
  * slot_prepare, a rollback's warm_up. Returns 1 when it is, else 0 with why
@@ -162,14 +183,20 @@ void stop_next(struct deploy_job *j, struct part *p);
 int app_start(struct deploy_job *j, struct part *p, struct buf *detail);
 
 /* gates.c */
-enum gate_result gate_environment(struct deploy_job *j, struct buf *detail);
 enum gate_result gate_described(struct deploy_job *j, const struct gate *g, struct buf *detail);
 void gate_report(struct deploy_job *j, int number, const char *name, enum gate_result result,
 		 double seconds, const char *detail);
-int cheap_refusal(struct deploy_job *j, struct buf *detail, int *number, const char **name);
-enum gate_result gate_run_reported(struct deploy_job *j, int number, const char *name,
-				   enum gate_result (*gate)(struct deploy_job *j,
-							    struct buf *detail));
+/* The refusals that need neither lock nor state and have no number: who
+ * may deploy there, an emergency's reason and user, the freeze. 1 with the
+ * step's name and why when one refuses. (Gate 10, cheap too, is a gate of
+ * the table: GATE_CHEAP.) */
+int cheap_refusal(struct deploy_job *j, struct buf *detail, const char **name);
+/* A numbered gate's result said and recorded under the table's name. */
+void gate_said(struct deploy_job *j, int number, enum gate_result result, double seconds,
+	       const char *detail);
+/* The gate numbered so, run (check, or NULL: the table's own), timed and
+ * said: a rollback's gates, which it runs its own way. */
+enum gate_result gate_run_as(struct deploy_job *j, int number, gate_check check);
 
 /* live.c */
 enum switch_outcome switch_to(struct deploy_job *j, struct part *p, enum slot_color c,

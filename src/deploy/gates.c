@@ -58,7 +58,7 @@ static enum gate_result gate_scope(struct deploy_job *j, struct buf *detail)
 	return GATE_PASSED;
 }
 
-enum gate_result gate_environment(struct deploy_job *j, struct buf *detail)
+static enum gate_result gate_environment(struct deploy_job *j, struct buf *detail)
 {
 	enum gate_result result = GATE_SKIPPED;
 	const struct strlist *ph = &j->rules->deploy.env_placeholders;
@@ -146,24 +146,33 @@ done:
 	return result;
 }
 
-/* A target's command by its offset in deploy_target (COMMAND(test)). */
-#define COMMAND(field) offsetof(struct deploy_target, field)
-
-static const struct deploy_command *part_command(const struct part *p, size_t offset)
+/* The target's command of gates 3, 4 and 5. */
+static const struct deploy_command *test_command(const struct deploy_target *t)
 {
-	return (const struct deploy_command *)((const char *)p->t + offset);
+	return &t->test;
 }
 
-static enum gate_result gate_export_and_run(struct deploy_job *j, const char *what, size_t offset,
-					    struct buf *detail)
+static const struct deploy_command *lint_command(const struct deploy_target *t)
+{
+	return &t->lint;
+}
+
+static const struct deploy_command *build_command(const struct deploy_target *t)
+{
+	return &t->build;
+}
+
+static enum gate_result
+gate_export_and_run(struct deploy_job *j, const char *what,
+		    const struct deploy_command *(*command)(const struct deploy_target *t),
+		    struct buf *detail)
 {
 	enum gate_result result = GATE_SKIPPED;
 	for (size_t i = 0; i < j->nparts; i++) {
 		struct part *p = &j->parts[i];
 		if (!is_primary(p))
 			continue;
-		const struct deploy_command *cmd = part_command(p, offset);
-		int ran = command_run(j, p, cmd, p->release.dir, p->next, 0, detail);
+		int ran = command_run(j, p, command(p->t), p->release.dir, p->next, 0, detail);
 		if (ran == 0)
 			return GATE_FAILED;
 		if (ran > 0)
@@ -180,18 +189,18 @@ static enum gate_result gate_tests(struct deploy_job *j, struct buf *detail)
 	for (size_t i = 0; i < j->nparts; i++)
 		if (is_primary(&j->parts[i]) && part_export(j, &j->parts[i], detail) < 0)
 			return GATE_FAILED;
-	return gate_export_and_run(j, "tests", COMMAND(test), detail);
+	return gate_export_and_run(j, "tests", test_command, detail);
 }
 
 static enum gate_result gate_lint(struct deploy_job *j, struct buf *detail)
 {
-	return gate_export_and_run(j, "lint", COMMAND(lint), detail);
+	return gate_export_and_run(j, "lint", lint_command, detail);
 }
 
 /* Gate 5 ends with the exclusions: what install and build made stays. */
 static enum gate_result gate_build(struct deploy_job *j, struct buf *detail)
 {
-	enum gate_result result = gate_export_and_run(j, "build", COMMAND(build), detail);
+	enum gate_result result = gate_export_and_run(j, "build", build_command, detail);
 	for (size_t i = 0; result != GATE_FAILED && i < j->nparts; i++)
 		if (is_primary(&j->parts[i]) &&
 		    release_apply_exclusions(&j->parts[i].release, &j->rules->deploy.exclude,
@@ -264,31 +273,76 @@ static enum gate_result gate_before(struct deploy_job *j, struct buf *detail)
 	return GATE_PASSED;
 }
 
-static enum gate_result gate_confirmed(struct deploy_job *j, struct buf *detail)
+/* Gate 10: the exact phrase, where the environment asks for it. Cheap: it
+ * is judged before anything else, and reported in its place. */
+static enum gate_result gate_confirmation(struct deploy_job *j, struct buf *detail)
 {
-	buf_adds(detail, j->env->confirm ? "the phrase was given" : "not required here");
-	return j->env->confirm ? GATE_PASSED : GATE_SKIPPED;
+	const char *given = j->req->phrase, *phrase = j->rules->deploy.confirm_phrase;
+	if (!j->env->confirm) {
+		buf_adds(detail, "not required here");
+		return GATE_SKIPPED;
+	}
+	if (given && phrase && !strcmp(given, phrase)) {
+		buf_adds(detail, "the phrase was given");
+		return GATE_PASSED;
+	}
+	buf_printf(detail,
+		   "%s needs the exact phrase \"%s\" (git push -o \"confirm=%s\", or gitgate "
+		   "deploy ... --confirm \"%s\")",
+		   j->env->name, phrase, phrase, phrase);
+	return GATE_FAILED;
 }
 
-/* In the order they run; numbered as the team's rules number them. */
+/* In the order they run; numbered as the team's rules number them. Gate 10
+ * is judged first of all (cheap), gate 11 after the switch (live.c). */
 const struct gate deploy_gates[] = {
-    {1, "identify", gate_identify, 0},	      {2, "scope", gate_scope, 0},
-    {7, "environment", gate_environment, 0},  {8, "code-quality", gate_code_quality, 0},
-    {3, "tests", gate_tests, COMMAND(test)},  {4, "lint", gate_lint, COMMAND(lint)},
-    {5, "build", gate_build, COMMAND(build)}, {6, "staging", gate_staging, 0},
-    {9, "health-before", gate_before, 0},     {10, "confirmation", gate_confirmed, 0},
+    {1, "identify", gate_identify, NULL, GATE_BEFORE_ANY},
+    {2, "scope", gate_scope, NULL, GATE_BEFORE_ANY},
+    {7, "environment", gate_environment, NULL, GATE_BEFORE_ANY},
+    {8, "code-quality", gate_code_quality, NULL, GATE_BEFORE_ANY},
+    {3, "tests", gate_tests, test_command, GATE_BEFORE_ANY | GATE_EXPORTS},
+    {4, "lint", gate_lint, lint_command, 0},
+    {5, "build", gate_build, build_command, 0},
+    {6, "staging", gate_staging, NULL, 0},
+    {9, "health-before", gate_before, NULL, 0},
+    {10, "confirmation", gate_confirmation, NULL, GATE_CHEAP},
+    {11, "health-after", NULL, NULL, GATE_AFTER_SWITCH},
 };
 
 const size_t deploy_ngates = sizeof(deploy_gates) / sizeof(deploy_gates[0]);
+
+const struct gate *gate_numbered(int number)
+{
+	for (size_t i = 0; i < deploy_ngates; i++)
+		if (deploy_gates[i].number == number)
+			return &deploy_gates[i];
+	return NULL;
+}
+
+size_t gates_leading(unsigned flag)
+{
+	size_t n = 0;
+	while (n < deploy_ngates && deploy_gates[n].flags & flag)
+		n++;
+	return n;
+}
+
+size_t gates_before(unsigned flag)
+{
+	size_t n = 0;
+	while (n < deploy_ngates && !(deploy_gates[n].flags & flag))
+		n++;
+	return n;
+}
 
 /* A dry run's word for a gate that runs commands: what it would run. */
 enum gate_result gate_described(struct deploy_job *j, const struct gate *g, struct buf *detail)
 {
 	for (size_t i = 0; i < j->nparts; i++) {
 		const struct part *p = &j->parts[i];
-		const struct deploy_command *cmd = part_command(p, g->command);
+		const struct deploy_command *cmd = g->command(p->t);
 		buf_printf(detail, "%s%s: ", i ? "; " : "", p->t->project);
-		if (g->command == COMMAND(test))
+		if (g->flags & GATE_EXPORTS)
 			buf_printf(detail, "export %.12s, install `%s`, then ", j->revision,
 				   p->t->install.argv ? p->t->install.text : "");
 		if (cmd->argv)
@@ -337,21 +391,10 @@ void gate_report(struct deploy_job *j, int number, const char *name, enum gate_r
 	free(masked);
 }
 
-int cheap_refusal(struct deploy_job *j, struct buf *detail, int *number, const char **name)
+int cheap_refusal(struct deploy_job *j, struct buf *detail, const char **name)
 {
 	const struct deploy_request *req = j->req;
-	const char *phrase = j->rules->deploy.confirm_phrase;
 	int frozen = 0;
-	*number = 10;
-	*name = "confirmation";
-	if (j->env->confirm && (!req->phrase || !phrase || strcmp(req->phrase, phrase))) {
-		buf_printf(detail,
-			   "%s needs the exact phrase \"%s\" (git push -o \"confirm=%s\", or "
-			   "gitgate deploy ... --confirm \"%s\")",
-			   j->env->name, phrase, phrase, phrase);
-		return 1;
-	}
-	*number = 0;
 	*name = "access";
 	if (!deploy_policy_user_may_deploy(j->env, req->user)) {
 		buf_printf(detail, "%s may not deploy to %s ([environment %s] users)", req->user,
@@ -382,16 +425,19 @@ int cheap_refusal(struct deploy_job *j, struct buf *detail, int *number, const c
 	return 0;
 }
 
-/* A gate outside the table (a rollback's), run, timed and reported. */
-enum gate_result gate_run_reported(struct deploy_job *j, int number, const char *name,
-				   enum gate_result (*gate)(struct deploy_job *j,
-							    struct buf *detail))
+void gate_said(struct deploy_job *j, int number, enum gate_result result, double seconds,
+	       const char *detail)
+{
+	gate_report(j, number, gate_numbered(number)->name, result, seconds, detail);
+}
+
+enum gate_result gate_run_as(struct deploy_job *j, int number, gate_check check)
 {
 	struct buf detail = BUF_INIT;
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	enum gate_result result = gate(j, &detail);
-	gate_report(j, number, name, result, seconds_since(&t0), detail.data);
+	enum gate_result result = (check ? check : gate_numbered(number)->run)(j, &detail);
+	gate_said(j, number, result, seconds_since(&t0), detail.data);
 	buf_free(&detail);
 	return result;
 }

@@ -230,8 +230,7 @@ static enum history_outcome switch_and_confirm(struct deploy_job *j)
 				buf_printf(&detail, "%s%s", detail.len ? "; " : "",
 					   j->parts[i].label.data);
 	}
-	gate_report(j, 11, "health-after", ok ? GATE_PASSED : GATE_FAILED, seconds_since(&t0),
-		    detail.data);
+	gate_said(j, 11, ok ? GATE_PASSED : GATE_FAILED, seconds_since(&t0), detail.data);
 	for (size_t i = 0; i < j->nparts; i++)
 		pending_clear(&j->parts[i]);
 	buf_free(&detail);

@@ -26,7 +26,7 @@ static int warm_up(struct deploy_job *j, struct part *p, int migrate, struct buf
  * variables, and every value is masked from then on. */
 static enum gate_result rollback_environment(struct deploy_job *j)
 {
-	return gate_run_reported(j, 7, "environment", gate_environment);
+	return gate_run_as(j, 7, NULL);
 }
 
 static enum history_outcome roll_back(struct deploy_job *j)
@@ -128,10 +128,9 @@ static enum gate_result rebuild(struct deploy_job *j, struct buf *detail)
 static enum history_outcome roll_back_to(struct deploy_job *j)
 {
 	const char *why = "rollback --to does not run tests and lint again";
-	gate_report(j, 3, "tests", GATE_SKIPPED, 0, why);
-	gate_report(j, 4, "lint", GATE_SKIPPED, 0, why);
-	if (rollback_environment(j) == GATE_FAILED ||
-	    gate_run_reported(j, 5, "build", rebuild) == GATE_FAILED)
+	gate_said(j, 3, GATE_SKIPPED, 0, why);
+	gate_said(j, 4, GATE_SKIPPED, 0, why);
+	if (rollback_environment(j) == GATE_FAILED || gate_run_as(j, 5, rebuild) == GATE_FAILED)
 		return OUTCOME_FAILED;
 	fprintf(j->out, "    migrate is not run by a rollback\n");
 	return go_live(j, 0);
