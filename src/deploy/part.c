@@ -166,10 +166,21 @@ static int connection_alive(void *ssh)
 	return ssh_alive(ssh);
 }
 
-/* A target's health check at the environment's level against url ($PORT
- * the slot's port), the health command run in the slot's folder. */
-int health_check(struct deploy_job *j, struct part *p, const struct deploy_environment *env,
-		 const char *url_template, enum slot_color c, struct buf *detail)
+/* One health check's spec for a part's slot, and what it holds. */
+struct part_check {
+	struct health_spec spec;
+	char **url, **argv, **env;
+	const char *urls[1];
+	const char **deps;
+	struct buf cwd;
+	int jailed; /* the health command, if any, is in its sandbox */
+};
+
+/* The spec of the environment's level against url ($PORT the slot's port),
+ * the health command in the slot's folder, with the target's variables. */
+static void check_prepare(struct part_check *pc, struct deploy_job *j, struct part *p,
+			  const struct deploy_environment *env, const char *url_template,
+			  enum slot_color c, struct buf *detail)
 {
 	char port[16];
 	struct command_vars vars;
@@ -180,73 +191,83 @@ int health_check(struct deploy_job *j, struct part *p, const struct deploy_envir
 	if (c != p->next && p->state.slots[c].revision)
 		vars.revision = p->state.slots[c].revision;
 	const char *url_words[] = {url_template ? url_template : "", NULL};
-	char **url = command_expand(url_words, &vars);
-	const char *urls[] = {url[0]};
-	const char **deps = xcalloc(p->t->health_dependencies.n + 1, sizeof(*deps));
+	*pc = (struct part_check){.url = command_expand(url_words, &vars), .cwd = BUF_INIT};
+	pc->urls[0] = pc->url[0];
+	pc->deps = xcalloc(p->t->health_dependencies.n + 1, sizeof(*pc->deps));
 	size_t ndeps = 0;
 	for (size_t i = 0; i < p->t->health_dependencies.n; i++) {
 		const char *value = envfile_get(&p->env, p->t->health_dependencies.items[i]);
 		if (value && *value)
-			deps[ndeps++] = value;
+			pc->deps[ndeps++] = value;
 	}
-	char **argv = p->t->health_command.argv
-			  ? command_expand((const char *const *)p->t->health_command.argv, &vars)
-			  : NULL;
-	char **cmd_env = command_environ(p, &vars, 1);
-	struct buf cwd = BUF_INIT;
-	slot_dir(&cwd, &p->slot, c);
-	int jailed = !argv || (argv = sandboxed(j, p, argv, cwd.data, 1, 0, detail)) != NULL;
-	struct health_spec spec = {
+	pc->argv = p->t->health_command.argv
+		       ? command_expand((const char *const *)p->t->health_command.argv, &vars)
+		       : NULL;
+	pc->env = command_environ(p, &vars, 1);
+	slot_dir(&pc->cwd, &p->slot, c);
+	pc->jailed =
+	    !pc->argv || (pc->argv = sandboxed(j, p, pc->argv, pc->cwd.data, 1, 0, detail)) != NULL;
+	const struct deploy_target *t = p->t;
+	pc->spec = (struct health_spec){
 	    .level = (int)(j->level ? j->level : env->health_level),
 	    .port = p->slot.ports[c == SLOT_GREEN],
-	    .urls = urls,
+	    .urls = pc->urls,
 	    .nurls = url_template ? 1 : 0,
-	    .status = p->t->health_status,
-	    .body = p->t->nhealth_body ? p->t->health_body[0].code : NULL,
-	    .timeout_ms = p->t->health_timeout_ms,
-	    .latency_ms = p->t->health_latency_ms,
-	    .dependency_urls = deps,
+	    .status = t->health_status,
+	    .body = t->nhealth_body ? t->health_body[0].code : NULL,
+	    .timeout_ms = t->health_timeout_ms,
+	    .latency_ms = t->health_latency_ms,
+	    .dependency_urls = pc->deps,
 	    .ndeps = ndeps,
-	    .command = (const char *const *)argv,
-	    .command_env = (const char *const *)cmd_env,
-	    .command_cwd = cwd.data,
+	    .command = (const char *const *)pc->argv,
+	    .command_env = (const char *const *)pc->env,
+	    .command_cwd = pc->cwd.data,
 	    .command_log = j->log.data,
 	    .command_log_mask = &j->mask,
-	    .command_limit_ms = p->t->command_timeout_seconds * 1000,
-	    .successes = p->t->health_successes,
-	    .retries = p->t->health_retries,
-	    .interval_ms = p->t->health_interval_ms,
-	    .deadline_ms = p->t->health_deadline_seconds * 1000,
+	    .command_limit_ms = t->command_timeout_seconds * 1000,
+	    .successes = t->health_successes,
+	    .retries = t->health_retries,
+	    .interval_ms = t->health_interval_ms,
+	    .deadline_ms = t->health_deadline_seconds * 1000,
+	    .reachable = p->ssh ? connection_alive : NULL,
+	    .reachable_ctx = p->ssh,
 	};
-	if (spec.level > 1 && !spec.nurls)
-		spec.level = 1;
-	if (p->ssh) {
-		spec.reachable = connection_alive;
-		spec.reachable_ctx = p->ssh;
-	}
-	struct remote_health there = {0};
-	struct health_report report = {0};
-	int ok = jailed && !part_unreachable(p, detail) &&
-		 (!p->ssh || remote_health_prepare(&there, p->ssh, &spec, deps, detail) == 0) &&
-		 health_run(&report, &spec, detail) == 0 && report.passed;
-	health_report_mask(&report, &j->mask);
-	if (!detail->len && !ok && report.unreachable)
+	if (pc->spec.level > 1 && !pc->spec.nurls)
+		pc->spec.level = 1;
+}
+
+static void check_free(struct part_check *pc)
+{
+	command_free(pc->url);
+	command_free(pc->argv);
+	command_free(pc->env);
+	free(pc->deps);
+	buf_free(&pc->cwd);
+}
+
+/* A check's result where it is asked for: why it failed in detail, the
+ * table of gitgate health, its JSON report, the deploy's record. */
+static void check_said(struct deploy_job *j, const struct part *p,
+		       const struct deploy_environment *env, enum slot_color c,
+		       const struct health_report *report, int ok, struct buf *detail)
+{
+	if (!detail->len && !ok && report->unreachable)
 		buf_printf(detail, "the connection to %s was lost: the app could not be asked",
 			   p->host);
 	else if (!detail->len && !ok)
-		for (size_t i = 0; i < report.n; i++)
-			if (!report.items[i].ok)
+		for (size_t i = 0; i < report->n; i++)
+			if (!report->items[i].ok)
 				buf_printf(detail, "%s%s: %s", detail->len ? "; " : "",
-					   report.items[i].what,
-					   report.items[i].why ? report.items[i].why : "failed");
-	if (!ok && p->host && !report.unreachable)
+					   report->items[i].what,
+					   report->items[i].why ? report->items[i].why : "failed");
+	if (!ok && p->host && !report->unreachable)
 		buf_printf(detail, " (on %s)", p->host);
 	if (j->table) {
 		fprintf(j->table, "%s in %s (%s slot):\n", p->label.data, env->name, slot_name(c));
-		health_report_text(j->table, &report);
+		health_report_text(j->table, report);
 	}
 	if (j->reports) {
-		json_t *one = health_report_json(&report);
+		json_t *one = health_report_json(report);
 		json_object_set_new(one, "project", json_string(p->t->project));
 		json_object_set_new(one, "environment", json_string(env->name));
 		if (p->host)
@@ -254,17 +275,30 @@ int health_check(struct deploy_job *j, struct part *p, const struct deploy_envir
 		json_array_append_new(j->reports, one);
 	}
 	if (j->record) {
-		json_t *checks = health_report_checks_json(&report);
+		json_t *checks = health_report_checks_json(report);
 		json_array_extend(json_object_get(j->record, "health"), checks);
 		json_decref(checks);
 	}
+}
+
+/* A target's health check at the environment's level against url ($PORT
+ * the slot's port), the health command run in the slot's folder. */
+int health_check(struct deploy_job *j, struct part *p, const struct deploy_environment *env,
+		 const char *url_template, enum slot_color c, struct buf *detail)
+{
+	struct part_check pc;
+	check_prepare(&pc, j, p, env, url_template, c, detail);
+	struct remote_health there = {0};
+	struct health_report report = {0};
+	int ok =
+	    pc.jailed && !part_unreachable(p, detail) &&
+	    (!p->ssh || remote_health_prepare(&there, p->ssh, &pc.spec, pc.deps, detail) == 0) &&
+	    health_run(&report, &pc.spec, detail) == 0 && report.passed;
+	health_report_mask(&report, &j->mask);
+	check_said(j, p, env, c, &report, ok, detail);
 	health_report_free(&report);
 	remote_health_free(&there);
-	command_free(url);
-	command_free(argv);
-	command_free(cmd_env);
-	free(deps);
-	buf_free(&cwd);
+	check_free(&pc);
 	return ok;
 }
 

@@ -74,6 +74,26 @@ static int reconcile_part(struct deploy_job *j, struct part *p, const json_t *ma
 	return rc;
 }
 
+/* The deploy the mark names, recorded as abandoned: once (none when it has
+ * a record already: it ended, and only its undo was left to do). Returns
+ * 0, or -1 (err). */
+static int record_abandoned(struct deploy_job *j, const struct deploy_target *t, const json_t *mark,
+			    struct buf *err)
+{
+	const char *state_dir = j->site->state_dir;
+	if (history_has(state_dir, j->unit->name, t->environment, "id", j->id.data))
+		return 0;
+	const char *kind = json_string_value(json_object_get(mark, "kind"));
+	j->record =
+	    history_record_new(j->id.data, kind ? kind : "deploy", j->unit->name,
+			       j->unit->projects.n == 1 ? t->project : NULL, t->environment,
+			       json_string_value(json_object_get(mark, "user")),
+			       json_string_value(json_object_get(mark, "user_source")),
+			       json_string_value(json_object_get(mark, "from")), j->revision);
+	history_record_finish(j->record, OUTCOME_ABANDONED);
+	return history_append(state_dir, j->record, err);
+}
+
 /* One target on one of its hosts (NULL: this machine) whose deploy died
  * before it confirmed what it started: what that deploy's process left
  * running is ended first (a switch command still running could move
@@ -121,18 +141,8 @@ static int reconcile_target(const struct deploy_site *site, const struct deploy_
 				undone = 0;
 		}
 		/* A host that cannot be reached keeps its mark for the next try. */
-		if (undone &&
-		    !history_has(site->state_dir, j.unit->name, t->environment, "id", j.id.data)) {
-			const char *kind = json_string_value(json_object_get(mark, "kind"));
-			j.record = history_record_new(
-			    j.id.data, kind ? kind : "deploy", j.unit->name,
-			    j.unit->projects.n == 1 ? t->project : NULL, t->environment,
-			    json_string_value(json_object_get(mark, "user")),
-			    json_string_value(json_object_get(mark, "user_source")),
-			    json_string_value(json_object_get(mark, "from")), j.revision);
-			history_record_finish(j.record, OUTCOME_ABANDONED);
-			rc = history_append(site->state_dir, j.record, err);
-		}
+		if (undone)
+			rc = record_abandoned(&j, t, mark, err);
 		if (undone && rc == 0)
 			unlink(path.data);
 	}
