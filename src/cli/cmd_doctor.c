@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "deploy_policy.h"
+#include "layout.h"
 #include "remote.h"
 #include "sandbox.h"
 #include "server.h"
@@ -43,7 +44,7 @@ static int check_host(const struct server *s, const struct deploy_target *t, con
 {
 	const struct deploy_policy *d = &s->rules.deploy;
 	struct buf dir = BUF_INIT, err = BUF_INIT;
-	buf_printf(&dir, "%s/ssh", s->state_dir.data);
+	layout_ssh(&dir, s->state_dir.data);
 	struct ssh_options o = {.known_hosts =
 				    t->ssh_known_hosts ? t->ssh_known_hosts : d->ssh_known_hosts,
 				.identity = t->ssh_identity ? t->ssh_identity : d->ssh_identity,

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "history.h"
+#include "layout.h"
 #include "server.h"
 #include "state.h"
 #include "status.h"
@@ -54,10 +55,10 @@ static int lock_held(const char *path)
 static int deploy_running(const struct server *s)
 {
 	struct buf path = BUF_INIT;
-	buf_printf(&path, "%s/worker.lock", s->state_dir.data);
+	layout_worker_lock(&path, s->state_dir.data);
 	int running = lock_held(path.data);
 	buf_clear(&path);
-	buf_printf(&path, "%s/locks", s->state_dir.data);
+	layout_locks(&path, s->state_dir.data, NULL, NULL);
 	DIR *dir = opendir(path.data);
 	struct dirent *e;
 	while (!running && dir && (e = readdir(dir))) {
@@ -135,7 +136,7 @@ int cmd_logs(int argc, char **argv)
 	if (status)
 		return status;
 	struct buf dir = BUF_INIT, id = BUF_INIT, path = BUF_INIT;
-	buf_printf(&dir, "%s/logs", server.state_dir.data);
+	layout_logs(&dir, server.state_dir.data, NULL, NULL);
 	if (wanted)
 		buf_adds(&id, wanted);
 	if (!id.len && newest_log(&id, dir.data) < 0) {

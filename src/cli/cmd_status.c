@@ -13,6 +13,7 @@
 #include "deploy_policy.h"
 #include "escape.h"
 #include "history.h"
+#include "layout.h"
 #include "server.h"
 #include "slot.h"
 #include "state.h"
@@ -129,7 +130,7 @@ static int print_target(const struct server *s, const struct deploy_target *t)
 	if (rc == 0)
 		print_last_record(s, t);
 	const struct project *p = rules_find_project(&s->rules, t->project);
-	buf_printf(&lock, "%s/locks/%s-%s.lock", s->state_dir.data, p->unit->name, t->environment);
+	layout_locks(&lock, s->state_dir.data, p->unit->name, t->environment);
 	struct state_holder holder;
 	if (state_lock_holder(&holder, lock.data, &err) > 0) {
 		state_holder_describe(&holder_text, &holder);

@@ -15,14 +15,14 @@
 #include <unistd.h>
 
 #include "deploy_policy.h"
+#include "layout.h"
 #include "notify.h"
 #include "push_log.h"
 
 void deploy_target_state_dir(struct buf *out, const struct deploy_site *site,
 			     const struct deploy_target *t, const char *host)
 {
-	buf_printf(out, "%s/targets/%s-%s%s%s", site->state_dir, t->project, t->environment,
-		   host ? "@" : "", host ? host : "");
+	layout_target(out, site->state_dir, t->project, t->environment, host);
 }
 
 int deploy_live_at(const struct deploy_site *site, const struct unit *unit,
@@ -59,14 +59,6 @@ double seconds_since(const struct timespec *t0)
 	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static int make_dir(const char *path, struct buf *err)
-{
-	if (mkdir(path, 0775) == 0 || errno == EEXIST)
-		return 0;
-	buf_printf(err, "cannot make %s: %s", path, strerror(errno));
-	return -1;
-}
-
 /* Is p its target's first part, the one whose export every host gets? The
  * gates that build run once a target, for it. */
 int is_primary(const struct part *p)
@@ -92,8 +84,7 @@ void part_init(struct deploy_job *j, struct part *p, const struct deploy_target 
 	if (p->host)
 		buf_printf(&p->label, " on %s", p->host);
 	deploy_target_state_dir(&p->state_dir, j->site, t, p->host);
-	buf_printf(&p->releases_dir, "%s/releases/%s-%s", j->site->state_dir, t->project,
-		   env->name);
+	layout_releases(&p->releases_dir, j->site->state_dir, t->project, env->name);
 	buf_printf(&p->remote_releases, "%s-releases", t->root);
 	p->slot = (struct slot_target){.root = t->root,
 				       .state_dir = p->state_dir.data,
@@ -109,8 +100,9 @@ void part_init(struct deploy_job *j, struct part *p, const struct deploy_target 
 int part_load(struct part *p, struct buf *err)
 {
 	slot_state_free(&p->state);
-	int rc =
-	    make_dir(p->state_dir.data, err) == 0 ? slot_state_load(&p->state, &p->slot, err) : -1;
+	int rc = layout_make_folder(p->state_dir.data, err) == 0
+		     ? slot_state_load(&p->state, &p->slot, err)
+		     : -1;
 	p->live = rc == 0 ? p->state.live : SLOT_NONE;
 	p->next = p->live == SLOT_NONE ? SLOT_BLUE : slot_other(p->live);
 	return rc;
@@ -163,7 +155,7 @@ int part_connect(struct deploy_job *j, struct part *p, struct buf *err)
 	if (!p->ssh) {
 		const struct deploy_policy *d = &j->rules->deploy;
 		struct buf dir = BUF_INIT;
-		buf_printf(&dir, "%s/ssh", j->site->state_dir);
+		layout_ssh(&dir, j->site->state_dir);
 		struct ssh_options o = {.known_hosts = p->t->ssh_known_hosts ? p->t->ssh_known_hosts
 									     : d->ssh_known_hosts,
 					.identity = p->t->ssh_identity ? p->t->ssh_identity
@@ -216,15 +208,7 @@ int job_connect(struct deploy_job *j)
 static int parts_open(struct deploy_job *j, const struct deploy_target **targets, size_t n,
 		      struct buf *err)
 {
-	struct buf dir = BUF_INIT;
-	const char *subdirs[] = {"", "/targets", "/releases", "/logs", "/locks"};
-	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
-		buf_clear(&dir);
-		buf_printf(&dir, "%s%s", j->site->state_dir, subdirs[i]);
-		rc = make_dir(dir.data, err);
-	}
-	buf_free(&dir);
+	int rc = layout_make(j->site->state_dir, err);
 	size_t total = 0;
 	j->nsteps = 1;
 	for (size_t i = 0; i < n; i++) {
@@ -366,7 +350,7 @@ enum gitgate_status job_open(struct deploy_job *j, struct buf *err)
 	if (rc < 0)
 		return STATUS_FAULT;
 	history_new_id(&j->id);
-	buf_printf(&j->log, "%s/logs/%s.log", j->site->state_dir, j->id.data);
+	layout_logs(&j->log, j->site->state_dir, j->id.data, ".log");
 	sandbox_choose(&j->sandbox, &j->rules->deploy);
 	return STATUS_PASSED;
 }
@@ -396,7 +380,7 @@ int job_lock(struct deploy_job *j, struct state_lock *lock, struct buf *detail)
 				  .user = (char *)j->req->user,
 				  .revision = j->revision,
 				  .since = time(NULL)};
-	buf_printf(&path, "%s/locks/%s-%s.lock", j->site->state_dir, j->unit->name, j->env->name);
+	layout_locks(&path, j->site->state_dir, j->unit->name, j->env->name);
 	int rc = state_lock(lock, path.data, &me, j->rules->deploy.lock_wait_seconds, detail);
 	buf_free(&path);
 	if (rc < 0)

@@ -12,6 +12,7 @@
 
 #include "deploy_policy.h"
 #include "history.h"
+#include "layout.h"
 #include "queue.h"
 #include "repo.h"
 #include "run.h"
@@ -150,14 +151,10 @@ static int enqueue(const struct server *s, const struct unit *unit, const char *
  * pusher who hangs up or a hook that git stops takes nothing down with it. */
 static int start_worker(const struct server *s, const char *worker, struct buf *err)
 {
-	struct buf log = BUF_INIT;
-	buf_printf(&log, "%s/logs", s->state_dir.data);
-	if (mkdir(log.data, 0775) < 0 && errno != EEXIST) {
-		buf_printf(err, "cannot make %s: %s", log.data, strerror(errno));
-		buf_free(&log);
+	if (layout_make_logs(s->state_dir.data, err) < 0)
 		return -1;
-	}
-	buf_adds(&log, "/worker.log");
+	struct buf log = BUF_INIT;
+	layout_logs(&log, s->state_dir.data, "worker.log", NULL);
 	const char *argv[] = {"setsid", worker, "deploy", "--worker", NULL};
 	struct run_options opts = {.argv = argv,
 				   .out = {.kind = RUN_OUT_APPEND, .path = log.data},
@@ -186,16 +183,19 @@ static int job_pending(const struct server *s, const char *id, unsigned *idle_po
 	} else if (!job.worker) {
 		struct buf lock = BUF_INIT, err = BUF_INIT;
 		struct state_holder holder;
-		buf_printf(&lock, "%s/worker.lock", s->state_dir.data);
+		layout_worker_lock(&lock, s->state_dir.data);
 		int held = state_lock_holder(&holder, lock.data, &err);
 		if (held > 0)
 			state_holder_free(&holder);
 		*idle_polls = held > 0 ? 0 : *idle_polls + 1;
 		if (*idle_polls * FOLLOW_POLL_MS > NO_WORKER_MS) {
+			struct buf log = BUF_INIT;
+			layout_logs(&log, s->state_dir.data, "worker.log", NULL);
 			fprintf(out,
-				"gitgate: no deploy worker took job %s; see %s/logs/worker.log "
-				"and run gitgate deploy --worker\n",
-				id, s->state_dir.data);
+				"gitgate: no deploy worker took job %s; see %s and run gitgate "
+				"deploy --worker\n",
+				id, log.data);
+			buf_free(&log);
 			pending = 0;
 		}
 		buf_free(&lock);
@@ -209,7 +209,7 @@ static int job_pending(const struct server *s, const char *id, unsigned *idle_po
 static void follow(const struct server *s, const char *id, FILE *out)
 {
 	struct buf progress = BUF_INIT;
-	buf_printf(&progress, "%s/logs/%s.progress", s->state_dir.data, id);
+	layout_logs(&progress, s->state_dir.data, id, ".progress");
 	FILE *f = NULL;
 	char chunk[4096];
 	unsigned idle_polls = 0;

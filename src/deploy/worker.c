@@ -14,6 +14,7 @@
 #include "deploy.h"
 #include "deploy_policy.h"
 #include "history.h"
+#include "layout.h"
 #include "proc.h"
 #include "queue.h"
 #include "state.h"
@@ -150,14 +151,10 @@ static int run_job(const struct server *s, struct job *job, struct buf *err)
 {
 	if (queue_claim(s->state_dir.data, job, err) < 0)
 		return -1;
-	struct buf path = BUF_INIT;
-	buf_printf(&path, "%s/logs", s->state_dir.data);
-	if (mkdir(path.data, 0775) < 0 && errno != EEXIST) {
-		buf_printf(err, "cannot make %s: %s", path.data, strerror(errno));
-		buf_free(&path);
+	if (layout_make_logs(s->state_dir.data, err) < 0)
 		return -1;
-	}
-	buf_printf(&path, "/%s.progress", job->id);
+	struct buf path = BUF_INIT;
+	layout_logs(&path, s->state_dir.data, job->id, ".progress");
 	/* "e" (close-on-exec): no command the deploy runs inherits it. */
 	FILE *progress = fopen(path.data, "ae");
 	if (!progress) {
@@ -177,7 +174,7 @@ int worker_run(const struct server *s, int catch_up, struct buf *err)
 	/* A pusher that hangs up must not take the worker down with a write. */
 	signal(SIGPIPE, SIG_IGN);
 	struct buf lock_path = BUF_INIT;
-	buf_printf(&lock_path, "%s/worker.lock", s->state_dir.data);
+	layout_worker_lock(&lock_path, s->state_dir.data);
 	struct state_holder me = {.pid = getpid(), .user = "worker", .since = time(NULL)};
 	struct state_lock lock;
 	int rc = state_lock(&lock, lock_path.data, &me, s->rules.deploy.lock_wait_seconds, err);
