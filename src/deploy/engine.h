@@ -137,8 +137,8 @@ size_t gates_leading(unsigned flag);
 size_t gates_before(unsigned flag);
 
 /* How a part's next slot is made ready to go live: a deploy's
- * slot_prepare, a rollback's warm_up. Returns 1 when it is, else 0 with why
- * in detail. */
+ * slot_prepare, a rollback's warm_up. Returns 0 when it is, else -1 with
+ * why in detail. */
 typedef int (*prepare_fn)(struct deploy_job *j, struct part *p, int migrate, struct buf *detail);
 
 /* How a switch ended. Traffic moving and the state saying so are two

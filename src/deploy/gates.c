@@ -172,11 +172,12 @@ gate_export_and_run(struct deploy_job *j, const char *what,
 		struct part *p = &j->parts[i];
 		if (!is_primary(p))
 			continue;
-		int ran = command_run(j, p, command(p->t), p->release.dir, p->next, 0, detail);
-		if (ran == 0)
+		const struct deploy_command *cmd = command(p->t);
+		if (!cmd->argv)
+			continue;
+		if (command_run(j, p, cmd, p->release.dir, p->next, 0, detail) < 0)
 			return GATE_FAILED;
-		if (ran > 0)
-			result = GATE_PASSED;
+		result = GATE_PASSED;
 	}
 	buf_printf(detail, result == GATE_SKIPPED ? "no %s command" : "%s passed", what);
 	return result;
@@ -237,8 +238,8 @@ static enum gate_result gate_staging(struct deploy_job *j, struct buf *detail)
 			if (ok && t->env_file)
 				part_read_env(&there, &err);
 			if (ok)
-				ok = health_check(j, &there, req, live_url_of(&there), there.live,
-						  detail);
+				ok = !health_check(j, &there, req, live_url_of(&there), there.live,
+						   detail);
 			part_free(&there);
 			buf_free(&err);
 			if (!ok)
@@ -258,7 +259,7 @@ static enum gate_result gate_before(struct deploy_job *j, struct buf *detail)
 		if (p->live == SLOT_NONE)
 			continue;
 		any = 1;
-		if (!health_check(j, p, j->env, live_url_of(p), p->live, detail)) {
+		if (health_check(j, p, j->env, live_url_of(p), p->live, detail) < 0) {
 			if (!j->req->emergency)
 				return GATE_FAILED;
 			buf_adds(detail, " (emergency: going on)");

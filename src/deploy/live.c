@@ -18,13 +18,13 @@
 
 /* Assigns the release to the inactive slot, starts it on its port with the
  * env file, checks it at the environment's level, and migrates (a deploy;
- * a rollback never does). */
+ * a rollback never does). Returns 0, or -1 with why in detail. */
 static int slot_prepare(struct deploy_job *j, struct part *p, int migrate, struct buf *detail)
 {
 	pid_t pid;
 	int running = slot_running(&p->slot, p->next, &pid, detail);
 	if (running > 0 && slot_stop(&p->slot, p->next, detail) < 0)
-		return 0;
+		return -1;
 	const struct release *rel = &p->primary->release;
 	struct buf there = BUF_INIT;
 	if (p->ssh) {
@@ -33,23 +33,23 @@ static int slot_prepare(struct deploy_job *j, struct part *p, int migrate, struc
 		if (remote_receive_release(p->ssh, rel->dir, p->remote_releases.data, rel->id,
 					   p->t->command_timeout_seconds * 1000, detail) < 0) {
 			buf_free(&there);
-			return 0;
+			return -1;
 		}
 	}
 	int assigned = slot_assign(&p->slot, p->next, rel->id, p->ssh ? there.data : rel->dir,
 				   j->revision, detail) == 0;
 	buf_free(&there);
 	if (!assigned)
-		return 0;
+		return -1;
 	struct buf dir = BUF_INIT;
 	slot_dir(&dir, &p->slot, p->next);
-	int ok = app_start(j, p, detail);
-	if (ok)
-		ok = health_check(j, p, j->env, p->t->health_url, p->next, detail);
-	if (ok && migrate)
-		ok = command_run(j, p, &p->t->migrate, dir.data, p->next, 1, detail) != 0;
+	int rc = app_start(j, p, detail);
+	if (rc == 0)
+		rc = health_check(j, p, j->env, p->t->health_url, p->next, detail);
+	if (rc == 0 && migrate)
+		rc = command_run(j, p, &p->t->migrate, dir.data, p->next, 1, detail);
 	buf_free(&dir);
-	return ok;
+	return rc;
 }
 
 /*
@@ -121,7 +121,7 @@ enum switch_outcome switch_to(struct deploy_job *j, struct part *p, enum slot_co
 	} else if (sw->kind == DEPLOY_SWITCH_LINK) {
 		rc = switch_link(p->slot.ssh, sw->path, dir.data, detail);
 	} else if (sw->kind == DEPLOY_SWITCH_COMMAND) {
-		rc = command_run(j, p, &sw->command, NULL, c, 1, detail) == 1 ? 0 : -1;
+		rc = command_run(j, p, &sw->command, NULL, c, 1, detail);
 	}
 	buf_free(&dir);
 	if (rc < 0)
@@ -160,7 +160,7 @@ static void switch_back(struct deploy_job *j, struct buf *detail)
 			buf_printf(detail, "; %s is back on %s: %s", p->label.data,
 				   slot_name(p->live), why.data);
 			p->stranded = 1;
-		} else if (!health_check(j, p, j->env, live_url_of(p), p->live, &why))
+		} else if (health_check(j, p, j->env, live_url_of(p), p->live, &why) < 0)
 			buf_printf(detail, "; %s's old slot is unhealthy too: %s", p->label.data,
 				   why.data);
 		else
@@ -217,8 +217,8 @@ static enum history_outcome switch_and_confirm(struct deploy_job *j)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = 0; ok && i < j->nparts; i++)
 		if (in_step(j, &j->parts[i]))
-			ok = health_check(j, &j->parts[i], j->env, live_url_of(&j->parts[i]),
-					  j->parts[i].next, &detail);
+			ok = !health_check(j, &j->parts[i], j->env, live_url_of(&j->parts[i]),
+					   j->parts[i].next, &detail);
 	enum history_outcome outcome = OUTCOME_DEPLOYED;
 	if (!ok) {
 		switch_back(j, &detail);
@@ -250,7 +250,7 @@ static enum history_outcome live_step(struct deploy_job *j, prepare_fn prepare, 
 	for (size_t i = 0; ok && i < j->nparts; i++)
 		if (in_step(j, &j->parts[i]))
 			ok = pending_mark(j, &j->parts[i], "slot", &detail) == 0 &&
-			     prepare(j, &j->parts[i], migrate, &detail);
+			     prepare(j, &j->parts[i], migrate, &detail) == 0;
 	if (ok && note)
 		buf_adds(&detail, note);
 	else if (!ok && j->step)

@@ -94,13 +94,14 @@ static char **sandboxed(struct deploy_job *j, const struct part *p, char **argv,
 /* Runs one of a target's commands: in the export (install, test, lint,
  * build), or, on_target, where the app runs (migrate, start, stop, a switch
  * command: with the env file's variables, on the part's host when it has
- * one). Returns 1 when it ran and exited 0, 0 when it failed (why in
- * detail, with the log's last lines), -1 when it is not set. */
+ * one). Returns 0 when it ran and exited 0, or is not set (the caller
+ * asks cmd->argv when that matters), -1 when it failed (why in detail,
+ * with the log's last lines). */
 int command_run(struct deploy_job *j, struct part *p, const struct deploy_command *cmd,
 		const char *cwd, enum slot_color c, int on_target, struct buf *detail)
 {
 	if (!cmd->argv)
-		return -1;
+		return 0;
 	char port[16];
 	struct command_vars vars;
 	vars_for(&vars, j, p, c, port, sizeof(port));
@@ -147,7 +148,7 @@ int command_run(struct deploy_job *j, struct part *p, const struct deploy_comman
 	remote_command_free(&remote);
 	command_free(argv);
 	command_free(env);
-	return ok;
+	return ok ? 0 : -1;
 }
 
 /* A part on a host is asked only through its connection: never this
@@ -282,7 +283,8 @@ static void check_said(struct deploy_job *j, const struct part *p,
 }
 
 /* A target's health check at the environment's level against url ($PORT
- * the slot's port), the health command run in the slot's folder. */
+ * the slot's port), the health command run in the slot's folder. Returns
+ * 0 when it passed, -1 with why in detail. */
 int health_check(struct deploy_job *j, struct part *p, const struct deploy_environment *env,
 		 const char *url_template, enum slot_color c, struct buf *detail)
 {
@@ -299,7 +301,7 @@ int health_check(struct deploy_job *j, struct part *p, const struct deploy_envir
 	health_report_free(&report);
 	remote_health_free(&there);
 	check_free(&pc);
-	return ok;
+	return ok ? 0 : -1;
 }
 
 /* The URL gate 11 checks: the live URL, through the switch, or the health
@@ -348,7 +350,7 @@ int part_export(struct deploy_job *j, struct part *p, struct buf *detail)
 	if (release_export(&p->release, j->site->repo, j->revision, &opts, detail) < 0)
 		return -1;
 	p->exported = 1;
-	return command_run(j, p, &p->t->install, p->release.dir, p->next, 0, detail) == 0 ? -1 : 0;
+	return command_run(j, p, &p->t->install, p->release.dir, p->next, 0, detail);
 }
 
 /* Stops the app of slot c: supervised (run), or through the user's stop
@@ -358,7 +360,7 @@ int app_stop(struct deploy_job *j, struct part *p, enum slot_color c, struct buf
 	if (p->t->run.argv)
 		return slot_stop(&p->slot, c, err);
 	if (p->t->stop.argv)
-		return command_run(j, p, &p->t->stop, NULL, c, 1, err) == 1 ? 0 : -1;
+		return command_run(j, p, &p->t->stop, NULL, c, 1, err);
 	return 0;
 }
 
@@ -373,7 +375,8 @@ void stop_next(struct deploy_job *j, struct part *p)
 }
 
 /* Starts the app in the next slot on its port, with the env file:
- * supervised (run) or through the user's start command. */
+ * supervised (run) or through the user's start command. Returns 0, or -1
+ * with why in detail. */
 int app_start(struct deploy_job *j, struct part *p, struct buf *detail)
 {
 	char port[16];
@@ -392,10 +395,11 @@ int app_start(struct deploy_job *j, struct part *p, struct buf *detail)
 		command_free(argv);
 		command_free(env);
 	} else {
-		ok = command_run(j, p, &p->t->start, dir.data, p->next, 1, detail) == 1;
+		ok = command_run(j, p, &p->t->start, dir.data, p->next, 1, detail) == 0;
 	}
 	buf_free(&dir);
-	return p->started = ok;
+	p->started = ok;
+	return ok ? 0 : -1;
 }
 
 enum gitgate_status deploy_health(const struct deploy_site *site, const struct deploy_request *req,
@@ -433,7 +437,7 @@ enum gitgate_status deploy_health(const struct deploy_site *site, const struct d
 			snprintf(j.revision, sizeof(j.revision), "%s",
 				 p->state.slots[p->live].revision ? p->state.slots[p->live].revision
 								  : "");
-			if (!health_check(&j, p, j.env, live_url_of(p), p->live, &detail))
+			if (health_check(&j, p, j.env, live_url_of(p), p->live, &detail) < 0)
 				status = STATUS_REJECTED;
 		}
 		buf_free(&detail);

@@ -18,8 +18,9 @@ static int warm_up(struct deploy_job *j, struct part *p, int migrate, struct buf
 	(void)migrate;
 	pid_t pid;
 	int running = slot_running(&p->slot, p->next, &pid, detail);
-	return running >= 0 && (running || app_start(j, p, detail)) &&
-	       health_check(j, p, j->env, p->t->health_url, p->next, detail);
+	if (running < 0 || (!running && app_start(j, p, detail) < 0))
+		return -1;
+	return health_check(j, p, j->env, p->t->health_url, p->next, detail);
 }
 
 /* Gate 7 for a rollback, first: the app it may start gets its env file's
@@ -114,7 +115,7 @@ static enum gate_result rebuild(struct deploy_job *j, struct buf *detail)
 			continue;
 		result = GATE_PASSED;
 		if (part_export(j, p, detail) < 0 ||
-		    command_run(j, p, &p->t->build, p->release.dir, p->next, 0, detail) == 0 ||
+		    command_run(j, p, &p->t->build, p->release.dir, p->next, 0, detail) < 0 ||
 		    release_apply_exclusions(&p->release, &j->rules->deploy.exclude, detail) < 0)
 			return GATE_FAILED;
 	}
