@@ -36,8 +36,9 @@ enum history_outcome {
 
 enum gate_result { GATE_PASSED, GATE_FAILED, GATE_SKIPPED };
 
-/* A deploy id: "YYYYMMDD-HHMMSS-XXXX" (UTC, then 4 random hex digits), sortable
- * by time and unique enough for one server. */
+/* A deploy id: "YYYYMMDD-HHMMSS-XXXX" (UTC, then the second's fraction in
+ * 65,536ths, 4 hex digits): sorted as made (gitgate logs takes the newest
+ * by name), and unique unless two are made within 16 µs. */
 void history_new_id(struct buf *out);
 /* A new record: kind "deploy" or "rollback"; project may be NULL for a
  * unit of several projects. "started" is now. */

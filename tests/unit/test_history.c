@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "history.h"
@@ -122,4 +123,23 @@ Test(history, who_is_shown_escaped_with_where_the_name_came_from)
 	cr_assert_str_eq(who.data, "eve\\e[2J\\nmallory", "an older record: the name alone");
 	json_decref(r);
 	buf_free(&who);
+}
+
+/* Ids made one after another sort in the order they were made, also within
+ * one second (gitgate logs takes the newest by name). */
+Test(history, ids_sort_as_they_were_made)
+{
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	for (int i = 0; i < 200; i++) {
+		buf_clear(&a);
+		buf_clear(&b);
+		history_new_id(&a);
+		struct timespec pause = {.tv_nsec = 20 * 1000};
+		nanosleep(&pause, NULL);
+		history_new_id(&b);
+		cr_assert_lt(strcmp(a.data, b.data), 0, "%s then %s", a.data, b.data);
+		cr_assert_eq(strlen(a.data), strlen("20261204-120000-0000"));
+	}
+	buf_free(&a);
+	buf_free(&b);
 }
