@@ -21,17 +21,6 @@ static const char *text_of(json_t *record, const char *key)
 	return s ? s : "-";
 }
 
-/* The record's text at key, escaped into out (cleared first): a name or a
- * reason came from a pusher, and the file may have been written by anyone
- * who could. */
-static const char *escaped(struct buf *out, json_t *record, const char *key)
-{
-	const char *text = text_of(record, key);
-	buf_clear(out);
-	escape_bytes(out, text, strlen(text));
-	return out->data ? out->data : "";
-}
-
 static void print_record(json_t *r)
 {
 	static const char *const keys[] = {"id", "kind",    "unit",	"environment",
@@ -41,7 +30,8 @@ static void print_record(json_t *r)
 	const char *v[N];
 	for (int i = 0; i < N; i++) {
 		f[i] = (struct buf)BUF_INIT;
-		v[i] = escaped(&f[i], r, keys[i]);
+		history_record_text(&f[i], r, keys[i], "-");
+		v[i] = f[i].data ? f[i].data : "";
 	}
 	struct buf who = BUF_INIT;
 	history_record_who(&who, r);

@@ -62,10 +62,10 @@ static void print_last_record(const struct server *s, const struct deploy_target
 		    json_is_true(json_object_get(check, "ok"));
 		struct buf what = BUF_INIT, who = BUF_INIT;
 		const char *keys[] = {"kind", "id", "outcome", "finished"};
+		const char *before[] = {"", " ", " ", ", "};
 		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-			const char *text = json_string_value(json_object_get(r, keys[k]));
-			buf_adds(&what, k == 0 ? "" : k == 3 ? ", " : " ");
-			escape_bytes(&what, text ? text : "-", strlen(text ? text : "-"));
+			buf_adds(&what, before[k]);
+			history_record_text(&what, r, keys[k], "-");
 		}
 		history_record_who(&who, r);
 		printf("    last: %s by %s; health: %zu of %zu checks passed\n", what.data,

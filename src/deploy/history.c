@@ -88,14 +88,20 @@ const char *history_gate_result_name(enum gate_result result)
 	return names[result];
 }
 
+void history_record_text(struct buf *out, const json_t *record, const char *key, const char *none)
+{
+	const char *text = json_string_value(json_object_get(record, key));
+	if (!text)
+		text = none;
+	escape_bytes(out, text, strlen(text));
+}
+
 void history_record_who(struct buf *out, const json_t *record)
 {
-	const char *user = json_string_value(json_object_get(record, "user"));
-	const char *source = json_string_value(json_object_get(record, "user_source"));
-	escape_bytes(out, user ? user : "?", strlen(user ? user : "?"));
-	if (source) {
+	history_record_text(out, record, "user", "?");
+	if (json_is_string(json_object_get(record, "user_source"))) {
 		buf_adds(out, " (");
-		escape_bytes(out, source, strlen(source));
+		history_record_text(out, record, "user_source", "");
 		buf_adds(out, ")");
 	}
 }

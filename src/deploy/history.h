@@ -55,6 +55,10 @@ void history_record_mask(json_t *record, const struct mask *m);
 /* Sets the outcome and "finished" (now). */
 void history_record_finish(json_t *record, enum history_outcome outcome);
 const char *history_outcome_name(enum history_outcome outcome);
+/* The record's text at key, appended escaped (escape.h): whoever could
+ * write the file, or push, chose it; none when it has no text there. */
+void history_record_text(struct buf *out, const json_t *record, const char *key,
+			 const char *none);
 /* Who asked for the record's deploy, as a person reads it: "alice
  * (gitolite GL_USER)", escaped (escape.h) as any text from a file is;
  * older records, without user_source, say the name alone. */

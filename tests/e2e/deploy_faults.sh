@@ -273,6 +273,19 @@ t_a_dead_workers_switch_command_is_ended_before_reconcile() {
 		fail "the link points at $(readlink "$SRV/srv/argo-staging-live")"
 }
 
+# state_on_tmpfs SIZE: the state folder, as it is, moved onto a tmpfs of
+# SIZE mounted over it (unmounted by stop_apps); 1, said as a skip, where
+# no tmpfs can be mounted.
+state_on_tmpfs() {
+	cp -a gitgate "$SRV/state-before"
+	if ! mount -t tmpfs -o "size=$1" gitgate-full gitgate 2>"$SRV/mount.err"; then
+		echo "SKIP: cannot mount a tmpfs here: $(cat "$SRV/mount.err")"
+		return 1
+	fi
+	echo "$PWD/gitgate" >>"$SRV/mounts"
+	cp -a "$SRV/state-before/." gitgate/
+}
+
 # behind_a_held_push PUSH_OUT OUT GITGATE-ARGS...: a push whose deploy holds
 # in its tests, `gitgate GITGATE-ARGS` started meanwhile (it waits for the
 # lock), then the tests let go; each output in its file. Returns gitgate's
@@ -342,13 +355,7 @@ t_a_switch_that_cannot_be_recorded_is_undone() {
 	commit_change "first"
 	expect 0 "the first push" git -C ../work push origin main
 	local good=$REV id
-	cp -a gitgate "$SRV/state-before"
-	if ! mount -t tmpfs -o size=4m gitgate-full gitgate 2>"$SRV/mount.err"; then
-		echo "SKIP: cannot mount a tmpfs here: $(cat "$SRV/mount.err")"
-		return 0
-	fi
-	echo "$PWD/gitgate" >>"$SRV/mounts"
-	cp -a "$SRV/state-before/." gitgate/
+	state_on_tmpfs 4m || return 0
 	cat >"$SRV/fill-switch.sh" <<SH
 #!/bin/sh
 # fill-switch.sh LINK SLOT_DIR: the first time, the state's disk filled;
@@ -712,13 +719,7 @@ t_a_full_disk_fails_the_deploy_and_keeps_the_state() {
 	deploy_expect 0 argo staging
 	local good when got
 	good=$(git rev-parse main)
-	cp -a gitgate "$SRV/state-before"
-	if ! mount -t tmpfs -o size=2m gitgate-full gitgate 2>"$SRV/mount.err"; then
-		echo "SKIP: cannot mount a tmpfs here: $(cat "$SRV/mount.err")"
-		return 0
-	fi
-	echo "$PWD/gitgate" >>"$SRV/mounts"
-	cp -a "$SRV/state-before/." gitgate/
+	state_on_tmpfs 2m || return 0
 	for when in before build; do
 		push_change "full $when"
 		cp gitgate/history.jsonl "$SRV/history-before"
