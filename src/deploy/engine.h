@@ -39,9 +39,9 @@
 #include "ssh.h"
 #include "state.h"
 
-#define GATES 11
+/* From SIGTERM to SIGKILL: a target's commands and apps, and what a dead
+ * deploy left running. */
 #define GRACE_MS 5000
-#define LOG_LINES_SHOWN 20
 
 struct conn;
 

@@ -363,7 +363,7 @@ void gate_report(struct deploy_job *j, int number, const char *name, enum gate_r
 	char *masked = mask_string(&j->mask, detail);
 	detail = masked;
 	if (number)
-		buf_printf(&line, "gate %2d/%d  ", number, GATES);
+		buf_printf(&line, "gate %2d/%zu  ", number, deploy_ngates);
 	else
 		buf_printf(&line, "%-12s", "step");
 	buf_printf(&line, "%-13s %-17s %-7s %6.1f s", name, j->unit->name,

@@ -14,6 +14,9 @@
 #include "repo.h"
 #include "run.h"
 
+/* How many of the log's last lines a failure's detail shows. */
+#define LOG_LINES_SHOWN 20
+
 /* What a target's commands must not inherit from the hook that started the
  * deploy: git's own variables would point their git at the server's repo. */
 static const char *const git_variables[] = {"GIT_DIR",
