@@ -493,7 +493,9 @@ int release_apply_exclusions(struct release *rel, const struct globlist *exclude
 			buf_printf(
 			    err,
 			    "the exclusions (.deployignore, [deploy] exclude) took longer than "
-			    "%u s over %zu files",
+			    "%u s over %zu files: write fewer wildcard patterns (names, paths and "
+			    "\"*.ext\" endings cost nothing), or raise the target's "
+			    "command_timeout_seconds",
 			    rel->limit_ms / 1000, rel->n_files);
 			rc = -1;
 			break;
