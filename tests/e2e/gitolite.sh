@@ -86,8 +86,14 @@ push_as() {
 gitolite_setup() {
 	useradd -M -d "$SRV/home" -s /bin/sh -p '*' "$GLU" || return 1
 	mkdir -p "$SRV/home/local/hooks/repo-specific" "$SRV/home/.gitolite/logs" "$SRV/keys" "$SRV/repos"
-	ln -s "$GITGATE_BIN/pre-receive" "$SRV/home/local/hooks/repo-specific/gitgate-pre-receive"
-	ln -s "$GITGATE_BIN/post-receive" "$SRV/home/local/hooks/repo-specific/gitgate-post-receive"
+	# Copies the gitolite user can run: the build may lie below a folder
+	# only root may enter (a clone in mktemp -d). post-receive finds the
+	# gitgate beside it for its worker.
+	mkdir -p "$SRV/bin"
+	cp "$GITGATE_BIN/pre-receive" "$GITGATE_BIN/post-receive" "$GITGATE_BIN/gitgate" "$SRV/bin/"
+	chmod 755 "$SRV/bin" "$SRV/bin/"*
+	ln -s "$SRV/bin/pre-receive" "$SRV/home/local/hooks/repo-specific/gitgate-pre-receive"
+	ln -s "$SRV/bin/post-receive" "$SRV/home/local/hooks/repo-specific/gitgate-post-receive"
 	local who
 	for who in admin alice bob; do
 		ssh-keygen -q -t ed25519 -N '' -C "$who" -f "$SRV/keys/$who" || return 1
@@ -184,7 +190,7 @@ EOF
 	diff want.txt history.txt >/dev/null || { fail "history.jsonl:"; diff want.txt history.txt; }
 	records history.jsonl 'r.get("emergency")' | grep -qx "outage 7" || fail "alice's emergency was not recorded"
 	# gitgate history names them, run on the server by its user.
-	(cd repos/server.git && runuser -u "$GLU" -- "$G" history) >history-text.txt 2>&1
+	(cd repos/server.git && runuser -u "$GLU" -- "$SRV/bin/gitgate" history) >history-text.txt 2>&1
 	contains history-text.txt "alice (gitolite GL_USER)"
 	contains history-text.txt "bob (gitolite GL_USER)"
 }
