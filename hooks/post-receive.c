@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "environment.h"
+#include "procenv.h"
 #include "push_log.h"
 #include "status.h"
 #include "trigger.h"
@@ -43,8 +43,8 @@ int main(void)
 {
 	/* git runs a server's hooks in the repository with GIT_DIR set ("."
 	 * for a bare one); the library is told, it never looks itself. */
-	struct environment env;
-	environment_read(&env);
+	struct procenv env;
+	procenv_read(&env);
 	struct hook_input input = {0};
 	struct identity who = {0};
 	struct buf err = BUF_INIT, gitgate = BUF_INIT;
@@ -56,7 +56,7 @@ int main(void)
 		goto done;
 	}
 	if (hook_input_read(&input, stdin, HOOK_INPUT_RECEIVE, &err) < 0 ||
-	    environment_pusher(&server.rules.push.identity, &env, &who, &err) < 0 ||
+	    procenv_pusher(&server.rules.push.identity, &env, &who, &err) < 0 ||
 	    push_log_append(env.git_dir ? env.git_dir : ".", &who, &input, &err) < 0) {
 		fprintf(stderr, "warning: gitgate: the push was accepted but not recorded: %s\n",
 			err.data);
@@ -77,7 +77,7 @@ int main(void)
 done:
 	identity_free(&who);
 	hook_input_free(&input);
-	environment_free(&env);
+	procenv_free(&env);
 	buf_free(&err);
 	buf_free(&gitgate);
 	return status;

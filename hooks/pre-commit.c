@@ -4,7 +4,7 @@
  * staged change and exits non-zero to stop the commit.
  */
 #include "commit_gate.h"
-#include "environment.h"
+#include "procenv.h"
 #include "invoker.h"
 
 int main(int argc, char **argv)
@@ -14,18 +14,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gitgate pre-commit: takes no arguments (git gives none)\n");
 		return STATUS_USAGE;
 	}
-	struct environment env;
-	environment_read(&env);
+	struct procenv env;
+	procenv_read(&env);
 	struct commit_gate_options opts = {
 	    .top = ".",
 	    .amend = invoker_amends(),
 	    .skip = env.skip,
-	    .color = environment_wants_color(&env, stderr),
+	    .color = procenv_wants_color(&env, stderr),
 	    .format = REPORT_TEXT,
 	    .out = stderr,
 	    .diag = stderr,
 	};
 	int status = commit_gate_run(&opts);
-	environment_free(&env);
+	procenv_free(&env);
 	return status;
 }

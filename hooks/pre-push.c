@@ -6,7 +6,7 @@
  */
 #include <stdio.h>
 
-#include "environment.h"
+#include "procenv.h"
 #include "push_gate.h"
 
 int main(int argc, char **argv)
@@ -16,17 +16,17 @@ int main(int argc, char **argv)
 			"gitgate pre-push: expected the remote's name and URL (git gives both)\n");
 		return STATUS_USAGE;
 	}
-	struct environment env;
-	environment_read(&env);
+	struct procenv env;
+	procenv_read(&env);
 	struct push_gate_options opts = {.mode = PUSH_CLIENT,
 					 .remote = argv[1],
 					 .remote_url = argc > 2 ? argv[2] : NULL,
 					 .skip = env.skip,
-					 .color = environment_wants_color(&env, stderr),
+					 .color = procenv_wants_color(&env, stderr),
 					 .format = REPORT_TEXT,
 					 .out = stderr,
 					 .diag = stderr};
 	int status = push_gate_run_hook(&opts, stdin, HOOK_INPUT_PUSH);
-	environment_free(&env);
+	procenv_free(&env);
 	return status;
 }

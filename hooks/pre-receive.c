@@ -5,14 +5,14 @@
  */
 #include <stdio.h>
 
-#include "environment.h"
+#include "procenv.h"
 #include "push_gate.h"
 
 int main(void)
 {
 	/* The server honours no GITGATE_SKIP; a bypass is a push option. */
-	struct environment env;
-	environment_read(&env);
+	struct procenv env;
+	procenv_read(&env);
 	struct push_gate_options opts = {.mode = PUSH_SERVER,
 					 .env = &env,
 					 .push_options = env.push_options,
@@ -21,6 +21,6 @@ int main(void)
 					 .out = stderr,
 					 .diag = stderr};
 	int status = push_gate_run_hook(&opts, stdin, HOOK_INPUT_RECEIVE);
-	environment_free(&env);
+	procenv_free(&env);
 	return status;
 }

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "deploy_policy.h"
-#include "environment.h"
+#include "procenv.h"
 #include "hook_input.h"
 #include "invoker.h"
 #include "server.h"
@@ -21,8 +21,8 @@ int main(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "committed"))
 		return 0;
-	struct environment env;
-	environment_read(&env);
+	struct procenv env;
+	procenv_read(&env);
 	struct hook_input input = {0};
 	struct identity who = {0};
 	struct buf err = BUF_INIT, branch = BUF_INIT;
@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 	    server_open(&server) == 0) {
 		/* Unnamed, the tip is still noted: pre-receive refused such a
 		 * push, so only a ref moved by hand on the server gets here. */
-		if (environment_pusher(&server.rules.push.identity, &env, &who, &err) < 0) {
+		if (procenv_pusher(&server.rules.push.identity, &env, &who, &err) < 0) {
 			fprintf(stderr, "warning: gitgate: %s\n", err.data);
 			buf_clear(&err);
 		}
@@ -51,7 +51,7 @@ int main(int argc, char **argv)
 	}
 	identity_free(&who);
 	hook_input_free(&input);
-	environment_free(&env);
+	procenv_free(&env);
 	buf_free(&err);
 	buf_free(&branch);
 	return 0;

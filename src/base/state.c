@@ -166,6 +166,41 @@ done:
 	return rc;
 }
 
+int state_read_regular(const char *path, struct buf *out, int *found, struct buf *err)
+{
+	buf_clear(out);
+	*found = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	struct stat st;
+	const char *why = NULL;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	for (char chunk[8192]; !why;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			why = strerror(errno);
+		else if (n == 0)
+			break;
+		else
+			buf_add(out, chunk, (size_t)n);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (why) {
+		buf_clear(out);
+		buf_printf(err, "cannot read %s: %s", path, why);
+		return -1;
+	}
+	*found = 1;
+	return 0;
+}
+
 int state_replace(const char *path, const void *data, size_t len, struct buf *err)
 {
 	if (state_make_parent(path, err) < 0)

@@ -42,6 +42,12 @@ int state_make_parent(const char *path, struct buf *err);
  * with the reason in err and the file as it was. */
 int state_append_jsonl(const char *path, const char *line, struct buf *err);
 
+/* Reads the file at path into out (replacing what it held), only when it
+ * is a regular file: a FIFO would wait for a writer (a deploy holding its
+ * lock, forever), and a folder reads as nothing. *found 0 when there is no
+ * file. Returns 0, or -1 with the reason in err. */
+int state_read_regular(const char *path, struct buf *out, int *found, struct buf *err);
+
 /* Replaces the file at path with data, atomically and durably. Returns 0,
  * or -1 with the reason in err and the old file untouched. */
 int state_replace(const char *path, const void *data, size_t len, struct buf *err);

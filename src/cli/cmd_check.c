@@ -10,7 +10,7 @@
 
 #include "cli.h"
 #include "commit_gate.h"
-#include "environment.h"
+#include "procenv.h"
 #include "push_gate.h"
 
 int cmd_check(int argc, char **argv)
@@ -67,13 +67,13 @@ int cmd_check(int argc, char **argv)
 		fprintf(stderr, "gitgate check: give --staged or revision ranges, not both\n");
 		goto done;
 	}
-	struct environment env;
-	environment_read(&env);
+	struct procenv env;
+	procenv_read(&env);
 	if (nranges) {
 		struct push_gate_options opts = {.mode = PUSH_RANGE,
 						 .rules_path = rules_path,
 						 .skip = env.skip,
-						 .color = environment_wants_color(&env, stdout),
+						 .color = procenv_wants_color(&env, stdout),
 						 .ranges = ranges,
 						 .nranges = nranges,
 						 .max_count = max_count,
@@ -83,26 +83,26 @@ int cmd_check(int argc, char **argv)
 		struct push_updates updates = {0};
 		status = push_gate_run(&opts, &updates);
 		push_updates_free(&updates);
-		environment_free(&env);
+		procenv_free(&env);
 		goto done;
 	}
 	struct commit_gate_options opts = {.rules_path = rules_path,
 					   .amend = amend,
 					   .skip = env.skip,
-					   .color = environment_wants_color(&env, stdout),
+					   .color = procenv_wants_color(&env, stdout),
 					   .format = format,
 					   .out = stdout,
 					   .diag = stderr};
 	struct buf top = BUF_INIT;
 	if (cli_work_tree_top(&top) < 0) {
-		environment_free(&env);
+		procenv_free(&env);
 		status = STATUS_FAULT;
 		goto done;
 	}
 	opts.top = top.data;
 	status = commit_gate_run(&opts);
 	buf_free(&top);
-	environment_free(&env);
+	procenv_free(&env);
 done:
 	free(ranges);
 	return status;

@@ -11,7 +11,7 @@
 #include "cli.h"
 #include "deploy.h"
 #include "deploy_policy.h"
-#include "environment.h"
+#include "procenv.h"
 #include "server.h"
 #include "status.h"
 #include "trigger.h"
@@ -167,8 +167,8 @@ static int run_command(enum command which, int argc, char **argv, const char *us
 	}
 	req.unit = words[0];
 	req.environment = words[1];
-	struct environment env;
-	environment_read(&env);
+	struct procenv env;
+	procenv_read(&env);
 	struct server server;
 	struct identity who = {0};
 	struct buf err = BUF_INIT;
@@ -176,7 +176,7 @@ static int run_command(enum command which, int argc, char **argv, const char *us
 	/* A person at a shell: the OS user, or env:NAME's variable (set by
 	 * the admin's forced command); never a hosting platform's. */
 	if (status == 0 &&
-	    environment_command_user(&server.rules.push.identity, &env, &who, &err) < 0) {
+	    procenv_command_user(&server.rules.push.identity, &env, &who, &err) < 0) {
 		fprintf(stderr, "error: gitgate %s: %s; refused (fail closed)\n", name, err.data);
 		server_close(&server);
 		status = STATUS_FAULT;
@@ -197,7 +197,7 @@ static int run_command(enum command which, int argc, char **argv, const char *us
 	}
 	identity_free(&who);
 	buf_free(&err);
-	environment_free(&env);
+	procenv_free(&env);
 	return status;
 }
 

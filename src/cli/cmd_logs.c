@@ -3,78 +3,19 @@
  * after its commands' output; the newest deploy's by default. --follow
  * prints it as it grows until the deploy has ended.
  */
-#include <ctype.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
 #include "history.h"
-#include "layout.h"
+#include "logs.h"
 #include "server.h"
-#include "state.h"
 #include "status.h"
-
-/* Deploy ids sort by time: the newest log is the greatest name among those
- * that are a deploy's (they start with the date; worker.log is not one). */
-static int newest_log(struct buf *id, const char *dir_path)
-{
-	DIR *dir = opendir(dir_path);
-	struct dirent *e;
-	while (dir && (e = readdir(dir))) {
-		size_t len = strlen(e->d_name);
-		if (len > 4 && !strcmp(e->d_name + len - 4, ".log") &&
-		    isdigit((unsigned char)e->d_name[0]) &&
-		    (!id->len || strncmp(e->d_name, id->data, len - 4) > 0)) {
-			buf_clear(id);
-			buf_add(id, e->d_name, len - 4);
-		}
-	}
-	if (dir)
-		closedir(dir);
-	return id->len ? 0 : -1;
-}
 
 #define FOLLOW_POLL_MS 200
 /* How far back in the history --follow looks for the deploy's record. */
 #define FOLLOW_RECORDS 50
-
-static int lock_held(const char *path)
-{
-	struct state_holder holder;
-	struct buf err = BUF_INIT;
-	int held = state_lock_holder(&holder, path, &err) > 0;
-	if (held)
-		state_holder_free(&holder);
-	buf_free(&err);
-	return held;
-}
-
-/* Is a deploy's lock, or the worker's, held? */
-static int deploy_running(const struct server *s)
-{
-	struct buf path = BUF_INIT;
-	layout_worker_lock(&path, s->state_dir.data);
-	int running = lock_held(path.data);
-	buf_clear(&path);
-	layout_locks(&path, s->state_dir.data, NULL, NULL);
-	DIR *dir = opendir(path.data);
-	struct dirent *e;
-	while (!running && dir && (e = readdir(dir))) {
-		size_t len = strlen(e->d_name);
-		if (len <= 5 || strcmp(e->d_name + len - 5, ".lock"))
-			continue;
-		struct buf lock = BUF_INIT;
-		buf_printf(&lock, "%s/%s", path.data, e->d_name);
-		running = lock_held(lock.data);
-		buf_free(&lock);
-	}
-	if (dir)
-		closedir(dir);
-	buf_free(&path);
-	return running;
-}
 
 /* Has the deploy ended: is its record among the newest in the history, or
  * is no deploy or worker running any more (one that died leaves no
@@ -96,7 +37,7 @@ static int deploy_ended(const struct server *s, const char *id)
 	}
 	json_decref(records);
 	buf_free(&err);
-	return ended || !deploy_running(s);
+	return ended || !logs_deploying(s->state_dir.data);
 }
 
 /* Prints the log; with id, as it grows, until that deploy has ended. */
@@ -135,28 +76,17 @@ int cmd_logs(int argc, char **argv)
 	int status = server_open(&server);
 	if (status)
 		return status;
-	struct buf dir = BUF_INIT, id = BUF_INIT, path = BUF_INIT;
-	layout_logs(&dir, server.state_dir.data, NULL, NULL);
-	if (wanted)
-		buf_adds(&id, wanted);
-	if (!id.len && newest_log(&id, dir.data) < 0) {
-		fprintf(stderr, "gitgate logs: no deploy has run yet\n");
+	struct buf id = BUF_INIT, err = BUF_INIT;
+	FILE *f;
+	if (logs_open(server.state_dir.data, wanted, &id, &f, &err) < 0) {
+		fprintf(stderr, "gitgate logs: %s\n", err.data);
 		status = STATUS_USAGE;
 	} else {
-		buf_printf(&path, "%s/%s.log", dir.data, id.data);
-		FILE *f = fopen(path.data, "r");
-		if (!f) {
-			fprintf(stderr, "gitgate logs: no log for deploy %s (%s)\n", id.data,
-				path.data);
-			status = STATUS_USAGE;
-		} else {
-			follow(&server, f, follows ? id.data : NULL);
-			fclose(f);
-		}
+		follow(&server, f, follows ? id.data : NULL);
+		fclose(f);
 	}
-	buf_free(&dir);
 	buf_free(&id);
-	buf_free(&path);
+	buf_free(&err);
 	server_close(&server);
 	return status;
 }

@@ -13,7 +13,6 @@
 #include "deploy_policy.h"
 #include "escape.h"
 #include "history.h"
-#include "layout.h"
 #include "server.h"
 #include "slot.h"
 #include "state.h"
@@ -81,14 +80,11 @@ static void print_last_record(const struct server *s, const struct deploy_target
  * shown as the last deploy left them: status opens no connection. */
 static int print_host(const struct server *s, const struct deploy_target *t, const char *host)
 {
-	struct buf dir = BUF_INIT, err = BUF_INIT;
+	struct buf err = BUF_INIT;
 	struct deploy_site site = {
 	    .repo = s->repo, .rules = &s->rules, .state_dir = s->state_dir.data};
-	deploy_target_state_dir(&dir, &site, t, host);
-	struct slot_target slot = {
-	    .root = t->root, .state_dir = dir.data, .ports = {t->ports[0], t->ports[1]}};
 	struct slot_state st;
-	int rc = slot_state_load(&st, &slot, &err);
+	int rc = deploy_target_read(&site, t, host, &st, &err);
 	if (host)
 		printf("%-18s %-11s on %s\n", t->project, t->environment, host);
 	if (rc < 0) {
@@ -104,25 +100,20 @@ static int print_host(const struct server *s, const struct deploy_target *t, con
 		putchar('\n');
 		for (int c = SLOT_BLUE; c <= SLOT_GREEN; c++) {
 			const struct slot_info *si = &st.slots[c];
-			pid_t pid = 0;
-			struct buf ignored = BUF_INIT;
-			int running =
-			    host ? si->running : slot_running(&slot, c, &pid, &ignored) > 0;
 			printf("    %-5s port %-5u %.12s %s%s\n", slot_name(c), t->ports[c],
 			       si->revision ? si->revision : "(empty)",
-			       running ? "running" : "stopped", host ? " (as last deployed)" : "");
-			buf_free(&ignored);
+			       si->running ? "running" : "stopped",
+			       host ? " (as last deployed)" : "");
 		}
 		slot_state_free(&st);
 	}
-	buf_free(&dir);
 	buf_free(&err);
 	return rc;
 }
 
 static int print_target(const struct server *s, const struct deploy_target *t)
 {
-	struct buf err = BUF_INIT, lock = BUF_INIT, holder_text = BUF_INIT;
+	struct buf err = BUF_INIT, holder_text = BUF_INIT;
 	int rc = 0;
 	for (size_t h = 0; h < (t->hosts.n ? t->hosts.n : 1); h++)
 		if (print_host(s, t, t->hosts.n ? t->hosts.items[h] : NULL) < 0)
@@ -130,15 +121,15 @@ static int print_target(const struct server *s, const struct deploy_target *t)
 	if (rc == 0)
 		print_last_record(s, t);
 	const struct project *p = rules_find_project(&s->rules, t->project);
-	layout_locks(&lock, s->state_dir.data, p->unit->name, t->environment);
+	struct deploy_site site = {
+	    .repo = s->repo, .rules = &s->rules, .state_dir = s->state_dir.data};
 	struct state_holder holder;
-	if (state_lock_holder(&holder, lock.data, &err) > 0) {
+	if (deploy_running(&site, p->unit, t->environment, &holder, &err) > 0) {
 		state_holder_describe(&holder_text, &holder);
 		printf("    deploying now: %s\n", holder_text.data);
 		state_holder_free(&holder);
 	}
 	buf_free(&err);
-	buf_free(&lock);
 	buf_free(&holder_text);
 	return rc;
 }

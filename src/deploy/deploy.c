@@ -1,5 +1,5 @@
 /*
- * deploy: see deploy.h. deploy_run takes each request through its steps:
+ * deploy: see deploy.h. deploy_run takes each request through its run:
  * begin (open the job, the cheap refusals, the lock, the state), the gates
  * of the table, then going live (live.c), then the record (job.c). Several
  * requests run the gates before any deploy (every unit's tests first).
@@ -19,7 +19,7 @@ struct judged {
 };
 
 /* One deploy among those deploy_run runs together. */
-struct step {
+struct request_run {
 	struct deploy_job j;
 	struct state_lock lock;
 	int opened, locked, failed;
@@ -32,7 +32,7 @@ struct step {
 /* The cheap gates of the table (gate 10), judged before anything else:
  * one that fails is said at once; the others wait for their place.
  * Returns 0, or -1 when one failed. */
-static int step_cheap_gates(struct step *s)
+static int request_cheap_gates(struct request_run *s)
 {
 	s->judged = xcalloc(deploy_ngates, sizeof(*s->judged));
 	for (size_t i = 0; i < deploy_ngates; i++) {
@@ -51,8 +51,8 @@ static int step_cheap_gates(struct step *s)
 
 /* Opens the deploy, records its start and takes its lock, unless a cheap
  * refusal stops it first. Returns 1 when the gates may run. */
-static int step_begin(struct step *s, const struct deploy_site *site,
-		      const struct deploy_request *req, FILE *out)
+static int request_begin(struct request_run *s, const struct deploy_site *site,
+			 const struct deploy_request *req, FILE *out)
 {
 	struct deploy_job *j = &s->j;
 	*j = (struct deploy_job){.site = site, .req = req, .rules = site->rules, .out = out};
@@ -68,7 +68,7 @@ static int step_begin(struct step *s, const struct deploy_site *site,
 		job_start_record(j, "deploy");
 		s->outcome = OUTCOME_REFUSED;
 		const char *name;
-		if (step_cheap_gates(s) < 0) {
+		if (request_cheap_gates(s) < 0) {
 			/* said */
 		} else if (cheap_refusal(j, &detail, &name)) {
 			gate_report(j, 0, name, GATE_FAILED, 0, detail.data);
@@ -91,7 +91,7 @@ static int step_begin(struct step *s, const struct deploy_site *site,
 
 /* Runs the gates from the next one up to (not including) the until-th.
  * Returns 1 when none failed. */
-static int step_gates(struct step *s, size_t until)
+static int request_gates(struct request_run *s, size_t until)
 {
 	struct buf detail = BUF_INIT;
 	for (; !s->failed && s->gate < until; s->gate++) {
@@ -130,9 +130,9 @@ static void dry_run_plan(struct deploy_job *j)
 }
 
 /* The rest of the gates, the slot, the switch and gate 11. */
-static void step_finish(struct step *s)
+static void request_finish(struct request_run *s)
 {
-	if (!step_gates(s, gates_before(GATE_AFTER_SWITCH)))
+	if (!request_gates(s, gates_before(GATE_AFTER_SWITCH)))
 		return;
 	if (s->j.req->dry_run) {
 		dry_run_plan(&s->j);
@@ -143,7 +143,7 @@ static void step_finish(struct step *s)
 		prune_releases(&s->j);
 }
 
-static enum gitgate_status step_end(struct step *s)
+static enum gitgate_status request_end(struct request_run *s)
 {
 	for (size_t i = 0; s->judged && i < deploy_ngates; i++)
 		buf_free(&s->judged[i].detail);
@@ -164,7 +164,7 @@ static enum gitgate_status step_end(struct step *s)
 enum gitgate_status deploy_run(const struct deploy_site *site, const struct deploy_request *reqs,
 			       size_t n, FILE *out, unsigned char *deployed)
 {
-	struct step *steps = xcalloc(n, sizeof(*steps));
+	struct request_run *runs = xcalloc(n, sizeof(*runs));
 	const char *blocked_by = NULL;
 	if (n > 1)
 		fprintf(out,
@@ -172,15 +172,15 @@ enum gitgate_status deploy_run(const struct deploy_site *site, const struct depl
 			"first, then each deploys in turn\n",
 			n);
 	for (size_t i = 0; n > 1 && i < n; i++)
-		if (!(step_begin(&steps[i], site, &reqs[i], out) &&
-		      step_gates(&steps[i], gates_leading(GATE_BEFORE_ANY))) &&
+		if (!(request_begin(&runs[i], site, &reqs[i], out) &&
+		      request_gates(&runs[i], gates_leading(GATE_BEFORE_ANY))) &&
 		    !blocked_by)
 			blocked_by = reqs[i].unit;
 	enum gitgate_status worst = STATUS_PASSED;
 	for (size_t i = 0; i < n; i++) {
-		struct step *s = &steps[i];
+		struct request_run *s = &runs[i];
 		if (n == 1)
-			step_begin(s, site, &reqs[i], out);
+			request_begin(s, site, &reqs[i], out);
 		if (!s->failed && blocked_by) {
 			struct buf detail = BUF_INIT;
 			buf_printf(
@@ -192,14 +192,14 @@ enum gitgate_status deploy_run(const struct deploy_site *site, const struct depl
 			s->outcome = OUTCOME_REFUSED;
 			buf_free(&detail);
 		} else if (!s->failed) {
-			step_finish(s);
+			request_finish(s);
 		}
-		enum gitgate_status status = step_end(s);
+		enum gitgate_status status = request_end(s);
 		if (deployed)
 			deployed[i] = status == STATUS_PASSED;
 		if (status > worst)
 			worst = status;
 	}
-	free(steps);
+	free(runs);
 	return worst;
 }

@@ -26,7 +26,10 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "host.h"
 #include "rules.h"
+#include "slot.h"
+#include "state.h"
 #include "status.h"
 
 /* The server a deploy runs on. */
@@ -34,6 +37,8 @@ struct deploy_site {
 	git_repository *repo;
 	const struct rules *rules;
 	const char *state_dir; /* [deploy] state_dir, or BARE_REPO/gitgate */
+	/* How a remote target's host is reached (host.h); NULL: over ssh. */
+	host_open_fn open_host;
 };
 
 struct deploy_request {
@@ -52,6 +57,16 @@ struct deploy_request {
  * its remote hosts (host not NULL), PROJECT-ENV@USER@HOST[:PORT]. */
 void deploy_target_state_dir(struct buf *out, const struct deploy_site *site,
 			     const struct deploy_target *t, const char *host);
+/* What target t's slots hold on host (NULL: this machine), as its state
+ * says; whether each app runs is asked on this machine, and on a remote
+ * host is as the last deploy left it (no connection is opened). Returns
+ * 0, or -1 with why in err. */
+int deploy_target_read(const struct deploy_site *site, const struct deploy_target *t,
+		       const char *host, struct slot_state *out, struct buf *err);
+/* Who deploys the unit into environment now: 1 with the lock's holder in
+ * out (state_holder_free it), 0 when nobody does, -1 with why in err. */
+int deploy_running(const struct deploy_site *site, const struct unit *unit, const char *environment,
+		   struct state_holder *out, struct buf *err);
 /* Does every target of the unit in env (on each of its hosts) serve
  * revision (full hex) live? */
 int deploy_live_at(const struct deploy_site *site, const struct unit *unit,

@@ -3,11 +3,15 @@
  * src/deploy): the job and its parts, and each part's functions. See
  * deploy.h for what the engine does, and the files for how:
  *
- *   deploy.c     deploy_run: a request's steps, the gates before any deploy
+ *   deploy.c     deploy_run: each request's run, the gates before any deploy
  *   job.c        the job: parts, connections, lock, state, record
  *   part.c       one part's commands, env file, app and health checks
  *   gates.c      the gate table and its gates, gate_report
- *   live.c       the slot, the switch, gate 11, a host step at a time
+ *   live.c       the slot, the switch, gate 11, a host's turn at a time
+ *
+ * Every part lives on a host (host.h): this machine's, or a remote one's
+ * opened at the first need; the engine asks the host and never which
+ * backend it is.
  *   rollback.c   rollback, to the warm slot or --to
  *   reconcile.c  what a deploy that died left, ended
  *
@@ -33,30 +37,25 @@
 #include "history.h"
 #include "mask.h"
 #include "release.h"
-#include "remote.h"
+#include "host.h"
 #include "sandbox.h"
 #include "slot.h"
-#include "ssh.h"
 #include "state.h"
 
 /* From SIGTERM to SIGKILL: a target's commands and apps, and what a dead
  * deploy left running. */
 #define GRACE_MS 5000
 
-struct conn;
-
 /* One project's target in this deploy, on one of its hosts. */
 struct part {
 	const struct deploy_target *t;
-	const char *host;     /* USER@HOST[:PORT], or NULL: this machine */
-	size_t step;	      /* the host's place in the target's hosts: the rolling order */
-	struct ssh *ssh;      /* the host's connection, once job_connect made it */
-	struct conn *conn;    /* the same, with its sandbox */
+	const char *address;  /* USER@HOST[:PORT], or NULL: this machine */
+	size_t turn;	      /* the host's place in the target's hosts: the rolling order */
+	struct host *host;    /* where it lives, once part_connect opened it (host.h) */
 	struct part *primary; /* the target's first part, whose release every host gets */
 	struct buf label;     /* "argo", or "argo on root@10.0.0.2:22" */
 	struct buf state_dir, releases_dir;
-	struct buf remote_releases; /* ROOT-releases on the host */
-	struct slot_target slot;
+	struct slot_target slot; /* its host is the part's */
 	struct slot_state state;
 	enum slot_color live, next;
 	struct release release;
@@ -68,15 +67,6 @@ struct part {
 	int stranded; /* switching back failed: its pending mark stays for reconcile */
 };
 
-/* One host's connection, shared by the parts on it. */
-struct conn {
-	const char *host;
-	struct ssh ssh;
-	/* Whether the app's commands run in the sandbox there, probed once. */
-	struct remote_sandbox jail;
-	struct sandbox_choice sandbox;
-};
-
 struct deploy_job {
 	const struct deploy_site *site;
 	const struct deploy_request *req;
@@ -85,9 +75,10 @@ struct deploy_job {
 	const struct deploy_environment *env;
 	struct part *parts;
 	size_t nparts;
-	size_t step, nsteps; /* the host step going live, and how many there are */
-	struct conn **conns; /* each apart: parts point at them */
-	size_t nconns, cap_conns;
+	size_t turn, nturns;  /* the hosts' turn going live, and how many there are */
+	struct host *here;    /* this machine: the exports, gates 3-5, local parts */
+	struct host **remote; /* each remote host opened, once: parts point at them */
+	size_t nremote, cap_remote;
 	char revision[GIT_OID_HEXSZ + 1];
 	const char *from; /* the revision live before, or NULL */
 	struct buf id, log;
@@ -97,9 +88,6 @@ struct deploy_job {
 	unsigned level;	 /* gitgate health --level: instead of the environment's */
 	FILE *table;	 /* gitgate health: each check's table is printed here */
 	json_t *reports; /* gitgate health --format json: each target's report */
-
-	/* Whether the pushed code's commands run in the sandbox. */
-	struct sandbox_choice sandbox;
 };
 
 /* What the table says of a gate besides its number, name and check. */
@@ -153,9 +141,9 @@ enum switch_outcome {
 /* job.c */
 double seconds_since(const struct timespec *t0);
 int is_primary(const struct part *p);
-int in_step(const struct deploy_job *j, const struct part *p);
+int in_turn(const struct deploy_job *j, const struct part *p);
 void part_init(struct deploy_job *j, struct part *p, const struct deploy_target *t,
-	       const struct deploy_environment *env, size_t step);
+	       const struct deploy_environment *env, size_t turn);
 int part_load(struct part *p, struct buf *err);
 void part_free(struct part *p);
 int part_connect(struct deploy_job *j, struct part *p, struct buf *err);
@@ -201,7 +189,7 @@ enum gate_result gate_run_as(struct deploy_job *j, int number, gate_check check)
 /* live.c */
 enum switch_outcome switch_to(struct deploy_job *j, struct part *p, enum slot_color c,
 			      struct buf *detail);
-enum history_outcome live_steps(struct deploy_job *j, prepare_fn prepare, int migrate,
+enum history_outcome live_turns(struct deploy_job *j, prepare_fn prepare, int migrate,
 				const char *note);
 enum history_outcome go_live(struct deploy_job *j, int migrate);
 

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "state.h"
+
 static int name_char(char c, int first)
 {
 	return c == '_' || isalpha((unsigned char)c) || (!first && isdigit((unsigned char)c));
@@ -49,38 +51,19 @@ static int value_parse(const char *s, struct buf *out)
 
 static int envfile_parse(struct envfile *out, FILE *f, const char *path, struct buf *err);
 
-/* Opens the env file for reading, only when it is a regular file: opening
- * a FIFO would wait for a writer (the deploy, holding its lock, forever),
- * and a folder reads as nothing. Returns NULL with the reason in err. */
-static FILE *open_regular(const char *path, struct buf *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	struct stat st;
-	const char *why = NULL;
-	if (fd < 0 || fstat(fd, &st) < 0)
-		why = strerror(errno);
-	else if (!S_ISREG(st.st_mode))
-		why = "not a regular file";
-	else if (fcntl(fd, F_SETFL, 0) < 0)
-		why = strerror(errno);
-	FILE *f = why ? NULL : fdopen(fd, "r");
-	if (!f && !why)
-		why = strerror(errno);
-	if (!f) {
-		buf_printf(err, "cannot read the env file %s: %s", path, why);
-		if (fd >= 0)
-			close(fd);
-	}
-	return f;
-}
-
 int envfile_read(struct envfile *out, const char *path, struct buf *err)
 {
 	memset(out, 0, sizeof(*out));
-	FILE *f = open_regular(path, err);
-	if (!f)
-		return -1;
-	return envfile_parse(out, f, path, err);
+	struct buf text = BUF_INIT;
+	int found, rc = state_read_regular(path, &text, &found, err);
+	if (rc == 0 && !found) {
+		buf_printf(err, "cannot read %s: it is not there", path);
+		rc = -1;
+	}
+	if (rc == 0)
+		rc = envfile_read_text(out, text.data, text.len, path, err);
+	buf_free(&text);
+	return rc;
 }
 
 int envfile_read_text(struct envfile *out, const char *text, size_t len, const char *path,

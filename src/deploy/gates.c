@@ -14,12 +14,13 @@
 #include "push.h"
 #include "push_gate.h"
 
-/* Gate 1's word on a sandbox, here or on host: in its detail, and aloud
- * when it runs bare (a passed gate's detail is only recorded). Returns 1
- * when it refuses the deploy. */
-static int sandbox_said(struct deploy_job *j, const struct sandbox_choice *c, const char *host,
-			struct buf *detail)
+/* Gate 1's word on the sandbox of a host: in its detail, and aloud when
+ * it runs bare (a passed gate's detail is only recorded). Returns 1 when
+ * it refuses the deploy. */
+static int sandbox_said(struct deploy_job *j, const struct host *h, struct buf *detail)
 {
+	const struct sandbox_choice *c = &h->sandbox;
+	const char *host = h->address;
 	struct buf line = BUF_INIT;
 	if (host)
 		buf_printf(&line, "on %s: ", host);
@@ -43,9 +44,9 @@ static enum gate_result gate_identify(struct deploy_job *j, struct buf *detail)
 			buf_printf(detail, "%s%s: %.12s -> %.12s", i ? "; " : "", p->label.data,
 				   live, j->revision);
 	}
-	int refuse = sandbox_said(j, &j->sandbox, NULL, detail);
-	for (size_t i = 0; i < j->nconns; i++)
-		refuse |= sandbox_said(j, &j->conns[i]->sandbox, j->conns[i]->host, detail);
+	int refuse = sandbox_said(j, j->here, detail);
+	for (size_t i = 0; i < j->nremote; i++)
+		refuse |= sandbox_said(j, j->remote[i], detail);
 	return refuse ? GATE_FAILED : GATE_PASSED;
 }
 

@@ -57,8 +57,7 @@ void history_record_finish(json_t *record, enum history_outcome outcome);
 const char *history_outcome_name(enum history_outcome outcome);
 /* The record's text at key, appended escaped (escape.h): whoever could
  * write the file, or push, chose it; none when it has no text there. */
-void history_record_text(struct buf *out, const json_t *record, const char *key,
-			 const char *none);
+void history_record_text(struct buf *out, const json_t *record, const char *key, const char *none);
 /* Who asked for the record's deploy, as a person reads it: "alice
  * (gitolite GL_USER)", escaped (escape.h) as any text from a file is;
  * older records, without user_source, say the name alone. */
@@ -78,7 +77,7 @@ int history_read(json_t **out, const char *state_dir, const char *unit, const ch
  * (a string) equal to value? One record a deploy: what closes a deploy
  * that died asks for its "id" first; catching up with the branch asks
  * whether a revision was ever deployed ("to"). */
-int history_has(const char *state_dir, const char *unit, const char *environment,
-		const char *field, const char *value);
+int history_has(const char *state_dir, const char *unit, const char *environment, const char *field,
+		const char *value);
 
 #endif

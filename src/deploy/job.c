@@ -52,6 +52,38 @@ int deploy_live_at(const struct deploy_site *site, const struct unit *unit,
 	return live;
 }
 
+int deploy_target_read(const struct deploy_site *site, const struct deploy_target *t,
+		       const char *host, struct slot_state *out, struct buf *err)
+{
+	struct buf dir = BUF_INIT;
+	deploy_target_state_dir(&dir, site, t, host);
+	struct host *here = host ? NULL : host_local_open(NULL);
+	struct slot_target slot = {.root = t->root,
+				   .host = here,
+				   .state_dir = dir.data,
+				   .ports = {t->ports[0], t->ports[1]}};
+	int rc = slot_state_load(out, &slot, err);
+	for (int c = SLOT_BLUE; rc == 0 && here && c <= SLOT_GREEN; c++) {
+		struct buf ignored = BUF_INIT;
+		if (slot_running(&slot, (enum slot_color)c, &out->slots[c].running, &ignored) < 0)
+			out->slots[c].running = 0;
+		buf_free(&ignored);
+	}
+	host_close(here);
+	buf_free(&dir);
+	return rc;
+}
+
+int deploy_running(const struct deploy_site *site, const struct unit *unit, const char *environment,
+		   struct state_holder *out, struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	layout_locks(&path, site->state_dir, unit->name, environment);
+	int rc = state_lock_holder(out, path.data, err);
+	buf_free(&path);
+	return rc;
+}
+
 double seconds_since(const struct timespec *t0)
 {
 	struct timespec now;
@@ -66,27 +98,28 @@ int is_primary(const struct part *p)
 	return p->primary == p;
 }
 
-/* Is the part going live in this step (its host's turn)? */
-int in_step(const struct deploy_job *j, const struct part *p)
+/* Is the part going live in this turn (its host's)? */
+int in_turn(const struct deploy_job *j, const struct part *p)
 {
-	return p->step == j->step;
+	return p->turn == j->turn;
 }
 
-/* Target t in env on its step-th host (this machine when it has none):
+/* Target t in env on its turn-th host (this machine when it has none):
  * its paths and slots. Its state is read by part_load, once the deploy
  * holds its lock. */
 void part_init(struct deploy_job *j, struct part *p, const struct deploy_target *t,
-	       const struct deploy_environment *env, size_t step)
+	       const struct deploy_environment *env, size_t turn)
 {
-	*p = (struct part){.t = t, .step = step, .primary = p, .mask = &j->mask, .live = SLOT_NONE};
-	p->host = t->hosts.n ? t->hosts.items[step] : NULL;
+	*p = (struct part){.t = t, .turn = turn, .primary = p, .mask = &j->mask, .live = SLOT_NONE};
+	p->address = t->hosts.n ? t->hosts.items[turn] : NULL;
+	p->host = p->address ? NULL : j->here;
 	buf_adds(&p->label, t->project);
-	if (p->host)
-		buf_printf(&p->label, " on %s", p->host);
-	deploy_target_state_dir(&p->state_dir, j->site, t, p->host);
+	if (p->address)
+		buf_printf(&p->label, " on %s", p->address);
+	deploy_target_state_dir(&p->state_dir, j->site, t, p->address);
 	layout_releases(&p->releases_dir, j->site->state_dir, t->project, env->name);
-	buf_printf(&p->remote_releases, "%s-releases", t->root);
 	p->slot = (struct slot_target){.root = t->root,
+				       .host = p->host,
 				       .state_dir = p->state_dir.data,
 				       .ports = {t->ports[0], t->ports[1]},
 				       .limit_ms = t->command_timeout_seconds * 1000,
@@ -117,65 +150,49 @@ void part_free(struct part *p)
 	buf_free(&p->label);
 	buf_free(&p->state_dir);
 	buf_free(&p->releases_dir);
-	buf_free(&p->remote_releases);
 }
 
-/* The sandbox on c's host, probed once for the connection (not at all with
- * sandbox = no), and the record's word on it. Returns 0, or -1 with why in
- * err: the host could not be asked. */
-static int conn_sandbox(struct deploy_job *j, struct conn *c, struct buf *err)
+/* The record's word on the sandbox of a remote host, once opened. */
+static void record_host_sandbox(struct deploy_job *j, const struct host *h)
 {
-	const struct deploy_policy *d = &j->rules->deploy;
-	if (d->sandbox != DEPLOY_SANDBOX_NO && remote_sandbox_open(&c->jail, &c->ssh, err) < 0)
-		return -1;
-	sandbox_choose_host(&c->sandbox, d, &c->jail.host);
-	if (j->record) {
-		json_t *hosts = json_object_get(j->record, "sandbox_hosts");
-		if (!hosts)
-			json_object_set_new(j->record, "sandbox_hosts", hosts = json_object());
-		struct buf word = BUF_INIT;
-		sandbox_choice_record(&word, &c->sandbox);
-		json_object_set_new(hosts, c->host, json_string(word.data));
-		buf_free(&word);
-	}
-	return 0;
+	if (!j->record)
+		return;
+	json_t *hosts = json_object_get(j->record, "sandbox_hosts");
+	if (!hosts)
+		json_object_set_new(j->record, "sandbox_hosts", hosts = json_object());
+	struct buf word = BUF_INIT;
+	sandbox_choice_record(&word, &h->sandbox);
+	json_object_set_new(hosts, h->address, json_string(word.data));
+	buf_free(&word);
 }
 
-/* The part's host connection: the job's, opened at the first need.
- * Returns 0 (nothing to do on this machine), or -1 with why in err. */
+/* The part's host: this machine's (part_init), or the job's connection to
+ * its address, opened at the first need by the site's backend (ssh).
+ * Returns 0, or -1 with why in err. */
 int part_connect(struct deploy_job *j, struct part *p, struct buf *err)
 {
-	if (!p->host || p->ssh)
-		return 0;
-	for (size_t i = 0; i < j->nconns && !p->ssh; i++)
-		if (!strcmp(j->conns[i]->host, p->host)) {
-			p->ssh = &j->conns[i]->ssh;
-			p->conn = j->conns[i];
-		}
-	if (!p->ssh) {
+	for (size_t i = 0; i < j->nremote && !p->host; i++)
+		if (!strcmp(j->remote[i]->address, p->address))
+			p->host = j->remote[i];
+	if (!p->host) {
 		const struct deploy_policy *d = &j->rules->deploy;
 		struct buf dir = BUF_INIT;
 		layout_ssh(&dir, j->site->state_dir);
-		struct ssh_options o = {.known_hosts = p->t->ssh_known_hosts ? p->t->ssh_known_hosts
-									     : d->ssh_known_hosts,
-					.identity = p->t->ssh_identity ? p->t->ssh_identity
-								       : d->ssh_identity,
-					.control_dir = dir.data};
-		struct conn *c = xcalloc(1, sizeof(*c));
-		int rc = ssh_open(&c->ssh, p->host, &o, err);
+		struct host_options o = {
+		    .known_hosts =
+			p->t->ssh_known_hosts ? p->t->ssh_known_hosts : d->ssh_known_hosts,
+		    .identity = p->t->ssh_identity ? p->t->ssh_identity : d->ssh_identity,
+		    .control_dir = dir.data,
+		    .policy = d};
+		host_open_fn open = j->site->open_host ? j->site->open_host : host_ssh_open;
+		int rc = open(&p->host, p->address, &o, err);
 		buf_free(&dir);
-		if (rc < 0) {
-			free(c);
+		if (rc < 0)
 			return -1;
-		}
-		c->host = p->host;
-		*ARRAY_PUSH(j->conns, j->nconns, j->cap_conns) = c;
-		p->ssh = &c->ssh;
-		p->conn = c;
-		if (conn_sandbox(j, c, err) < 0)
-			return -1;
+		*ARRAY_PUSH(j->remote, j->nremote, j->cap_remote) = p->host;
+		record_host_sandbox(j, p->host);
 	}
-	p->slot.ssh = p->ssh;
+	p->slot.host = p->host;
 	return 0;
 }
 
@@ -188,13 +205,13 @@ int job_connect(struct deploy_job *j)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int ok = 1, any = 0;
 	for (size_t i = 0; ok && i < j->nparts; i++) {
-		any = any || j->parts[i].host;
+		any = any || j->parts[i].address;
 		ok = part_connect(j, &j->parts[i], &detail) == 0;
 	}
 	if (any) {
 		if (ok)
-			for (size_t i = 0; i < j->nconns; i++)
-				buf_printf(&detail, "%s%s", i ? ", " : "", j->conns[i]->host);
+			for (size_t i = 0; i < j->nremote; i++)
+				buf_printf(&detail, "%s%s", i ? ", " : "", j->remote[i]->address);
 		gate_report(j, 0, "connect", ok ? GATE_PASSED : GATE_FAILED, seconds_since(&t0),
 			    detail.data);
 	}
@@ -204,27 +221,27 @@ int job_connect(struct deploy_job *j)
 
 /* A part per target and host, in the order they go live: every target's
  * first host, then every target's second, ... (coupled projects on one
- * step switch together). Nothing of their state is read yet: job_load. */
+ * turn switch together). Nothing of their state is read yet: job_load. */
 static int parts_open(struct deploy_job *j, const struct deploy_target **targets, size_t n,
 		      struct buf *err)
 {
 	int rc = layout_make(j->site->state_dir, err);
 	size_t total = 0;
-	j->nsteps = 1;
+	j->nturns = 1;
 	for (size_t i = 0; i < n; i++) {
 		size_t hosts = targets[i]->hosts.n ? targets[i]->hosts.n : 1;
 		total += hosts;
-		if (hosts > j->nsteps)
-			j->nsteps = hosts;
+		if (hosts > j->nturns)
+			j->nturns = hosts;
 	}
 	j->parts = xcalloc(total, sizeof(*j->parts));
-	for (size_t step = 0; step < j->nsteps; step++)
+	for (size_t turn = 0; turn < j->nturns; turn++)
 		for (size_t i = 0; i < n; i++) {
-			if (step >= (targets[i]->hosts.n ? targets[i]->hosts.n : 1))
+			if (turn >= (targets[i]->hosts.n ? targets[i]->hosts.n : 1))
 				continue;
 			struct part *p = &j->parts[j->nparts++];
-			part_init(j, p, targets[i], j->env, step);
-			p->primary = step ? &j->parts[i] : p;
+			part_init(j, p, targets[i], j->env, turn);
+			p->primary = turn ? &j->parts[i] : p;
 		}
 	return rc;
 }
@@ -251,13 +268,10 @@ static void parts_close(struct deploy_job *j)
 	for (size_t i = 0; i < j->nparts; i++)
 		part_free(&j->parts[i]);
 	free(j->parts);
-	for (size_t i = 0; i < j->nconns; i++) {
-		ssh_close(&j->conns[i]->ssh);
-		remote_sandbox_free(&j->conns[i]->jail);
-		sandbox_choice_free(&j->conns[i]->sandbox);
-		free(j->conns[i]);
-	}
-	free(j->conns);
+	for (size_t i = 0; i < j->nremote; i++)
+		host_close(j->remote[i]);
+	free(j->remote);
+	host_close(j->here);
 }
 
 int deploy_resolve_revision(const struct deploy_site *site, const char *name,
@@ -316,11 +330,11 @@ void prune_releases(struct deploy_job *j)
 		if (slot_state_load(&now, &p->slot, &err) == 0) {
 			const char *in_use[] = {now.slots[0].release, now.slots[1].release};
 			unsigned keep = j->rules->deploy.keep_releases;
-			/* The exports here once a target; each host's releases there. */
+			/* The exports here once a target; each host's copies there. */
 			if ((is_primary(p) && release_prune(p->releases_dir.data, keep, in_use, 2,
 							    &removed, &err) < 0) ||
-			    (p->ssh && remote_prune_releases(p->ssh, p->remote_releases.data, keep,
-							     in_use, 2, &removed, &err) < 0))
+			    (p->host &&
+			     host_prune(p->host, p->t->root, keep, in_use, 2, &removed, &err) < 0))
 				fprintf(j->out, "warning: gitgate: %s\n", err.data);
 			slot_state_free(&now);
 		}
@@ -345,13 +359,13 @@ enum gitgate_status job_open(struct deploy_job *j, struct buf *err)
 		free(targets);
 		return STATUS_USAGE;
 	}
+	j->here = host_local_open(&j->rules->deploy);
 	int rc = parts_open(j, targets, n, err);
 	free(targets);
 	if (rc < 0)
 		return STATUS_FAULT;
 	history_new_id(&j->id);
 	layout_logs(&j->log, j->site->state_dir, j->id.data, ".log");
-	sandbox_choose(&j->sandbox, &j->rules->deploy);
 	return STATUS_PASSED;
 }
 
@@ -366,7 +380,7 @@ void job_start_record(struct deploy_job *j, const char *kind)
 	if (j->req->emergency)
 		json_object_set_new(j->record, "emergency", push_log_text(j->req->emergency));
 	struct buf sandbox = BUF_INIT;
-	sandbox_choice_record(&sandbox, &j->sandbox);
+	sandbox_choice_record(&sandbox, &j->here->sandbox);
 	json_object_set_new(j->record, "sandbox", json_string(sandbox.data));
 	buf_free(&sandbox);
 	fprintf(j->out, "%s %s: %s in %s, to %.12s\n", kind, j->id.data, j->unit->name,
@@ -401,7 +415,6 @@ int job_load_reported(struct deploy_job *j)
 
 void job_close(struct deploy_job *j)
 {
-	sandbox_choice_free(&j->sandbox);
 	json_decref(j->record);
 	parts_close(j);
 	mask_free(&j->mask);

@@ -1,7 +1,7 @@
 /*
  * live: what comes after the gates: each part's next slot made ready (the
  * release assigned, the app started and checked, migrated), the switch, and
- * gate 11, a host step at a time (rolling); a failure switches every part
+ * gate 11, a host's turn at a time (rolling); a failure switches every part
  * that moved back to its old slot, which stayed up. What is started and not
  * yet confirmed is marked (pending.json) for reconcile.
  */
@@ -21,23 +21,17 @@
  * a rollback never does). Returns 0, or -1 with why in detail. */
 static int slot_prepare(struct deploy_job *j, struct part *p, int migrate, struct buf *detail)
 {
-	pid_t pid;
-	int running = slot_running(&p->slot, p->next, &pid, detail);
-	if (running > 0 && slot_stop(&p->slot, p->next, detail) < 0)
+	int running;
+	if (slot_running(&p->slot, p->next, &running, detail) < 0 ||
+	    (running && slot_stop(&p->slot, p->next, detail) < 0))
 		return -1;
+	/* The export, made available on the part's host (a copy there). */
 	const struct release *rel = &p->primary->release;
 	struct buf there = BUF_INIT;
-	if (p->ssh) {
-		/* The export travels as a tar stream into ROOT-releases there. */
-		buf_printf(&there, "%s/%s", p->remote_releases.data, rel->id);
-		if (remote_receive_release(p->ssh, rel->dir, p->remote_releases.data, rel->id,
-					   p->t->command_timeout_seconds * 1000, detail) < 0) {
-			buf_free(&there);
-			return -1;
-		}
-	}
-	int assigned = slot_assign(&p->slot, p->next, rel->id, p->ssh ? there.data : rel->dir,
-				   j->revision, detail) == 0;
+	int assigned =
+	    host_receive(p->host, p->t->root, rel->dir, rel->id,
+			 p->t->command_timeout_seconds * 1000, &there, detail) == 0 &&
+	    slot_assign(&p->slot, p->next, rel->id, there.data, j->revision, detail) == 0;
 	buf_free(&there);
 	if (!assigned)
 		return -1;
@@ -112,14 +106,14 @@ enum switch_outcome switch_to(struct deploy_job *j, struct part *p, enum slot_co
 	slot_dir(&dir, &p->slot, c);
 	int rc = -1;
 	if (sw->kind == DEPLOY_SWITCH_NGINX) {
-		struct switch_nginx opts = {.ssh = p->ssh,
+		struct switch_nginx opts = {.host = p->host,
 					    .file = sw->path,
 					    .nginx = (const char *const *)d->nginx.argv,
 					    .pid_file = d->nginx_pid_file,
 					    .limit_ms = p->t->command_timeout_seconds * 1000};
 		rc = switch_nginx(&opts, p->slot.ports[c == SLOT_GREEN], detail);
 	} else if (sw->kind == DEPLOY_SWITCH_LINK) {
-		rc = switch_link(p->slot.ssh, sw->path, dir.data, detail);
+		rc = switch_link(p->host, sw->path, dir.data, detail);
 	} else if (sw->kind == DEPLOY_SWITCH_COMMAND) {
 		rc = command_run(j, p, &sw->command, NULL, c, 1, detail);
 	}
@@ -182,9 +176,9 @@ static void stop_unconfirmed(struct deploy_job *j)
 			stop_next(j, &j->parts[i]);
 }
 
-/* The parts of this step switch to their next slot, then gate 11 checks
+/* The parts of this turn switch to their next slot, then gate 11 checks
  * them live; if a switch or the check fails, every switched part goes back
- * (the hosts of earlier steps too). */
+ * (the hosts of earlier turns too). */
 static enum history_outcome switch_and_confirm(struct deploy_job *j)
 {
 	struct timespec t0;
@@ -193,7 +187,7 @@ static enum history_outcome switch_and_confirm(struct deploy_job *j)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = 0; ok && i < j->nparts; i++) {
 		struct part *p = &j->parts[i];
-		if (!in_step(j, p))
+		if (!in_turn(j, p))
 			continue;
 		ok = pending_mark(j, p, "switch", &detail) == 0;
 		if (ok) {
@@ -211,12 +205,12 @@ static enum history_outcome switch_and_confirm(struct deploy_job *j)
 		for (size_t i = 0; i < j->nparts; i++)
 			pending_clear(&j->parts[i]);
 		buf_free(&detail);
-		return j->step ? OUTCOME_ROLLED_BACK : OUTCOME_FAILED;
+		return j->turn ? OUTCOME_ROLLED_BACK : OUTCOME_FAILED;
 	}
 	gate_report(j, 0, "switch", GATE_PASSED, seconds_since(&t0), NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = 0; ok && i < j->nparts; i++)
-		if (in_step(j, &j->parts[i]))
+		if (in_turn(j, &j->parts[i]))
 			ok = !health_check(j, &j->parts[i], j->env, live_url_of(&j->parts[i]),
 					   j->parts[i].next, &detail);
 	enum history_outcome outcome = OUTCOME_DEPLOYED;
@@ -224,9 +218,9 @@ static enum history_outcome switch_and_confirm(struct deploy_job *j)
 		switch_back(j, &detail);
 		outcome = OUTCOME_ROLLED_BACK;
 		stop_unconfirmed(j);
-	} else if (j->nsteps > 1) {
+	} else if (j->nturns > 1) {
 		for (size_t i = 0; i < j->nparts; i++)
-			if (in_step(j, &j->parts[i]))
+			if (in_turn(j, &j->parts[i]))
 				buf_printf(&detail, "%s%s", detail.len ? "; " : "",
 					   j->parts[i].label.data);
 	}
@@ -237,10 +231,10 @@ static enum history_outcome switch_and_confirm(struct deploy_job *j)
 	return outcome;
 }
 
-/* One step of live_steps: its parts' slots made ready, switched, confirmed.
- * A slot that fails here undoes the hosts that went live in earlier steps.
+/* One turn of live_turns: its parts' slots made ready, switched, confirmed.
+ * A slot that fails here undoes the hosts that went live in earlier turns.
  * note, when given, is said once the slots are ready. */
-static enum history_outcome live_step(struct deploy_job *j, prepare_fn prepare, int migrate,
+static enum history_outcome live_turn(struct deploy_job *j, prepare_fn prepare, int migrate,
 				      const char *note)
 {
 	struct timespec t0;
@@ -248,12 +242,12 @@ static enum history_outcome live_step(struct deploy_job *j, prepare_fn prepare, 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int ok = 1;
 	for (size_t i = 0; ok && i < j->nparts; i++)
-		if (in_step(j, &j->parts[i]))
+		if (in_turn(j, &j->parts[i]))
 			ok = pending_mark(j, &j->parts[i], "slot", &detail) == 0 &&
 			     prepare(j, &j->parts[i], migrate, &detail) == 0;
 	if (ok && note)
 		buf_adds(&detail, note);
-	else if (!ok && j->step)
+	else if (!ok && j->turn)
 		switch_back(j, &detail);
 	gate_report(j, 0, "slot", ok ? GATE_PASSED : GATE_FAILED, seconds_since(&t0), detail.data);
 	if (ok && note)
@@ -263,29 +257,29 @@ static enum history_outcome live_step(struct deploy_job *j, prepare_fn prepare, 
 		stop_unconfirmed(j);
 		for (size_t i = 0; i < j->nparts; i++)
 			pending_clear(&j->parts[i]);
-		return j->step ? OUTCOME_ROLLED_BACK : OUTCOME_FAILED;
+		return j->turn ? OUTCOME_ROLLED_BACK : OUTCOME_FAILED;
 	}
 	return switch_and_confirm(j);
 }
 
-/* The steps after the gates (or a rollback's), a host at a time when the
+/* What comes after the gates (or a rollback's), a host at a time when the
  * targets have several (rolling): each host's slots made ready (migrated
  * when migrate, on the first host only: one database), switched and
  * confirmed by gate 11 before the next host's turn. A failure on host k
  * stops there, and hosts 1..k go back to their old slots. */
-enum history_outcome live_steps(struct deploy_job *j, prepare_fn prepare, int migrate,
+enum history_outcome live_turns(struct deploy_job *j, prepare_fn prepare, int migrate,
 				const char *note)
 {
 	enum history_outcome outcome = OUTCOME_DEPLOYED;
-	for (j->step = 0; outcome == OUTCOME_DEPLOYED && j->step < j->nsteps; j->step++) {
-		if (j->nsteps > 1)
-			fprintf(j->out, "host %zu of %zu\n", j->step + 1, j->nsteps);
-		outcome = live_step(j, prepare, migrate && j->step == 0, note);
+	for (j->turn = 0; outcome == OUTCOME_DEPLOYED && j->turn < j->nturns; j->turn++) {
+		if (j->nturns > 1)
+			fprintf(j->out, "host %zu of %zu\n", j->turn + 1, j->nturns);
+		outcome = live_turn(j, prepare, migrate && j->turn == 0, note);
 	}
 	return outcome;
 }
 
 enum history_outcome go_live(struct deploy_job *j, int migrate)
 {
-	return live_steps(j, slot_prepare, migrate, NULL);
+	return live_turns(j, slot_prepare, migrate, NULL);
 }

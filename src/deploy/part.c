@@ -81,9 +81,9 @@ static void log_tail(struct buf *out, const char *path)
 static char **sandboxed(struct deploy_job *j, const struct part *p, char **argv, const char *dir,
 			int app, int detached, struct buf *err)
 {
-	const struct conn *there = app ? p->conn : NULL;
-	struct sandbox_call c = {.choice = there ? &there->sandbox : &j->sandbox,
-				 .host = there ? &there->jail.host : NULL,
+	const struct host *there = app ? p->host : j->here;
+	struct sandbox_call c = {.choice = &there->sandbox,
+				 .host = there->sandbox_host,
 				 .policy = &j->rules->deploy,
 				 .rules = j->rules,
 				 .state_dir = j->site->state_dir,
@@ -122,33 +122,22 @@ int command_run(struct deploy_job *j, struct part *p, const struct deploy_comman
 	}
 	char **env = command_environ(p, &vars, on_target);
 	struct run_output log = {.kind = RUN_OUT_APPEND, .path = j->log.data, .mask = &j->mask};
-	struct run_options opts = {.argv = (const char *const *)argv,
-				   .env = (const char *const *)env,
-				   .cwd = cwd,
-				   .out = log,
-				   .err = log,
-				   .limit_ms = p->t->command_timeout_seconds * 1000,
-				   .grace_ms = GRACE_MS};
-	struct remote_command remote = {0};
+	struct host_command hc = {.argv = (const char *const *)argv,
+				  .env = (const char *const *)env,
+				  .cwd = cwd,
+				  .out = log,
+				  .err = log,
+				  .limit_ms = p->t->command_timeout_seconds * 1000,
+				  .grace_ms = GRACE_MS};
 	struct run_result result = {0};
-	int ok = 1;
-	if (on_target && p->ssh) {
-		ok = remote_command_make(&remote, p->ssh, (const char *const *)argv,
-					 (const char *const *)env, cwd, opts.limit_ms, detail) == 0;
-		remote_command_options(&opts, &remote);
-		opts.env = NULL;
-	}
-	ok = ok && run(&result, &opts, detail) == 0 && !result.code && !result.timed_out;
-	if (!ok && !detail->len && p->ssh && result.code == 255 && !result.timed_out)
-		buf_printf(detail, "the connection to %s failed or was lost (ssh exited with 255)",
-			   p->host);
-	else if (!ok && !detail->len)
+	int ok = host_run(on_target ? p->host : j->here, &hc, &result, detail) == 0 &&
+		 !result.code && !result.timed_out;
+	if (!ok && !detail->len)
 		run_describe(detail, &result);
 	if (!ok) {
 		buf_printf(detail, " (%s: %s)", p->label.data, cmd->text);
 		log_tail(detail, j->log.data);
 	}
-	remote_command_free(&remote);
 	command_free(argv);
 	command_free(env);
 	return ok ? 0 : -1;
@@ -158,16 +147,10 @@ int command_run(struct deploy_job *j, struct part *p, const struct deploy_comman
  * machine's file or port of the same name. */
 static int part_unreachable(const struct part *p, struct buf *err)
 {
-	if (!p->host || p->ssh)
+	if (p->host)
 		return 0;
 	buf_printf(err, "%s: not connected", p->label.data);
 	return 1;
-}
-
-/* health_spec.reachable for a part on a host: its connection's master. */
-static int connection_alive(void *ssh)
-{
-	return ssh_alive(ssh);
 }
 
 /* One health check's spec for a part's slot, and what it holds. */
@@ -233,8 +216,6 @@ static void check_prepare(struct part_check *pc, struct deploy_job *j, struct pa
 	    .retries = t->health_retries,
 	    .interval_ms = t->health_interval_ms,
 	    .deadline_ms = t->health_deadline_seconds * 1000,
-	    .reachable = p->ssh ? connection_alive : NULL,
-	    .reachable_ctx = p->ssh,
 	};
 	if (pc->spec.level > 1 && !pc->spec.nurls)
 		pc->spec.level = 1;
@@ -257,15 +238,15 @@ static void check_said(struct deploy_job *j, const struct part *p,
 {
 	if (!detail->len && !ok && report->unreachable)
 		buf_printf(detail, "the connection to %s was lost: the app could not be asked",
-			   p->host);
+			   p->address);
 	else if (!detail->len && !ok)
 		for (size_t i = 0; i < report->n; i++)
 			if (!report->items[i].ok)
 				buf_printf(detail, "%s%s: %s", detail->len ? "; " : "",
 					   report->items[i].what,
 					   report->items[i].why ? report->items[i].why : "failed");
-	if (!ok && p->host && !report->unreachable)
-		buf_printf(detail, " (on %s)", p->host);
+	if (!ok && p->address && !report->unreachable)
+		buf_printf(detail, " (on %s)", p->address);
 	if (j->table) {
 		fprintf(j->table, "%s in %s (%s slot):\n", p->label.data, env->name, slot_name(c));
 		health_report_text(j->table, report);
@@ -274,8 +255,8 @@ static void check_said(struct deploy_job *j, const struct part *p,
 		json_t *one = health_report_json(report);
 		json_object_set_new(one, "project", json_string(p->t->project));
 		json_object_set_new(one, "environment", json_string(env->name));
-		if (p->host)
-			json_object_set_new(one, "host", json_string(p->host));
+		if (p->address)
+			json_object_set_new(one, "host", json_string(p->address));
 		json_array_append_new(j->reports, one);
 	}
 	if (j->record) {
@@ -293,16 +274,12 @@ int health_check(struct deploy_job *j, struct part *p, const struct deploy_envir
 {
 	struct part_check pc;
 	check_prepare(&pc, j, p, env, url_template, c, detail);
-	struct remote_health there = {0};
 	struct health_report report = {0};
-	int ok =
-	    pc.jailed && !part_unreachable(p, detail) &&
-	    (!p->ssh || remote_health_prepare(&there, p->ssh, &pc.spec, pc.deps, detail) == 0) &&
-	    health_run(&report, &pc.spec, detail) == 0 && report.passed;
+	int ok = pc.jailed && !part_unreachable(p, detail) &&
+		 host_check(p->host, &pc.spec, pc.deps, &report, detail) == 0 && report.passed;
 	health_report_mask(&report, &j->mask);
 	check_said(j, p, env, c, &report, ok, detail);
 	health_report_free(&report);
-	remote_health_free(&there);
 	check_free(&pc);
 	return ok ? 0 : -1;
 }
@@ -319,15 +296,17 @@ static int part_read_env_file(struct part *p, struct buf *err)
 {
 	if (part_unreachable(p, err))
 		return -1;
-	if (!p->ssh)
-		return envfile_read(&p->env, p->t->env_file, err);
 	struct buf text = BUF_INIT;
-	int found = remote_read_file(p->ssh, p->t->env_file, &text, err);
-	if (found == 0)
-		buf_printf(err, "cannot read the env file %s on %s: it is not there",
-			   p->t->env_file, p->host);
-	int rc =
-	    found > 0 ? envfile_read_text(&p->env, text.data, text.len, p->t->env_file, err) : -1;
+	int found, rc = host_read_file(p->host, p->t->env_file, &text, &found, err);
+	if (rc == 0 && !found) {
+		buf_printf(err, "cannot read the env file %s", p->t->env_file);
+		if (p->address)
+			buf_printf(err, " on %s", p->address);
+		buf_adds(err, ": it is not there");
+		rc = -1;
+	}
+	if (rc == 0)
+		rc = envfile_read_text(&p->env, text.data, text.len, p->t->env_file, err);
 	buf_free(&text);
 	return rc;
 }

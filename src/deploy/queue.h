@@ -6,11 +6,10 @@
  * were queued (a number taken from queue/.seq under its lock: two jobs of
  * one second never tie), so a client that disconnects loses nothing. A file
  * there that is not a job (broken, a FIFO, too large) is moved to
- * queue/bad/ and said, never left to stop every deploy. A job the worker started carries its pid and start time: when
- * that process is gone and the job is still there, the worker died under
- * it, and the next worker closes it as abandoned. A job that a newer job
- * of the same unit (or of every unit: "all") is queued behind is
- * superseded: only the newest revision of a unit deploys.
+ * queue/bad/ and said, never left to stop every deploy. A job the worker started carries its pid
+ * and start time: when that process is gone and the job is still there, the worker died under it,
+ * and the next worker closes it as abandoned. A job that a newer job of the same unit (or of every
+ * unit: "all") is queued behind is superseded: only the newest revision of a unit deploys.
  */
 #ifndef GITGATE_QUEUE_H
 #define GITGATE_QUEUE_H
@@ -32,7 +31,7 @@ struct job {
 	char *emergency;   /* the reason given, or NULL */
 	int detach;
 	time_t queued;
-	unsigned long long seq; /* its place in the queue: queue_add gives it */
+	unsigned long long seq;		 /* its place in the queue: queue_add gives it */
 	pid_t worker;			 /* 0 until a worker starts it */
 	unsigned long long worker_start; /* its start in ticks after boot: a pid is reused */
 };

@@ -136,7 +136,7 @@ static int reconcile_target(const struct deploy_site *site, const struct deploy_
 		snprintf(j.revision, sizeof(j.revision), "%s", revision ? revision : "");
 		for (size_t i = 0; i < j.nparts; i++) {
 			struct part *p = &j.parts[i];
-			if (p->t == t && (!host || (p->host && !strcmp(p->host, host))) &&
+			if (p->t == t && (!host || (p->address && !strcmp(p->address, host))) &&
 			    reconcile_part(&j, p, mark, out) < 0)
 				undone = 0;
 		}

@@ -16,9 +16,9 @@
 static int warm_up(struct deploy_job *j, struct part *p, int migrate, struct buf *detail)
 {
 	(void)migrate;
-	pid_t pid;
-	int running = slot_running(&p->slot, p->next, &pid, detail);
-	if (running < 0 || (!running && app_start(j, p, detail) < 0))
+	int running;
+	if (slot_running(&p->slot, p->next, &running, detail) < 0 ||
+	    (!running && app_start(j, p, detail) < 0))
 		return -1;
 	return health_check(j, p, j->env, p->t->health_url, p->next, detail);
 }
@@ -34,7 +34,7 @@ static enum history_outcome roll_back(struct deploy_job *j)
 {
 	if (rollback_environment(j) == GATE_FAILED)
 		return OUTCOME_FAILED;
-	return live_steps(j, warm_up, 0, "migrate is not run again by a rollback");
+	return live_turns(j, warm_up, 0, "migrate is not run again by a rollback");
 }
 
 /* rollback (no --to): each part's warm slot, which must hold a release. */

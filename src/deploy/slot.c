@@ -1,38 +1,21 @@
 /*
- * slot: see slot.h. The supervised app is started by detach.h: in a
- * session of its own whose pid is the app's and its process group's, its
- * output through a log writer of the same group into the slot's log. It
- * is gitgate's child but never waited for (it is meant to outlive
- * gitgate); a gitgate that is still there when it exits reaps it from
- * slot_running or slot_stop.
+ * slot: see slot.h. What runs in a slot and where its symlink points are
+ * its host's (host.h); what the slots hold is recorded here.
  */
 #include "slot.h"
 
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "deadline.h"
 #include "detach.h"
-#include "proc.h"
-#include "remote.h"
-#include "run.h"
+#include "host.h"
 #include "state.h"
-
-/* How long a group that got SIGKILL has to be gone. */
-#define SETTLE_MS 5000
-#define POLL_US 10000
 
 static const char *const names[] = {"blue", "green"};
 
@@ -235,8 +218,7 @@ int slot_assign(const struct slot_target *t, enum slot_color c, const char *rele
 	slot_dir(&dir, t, c);
 	if (st.live == c) {
 		buf_printf(err, "the %s slot is live: it is not given another release", names[c]);
-	} else if ((t->ssh ? remote_link(t->ssh, dir.data, release_dir, err)
-			   : slot_symlink(dir.data, release_dir, err)) == 0) {
+	} else if (host_link(t->host, dir.data, release_dir, err) == 0) {
 		struct slot_info *s = &st.slots[c];
 		free(s->release);
 		free(s->revision);
@@ -277,139 +259,23 @@ static int mark_running(const struct slot_target *t, enum slot_color c, int runn
 	return rc;
 }
 
-/* ---- processes --------------------------------------------------------- */
+/* ---- the app ----------------------------------------------------------- */
 
-/* Collects the exit status of pid if it is gitgate's own child that has
- * exited, so that it does not linger as a zombie in its group. */
-static void reap(pid_t pid)
+/* Slot c's app as its host supervises it. */
+static struct host_app app_of(const struct slot_target *t, enum slot_color c)
 {
-	int status;
-	while (waitpid(pid, &status, WNOHANG) < 0 && errno == EINTR)
-		;
+	return (struct host_app){.root = t->root,
+				 .slot = names[c],
+				 .state_dir = t->state_dir,
+				 .port = t->ports[c],
+				 .log_max_bytes = t->log_max_bytes,
+				 .log_keep = t->log_keep};
 }
 
-/* Does any process that is not a zombie remain in the group? Zombies
- * whose parent has not reaped them (or an init that reaps slowly) still
- * count for kill(2), so /proc is read when kill says there is someone. */
-static int group_alive(pid_t pgid)
+int slot_running(const struct slot_target *t, enum slot_color c, int *running, struct buf *err)
 {
-	reap(pgid);
-	if (kill(-pgid, 0) < 0 && errno == ESRCH)
-		return 0;
-	DIR *d = opendir("/proc");
-	if (!d)
-		return 1;
-	int alive = 0;
-	struct dirent *e;
-	while (!alive && (e = readdir(d))) {
-		if (!isdigit((unsigned char)e->d_name[0]))
-			continue;
-		struct proc_info p;
-		alive = proc_read((pid_t)atoi(e->d_name), &p) == 0 && p.pgrp == pgid &&
-			p.state != 'Z' && p.state != 'X';
-	}
-	closedir(d);
-	return alive;
-}
-
-static int wait_group_gone(pid_t pgid, unsigned ms)
-{
-	struct deadline until;
-	deadline_start_ms(&until, ms ? ms : 1);
-	while (group_alive(pgid)) {
-		if (deadline_passed(&until))
-			return 0;
-		usleep(POLL_US);
-	}
-	return 1;
-}
-
-struct pid_record {
-	pid_t pid;
-	unsigned long long start;
-};
-
-/* Reads STATE/<color>.pid: 1 with out filled, 0 when there is none, -1
- * with the reason in err. */
-static int pid_file_read(const struct slot_target *t, enum slot_color c, struct pid_record *out,
-			 struct buf *err)
-{
-	struct buf path = BUF_INIT, text = BUF_INIT;
-	state_file(&path, t, names[c], ".pid");
-	int rc = 1, pid = 0;
-	if (buf_read_file(&text, path.data) < 0) {
-		rc = errno == ENOENT ? 0 : -1;
-		if (rc < 0)
-			buf_printf(err, "cannot read %s: %s", path.data, strerror(errno));
-	} else if (sscanf(text.data, "%d %llu", &pid, &out->start) != 2 || pid <= 1) {
-		buf_printf(err, "%s: not a pid file of gitgate's", path.data);
-		rc = -1;
-	}
-	out->pid = (pid_t)pid;
-	buf_free(&path);
-	buf_free(&text);
-	return rc;
-}
-
-enum pid_status {
-	PID_ALIVE,  /* the process that was started, still running */
-	PID_GONE,   /* it has exited: no process, or its zombie */
-	PID_REUSED, /* another process has that pid now */
-};
-
-static enum pid_status pid_status(const struct pid_record *r)
-{
-	struct proc_info p;
-	if (proc_read(r->pid, &p) < 0)
-		return PID_GONE;
-	if (p.start != r->start)
-		return PID_REUSED;
-	if (p.state == 'Z' || p.state == 'X') {
-		reap(r->pid);
-		return PID_GONE;
-	}
-	return PID_ALIVE;
-}
-
-/* A remote slot's app: ROOT-run/<color>.pid and .log on its host. */
-struct remote_slot {
-	struct buf dir, pid_file, log;
-	struct remote_app app;
-};
-
-static void remote_slot_open(struct remote_slot *r, const struct slot_target *t, enum slot_color c)
-{
-	*r = (struct remote_slot){BUF_INIT, BUF_INIT, BUF_INIT, {0}};
-	slot_dir(&r->dir, t, c);
-	buf_printf(&r->pid_file, "%s-run/%s.pid", t->root, names[c]);
-	buf_printf(&r->log, "%s-run/%s.log", t->root, names[c]);
-	r->app = (struct remote_app){r->dir.data, r->pid_file.data, r->log.data, t->log_max_bytes,
-				     t->log_keep};
-}
-
-static void remote_slot_close(struct remote_slot *r)
-{
-	buf_free(&r->dir);
-	buf_free(&r->pid_file);
-	buf_free(&r->log);
-}
-
-int slot_running(const struct slot_target *t, enum slot_color c, pid_t *pid, struct buf *err)
-{
-	if (t->ssh) {
-		struct remote_slot r;
-		remote_slot_open(&r, t, c);
-		int rc = remote_app_running(t->ssh, &r.app, err);
-		remote_slot_close(&r);
-		*pid = 0;
-		return rc;
-	}
-	struct pid_record r;
-	int found = pid_file_read(t, c, &r, err);
-	if (found <= 0)
-		return found;
-	*pid = r.pid;
-	return pid_status(&r) == PID_ALIVE;
+	struct host_app app = app_of(t, c);
+	return host_app_running(t->host, &app, running, err);
 }
 
 /* The state folder, where the log must exist before anything starts. */
@@ -421,118 +287,21 @@ static int make_state_dir(const struct slot_target *t, struct buf *err)
 	return -1;
 }
 
-/* The slot's log as the target caps it. */
-static struct detach_log app_log(const struct slot_target *t, const char *path)
-{
-	return (struct detach_log){path, t->log_max_bytes, t->log_keep};
-}
-
-/* Is the slot's port free? Its app is stopped, so whatever listens there
- * is another process: an app started now could not listen, and the health
- * check would ask that process instead. Bound on every address (0.0.0.0),
- * as it is taken on any of them. */
-static int port_free(const struct slot_target *t, enum slot_color c, struct buf *err)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-	struct sockaddr_in addr = {.sin_family = AF_INET,
-				   .sin_port = htons((uint16_t)t->ports[c]),
-				   .sin_addr.s_addr = htonl(INADDR_ANY)};
-	if (fd < 0) {
-		buf_printf(err, "cannot make a socket: %s", strerror(errno));
-		return -1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	int rc = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
-	if (rc < 0)
-		buf_printf(err, "port %u of the %s slot is taken by another process (%s)",
-			   t->ports[c], names[c], strerror(errno));
-	close(fd);
-	return rc;
-}
-
 int slot_start(const struct slot_target *t, enum slot_color c, const struct slot_command *cmd,
 	       struct buf *err)
 {
-	pid_t pid;
-	int running = slot_running(t, c, &pid, err);
-	if (running > 0)
-		buf_printf(err, "the %s slot is already running (pid %d)", names[c], (int)pid);
-	/* A remote host's ports are not this machine's to probe: there a taken
-	 * port shows in the slot's health check. */
-	if (running != 0 || (!t->ssh && port_free(t, c, err) < 0) || make_state_dir(t, err) < 0)
+	struct host_app app = app_of(t, c);
+	struct host_command hc = {.argv = cmd->argv, .env = cmd->env, .env_clear = cmd->env_clear};
+	if (make_state_dir(t, err) < 0 || host_app_start(t->host, &app, &hc, err) < 0)
 		return -1;
-	if (t->ssh) {
-		struct remote_slot r;
-		remote_slot_open(&r, t, c);
-		int rc = remote_app_start(t->ssh, &r.app, cmd->argv, cmd->env, err);
-		remote_slot_close(&r);
-		return rc < 0 ? -1 : mark_running(t, c, 1, err);
-	}
-	struct buf dir = BUF_INIT, log = BUF_INIT, pid_path = BUF_INIT, line = BUF_INIT;
-	slot_dir(&dir, t, c);
-	state_file(&log, t, names[c], ".log");
-	state_file(&pid_path, t, names[c], ".pid");
-	struct detach_options o = {.argv = cmd->argv,
-				   .env = cmd->env,
-				   .env_clear = cmd->env_clear,
-				   .cwd = dir.data,
-				   .log = app_log(t, log.data)};
-	struct proc_info info;
-	int rc = -1;
-	if (detach_start(&pid, &o, err) == 0) {
-		/* Unreaped, it is there to read, if only as a zombie of gitgate's. */
-		if (proc_read(pid, &info) < 0)
-			buf_printf(err, "cannot read the app's /proc/%d", (int)pid);
-		else
-			buf_printf(&line, "%d %llu\n", (int)pid, info.start);
-		if (!line.len || state_replace(pid_path.data, line.data, line.len, err) < 0) {
-			kill(-pid, SIGKILL);
-			wait_group_gone(pid, SETTLE_MS);
-		} else {
-			rc = mark_running(t, c, 1, err);
-		}
-	}
-	buf_free(&dir);
-	buf_free(&log);
-	buf_free(&pid_path);
-	buf_free(&line);
-	return rc;
+	return mark_running(t, c, 1, err);
 }
 
 int slot_stop(const struct slot_target *t, enum slot_color c, struct buf *err)
 {
-	if (t->ssh) {
-		struct remote_slot rs;
-		remote_slot_open(&rs, t, c);
-		int rc = remote_app_stop(t->ssh, &rs.app, t->grace_ms, err);
-		remote_slot_close(&rs);
-		return rc < 0 ? -1 : mark_running(t, c, 0, err);
-	}
-	struct pid_record r;
-	int found = pid_file_read(t, c, &r, err);
-	if (found < 0)
+	struct host_app app = app_of(t, c);
+	if (host_app_stop(t->host, &app, t->grace_ms, err) < 0)
 		return -1;
-	/* A pid that is another process's now is never signalled; one that is
-	 * gone may still lead a group of leftovers, which its number reaches:
-	 * the kernel gives no new process that number while the group lives. */
-	if (found && pid_status(&r) != PID_REUSED && group_alive(r.pid)) {
-		kill(-r.pid, SIGTERM);
-		kill(-r.pid, SIGCONT); /* a stopped process acts on SIGTERM only then */
-		if (!wait_group_gone(r.pid, t->grace_ms)) {
-			kill(-r.pid, SIGKILL);
-			if (!wait_group_gone(r.pid, SETTLE_MS)) {
-				buf_printf(err, "the %s slot's process group %d outlived SIGKILL",
-					   names[c], (int)r.pid);
-				return -1;
-			}
-		}
-	}
-	if (found) {
-		struct buf path = BUF_INIT;
-		state_file(&path, t, names[c], ".pid");
-		unlink(path.data);
-		buf_free(&path);
-	}
 	return mark_running(t, c, 0, err);
 }
 
@@ -547,7 +316,7 @@ static int slot_command_run(const struct slot_target *t, enum slot_color c,
 	struct buf dir = BUF_INIT, log = BUF_INIT;
 	slot_dir(&dir, t, c);
 	state_file(&log, t, names[c], ".log");
-	struct run_options o = {
+	struct host_command hc = {
 	    .argv = cmd->argv,
 	    .env = cmd->env,
 	    .env_clear = cmd->env_clear,
@@ -557,21 +326,10 @@ static int slot_command_run(const struct slot_target *t, enum slot_color c,
 	    .limit_ms = t->limit_ms,
 	    .grace_ms = t->grace_ms,
 	};
-	struct detach_log capped = app_log(t, log.data);
-	struct remote_command remote = {0};
+	struct detach_log capped = {log.data, t->log_max_bytes, t->log_keep};
 	int rc = detach_log_rotate_full(&capped, err);
-	if (rc == 0 && t->ssh &&
-	    (rc = remote_command_make(&remote, t->ssh, cmd->argv, cmd->env, dir.data, t->limit_ms,
-				      err)) == 0)
-		remote_command_options(&o, &remote);
-	struct run_result r;
-	if (rc == 0)
-		rc = run(&r, &o, err);
-	remote_command_free(&remote);
-	if (rc == 0 && r.code != 0) {
-		buf_printf(err, "%s for the %s slot ", cmd->argv[0], names[c]);
-		run_describe(err, &r);
-		buf_printf(err, " (see %s)", log.data);
+	if (rc == 0 && host_run_checked(t->host, &hc, err) < 0) {
+		buf_printf(err, " for the %s slot (see %s)", names[c], log.data);
 		rc = -1;
 	}
 	if (rc == 0)

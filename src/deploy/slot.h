@@ -43,22 +43,22 @@
 #ifndef GITGATE_SLOT_H
 #define GITGATE_SLOT_H
 
-#include <sys/types.h>
 #include <time.h>
 
 #include "buf.h"
 
 enum slot_color { SLOT_NONE = -1, SLOT_BLUE = 0, SLOT_GREEN = 1 };
 
-/* The ssh connection to a remote target's host (ssh.h). */
-struct ssh;
+/* Where the slots are: this machine or a remote host (host.h). */
+struct host;
 
 struct slot_target {
 	const char *root; /* ROOT: the slots are ROOT-blue and ROOT-green */
-	/* NULL: the slots are on this machine. Else ROOT is a path on that
-	 * host, where the symlinks are swapped and the app runs (remote.h:
-	 * its pid file and log in ROOT-run/); slots.json stays in STATE. */
-	const struct ssh *ssh;
+	/* The host the slots are on: ROOT is a path there, where the
+	 * symlinks are swapped and the app runs (and where its pid file and
+	 * log are kept: STATE here, ROOT-run/ on a remote host); slots.json
+	 * stays in STATE, on this machine. */
+	struct host *host;
 	const char *state_dir; /* STATE, this target's own; its parent must exist */
 	unsigned ports[2];     /* blue's, green's */
 	unsigned limit_ms;     /* for the user's start and stop commands */
@@ -128,9 +128,10 @@ int slot_start(const struct slot_target *t, enum slot_color c, const struct slot
  * SIGKILL to what is left after the grace period. Nothing running is not
  * an error. Returns 0 once the group is gone, or -1 with the reason. */
 int slot_stop(const struct slot_target *t, enum slot_color c, struct buf *err);
-/* Is the supervised app of slot c running? 1 (its pid in *pid), 0 (no pid
- * file, or its process is gone or is another one now), -1 on an error. */
-int slot_running(const struct slot_target *t, enum slot_color c, pid_t *pid, struct buf *err);
+/* Is the supervised app of slot c running? *running 0 when there is no pid
+ * file, or its process is gone or is another one now. Returns 0, or -1
+ * with the reason in err (its host could not be asked). */
+int slot_running(const struct slot_target *t, enum slot_color c, int *running, struct buf *err);
 
 /* The user's own start or stop command for slot c, run in the slot folder
  * with output appended to the slot's log, under t->limit_ms; the state

@@ -32,7 +32,7 @@
  * bind) fails the switch after the time limit, FILE put back.
  *
  * link PATH: PATH becomes a symlink to the slot folder (ROOT-blue or
- * ROOT-green), swapped atomically (slot_symlink).
+ * ROOT-green), swapped atomically.
  *
  * command ARGV: ARGV (with $PORT and $SLOT substituted by the caller) runs
  * under a time limit; exit 0 is success.
@@ -42,13 +42,13 @@
 
 #include "buf.h"
 
-struct ssh;
+struct host;
 
-/* Each way works on a remote target's host too, given its connection
- * (ssh.h; NULL: this machine): FILE, PATH and the commands are then the
- * host's, and nginx is checked, reloaded and waited for there. */
+/* Each way works on the target's host (host.h: this machine or a remote
+ * one): FILE, PATH and the commands are the host's, and nginx is checked,
+ * reloaded and waited for there. */
 struct switch_nginx {
-	const struct ssh *ssh;
+	struct host *host;
 	const char *file; /* the upstream file */
 	/* nginx and the options that find its configuration, each check and
 	 * reload gets them: {"nginx", NULL}, or for an nginx of one's own
@@ -61,10 +61,10 @@ struct switch_nginx {
 /* Sends nginx's traffic to 127.0.0.1:port (1 to 65535). */
 int switch_nginx(const struct switch_nginx *opts, unsigned port, struct buf *err);
 /* Points the symlink path at slot_dir. */
-int switch_link(const struct ssh *ssh, const char *path, const char *slot_dir, struct buf *err);
+int switch_link(struct host *host, const char *path, const char *slot_dir, struct buf *err);
 /* Runs argv with env as run.h takes it (NULL: gitgate's own environment),
  * its output kept for err when it fails. */
-int switch_command(const struct ssh *ssh, const char *const *argv, const char *const *env,
+int switch_command(struct host *host, const char *const *argv, const char *const *env,
 		   unsigned limit_ms, struct buf *err);
 
 #endif

@@ -15,7 +15,7 @@
  * person: its name is "key:N", and no user list ever matches it.
  *
  * Resolving reads variables through a lookup the caller gives (the hooks
- * pass getenv, through verdicts/environment.c, the one reader of the process
+ * pass getenv, through verdicts/procenv.c, the one reader of the process
  * environment); a variable that is missing when the mode needs it, or a
  * name that is not one (empty, control bytes, spaces, not UTF-8), is an
  * error, and the caller refuses.

@@ -237,7 +237,7 @@ enum gitgate_status push_gate_run(const struct push_gate_options *opts,
 			goto report_error;
 		}
 	if (opts->mode == PUSH_SERVER) {
-		if (environment_pusher(&rules.push.identity, opts->env, &who, &err) < 0)
+		if (procenv_pusher(&rules.push.identity, opts->env, &who, &err) < 0)
 			goto report_error;
 		apply_bypass(opts, &rules, &who, &findings, bypasses);
 	} else

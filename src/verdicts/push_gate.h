@@ -15,7 +15,7 @@
 
 #include <stdio.h>
 
-#include "environment.h"
+#include "procenv.h"
 #include "push.h"
 #include "report.h"
 
@@ -25,8 +25,8 @@ struct push_gate_options {
 	const char *remote;	/* pre-push: the remote's name (or URL) */
 	const char *remote_url; /* pre-push: the URL pushed to */
 	/* The server's: who pushes is resolved from it by [push] identity
-	 * (environment_pusher), checked against bypass_users and recorded. */
-	const struct environment *env;
+	 * (procenv_pusher), checked against bypass_users and recorded. */
+	const struct procenv *env;
 	const char *skip;	   /* a client's GITGATE_SKIP; the server honours none */
 	char *const *push_options; /* the server's: git push -o VALUE, in order */
 	size_t npush_options;

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host.h"
 #include "proc.h"
 #include "run.h"
 #include "slot.h"
@@ -78,7 +79,8 @@ static void setup(void)
 				      .state_dir = state,
 				      .ports = {free_port(), free_port()},
 				      .limit_ms = 10000,
-				      .grace_ms = 2000};
+				      .grace_ms = 2000,
+				      .host = host_local_open(NULL)};
 }
 
 static int alive(pid_t pid)
@@ -91,6 +93,24 @@ static int alive(pid_t pid)
 	there = end && end[2] != 'Z' && end[2] != 'X';
 	buf_free(&text);
 	return there;
+}
+
+/* Is slot c's app running, as gitgate asks (-1: it cannot say). */
+static int running(enum slot_color c, struct buf *err)
+{
+	int is = 0;
+	return slot_running(&target, c, &is, err) < 0 ? -1 : is;
+}
+
+/* The pid in slot c's pid file. */
+static pid_t app_pid(enum slot_color c)
+{
+	struct buf path = BUF_INIT, text = BUF_INIT;
+	buf_printf(&path, "%s/%s.pid", state, slot_name(c));
+	pid_t pid = buf_read_file(&text, path.data) == 0 ? (pid_t)atoi(text.data) : 0;
+	buf_free(&path);
+	buf_free(&text);
+	return pid;
 }
 
 static void teardown(void)
@@ -129,6 +149,8 @@ static void teardown(void)
 	free(state);
 	free(tmp);
 	tmp = root = state = NULL;
+	host_close(target.host);
+	target.host = NULL;
 }
 
 TestSuite(slot, .init = setup, .fini = teardown, .timeout = 90);
@@ -238,7 +260,8 @@ static pid_t start_server(enum slot_color c, const char *child_pid_file)
 	struct slot_command cmd = {.argv = argv, .env = env};
 	must(slot_start(&target, c, &cmd, &err), &err);
 	pid_t pid;
-	cr_assert_eq(slot_running(&target, c, &pid, &err), 1, "%s", err.data);
+	cr_assert_eq(running(c, &err), 1, "%s", err.data);
+	pid = app_pid(c);
 	remember(pid);
 	wait_listening(target.ports[c]);
 	buf_free(&port);
@@ -308,8 +331,7 @@ Test(slot, a_supervised_server_starts_answers_and_stops_with_its_children)
 	must(slot_stop(&target, SLOT_BLUE, &err), &err);
 	cr_assert(!alive(pid), "the server is gone");
 	cr_assert(!alive(child), "and the child it had");
-	pid_t ignored;
-	cr_assert_eq(slot_running(&target, SLOT_BLUE, &ignored, &err), 0);
+	cr_assert_eq(running(SLOT_BLUE, &err), 0);
 	j = load_state();
 	cr_assert(json_is_false(json_object_get(json_object_get(j, "blue"), "running")));
 	cr_assert_str_eq(state_string(j, NULL, "live"), "blue");
@@ -339,7 +361,8 @@ Test(slot, a_group_that_ignores_sigterm_gets_sigkill_after_the_grace)
 	struct buf err = BUF_INIT;
 	must(slot_start(&target, SLOT_GREEN, &cmd, &err), &err);
 	pid_t pid;
-	cr_assert_eq(slot_running(&target, SLOT_GREEN, &pid, &err), 1);
+	cr_assert_eq(running(SLOT_GREEN, &err), 1);
+	pid = app_pid(SLOT_GREEN);
 	remember(pid);
 	pid_t child = read_pid(ready); /* written once the trap is set */
 	struct timespec t0, t1;
@@ -378,19 +401,18 @@ Test(slot, a_stale_or_reused_pid_is_not_running_and_never_signalled)
 	waitpid(gone, NULL, 0);
 	write_pid_file(gone, 12345);
 	struct buf err = BUF_INIT;
-	pid_t pid;
-	cr_assert_eq(slot_running(&target, SLOT_BLUE, &pid, &err), 0, "%s", err.data);
+	cr_assert_eq(running(SLOT_BLUE, &err), 0, "%s", err.data);
 	must(slot_stop(&target, SLOT_BLUE, &err), &err);
 
 	/* a pid that is another process's now: this test's own, with a start
 	 * time that is not its own */
 	write_pid_file(getpid(), 1);
-	cr_assert_eq(slot_running(&target, SLOT_BLUE, &pid, &err), 0, "%s", err.data);
+	cr_assert_eq(running(SLOT_BLUE, &err), 0, "%s", err.data);
 	must(slot_stop(&target, SLOT_BLUE, &err), &err);
 	cr_assert(alive(getpid()), "still here");
 
 	write_pid_file(0, 0);
-	cr_assert_eq(slot_running(&target, SLOT_BLUE, &pid, &err), -1);
+	cr_assert_eq(running(SLOT_BLUE, &err), -1);
 	cr_assert_not_null(strstr(err.data, "not a pid file"), "%s", err.data);
 	buf_free(&err);
 }
@@ -405,8 +427,7 @@ Test(slot, an_app_that_cannot_start_is_reported)
 	cr_assert_eq(slot_start(&target, SLOT_BLUE, &cmd, &err), -1);
 	cr_assert_not_null(strstr(err.data, "cannot run gitgate-no-such-app in "), "%s", err.data);
 	cr_assert_not_null(strstr(err.data, "No such file"), "%s", err.data);
-	pid_t pid;
-	cr_assert_eq(slot_running(&target, SLOT_BLUE, &pid, &err), 0);
+	cr_assert_eq(running(SLOT_BLUE, &err), 0);
 	buf_free(&err);
 	free(release);
 }
@@ -489,7 +510,8 @@ Test(slot, the_app_log_is_capped_rotated_and_its_writer_stops_with_the_app)
 	must(slot_start(&target, SLOT_BLUE, &cmd, &err), &err);
 	close(held[1]);
 	pid_t pid;
-	cr_assert_eq(slot_running(&target, SLOT_BLUE, &pid, &err), 1);
+	cr_assert_eq(running(SLOT_BLUE, &err), 1);
+	pid = app_pid(SLOT_BLUE);
 	remember(pid);
 	pid_t child = read_pid(ready);
 	struct pollfd eof = {held[0], POLLIN, 0};
@@ -670,16 +692,16 @@ Test(slot, switch_link_swaps_a_symlink_and_leaves_a_real_folder_alone)
 	slot_dir(&blue, &target, SLOT_BLUE);
 	slot_dir(&green, &target, SLOT_GREEN);
 	char link[4096];
-	must(switch_link(NULL, current, blue.data, &err), &err);
+	must(switch_link(target.host, current, blue.data, &err), &err);
 	ssize_t n = readlink(current, link, sizeof(link) - 1);
 	link[n > 0 ? n : 0] = '\0';
 	cr_assert_str_eq(link, blue.data);
-	must(switch_link(NULL, current, green.data, &err), &err);
+	must(switch_link(target.host, current, green.data, &err), &err);
 	n = readlink(current, link, sizeof(link) - 1);
 	link[n > 0 ? n : 0] = '\0';
 	cr_assert_str_eq(link, green.data);
 	cr_assert_eq(mkdir(folder, 0755), 0);
-	cr_assert_eq(switch_link(NULL, folder, green.data, &err), -1);
+	cr_assert_eq(switch_link(target.host, folder, green.data, &err), -1);
 	cr_assert_not_null(strstr(err.data, "not a symlink"), "%s", err.data);
 	struct stat st;
 	cr_assert_eq(lstat(folder, &st), 0);
@@ -696,13 +718,13 @@ Test(slot, switch_command_runs_with_a_limit_and_says_why_it_failed)
 	struct buf err = BUF_INIT;
 	const char *ok[] = {"sh", "-c", "test \"$SLOT\" = green", NULL};
 	const char *env[] = {"SLOT=green", NULL};
-	must(switch_command(NULL, ok, env, 5000, &err), &err);
+	must(switch_command(target.host, ok, env, 5000, &err), &err);
 	const char *failing[] = {"sh", "-c", "echo one; echo two >&2; exit 4", NULL};
-	cr_assert_eq(switch_command(NULL, failing, NULL, 5000, &err), -1);
+	cr_assert_eq(switch_command(target.host, failing, NULL, 5000, &err), -1);
 	cr_assert_not_null(strstr(err.data, "exited with 4:\none\ntwo"), "%s", err.data);
 	buf_clear(&err);
 	const char *slow[] = {"sleep", "30", NULL};
-	cr_assert_eq(switch_command(NULL, slow, NULL, 200, &err), -1);
+	cr_assert_eq(switch_command(target.host, slow, NULL, 200, &err), -1);
 	cr_assert_not_null(strstr(err.data, "time limit"), "%s", err.data);
 	buf_free(&err);
 }
@@ -780,8 +802,11 @@ Test(switch_nginx, moves_the_traffic_and_a_failed_check_keeps_the_old)
 	wait_listening(port);
 	assert_serves(port, "blue\n");
 
-	struct switch_nginx sw = {
-	    .file = upstream, .nginx = argv, .pid_file = nginx_pid_file, .limit_ms = 10000};
+	struct switch_nginx sw = {.host = target.host,
+				  .file = upstream,
+				  .nginx = argv,
+				  .pid_file = nginx_pid_file,
+				  .limit_ms = 10000};
 	must(switch_nginx(&sw, target.ports[SLOT_GREEN], &err), &err);
 	/* at once: the switch returned only once nginx had the new workers */
 	assert_serves(port, "green\n");

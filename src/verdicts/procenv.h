@@ -1,20 +1,20 @@
 /*
- * environment: the one place that reads what the process environment says
- * to a gate. The hook mains and the command line call environment_read and
+ * procenv: the one place that reads what the process environment says
+ * to a gate. The hook mains and the command line call procenv_read and
  * pass what each gate needs down in its options; no library code below
  * calls getenv. (git/gitdir.c is the exception by design: it mirrors git's
  * own discovery of GIT_DIR and its config files, and must read what git
  * reads.)
  */
-#ifndef GITGATE_ENVIRONMENT_H
-#define GITGATE_ENVIRONMENT_H
+#ifndef GITGATE_PROCENV_H
+#define GITGATE_PROCENV_H
 
 #include <stdio.h>
 
 #include "buf.h"
 #include "identity.h"
 
-struct environment {
+struct procenv {
 	const char *skip;    /* GITGATE_SKIP: rules a client skips, "rule,rule" */
 	char *os_user;	     /* the OS user this process runs as; NULL: unknown */
 	const char *git_dir; /* GIT_DIR, as git gives a hook; NULL when unset */
@@ -23,18 +23,18 @@ struct environment {
 	int color_allowed; /* neither NO_COLOR nor TERM=dumb */
 };
 
-void environment_read(struct environment *env);
-void environment_free(struct environment *env);
+void procenv_read(struct procenv *env);
+void procenv_free(struct procenv *env);
 /* Who pushes, by rules.ini's [push] identity (identity.h): a hook's
  * pusher, as the git server (gitolite, GitLab, Gitea) or the admin says.
  * Returns 0 with out filled, or -1 with why: the caller refuses. */
-int environment_pusher(const struct identity_policy *p, const struct environment *env,
-		       struct identity *out, struct buf *why);
+int procenv_pusher(const struct identity_policy *p, const struct procenv *env, struct identity *out,
+		   struct buf *why);
 /* Who runs `gitgate deploy` or `rollback`: the OS user, or env:NAME's
  * variable when [push] identity names one (identity_resolve_command). */
-int environment_command_user(const struct identity_policy *p, const struct environment *env,
-			     struct identity *out, struct buf *why);
+int procenv_command_user(const struct identity_policy *p, const struct procenv *env,
+			 struct identity *out, struct buf *why);
 /* Colour on a terminal, when the environment allows it. */
-int environment_wants_color(const struct environment *env, FILE *out);
+int procenv_wants_color(const struct procenv *env, FILE *out);
 
 #endif

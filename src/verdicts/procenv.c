@@ -1,7 +1,7 @@
 /*
- * environment: see environment.h.
+ * procenv: see procenv.h.
  */
-#include "environment.h"
+#include "procenv.h"
 
 #include <pwd.h>
 #include <stdlib.h>
@@ -30,19 +30,19 @@ static const char *variable(const char *name)
 	return getenv(name);
 }
 
-int environment_pusher(const struct identity_policy *p, const struct environment *env,
-		       struct identity *out, struct buf *why)
+int procenv_pusher(const struct identity_policy *p, const struct procenv *env, struct identity *out,
+		   struct buf *why)
 {
 	return identity_resolve(p, variable, env->os_user, out, why);
 }
 
-int environment_command_user(const struct identity_policy *p, const struct environment *env,
-			     struct identity *out, struct buf *why)
+int procenv_command_user(const struct identity_policy *p, const struct procenv *env,
+			 struct identity *out, struct buf *why)
 {
 	return identity_resolve_command(p, variable, env->os_user, out, why);
 }
 
-void environment_read(struct environment *env)
+void procenv_read(struct procenv *env)
 {
 	memset(env, 0, sizeof(*env));
 	env->skip = nonempty("GITGATE_SKIP");
@@ -64,7 +64,7 @@ void environment_read(struct environment *env)
 	}
 }
 
-void environment_free(struct environment *env)
+void procenv_free(struct procenv *env)
 {
 	for (size_t i = 0; i < env->npush_options; i++)
 		free(env->push_options[i]);
@@ -73,7 +73,7 @@ void environment_free(struct environment *env)
 	memset(env, 0, sizeof(*env));
 }
 
-int environment_wants_color(const struct environment *env, FILE *out)
+int procenv_wants_color(const struct procenv *env, FILE *out)
 {
 	return env->color_allowed && isatty(fileno(out));
 }

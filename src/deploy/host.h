@@ -1,0 +1,188 @@
+/*
+ * host: where one part of a deploy lives -- a target's slots, its
+ * releases, its app -- behind one interface, as libgit2's transports are:
+ * a table of operations, each backend a file of its own. The engine and
+ * the modules under it (slot, switch) call host_* and never ask which
+ * backend they hold.
+ *
+ *   local  this machine: files, symlinks, processes supervised here by
+ *          their pid files in the target's state folder (host_local.c)
+ *   ssh    a remote host through one OpenSSH master, nothing of gitgate
+ *          installed there (host_ssh.c, over remote.h's constant scripts;
+ *          the app's pid file and log in ROOT-run/ there)
+ *
+ * The unit tests drive the engine through a third backend of their own,
+ * in memory, that can fail any operation (tests/unit/fake_host.c).
+ *
+ * Every operation returns 0, or -1 with why in err, as below the deploy
+ * layer. A host also says how the pushed code's commands run there: in
+ * the sandbox or not (sandbox.h), chosen once when it is opened.
+ */
+#ifndef GITGATE_HOST_H
+#define GITGATE_HOST_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "health.h"
+#include "run.h"
+#include "sandbox.h"
+
+struct host;
+
+/* A command to run on a host: argv in cwd (NULL: gitgate's folder here,
+ * the login folder there) with env as run.h takes it ("NAME=value" over
+ * gitgate's own environment; alone with env_clear), its output to out and
+ * err, under limit_ms (0: none) over its whole process group. */
+struct host_command {
+	const char *const *argv;
+	const char *const *env;
+	int env_clear;
+	const char *cwd;
+	struct run_output out, err;
+	unsigned limit_ms, grace_ms;
+};
+
+/* One slot's app, supervised on the host: it runs in ROOT-SLOT on port;
+ * the backend keeps its pid file and log where its hosts keep them
+ * (state_dir here, ROOT-run there), the log capped as slot.h says. */
+struct host_app {
+	const char *root;
+	const char *slot; /* "blue" or "green" */
+	const char *state_dir;
+	unsigned port;
+	unsigned long long log_max_bytes;
+	unsigned log_keep;
+};
+
+struct host_ops {
+	/* Runs c there; 0 with how it ended in *r (whatever its exit code),
+	 * -1 when it could not be run or the host could not be reached. */
+	int (*run)(struct host *h, const struct host_command *c, struct run_result *r,
+		   struct buf *err);
+	/* The file at path into out; *found 0 (and out empty) when there is none. */
+	int (*read_file)(struct host *h, const char *path, struct buf *out, int *found,
+			 struct buf *err);
+	/* Replaces the file at path with data, atomically; data NULL removes it. */
+	int (*replace_file)(struct host *h, const char *path, const char *data, size_t len,
+			    struct buf *err);
+	/* Makes path a symlink to target, swapped atomically; refuses to
+	 * replace anything but a symlink. */
+	int (*link)(struct host *h, const char *path, const char *target, struct buf *err);
+	/* The release exported here in dir (id) made available there: where
+	 * gets the folder a slot points at (dir itself on this machine, a copy
+	 * in ROOT-releases/ID on a remote host). */
+	int (*receive)(struct host *h, const char *root, const char *dir, const char *id,
+		       unsigned limit_ms, struct buf *where, struct buf *err);
+	/* Removes the oldest of the copies receive made until keep are left,
+	 * never one in in_use; *removed counts them. */
+	int (*prune)(struct host *h, const char *root, size_t keep, const char *const *in_use,
+		     size_t nin_use, size_t *removed, struct buf *err);
+	/* Starts c (its argv and env; it runs in ROOT-SLOT) detached, in a
+	 * session of its own, recorded in its pid file. Refuses when it is
+	 * running already, or when another process holds its port. */
+	int (*app_start)(struct host *h, const struct host_app *app, const struct host_command *c,
+			 struct buf *err);
+	/* *running: the app recorded in its pid file runs (a reused pid never
+	 * counts). */
+	int (*app_running)(struct host *h, const struct host_app *app, int *running,
+			   struct buf *err);
+	/* SIGTERM to its process group, SIGKILL after grace_ms; nothing
+	 * running is no error. */
+	int (*app_stop)(struct host *h, const struct host_app *app, unsigned grace_ms,
+			struct buf *err);
+	/* Runs a health check of what runs there (health.h), reached from
+	 * here; the report names every check as the host sees it. */
+	int (*check)(struct host *h, struct health_spec *spec, const char **deps,
+		     struct health_report *out, struct buf *err);
+	void (*close)(struct host *h);
+};
+
+struct host {
+	const struct host_ops *ops;
+	/* USER@HOST[:PORT] as the rules name it; NULL for this machine. */
+	const char *address;
+	/* Whether the app's commands run in the sandbox here, and the paths
+	 * sandbox_argv needs (NULL: this machine's). */
+	struct sandbox_choice sandbox;
+	const struct sandbox_host *sandbox_host;
+};
+
+/* What opening a host needs: the ssh options of its target. */
+struct host_options {
+	const char *known_hosts, *identity;
+	const char *control_dir; /* where the ssh masters' sockets live */
+	const struct deploy_policy *policy;
+};
+
+/* Opens a host's backend: the deploy_site's choice (host_ssh_open, or a
+ * test's). Returns 0 with *out set, or -1 with why in err. */
+typedef int (*host_open_fn)(struct host **out, const char *address, const struct host_options *o,
+			    struct buf *err);
+
+/* This machine (host_local.c), its sandbox chosen by policy. */
+struct host *host_local_open(const struct deploy_policy *policy);
+/* A remote host through ssh (host_ssh.c). */
+int host_ssh_open(struct host **out, const char *address, const struct host_options *o,
+		  struct buf *err);
+
+static inline int host_run(struct host *h, const struct host_command *c, struct run_result *r,
+			   struct buf *err)
+{
+	return h->ops->run(h, c, r, err);
+}
+static inline int host_read_file(struct host *h, const char *path, struct buf *out, int *found,
+				 struct buf *err)
+{
+	return h->ops->read_file(h, path, out, found, err);
+}
+static inline int host_replace_file(struct host *h, const char *path, const char *data, size_t len,
+				    struct buf *err)
+{
+	return h->ops->replace_file(h, path, data, len, err);
+}
+static inline int host_link(struct host *h, const char *path, const char *target, struct buf *err)
+{
+	return h->ops->link(h, path, target, err);
+}
+static inline int host_receive(struct host *h, const char *root, const char *dir, const char *id,
+			       unsigned limit_ms, struct buf *where, struct buf *err)
+{
+	return h->ops->receive(h, root, dir, id, limit_ms, where, err);
+}
+static inline int host_prune(struct host *h, const char *root, size_t keep,
+			     const char *const *in_use, size_t nin_use, size_t *removed,
+			     struct buf *err)
+{
+	return h->ops->prune(h, root, keep, in_use, nin_use, removed, err);
+}
+static inline int host_app_start(struct host *h, const struct host_app *app,
+				 const struct host_command *c, struct buf *err)
+{
+	return h->ops->app_start(h, app, c, err);
+}
+static inline int host_app_running(struct host *h, const struct host_app *app, int *running,
+				   struct buf *err)
+{
+	return h->ops->app_running(h, app, running, err);
+}
+static inline int host_app_stop(struct host *h, const struct host_app *app, unsigned grace_ms,
+				struct buf *err)
+{
+	return h->ops->app_stop(h, app, grace_ms, err);
+}
+static inline int host_check(struct host *h, struct health_spec *spec, const char **deps,
+			     struct health_report *out, struct buf *err)
+{
+	return h->ops->check(h, spec, deps, out, err);
+}
+/* Closes h and frees it (NULL: nothing). */
+void host_close(struct host *h);
+/* The host's name in messages: its address, or "this machine". */
+const char *host_name(const struct host *h);
+
+/* Runs c on h: 0 when it ran and exited 0, else -1 with how it ended in
+ * err (the caller's output sinks keep what it said). */
+int host_run_checked(struct host *h, const struct host_command *c, struct buf *err);
+
+#endif
