@@ -343,6 +343,51 @@ static int abandon(struct run_process *p, int group, const char *why, struct buf
 	return -1;
 }
 
+/* posix_spawnp of o's argv with fa's descriptors, in a process group of
+ * its own when it has a limit. Returns 0 with p->pid, or -1 with why. */
+static int spawn(struct run_process *p, const struct run_options *o, posix_spawn_file_actions_t *fa,
+		 struct buf *err)
+{
+	posix_spawnattr_t attr;
+	posix_spawnattr_init(&attr);
+	if (o->limit_ms) {
+		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+		posix_spawnattr_setpgroup(&attr, 0);
+	}
+	char **envp = run_environ(o->env, o->env_clear);
+	int spawn_rc = posix_spawnp(&p->pid, o->argv[0], fa, &attr, (char *const *)o->argv, envp);
+	posix_spawnattr_destroy(&attr);
+	if (envp != environ)
+		free(envp);
+	if (!spawn_rc)
+		return 0;
+	p->pid = -1;
+	buf_printf(err, "cannot run %s%s%s: %s", o->argv[0], o->cwd ? " in " : "",
+		   o->cwd ? o->cwd : "", strerror(spawn_rc));
+	return -1;
+}
+
+/* After the spawn: the watchdog over the limit, and stdout as a stream
+ * when it is piped. Returns 0, or -1 (the process abandoned, why in err). */
+static int started(struct run_process *p, const struct run_options *o, const struct deadline *limit,
+		   struct buf *err)
+{
+	p->out_buf = o->out.kind == RUN_OUT_CAPTURE ? o->out.buf : NULL;
+	p->err_buf = o->err.kind == RUN_OUT_CAPTURE ? o->err.buf : NULL;
+	if (o->limit_ms) {
+		p->watchdog = watchdog_start(p->pid, limit, o->grace_ms);
+		if (!p->watchdog)
+			return abandon(p, 1, "cannot start a watchdog thread", err);
+	}
+	if (o->out.kind == RUN_OUT_PIPE) {
+		p->out = fdopen(p->out_fd, "r");
+		if (!p->out)
+			return abandon(p, o->limit_ms != 0, "cannot read from a pipe", err);
+		p->out_fd = -1;
+	}
+	return 0;
+}
+
 int run_start(struct run_process *p, const struct run_options *o, struct buf *err)
 {
 	*p = (struct run_process){
@@ -359,52 +404,21 @@ int run_start(struct run_process *p, const struct run_options *o, struct buf *er
 	posix_spawn_file_actions_init(&fa);
 	struct child_ends ends = {.n = 0};
 	int rc = -1;
-	if (setup_input(&fa, &o->in, p, &ends, err) < 0 || setup_outputs(&fa, o, p, &ends, err) < 0)
-		goto done;
-	if (o->cwd)
-		posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
-	/* gitgate's own descriptors are close-on-exec; this closes what it was
-	 * given without the flag (a hook's pipes from git, a terminal's), so
-	 * an app a deploy starts holds no push open. */
-	posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
-	posix_spawnattr_t attr;
-	posix_spawnattr_init(&attr);
-	if (o->limit_ms) {
-		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-		posix_spawnattr_setpgroup(&attr, 0);
+	if (setup_input(&fa, &o->in, p, &ends, err) == 0 &&
+	    setup_outputs(&fa, o, p, &ends, err) == 0) {
+		if (o->cwd)
+			posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
+		/* gitgate's own descriptors are close-on-exec; this closes what it
+		 * was given without the flag (a hook's pipes from git, a
+		 * terminal's), so an app a deploy starts holds no push open. */
+		posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
+		struct deadline limit;
+		deadline_start_ms(&limit, o->limit_ms);
+		/* Past the limit and its grace, pipes that something outside the
+		 * group holds open are no longer drained. */
+		deadline_start_ms(&p->give_up, o->limit_ms ? o->limit_ms + o->grace_ms + 1000 : 0);
+		rc = spawn(p, o, &fa, err) == 0 ? started(p, o, &limit, err) : -1;
 	}
-	char **envp = run_environ(o->env, o->env_clear);
-	struct deadline limit;
-	deadline_start_ms(&limit, o->limit_ms);
-	/* Past the limit and its grace, pipes that something outside the
-	 * group holds open are no longer drained. */
-	deadline_start_ms(&p->give_up, o->limit_ms ? o->limit_ms + o->grace_ms + 1000 : 0);
-	int spawn_rc = posix_spawnp(&p->pid, o->argv[0], &fa, &attr, (char *const *)o->argv, envp);
-	posix_spawnattr_destroy(&attr);
-	if (envp != environ)
-		free(envp);
-	if (spawn_rc) {
-		p->pid = -1;
-		buf_printf(err, "cannot run %s%s%s: %s", o->argv[0], o->cwd ? " in " : "",
-			   o->cwd ? o->cwd : "", strerror(spawn_rc));
-		goto done;
-	}
-	p->out_buf = o->out.kind == RUN_OUT_CAPTURE ? o->out.buf : NULL;
-	p->err_buf = o->err.kind == RUN_OUT_CAPTURE ? o->err.buf : NULL;
-	rc = 0;
-	if (o->limit_ms) {
-		p->watchdog = watchdog_start(p->pid, &limit, o->grace_ms);
-		if (!p->watchdog)
-			rc = abandon(p, 1, "cannot start a watchdog thread", err);
-	}
-	if (rc == 0 && o->out.kind == RUN_OUT_PIPE) {
-		p->out = fdopen(p->out_fd, "r");
-		if (p->out)
-			p->out_fd = -1;
-		else
-			rc = abandon(p, o->limit_ms != 0, "cannot read from a pipe", err);
-	}
-done:
 	posix_spawn_file_actions_destroy(&fa);
 	for (size_t i = 0; i < ends.n; i++)
 		close(ends.fds[i]);

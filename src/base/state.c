@@ -99,8 +99,9 @@ static int sync_parent(const char *path)
 	return rc;
 }
 
-static int write_all(int fd, const char *data, size_t len)
+int state_write_all(int fd, const void *bytes, size_t len)
 {
+	const char *data = bytes;
 	while (len) {
 		ssize_t n = write(fd, data, len);
 		if (n < 0 && errno == EINTR)
@@ -148,7 +149,7 @@ int state_append_jsonl(const char *path, const char *line, struct buf *err)
 	struct buf record = BUF_INIT;
 	buf_add(&record, line, len);
 	buf_addc(&record, '\n');
-	int failed = write_all(fd, record.data, record.len) < 0 || fsync(fd) < 0 ||
+	int failed = state_write_all(fd, record.data, record.len) < 0 || fsync(fd) < 0 ||
 		     (before.st_size == 0 && sync_parent(path) < 0);
 	buf_free(&record);
 	if (failed) {
@@ -216,7 +217,7 @@ int state_replace(const char *path, const void *data, size_t len, struct buf *er
 		buf_printf(err, "cannot create %s: %s", tmp.data, strerror(errno));
 		goto done;
 	}
-	int failed = write_all(fd, data, len) < 0 || fsync(fd) < 0;
+	int failed = state_write_all(fd, data, len) < 0 || fsync(fd) < 0;
 	if (close(fd) < 0)
 		failed = 1;
 	if (failed || rename(tmp.data, path) < 0) {
@@ -310,7 +311,7 @@ int state_lock(struct state_lock *out, const char *path, const struct state_hold
 	struct buf text = BUF_INIT;
 	holder_format(&text, me);
 	if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0 ||
-	    write_all(fd, text.data, text.len) < 0) {
+	    state_write_all(fd, text.data, text.len) < 0) {
 		buf_printf(err, "cannot record the holder of %s: %s", path, strerror(errno));
 		close(fd);
 		buf_free(&text);

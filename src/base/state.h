@@ -42,6 +42,10 @@ int state_make_parent(const char *path, struct buf *err);
  * with the reason in err and the file as it was. */
 int state_append_jsonl(const char *path, const char *line, struct buf *err);
 
+/* Writes all len bytes to fd, again after a short write or EINTR. Returns
+ * 0, or -1 with errno (ENOSPC for a write that wrote nothing). */
+int state_write_all(int fd, const void *data, size_t len);
+
 /* Reads the file at path into out (replacing what it held), only when it
  * is a regular file: a FIFO would wait for a writer (a deploy holding its
  * lock, forever), and a folder reads as nothing. *found 0 when there is no

@@ -20,8 +20,7 @@ struct split {
 	const char *const *names;
 	struct buf word;
 	int in_word;
-	char **argv;
-	size_t argc, cap;
+	struct strvec words;
 	struct buf *err;
 };
 
@@ -98,7 +97,7 @@ static void word_end(struct split *s)
 {
 	if (!s->in_word)
 		return;
-	*ARRAY_PUSH(s->argv, s->argc, s->cap) = buf_detach(&s->word);
+	strvec_push_owned(&s->words, buf_detach(&s->word));
 	s->in_word = 0;
 }
 
@@ -201,22 +200,13 @@ int words_split(const char *line, const char *const *names, char ***argv, size_t
 	if (rc == 0)
 		word_end(&s);
 	buf_free(&s.word);
-	*ARRAY_PUSH(s.argv, s.argc, s.cap) = NULL;
-	s.argc--;
 	if (rc < 0) {
-		words_free(s.argv);
+		strvec_clear(&s.words);
 		*argv = NULL;
 		*argc = 0;
 		return -1;
 	}
-	*argv = s.argv;
-	*argc = s.argc;
+	*argc = s.words.n;
+	*argv = strvec_detach(&s.words);
 	return 0;
-}
-
-void words_free(char **argv)
-{
-	for (size_t i = 0; argv && argv[i]; i++)
-		free(argv[i]);
-	free(argv);
 }

@@ -27,6 +27,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "strvec.h"
 
 /* Splits line into *argv (NULL-terminated, *argc words; free with
  * words_free). Every reference must name one of names (NULL-terminated;
@@ -34,6 +35,5 @@
  * N: ...") in err and *argv NULL. An empty line gives no words. */
 int words_split(const char *line, const char *const *names, char ***argv, size_t *argc,
 		struct buf *err);
-void words_free(char **argv);
 
 #endif

@@ -246,6 +246,49 @@ static int merge_writes_change(struct commit_checker *cc, const git_commit *comm
 	return taken ? 0 : rc;
 }
 
+/* Added, a binary file or a symlink or submodule turned into text: every
+ * line of text is new. */
+static void scan_all_lines(struct commit_checker *cc, const char *text, size_t size)
+{
+	size_t line = 1;
+	for (const char *p = text, *end = text + size; p < end; line++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p + 1) : (size_t)(end - p);
+		scan_one_line(cc, line, p, n);
+		p += n;
+	}
+}
+
+/* A modified text file: the lines its diff adds, when the region that
+ * changed may match at all. decoded: the texts are UTF-16 made UTF-8,
+ * not the blobs' bytes. Returns 0, or -1 with why in err. */
+static int scan_changed_lines(struct commit_checker *cc, git_blob *old_blob, const char *old_text,
+			      size_t old_size, git_blob *new_blob, const char *text, size_t size,
+			      int decoded, struct buf *err)
+{
+	size_t start, end;
+	changed_region(old_text, old_size, text, size, &start, &end);
+	if (!scan_buffer_may_match(&cc->scanner, &cc->selection, text + start, end - start))
+		return 0;
+	git_diff_options opts;
+	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+	opts.context_lines = 0;
+	opts.interhunk_lines = 0;
+	opts.flags = GIT_DIFF_FORCE_TEXT | GIT_DIFF_INDENT_HEURISTIC;
+	/* Blobs, so their ids are not hashed again; an empty path, so libgit2
+	 * makes no .gitattributes lookup for every file. Decoded UTF-16 is no
+	 * blob: it goes as a buffer. */
+	int diff_rc = decoded ? git_diff_buffers(old_text, old_size, "", text, size, "", &opts,
+						 NULL, NULL, NULL, on_diff_line, cc)
+			      : git_diff_blobs(old_blob, "", new_blob, "", &opts, NULL, NULL, NULL,
+					       on_diff_line, cc);
+	if (diff_rc < 0) {
+		repo_error(err, "cannot diff a file");
+		return -1;
+	}
+	return 0;
+}
+
 static int scan_file(struct commit_checker *cc, const git_commit *commit,
 		     const struct file_change *fc, struct buf *err)
 {
@@ -275,39 +318,11 @@ static int scan_file(struct commit_checker *cc, const git_commit *commit,
 		}
 		old_is_text = blob_text(old_blob, &old_utf8, &old_text, &old_size);
 	}
-	if (old_is_text) {
-		size_t start, end;
-		changed_region(old_text, old_size, text, size, &start, &end);
-		if (!scan_buffer_may_match(&cc->scanner, &cc->selection, text + start, end - start))
-			goto done;
-		git_diff_options opts;
-		git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
-		opts.context_lines = 0;
-		opts.interhunk_lines = 0;
-		opts.flags = GIT_DIFF_FORCE_TEXT | GIT_DIFF_INDENT_HEURISTIC;
-		/* Blobs, so their ids are not hashed again; an empty path, so
-		 * libgit2 makes no .gitattributes lookup for every file. Decoded
-		 * UTF-16 is no blob: it goes as a buffer. */
-		int diff_rc = new_utf8.len || old_utf8.len
-				  ? git_diff_buffers(old_text, old_size, "", text, size, "", &opts,
-						     NULL, NULL, NULL, on_diff_line, cc)
-				  : git_diff_blobs(old_blob, "", new_blob, "", &opts, NULL, NULL,
-						   NULL, on_diff_line, cc);
-		if (diff_rc < 0) {
-			repo_error(err, "cannot diff a file");
-			rc = -1;
-		}
-	} else {
-		/* Added, a binary file or a symlink or submodule turned into text:
-		 * every line is new. */
-		size_t line = 1;
-		for (const char *p = text, *end = text + size; p < end; line++) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			size_t n = nl ? (size_t)(nl - p + 1) : (size_t)(end - p);
-			scan_one_line(cc, line, p, n);
-			p += n;
-		}
-	}
+	if (old_is_text)
+		rc = scan_changed_lines(cc, old_blob, old_text, old_size, new_blob, text, size,
+					new_utf8.len || old_utf8.len, err);
+	else
+		scan_all_lines(cc, text, size);
 done:
 	git_blob_free(old_blob);
 	git_blob_free(new_blob);
@@ -316,29 +331,60 @@ done:
 	return rc;
 }
 
+/* What commit changed against its first parent (everything, for a root).
+ * Returns 0, or -1 with why in err. */
+static int commit_changes(struct commit_checker *cc, const git_commit *commit, struct changeset *cs,
+			  struct buf *err)
+{
+	git_tree *tree = NULL, *parent_tree = NULL;
+	git_commit *parent = NULL;
+	int rc = -1;
+	if (git_commit_tree(&tree, commit) < 0 ||
+	    (git_commit_parentcount(commit) && (git_commit_parent(&parent, commit, 0) < 0 ||
+						git_commit_tree(&parent_tree, parent) < 0)))
+		repo_error(err, "cannot read a commit's tree");
+	else
+		rc = treediff_trees(cc->repo, parent_tree, tree, cs, err);
+	git_tree_free(tree);
+	git_tree_free(parent_tree);
+	git_commit_free(parent);
+	return rc;
+}
+
+/* Isolation over what a commit writes: a merge's own work only. Returns 0,
+ * or -1 with why in err. */
+static int commit_isolation(struct commit_checker *cc, const git_commit *commit,
+			    struct check_context *ctx, const struct changeset *cs, struct buf *err)
+{
+	int rc = 0;
+	unsigned char *merge_writes = NULL;
+	if (ctx->is_merge) {
+		ctx->merge_writes = merge_writes = xcalloc(cs->n ? cs->n : 1, 1);
+		for (size_t i = 0; i < cs->n && rc == 0; i++) {
+			int writes = merge_writes_change(cc, commit, &cs->items[i], err);
+			rc = writes < 0 ? -1 : 0;
+			merge_writes[i] = writes > 0;
+		}
+	}
+	if (rc == 0)
+		check_isolation(ctx, cs);
+	free(merge_writes);
+	ctx->merge_writes = NULL;
+	return rc;
+}
+
 int commit_checker_run(struct commit_checker *cc, const git_commit *commit, struct buf *err)
 {
 	char hex[GIT_OID_HEXSZ + 1];
 	git_oid_tostr(hex, sizeof(hex), git_commit_id(commit));
 	const char *summary = git_commit_summary((git_commit *)commit);
-	git_tree *tree = NULL, *parent_tree = NULL;
-	git_commit *parent = NULL;
 	struct changeset cs = {0};
-	int rc = 0;
 	unsigned parents = git_commit_parentcount(commit);
-	if (git_commit_tree(&tree, commit) < 0 ||
-	    (parents && (git_commit_parent(&parent, commit, 0) < 0 ||
-			 git_commit_tree(&parent_tree, parent) < 0))) {
-		repo_error(err, "cannot read a commit's tree");
-		rc = -1;
-		goto done;
+	int rc = commit_changes(cc, commit, &cs, err);
+	if (rc == 0) {
+		cc->findings->commits++;
+		cc->findings->files += cs.n;
 	}
-	if (treediff_trees(cc->repo, parent_tree, tree, &cs, err) < 0) {
-		rc = -1;
-		goto done;
-	}
-	cc->findings->commits++;
-	cc->findings->files += cs.n;
 	struct check_context ctx = {
 	    .rules = cc->rules,
 	    .findings = cc->findings,
@@ -348,21 +394,10 @@ int commit_checker_run(struct commit_checker *cc, const git_commit *commit, stru
 	    .is_merge = parents > 1,
 	    .is_root = parents == 0,
 	};
-	unsigned char *merge_writes = NULL;
-	if (parents > 1) {
-		ctx.merge_writes = merge_writes = xcalloc(cs.n ? cs.n : 1, 1);
-		for (size_t i = 0; i < cs.n && rc == 0; i++) {
-			int writes = merge_writes_change(cc, commit, &cs.items[i], err);
-			rc = writes < 0 ? -1 : 0;
-			merge_writes[i] = writes > 0;
-		}
-	}
 	if (rc == 0)
-		check_isolation(&ctx, &cs);
-	free(merge_writes);
-	if (rc < 0)
-		goto done;
-	check_forbidden_paths(&ctx, &cs);
+		rc = commit_isolation(cc, commit, &ctx, &cs, err);
+	if (rc == 0)
+		check_forbidden_paths(&ctx, &cs);
 	cc->place.commit = hex;
 	cc->place.subject = summary;
 	cc->in_merge = parents > 1;
@@ -373,10 +408,6 @@ int commit_checker_run(struct commit_checker *cc, const git_commit *commit, stru
 		if (rc == 0)
 			rc = note_late(cc, err);
 	}
-done:
 	changeset_free(&cs);
-	git_tree_free(tree);
-	git_tree_free(parent_tree);
-	git_commit_free(parent);
 	return rc;
 }

@@ -75,22 +75,9 @@ char **command_expand(const char *const *argv, const struct command_vars *vars)
 	return out;
 }
 
-void command_add_environ(char ***env, size_t *n, const struct command_vars *vars)
+void command_add_environ(struct strvec *env, const struct command_vars *vars)
 {
-	for (size_t i = 0; i < NVARS; i++) {
-		if (!value_of(vars, i))
-			continue;
-		struct buf entry = BUF_INIT;
-		buf_printf(&entry, "%s=%s", vars_table[i].name, value_of(vars, i));
-		*env = xrealloc(*env, (*n + 2) * sizeof(**env));
-		(*env)[(*n)++] = buf_detach(&entry);
-		(*env)[*n] = NULL;
-	}
-}
-
-void command_free(char **argv)
-{
-	for (size_t i = 0; argv && argv[i]; i++)
-		free(argv[i]);
-	free(argv);
+	for (size_t i = 0; i < NVARS; i++)
+		if (value_of(vars, i))
+			strvec_pushf(env, "%s=%s", vars_table[i].name, value_of(vars, i));
 }

@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#include "strvec.h"
+
 struct command_vars {
 	const char *port, *slot, *revision, *unit, *project, *environment, *root;
 };
@@ -21,9 +23,7 @@ struct command_vars {
 /* A new argv (NULL-terminated; free with command_free) with the variables
  * substituted; an unset variable becomes the empty string. */
 char **command_expand(const char *const *argv, const struct command_vars *vars);
-/* Appends "NAME=value" for each set variable to env (NULL-terminated,
- * grown as needed; *n counts the entries). */
-void command_add_environ(char ***env, size_t *n, const struct command_vars *vars);
-void command_free(char **argv);
+/* Appends "NAME=value" for each set variable to env. */
+void command_add_environ(struct strvec *env, const struct command_vars *vars);
 
 #endif

@@ -45,20 +45,12 @@ static void vars_for(struct command_vars *vars, const struct deploy_job *j, cons
  * (for the commands that run the app) and gitgate's own added. */
 static char **command_environ(const struct part *p, const struct command_vars *vars, int secrets)
 {
-	char **env = NULL;
-	size_t n = 0;
-	for (const char *const *g = git_variables; *g; g++) {
-		env = xrealloc(env, (n + 2) * sizeof(*env));
-		env[n++] = xstrdup(*g);
-		env[n] = NULL;
-	}
-	for (size_t i = 0; secrets && i < p->env.n; i++) {
-		env = xrealloc(env, (n + 2) * sizeof(*env));
-		env[n++] = xstrdup(p->env.items[i]);
-		env[n] = NULL;
-	}
-	command_add_environ(&env, &n, vars);
-	return env;
+	struct strvec env = STRVEC_INIT;
+	strvec_push_all(&env, git_variables);
+	for (size_t i = 0; secrets && i < p->env.n; i++)
+		strvec_push(&env, p->env.items[i]);
+	command_add_environ(&env, vars);
+	return strvec_detach(&env);
 }
 
 /* The last lines of the deploy log, for a failure's detail. */
@@ -138,8 +130,8 @@ int command_run(struct deploy_job *j, struct part *p, const struct deploy_comman
 		buf_printf(detail, " (%s: %s)", p->label.data, cmd->text);
 		log_tail(detail, j->log.data);
 	}
-	command_free(argv);
-	command_free(env);
+	strvec_free(argv);
+	strvec_free(env);
 	return ok ? 0 : -1;
 }
 
@@ -223,9 +215,9 @@ static void check_prepare(struct part_check *pc, struct deploy_job *j, struct pa
 
 static void check_free(struct part_check *pc)
 {
-	command_free(pc->url);
-	command_free(pc->argv);
-	command_free(pc->env);
+	strvec_free(pc->url);
+	strvec_free(pc->argv);
+	strvec_free(pc->env);
 	free(pc->deps);
 	buf_free(&pc->cwd);
 }
@@ -374,8 +366,8 @@ int app_start(struct deploy_job *j, struct part *p, struct buf *detail)
 		struct slot_command cmd = {.argv = (const char *const *)argv,
 					   .env = (const char *const *)env};
 		ok = argv && slot_start(&p->slot, p->next, &cmd, detail) == 0;
-		command_free(argv);
-		command_free(env);
+		strvec_free(argv);
+		strvec_free(env);
 	} else {
 		ok = command_run(j, p, &p->t->start, dir.data, p->next, 1, detail) == 0;
 	}

@@ -19,28 +19,12 @@
 
 #include "deadline.h"
 #include "repo.h"
+#include "state.h"
 
 /* Deeper trees are refused rather than recursed into: each level holds a
  * descriptor and a stack frame. */
 #define MAX_DEPTH 256
 #define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = ENOSPC;
-			return -1;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* Removes name inside dirfd, a folder with everything in it, following no
  * symlink. Returns 0 (gone already counts), or -1 with errno set. */
@@ -132,7 +116,7 @@ static int write_blob(struct export *x, int dirfd, const char *name, const git_t
 		    openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 		if (fd < 0)
 			rc = fail(x, "open");
-		else if (write_all(fd, data, len) < 0 || fchmod(fd, mode) < 0)
+		else if (state_write_all(fd, data, len) < 0 || fchmod(fd, mode) < 0)
 			rc = fail(x, "write");
 		if (fd >= 0 && close(fd) < 0 && rc == 0)
 			rc = fail(x, "close");

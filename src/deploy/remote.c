@@ -232,7 +232,7 @@ int remote_command_make(struct remote_command *out, const struct ssh *s, const c
 
 void remote_command_free(struct remote_command *c)
 {
-	ssh_argv_free(c->argv);
+	strvec_free(c->argv);
 	buf_free(&c->input);
 	memset(c, 0, sizeof(*c));
 }
@@ -290,7 +290,7 @@ static int script(const struct ssh *s, const char *text, const char *const *args
 		}
 	}
 	buf_free(&said);
-	ssh_argv_free(argv);
+	strvec_free(argv);
 	return rc;
 }
 

@@ -188,25 +188,15 @@ static void sort_mounts(struct layout *l)
 	}
 }
 
-struct words {
-	char **items;
-	size_t n, cap;
-};
-
-static void word(struct words *w, const char *s)
+static void words3(struct strvec *w, const char *a, const char *b, const char *c)
 {
-	*ARRAY_PUSH(w->items, w->n, w->cap) = xstrdup(s);
-}
-
-static void words3(struct words *w, const char *a, const char *b, const char *c)
-{
-	word(w, a);
-	word(w, b);
+	strvec_push(w, a);
+	strvec_push(w, b);
 	if (c)
-		word(w, c);
+		strvec_push(w, c);
 }
 
-static void mount_words(struct words *w, const struct mount *m)
+static void mount_words(struct strvec *w, const struct mount *m)
 {
 	switch (m->kind) {
 	case M_RO_BIND:
@@ -236,7 +226,7 @@ static void mount_words(struct words *w, const struct mount *m)
 }
 
 /* setpriv's words for user: bwrap then runs as that user, unprivileged. */
-static int user_words(struct words *w, const char *user, struct buf *err)
+static int user_words(struct strvec *w, const char *user, struct buf *err)
 {
 	struct passwd *pw = getpwnam(user);
 	if (!pw) {
@@ -246,9 +236,9 @@ static int user_words(struct words *w, const char *user, struct buf *err)
 	struct buf uid = BUF_INIT, gid = BUF_INIT;
 	buf_printf(&uid, "--reuid=%u", (unsigned)pw->pw_uid);
 	buf_printf(&gid, "--regid=%u", (unsigned)pw->pw_gid);
-	word(w, "setpriv");
+	strvec_push(w, "setpriv");
 	words3(w, uid.data, gid.data, "--init-groups");
-	word(w, "--");
+	strvec_push(w, "--");
 	buf_free(&uid);
 	buf_free(&gid);
 	return 0;
@@ -381,7 +371,7 @@ static void looked_free(struct looked *k)
 
 char **sandbox_argv(const struct sandbox_spec *s, const char *const *cmd, struct buf *err)
 {
-	struct words w = {0};
+	struct strvec w = STRVEC_INIT;
 	struct layout l = {0};
 	struct looked k = {0};
 	struct local here;
@@ -390,13 +380,13 @@ char **sandbox_argv(const struct sandbox_spec *s, const char *const *cmd, struct
 		local_open(&here);
 	int ok = !s->user || user_words(&w, s->user, err) == 0;
 	ok = ok && look_all(&k, s, h ? h : &here.host, err) == 0;
-	word(&w, s->bwrap);
+	strvec_push(&w, s->bwrap);
 	if (!s->detached)
 		words3(&w, "--die-with-parent", "--new-session", NULL);
 	words3(&w, "--unshare-pid", "--unshare-ipc", "--unshare-uts");
-	word(&w, "--unshare-cgroup-try");
+	strvec_push(&w, "--unshare-cgroup-try");
 	if (!s->network)
-		word(&w, "--unshare-net");
+		strvec_push(&w, "--unshare-net");
 	if (s->user)
 		words3(&w, "--unshare-user", "--disable-userns", NULL);
 	words3(&w, "--cap-drop", "ALL", NULL);
@@ -420,17 +410,16 @@ char **sandbox_argv(const struct sandbox_spec *s, const char *const *cmd, struct
 	words3(&w, "--setenv", "HOME", HOME_DIR);
 	if (s->cwd)
 		words3(&w, "--chdir", s->cwd, NULL);
-	word(&w, "--");
+	strvec_push(&w, "--");
 	for (size_t i = 0; cmd[i]; i++)
-		word(&w, cmd[i]);
-	*ARRAY_PUSH(w.items, w.n, w.cap) = NULL;
+		strvec_push(&w, cmd[i]);
 	layout_free(&l);
 	looked_free(&k);
 	if (!h)
 		local_close(&here);
 	if (ok)
-		return w.items;
-	command_free(w.items);
+		return strvec_detach(&w);
+	strvec_clear(&w);
 	return NULL;
 }
 
@@ -468,7 +457,7 @@ static int probe_on(const struct sandbox_host *h, const char *bwrap, const char 
 			   out.len   ? out.data
 			   : err.len ? err.data
 				     : "it failed");
-	command_free(argv);
+	strvec_free(argv);
 	buf_free(&out);
 	buf_free(&err);
 	return code == 0;
@@ -674,7 +663,7 @@ char **sandbox_wrap(const struct sandbox_call *c, char **argv, struct buf *err)
 			free(hidden.items[i]);
 		free(hidden.items);
 	}
-	command_free(argv);
+	strvec_free(argv);
 	return out;
 }
 

@@ -26,11 +26,7 @@
 
 static void arg(struct ssh *s, const char *fmt, const char *value)
 {
-	struct buf b = BUF_INIT;
-	buf_printf(&b, fmt, value);
-	s->argv = xrealloc(s->argv, (s->argc + 2) * sizeof(*s->argv));
-	s->argv[s->argc++] = buf_detach(&b);
-	s->argv[s->argc] = NULL;
+	strvec_pushf(&s->common, fmt, value);
 }
 
 /* "ssh" and the options every use of the connection shares. */
@@ -61,48 +57,31 @@ static void common_argv(struct ssh *s, const struct ssh_options *o)
 }
 
 /* argv: the common words, then extra, then the host, NULL-terminated. */
-static char **argv_with(const struct ssh *s, const char *const *extra)
+static void argv_with(struct strvec *argv, const struct ssh *s, const char *const *extra)
 {
-	size_t n = 0, k = 0;
-	while (extra && extra[n])
-		n++;
-	char **argv = xcalloc(s->argc + n + 4, sizeof(*argv));
-	for (size_t i = 0; i < s->argc; i++)
-		argv[k++] = xstrdup(s->argv[i]);
-	for (size_t i = 0; i < n; i++)
-		argv[k++] = xstrdup(extra[i]);
-	argv[k++] = xstrdup("--");
-	argv[k++] = xstrdup(s->host);
-	return argv;
-}
-
-void ssh_argv_free(char **argv)
-{
-	for (size_t i = 0; argv && argv[i]; i++)
-		free(argv[i]);
-	free(argv);
+	strvec_push_all(argv, (const char *const *)s->common.v);
+	strvec_push_all(argv, extra);
+	strvec_push(argv, "--");
+	strvec_push(argv, s->host);
 }
 
 char **ssh_argv(const struct ssh *s, const char *const *words)
 {
-	char **argv = argv_with(s, NULL);
-	size_t n = 0;
-	while (argv[n])
-		n++;
+	struct strvec argv = STRVEC_INIT;
+	argv_with(&argv, s, NULL);
 	struct buf line = BUF_INIT;
 	shell_quote_argv(&line, words);
-	argv = xrealloc(argv, (n + 2) * sizeof(*argv));
-	argv[n] = buf_detach(&line);
-	argv[n + 1] = NULL;
-	return argv;
+	strvec_push_owned(&argv, buf_detach(&line));
+	return strvec_detach(&argv);
 }
 
 /* Runs ssh with extra words and no remote command (-O, -M): what it said
  * on stderr in said; -1 when it failed (said holds why). */
 static int control(const struct ssh *s, const char *const *extra, struct buf *said)
 {
-	char **argv = argv_with(s, extra);
-	struct run_options opts = {.argv = (const char *const *)argv,
+	struct strvec argv = STRVEC_INIT;
+	argv_with(&argv, s, extra);
+	struct run_options opts = {.argv = (const char *const *)argv.v,
 				   .cwd = s->dir,
 				   .out = {.kind = RUN_OUT_DISCARD},
 				   .err = {.kind = RUN_OUT_CAPTURE, .buf = said},
@@ -117,7 +96,7 @@ static int control(const struct ssh *s, const char *const *extra, struct buf *sa
 			run_describe(said, &r);
 		rc = -1;
 	}
-	ssh_argv_free(argv);
+	strvec_clear(&argv);
 	return rc;
 }
 
@@ -336,7 +315,7 @@ void ssh_close(struct ssh *s)
 	for (size_t i = 0; i < s->nforwards; i++)
 		free(s->forwards[i].host);
 	free(s->forwards);
-	ssh_argv_free(s->argv);
+	strvec_clear(&s->common);
 	free(s->user);
 	free(s->host);
 	free(s->shown);

@@ -25,6 +25,7 @@
 #define GITGATE_SSH_H
 
 #include "buf.h"
+#include "strvec.h"
 
 struct ssh_options {
 	const char *known_hosts; /* NULL: OpenSSH's own files */
@@ -47,8 +48,7 @@ struct ssh {
 	 * of the connection runs: a socket's path may not be longer than 107
 	 * bytes, a state folder's may. */
 	char *dir, *control;
-	char **argv; /* ssh and the options every use shares, NULL-terminated */
-	size_t argc;
+	struct strvec common; /* ssh and the options every use shares */
 	unsigned limit_ms;
 	struct ssh_forward *forwards;
 	size_t nforwards, cap_forwards;
@@ -60,9 +60,8 @@ struct ssh {
 int ssh_open(struct ssh *out, const char *spec, const struct ssh_options *o, struct buf *err);
 /* The argv that runs words (NULL-terminated, each quoted for the remote
  * shell) on the host through the master, to be run in s->dir. Free with
- * ssh_argv_free. */
+ * strvec_free. */
 char **ssh_argv(const struct ssh *s, const char *const *words);
-void ssh_argv_free(char **argv);
 /* A local port on 127.0.0.1 that reaches host:port as the remote sees
  * them, kept until ssh_close. Returns 0, or -1 with why in err. */
 int ssh_forward(struct ssh *s, const char *host, unsigned port, unsigned *local, struct buf *err);

@@ -144,83 +144,97 @@ static int parse_hunk(const char *s, unsigned long *old_count, unsigned long *ne
 	return strncmp(p, " @@", 3) ? -1 : 0;
 }
 
+/* Where gitdiff_read_patch is in git's patch. */
+struct patch_reader {
+	const struct file_change **sorted; /* the changeset by path */
+	size_t n;
+	const struct line_sink *sink;
+	struct buf name;
+	unsigned long old_left, new_left, new_line; /* in a hunk: what is left of it */
+	int wanted;				    /* the file's added lines go to the sink */
+};
+
+/* A line inside a hunk: an added line to the sink. -1 when it is not one. */
+static int hunk_line(struct patch_reader *r, const char *s, size_t len)
+{
+	if (s[0] == '+' || s[0] == ' ') {
+		if (!r->new_left)
+			return -1;
+		if (s[0] == '+' && r->wanted) {
+			size_t text_len = len - 1;
+			if (text_len && s[len - 1] == '\n')
+				text_len--;
+			r->sink->added_line(r->sink->ctx, r->new_line, s + 1, text_len);
+		}
+		r->new_left--;
+		r->new_line++;
+	} else if (s[0] == '-') {
+		if (!r->old_left)
+			return -1;
+		r->old_left--;
+	} else if (s[0] != '\\') {
+		return -1;
+	}
+	return 0;
+}
+
+/* A line between hunks: a file's header or a hunk's. -1 when it cannot be
+ * read (a file name: said in err, *described set). */
+static int header_line(struct patch_reader *r, const char *s, size_t len, int *described,
+		       struct buf *err)
+{
+	if (!strncmp(s, "diff --git ", 11)) {
+		r->wanted = 0;
+	} else if (!strncmp(s, "+++ ", 4)) {
+		int kind = parse_new_name(s + 4, len - 4, &r->name);
+		r->wanted = 0;
+		if (kind < 0) {
+			buf_adds(err, "cannot read a file name in git's diff: ");
+			escape_bytes(err, s, len);
+			*described = 1;
+			return -1;
+		}
+		if (kind == 0) {
+			const struct file_change *fc =
+			    find_change(r->sorted, r->n, r->name.data + 2);
+			r->wanted = fc && r->sink->begin_file(r->sink->ctx, fc);
+		}
+	} else if (!strncmp(s, "@@ ", 3)) {
+		unsigned long old_count, new_count;
+		if (parse_hunk(s, &old_count, &r->new_line, &new_count) < 0)
+			return -1;
+		r->old_left = old_count;
+		r->new_left = new_count;
+	}
+	return 0;
+}
+
 int gitdiff_read_patch(FILE *in, const struct changeset *cs, const struct line_sink *sink,
 		       struct buf *err)
 {
-	const struct file_change **sorted = xcalloc(cs->n, sizeof(*sorted));
+	struct patch_reader r = {.sorted = xcalloc(cs->n, sizeof(*r.sorted)),
+				 .n = cs->n,
+				 .sink = sink,
+				 .name = BUF_INIT};
 	for (size_t i = 0; i < cs->n; i++)
-		sorted[i] = &cs->items[i];
-	qsort(sorted, cs->n, sizeof(*sorted), compare_paths);
-
-	struct buf line = BUF_INIT, name = BUF_INIT;
-	unsigned long old_left = 0, new_left = 0, new_line = 0;
-	int wanted = 0, rc = 0, described = 0;
-	while (buf_getline(&line, in, '\n')) {
-		const char *s = line.data;
-		size_t len = line.len;
-		if (old_left || new_left) {
-			if (s[0] == '+' || s[0] == ' ') {
-				if (!new_left) {
-					rc = -1;
-					break;
-				}
-				if (s[0] == '+' && wanted) {
-					size_t text_len = len - 1;
-					if (text_len && s[len - 1] == '\n')
-						text_len--;
-					sink->added_line(sink->ctx, new_line, s + 1, text_len);
-				}
-				new_left--;
-				new_line++;
-			} else if (s[0] == '-') {
-				if (!old_left) {
-					rc = -1;
-					break;
-				}
-				old_left--;
-			} else if (s[0] != '\\') {
-				rc = -1;
-				break;
-			}
-			continue;
-		}
-		if (!strncmp(s, "diff --git ", 11)) {
-			wanted = 0;
-		} else if (!strncmp(s, "+++ ", 4)) {
-			int kind = parse_new_name(s + 4, len - 4, &name);
-			wanted = 0;
-			if (kind < 0) {
-				buf_adds(err, "cannot read a file name in git's diff: ");
-				escape_bytes(err, s, len);
-				rc = -1;
-				described = 1;
-				break;
-			}
-			if (kind == 0) {
-				const struct file_change *fc =
-				    find_change(sorted, cs->n, name.data + 2);
-				wanted = fc && sink->begin_file(sink->ctx, fc);
-			}
-		} else if (!strncmp(s, "@@ ", 3)) {
-			unsigned long old_count, new_count;
-			if (parse_hunk(s, &old_count, &new_line, &new_count) < 0) {
-				rc = -1;
-				break;
-			}
-			old_left = old_count;
-			new_left = new_count;
-		}
-	}
+		r.sorted[i] = &cs->items[i];
+	qsort(r.sorted, cs->n, sizeof(*r.sorted), compare_paths);
+	struct buf line = BUF_INIT;
+	int rc = 0, described = 0;
+	while (rc == 0 && buf_getline(&line, in, '\n'))
+		rc = r.old_left || r.new_left
+			 ? hunk_line(&r, line.data, line.len)
+			 : header_line(&r, line.data, line.len, &described, err);
 	if (rc < 0 && !described) {
 		buf_adds(err, "unexpected line in git's diff: ");
 		escape_bytes(err, line.data, line.len > 80 ? 80 : line.len);
 	}
-	if (!rc && (old_left || new_left)) {
+	if (!rc && (r.old_left || r.new_left)) {
 		buf_adds(err, "git's diff ended inside a hunk");
 		rc = -1;
 	}
 	buf_free(&line);
-	buf_free(&name);
-	free(sorted);
+	buf_free(&r.name);
+	free(r.sorted);
 	return rc < 0 ? -1 : 0;
 }

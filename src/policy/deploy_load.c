@@ -220,7 +220,7 @@ static void command_release(void *slot)
 {
 	struct deploy_command *c = slot;
 	free(c->text);
-	words_free(c->argv);
+	strvec_free(c->argv);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -239,7 +239,7 @@ static int command_parse(const char *key, const char *value, void *slot, struct 
 	}
 	if (rc < 0) {
 		buf_printf(why, "%s '%s': %s", key, value, err.data);
-		words_free(c.argv);
+		strvec_free(c.argv);
 	} else {
 		command_release(slot);
 		if (*value) {

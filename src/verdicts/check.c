@@ -202,105 +202,129 @@ static int amended_commit_base(struct buf *base, struct buf *err)
 	return 0;
 }
 
-enum gitgate_status check_staged(const struct check_request *req, struct findings *out,
-				 struct buf *err)
+/* Starts `git diff --cached`, against HEAD's parent for an amend
+ * (*amends_root: HEAD is a root). Returns 0, or -1 with why in err. */
+static int staged_diff_start(struct run_process *git, int amend, int *amends_root, struct buf *err)
 {
-	/* Start git first: it reads the index while the rules are loaded. */
+	const size_t n = sizeof(staged_diff_argv) / sizeof(staged_diff_argv[0]);
 	const char *argv[sizeof(staged_diff_argv) / sizeof(staged_diff_argv[0]) + 1];
 	memcpy(argv, staged_diff_argv, sizeof(staged_diff_argv));
 	struct buf amend_base = BUF_INIT;
-	int amends_root = 0;
-	if (req->amend) {
-		amends_root = amended_commit_base(&amend_base, err);
-		if (amends_root < 0)
-			return STATUS_FAULT;
-		argv[sizeof(staged_diff_argv) / sizeof(staged_diff_argv[0]) - 1] = amend_base.data;
-		argv[sizeof(staged_diff_argv) / sizeof(staged_diff_argv[0])] = NULL;
+	*amends_root = 0;
+	if (amend) {
+		*amends_root = amended_commit_base(&amend_base, err);
+		if (*amends_root < 0)
+			return -1;
+		argv[n - 1] = amend_base.data;
+		argv[n] = NULL;
 	}
 	struct run_options diff = {.argv = argv, .out = {.kind = RUN_OUT_PIPE}};
-	struct run_process git;
-	int started = run_start(&git, &diff, err);
+	int rc = run_start(git, &diff, err);
 	buf_free(&amend_base);
-	if (started < 0)
-		return STATUS_FAULT;
-	enum gitgate_status status = STATUS_PASSED;
-	struct buf rules_path = BUF_INIT, gitdir = BUF_INIT, merge_heads = BUF_INIT;
-	struct rules rules;
-	struct changeset cs = {0};
-	int rules_loaded = 0;
-	int have_gitdir = gitdir_find(req->top, &gitdir) == 0;
-	struct rules_location where = {.explicit_path = req->rules_path,
-				       .top = req->top,
-				       .gitdir = have_gitdir ? gitdir.data : NULL};
-	if (rules_locate(&where, &rules_path, err) < 0) {
-		status = STATUS_USAGE;
-		goto done;
-	}
-	if (rules_load(&rules, rules_path.data, err) < 0) {
-		rules_free(&rules);
-		status = STATUS_USAGE;
-		goto done;
-	}
-	rules_loaded = 1;
-	findings_skip_rules(out, req->skip);
-	if (gitdiff_read_raw(git.out, &cs, err) < 0) {
-		status = STATUS_FAULT;
-		goto done;
-	}
-	out->files = cs.n;
+	return rc;
+}
 
-	struct check_context ctx = {
-	    .rules = &rules,
-	    .findings = out,
-	    .blobs = {NULL, cat_blob},
-	    .is_merge = have_gitdir && gitdir_merge_heads(gitdir.data, &merge_heads) > 0,
-	    .is_root = amends_root,
-	};
+/* The rules that apply to the work tree at req->top, loaded (rules_free
+ * them). STATUS_PASSED, or STATUS_USAGE with why in err. */
+static enum gitgate_status staged_rules(const struct check_request *req, const char *gitdir,
+					struct rules *rules, struct buf *err)
+{
+	struct buf path = BUF_INIT;
+	struct rules_location where = {
+	    .explicit_path = req->rules_path, .top = req->top, .gitdir = gitdir};
+	enum gitgate_status status = STATUS_PASSED;
+	if (rules_locate(&where, &path, err) < 0) {
+		memset(rules, 0, sizeof(*rules));
+		status = STATUS_USAGE;
+	} else if (rules_load(rules, path.data, err) < 0) {
+		status = STATUS_USAGE;
+	}
+	buf_free(&path);
+	return status;
+}
+
+/* Isolation, forbidden paths and version bumps over the changed paths (a
+ * merge's own work only, when merge_heads names what it merges). Returns
+ * 0, or -1 with why in err. */
+static int check_paths(struct check_context *ctx, const struct changeset *cs,
+		       const char *merge_heads, struct buf *err)
+{
 	unsigned char *merge_writes = NULL;
-	if (ctx.is_merge) {
-		ctx.merge_writes = merge_writes = xcalloc(cs.n ? cs.n : 1, 1);
-		if (merge_work_find(&cs, merge_heads.data, merge_writes, err) < 0) {
+	if (merge_heads) {
+		ctx->merge_writes = merge_writes = xcalloc(cs->n ? cs->n : 1, 1);
+		if (merge_work_find(cs, merge_heads, merge_writes, err) < 0) {
 			free(merge_writes);
-			status = STATUS_FAULT;
-			goto done;
+			return -1;
 		}
 	}
-	check_isolation(&ctx, &cs);
+	check_isolation(ctx, cs);
 	free(merge_writes);
-	check_forbidden_paths(&ctx, &cs);
-	if (check_version_bumps(&ctx, &cs, err) < 0) {
-		status = STATUS_FAULT;
-		goto done;
-	}
+	ctx->merge_writes = NULL;
+	check_forbidden_paths(ctx, cs);
+	return check_version_bumps(ctx, cs, err);
+}
 
-	struct scan_sink sink = {
-	    .cs = &cs, .findings = out, .merge_heads = ctx.is_merge ? merge_heads.data : NULL};
-	if (scanner_init(&sink.scanner, &rules) < 0) {
+/* The added lines of the diff git streams on `diff`, scanned as they come,
+ * and the files git showed no patch for. Returns 0, or -1 with why in err. */
+static int scan_staged(FILE *diff, struct changeset *cs, const struct rules *rules,
+		       struct findings *out, const char *merge_heads, struct buf *err)
+{
+	struct scan_sink sink = {.cs = cs, .findings = out, .merge_heads = merge_heads};
+	if (scanner_init(&sink.scanner, rules) < 0) {
 		buf_adds(err, "cannot set up PCRE2 matching (out of memory)");
-		status = STATUS_FAULT;
-		goto done;
+		return -1;
 	}
-	deadline_start(&sink.scanner.deadline, rules.commit.deadline_seconds);
-	sink.patched = xcalloc(cs.n ? cs.n : 1, 1);
+	deadline_start(&sink.scanner.deadline, rules->commit.deadline_seconds);
+	sink.patched = xcalloc(cs->n ? cs->n : 1, 1);
 	struct line_sink lines = {&sink, scan_begin_file, scan_added_line};
-	int read_rc = gitdiff_read_patch(git.out, &cs, &lines, err);
-	for (size_t i = 0; i < cs.n && read_rc == 0; i++)
-		if (!sink.patched[i] && has_content_change(&cs.items[i]))
-			read_rc = scan_unpatched_file(&sink, &cs.items[i], err);
+	int rc = gitdiff_read_patch(diff, cs, &lines, err);
+	for (size_t i = 0; i < cs->n && rc == 0; i++)
+		if (!sink.patched[i] && has_content_change(&cs->items[i]))
+			rc = scan_unpatched_file(&sink, &cs->items[i], err);
 	free(sink.patched);
-	if (read_rc == 0 && sink.scanner.late) {
+	if (rc == 0 && sink.scanner.late) {
 		buf_printf(err,
 			   "the change took longer to check than [commit] deadline_seconds (%us) "
 			   "allows",
-			   rules.commit.deadline_seconds);
-		read_rc = -1;
+			   rules->commit.deadline_seconds);
+		rc = -1;
 	}
 	scanner_free(&sink.scanner);
 	scan_selection_free(&sink.selection);
 	hashset_free(&sink.parent_lines);
-	if (read_rc < 0)
+	return rc;
+}
+
+enum gitgate_status check_staged(const struct check_request *req, struct findings *out,
+				 struct buf *err)
+{
+	/* Start git first: it reads the index while the rules are loaded. */
+	struct run_process git;
+	int amends_root;
+	if (staged_diff_start(&git, req->amend, &amends_root, err) < 0)
+		return STATUS_FAULT;
+	struct buf gitdir = BUF_INIT, merge_heads = BUF_INIT;
+	struct rules rules;
+	struct changeset cs = {0};
+	int have_gitdir = gitdir_find(req->top, &gitdir) == 0;
+	enum gitgate_status status =
+	    staged_rules(req, have_gitdir ? gitdir.data : NULL, &rules, err);
+	if (status == STATUS_PASSED) {
+		findings_skip_rules(out, req->skip);
+		if (gitdiff_read_raw(git.out, &cs, err) < 0)
+			status = STATUS_FAULT;
+		out->files = cs.n;
+	}
+	int is_merge = have_gitdir && gitdir_merge_heads(gitdir.data, &merge_heads) > 0;
+	struct check_context ctx = {.rules = &rules,
+				    .findings = out,
+				    .blobs = {NULL, cat_blob},
+				    .is_merge = is_merge,
+				    .is_root = amends_root};
+	const char *merged = is_merge ? merge_heads.data : NULL;
+	if (status == STATUS_PASSED && (check_paths(&ctx, &cs, merged, err) < 0 ||
+					scan_staged(git.out, &cs, &rules, out, merged, err) < 0))
 		status = STATUS_FAULT;
-done:;
 	struct buf why = BUF_INIT;
 	if (run_finish_ok(&git, &why) < 0 && status == STATUS_PASSED) {
 		buf_printf(err, "`git diff --cached` %s; the change could not be checked",
@@ -311,9 +335,7 @@ done:;
 	if (status == STATUS_PASSED && out->errors)
 		status = STATUS_REJECTED;
 	changeset_free(&cs);
-	if (rules_loaded)
-		rules_free(&rules);
-	buf_free(&rules_path);
+	rules_free(&rules);
 	buf_free(&gitdir);
 	buf_free(&merge_heads);
 	return status;

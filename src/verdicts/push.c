@@ -15,6 +15,7 @@
 #include "hashset.h"
 #include "repo.h"
 #include "run.h"
+#include "strvec.h"
 #include "treediff.h"
 
 /* The audit log names this many commits of a push at most. */
@@ -253,34 +254,16 @@ static int check_deploy_ref(const struct push_scope *scope, const struct ref_upd
 	return on_branch < 0 ? -1 : 0;
 }
 
-/* Words for git's argv, owned. */
-struct args {
-	char **items;
-	size_t n, cap;
-};
-
-static void args_add(struct args *a, const char *word)
-{
-	*ARRAY_PUSH(a->items, a->n, a->cap) = xstrdup(word);
-}
-
-static void args_add_oid(struct args *a, const git_oid *oid)
+static void add_oid(struct strvec *a, const git_oid *oid)
 {
 	char hex[GIT_OID_HEXSZ + 1];
-	args_add(a, git_oid_tostr(hex, sizeof(hex), oid));
-}
-
-static void args_free(struct args *a)
-{
-	for (size_t i = 0; i < a->n; i++)
-		free(a->items[i]);
-	free(a->items);
+	strvec_push(a, git_oid_tostr(hex, sizeof(hex), oid));
 }
 
 /* The tracking refs of every remote that is the one pushed to: by name, or
  * (for `git push URL`) by a URL or push URL equal to it. The config is read
  * entry by entry: libgit2 1.5's remote lookup leaks its regex match data. */
-static int add_remote_tracking(const struct push_scope *scope, struct args * not )
+static int add_remote_tracking(const struct push_scope *scope, struct strvec * not )
 {
 	git_config *cfg = NULL;
 	git_config_iterator *it = NULL;
@@ -307,7 +290,7 @@ static int add_remote_tracking(const struct push_scope *scope, struct args * not
 			continue;
 		buf_clear(&glob);
 		buf_printf(&glob, "--glob=refs/remotes/%.*s/*", (int)len, name + 7);
-		args_add(not, glob.data);
+		strvec_push(not, glob.data);
 		matched = 1;
 	}
 	buf_free(&glob);
@@ -320,7 +303,7 @@ static int add_remote_tracking(const struct push_scope *scope, struct args * not
  * place never fetched from): what it advertises, as far as this repository
  * has those commits, is accepted there. A remote that cannot be asked
  * hides nothing, so more is checked, never less. */
-static void add_advertised(const struct push_scope *scope, struct args * not )
+static void add_advertised(const struct push_scope *scope, struct strvec * not )
 {
 	const char *argv[] = {"git", "ls-remote", "--", scope->remote_url, NULL};
 	struct buf out = BUF_INIT, ignored = BUF_INIT;
@@ -331,7 +314,7 @@ static void add_advertised(const struct push_scope *scope, struct args * not )
 			git_oid oid;
 			if (len > GIT_OID_HEXSZ && git_oid_fromstrn(&oid, p, GIT_OID_HEXSZ) == 0 &&
 			    object_exists(scope->repo, &oid))
-				args_add_oid(not, &oid);
+				add_oid(not, &oid);
 			p += len + (p[len] == '\n');
 		}
 	buf_free(&out);
@@ -342,10 +325,10 @@ static void add_advertised(const struct push_scope *scope, struct args * not )
  * server every ref; on a client what the remote is known to have; the
  * updates' old tips; the baseline. */
 static int add_accepted(const struct push_scope *scope, const struct push_updates *updates,
-			struct args * not, struct buf *err)
+			struct strvec * not, struct buf *err)
 {
 	if (scope->mode == PUSH_SERVER)
-		args_add(not, "--all");
+		strvec_push(not, "--all");
 	if (scope->mode == PUSH_CLIENT && !add_remote_tracking(scope, not ) && scope->remote_url)
 		add_advertised(scope, not );
 	for (size_t i = 0; i < updates->n; i++) {
@@ -358,7 +341,7 @@ static int add_accepted(const struct push_scope *scope, const struct push_update
 		if (rc < 0)
 			return -1;
 		if (rc)
-			args_add_oid(not, &commit);
+			add_oid(not, &commit);
 	}
 	if (scope->baseline) {
 		git_object *obj = NULL;
@@ -374,7 +357,7 @@ static int add_accepted(const struct push_scope *scope, const struct push_update
 				   scope->baseline);
 			return -1;
 		}
-		args_add_oid(not, &commit);
+		add_oid(not, &commit);
 	}
 	return 0;
 }
@@ -391,6 +374,37 @@ static int submit(struct commit_pool *pool, struct buf *checked, const git_oid *
 	return commit_pool_submit(pool, oid);
 }
 
+/* Runs argv (git rev-list) and submits each commit it lists. Returns 0,
+ * or -1 with why in err. */
+static int submit_listed(char **argv, struct commit_pool *pool, struct buf *checked,
+			 struct hashset *visited, struct buf *err)
+{
+	struct run_options opts = {.argv = (const char *const *)argv,
+				   .out = {.kind = RUN_OUT_PIPE}};
+	struct run_process git;
+	if (run_start(&git, &opts, err) < 0)
+		return -1;
+	struct buf line = BUF_INIT, why = BUF_INIT;
+	git_oid oid;
+	int rc = 0;
+	while (rc == 0 && buf_getline(&line, git.out, '\n')) {
+		if (line.len < GIT_OID_HEXSZ ||
+		    git_oid_fromstrn(&oid, line.data, GIT_OID_HEXSZ) < 0) {
+			buf_adds(err, "unexpected output from git rev-list");
+			rc = -1;
+		} else {
+			rc = submit(pool, checked, &oid, visited);
+		}
+	}
+	if (run_finish_ok(&git, &why) < 0 && rc == 0) {
+		buf_printf(err, "git rev-list could not list the new commits (it %s)", why.data);
+		rc = -1;
+	}
+	buf_free(&line);
+	buf_free(&why);
+	return rc;
+}
+
 /*
  * The new commits are listed by git itself, `git rev-list TIPS --not
  * ACCEPTED`, read as they stream: git follows a shallow clone's grafts and
@@ -401,15 +415,15 @@ static int walk_new_commits(const struct push_scope *scope, const struct push_up
 			    struct commit_pool *pool, struct buf *checked, struct hashset *visited,
 			    struct buf *err)
 {
-	struct args argv = {0};
+	struct strvec argv = STRVEC_INIT;
 	struct buf count = BUF_INIT;
 	int rc = 0;
 	size_t tips = 0;
-	args_add(&argv, "git");
-	args_add(&argv, "rev-list");
+	strvec_push(&argv, "git");
+	strvec_push(&argv, "rev-list");
 	if (scope->max_count) {
 		buf_printf(&count, "--max-count=%u", scope->max_count);
-		args_add(&argv, count.data);
+		strvec_push(&argv, count.data);
 	}
 	for (size_t i = 0; i < updates->n && rc == 0; i++) {
 		struct ref_update *u = &updates->items[i];
@@ -424,45 +438,16 @@ static int walk_new_commits(const struct push_scope *scope, const struct push_up
 		if (u->single) {
 			rc = submit(pool, checked, &commit, visited);
 		} else {
-			args_add_oid(&argv, &commit);
+			add_oid(&argv, &commit);
 			tips++;
 		}
 	}
-	args_add(&argv, "--not");
+	strvec_push(&argv, "--not");
 	if (rc == 0 && tips)
 		rc = add_accepted(scope, updates, &argv, err);
-	if (rc == 0 && tips) {
-		*ARRAY_PUSH(argv.items, argv.n, argv.cap) = NULL;
-		struct run_options opts = {.argv = (const char *const *)argv.items,
-					   .out = {.kind = RUN_OUT_PIPE}};
-		struct run_process git;
-		if (run_start(&git, &opts, err) < 0) {
-			rc = -1;
-		} else {
-			struct buf line = BUF_INIT;
-			git_oid oid;
-			while (rc == 0 && buf_getline(&line, git.out, '\n')) {
-				if (line.len < GIT_OID_HEXSZ ||
-				    git_oid_fromstrn(&oid, line.data, GIT_OID_HEXSZ) < 0) {
-					buf_adds(err, "unexpected output from git rev-list");
-					rc = -1;
-				} else {
-					rc = submit(pool, checked, &oid, visited);
-				}
-			}
-			buf_free(&line);
-			struct buf why = BUF_INIT;
-			if (run_finish_ok(&git, &why) < 0 && rc == 0) {
-				buf_printf(err,
-					   "git rev-list could not list the new commits (it %s)",
-					   why.data);
-				rc = -1;
-			}
-			buf_free(&why);
-		}
-		argv.n--; /* the NULL */
-	}
-	args_free(&argv);
+	if (rc == 0 && tips)
+		rc = submit_listed(argv.v, pool, checked, visited, err);
+	strvec_clear(&argv);
 	buf_free(&count);
 	return rc;
 }

@@ -201,92 +201,110 @@ static void advise(FILE *diag, enum push_mode mode, const struct findings *findi
 			      "skips this early check\n");
 }
 
-enum gitgate_status push_gate_run(const struct push_gate_options *opts,
-				  struct push_updates *updates)
-{
-	struct buf err = BUF_INIT, rules_path = BUF_INIT, baseline = BUF_INIT, checked = BUF_INIT;
-	struct findings findings = {0};
+/* What push_gate_run judges with, and what it found. */
+struct push_judgement {
+	git_repository *repo;
 	struct rules rules;
-	struct identity who = {0};
-	int rules_loaded = 0;
-	json_t *bypasses = json_array();
-	enum gitgate_status status = STATUS_FAULT;
-	git_repository *repo = NULL;
-	if (repo_open(&repo, &err) < 0)
-		goto report_error;
-	struct push_scope scope = {.repo = repo,
+	struct identity who;
+	struct findings findings;
+	json_t *bypasses;
+	struct buf checked, baseline, err;
+};
+
+/* Opens the repository and the rules, takes the ranges and the pusher,
+ * and checks the new commits. Returns the verdict's status, or
+ * STATUS_USAGE / STATUS_FAULT with why in pj->err. */
+static enum gitgate_status push_judge(struct push_judgement *pj,
+				      const struct push_gate_options *opts,
+				      struct push_updates *updates)
+{
+	struct buf rules_path = BUF_INIT;
+	if (repo_open(&pj->repo, &pj->err) < 0)
+		return STATUS_FAULT;
+	struct push_scope scope = {.repo = pj->repo,
 				   .mode = opts->mode,
 				   .remote = opts->remote,
 				   .remote_url = opts->remote_url,
-				   .max_count = opts->max_count};
-	if (locate_rules(opts, repo, &rules_path, &err) < 0) {
-		status = STATUS_USAGE;
-		goto report_error;
-	}
-	if (rules_load(&rules, rules_path.data, &err) < 0) {
-		rules_free(&rules);
-		status = STATUS_USAGE;
-		goto report_error;
-	}
-	rules_loaded = 1;
-	scope.rules = &rules;
-	scope.baseline = push_gate_baseline(repo, &rules, &baseline);
+				   .max_count = opts->max_count,
+				   .rules = &pj->rules};
+	int rc = locate_rules(opts, pj->repo, &rules_path, &pj->err);
+	if (rc == 0)
+		rc = rules_load(&pj->rules, rules_path.data, &pj->err);
+	buf_free(&rules_path);
+	if (rc < 0)
+		return STATUS_USAGE;
+	scope.baseline = push_gate_baseline(pj->repo, &pj->rules, &pj->baseline);
 	for (size_t i = 0; i < opts->nranges; i++)
-		if (add_range(&scope, updates, opts->ranges[i], &err) < 0) {
-			status = STATUS_USAGE;
-			goto report_error;
-		}
+		if (add_range(&scope, updates, opts->ranges[i], &pj->err) < 0)
+			return STATUS_USAGE;
 	if (opts->mode == PUSH_SERVER) {
-		if (procenv_pusher(&rules.push.identity, opts->env, &who, &err) < 0)
-			goto report_error;
-		apply_bypass(opts, &rules, &who, &findings, bypasses);
-	} else
-		findings_skip_rules(&findings, opts->skip);
-	status = push_check(&scope, updates, &findings, &checked, &err);
-	if (status == STATUS_FAULT)
-		goto report_error;
-	if (json_array_size(bypasses) &&
-	    write_audit(repo, &who, bypasses, updates, &checked, &err) < 0) {
-		status = STATUS_FAULT;
-		goto report_error;
+		if (procenv_pusher(&pj->rules.push.identity, opts->env, &pj->who, &pj->err) < 0)
+			return STATUS_FAULT;
+		apply_bypass(opts, &pj->rules, &pj->who, &pj->findings, pj->bypasses);
+	} else {
+		findings_skip_rules(&pj->findings, opts->skip);
 	}
+	enum gitgate_status status =
+	    push_check(&scope, updates, &pj->findings, &pj->checked, &pj->err);
+	if (status != STATUS_FAULT && json_array_size(pj->bypasses) &&
+	    write_audit(pj->repo, &pj->who, pj->bypasses, updates, &pj->checked, &pj->err) < 0)
+		status = STATUS_FAULT;
+	return status;
+}
+
+/* The findings, in the format asked, and what they mean for the push. */
+static void push_report(const struct push_gate_options *opts, const struct findings *f)
+{
 	if (opts->format == REPORT_TEXT)
-		report_text_capped(opts->out, &findings, opts->color,
+		report_text_capped(opts->out, f, opts->color,
 				   opts->mode == PUSH_RANGE ? SIZE_MAX : SHOWN_PER_COMMIT,
 				   opts->mode == PUSH_RANGE ? SIZE_MAX : SHOWN_COMMITS);
 	else
-		report_write(opts->out, opts->format, &findings, 0);
-	if (findings.nskip && opts->mode != PUSH_SERVER)
+		report_write(opts->out, opts->format, f, 0);
+	if (f->nskip && opts->mode != PUSH_SERVER)
 		fprintf(opts->diag, "gitgate: GITGATE_SKIP is set: %zu finding%s skipped\n",
-			findings.skipped, findings.skipped == 1 ? "" : "s");
-	if (opts->format == REPORT_TEXT && findings.errors) {
-		advise(opts->diag, opts->mode, &findings);
+			f->skipped, f->skipped == 1 ? "" : "s");
+	if (opts->format == REPORT_TEXT && f->errors) {
+		advise(opts->diag, opts->mode, f);
 		fprintf(opts->diag, "error: gitgate: %zu error%s in %zu commit%s checked: %s\n",
-			findings.errors, findings.errors == 1 ? "" : "s", findings.commits,
-			findings.commits == 1 ? "" : "s",
+			f->errors, f->errors == 1 ? "" : "s", f->commits,
+			f->commits == 1 ? "" : "s",
 			opts->mode == PUSH_RANGE ? "the range breaks the rules" : "push refused");
 	}
-	goto done;
-report_error:
-	fprintf(opts->diag, "error: gitgate: %s\n", err.data ? err.data : "unknown error");
-	if (status == STATUS_FAULT && repo && git_repository_is_shallow(repo) == 1)
+}
+
+/* Why the push could not be judged; a hook's push is then refused. */
+static void push_failure(const struct push_gate_options *opts, const struct push_judgement *pj,
+			 enum gitgate_status status)
+{
+	fprintf(opts->diag, "error: gitgate: %s\n", pj->err.data ? pj->err.data : "unknown error");
+	if (status == STATUS_FAULT && pj->repo && git_repository_is_shallow(pj->repo) == 1)
 		fprintf(opts->diag, "hint: this is a shallow clone and the commits reach past its "
 				    "history: `git fetch --unshallow` (in CI: fetch-depth 0)\n");
 	if (status == STATUS_FAULT && opts->mode != PUSH_RANGE)
 		fprintf(opts->diag,
 			"error: gitgate: the push could not be checked, so it is refused "
 			"(fail closed)\n");
-done:
-	json_decref(bypasses);
-	identity_free(&who);
-	findings_free(&findings);
-	if (rules_loaded)
-		rules_free(&rules);
-	buf_free(&err);
-	buf_free(&rules_path);
-	buf_free(&baseline);
-	buf_free(&checked);
-	repo_close(repo);
+}
+
+enum gitgate_status push_gate_run(const struct push_gate_options *opts,
+				  struct push_updates *updates)
+{
+	struct push_judgement pj = {
+	    .bypasses = json_array(), .checked = BUF_INIT, .baseline = BUF_INIT, .err = BUF_INIT};
+	enum gitgate_status status = push_judge(&pj, opts, updates);
+	if (status == STATUS_USAGE || status == STATUS_FAULT)
+		push_failure(opts, &pj, status);
+	else
+		push_report(opts, &pj.findings);
+	json_decref(pj.bypasses);
+	identity_free(&pj.who);
+	findings_free(&pj.findings);
+	rules_free(&pj.rules);
+	buf_free(&pj.err);
+	buf_free(&pj.baseline);
+	buf_free(&pj.checked);
+	repo_close(pj.repo);
 	return status;
 }
 

@@ -20,7 +20,7 @@ Test(command, only_gitgates_variables_are_substituted)
 	cr_assert_str_eq(out[8], "cost:$5");
 	cr_assert_str_eq(out[9], "$");
 	cr_assert_null(out[10]);
-	command_free(out);
+	strvec_free(out);
 }
 
 Test(command, an_unset_variable_is_empty_and_the_set_ones_join_the_environment)
@@ -29,13 +29,12 @@ Test(command, an_unset_variable_is_empty_and_the_set_ones_join_the_environment)
 	struct command_vars vars = {.port = "8000", .root = "/srv/argo"};
 	char **out = command_expand(argv, &vars);
 	cr_assert_str_eq(out[1], "[]");
-	command_free(out);
-	char **env = NULL;
-	size_t n = 0;
-	command_add_environ(&env, &n, &vars);
-	cr_assert_eq(n, 2);
-	cr_assert_str_eq(env[0], "PORT=8000");
-	cr_assert_str_eq(env[1], "ROOT=/srv/argo");
-	cr_assert_null(env[2]);
-	command_free(env);
+	strvec_free(out);
+	struct strvec env = STRVEC_INIT;
+	command_add_environ(&env, &vars);
+	cr_assert_eq(env.n, 2);
+	cr_assert_str_eq(env.v[0], "PORT=8000");
+	cr_assert_str_eq(env.v[1], "ROOT=/srv/argo");
+	cr_assert_null(env.v[2]);
+	strvec_clear(&env);
 }

@@ -731,7 +731,7 @@ Test(deploy_rules, stored_commands_are_what_the_engine_expands)
 	cr_assert_str_eq(argv[2], "exec app --port \"8001\" $HOME", "the shell gets its $HOME");
 	cr_assert_str_eq(argv[3], "--root=/srv/argo-green");
 	cr_assert_null(argv[4]);
-	command_free(argv);
+	strvec_free(argv);
 	rules_free(&r);
 }
 

@@ -125,7 +125,7 @@ Test(sandbox, the_layout_is_an_allow_list_with_the_admin_paths_hidden_over_it,
 	cr_assert_str_eq(argv[sep - 2], "--chdir");
 	cr_assert_str_eq(argv[sep + 1], "python3");
 	cr_assert_null(argv[sep + 4]);
-	command_free(argv);
+	strvec_free(argv);
 	buf_free(&err);
 }
 
@@ -154,7 +154,7 @@ Test(sandbox, a_hidden_folder_under_a_bound_one_becomes_an_empty_tmpfs_below_wha
 	cr_assert_geq(find(argv, "--unshare-net", 0), 0, "network = 0 cuts it");
 	cr_assert_eq(find(argv, "--die-with-parent", 0), -1, "the app outlives gitgate");
 	cr_assert_eq(find(argv, "--new-session", 0), -1, "the app stays in its group");
-	command_free(argv);
+	strvec_free(argv);
 	buf_free(&err);
 }
 
@@ -170,7 +170,7 @@ Test(sandbox, a_writable_symlink_is_bound_at_its_target_and_made_inside, .init =
 	char **argv = sandbox_argv(&s, cmd, &err);
 	cr_assert_geq(find_mount(argv, "--bind", path_of("r1"), path_of("r1")), 0);
 	cr_assert_geq(find_mount(argv, "--symlink", path_of("r1"), path_of("app-blue")), 0);
-	command_free(argv);
+	strvec_free(argv);
 	const char *missing[] = {path_of("nope")};
 	s.writable = missing;
 	cr_assert_null(sandbox_argv(&s, cmd, &err), "a missing writable path refuses");
@@ -191,7 +191,7 @@ Test(sandbox, a_slot_inside_a_writable_folder_is_seen_through_it_not_made_again,
 	cr_assert_not_null(argv, "%s", err.data);
 	cr_assert_eq(find_mount(argv, "--symlink", path_of("r1"), path_of("app-blue")), -1,
 		     "bwrap would fail on the link that is there");
-	command_free(argv);
+	strvec_free(argv);
 	if (access(BWRAP, X_OK) == 0) {
 		const char *ls[] = {"test", "-d", path_of("app-blue"), NULL};
 		argv = sandbox_argv(&s, ls, &err);
@@ -199,7 +199,7 @@ Test(sandbox, a_slot_inside_a_writable_folder_is_seen_through_it_not_made_again,
 		struct run_options o = {.argv = (const char *const *)argv};
 		cr_assert_eq(run(&r, &o, &err), 0, "%s", err.data);
 		cr_assert_eq(r.code, 0, "the slot is not there inside");
-		command_free(argv);
+		strvec_free(argv);
 	}
 	buf_free(&err);
 }
@@ -279,7 +279,7 @@ Test(sandbox, on_a_host_the_layout_is_made_of_the_hosts_paths)
 		      0);
 	cr_assert_geq(find_mount(argv, "--ro-bind", "/dev/null", "/etc/shadow"), 0);
 	cr_assert_eq(find(argv, "/srv/other", 0), -1, "nothing there: nothing made");
-	command_free(argv);
+	strvec_free(argv);
 	const char *gone[] = {"/srv/app-green"};
 	s.writable = gone;
 	s.nwritable = 1;
@@ -321,7 +321,7 @@ static int run_in(const struct sandbox_spec *s, const char *script, struct buf *
 				.limit_ms = 20000};
 	struct run_result r;
 	cr_assert_eq(run(&r, &o, &err), 0, "%s", err.data);
-	command_free(argv);
+	strvec_free(argv);
 	buf_free(&err);
 	return r.code;
 }
@@ -505,7 +505,7 @@ Test(sandbox, slot_stop_gives_the_sandboxed_app_its_sigterm_and_ends_its_childre
 	cr_assert_eq(slot_stop(&t, SLOT_BLUE, &err), 0, "%s", err.data);
 	cr_assert_eq(group_size(pid), 0, "nothing of the app is left");
 	cr_assert_eq(access(path_of("app-blue/got-term"), F_OK), 0, "the app got SIGTERM itself");
-	command_free(argv);
+	strvec_free(argv);
 	free((char *)t.root);
 	free((char *)t.state_dir);
 	host_close(t.host);

@@ -43,8 +43,7 @@ Test(ssh, a_url_on_the_hosts_loopback_needs_the_connection)
 		s.dir = "/";
 		s.control = "none";
 		const char *argv[] = {"false", NULL};
-		s.argv = (char **)argv;
-		s.argc = 1;
+		s.common = (struct strvec){(char **)argv, 1, 0};
 		struct buf out = BUF_INIT, err = BUF_INIT;
 		cr_assert_eq(ssh_reach_url(&s, own[i], &out, &err), -1, "%s was not forwarded",
 			     own[i]);

@@ -19,7 +19,7 @@ static void assert_words(const char *line, const char *const *want)
 	for (size_t i = 0; i < n; i++)
 		cr_assert_str_eq(argv[i], want[i], "%s: word %zu", line, i);
 	cr_assert_null(argv[argc]);
-	words_free(argv);
+	strvec_free(argv);
 	buf_free(&err);
 }
 
@@ -91,7 +91,7 @@ Test(words, a_reference_to_an_unknown_variable_is_refused)
 	cr_assert_eq(words_split("app $ANYTHING", NULL, &argv, &argc, &err), 0,
 		     "no names: any name");
 	cr_assert_str_eq(argv[1], "$ANYTHING");
-	words_free(argv);
+	strvec_free(argv);
 	buf_free(&err);
 }
 
