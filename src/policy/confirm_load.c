@@ -136,7 +136,7 @@ static int check_log_path(const char *key, const char *value, struct buf *why)
 			   "%s '%s' must be the absolute path of a file, without blanks or quotes, "
 			   "whose only $VARIABLES are gitgate's ($SLOT, $PORT, $ROOT ...)%s%s",
 			   key, value, err.len ? ": " : "", err.len ? err.data : "");
-	words_free(argv);
+	strvec_free(argv);
 	buf_free(&err);
 	return ok ? 0 : -1;
 }
