@@ -87,6 +87,26 @@ static int deploy_worker(int catch_up)
 	return status;
 }
 
+/* The watcher of a deploy's watch, started by the deploy in a session of
+ * its own: checks to the watch's end, then exits. */
+static int deploy_watcher(const char *id)
+{
+	struct server server;
+	int status = server_open(&server);
+	if (status)
+		return status;
+	struct deploy_site site = {
+	    .repo = server.repo, .rules = &server.rules, .state_dir = server.state_dir.data};
+	struct buf err = BUF_INIT;
+	if (deploy_watch(&site, id, stdout, &err) < 0) {
+		fprintf(stderr, "gitgate deploy --watch %s: %s\n", id, err.data);
+		status = STATUS_FAULT;
+	}
+	buf_free(&err);
+	server_close(&server);
+	return status;
+}
+
 /* The gitgate binary running now, for the worker --detach starts. */
 static void own_path(struct buf *out)
 {
@@ -208,6 +228,8 @@ int cmd_deploy(int argc, char **argv)
 	 * then runs or closes what is queued. */
 	if (argc == 2 && (!strcmp(argv[1], "--worker") || !strcmp(argv[1], "--reconcile")))
 		return deploy_worker(!strcmp(argv[1], "--reconcile"));
+	if (argc == 3 && !strcmp(argv[1], "--watch") && argv[2][0] != '-')
+		return deploy_watcher(argv[2]);
 	return run_command(DEPLOY, argc, argv,
 			   "usage: gitgate deploy UNIT|all [to] ENV [--rev REV] [--confirm PHRASE] "
 			   "[--emergency REASON] [--detach | --dry-run]\n"

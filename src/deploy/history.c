@@ -108,8 +108,8 @@ void history_record_who(struct buf *out, const json_t *record)
 
 const char *history_outcome_name(enum history_outcome outcome)
 {
-	static const char *const names[] = {"deployed",	   "failed",	 "refused",
-					    "rolled-back", "superseded", "abandoned"};
+	static const char *const names[] = {"deployed",	  "failed",    "refused",  "rolled-back",
+					    "superseded", "abandoned", "confirmed"};
 	return names[outcome];
 }
 

@@ -32,6 +32,7 @@ enum history_outcome {
 	OUTCOME_ROLLED_BACK, /* gate 11 failed: the switch was undone */
 	OUTCOME_SUPERSEDED,  /* a newer revision of the unit was queued behind it */
 	OUTCOME_ABANDONED,   /* its worker died; closed by the next run */
+	OUTCOME_CONFIRMED,   /* a watch: the release stayed healthy to its end */
 };
 
 enum gate_result { GATE_PASSED, GATE_FAILED, GATE_SKIPPED };

@@ -54,6 +54,10 @@ stop_apps() {
 		kill -KILL -- "-$pid" 2>/dev/null
 		kill -KILL "$pid" 2>/dev/null
 	done <"$SRV/pids"
+	# A deploy's watcher, in a session of its own.
+	for pid in $(pgrep -f 'deploy --watch' 2>/dev/null); do
+		case $(readlink "/proc/$pid/cwd" 2>/dev/null) in "$SRV"/*) kill -KILL "$pid" 2>/dev/null ;; esac
+	done
 	for f in "$SRV"/server.git/gitgate/targets/*/*.pid; do
 		[ -e "$f" ] || continue
 		read -r pid start <"$f"

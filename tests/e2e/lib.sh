@@ -92,7 +92,8 @@ error_log $1/error.log;
 worker_processes 1;
 events { worker_connections 256; }
 http {
-  access_log off;
+  ${4:+log_format gitgate '\$remote_addr - \$remote_user [\$time_local] "\$request" \$status \$body_bytes_sent "\$http_referer" "\$http_user_agent" \$upstream_addr \$msec';}
+  ${4:+access_log $4 gitgate;}${4:-access_log off;}
   client_body_temp_path $1/body;
   proxy_temp_path $1/proxy;
   fastcgi_temp_path $1/fastcgi;
