@@ -124,7 +124,7 @@ static int deploy_detached(const struct server *server, const struct deploy_site
 enum command { DEPLOY, ROLLBACK };
 
 /* UNIT|all [to] ENV and the options, then the command over the server. */
-static int run_command(enum command which, int argc, char **argv, const char *usage)
+static int run_command(enum command which, int argc, char **argv)
 {
 	const char *name = which == DEPLOY ? "deploy" : "rollback";
 	struct deploy_request req = {0};
@@ -150,7 +150,8 @@ static int run_command(enum command which, int argc, char **argv, const char *us
 		} else if (which == DEPLOY && !strcmp(argv[i], "--detach")) {
 			detach = 1;
 		} else if (argv[i][0] == '-' || nwords == 3) {
-			fprintf(stderr, "gitgate %s: unexpected '%s'\n%s", name, argv[i], usage);
+			fprintf(stderr, "gitgate %s: unexpected '%s'\n", name, argv[i]);
+			cli_usage(stderr, name);
 			return STATUS_USAGE;
 		} else {
 			words[nwords++] = argv[i];
@@ -162,7 +163,7 @@ static int run_command(enum command which, int argc, char **argv, const char *us
 		nwords = 2;
 	}
 	if (nwords != 2 || (detach && req.dry_run)) {
-		fputs(usage, stderr);
+		cli_usage(stderr, name);
 		return STATUS_USAGE;
 	}
 	req.unit = words[0];
@@ -208,14 +209,10 @@ int cmd_deploy(int argc, char **argv)
 	 * then runs or closes what is queued. */
 	if (argc == 2 && (!strcmp(argv[1], "--worker") || !strcmp(argv[1], "--reconcile")))
 		return deploy_worker(!strcmp(argv[1], "--reconcile"));
-	return run_command(DEPLOY, argc, argv,
-			   "usage: gitgate deploy UNIT|all [to] ENV [--rev REV] [--confirm PHRASE] "
-			   "[--emergency REASON] [--detach | --dry-run]\n"
-			   "       gitgate deploy --reconcile\n");
+	return run_command(DEPLOY, argc, argv);
 }
 
 int cmd_rollback(int argc, char **argv)
 {
-	return run_command(ROLLBACK, argc, argv,
-			   "usage: gitgate rollback UNIT|all ENV [--to RELEASE|REV]\n");
+	return run_command(ROLLBACK, argc, argv);
 }
