@@ -368,10 +368,11 @@ static void doctor_run(struct doctor *d, const char *unit, const char *env)
 	if (!d->as_owner)
 		printf("note: this runs as another user; what the owner could do is judged from "
 		       "the files' modes\n");
-	if (doctor_check_safe_directory(d) < 0)
-		return;
+	int trusted = doctor_check_safe_directory(d) == 0;
+	if (!trusted)
+		printf("note: the rules, push options and deploys are checked once git opens it\n");
 	struct rules rules;
-	int loaded = check_rules(d, &rules);
+	int loaded = trusted && check_rules(d, &rules);
 	struct buf state = BUF_INIT;
 	if (loaded && rules.deploy.state_dir)
 		buf_adds(&state, rules.deploy.state_dir);
@@ -384,7 +385,8 @@ static void doctor_run(struct doctor *d, const char *unit, const char *env)
 	uid_t also = jailer ? jailer->pw_uid : (uid_t)-1;
 	doctor_check_ownership(d, d->bare, state.data, (uid_t)-1, "the repository");
 	doctor_check_hooks(d);
-	doctor_check_push_options(d);
+	if (trusted)
+		doctor_check_push_options(d);
 	check_state(d, state.data);
 	doctor_check_ownership(d, state.data, NULL, also, "the state folder");
 	if (loaded) {
@@ -404,6 +406,9 @@ int cmd_doctor(int argc, char **argv)
 	}
 	char path[PATH_MAX];
 	struct doctor d;
+	/* Line by line: a problem a library reports on stderr stays in its
+	 * place among doctor's lines. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (doctor_open(&d, first == 2 ? argv[1] : NULL, path) < 0)
 		return STATUS_USAGE;
 	doctor_run(&d, argc > first ? argv[first] : NULL,

@@ -152,10 +152,13 @@ void doctor_check_ownership(struct doctor *d, const char *path, const char *skip
 }
 
 /* git -C BARE ARGS...: its first line of stdout in out, or of stderr in
- * said when it fails. Returns git's exit code, or -1 when it cannot run. */
+ * said when it fails. Returns git's exit code, or -1 when it cannot run.
+ * GIT_DIR is not passed on: git trusts a repository GIT_DIR names
+ * whoever owns it, and a push finds the repository as -C does. */
 static int ask_git(const struct doctor *d, const char *const *args, struct buf *out,
 		   struct buf *said)
 {
+	static const char *const env[] = {"GIT_DIR", NULL};
 	const char *argv[8] = {"git", "-C", d->bare};
 	size_t n = 3;
 	for (; *args && n < 7; args++)
@@ -164,6 +167,7 @@ static int ask_git(const struct doctor *d, const char *const *args, struct buf *
 	struct run_result git;
 	struct buf err = BUF_INIT;
 	struct run_options o = {.argv = argv,
+				.env = env,
 				.out = {.kind = RUN_OUT_CAPTURE, .buf = out},
 				.err = {.kind = RUN_OUT_CAPTURE, .buf = said}};
 	int rc = run(&git, &o, &err) < 0 ? -1 : git.code;
