@@ -158,6 +158,24 @@ complete_zsh() {
 	' zsh "$GITGATE_SOURCE" "$@") >"$OUT" 2>&1 || { fail "zsh completion failed:"; cat "$OUT"; }
 }
 
+# zsh_lists DIR LINE: what zsh's own completion system lists when LINE is
+# typed in an interactive zsh (a pseudo-terminal, zpty) and ^D asks for the
+# choices; in $OUT, one choice a line (a description on a line of its own).
+zsh_lists() {
+	OUT=$(mktemp)
+	(cd "$1" && PATH=$GITGATE_BIN:$PATH timeout 20 zsh -f -c '
+		zmodload zsh/zpty
+		zpty z zsh -f -i
+		zpty -w z "PS1=\"> \"; fpath=($1/completion \$fpath); autoload -Uz compinit; compinit -u -D; print RE\"ADY\""
+		zpty -r -m z out "*READY*"
+		zpty -w -n z "$2"$'"'"'\C-d\C-uprint DO\"NE\"\n'"'"'
+		zpty -r -m z out "*DONE*"
+		zpty -d z
+		print -r -- "$out"
+	' zsh "$GITGATE_SOURCE" "$2") | tr -d '\033' | sed -E 's/\[[0-9;?]*[a-zA-Z]//g; s/ {2,}/\n/g' | tr '\r' '\n' >"$OUT" 2>&1 ||
+		{ fail "zsh's completion did not answer:"; cat "$OUT"; }
+}
+
 offers() { # offers WORD...: each is a line of $OUT
 	local word
 	for word in "$@"; do
@@ -199,6 +217,10 @@ t_zsh_completion_from_the_rules_and_history() {
 	complete_zsh work gitgate history --format "" && offers text json
 	(cd server.git && "$G" deploy argo staging) >deploy.txt 2>&1
 	complete_zsh server.git gitgate logs "" && offers "$(cd server.git && "$G" history --ids)"
+	# Through zsh's completion system itself, as typed at a prompt.
+	zsh_lists work "gitgate deploy argo " && offers to staging prod
+	zsh_lists work "gitgate d" && offers deploy doctor
+	contains "$OUT" "-- check a server's repository, rules, sandbox, nginx and hosts"
 }
 
 # doctor_expect 0|1 [ARGS...]: gitgate doctor on server.git; output in $OUT.
