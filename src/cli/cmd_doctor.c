@@ -222,16 +222,18 @@ static void check_nginx(struct doctor *dr, const struct server *s, const struct 
 	buf_free(&fix);
 }
 
-/* The deploy's side: the sandbox here, nginx, each remote host. */
-static void check_deploys(struct doctor *dr, const char *unit, const char *env)
+/* The deploy's side: the sandbox here, nginx, each remote host. Returns 0,
+ * or STATUS_USAGE for a unit the rules do not have (said). */
+static int check_deploys(struct doctor *dr, const char *unit, const char *env)
 {
 	char *args[] = {"doctor", (char *)unit, (char *)env, NULL};
 	int argc = unit ? (env ? 3 : 2) : 1;
 	struct server server;
 	struct cli_targets which;
-	if (cli_targets_open(&server, &which, argc, args)) {
+	int status = cli_targets_open(&server, &which, argc, args);
+	if (status) {
 		dr->problems++;
-		return;
+		return status == STATUS_USAGE ? status : 0;
 	}
 	const struct deploy_policy *d = &server.rules.deploy;
 	check_sandbox(dr, d);
@@ -244,6 +246,7 @@ static void check_deploys(struct doctor *dr, const char *unit, const char *env)
 			check_host(dr, &server, t, t->hosts.items[h]);
 	}
 	server_close(&server);
+	return 0;
 }
 
 /* The rules, as the hooks read them. Returns 1 when they load. */
@@ -360,9 +363,10 @@ static int doctor_open(struct doctor *d, const char *bare, char *path)
 	return 0;
 }
 
-/* Everything doctor checks, in order. */
-static void doctor_run(struct doctor *d, const char *unit, const char *env)
+/* Everything doctor checks, in order. Returns 0, or STATUS_USAGE. */
+static int doctor_run(struct doctor *d, const char *unit, const char *env)
 {
+	int status = 0;
 	printf("gitgate doctor: %s, owned by %s (git runs the hooks of a push as %s)\n", d->bare,
 	       d->owner_name, d->owner_name);
 	if (!d->as_owner)
@@ -391,9 +395,10 @@ static void doctor_run(struct doctor *d, const char *unit, const char *env)
 	doctor_check_ownership(d, state.data, NULL, also, "the state folder");
 	if (loaded) {
 		rules_free(&rules);
-		check_deploys(d, unit, env);
+		status = check_deploys(d, unit, env);
 	}
 	buf_free(&state);
+	return status;
 }
 
 int cmd_doctor(int argc, char **argv)
@@ -411,8 +416,8 @@ int cmd_doctor(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (doctor_open(&d, first == 2 ? argv[1] : NULL, path) < 0)
 		return STATUS_USAGE;
-	doctor_run(&d, argc > first ? argv[first] : NULL,
-		   argc > first + 1 ? argv[first + 1] : NULL);
+	int status = doctor_run(&d, argc > first ? argv[first] : NULL,
+				argc > first + 1 ? argv[first + 1] : NULL);
 	if (d.problems)
 		printf("gitgate doctor: %d problem%s, each with its fix above\n", d.problems,
 		       d.problems == 1 ? "" : "s");
@@ -420,5 +425,5 @@ int cmd_doctor(int argc, char **argv)
 		printf("gitgate doctor: no problem found\n");
 	free((char *)d.owner_name);
 	buf_free(&d.sudo);
-	return d.problems ? STATUS_REJECTED : STATUS_PASSED;
+	return status ? status : d.problems ? STATUS_REJECTED : STATUS_PASSED;
 }
