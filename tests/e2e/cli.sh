@@ -167,7 +167,7 @@ zsh_lists() {
 		zmodload zsh/zpty
 		zpty z zsh -f -i
 		zpty -w z "PS1=\"> \"; fpath=($1/completion \$fpath); autoload -Uz compinit; compinit -u -D; print RE\"ADY\""
-		zpty -r -m z out "*READY*"
+		zpty -r -m z out "*READY*> *"   # the prompt: zle reads keys from here on
 		zpty -w -n z "$2"$'"'"'\C-d\C-uprint DO\"NE\"\n'"'"'
 		zpty -r -m z out "*DONE*"
 		zpty -d z
