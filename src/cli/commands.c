@@ -159,7 +159,7 @@ const struct cli_command cli_commands[] = {
      "the help of gitgate or of one command",
      "help [COMMAND]",
      "gitgate help COMMAND, gitgate COMMAND --help and gitgate COMMAND -h print the same. "
-     "gitgate --man prints this manual page as roff; gitgate --version the version.",
+     "gitgate --man prints the manual page gitgate(1) as roff; gitgate --version the version.",
      "command",
      {{"--complete", NULL,
        "the commands, or with COMMAND its options and words, as lines for completion "
