@@ -144,7 +144,7 @@ static int deploy_detached(const struct server *server, const struct deploy_site
 enum command { DEPLOY, ROLLBACK };
 
 /* UNIT|all [to] ENV and the options, then the command over the server. */
-static int run_command(enum command which, int argc, char **argv, const char *usage)
+static int run_command(enum command which, int argc, char **argv)
 {
 	const char *name = which == DEPLOY ? "deploy" : "rollback";
 	struct deploy_request req = {0};
@@ -170,7 +170,8 @@ static int run_command(enum command which, int argc, char **argv, const char *us
 		} else if (which == DEPLOY && !strcmp(argv[i], "--detach")) {
 			detach = 1;
 		} else if (argv[i][0] == '-' || nwords == 3) {
-			fprintf(stderr, "gitgate %s: unexpected '%s'\n%s", name, argv[i], usage);
+			fprintf(stderr, "gitgate %s: unexpected '%s'\n", name, argv[i]);
+			cli_usage(stderr, name);
 			return STATUS_USAGE;
 		} else {
 			words[nwords++] = argv[i];
@@ -182,7 +183,7 @@ static int run_command(enum command which, int argc, char **argv, const char *us
 		nwords = 2;
 	}
 	if (nwords != 2 || (detach && req.dry_run)) {
-		fputs(usage, stderr);
+		cli_usage(stderr, name);
 		return STATUS_USAGE;
 	}
 	req.unit = words[0];
@@ -230,14 +231,10 @@ int cmd_deploy(int argc, char **argv)
 		return deploy_worker(!strcmp(argv[1], "--reconcile"));
 	if (argc == 3 && !strcmp(argv[1], "--watch") && argv[2][0] != '-')
 		return deploy_watcher(argv[2]);
-	return run_command(DEPLOY, argc, argv,
-			   "usage: gitgate deploy UNIT|all [to] ENV [--rev REV] [--confirm PHRASE] "
-			   "[--emergency REASON] [--detach | --dry-run]\n"
-			   "       gitgate deploy --reconcile\n");
+	return run_command(DEPLOY, argc, argv);
 }
 
 int cmd_rollback(int argc, char **argv)
 {
-	return run_command(ROLLBACK, argc, argv,
-			   "usage: gitgate rollback UNIT|all ENV [--to RELEASE|REV]\n");
+	return run_command(ROLLBACK, argc, argv);
 }

@@ -1,5 +1,5 @@
 /*
- * gitgate history [UNIT] [ENV] [-n N] [--format text|json]: what was
+ * gitgate history [UNIT] [ENV] [-n N] [--format text|json] [--ids]: what was
  * deployed and rolled back, newest last, from the server's history.
  */
 #include <jansson.h>
@@ -64,12 +64,33 @@ static void print_record(json_t *r)
 	}
 }
 
+/* The records' deploy ids, one a line (`gitgate logs ID` takes them). An id
+ * is gitgate's own (a time and a number); one that is not printable as it
+ * is, is left out rather than escaped into one that names nothing. */
+static void print_ids(json_t *records)
+{
+	size_t i;
+	json_t *r;
+	json_array_foreach(records, i, r)
+	{
+		const char *id = json_string_value(json_object_get(r, "id"));
+		size_t n = id ? strlen(id) : 0;
+		if (n &&
+		    strspn(id,
+			   "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_.") ==
+			n)
+			printf("%s\n", id);
+	}
+}
+
 int cmd_history(int argc, char **argv)
 {
 	const char *words[2] = {0}, *value, *format = "text";
 	size_t nwords = 0, shown = DEFAULT_SHOWN;
 	for (int i = 1; i < argc; i++) {
-		if (cli_option_value(argc, argv, &i, "-n", &value)) {
+		if (!strcmp(argv[i], "--ids")) {
+			format = "ids";
+		} else if (cli_option_value(argc, argv, &i, "-n", &value)) {
 			char *end;
 			unsigned long n = value ? strtoul(value, &end, 10) : 0;
 			if (!value || *end || !n) {
@@ -84,8 +105,7 @@ int cmd_history(int argc, char **argv)
 			}
 			format = value;
 		} else if (argv[i][0] == '-' || nwords == 2) {
-			fprintf(stderr, "usage: gitgate history [UNIT] [ENV] [-n N] [--format "
-					"text|json]\n");
+			cli_usage(stderr, "history");
 			return STATUS_USAGE;
 		} else {
 			words[nwords++] = argv[i];
@@ -103,6 +123,8 @@ int cmd_history(int argc, char **argv)
 			 shown, &skipped, &err) < 0) {
 		fprintf(stderr, "gitgate: %s\n", err.data);
 		status = STATUS_FAULT;
+	} else if (!strcmp(format, "ids")) {
+		print_ids(records);
 	} else if (!strcmp(format, "json")) {
 		json_dumpf(records, stdout, JSON_INDENT(2));
 		putchar('\n');

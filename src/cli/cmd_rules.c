@@ -347,15 +347,40 @@ static void identity_warnings(const struct rules *r, const char *gitdir)
 			os_user ? os_user : "unknown");
 }
 
+/* --list KIND: the names, one a line. Units answer to their aliases too. */
+static void list_names(const struct rules *r, const char *kind, FILE *out)
+{
+	if (!strcmp(kind, "units"))
+		for (size_t i = 0; i < r->nunits; i++) {
+			fprintf(out, "%s\n", r->units[i].name);
+			for (size_t j = 0; j < r->units[i].aliases.n; j++)
+				fprintf(out, "%s\n", r->units[i].aliases.items[j]);
+		}
+	else if (!strcmp(kind, "projects"))
+		for (size_t i = 0; i < r->nprojects; i++)
+			fprintf(out, "%s\n", r->projects[i].name);
+	else
+		for (size_t i = 0; i < r->deploy.nenvironments; i++)
+			fprintf(out, "%s\n", r->deploy.environments[i].name);
+}
+
 int cmd_rules(int argc, char **argv)
 {
 	struct rules_location where = {0};
-	const char *value;
+	const char *value, *list = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (cli_option_value(argc, argv, &i, "--rules", &value)) {
 			if (!value)
 				return STATUS_USAGE;
 			where.explicit_path = value;
+		} else if (cli_option_value(argc, argv, &i, "--list", &value)) {
+			if (!value || (strcmp(value, "units") && strcmp(value, "projects") &&
+				       strcmp(value, "environments"))) {
+				fprintf(stderr, "gitgate rules: --list units, projects or "
+						"environments\n");
+				return STATUS_USAGE;
+			}
+			list = value;
 		} else {
 			fprintf(stderr, "gitgate rules: unknown argument '%s'\n", argv[i]);
 			return STATUS_USAGE;
@@ -376,6 +401,8 @@ int cmd_rules(int argc, char **argv)
 	if (rules_load(&rules, path.data, &err) < 0) {
 		fputs(err.data, stderr);
 		status = STATUS_USAGE;
+	} else if (list) {
+		list_names(&rules, list, stdout);
 	} else {
 		rules_describe(&rules, stdout);
 		identity_warnings(&rules, where.gitdir);
