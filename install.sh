@@ -97,6 +97,9 @@ missing_packages() { # missing_packages [test|demo]: test adds nginx, what tests
 		# by the test as a user of its own: debconf's questions go
 		# unanswered, noninteractive, and the package sets nothing up).
 		command -v gitolite >/dev/null 2>&1 || need[gitolite3]=1
+		# The health confirmation report's HTML is opened in a headless
+		# browser, and its screenshot checked (e2e_confirm).
+		command -v chromium >/dev/null 2>&1 || need[chromium]=1
 		if ! command -v clang >/dev/null 2>&1; then
 			need[clang]=1 need[libclang-rt-dev]=1
 		elif ! fuzzer_links; then

@@ -19,6 +19,8 @@ int cmd_history(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_signoff(int argc, char **argv);
 
 /* The targets `gitgate NAME [UNIT] [ENV]` is about (status, doctor): the
  * unit's or the project's, in ENV; none named, every one. */

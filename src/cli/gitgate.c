@@ -29,6 +29,8 @@ static const struct command commands[] = {
     {"doctor", cmd_doctor, "doctor [UNIT] [ENV]"},
     {"history", cmd_history, "history [UNIT] [ENV] [-n N] [--format text|json]"},
     {"logs", cmd_logs, "logs [DEPLOY-ID] [--follow]"},
+    {"report", cmd_report, "report DEPLOY-ID [--format text|md|html|json]"},
+    {"signoff", cmd_signoff, "signoff DEPLOY-ID [--note TEXT]"},
 };
 
 static void usage(FILE *out)
