@@ -39,10 +39,33 @@ static void print_signoff(const json_t *r)
 	buf_free(&line);
 }
 
+/* A watch's end, under the deploy it watched. */
+static void print_watch(const json_t *r)
+{
+	struct buf line = BUF_INIT;
+	buf_adds(&line, "    watch of ");
+	history_record_text(&line, r, "deploy", "?");
+	buf_adds(&line, ": ");
+	history_record_text(&line, r, "outcome", "?");
+	buf_adds(&line, " at ");
+	history_record_text(&line, r, "finished", "?");
+	if (json_is_string(json_object_get(r, "why"))) {
+		const char *why = json_string_value(json_object_get(r, "why"));
+		buf_adds(&line, ": ");
+		escape_bytes(&line, why, strcspn(why, "\n"));
+	}
+	printf("%s\n", line.data);
+	buf_free(&line);
+}
+
 static void print_record(json_t *r)
 {
 	if (!strcmp(text_of(r, "kind"), "signoff")) {
 		print_signoff(r);
+		return;
+	}
+	if (!strcmp(text_of(r, "kind"), "watch")) {
+		print_watch(r);
 		return;
 	}
 	static const char *const keys[] = {"id", "kind",    "unit",	"environment",
