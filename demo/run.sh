@@ -94,6 +94,10 @@ stop_everything() {
 		[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
 		sleep 0.5
 	fi
+	# A deploy's watcher (scene 17), in a session of its own.
+	for pid in $(pgrep -f 'deploy --watch' 2>/dev/null); do
+		case $(readlink "/proc/$pid/cwd" 2>/dev/null) in "$DEMO"/*) kill -TERM "$pid" 2>/dev/null ;; esac
+	done
 	# The apps: each slot's pid file names its process group's leader (on
 	# the other machine too, under its roots).
 	for f in "$STATE"/targets/*/*.pid "$DEMO"/host/srv/*-run/*.pid; do
@@ -750,6 +754,133 @@ EOF
 		expect_rc 0 $? "gitgate status argo production-eu"
 	fi
 fi
+
+step "17. a confirmed deploy: canary steps, a watch that catches a late failure, the report"
+# A preview environment for argo: its nginx server logs each request with
+# the upstream that answered it, the access log the canary and the watch read
+# (and asks for the Host name argo allows since step 12).
+read -r PV1 PV2 PVF < <(python3 -c '
+import socket
+s = [socket.socket() for _ in range(3)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*(x.getsockname()[1] for x in s))')
+sed -i '$d' "$NGX/nginx.conf"
+cat >>"$NGX/nginx.conf" <<CONF
+  log_format gitgate '\$remote_addr - \$remote_user [\$time_local] "\$request" \$status \$body_bytes_sent "\$http_referer" "\$http_user_agent" \$upstream_addr';
+  upstream argo_preview { include $NGX/argo-preview.upstream; }
+  server { listen 127.0.0.1:$PVF; access_log $NGX/argo-preview.access.log gitgate;
+           location / { proxy_set_header Host localhost; proxy_pass http://argo_preview; } }
+}
+CONF
+echo "server 127.0.0.1:$PV1;" >"$NGX/argo-preview.upstream"
+FRONT[argo-preview]=$PVF
+"$NGINX" -p "$NGX" -c "$NGX/nginx.conf" -e "$NGX/error.log" -s reload || problem "nginx did not reload"
+cp "$SRV/shared/argo-staging.env" "$SRV/shared/argo-preview.env"
+cat >>"$STATE/rules.ini" <<RULES
+
+[environment preview]
+health_level = 2
+freeze = no
+canary = 10 50
+canary_step_seconds = 4
+watch_seconds = 30
+watch_interval_seconds = 1
+
+[target argo preview]
+root = $SRV/argo-preview
+ports = $PV1 $PV2
+env_file = $SRV/shared/argo-preview.env
+env_required = $(required argo)
+run = python3 \$PROJECT/app.py \$PORT
+switch = nginx $NGX/argo-preview.upstream
+live_url = http://127.0.0.1:$PVF/health
+health_url = http://127.0.0.1:\$PORT/health
+health_retries = 8
+health_interval_ms = 150
+health_deadline_seconds = 20
+error_log = $NGX/argo-preview.access.log
+error_min_requests = 10
+health_log_pattern = CRITICAL
+RULES
+note "the server's rules.ini gains a preview environment: two canary steps (10% and 50% of"
+note "the requests for 4 s each) before the full switch, then a 30 s watch, checked every"
+note "second (health, the app's log, the error rate in nginx's access log):"
+sed -n '/^\[environment preview\]/,/^watch_interval/p' "$STATE/rules.ini" | sed 's/^/    /'
+DAY=thu server deploy argo preview
+expect_rc 0 $? "gitgate deploy argo preview"
+PREVIEW_GOOD=$(git rev-parse HEAD)
+note ""
+note "a release whose health gives way after 400 requests, deployed while a request loop"
+note "asks preview's nginx every 20 ms: the canary's steps send it too few requests to break"
+note "it; after the full switch the watch sees it break and puts the old release back."
+python3 - <<'PY'
+p = "argo/app.py"
+s = open(p).read()
+s = s.replace("class Handler(http.server.BaseHTTPRequestHandler):\n    def do_GET(self):\n",
+              "ANSWERED = 0\n\n\nclass Handler(http.server.BaseHTTPRequestHandler):\n"
+              "    def do_GET(self):\n"
+              "        global ANSWERED\n"
+              "        ANSWERED += 1\n"
+              "        if ANSWERED > 400:\n"
+              "            self.answer(503, {\"status\": \"degraded\", \"error\": \"the cache gave way\"})\n"
+              "            return\n")
+open(p, "w").write(s)
+PY
+git commit -q -am "argo: count the requests answered"
+push 0 origin main
+python3 - "http://127.0.0.1:$PVF/health" "$DEMO/loop.stop" >"$DEMO/loop.json" <<'PY' &
+import json, os, sys, time, urllib.error, urllib.request
+url, stop = sys.argv[1], sys.argv[2]
+seen, started = [], time.time()
+while not os.path.exists(stop) and time.time() - started < 120:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            what = "200 %s" % json.load(r)["revision"][:12]
+    except urllib.error.HTTPError as e:
+        what = "%d %s" % (e.code, json.load(e).get("error", "?"))
+    except Exception as e:
+        what = type(e).__name__
+    if not seen or seen[-1][0] != what:
+        seen.append([what, 0])
+    seen[-1][1] += 1
+    time.sleep(0.02)
+print(json.dumps(seen))
+PY
+LOOP_PID=$!
+rm -f "$DEMO/loop.stop"
+DAY=thu server deploy argo preview
+expect_rc 0 $? "gitgate deploy argo preview (the canary passes, the watch begins)"
+grep -qF "step        canary 50%" "$DEMO/server.out" || problem "the deploy did not say its canary steps"
+PREVIEW_ID=$(sed -n 's/^deploy \([0-9a-f-]*\): .*/\1/p' "$DEMO/server.out" | head -1)
+note "... the watch runs apart from the deploy; waiting for its end:"
+for tries in $(seq 120); do
+	[ -e "$STATE/watches/$PREVIEW_ID.json" ] || break
+	sleep 0.5
+done
+touch "$DEMO/loop.stop"
+wait "$LOOP_PID"
+LOOP_PID=
+DAY=thu server history argo preview
+grep -q "watch of $PREVIEW_ID: rolled-back" "$DEMO/server.out" ||
+	problem "the watch did not switch the failing release back"
+expect_served argo preview "$PREVIEW_GOOD"
+note "what the request loop through nginx was answered, in all, and last:"
+python3 - "$DEMO/loop.json" <<'PY'
+import json, sys
+seen, total = json.load(open(sys.argv[1])), {}
+for what, n in seen:
+    total[what] = total.get(what, 0) + n
+for what, n in total.items():
+    print("    %-52s %5d" % (what, n))
+print("    last: %s" % seen[-1][0])
+PY
+REPORT=$DEMO/report-$PREVIEW_ID.html
+(cd "$SERVER" && on_day thu "$G" report "$PREVIEW_ID" --format html) >"$REPORT" ||
+	problem "gitgate report --format html failed"
+DAY=thu server report "$PREVIEW_ID"
+note ""
+note "the health confirmation report as one HTML page (a timeline of the gates, the watch's"
+note "checks drawn as SVG), to open in a browser: $REPORT"
 
 step "history of the monorepo"
 git log --oneline | sed 's/^/  /'

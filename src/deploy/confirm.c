@@ -236,7 +236,9 @@ int canary_steps(struct deploy_job *j, struct buf *detail)
 			json_object_set_new(step, "why", json_string(why.data));
 			canary_undo(j, detail);
 		}
-		gate_report(j, 0, "canary", rc == 0 ? GATE_PASSED : GATE_FAILED, seconds_since(&t0),
+		char name[16];
+		snprintf(name, sizeof(name), "canary %u%%", c->percents[k]);
+		gate_report(j, 0, name, rc == 0 ? GATE_PASSED : GATE_FAILED, seconds_since(&t0),
 			    rc == 0 ? NULL : detail->data);
 		buf_free(&why);
 	}

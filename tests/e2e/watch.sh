@@ -123,7 +123,7 @@ t_canary_steps_share_the_requests_then_switch() {
 	deploy_expect 0 argo staging
 	sleep 0.5
 	loop_stop
-	contains "$OUT" "canary"
+	contains "$OUT" "step        canary 20%    argo              passed"
 	[ "$(answers "$NGINX_PORT")" = "$new" ] || fail "nginx does not send requests to $new"
 	# The shares nginx gave each step, from its own access log: the lines
 	# of each step's time, by the upstream that answered them.
