@@ -46,6 +46,11 @@ struct push_gate_options {
 const char *push_gate_baseline(git_repository *repo, const struct rules *rules, struct buf *holder);
 enum gitgate_status push_gate_run(const struct push_gate_options *opts,
 				  struct push_updates *updates);
+/* Says that a push could not be checked, and why: it is refused. */
+void push_gate_unchecked(FILE *diag, const char *why);
+/* A hook's whole job once git's lines are read. */
+enum gitgate_status push_gate_run_input(const struct push_gate_options *opts,
+					const struct hook_input *input);
 /* A hook's whole job: reads git's lines from in (pre-receive's or
  * pre-push's kind), then runs the gate; input git should never give is a
  * fault, and the push is refused. */
