@@ -108,6 +108,9 @@ missing_packages() { # missing_packages [test|demo]: test adds nginx, what tests
 		command -v zsh >/dev/null 2>&1 || need[zsh]=1
 		command -v man >/dev/null 2>&1 || need[man-db]=1
 		command -v groff >/dev/null 2>&1 || need[groff-base]=1
+		# The health confirmation report's HTML is opened in a headless
+		# browser, and its screenshot checked (e2e_confirm).
+		command -v chromium >/dev/null 2>&1 || need[chromium]=1
 		if ! command -v clang >/dev/null 2>&1; then
 			need[clang]=1 need[libclang-rt-dev]=1
 		elif ! fuzzer_links; then

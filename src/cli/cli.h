@@ -22,6 +22,8 @@ int cmd_status(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_hook(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_signoff(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 
 /* One option of a command, as its help, the man page and completion say

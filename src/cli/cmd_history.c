@@ -21,8 +21,30 @@ static const char *text_of(json_t *record, const char *key)
 	return s ? s : "-";
 }
 
+/* A sign-off, under the deploy it names. */
+static void print_signoff(const json_t *r)
+{
+	struct buf line = BUF_INIT;
+	buf_adds(&line, "    signed off ");
+	history_record_text(&line, r, "deploy", "?");
+	buf_adds(&line, " by ");
+	history_record_text(&line, r, "by", "?");
+	buf_adds(&line, " at ");
+	history_record_text(&line, r, "at", "?");
+	if (json_is_string(json_object_get(r, "note"))) {
+		buf_adds(&line, ": ");
+		history_record_text(&line, r, "note", "");
+	}
+	printf("%s\n", line.data);
+	buf_free(&line);
+}
+
 static void print_record(json_t *r)
 {
+	if (!strcmp(text_of(r, "kind"), "signoff")) {
+		print_signoff(r);
+		return;
+	}
 	static const char *const keys[] = {"id", "kind",    "unit",	"environment",
 					   "to", "outcome", "finished", "emergency"};
 	enum { ID, KIND, UNIT, ENV, TO, OUTCOME, FINISHED, EMERGENCY, N };

@@ -141,6 +141,25 @@ const struct cli_command cli_commands[] = {
      "commands' output.",
      "deploy-id",
      {{"-f, --follow", NULL, "print it as it grows until the deploy has ended"}}},
+    {"report",
+     cmd_report,
+     "a deploy's health confirmation report",
+     "report DEPLOY-ID [--format text|md|html|json]",
+     "The health confirmation report of one deploy: who, what, from and to, every gate and "
+     "health check with its time and result, the canary's steps, the watch's checks, the "
+     "outcome and its sign-offs. The HTML is one page with nothing from elsewhere: a timeline "
+     "of the gates and the watch's health check latency, drawn as SVG.",
+     "deploy-id",
+     {{"--format", "text|md|html|json", "text (default), Markdown, HTML or JSON"}}},
+    {"signoff",
+     cmd_signoff,
+     "sign off a deploy that is deployed or confirmed",
+     "signoff DEPLOY-ID [--note TEXT]",
+     "Records a sign-off of the deploy by who runs it (the identity rules.ini's [push] "
+     "identity names), with a note; refused unless the deploy's latest outcome (its own or "
+     "its watch's) is deployed or confirmed.",
+     "deploy-id",
+     {{"--note", "TEXT", "what the sign-off says"}}},
     {"hook",
      cmd_hook,
      "the client hooks as a command, for hook managers (pre-commit, lefthook)",

@@ -164,6 +164,18 @@ int watch_begin(struct deploy_job *j)
 		      j->req->user_source, "revision", j->revision, "from", j->from, "started",
 		      (json_int_t)now, "until", (json_int_t)(now + env->watch_seconds), "seconds",
 		      (int)env->watch_seconds, "interval", (int)env->watch_interval_seconds);
+	/* Where each part's app log stood when its app started: the watch
+	 * judges what it logged since. */
+	json_t *since = json_array();
+	for (size_t i = 0; i < j->nparts; i++) {
+		const struct logpos *at = &j->parts[i].app_since;
+		json_array_append_new(since, j->parts[i].app_marked
+						 ? json_pack("[I, I, I]", (json_int_t)at->dev,
+							     (json_int_t)at->ino,
+							     (json_int_t)at->offset)
+						 : json_null());
+	}
+	json_object_set_new(w, "app_since", since);
 	struct buf err = BUF_INIT;
 	int rc = w ? watch_save(j->site->state_dir, j->id.data, w, &err) : -1;
 	if (rc == 0 && watcher_start(j->site, j->id.data, &err) < 0) {
@@ -305,9 +317,16 @@ static int watcher_open(struct watcher *wr, const struct deploy_site *site, FILE
 		struct part *p = &j->parts[i];
 		if (part_connect(j, p, err) < 0 || (p->t->env_file && part_read_env(p, err) < 0))
 			return -1;
-		/* Its app's log, and the access log, from the watch's start. */
+		/* Its app's log from the app's start, the access log from the
+		 * watch's. */
 		p->next = p->live;
 		app_log_mark(j, p);
+		json_t *at = json_array_get(json_object_get(wr->w, "app_since"), i);
+		if (p->app_marked && json_array_size(at) == 3)
+			p->app_since = (struct logpos){
+			    (unsigned long long)json_integer_value(json_array_get(at, 0)),
+			    (unsigned long long)json_integer_value(json_array_get(at, 1)),
+			    (unsigned long long)json_integer_value(json_array_get(at, 2))};
 		if (access_span_begin(j, p, &wr->spans[i], NULL, err) < 0)
 			return -1;
 	}

@@ -166,6 +166,14 @@ EOF
 	cd server.git
 }
 
+# server_hooks: the server checks and deploys pushes (install.sh --server does
+# the same), and takes push options.
+server_hooks() {
+	ln -s "$GITGATE_BIN/pre-receive" "$SRV/server.git/hooks/pre-receive"
+	ln -s "$GITGATE_BIN/post-receive" "$SRV/server.git/hooks/post-receive"
+	git -C "$SRV/server.git" config receive.advertisePushOptions true
+}
+
 # deploy_expect STATUS ARGS...: runs gitgate deploy in the server; output in $OUT.
 deploy_expect() {
 	local want=$1
