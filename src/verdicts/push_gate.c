@@ -316,7 +316,7 @@ static void web_reason(const struct push_gate_options *opts, const struct push_j
 	else
 		buf_add(&line, pj->err.data ? pj->err.data : "unknown error",
 			pj->err.data ? strcspn(pj->err.data, "\n") : 13);
-	fprintf(opts->diag, "%sgitgate: %s: push refused\n", prefix, line.data);
+	fprintf(opts->diag, "%sgitgate: push refused: %s\n", prefix, line.data);
 	buf_free(&line);
 }
 
