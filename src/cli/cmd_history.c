@@ -39,10 +39,33 @@ static void print_signoff(const json_t *r)
 	buf_free(&line);
 }
 
+/* A watch's end, under the deploy it watched. */
+static void print_watch(const json_t *r)
+{
+	struct buf line = BUF_INIT;
+	buf_adds(&line, "    watch of ");
+	history_record_text(&line, r, "deploy", "?");
+	buf_adds(&line, ": ");
+	history_record_text(&line, r, "outcome", "?");
+	buf_adds(&line, " at ");
+	history_record_text(&line, r, "finished", "?");
+	if (json_is_string(json_object_get(r, "why"))) {
+		const char *why = json_string_value(json_object_get(r, "why"));
+		buf_adds(&line, ": ");
+		escape_bytes(&line, why, strcspn(why, "\n"));
+	}
+	printf("%s\n", line.data);
+	buf_free(&line);
+}
+
 static void print_record(json_t *r)
 {
 	if (!strcmp(text_of(r, "kind"), "signoff")) {
 		print_signoff(r);
+		return;
+	}
+	if (!strcmp(text_of(r, "kind"), "watch")) {
+		print_watch(r);
 		return;
 	}
 	static const char *const keys[] = {"id", "kind",    "unit",	"environment",
@@ -68,7 +91,8 @@ static void print_record(json_t *r)
 	size_t i;
 	json_array_foreach(gates, i, gate)
 	{
-		if (strcmp(text_of(gate, "result"), "failed"))
+		const char *result = text_of(gate, "result");
+		if (strcmp(result, "failed") && strcmp(result, "refused"))
 			continue;
 		struct buf shown = BUF_INIT;
 		const char *detail = text_of(gate, "detail");
@@ -77,10 +101,10 @@ static void print_record(json_t *r)
 		 * number of the team's: as the deploy's own output says them. */
 		json_int_t number = json_integer_value(json_object_get(gate, "number"));
 		if (number)
-			printf("    gate %lld %s failed: %s\n", (long long)number,
-			       text_of(gate, "name"), shown.data ? shown.data : "");
+			printf("    gate %lld %s %s: %s\n", (long long)number,
+			       text_of(gate, "name"), result, shown.data ? shown.data : "");
 		else
-			printf("    step %s failed: %s\n", text_of(gate, "name"),
+			printf("    step %s %s: %s\n", text_of(gate, "name"), result,
 			       shown.data ? shown.data : "");
 		buf_free(&shown);
 	}

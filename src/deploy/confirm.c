@@ -214,18 +214,26 @@ int canary_steps(struct deploy_job *j, struct buf *detail)
 		struct timespec t0;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		struct timespec wall;
+		char started[32];
+		struct tm tm;
 		clock_gettime(CLOCK_REALTIME, &wall);
-		json_t *step = json_pack("{s:i, s:f}", "percent", (int)c->percents[k], "at",
-					 (double)wall.tv_sec + (double)wall.tv_nsec / 1e9);
+		strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ",
+			 gmtime_r(&wall.tv_sec, &tm));
+		/* "at": the same moment in seconds, to the microsecond. */
+		json_t *step =
+		    json_pack("{s:i, s:s, s:f}", "percent", (int)c->percents[k], "started", started,
+			      "at", (double)wall.tv_sec + (double)wall.tv_nsec / 1e9);
 		json_array_append_new(steps, step);
 		struct buf why = BUF_INIT;
 		rc = canary_step(j, c->percents[k], step, &why);
 		json_object_set_new(step, "seconds", json_real(seconds_since(&t0)));
 		json_object_set_new(step, "ok", json_boolean(rc == 0));
+		if (rc == 0)
+			json_object_set_new(step, "why", json_null());
 		buf_printf(detail, "%s%u%%: %s", k ? "; " : "", c->percents[k],
 			   rc == 0 ? "passed" : why.data);
 		if (rc < 0) {
-			json_object_set_new(step, "detail", json_string(why.data));
+			json_object_set_new(step, "why", json_string(why.data));
 			canary_undo(j, detail);
 		}
 		gate_report(j, 0, "canary", rc == 0 ? GATE_PASSED : GATE_FAILED, seconds_since(&t0),

@@ -85,20 +85,49 @@ static const char *text_of(const json_t *w, const char *key)
 	return json_string_value(json_object_get(w, key));
 }
 
-/* The watch's record: kind "watch", its own id, the deploy it watches. */
+/* UTC, as the records write times. */
+static json_t *utc_json(time_t t)
+{
+	char text[32];
+	struct tm tm;
+	strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	return json_string(text);
+}
+
+/* The watch's record: kind "watch", the deploy it watches (it has no id
+ * of its own), its checks as they come. */
 static json_t *watch_record(const json_t *w)
 {
 	const char *id = text_of(w, "deploy");
-	struct buf own = BUF_INIT;
-	buf_printf(&own, "%s-watch", id ? id : "unknown");
-	json_t *r = history_record_new(own.data, "watch", text_of(w, "unit"), text_of(w, "project"),
+	json_t *r = history_record_new("", "watch", text_of(w, "unit"), text_of(w, "project"),
 				       text_of(w, "environment"), text_of(w, "user"),
 				       text_of(w, "user_source"), text_of(w, "from"),
 				       text_of(w, "revision"));
+	json_object_del(r, "id");
 	json_object_set_new(r, "deploy", json_string(id ? id : "unknown"));
+	json_object_set_new(r, "until",
+			    utc_json((time_t)json_integer_value(json_object_get(w, "until"))));
 	json_object_set(r, "watch_seconds", json_object_get(w, "seconds"));
-	buf_free(&own);
+	json_object_set_new(r, "checks", json_array());
 	return r;
+}
+
+/* Has the deploy's watch a record already? */
+static int watch_recorded(const char *state_dir, const char *deploy)
+{
+	json_t *records = NULL, *r;
+	size_t skipped, i;
+	struct buf err = BUF_INIT;
+	int found = 0;
+	if (history_read_deploy(&records, state_dir, deploy, &skipped, &err) == 0)
+		json_array_foreach(records, i, r)
+		{
+			const char *kind = json_string_value(json_object_get(r, "kind"));
+			found |= kind && !strcmp(kind, "watch");
+		}
+	json_decref(records);
+	buf_free(&err);
+	return found;
 }
 
 /* Appends the watch's record with its outcome, once: none when the
@@ -107,11 +136,11 @@ static int watch_close(const char *state_dir, const json_t *w, json_t *record,
 		       enum history_outcome outcome, const char *detail, const struct mask *m,
 		       struct buf *err)
 {
-	const char *id = json_string_value(json_object_get(record, "id"));
-	if (history_has(state_dir, text_of(w, "unit"), text_of(w, "environment"), "id", id))
+	if (watch_recorded(state_dir, text_of(w, "deploy")))
 		return 0;
-	if (detail)
-		json_object_set_new(record, "detail", json_string(detail));
+	/* What the deploy went from and to (the job's reloads say what is live). */
+	history_record_revisions(record, text_of(w, "from"), text_of(w, "revision"));
+	json_object_set_new(record, "why", detail ? json_string(detail) : json_null());
 	history_record_finish(record, outcome);
 	if (m)
 		history_record_mask(record, m);
@@ -157,7 +186,7 @@ int watch_begin(struct deploy_job *j)
 		return 0;
 	time_t now = time(NULL);
 	json_t *w =
-	    json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s?, s:s, s:s?, s:I, s:I, s:i, s:i}", "deploy",
+	    json_pack("{s:s, s:s, s:s?, s:s, s:o, s:s?, s:s, s:s?, s:I, s:I, s:i, s:i}", "deploy",
 		      j->id.data, "unit", j->unit->name, "project",
 		      j->unit->projects.n == 1 ? j->parts[0].t->project : NULL, "environment",
 		      env->name, "user", push_log_text(j->req->user), "user_source",
@@ -169,11 +198,11 @@ int watch_begin(struct deploy_job *j)
 	json_t *since = json_array();
 	for (size_t i = 0; i < j->nparts; i++) {
 		const struct logpos *at = &j->parts[i].app_since;
-		json_array_append_new(since, j->parts[i].app_marked
-						 ? json_pack("[I, I, I]", (json_int_t)at->dev,
-							     (json_int_t)at->ino,
-							     (json_int_t)at->offset)
-						 : json_null());
+		json_array_append_new(since,
+				      j->parts[i].app_marked
+					  ? json_pack("[I, I, I]", (json_int_t)at->dev,
+						      (json_int_t)at->ino, (json_int_t)at->offset)
+					  : json_null());
 	}
 	json_object_set_new(w, "app_since", since);
 	struct buf err = BUF_INIT;
@@ -354,14 +383,36 @@ static int watcher_still_live(struct watcher *wr, struct buf *why)
 	return live;
 }
 
+/* One check of a part in the record's "checks": when, its result, how
+ * long it took, the error rate's counts so far. */
+static void watcher_note(struct watcher *wr, struct part *p, const struct access_span *a, int ok,
+			 double seconds, const char *why)
+{
+	struct buf what = BUF_INIT;
+	buf_printf(&what, "%s: %s", p->label.data, live_url_of(p) ? live_url_of(p) : "port");
+	json_t *check = json_pack("{s:o, s:b, s:i, s:s, s:o}", "at", utc_json(time(NULL)), "ok", ok,
+				  "latency_ms", (int)(seconds * 1000), "what", what.data, "why",
+				  ok || !why ? json_null() : json_string(why));
+	if (a->on) {
+		json_object_set_new(check, "requests", json_integer((json_int_t)a->rate.requests));
+		json_object_set_new(check, "errors", json_integer((json_int_t)a->rate.errors));
+	}
+	json_array_append_new(json_object_get(wr->j.record, "checks"), check);
+	buf_free(&what);
+}
+
 /* One round of checks over every part. Returns 0, or -1 with why. */
 static int watcher_check(struct watcher *wr, struct buf *why)
 {
 	struct deploy_job *j = &wr->j;
 	for (size_t i = 0; i < j->nparts; i++) {
 		struct part *p = &j->parts[i];
+		struct timespec t0;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		p->next = p->live;
-		if (confirm_check(j, p, &wr->spans[i], p->live, live_url_of(p), why) < 0)
+		int ok = confirm_check(j, p, &wr->spans[i], p->live, live_url_of(p), why) == 0;
+		watcher_note(wr, p, &wr->spans[i], ok, seconds_since(&t0), why->data);
+		if (!ok)
 			return -1;
 	}
 	return 0;
