@@ -37,24 +37,22 @@ static int locate_rules(const struct push_gate_options *opts, git_repository *re
 	struct buf top = BUF_INIT;
 	const char *workdir = git_repository_workdir(repo);
 	int server = opts->mode == PUSH_SERVER;
-	if (server) {
-		struct rules_location where = {
-		    .gitdir = git_repository_path(repo),
-		    .repository = opts->env ? opts->env->repository : NULL,
-		    .unnamed_why = opts->env ? opts->env->repository_why : NULL};
-		return rules_locate_server(&where, path, folder, err);
-	}
-	if (workdir) {
+	if (!server && workdir) {
 		buf_adds(&top, workdir);
 		if (top.len > 1 && top.data[top.len - 1] == '/')
 			top.data[--top.len] = '\0';
 	}
+	/* The server reads only its own rules, and so does a range checked
+	 * in a bare repository. */
 	struct rules_location where = {
-	    .explicit_path = opts->rules_path,
+	    .explicit_path = server ? NULL : opts->rules_path,
 	    .top = top.data,
 	    .gitdir = git_repository_path(repo),
+	    .repository = opts->env ? opts->env->repository : NULL,
+	    .unnamed_why = opts->env ? opts->env->repository_why : NULL,
 	};
-	int rc = rules_locate(&where, path, err);
+	int rc = server ? rules_locate_server(&where, path, folder, err)
+			: rules_locate(&where, path, err);
 	buf_free(&top);
 	return rc;
 }

@@ -25,7 +25,9 @@ struct push_gate_options {
 	const char *remote;	/* pre-push: the remote's name (or URL) */
 	const char *remote_url; /* pre-push: the URL pushed to */
 	/* The server's: who pushes is resolved from it by [push] identity
-	 * (procenv_pusher), checked against bypass_users and recorded. */
+	 * (procenv_pusher), checked against bypass_users and recorded; and
+	 * the platform's name for the repository, which picks its gitgate
+	 * folder under gitgate.home (a range in a bare repository too). */
 	const struct procenv *env;
 	const char *skip;	   /* a client's GITGATE_SKIP; the server honours none */
 	char *const *push_options; /* the server's: git push -o VALUE, in order */
