@@ -292,7 +292,7 @@ as_owner() { # as_owner OWNER COMMAND...: the command as OWNER, in OWNER's home
 }
 
 server() { # server [--uninstall] [MODE] [--home DIR] BARE_REPO|--gitlab-hooks-dir DIR
-	local action=install mode=auto home= target= owner given="$*"
+	local action=install mode=auto home='' target='' owner given="$*"
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--uninstall) action=uninstall ;;

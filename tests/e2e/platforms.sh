@@ -207,7 +207,7 @@ t_gitlab_custom_hooks_dir_gates_the_repositories_that_have_a_folder() {
 	[ -x "$hooks/pre-receive.d/gitgate" ] || fail "no custom_hooks_dir/pre-receive.d/gitgate"
 	gitaly_hooks "$SRV/gitaly-hooks"
 	export CUSTOM_HOOKS_DIR=$hooks GL_ID=user-1 GL_USERNAME=alice GL_PROTOCOL=ssh
-	new_repo work >/dev/null && rm .git/hooks/pre-commit && cd "$SRV"
+	new_repo work >/dev/null && rm .git/hooks/pre-commit && cd "$SRV" || return
 	local name
 	for name in gated free; do
 		git init -q --bare "$storage/$name.git"
