@@ -7,9 +7,14 @@
 #   ./install.sh --shared-hooks [REPO]  with a core.hooksPath set in ~/.gitconfig or
 #                                    /etc/gitconfig: install into that shared folder
 #                                    (by default REPO gets a hooks folder of its own)
-#   ./install.sh --server BARE_REPO  install pre-receive, post-receive and reference-transaction
-#                                    into a bare repository
-#   ./install.sh --server --uninstall BARE_REPO
+#   ./install.sh --server [MODE] [--home DIR] BARE_REPO
+#                                    install pre-receive and post-receive for a bare
+#                                    repository, as its owner (as root: done as that user);
+#                                    MODE is where the platform runs its hooks: --plain,
+#                                    --gitolite, --gitea, --gitlab (default: found out)
+#   ./install.sh --server --gitlab-hooks-dir DIR [--home DIR]
+#                                    GitLab's custom_hooks_dir: every repository's
+#   ./install.sh --server --uninstall [MODE] BARE_REPO|--gitlab-hooks-dir DIR
 #   ./install.sh --demo              show gitgate at work in a throwaway monorepo
 #   ./install.sh --test              run every test: a build with ASan and UBSan, the
 #                                    hooks under valgrind from a build without PCRE2 JIT,
@@ -21,15 +26,12 @@ set -euo pipefail
 
 SOURCE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CLIENT_HOOKS=(pre-commit pre-push)
-SERVER_HOOKS=(pre-receive post-receive reference-transaction)
-MARK="gitgate hook wrapper"
+SERVER_HOOKS=(pre-receive post-receive)
 # lefthook, for the tests of hook managers (e2e_frameworks): from the npm
 # registry, at this exact version.
 LEFTHOOK_VERSION=2.2.2
-SAVED_SUFFIX=".gitgate-saved"
-
-say() { printf 'install.sh: %s\n' "$*"; }
-die() { printf 'install.sh: error: %s\n' "$*" >&2; exit 2; }
+# shellcheck source=installer/hooks.sh
+. "$SOURCE/installer/hooks.sh"
 
 default_prefix() {
 	if [ "$(id -u)" = 0 ]; then echo /usr/local; else echo "$HOME/.local"; fi
@@ -191,6 +193,9 @@ install_files() {
 		install -m 755 "$BUILD_DIR/$hook" "$PREFIX/libexec/gitgate/$hook"
 	done
 	install -m 644 "$SOURCE/rules.ini" "$share/gitgate/rules.ini"
+	# The server install's repository side, run as the repository's owner.
+	install -m 644 "$SOURCE/installer/hooks.sh" "$SOURCE/installer/gitolite-command" "$share/gitgate/"
+	install -m 755 "$SOURCE/installer/server.sh" "$share/gitgate/server.sh"
 	install -m 644 "$BUILD_DIR/gitgate.1" "$share/man/man1/gitgate.1"
 	install -m 644 "$SOURCE/completion/gitgate.bash" "$share/bash-completion/completions/gitgate"
 	install -m 644 "$SOURCE/completion/_gitgate" "$share/zsh/site-functions/_gitgate"
@@ -203,86 +208,6 @@ install_files() {
 # ---- hooks ----------------------------------------------------------------------
 work_tree_top() {
 	git -C "$1" rev-parse --show-toplevel 2>/dev/null || die "$1 is not inside a git work tree"
-}
-
-hooks_dir() {
-	# git's own answer honours core.hooksPath and a worktree's common dir.
-	local top=$1 dir
-	dir=$(git -C "$top" rev-parse --git-path hooks)
-	case $dir in /*) ;; *) dir="$top/$dir" ;; esac
-	echo "$dir"
-}
-
-is_ours() {
-	local file=$1 hook=$2
-	[ -L "$file" ] && [ "$(readlink "$file")" = "$PREFIX/libexec/gitgate/$hook" ] && return 0
-	[ -f "$file" ] && grep -q "$MARK" "$file" 2>/dev/null
-}
-
-write_wrapper() {
-	local file=$1 hook=$2
-	cat >"$file" <<WRAPPER
-#!/bin/sh
-# $MARK (install.sh). The hook that was here before is kept as
-# $hook$SAVED_SUFFIX and runs first, with the same arguments and input
-# (when it is executable: git runs it only then).
-saved="\$0$SAVED_SUFFIX"
-input=\$(mktemp) || exit 3
-cat >"\$input"
-# git ignores a hook that is not executable; so does this chain.
-status=0
-if [ -x "\$saved" ]; then
-	"\$saved" "\$@" <"\$input"
-	status=\$?
-fi
-if [ \$status -eq 0 ]; then
-	"$PREFIX/libexec/gitgate/$hook" "\$@" <"\$input"
-	status=\$?
-fi
-rm -f "\$input"
-exit \$status
-WRAPPER
-	chmod 755 "$file"
-}
-
-link_hooks() { # link_hooks DIR HOOK...
-	local dir=$1
-	shift
-	mkdir -p "$dir"
-	for hook in "$@"; do
-		local file="$dir/$hook"
-		if is_ours "$file" "$hook"; then
-			say "$file: already installed"
-			continue
-		fi
-		if [ -e "$file" ] || [ -L "$file" ]; then
-			mv "$file" "$file$SAVED_SUFFIX"
-			write_wrapper "$file" "$hook"
-			say "$file: installed; the existing hook runs first ($hook$SAVED_SUFFIX)"
-		else
-			ln -s "$PREFIX/libexec/gitgate/$hook" "$file"
-			say "$file: installed"
-		fi
-	done
-}
-
-unlink_hooks() { # unlink_hooks DIR HOOK...
-	local dir=$1
-	shift
-	for hook in "$@"; do
-		local file="$dir/$hook"
-		if ! is_ours "$file" "$hook"; then
-			say "$file: not a gitgate hook, left alone"
-			continue
-		fi
-		rm -f "$file"
-		if [ -e "$file$SAVED_SUFFIX" ] || [ -L "$file$SAVED_SUFFIX" ]; then
-			mv "$file$SAVED_SUFFIX" "$file"
-			say "$file: restored the hook that was there before"
-		else
-			say "$file: removed"
-		fi
-	done
 }
 
 # A core.hooksPath set outside the repository (~/.gitconfig, /etc/gitconfig)
@@ -342,68 +267,56 @@ uninstall_hooks() {
 	fi
 }
 
-bare_repo() {
-	local dir
-	dir=$(cd "$1" 2>/dev/null && pwd) || die "$1: no such directory"
-	[ "$(git -C "$dir" rev-parse --is-bare-repository 2>/dev/null)" = true ] ||
-		die "$1 is not a bare repository (the server side needs one: git init --bare)"
-	echo "$dir"
+# ---- the server -----------------------------------------------------------------
+# git runs a push's hooks as the user that owns the bare repository: its
+# config, hooks and gitgate's state must stay that user's. So the repository's
+# side (installer/server.sh) runs as the owner: here when that is who runs
+# this, through runuser as root, and anyone else is refused and told how.
+server_target_owner() { # server_target_owner PATH: its owner's name
+	local owner
+	[ -e "$1" ] || die "$1: no such directory"
+	owner=$(stat -c %U "$1")
+	[ "$owner" != UNKNOWN ] || die "$1 belongs to uid $(stat -c %u "$1"), which has no name here"
+	echo "$owner"
 }
 
-install_server() {
-	local repo
-	repo=$(bare_repo "$1")
-	link_hooks "$(hooks_dir "$repo")" "${SERVER_HOOKS[@]}"
-	mkdir -p "$repo/gitgate"
-	if [ -f "$repo/gitgate/rules.ini" ]; then
-		say "$repo/gitgate/rules.ini: kept as it is"
-	else
-		install -m 644 "$SOURCE/rules.ini" "$repo/gitgate/rules.ini"
-		say "$repo/gitgate/rules.ini: the default rules (edit them there; pushes never change them)"
-	fi
-	if [ -z "$(git -C "$repo" config --get receive.advertisePushOptions || true)" ]; then
-		git -C "$repo" config receive.advertisePushOptions true
-		git -C "$repo" config gitgate.setAdvertisePushOptions true
-	fi
-	local tip
-	if ! git -C "$repo" config --get gitgate.baseline >/dev/null &&
-		tip=$(git -C "$repo" rev-parse -q --verify 'HEAD^{commit}' 2>/dev/null ||
-			git -C "$repo" for-each-ref --count=1 --sort=-committerdate --format='%(objectname)' refs/heads); then
-		if [ -n "$tip" ]; then
-			git -C "$repo" config gitgate.baseline "$tip"
-			git -C "$repo" config gitgate.setBaseline true
-			say "existing history is accepted as it is: gitgate.baseline = $tip"
-		fi
-	fi
-	# Without bubblewrap the pushed code's commands run as this user, with
-	# rules.ini, the env files and the key in reach: said, never silent.
-	[ -x /usr/bin/bwrap ] ||
-		say "recommended: apt-get install bubblewrap (the deploy gates then run the pushed code in a sandbox; see [deploy] sandbox)"
-}
-
-drop_empty_sections() { # drop_empty_sections REPO SECTION...: what --unset leaves behind
-	local repo=$1
+as_owner() { # as_owner OWNER COMMAND...: the command as OWNER, in OWNER's home
+	local owner=$1 home
 	shift
-	for section in "$@"; do
-		git -C "$repo" config --get-regexp "^$section\\." >/dev/null ||
-			git -C "$repo" config --remove-section "$section" 2>/dev/null || true
-	done
+	if [ "$(id -un)" = "$owner" ]; then
+		GITGATE_PREFIX=$PREFIX "$@"
+		return
+	fi
+	home=$(getent passwd "$owner" | cut -d: -f6)
+	(cd / && runuser -u "$owner" -- env HOME="$home" PATH="$PATH" GITGATE_PREFIX="$PREFIX" "$@")
 }
 
-uninstall_server() {
-	local repo
-	repo=$(bare_repo "$1")
-	unlink_hooks "$(hooks_dir "$repo")" "${SERVER_HOOKS[@]}"
-	if [ "$(git -C "$repo" config --get gitgate.setAdvertisePushOptions || true)" = true ]; then
-		git -C "$repo" config --unset receive.advertisePushOptions
-		git -C "$repo" config --unset gitgate.setAdvertisePushOptions
+server() { # server [--uninstall] [MODE] [--home DIR] BARE_REPO|--gitlab-hooks-dir DIR
+	local action=install mode=auto home='' target='' owner given="$*"
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--uninstall) action=uninstall ;;
+		--plain | --gitolite | --gitea | --gitlab) mode=${1#--} ;;
+		--gitlab-hooks-dir) mode=gitlab-hooks-dir target=${2:?--gitlab-hooks-dir needs a folder} && shift ;;
+		--home) home=${2:?--home needs a folder} && shift ;;
+		-*) die "unknown option $1 (see ./install.sh --help)" ;;
+		*) target=$1 ;;
+		esac
+		shift
+	done
+	[ -n "$target" ] || die "usage: ./install.sh --server [--uninstall] [MODE] [--home DIR] BARE_REPO"
+	target=$(cd "$target" 2>/dev/null && pwd) || die "$target: no such directory"
+	owner=$(server_target_owner "$target")
+	if [ "$(id -un)" != "$owner" ] && [ "$(id -u)" != 0 ]; then
+		die "$target belongs to $owner, and git runs its hooks as $owner: its config, hooks and gitgate's state must stay $owner's (and git will not open it for $(id -un): safe.directory). Run: sudo -u $owner $0 --server $given (or as root, which does the repository's part as $owner)"
 	fi
-	if [ "$(git -C "$repo" config --get gitgate.setBaseline || true)" = true ]; then
-		git -C "$repo" config --unset gitgate.baseline
-		git -C "$repo" config --unset gitgate.setBaseline
+	if [ "$action" = install ]; then
+		ensure_dependencies
+		build
+		install_files
 	fi
-	drop_empty_sections "$repo" gitgate receive
-	say "$repo/gitgate (rules, logs) is kept; remove it by hand if you want"
+	[ -x "$PREFIX/share/gitgate/server.sh" ] || die "no gitgate at $PREFIX (GITGATE_PREFIX)"
+	as_owner "$owner" "$PREFIX/share/gitgate/server.sh" "$action" "$mode" "$target" ${home:+"$home"}
 }
 
 # ---- demo and tests ---------------------------------------------------------------
@@ -448,16 +361,8 @@ main() {
 		install_hooks "${2:-.}"
 		;;
 	--server)
-		if [ "${2:-}" = --uninstall ]; then
-			[ -n "${3:-}" ] || die "usage: ./install.sh --server --uninstall BARE_REPO"
-			uninstall_server "$3"
-		else
-			[ -n "${2:-}" ] || die "usage: ./install.sh --server BARE_REPO"
-			ensure_dependencies
-			build
-			install_files
-			install_server "$2"
-		fi
+		shift
+		server "$@"
 		;;
 	-h | --help)
 		awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"

@@ -3,7 +3,9 @@
  * pre-receive. It cannot reject anything. It records the push in the
  * server's push log, with the pusher as [push] identity names them, and when
  * the deploy branch moved it queues the deploys and shows the pusher their
- * progress (git prints it as "remote:" lines).
+ * progress (git prints it as "remote:" lines), unless the push said -o
+ * detach or the platform holds this hook to a time limit (GitLab's web
+ * actions, GitHub Enterprise): then the deploy goes on in the background.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -45,25 +47,36 @@ int main(void)
 	 * for a bare one); the library is told, it never looks itself. */
 	struct procenv env;
 	procenv_read(&env);
+	server_name_repository(env.repository, env.repository_why);
 	struct hook_input input = {0};
 	struct identity who = {0};
-	struct buf err = BUF_INIT, gitgate = BUF_INIT;
+	struct buf err = BUF_INIT, gitgate = BUF_INIT, ask = BUF_INIT;
 	int status = STATUS_FAULT;
 	/* The rules say who pushed: without them, nobody is recorded. */
 	struct server server;
-	if (server_open(&server) != 0) {
+	int opened = server_open_hook(&server);
+	if (opened == SERVER_NOT_OURS) {
+		status = STATUS_PASSED; /* not gitgate's repository (gitgate.home) */
+		goto done;
+	}
+	if (opened != 0) {
 		fprintf(stderr, "warning: gitgate: the push was accepted but not recorded\n");
 		goto done;
 	}
 	if (hook_input_read(&input, stdin, HOOK_INPUT_RECEIVE, &err) < 0 ||
 	    procenv_pusher(&server.rules.push.identity, &env, &who, &err) < 0 ||
-	    push_log_append(env.git_dir ? env.git_dir : ".", &who, &input, &err) < 0) {
+	    push_log_append(server.folder.data, &who, &input, &err) < 0) {
 		fprintf(stderr, "warning: gitgate: the push was accepted but not recorded: %s\n",
 			err.data);
 	} else {
 		status = STATUS_PASSED;
 		struct trigger_options opts = {.user = who.name, .user_source = who.source};
+		if (procenv_ask(&env, &ask))
+			opts.ask = (struct ask){ask.data, env.repository};
 		trigger_read_push_options(&opts, env.push_options, env.npush_options);
+		/* A platform that holds this hook to a time limit would kill
+		 * it mid-deploy: the deploy goes on without it. */
+		opts.detach |= env.time_bounded;
 		gitgate_path(&gitgate);
 		if (trigger_push(&server, &input, &opts, gitgate.data, stderr, &err) < 0) {
 			fprintf(stderr,
@@ -80,5 +93,6 @@ done:
 	procenv_free(&env);
 	buf_free(&err);
 	buf_free(&gitgate);
+	buf_free(&ask);
 	return status;
 }

@@ -128,6 +128,35 @@ void report_text(FILE *out, const struct findings *list, int color)
 	report_text_capped(out, list, color, SIZE_MAX, SIZE_MAX);
 }
 
+static void add_escaped(struct buf *out, const char *s)
+{
+	escape_bytes(out, s, strlen(s));
+}
+
+void report_one_line(struct buf *out, const struct findings *list)
+{
+	const struct finding *first = NULL;
+	for (size_t i = 0; i < list->n && !first; i++)
+		if (list->items[i].severity == SEVERITY_ERROR)
+			first = &list->items[i];
+	buf_printf(out, "%zu error%s in %zu commit%s checked", list->errors,
+		   list->errors == 1 ? "" : "s", list->commits, list->commits == 1 ? "" : "s");
+	if (!first)
+		return;
+	buf_adds(out, "; the first: ");
+	if (first->commit)
+		buf_printf(out, "commit %.12s: ", first->commit);
+	if (first->path && *first->path) {
+		add_escaped(out, first->path);
+		if (first->line)
+			buf_printf(out, ":%zu", first->line);
+		buf_adds(out, ": ");
+	}
+	add_escaped(out, first->rule);
+	buf_adds(out, ": ");
+	add_escaped(out, first->message);
+}
+
 /* JSON strings must be UTF-8; other bytes are escaped as text. */
 static json_t *json_bytes(const char *s)
 {

@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 
+#include "buf.h"
 #include "findings.h"
 
 enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_SARIF };
@@ -25,6 +26,10 @@ void report_text(FILE *out, const struct findings *list, int color);
  * announced with "...and N more". */
 void report_text_capped(FILE *out, const struct findings *list, int color, size_t per_commit,
 			size_t commits);
+/* The findings in one line, for a page that shows one (GitLab's web):
+ * "N errors in M commits checked; the first: commit ID: PATH:LINE: RULE:
+ * MESSAGE", escaped as the text report is. */
+void report_one_line(struct buf *out, const struct findings *list);
 int report_json(FILE *out, const struct findings *list);
 int report_sarif(FILE *out, const struct findings *list);
 int report_write(FILE *out, enum report_format format, const struct findings *list, int color);

@@ -72,6 +72,7 @@ int cmd_check(int argc, char **argv)
 	if (nranges) {
 		struct push_gate_options opts = {.mode = PUSH_RANGE,
 						 .rules_path = rules_path,
+						 .env = &env,
 						 .skip = env.skip,
 						 .color = procenv_wants_color(&env, stdout),
 						 .ranges = ranges,

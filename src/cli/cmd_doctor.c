@@ -249,14 +249,26 @@ static int check_deploys(struct doctor *dr, const char *unit, const char *env)
 	return 0;
 }
 
-/* The rules, as the hooks read them. Returns 1 when they load. */
-static int check_rules(struct doctor *d, struct rules *rules)
+/* The rules, as the hooks read them, and the repository's gitgate folder
+ * (rules_locate.h). Returns 1 when they load. */
+static int check_rules(struct doctor *d, struct rules *rules, struct buf *folder)
 {
-	struct rules_location where = {.gitdir = d->bare};
+	const char *unnamed_why;
+	const char *name = server_repository(&unnamed_why);
+	struct rules_location where = {
+	    .gitdir = d->bare, .repository = name, .unnamed_why = unnamed_why};
 	struct buf path = BUF_INIT, err = BUF_INIT, fix = BUF_INIT;
 	struct stat st;
 	int loaded = 0;
-	if (rules_locate(&where, &path, &err) < 0) {
+	int found = rules_locate_server(&where, &path, folder, &err);
+	if (found == RULES_NOT_OURS) {
+		doctor_problem(d,
+			       "make the folder and put the rules there, or leave the repository "
+			       "to itself",
+			       "%s is missing: under git config gitgate.home the repository is "
+			       "not gitgate's, and its hooks let every push through",
+			       folder->data);
+	} else if (found < 0) {
 		doctor_problem(d,
 			       "put the rules there (install.sh --server does), or point git "
 			       "config gitgate.rules at them",
@@ -376,12 +388,16 @@ static int doctor_run(struct doctor *d, const char *unit, const char *env)
 	if (!trusted)
 		printf("note: the rules, push options and deploys are checked once git opens it\n");
 	struct rules rules;
-	int loaded = trusted && check_rules(d, &rules);
+	struct buf folder = BUF_INIT;
+	int loaded = trusted && check_rules(d, &rules, &folder);
 	struct buf state = BUF_INIT;
 	if (loaded && rules.deploy.state_dir)
 		buf_adds(&state, rules.deploy.state_dir);
+	else if (folder.len)
+		buf_adds(&state, folder.data);
 	else
 		state_dir_path(&state, d->bare);
+	buf_free(&folder);
 	while (state.len > 1 && state.data[state.len - 1] == '/')
 		state.data[--state.len] = '\0';
 	struct passwd *jailer =

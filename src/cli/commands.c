@@ -20,7 +20,9 @@ const char cli_intro[] =
     "or in CI, and deploy, roll back and inspect deploys on the server.\n"
     "Which rules a command reads: --rules FILE; else git config gitgate.rules; else rules.ini "
     "at the top of the work tree. In a bare repository (the server), only its own: git "
-    "config gitgate.rules there, or BARE_REPO/gitgate/rules.ini.";
+    "config gitgate.rules there, or rules.ini in its gitgate folder (BARE_REPO/gitgate, or "
+    "git config gitgate.dir, or gitgate.home/NAME with NAME as the platform names the "
+    "repository: GL_REPO, GL_PROJECT_PATH, GITEA_REPO_USER_NAME/GITEA_REPO_NAME).";
 
 const char cli_exit_status[] =
     "0 passed (warnings allowed), 1 a rule said no (or a deploy failed, was refused or rolled "

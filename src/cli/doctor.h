@@ -39,8 +39,10 @@ void doctor_check_ownership(struct doctor *d, const char *path, const char *skip
 /* Does git let this user open the repository (safe.directory)? Returns 0,
  * or -1 when it does not (reported): the checks that open it are off. */
 int doctor_check_safe_directory(struct doctor *d);
-/* pre-receive and post-receive gitgate's and executable (and
- * reference-transaction, when it is there). */
+/* pre-receive and post-receive gitgate's and executable, in the hooks
+ * folder or where the platform runs them from (gitolite's HOOK.NAME,
+ * Gitea's HOOK.d/, GitLab's custom_hooks/); no older gitgate's
+ * reference-transaction left. */
 void doctor_check_hooks(struct doctor *d);
 /* receive.advertisePushOptions, without which git refuses `push -o`. */
 void doctor_check_push_options(struct doctor *d);

@@ -208,12 +208,10 @@ int doctor_check_safe_directory(struct doctor *d)
  * each. */
 static const struct {
 	const char *name;
-	int required;
 	const char *role;
 } server_hooks[] = {
-    {"pre-receive", 1, "no push is checked"},
-    {"post-receive", 1, "no push is recorded and nothing deploys"},
-    {"reference-transaction", 0, "optional: notes the deploy branch's tips"},
+    {"pre-receive", "no push is checked"},
+    {"post-receive", "no push is recorded and nothing deploys"},
 };
 
 /* Is the file gitgate's: a hook binary, or install.sh's wrapper (which
@@ -240,29 +238,50 @@ static int is_gitgate(const struct doctor *d, const char *file, const char *hook
 	return ours;
 }
 
-/* A driver's hook (gitolite's) runs gitgate's as HOOK.NAME beside it. */
-static int run_by_driver(const struct doctor *d, const char *dir, const char *hook,
-			 struct buf *which)
+/* One of folder's entries that starts with prefix and is gitgate's hook,
+ * executable: 1 with its path in which. */
+static int gitgate_in(const struct doctor *d, const char *folder, const char *prefix,
+		      const char *hook, struct buf *which)
 {
-	DIR *folder = opendir(dir);
+	DIR *dir = opendir(folder);
 	struct dirent *e;
-	size_t n = strlen(hook);
-	while (folder && (e = readdir(folder))) {
-		if (strncmp(e->d_name, hook, n) || e->d_name[n] != '.' ||
+	size_t n = strlen(prefix);
+	int found = 0;
+	while (dir && !found && (e = readdir(dir))) {
+		if (e->d_name[0] == '.' || strncmp(e->d_name, prefix, n) ||
 		    strstr(e->d_name, ".gitgate-saved") || strstr(e->d_name, ".sample"))
 			continue;
 		buf_clear(which);
-		buf_printf(which, "%s/%s", dir, e->d_name);
+		buf_printf(which, "%s/%s", folder, e->d_name);
 		struct stat st;
-		if (stat(which->data, &st) == 0 && doctor_owner_can(d, &st, S_IXUSR) &&
-		    is_gitgate(d, which->data, hook)) {
-			closedir(folder);
-			return 1;
-		}
+		found = stat(which->data, &st) == 0 && S_ISREG(st.st_mode) &&
+			doctor_owner_can(d, &st, S_IXUSR) && is_gitgate(d, which->data, hook);
 	}
-	if (folder)
-		closedir(folder);
-	return 0;
+	if (dir)
+		closedir(dir);
+	return found;
+}
+
+/* A platform runs gitgate's hook from where it keeps a repository's
+ * hooks: gitolite's driver as HOOK.NAME beside its own, Gitea HOOK.d/NAME,
+ * GitLab custom_hooks/HOOK.d/NAME or custom_hooks/HOOK. */
+static int run_by_platform(const struct doctor *d, const char *dir, const char *hook,
+			   struct buf *which)
+{
+	struct buf folder = BUF_INIT, name = BUF_INIT;
+	buf_printf(&name, "%s.", hook);
+	int found = gitgate_in(d, dir, name.data, hook, which);
+	buf_printf(&folder, "%s/%s.d", dir, hook);
+	found = found || gitgate_in(d, folder.data, "", hook, which);
+	buf_clear(&folder);
+	buf_printf(&folder, "%s/custom_hooks/%s.d", d->bare, hook);
+	found = found || gitgate_in(d, folder.data, "", hook, which);
+	buf_clear(&folder);
+	buf_printf(&folder, "%s/custom_hooks", d->bare);
+	found = found || gitgate_in(d, folder.data, hook, hook, which);
+	buf_free(&folder);
+	buf_free(&name);
+	return found;
 }
 
 static void check_hook(struct doctor *d, const char *dir, size_t i, struct buf *fix)
@@ -273,8 +292,8 @@ static void check_hook(struct doctor *d, const char *dir, size_t i, struct buf *
 	buf_printf(&path, "%s/%s", dir, name);
 	buf_clear(fix);
 	buf_printf(fix, "%s./install.sh --server %s", d->sudo.data, d->bare);
-	if (lstat(path.data, &st) < 0 && !server_hooks[i].required)
-		doctor_ok(d, "hooks: %s is not installed (%s)", name, server_hooks[i].role);
+	if (run_by_platform(d, dir, name, &driver))
+		doctor_ok(d, "hooks: %s runs gitgate's %s", name, driver.data);
 	else if (lstat(path.data, &st) < 0)
 		doctor_problem(d, fix->data, "hooks: %s is not installed in %s: %s", name, dir,
 			       server_hooks[i].role);
@@ -290,9 +309,6 @@ static void check_hook(struct doctor *d, const char *dir, size_t i, struct buf *
 			       d->owner_name, server_hooks[i].role);
 	} else if (is_gitgate(d, path.data, name))
 		doctor_ok(d, "hooks: %s is gitgate's and executable", name);
-	else if (run_by_driver(d, dir, name, &driver))
-		doctor_ok(d, "hooks: %s is a hook driver's, which runs gitgate's %s", name,
-			  driver.data);
 	else
 		doctor_problem(d, fix->data,
 			       "hooks: %s is not gitgate's and runs none of gitgate's, so %s (the "
@@ -300,6 +316,30 @@ static void check_hook(struct doctor *d, const char *dir, size_t i, struct buf *
 			       path.data, server_hooks[i].role);
 	buf_free(&path);
 	buf_free(&driver);
+}
+
+/* An older gitgate linked reference-transaction; pre-receive notes the
+ * deploy branch's tips now, and the link points at nothing. */
+static void check_old_hook(struct doctor *d, const char *dir)
+{
+	struct buf path = BUF_INIT, fix = BUF_INIT;
+	buf_printf(&path, "%s/reference-transaction", dir);
+	char link[PATH_MAX];
+	ssize_t n = readlink(path.data, link, sizeof(link) - 1);
+	if (n > 0) {
+		link[n] = '\0';
+		if (strstr(link, "/libexec/gitgate/reference-transaction")) {
+			buf_printf(&fix, "%s./install.sh --server %s (or rm %s)", d->sudo.data,
+				   d->bare, path.data);
+			doctor_problem(
+			    d, fix.data,
+			    "hooks: %s is an older gitgate's, which pre-receive does the "
+			    "work of now",
+			    path.data);
+		}
+	}
+	buf_free(&path);
+	buf_free(&fix);
 }
 
 void doctor_check_hooks(struct doctor *d)
@@ -313,6 +353,7 @@ void doctor_check_hooks(struct doctor *d)
 	buf_adds(&dir, out.data);
 	for (size_t i = 0; i < sizeof(server_hooks) / sizeof(server_hooks[0]); i++)
 		check_hook(d, dir.data, i, &fix);
+	check_old_hook(d, dir.data);
 	buf_free(&out);
 	buf_free(&said);
 	buf_free(&dir);

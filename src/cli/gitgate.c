@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "procenv.h"
 #include "run.h"
 #include "status.h"
 
@@ -98,6 +99,7 @@ int cli_rules_location(struct rules_location *where, struct buf *dir)
 	dir->len = strcspn(dir->data, "\n");
 	dir->data[dir->len] = '\0';
 	where->gitdir = dir->data;
+	where->repository = server_repository(&where->unnamed_why);
 	return 0;
 }
 
@@ -160,5 +162,13 @@ int main(int argc, char **argv)
 		cli_help_command(stdout, c);
 		return STATUS_PASSED;
 	}
-	return c->run(argc - 1, argv + 1);
+	/* Under git config gitgate.home, the platform's name for the
+	 * repository picks its gitgate folder (GL_PROJECT_PATH=group/project
+	 * gitgate status; gitolite's gitgate command sets GL_REPO). */
+	struct procenv env;
+	procenv_read(&env);
+	server_name_repository(env.repository, env.repository_why);
+	int status = c->run(argc - 1, argv + 1);
+	procenv_free(&env);
+	return status;
 }

@@ -17,6 +17,9 @@ static const char *const environment[][2] = {
 		     "commit and push hooks and check say so; the server honours none"},
     {"NO_COLOR", "no colour in the report (nor with TERM=dumb, nor off a terminal)"},
     {"GIT_DIR", "the repository a server command opens, as git sets it for a hook"},
+    {"GL_REPO, GL_PROJECT_PATH, GITEA_REPO_USER_NAME and GITEA_REPO_NAME",
+     "the repository's name as gitolite, GitLab or Gitea gives it: under git config "
+     "gitgate.home, the repository's gitgate folder is HOME/NAME"},
     {"PRE_COMMIT_FROM_REF, PRE_COMMIT_TO_REF",
      "what gitgate hook pre-push checks under the pre-commit framework, with "
      "PRE_COMMIT_LOCAL_BRANCH, PRE_COMMIT_REMOTE_BRANCH, PRE_COMMIT_REMOTE_NAME and "
@@ -26,10 +29,11 @@ static const char *const environment[][2] = {
 static const char *const files[][2] = {
     {"rules.ini", "the policy, at the top of a work tree (or git config gitgate.rules)"},
     {"BARE_REPO/gitgate/rules.ini", "the server's own rules; a pushed rules.ini changes nothing"},
-    {"BARE_REPO/gitgate/", "the state folder ([deploy] state_dir): pushes.jsonl, audit.jsonl, "
-			   "history.jsonl, logs/, queue/, releases/, targets/, locks/"},
-    {"PREFIX/libexec/gitgate/", "the hooks: pre-commit, pre-push, pre-receive, post-receive, "
-				"reference-transaction"},
+    {"BARE_REPO/gitgate/",
+     "the repository's gitgate folder (or git config gitgate.dir, or gitgate.home/NAME): "
+     "rules.ini, pushes.jsonl, audit.jsonl, and the state folder ([deploy] state_dir): "
+     "history.jsonl, logs/, queue/, releases/, targets/, locks/, tips/"},
+    {"PREFIX/libexec/gitgate/", "the hooks: pre-commit, pre-push, pre-receive, post-receive"},
 };
 
 /* text for roff: a backslash as \e, every - as \- (a hyphen would render as

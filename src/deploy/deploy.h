@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "ask.h"
 #include "buf.h"
 #include "host.h"
 #include "rules.h"
@@ -52,6 +53,9 @@ struct deploy_request {
 	const char *user_source; /* where that name came from: "gitolite GL_USER", "os" */
 	int dry_run;	/* deploy: check what can be checked and say the rest; change nothing */
 	const char *to; /* rollback --to: a kept release's id or a revision */
+	/* How the one who asked runs gitgate's read-only commands, for the
+	 * hints (ask.h): a pusher without a shell, the platform's way. */
+	struct ask ask;
 };
 
 /* STATE_DIR/targets/PROJECT-ENV: a target's own state (slot.h); for one of

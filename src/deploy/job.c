@@ -306,16 +306,24 @@ int resolve_revision(struct deploy_job *j, const char *name, struct buf *err)
 
 static void closing_block(struct deploy_job *j, enum history_outcome outcome)
 {
+	struct buf log = BUF_INIT, history = BUF_INIT, args = BUF_INIT;
+	buf_printf(&args, "%s %s", j->unit->name, j->env->name);
+	ask_command(&log, &j->req->ask, "logs", j->id.data);
+	ask_command(&history, &j->req->ask, "history", args.data);
 	fprintf(j->out,
 		"\n%s %s: %s to %s at %.12s: %s\n"
-		"  log:      gitgate logs %s\n"
-		"  history:  gitgate history %s %s\n",
+		"  log:      %s\n"
+		"  history:  %s\n",
 		json_string_value(json_object_get(j->record, "kind")), j->id.data, j->unit->name,
-		j->env->name, j->revision, history_outcome_name(outcome), j->id.data, j->unit->name,
-		j->env->name);
+		j->env->name, j->revision, history_outcome_name(outcome), log.data, history.data);
+	/* A rollback is run at a shell on the server: a pusher without one
+	 * asks an admin there. */
 	if (outcome == OUTCOME_DEPLOYED && j->from)
-		fprintf(j->out, "  rollback: gitgate rollback %s %s (the old slot is still up)\n",
-			j->unit->name, j->env->name);
+		fprintf(j->out, "  rollback: %sgitgate rollback %s %s (the old slot is still up)\n",
+			j->req->ask.prefix ? "on the server, " : "", j->unit->name, j->env->name);
+	buf_free(&log);
+	buf_free(&history);
+	buf_free(&args);
 }
 
 /* Keeps [deploy] keep_releases exports of each target, and always both

@@ -75,12 +75,14 @@ static char *given_dup(json_t *value)
 
 static json_t *job_json(const struct job *job)
 {
-	return json_pack("{s:s, s:s, s:o, s:s, s:o?, s:s?, s:o?, s:o?, s:b, s:I, s:I, s:i, s:I}",
+	return json_pack("{s:s, s:s, s:o, s:s, s:o?, s:s?, s:o?, s:o?, s:b, s:o?, s:o?, s:I, s:I, "
+			 "s:i, s:I}",
 			 "id", job->id, "unit", job->unit, "environments",
 			 strings_json(job->environments, job->nenvironments), "revision",
 			 job->revision, "user", given_text(job->user), "user_source",
 			 job->user_source, "phrase", given_text(job->phrase), "emergency",
-			 given_text(job->emergency), "detach", job->detach, "queued",
+			 given_text(job->emergency), "detach", job->detach, "ask",
+			 given_text(job->ask), "repository", given_text(job->repository), "queued",
 			 (json_int_t)job->queued, "seq", (json_int_t)job->seq, "worker",
 			 (int)job->worker, "worker_start", (json_int_t)job->worker_start);
 }
@@ -106,6 +108,8 @@ static int job_from_json(struct job *job, json_t *j)
 	job->phrase = given_dup(json_object_get(j, "phrase"));
 	job->emergency = given_dup(json_object_get(j, "emergency"));
 	job->detach = json_is_true(json_object_get(j, "detach"));
+	job->ask = given_dup(json_object_get(j, "ask"));
+	job->repository = given_dup(json_object_get(j, "repository"));
 	job->queued = (time_t)json_integer_value(json_object_get(j, "queued"));
 	job->seq = (unsigned long long)json_integer_value(json_object_get(j, "seq"));
 	job->worker = (pid_t)json_integer_value(json_object_get(j, "worker"));
@@ -328,6 +332,8 @@ void queue_job_free(struct job *job)
 	free(job->user_source);
 	free(job->phrase);
 	free(job->emergency);
+	free(job->ask);
+	free(job->repository);
 	memset(job, 0, sizeof(*job));
 }
 

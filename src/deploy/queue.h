@@ -30,6 +30,10 @@ struct job {
 	char *phrase;	   /* the confirmation phrase as given, or NULL */
 	char *emergency;   /* the reason given, or NULL */
 	int detach;
+	/* How the pusher runs gitgate's read-only commands (ask.h): the
+	 * platform's way, or NULL at a shell; its name for the repository. */
+	char *ask;
+	char *repository;
 	time_t queued;
 	unsigned long long seq;		 /* its place in the queue: queue_add gives it */
 	pid_t worker;			 /* 0 until a worker starts it */

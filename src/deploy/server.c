@@ -8,29 +8,53 @@
 
 #include "repo.h"
 #include "rules_locate.h"
-#include "state.h"
 #include "status.h"
 
-int server_open(struct server *s)
+static const char *repository_name, *repository_unnamed_why;
+
+void server_name_repository(const char *name, const char *unnamed_why)
+{
+	repository_name = name;
+	repository_unnamed_why = unnamed_why;
+}
+
+const char *server_repository(const char **unnamed_why)
+{
+	if (unnamed_why)
+		*unnamed_why = repository_unnamed_why;
+	return repository_name;
+}
+
+static int open_server(struct server *s, int hook)
 {
 	struct buf err = BUF_INIT, path = BUF_INIT;
 	memset(s, 0, sizeof(*s));
 	int status = STATUS_FAULT;
 	if (repo_open(&s->repo, &err) < 0)
 		goto fail;
-	struct rules_location where = {.gitdir = git_repository_path(s->repo)};
+	struct rules_location where = {.gitdir = git_repository_path(s->repo),
+				       .repository = repository_name,
+				       .unnamed_why = repository_unnamed_why};
 	status = STATUS_USAGE;
-	if (rules_locate(&where, &path, &err) < 0)
+	int found = rules_locate_server(&where, &path, &s->folder, &err);
+	if (found == RULES_NOT_OURS && hook) {
+		status = SERVER_NOT_OURS;
+		goto quiet;
+	}
+	if (found == RULES_NOT_OURS)
+		buf_printf(&err,
+			   "%s has no gitgate folder (git config gitgate.home): the repository "
+			   "is not gitgate's",
+			   s->folder.data);
+	if (found != 0)
 		goto fail;
 	if (rules_load(&s->rules, path.data, &err) < 0) {
 		rules_free(&s->rules);
 		goto fail;
 	}
 	s->rules_loaded = 1;
-	if (s->rules.deploy.state_dir)
-		buf_adds(&s->state_dir, s->rules.deploy.state_dir);
-	else
-		state_dir_path(&s->state_dir, git_repository_path(s->repo));
+	buf_adds(&s->state_dir,
+		 s->rules.deploy.state_dir ? s->rules.deploy.state_dir : s->folder.data);
 	/* state_dir may be written with a trailing "/": keep paths tidy. */
 	while (s->state_dir.len > 1 && s->state_dir.data[s->state_dir.len - 1] == '/')
 		s->state_dir.data[--s->state_dir.len] = '\0';
@@ -39,10 +63,21 @@ int server_open(struct server *s)
 fail:
 	fprintf(stderr, "gitgate: %s%s", err.data ? err.data : "unknown error",
 		err.len && err.data[err.len - 1] == '\n' ? "" : "\n");
+quiet:
 	buf_free(&err);
 	buf_free(&path);
 	server_close(s);
 	return status;
+}
+
+int server_open(struct server *s)
+{
+	return open_server(s, 0);
+}
+
+int server_open_hook(struct server *s)
+{
+	return open_server(s, 1);
 }
 
 void server_close(struct server *s)
@@ -50,6 +85,7 @@ void server_close(struct server *s)
 	if (s->rules_loaded)
 		rules_free(&s->rules);
 	repo_close(s->repo);
+	buf_free(&s->folder);
 	buf_free(&s->state_dir);
 	memset(s, 0, sizeof(*s));
 }

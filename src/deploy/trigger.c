@@ -100,6 +100,8 @@ static int enqueue_job(const struct server *s, const char *unit, const char *con
 			  .phrase = (char *)o->phrase,
 			  .emergency = (char *)o->emergency,
 			  .detach = o->detach,
+			  .ask = (char *)o->ask.prefix,
+			  .repository = (char *)o->ask.repository,
 			  .queued = time(NULL)};
 	history_new_id(id);
 	job.id = id->data;
@@ -107,9 +109,10 @@ static int enqueue_job(const struct server *s, const char *unit, const char *con
 }
 
 /* What a push without the phrase leaves undeployed in env, by name (NULL:
- * every unit that deploys there), and how to deploy it. */
+ * every unit that deploys there), and how to deploy it: by a push, or at
+ * a shell on the server. */
 static void say_not_deployed(const struct server *s, const struct unit *unit,
-			     const struct deploy_environment *env, FILE *out)
+			     const struct deploy_environment *env, const struct ask *a, FILE *out)
 {
 	const struct rules *r = &s->rules;
 	struct buf names = BUF_INIT;
@@ -120,9 +123,10 @@ static void say_not_deployed(const struct server *s, const struct unit *unit,
 			buf_printf(&names, "%s%s", n++ ? ", " : "", r->units[u].name);
 	fprintf(out,
 		"gitgate: %s %s not deployed to %s by this push (it needs the phrase); to do so: "
-		"git push -o \"confirm=%s\" (or gitgate deploy %s to %s --confirm ...)\n",
+		"git push -o \"confirm=%s\" (or%s gitgate deploy %s to %s --confirm ...)\n",
 		names.data ? names.data : "nothing", n == 1 ? "is" : "are", env->name,
-		r->deploy.confirm_phrase, unit ? unit->name : "all", env->name);
+		r->deploy.confirm_phrase, a->prefix ? " on the server," : "",
+		unit ? unit->name : "all", env->name);
 	buf_free(&names);
 }
 
@@ -139,7 +143,7 @@ static int enqueue(const struct server *s, const struct unit *unit, const char *
 		if (envs[i]->auto_deploy || (o->phrase && envs[i]->confirm))
 			names[reached++] = envs[i]->name;
 		else if (envs[i]->confirm)
-			say_not_deployed(s, unit, envs[i], out);
+			say_not_deployed(s, unit, envs[i], &o->ask, out);
 	}
 	int rc = reached ? enqueue_job(s, name, names, reached, revision, o, id, err) : 0;
 	free(names);
@@ -320,13 +324,42 @@ int trigger_push(const struct server *s, const struct hook_input *input,
 	buf_free(&branch);
 	if (rc == 0 && nids)
 		rc = start_worker(s, worker, err);
-	if (rc == 0 && nids && o->detach)
-		fprintf(out,
-			"gitgate: deploying in the background: gitgate logs, gitgate status\n");
+	if (rc == 0 && nids && o->detach) {
+		struct buf logs = BUF_INIT, status = BUF_INIT;
+		ask_command(&logs, &o->ask, "logs", NULL);
+		ask_command(&status, &o->ask, "status", NULL);
+		fprintf(out, "gitgate: deploying in the background: %s, %s\n", logs.data,
+			status.data);
+		buf_free(&logs);
+		buf_free(&status);
+	}
 	for (size_t i = 0; rc == 0 && !o->detach && i < nids; i++)
 		follow(s, ids[i], out);
 	free_ids(ids, nids);
 	return rc;
+}
+
+void trigger_note_accepted(const struct server *s, const struct hook_input *input, const char *user,
+			   const char *user_source, pid_t receiver, FILE *out)
+{
+	if (!s->rules.deploy.nenvironments)
+		return;
+	struct buf branch = BUF_INIT, err = BUF_INIT;
+	deploy_policy_branch_ref(&s->rules, &branch);
+	for (size_t i = 0; i < input->n; i++) {
+		const struct hook_update *u = &input->updates[i];
+		if (strcmp(u->ref, branch.data) || strspn(u->new_id, "0") == strlen(u->new_id))
+			continue;
+		if (tips_note_accepted(s->state_dir.data, u->old_id, u->new_id, user, user_source,
+				       receiver, &err) < 0)
+			fprintf(out,
+				"warning: gitgate: %s (if this push is cut off before its deploys "
+				"are queued, gitgate deploy --reconcile still finds it)\n",
+				err.data);
+		buf_clear(&err);
+	}
+	buf_free(&branch);
+	buf_free(&err);
 }
 
 int trigger_unqueued(const struct server *s, int catch_up, FILE *out, struct buf *err)

@@ -16,16 +16,19 @@
 #define GITGATE_TRIGGER_H
 
 #include <stdio.h>
+#include <sys/types.h>
 
+#include "ask.h"
 #include "hook_input.h"
 #include "server.h"
 
 struct trigger_options {
 	const char *phrase;    /* -o confirm=PHRASE */
 	const char *emergency; /* -o emergency=REASON */
-	int detach;	       /* -o detach */
+	int detach;	       /* -o detach, or a hook held to a time limit */
 	const char *user;
 	const char *user_source; /* where user's name came from (identity.h) */
+	struct ask ask;		 /* how the pusher runs gitgate's read-only commands */
 };
 
 /* Reads the push options gitgate knows; others are left alone. */
@@ -35,6 +38,13 @@ void trigger_read_push_options(struct trigger_options *o, char *const *options, 
  * to do is 0 too), or -1 with the reason in err. */
 int trigger_push(const struct server *s, const struct hook_input *input,
 		 const struct trigger_options *o, const char *worker, FILE *out, struct buf *err);
+
+/* pre-receive, once the push passed: notes each tip of the deploy branch
+ * among the input's (tips.h), pushed by who through the receive-pack
+ * process receiver (0: unknown). A tip that cannot be noted is said on
+ * out as a warning; the push goes on. */
+void trigger_note_accepted(const struct server *s, const struct hook_input *input, const char *user,
+			   const char *user_source, pid_t receiver, FILE *out);
 
 /* The worker and gitgate deploy --reconcile: a tip of the deploy branch
  * that git accepted but whose post-receive never queued it (tips.h; with

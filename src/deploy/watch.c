@@ -215,11 +215,16 @@ int watch_begin(struct deploy_job *j)
 		json_object_set_new(j->record, "watch",
 				    json_pack("{s:i, s:I}", "seconds", (int)env->watch_seconds,
 					      "until", (json_int_t)(now + env->watch_seconds)));
-		fprintf(j->out,
-			"    watching %s in %s for %u min (every %u s): gitgate status %s %s; "
-			"gitgate report %s\n",
+		struct buf args = BUF_INIT, status = BUF_INIT, report = BUF_INIT;
+		buf_printf(&args, "%s %s", j->unit->name, env->name);
+		ask_command(&status, &j->req->ask, "status", args.data);
+		ask_command(&report, &j->req->ask, "report", j->id.data);
+		fprintf(j->out, "    watching %s in %s for %u min (every %u s): %s; %s\n",
 			j->unit->name, env->name, (env->watch_seconds + 59) / 60,
-			env->watch_interval_seconds, j->unit->name, env->name, j->id.data);
+			env->watch_interval_seconds, status.data, report.data);
+		buf_free(&args);
+		buf_free(&status);
+		buf_free(&report);
 	} else {
 		fprintf(j->out, "warning: gitgate: the watch could not begin: %s\n",
 			err.data ? err.data : "cannot write its file");

@@ -135,7 +135,8 @@ static void deploy_environments(const struct server *s, const struct job *job, F
 							  .phrase = job->phrase,
 							  .emergency = job->emergency,
 							  .user = job->user,
-							  .user_source = job->user_source};
+							  .user_source = job->user_source,
+							  .ask = {job->ask, job->repository}};
 		if (n)
 			deploy_run(&site, reqs, n, progress, deployed);
 		for (size_t i = 0; i < n; i++)

@@ -10,23 +10,10 @@
 
 #define NAME_MAX_BYTES 256
 
-/* A hosting platform: the variable that names the pusher, and the one
- * that says a deploy key pushed (NULL: none). */
-struct platform {
-	enum identity_mode mode;
-	const char *name;
-	const char *user_variable;
-	const char *key_variable;
-};
-
-static const struct platform platforms[] = {
-    {IDENTITY_GITOLITE, "gitolite", "GL_USER", NULL},
-    {IDENTITY_GITLAB, "gitlab", "GL_USERNAME", "GL_ID"},
-    {IDENTITY_GITEA, "gitea", "GITEA_PUSHER_NAME", "GITEA_DEPLOY_KEY_ID"},
-};
-#define NPLATFORMS (sizeof(platforms) / sizeof(platforms[0]))
-
-static const char *const mode_names[] = {"auto", "os", "gitolite", "gitlab", "gitea"};
+/* The modes, as rules.ini writes them: a platform's mode is its name
+ * (platform.h). */
+static const char *const mode_names[] = {"auto", "os", "gitolite", "gitlab", "gitea", "github"};
+#define NMODES (sizeof(mode_names) / sizeof(mode_names[0]))
 
 int identity_policy_parse(const char *key, const char *value, void *slot, struct buf *why)
 {
@@ -45,14 +32,14 @@ int identity_policy_parse(const char *key, const char *value, void *slot, struct
 		parsed.variable = xstrdup(var);
 	} else {
 		size_t i = 0;
-		while (i < sizeof(mode_names) / sizeof(mode_names[0]) &&
-		       strcmp(value, mode_names[i]))
+		while (i < NMODES && strcmp(value, mode_names[i]))
 			i++;
-		if (i == sizeof(mode_names) / sizeof(mode_names[0])) {
-			buf_printf(why,
-				   "%s must be auto, os, gitolite, gitlab, gitea or env:NAME, not "
-				   "'%s'",
-				   key, value);
+		if (i == NMODES) {
+			buf_printf(
+			    why,
+			    "%s must be auto, os, gitolite, gitlab, gitea, github or env:NAME, "
+			    "not '%s'",
+			    key, value);
 			return -1;
 		}
 		parsed.mode = (enum identity_mode)i;
@@ -141,7 +128,7 @@ static int deploy_key(const struct platform *pf, identity_lookup lookup, struct 
 	if (!value || !*value)
 		return 0;
 	const char *id = value;
-	if (pf->mode == IDENTITY_GITLAB) {
+	if (!strcmp(pf->name, "gitlab")) {
 		if (strncmp(value, "key-", 4))
 			return 0;
 		id = value + 4;
@@ -182,21 +169,14 @@ static int from_os(const char *os_user, struct identity *out, struct buf *why)
 	return fill(out, os_user, "os", why);
 }
 
-static int platform_is_set(const struct platform *pf, identity_lookup lookup)
-{
-	const char *user = lookup(pf->user_variable);
-	const char *key = pf->key_variable ? lookup(pf->key_variable) : NULL;
-	return (user && *user) || (key && *key);
-}
-
-/* auto: the one platform whose variables are set, else the OS user. Two
+/* auto: the one platform whose pusher is named, else the OS user. Two
  * platforms at once is no platform's doing: refused. */
 static int from_auto(identity_lookup lookup, const char *os_user, struct identity *out,
 		     struct buf *why)
 {
 	const struct platform *found = NULL;
-	for (size_t i = 0; i < NPLATFORMS; i++) {
-		if (!platform_is_set(&platforms[i], lookup))
+	for (size_t i = 0; i < nplatforms; i++) {
+		if (!platform_pusher_is_set(&platforms[i], lookup))
 			continue;
 		if (found) {
 			buf_printf(why,
@@ -224,9 +204,8 @@ int identity_resolve(const struct identity_policy *p, identity_lookup lookup, co
 	case IDENTITY_AUTO:
 		return from_auto(lookup, os_user, out, why);
 	default:
-		for (size_t i = 0; i < NPLATFORMS; i++)
-			if (platforms[i].mode == mode)
-				return from_platform(&platforms[i], lookup, out, why);
+		if (mode < NMODES && platform_named(mode_names[mode]))
+			return from_platform(platform_named(mode_names[mode]), lookup, out, why);
 	}
 	buf_adds(why, "[push] identity has no known mode");
 	return -1;

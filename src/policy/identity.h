@@ -3,12 +3,14 @@
  * name came from.
  *
  * [push] identity names the one source gitgate believes:
- *   auto       the hosting platform's own variable: gitolite's GL_USER,
- *              GitLab's GL_USERNAME, Gitea's and Forgejo's GITEA_PUSHER_NAME;
+ *   auto       the hosting platform's own variable (platform.h): gitolite's
+ *              GL_USER, GitLab's GL_USERNAME, Gitea's and Forgejo's
+ *              GITEA_PUSHER_NAME, GitHub Enterprise's GITHUB_USER_LOGIN;
  *              none set: the OS user the hook runs as
  *   os         the OS user the hook runs as
- *   gitolite   GL_USER, gitlab GL_USERNAME, gitea GITEA_PUSHER_NAME: only
- *              that platform's variable, and none is a refusal
+ *   gitolite   GL_USER, gitlab GL_USERNAME, gitea GITEA_PUSHER_NAME, github
+ *              GITHUB_USER_LOGIN (platform.h): only that platform's
+ *              variable, and none is a refusal
  *   env:NAME   the variable NAME, which the admin vouches for (a pusher
  *              could set GITGATE_USER or REMOTE_USER themselves)
  * A deploy key (GitLab's GL_ID=key-N, Gitea's GITEA_DEPLOY_KEY_ID) is no
@@ -24,6 +26,7 @@
 #define GITGATE_IDENTITY_H
 
 #include "buf.h"
+#include "platform.h"
 
 enum identity_mode {
 	IDENTITY_AUTO,
@@ -31,6 +34,7 @@ enum identity_mode {
 	IDENTITY_GITOLITE,
 	IDENTITY_GITLAB,
 	IDENTITY_GITEA,
+	IDENTITY_GITHUB,
 	IDENTITY_ENV,
 };
 
@@ -52,7 +56,7 @@ void identity_policy_release(void *slot);
 void identity_policy_describe(struct buf *out, const struct identity_policy *p);
 
 /* The value of a variable, or NULL when unset. */
-typedef const char *(*identity_lookup)(const char *name);
+typedef env_lookup identity_lookup;
 
 /* Who acts, by p's mode (NULL: auto): variables through lookup, os_user
  * (the OS user, NULL when unknown) for the os mode and auto's fallback.

@@ -29,6 +29,17 @@ struct procenv {
 	struct {
 		const char *remote, *url, *local_ref, *remote_ref, *from, *to;
 	} framework_push;
+	/* The hosting platform that runs this hook (platform.h): NULL when
+	 * none does, or when two platforms' variables are set. */
+	const struct platform *platform;
+	char *repository;	  /* the platform's name for the repository, or NULL */
+	char *repository_why;	  /* why that name is not used, when the platform gave one */
+	int time_bounded;	  /* the platform holds this hook to a time limit now */
+	const char *error_prefix; /* its web page shows only lines that start so, or NULL */
+	/* Where a pusher reached this machine over ssh (SSH_CONNECTION's
+	 * server end), or NULL and 0. */
+	char *ssh_host;
+	unsigned ssh_port;
 };
 
 void procenv_read(struct procenv *env);
@@ -42,6 +53,12 @@ int procenv_pusher(const struct identity_policy *p, const struct procenv *env, s
  * variable when [push] identity names one (identity_resolve_command). */
 int procenv_command_user(const struct identity_policy *p, const struct procenv *env,
 			 struct identity *out, struct buf *why);
+/* How a pusher without a shell here runs gitgate's read-only commands
+ * (status, logs, history, report): through gitolite's command, `ssh
+ * [-p PORT] USER@HOST gitgate` (then COMMAND REPOSITORY ARGS...), when
+ * gitolite runs this hook. Returns 1 with prefix filled, 0 when the pusher
+ * has no such way (or has a shell: no platform). */
+int procenv_ask(const struct procenv *env, struct buf *prefix);
 /* Colour on a terminal, when the environment allows it. */
 int procenv_wants_color(const struct procenv *env, FILE *out);
 

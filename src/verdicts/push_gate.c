@@ -29,8 +29,10 @@ const char *push_gate_baseline(git_repository *repo, const struct rules *rules, 
 	return found ? holder->data : rules->push.baseline;
 }
 
+/* The rules file, and on the server the repository's gitgate folder (its
+ * records). Returns as rules_locate. */
 static int locate_rules(const struct push_gate_options *opts, git_repository *repo,
-			struct buf *path, struct buf *err)
+			struct buf *path, struct buf *folder, struct buf *err)
 {
 	struct buf top = BUF_INIT;
 	const char *workdir = git_repository_workdir(repo);
@@ -40,12 +42,17 @@ static int locate_rules(const struct push_gate_options *opts, git_repository *re
 		if (top.len > 1 && top.data[top.len - 1] == '/')
 			top.data[--top.len] = '\0';
 	}
+	/* The server reads only its own rules, and so does a range checked
+	 * in a bare repository. */
 	struct rules_location where = {
 	    .explicit_path = server ? NULL : opts->rules_path,
 	    .top = top.data,
 	    .gitdir = git_repository_path(repo),
+	    .repository = opts->env ? opts->env->repository : NULL,
+	    .unnamed_why = opts->env ? opts->env->repository_why : NULL,
 	};
-	int rc = rules_locate(&where, path, err);
+	int rc = server ? rules_locate_server(&where, path, folder, err)
+			: rules_locate(&where, path, err);
 	buf_free(&top);
 	return rc;
 }
@@ -144,7 +151,7 @@ static void apply_bypass(const struct push_gate_options *opts, const struct rule
 	buf_free(&user);
 }
 
-static int write_audit(git_repository *repo, const struct identity *who, json_t *bypasses,
+static int write_audit(const char *folder, const struct identity *who, json_t *bypasses,
 		       const struct push_updates *updates, const struct buf *checked,
 		       struct buf *err)
 {
@@ -169,7 +176,7 @@ static int write_audit(git_repository *repo, const struct identity *who, json_t 
 		json_object_update(entry, json_array_get(bypasses, i));
 		json_object_set(entry, "refs", refs);
 		json_object_set(entry, "commits", commits);
-		rc = push_log_write(git_repository_path(repo), "audit.jsonl", entry, err);
+		rc = push_log_write(folder, "audit.jsonl", entry, err);
 		json_decref(entry);
 	}
 	json_decref(commits);
@@ -208,7 +215,8 @@ struct push_judgement {
 	struct identity who;
 	struct findings findings;
 	json_t *bypasses;
-	struct buf checked, baseline, err;
+	struct buf checked, baseline, folder, err;
+	int not_ours; /* the server: gitgate.home has no folder for the repository */
 };
 
 /* Opens the repository and the rules, takes the ranges and the pusher,
@@ -227,10 +235,14 @@ static enum gitgate_status push_judge(struct push_judgement *pj,
 				   .remote_url = opts->remote_url,
 				   .max_count = opts->max_count,
 				   .rules = &pj->rules};
-	int rc = locate_rules(opts, pj->repo, &rules_path, &pj->err);
+	int rc = locate_rules(opts, pj->repo, &rules_path, &pj->folder, &pj->err);
 	if (rc == 0)
 		rc = rules_load(&pj->rules, rules_path.data, &pj->err);
 	buf_free(&rules_path);
+	if (rc == RULES_NOT_OURS) {
+		pj->not_ours = 1;
+		return STATUS_PASSED;
+	}
 	if (rc < 0)
 		return STATUS_USAGE;
 	scope.baseline = push_gate_baseline(pj->repo, &pj->rules, &pj->baseline);
@@ -247,7 +259,8 @@ static enum gitgate_status push_judge(struct push_judgement *pj,
 	enum gitgate_status status =
 	    push_check(&scope, updates, &pj->findings, &pj->checked, &pj->err);
 	if (status != STATUS_FAULT && json_array_size(pj->bypasses) &&
-	    write_audit(pj->repo, &pj->who, pj->bypasses, updates, &pj->checked, &pj->err) < 0)
+	    write_audit(pj->folder.data, &pj->who, pj->bypasses, updates, &pj->checked, &pj->err) <
+		0)
 		status = STATUS_FAULT;
 	return status;
 }
@@ -287,24 +300,74 @@ static void push_failure(const struct push_gate_options *opts, const struct push
 			"(fail closed)\n");
 }
 
+/* A platform whose web page shows only lines with its prefix (GitLab's
+ * GL-HOOK-ERR:) gets the refusal's reason in one such line. */
+static void web_reason(const struct push_gate_options *opts, const struct push_judgement *pj,
+		       enum gitgate_status status)
+{
+	const char *prefix = opts->env ? opts->env->error_prefix : NULL;
+	if (!prefix || status == STATUS_PASSED)
+		return;
+	struct buf line = BUF_INIT;
+	if (status == STATUS_REJECTED)
+		report_one_line(&line, &pj->findings);
+	else
+		buf_add(&line, pj->err.data ? pj->err.data : "unknown error",
+			pj->err.data ? strcspn(pj->err.data, "\n") : 13);
+	fprintf(opts->diag, "%sgitgate: push refused: %s\n", prefix, line.data);
+	buf_free(&line);
+}
+
 enum gitgate_status push_gate_run(const struct push_gate_options *opts,
 				  struct push_updates *updates)
 {
-	struct push_judgement pj = {
-	    .bypasses = json_array(), .checked = BUF_INIT, .baseline = BUF_INIT, .err = BUF_INIT};
+	struct push_judgement pj = {.bypasses = json_array(),
+				    .checked = BUF_INIT,
+				    .baseline = BUF_INIT,
+				    .folder = BUF_INIT,
+				    .err = BUF_INIT};
 	enum gitgate_status status = push_judge(&pj, opts, updates);
-	if (status == STATUS_USAGE || status == STATUS_FAULT)
+	/* Not gitgate's repository (gitgate.home): nothing to say. */
+	if (!pj.not_ours && (status == STATUS_USAGE || status == STATUS_FAULT))
 		push_failure(opts, &pj, status);
-	else
+	else if (!pj.not_ours)
 		push_report(opts, &pj.findings);
+	if (!pj.not_ours)
+		web_reason(opts, &pj, status);
 	json_decref(pj.bypasses);
 	identity_free(&pj.who);
 	findings_free(&pj.findings);
 	rules_free(&pj.rules);
 	buf_free(&pj.err);
 	buf_free(&pj.baseline);
+	buf_free(&pj.folder);
 	buf_free(&pj.checked);
 	repo_close(pj.repo);
+	return status;
+}
+
+void push_gate_unchecked(FILE *diag, const char *why)
+{
+	fprintf(diag,
+		"error: gitgate: %s\n"
+		"error: gitgate: the push could not be checked, so it is refused\n",
+		why);
+}
+
+enum gitgate_status push_gate_run_input(const struct push_gate_options *opts,
+					const struct hook_input *input)
+{
+	struct push_updates updates = {0};
+	struct buf err = BUF_INIT;
+	enum gitgate_status status;
+	if (push_updates_add_hook_input(&updates, input, &err) < 0) {
+		push_gate_unchecked(opts->diag, err.data);
+		status = STATUS_FAULT;
+	} else {
+		status = push_gate_run(opts, &updates);
+	}
+	push_updates_free(&updates);
+	buf_free(&err);
 	return status;
 }
 
@@ -312,20 +375,14 @@ enum gitgate_status push_gate_run_hook(const struct push_gate_options *opts, FIL
 				       enum hook_input_kind kind)
 {
 	struct hook_input input = {0};
-	struct push_updates updates = {0};
 	struct buf err = BUF_INIT;
 	enum gitgate_status status;
-	if (hook_input_read(&input, in, kind, &err) < 0 ||
-	    push_updates_add_hook_input(&updates, &input, &err) < 0) {
-		fprintf(opts->diag,
-			"error: gitgate: %s\n"
-			"error: gitgate: the push could not be checked, so it is refused\n",
-			err.data);
+	if (hook_input_read(&input, in, kind, &err) < 0) {
+		push_gate_unchecked(opts->diag, err.data);
 		status = STATUS_FAULT;
 	} else {
-		status = push_gate_run(opts, &updates);
+		status = push_gate_run_input(opts, &input);
 	}
-	push_updates_free(&updates);
 	hook_input_free(&input);
 	buf_free(&err);
 	return status;

@@ -25,7 +25,9 @@ struct push_gate_options {
 	const char *remote;	/* pre-push: the remote's name (or URL) */
 	const char *remote_url; /* pre-push: the URL pushed to */
 	/* The server's: who pushes is resolved from it by [push] identity
-	 * (procenv_pusher), checked against bypass_users and recorded. */
+	 * (procenv_pusher), checked against bypass_users and recorded; and
+	 * the platform's name for the repository, which picks its gitgate
+	 * folder under gitgate.home (a range in a bare repository too). */
 	const struct procenv *env;
 	const char *skip;	   /* a client's GITGATE_SKIP; the server honours none */
 	char *const *push_options; /* the server's: git push -o VALUE, in order */
@@ -46,6 +48,11 @@ struct push_gate_options {
 const char *push_gate_baseline(git_repository *repo, const struct rules *rules, struct buf *holder);
 enum gitgate_status push_gate_run(const struct push_gate_options *opts,
 				  struct push_updates *updates);
+/* Says that a push could not be checked, and why: it is refused. */
+void push_gate_unchecked(FILE *diag, const char *why);
+/* A hook's whole job once git's lines are read. */
+enum gitgate_status push_gate_run_input(const struct push_gate_options *opts,
+					const struct hook_input *input);
 /* A hook's whole job: reads git's lines from in (pre-receive's or
  * pre-push's kind), then runs the gate; input git should never give is a
  * fault, and the push is refused. */

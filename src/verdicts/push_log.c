@@ -34,11 +34,10 @@ json_t *push_log_ref(const char *ref, const char *old_id, const char *new_id)
 	return json_pack("{s:o,s:s,s:s}", "ref", push_log_text(ref), "old", old_id, "new", new_id);
 }
 
-int push_log_write(const char *gitdir, const char *name, const json_t *entry, struct buf *err)
+int push_log_write(const char *folder, const char *name, const json_t *entry, struct buf *err)
 {
 	struct buf path = BUF_INIT;
-	state_dir_path(&path, gitdir);
-	buf_printf(&path, "/%s", name);
+	buf_printf(&path, "%s/%s", folder, name);
 	char *line = entry ? json_dumps(entry, JSON_COMPACT) : NULL;
 	int rc = -1;
 	if (line)
@@ -50,7 +49,7 @@ int push_log_write(const char *gitdir, const char *name, const json_t *entry, st
 	return rc;
 }
 
-int push_log_append(const char *gitdir, const struct identity *who, const struct hook_input *input,
+int push_log_append(const char *folder, const struct identity *who, const struct hook_input *input,
 		    struct buf *err)
 {
 	json_t *refs = json_array();
@@ -60,7 +59,7 @@ int push_log_append(const char *gitdir, const struct identity *who, const struct
 	}
 	json_t *entry = push_log_entry(who);
 	json_object_set_new(entry, "refs", refs);
-	int rc = push_log_write(gitdir, "pushes.jsonl", entry, err);
+	int rc = push_log_write(folder, "pushes.jsonl", entry, err);
 	json_decref(entry);
 	return rc;
 }

@@ -26,12 +26,11 @@ json_t *push_log_text(const char *s);
 json_t *push_log_entry(const struct identity *who);
 /* {"ref": ..., "old": ..., "new": ...} for one ref; ids in hex. */
 json_t *push_log_ref(const char *ref, const char *old_id, const char *new_id);
-/* Appends entry as one line to the file `name` in the state directory of
- * the repository whose git dir is given. Returns 0, or -1 with the reason
- * in err. */
-int push_log_write(const char *gitdir, const char *name, const json_t *entry, struct buf *err);
-/* Records the updates git gave post-receive in pushes.jsonl. */
-int push_log_append(const char *gitdir, const struct identity *who, const struct hook_input *input,
+/* Appends entry as one line to the file `name` in folder (the
+ * repository's gitgate folder). Returns 0, or -1 with the reason in err. */
+int push_log_write(const char *folder, const char *name, const json_t *entry, struct buf *err);
+/* Records the updates git gave post-receive in folder's pushes.jsonl. */
+int push_log_append(const char *folder, const struct identity *who, const struct hook_input *input,
 		    struct buf *err);
 
 #endif

@@ -268,7 +268,12 @@ t_doctor_finds_the_hooks_problems() {
 	# A driver that runs gitgate's beside it (gitolite's repo-specific hooks).
 	ln -s "$GITGATE_BIN/pre-receive" server.git/hooks/pre-receive.h00-gitgate
 	doctor_expect 0
-	contains "$OUT" "ok: hooks: pre-receive is a hook driver's, which runs gitgate's"
+	contains "$OUT" "ok: hooks: pre-receive runs gitgate's $PWD/server.git/hooks/pre-receive.h00-gitgate"
+	# An older gitgate's reference-transaction, which pre-receive does the work of now.
+	ln -s /usr/local/libexec/gitgate/reference-transaction server.git/hooks/reference-transaction
+	doctor_expect 1
+	contains "$OUT" "error: hooks: $PWD/server.git/hooks/reference-transaction is an older gitgate's"
+	rm server.git/hooks/reference-transaction
 	git -C server.git config --unset receive.advertisePushOptions
 	doctor_expect 1
 	contains "$OUT" "error: receive.advertisePushOptions is not set: git refuses every \`git push -o\`"

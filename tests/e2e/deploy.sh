@@ -612,7 +612,6 @@ t_a_push_cut_off_before_post_receive_is_deployed_by_reconcile() {
 		"$GITGATE_BIN" "$SRV" >hooks/pre-receive
 	chmod +x hooks/pre-receive
 	ln -s "$GITGATE_BIN/post-receive" hooks/post-receive
-	ln -s "$GITGATE_BIN/reference-transaction" hooks/reference-transaction
 	git config receive.advertisePushOptions true
 	cd ../work
 	echo "# cut off" >>argo/app.py && git commit -qam "cut off"

@@ -424,11 +424,12 @@ t_a_coupled_deploy_killed_at_gate_11_is_recorded_once() {
 		fail "the old slots do not serve $good"
 }
 
-# A tip that no hook noted (this server has no reference-transaction hook,
-# and post-receive did not run: the state could not be written, or it was
-# missing) is deployed by gitgate deploy --reconcile, to the auto
-# environments, from the revision queued before; the worker's own start
-# leaves it alone (on such a server a push in flight looks the same).
+# A tip pre-receive noted but whose post-receive never ran (missing here)
+# is deployed by gitgate deploy --reconcile, to the auto environments,
+# credited to its pusher. One that no hook noted (the branch moved on the
+# server by hand) is deployed the same way, from the revision queued
+# before, by reconcile only: the worker's own start leaves it alone (a push
+# in flight looks the same).
 t_reconcile_catches_up_with_a_tip_no_hook_noted() {
 	new_fault_server
 	commit_change "first"
@@ -438,14 +439,20 @@ t_reconcile_catches_up_with_a_tip_no_hook_noted() {
 	commit_change "accepted, never queued"
 	expect 0 "a push with no post-receive" git -C ../work push origin main
 	[ "$(live_revision)" = "$good" ] || fail "the push deployed without its post-receive"
-	ln -s "$GITGATE_BIN/post-receive" hooks/post-receive
 	OUT=$(mktemp)
 	"$G" deploy --reconcile >"$OUT" 2>&1 || { fail "reconcile failed:"; cat "$OUT"; }
-	contains "$OUT" "${REV:0:12} was pushed to main by someone (the push was not noted)"
+	contains "$OUT" "${REV:0:12} was pushed to main by alice, but its push ended"
 	contains "$OUT" "argo is not deployed to production by this push"
+	[ "$(live_revision)" = "$REV" ] || { fail "reconcile did not deploy the noted tip:"; cat "$OUT"; }
+	# Moved by hand: no hook ran at all.
+	commit_change "moved by hand"
+	git fetch -q ../work main && git update-ref refs/heads/main FETCH_HEAD
+	"$G" deploy --reconcile >"$OUT" 2>&1 || { fail "reconcile failed:"; cat "$OUT"; }
+	contains "$OUT" "${REV:0:12} was pushed to main by someone (the push was not noted)"
 	[ "$(live_revision)" = "$REV" ] || { fail "reconcile did not deploy the tip:"; cat "$OUT"; }
 	"$G" deploy --reconcile >"$OUT" 2>&1 || fail "the second reconcile failed"
 	lacks "$OUT" "was pushed to main"
+	ln -s "$GITGATE_BIN/post-receive" hooks/post-receive
 }
 
 # The client hangs up mid-deploy: the deploy goes on, finishes, is recorded.

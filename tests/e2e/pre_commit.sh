@@ -369,7 +369,7 @@ t_each_binary_loads_only_the_libraries_it_needs() {
 	# a small commit; the commit-time path reads git's own output instead.
 	# Hooks never deploy, so none of them loads libcurl.
 	local binary lib
-	for binary in pre-commit pre-push pre-receive post-receive reference-transaction; do
+	for binary in pre-commit pre-push pre-receive post-receive; do
 		for lib in libcurl $( [ $binary = pre-commit ] && echo libgit2); do
 			ldd "$GITGATE_BIN/$binary" | grep -q "$lib" && fail "$binary links $lib"
 		done

@@ -43,7 +43,6 @@ t_pre_receive_and_check_under_valgrind() {
 	cp "$GITGATE_SOURCE/rules.ini" server.git/gitgate/rules.ini
 	vg_hook server.git/hooks pre-receive
 	vg_hook server.git/hooks post-receive
-	vg_hook server.git/hooks reference-transaction
 	new_repo work
 	rm .git/hooks/pre-commit
 	git remote add origin ../server.git
@@ -57,7 +56,7 @@ t_pre_receive_and_check_under_valgrind() {
 	git push origin main >"$OUT" 2>&1 && fail "a bad push was accepted"
 	contains "$OUT" "argo/app.py:2:9: debug-code"
 	no_valgrind_errors
-	[ -s ../server.git/gitgate/tips/accepted.json ] || fail "reference-transaction noted no tip"
+	[ -s ../server.git/gitgate/tips/accepted.json ] || fail "pre-receive noted no tip"
 	"${VG[@]}" "$GITGATE_VG_BIN/gitgate" check origin/main..main --format sarif >"$OUT" 2>&1
 	[ $? = 1 ] || fail "check should exit 1"
 	no_valgrind_errors

@@ -146,6 +146,88 @@ Test(identity, a_value_that_is_no_name_is_refused_and_shown_escaped)
 	assert_who("gitolite", (const char *[]){"GL_USER=zoë", NULL}, "zoë", "gitolite GL_USER");
 }
 
+Test(identity, github_enterprise_names_its_pusher)
+{
+	assert_who("auto", (const char *[]){"GITHUB_USER_LOGIN=dana", "GITHUB_VIA=git push", NULL},
+		   "dana", "github GITHUB_USER_LOGIN");
+	assert_refused("github", (const char *[]){"GL_USER=alice", NULL}, "git",
+		       "GITHUB_USER_LOGIN is not set");
+}
+
+/* The platform's name for the repository, as platform_repository gives
+ * it: 1 with name, 0 none, -1 why (in name then). */
+static int repository_of(const char *const *set, struct buf *name)
+{
+	const struct platform *pf;
+	struct buf why = BUF_INIT;
+	vars = set;
+	buf_clear(name);
+	int rc = platform_detect(lookup, &pf, &why);
+	if (rc > 0)
+		rc = platform_repository(pf, lookup, name, &why);
+	if (rc < 0) {
+		buf_clear(name);
+		buf_adds(name, why.data);
+	}
+	buf_free(&why);
+	return rc;
+}
+
+Test(platform, each_platform_names_the_repository_its_way)
+{
+	struct buf name = BUF_INIT;
+	cr_assert_eq(
+	    repository_of((const char *[]){"GL_USER=alice", "GL_REPO=monorepo", NULL}, &name), 1);
+	cr_assert_str_eq(name.data, "monorepo");
+	cr_assert_eq(repository_of((const char *[]){"GL_USERNAME=bob", "GL_ID=user-4",
+						    "GL_PROJECT_PATH=team/sub/monorepo",
+						    "GL_REPOSITORY=project-12", NULL},
+				   &name),
+		     1);
+	cr_assert_str_eq(name.data, "team/sub/monorepo");
+	cr_assert_eq(
+	    repository_of((const char *[]){"GITEA_PUSHER_NAME=carol", "GITEA_REPO_USER_NAME=team",
+					   "GITEA_REPO_NAME=monorepo", NULL},
+			  &name),
+	    1);
+	cr_assert_str_eq(name.data, "team/monorepo");
+	cr_assert_eq(repository_of((const char *[]){"GITGATE_USER=x", NULL}, &name), 0);
+	buf_free(&name);
+}
+
+Test(platform, a_name_that_is_no_folder_is_refused_and_two_platforms_are_none)
+{
+	struct buf name = BUF_INIT;
+	const char *bad[] = {"GL_REPO=../other", "GL_REPO=/etc", "GL_REPO=a//b",
+			     "GL_REPO=a/./b",	 "GL_REPO=a/",	 "GL_REPO=a\nb"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(repository_of((const char *[]){"GL_USER=alice", bad[i], NULL}, &name),
+			     -1, "%s was taken", bad[i]);
+		cr_assert_not_null(strstr(name.data, "cannot be a folder's name"), "%s", name.data);
+	}
+	cr_assert_eq(repository_of((const char *[]){"GITEA_REPO_NAME=monorepo", NULL}, &name), -1);
+	cr_assert_not_null(strstr(name.data, "GITEA_REPO_USER_NAME is not"), "%s", name.data);
+	cr_assert_eq(repository_of((const char *[]){"GL_REPO=a", "GL_PROJECT_PATH=b", NULL}, &name),
+		     -1);
+	cr_assert_not_null(strstr(name.data, "both gitolite's and gitlab's"), "%s", name.data);
+	buf_free(&name);
+}
+
+Test(platform, gitlab_web_and_github_enterprise_are_held_to_a_time_limit)
+{
+	const struct platform *gitlab = platform_named("gitlab");
+	vars = (const char *[]){"GL_USERNAME=bob", "GL_PROTOCOL=ssh", NULL};
+	cr_assert(!platform_time_bounded(gitlab, lookup));
+	cr_assert_null(platform_error_prefix(gitlab, lookup));
+	vars = (const char *[]){"GL_USERNAME=bob", "GL_PROTOCOL=web", NULL};
+	cr_assert(platform_time_bounded(gitlab, lookup));
+	cr_assert_str_eq(platform_error_prefix(gitlab, lookup), "GL-HOOK-ERR: ");
+	vars = (const char *[]){"GITHUB_USER_LOGIN=dana", NULL};
+	cr_assert(platform_time_bounded(platform_named("github"), lookup));
+	cr_assert_null(platform_error_prefix(platform_named("github"), lookup));
+	cr_assert(!platform_time_bounded(platform_named("gitolite"), lookup));
+}
+
 #define PROJECT "[project argo]\npath = argo/\n"
 
 Test(identity, rules_ini_takes_the_modes_and_says_where_a_bad_one_is)
@@ -168,7 +250,7 @@ Test(identity, rules_ini_takes_the_modes_and_says_where_a_bad_one_is)
 		     "%s", errors.data);
 	cr_assert_eq(rules.push.identity.mode, IDENTITY_GITOLITE);
 	rules_free(&rules);
-	const char *bad[] = {"identity = github", "identity = env:", "identity = env:A-B",
+	const char *bad[] = {"identity = bitbucket", "identity = env:", "identity = env:A-B",
 			     "identity = env:1X"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct buf text = BUF_INIT;

@@ -151,9 +151,40 @@ Test(tips, catching_up_finds_a_tip_no_hook_noted)
 	/* A push in flight, noted with its receive-pack alive, is still left
 	 * to its own post-receive. */
 	pid_t receiver = receive_pack();
-	cr_assert_eq(tips_note_accepted(dir, OLD, TIP, "alice", "os", receiver, &err), 0, "%s", err.data);
+	cr_assert_eq(tips_note_accepted(dir, OLD, TIP, "alice", "os", receiver, &err), 0, "%s",
+		     err.data);
 	cr_assert_eq(unqueued_when(TIP, 1, &from, &user), 0);
 	end(receiver);
+	buf_free(&from);
+	buf_free(&user);
+	buf_free(&err);
+}
+
+/* Two pushes in flight at once: each tip keeps its own pusher, so the one
+ * that was cut off is found with its own name, whichever noted last. */
+Test(tips, each_accepted_tip_keeps_its_pusher)
+{
+	struct buf from = BUF_INIT, user = BUF_INIT, err = BUF_INIT;
+	pid_t first = receive_pack(), second = receive_pack();
+	cr_assert_eq(tips_note_accepted(dir, OLD, TIP, "alice", "gitolite GL_USER", first, &err), 0,
+		     "%s", err.data);
+	cr_assert_eq(tips_note_accepted(dir, OLD, "3333333333333333333333333333333333333333", "bob",
+					"gitolite GL_USER", second, &err),
+		     0, "%s", err.data);
+	end(first);
+	cr_assert_eq(unqueued(TIP, &from, &user), 1);
+	cr_assert_str_eq(user.data, "alice");
+	cr_assert_eq(unqueued("3333333333333333333333333333333333333333", &from, &user), 0,
+		     "bob's receive-pack still lives");
+	end(second);
+	/* Only the newest TIPS_KEPT are kept. */
+	for (int i = 0; i < TIPS_KEPT; i++) {
+		char id[41];
+		snprintf(id, sizeof(id), "%040d", i + 10);
+		cr_assert_eq(tips_note_accepted(dir, OLD, id, "carol", "os", 0, &err), 0, "%s",
+			     err.data);
+	}
+	cr_assert_eq(unqueued(TIP, &from, &user), 0, "alice's tip was pushed out");
 	buf_free(&from);
 	buf_free(&user);
 	buf_free(&err);
