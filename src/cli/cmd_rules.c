@@ -111,6 +111,12 @@ static void describe_target(FILE *out, const struct deploy_policy *d, const stru
 	fprintf(out, "    env file  %s; required:", t->env_file ? t->env_file : "(none)");
 	describe_list(out, &t->env_required, "(none)");
 	fputc('\n', out);
+	describe_command(out, "env_command", &t->env_command);
+	if (t->compose)
+		fprintf(out, "    compose   %s, by `%s`\n", t->compose,
+			t->compose_command.argv	  ? t->compose_command.text
+			: d->compose_command.argv ? d->compose_command.text
+						  : "docker compose` (or `docker-compose");
 	const struct {
 		const char *name;
 		const struct deploy_command *command;
