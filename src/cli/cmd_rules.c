@@ -112,11 +112,15 @@ static void describe_target(FILE *out, const struct deploy_policy *d, const stru
 	describe_list(out, &t->env_required, "(none)");
 	fputc('\n', out);
 	describe_command(out, "env_command", &t->env_command);
-	if (t->compose)
-		fprintf(out, "    compose   %s, by `%s`\n", t->compose,
-			t->compose_command.argv	  ? t->compose_command.text
-			: d->compose_command.argv ? d->compose_command.text
-						  : "docker compose` (or `docker-compose");
+	const struct deploy_command *compose =
+	    t->compose_command.argv ? &t->compose_command : &d->compose_command;
+	if (t->compose && compose->argv)
+		fprintf(out, "    compose   %s, by `%s`\n", t->compose, compose->text);
+	else if (t->compose)
+		fprintf(out,
+			"    compose   %s, by `docker compose` where that plugin answers, else "
+			"`docker-compose`\n",
+			t->compose);
 	const struct {
 		const char *name;
 		const struct deploy_command *command;

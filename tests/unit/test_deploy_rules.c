@@ -137,8 +137,8 @@ Test(deploy_rules, the_default_rules_file_holds_the_seed)
 	    deploy_policy_find_target(&r, "alpine-frontend", "staging");
 	cr_assert_str_eq(backend->env_required.items[1], "RESEND_API_KEY");
 	cr_assert_str_eq(frontend->env_required.items[1], "NEXT_PUBLIC_WS_URL");
-	cr_assert_not_null(backend->start.argv);
-	cr_assert_not_null(backend->stop.argv);
+	cr_assert_str_eq(backend->compose, "alpine-backend/docker-compose.yml");
+	cr_assert_null(backend->start.argv);
 	cr_assert_null(backend->run.argv);
 
 	cr_assert_not_null(globlist_match(&d->exclude, "scripts/local_reset.sh"));
