@@ -435,5 +435,13 @@ assert json.load(sys.stdin)[-1]["outcome"] == "abandoned"' || fail "the killed d
 	[ "$(served alpine-backend staging green)" = "$REV" ] || { fail "the next push did not deploy"; cat "$OUT"; }
 }
 
+# compose.c's own reading of Docker (a slot's containers, their logs since
+# a time, their stop), by the unit tests that need a daemon: this one.
+t_the_docker_side_of_compose() {
+	GITGATE_TEST_DOCKER=1 "$GITGATE_BIN/tests/test_compose" --jobs 1 --filter 'compose_docker/*' >unit.out 2>&1 ||
+		{ fail "compose's Docker tests failed:"; cat unit.out; }
+	grep -q 'Tested: 1 | Passing: 1' unit.out || { fail "compose's Docker tests did not run:"; cat unit.out; }
+}
+
 start_dockerd
 run_tests

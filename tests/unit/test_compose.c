@@ -2,10 +2,15 @@
  * which services `config` says build, and the override gate 5 writes. */
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "compose.h"
 #include "compose_load.h"
+#include "host.h"
+#include "run.h"
 #include "rules.h"
 
 static int ok(const char *name, int dots)
@@ -162,5 +167,81 @@ Test(compose, the_override_names_each_built_image_by_its_release)
 	cr_assert(strstr(err.data, "service 'Web' cannot name an image"), "%s", err.data);
 	buf_free(&out);
 	buf_free(&err);
+	compose_target_free(&ct);
+}
+
+/* ---- against a Docker daemon: tests/e2e/compose.sh runs these with its
+ * dockerd (GITGATE_TEST_DOCKER=1, DOCKER_HOST set); alone they skip. */
+
+/* A container of project gg-unit-logs-blue, as Compose labels its own,
+ * that says a line at its start and keeps running. */
+static void run_container(const char *line)
+{
+	if (!getenv("GITGATE_TEST_DOCKER"))
+		cr_skip_test("no Docker of the e2e test's own (GITGATE_TEST_DOCKER)");
+	const char *argv[] = {"docker",
+			      "run",
+			      "-d",
+			      "--init",
+			      "--network",
+			      "none",
+			      "--label",
+			      "com.docker.compose.project=gg-unit-logs-blue",
+			      "--label",
+			      "com.docker.compose.service=talker",
+			      "gitgate-test/busybox:1",
+			      "sh",
+			      "-c",
+			      line,
+			      NULL};
+	struct run_result r;
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	cr_assert_eq(run_capture(&r, &out, argv, RUN_OUT_INHERIT, &err), 0, "%s", err.data);
+	cr_assert_eq(r.code, 0, "docker run exited %d", r.code);
+	buf_free(&out);
+	buf_free(&err);
+}
+
+Test(compose_docker, a_slots_containers_their_logs_and_their_stop)
+{
+	static const struct deploy_policy d = {0};
+	struct deploy_target t = {.project = "gg-unit",
+				  .environment = "logs",
+				  .compose = "c.yml",
+				  .command_timeout_seconds = 30};
+	struct compose_target ct;
+	compose_target_init(&ct, &t, &d);
+	struct host *here = host_local_open(NULL);
+	struct buf logs = BUF_INIT, err = BUF_INIT;
+	time_t before = time(NULL) - 1;
+	run_container("echo started with a secret-free line; while :; do sleep 1; done");
+	int running = 0;
+	struct compose_containers cs;
+	cr_assert_eq(compose_ps(&ct, here, "blue", &cs, &err), 0, "%s", err.data);
+	cr_assert_eq(cs.n, 1);
+	cr_assert_str_eq(cs.items[0].service, "talker");
+	compose_containers_free(&cs);
+	cr_assert_eq(compose_running(&ct, here, "blue", &running, &err), 0, "%s", err.data);
+	cr_assert(running);
+	cr_assert_eq(compose_running(&ct, here, "green", &running, &err), 0, "%s", err.data);
+	cr_assert(!running, "the other slot's project has no container");
+	for (int tries = 0; tries < 50 && !strstr(logs.data ? logs.data : "", "started"); tries++) {
+		buf_clear(&logs);
+		cr_assert_eq(compose_logs(&ct, here, "blue", before, &logs, &err), 0, "%s",
+			     err.data);
+		usleep(100000);
+	}
+	cr_assert(strstr(logs.data, "started with a secret-free line"), "%s", logs.data);
+	buf_clear(&logs);
+	cr_assert_eq(compose_logs(&ct, here, "blue", time(NULL) + 60, &logs, &err), 0);
+	cr_assert_eq(logs.len, 0, "nothing since a time to come: %s", logs.data);
+	cr_assert_eq(compose_stop(&ct, here, "blue", 2000, &err), 0, "%s", err.data);
+	cr_assert_eq(compose_ps(&ct, here, "blue", &cs, &err), 0, "%s", err.data);
+	cr_assert_eq(cs.n, 0, "stopped and removed");
+	compose_containers_free(&cs);
+	cr_assert_eq(compose_stop(&ct, here, "blue", 2000, &err), 0, "nothing there is no error");
+	buf_free(&logs);
+	buf_free(&err);
+	host_close(here);
 	compose_target_free(&ct);
 }
