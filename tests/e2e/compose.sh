@@ -435,6 +435,41 @@ assert json.load(sys.stdin)[-1]["outcome"] == "abandoned"' || fail "the killed d
 	[ "$(served alpine-backend staging green)" = "$REV" ] || { fail "the next push did not deploy"; cat "$OUT"; }
 }
 
+# A Compose target on another machine (an sshd of the test's own on
+# 127.0.0.2, whose sessions reach the test's dockerd): gate 5 sends the
+# release there and builds on that Docker; the slot comes up there, is
+# checked through the connection, and the next deploy prunes there too.
+t_a_compose_target_on_a_remote_host() {
+	new_compose_server alpine-backend
+	[ -x /usr/sbin/sshd ] || { fail "no sshd (openssh-server) for the remote host"; return; }
+	mkdir -p "$SRV/host"
+	# shellcheck source=tests/sshd_host.sh
+	. "$GITGATE_SOURCE/tests/sshd_host.sh"
+	sshd_host_start "$SRV/host" 127.0.0.2 "SetEnv DOCKER_HOST=$DOCKER_HOST" ||
+		{ fail "the remote host's sshd did not start: $(cat "$SRV/host/sshd.log")"; return; }
+	track "$(cat "$SRV/host/sshd.pid")"
+	sed -i "/^\[target alpine-backend staging\]/a host = root@127.0.0.2:$SSHD_PORT\nssh_known_hosts = $SRV/host/known_hosts\nssh_identity = $SRV/host/deploy_key" \
+		gitgate/rules.ini
+	REV=$(git -C ../work rev-parse HEAD)
+	push
+	contains "$OUT" "remote: step        connect       alpine            passed"
+	contains "$OUT" "remote: gate 11/11  health-after  alpine            passed"
+	[ "$(served alpine-backend staging blue)" = "$REV" ] || { fail "the remote Compose slot does not serve $REV"; cat "$OUT"; return; }
+	ls "$SRV/srv/alpine-backend-staging-releases/"*/.gitgate-compose.json >/dev/null 2>&1 ||
+		fail "the release there has no override: it was not built there"
+	[ "$(readlink "$SRV/srv/alpine-backend-staging-blue")" = "$(ls -d "$SRV/srv/alpine-backend-staging-releases/"2*)" ] ||
+		fail "the blue slot there does not point at the release gate 5 sent"
+	local first=$REV
+	commit "second"
+	push
+	commit "third"
+	push
+	[ "$(served alpine-backend staging blue)" = "$REV" ] || fail "the third deploy does not serve there"
+	docker image ls --format '{{.Repository}}:{{.Tag}}' >images.txt
+	grep -q -- "-${first:0:12}$" images.txt && { fail "the first release's image outlived it there:"; cat images.txt; }
+	[ "$(grep -c '^alpine-backend/staging/web:' images.txt)" = 2 ] || { fail "expected the two kept releases' images:"; cat images.txt; }
+}
+
 # compose.c's own reading of Docker (a slot's containers, their logs since
 # a time, their stop), by the unit tests that need a daemon: this one.
 t_the_docker_side_of_compose() {
