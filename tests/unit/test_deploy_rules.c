@@ -809,8 +809,7 @@ Test(deploy_rules, compose_targets_and_env_commands)
 			"has compose and run or start/stop: its slots are Compose projects");
 	buf_clear(&text);
 	buf_printf(&text, "%srun = app\ncompose_command = docker-compose\n", head);
-	assert_error_at(text.data, "[target argo qa]",
-			"has compose_command but no compose");
+	assert_error_at(text.data, "[target argo qa]", "has compose_command but no compose");
 	buf_clear(&text);
 	buf_printf(&text, "%scompose = c.yml\ncompose_command = docker-compose -p $PROJECT\n",
 		   head);
