@@ -161,6 +161,7 @@ echo "fetching \$1's secrets: SECRET_TOKEN=$PROD_SECRET" >&2
 echo "SECRET_TOKEN=$PROD_SECRET"
 echo "FROM_COMMAND=yes"
 [ -e "$SRV/secrets-fail" ] && exit 3
+[ -e "$SRV/secrets-hang" ] && sleep 60
 exit 0
 SH
 	cat >"$SRV/switch.sh" <<SH
@@ -398,6 +399,15 @@ t_what_fails_never_goes_live() {
 	contains "$OUT" "gate  7/11  environment   alpine            failed"
 	contains "$OUT" "env_command exited with 3"
 	lacks "$OUT" "fetching"
+	seen_nowhere "$PROD_SECRET" "$OUT" gitgate/history.jsonl gitgate/logs/*.log
+	# env_command past the target's time limit: gate 7 too, in that time.
+	rm "$SRV/secrets-fail" && touch "$SRV/secrets-hang"
+	sed -i '/^\[target alpine-backend production\]/,/^\[/s/^command_timeout_seconds = .*/command_timeout_seconds = 2/' gitgate/rules.ini
+	local started=$SECONDS
+	deploy_expect 1 alpine production --confirm "$PHRASE"
+	contains "$OUT" "gate  7/11  environment   alpine            failed"
+	contains "$OUT" "env_command was stopped at its time limit"
+	[ $((SECONDS - started)) -lt 15 ] || fail "a hung env_command was not stopped at its limit"
 	seen_nowhere "$PROD_SECRET" "$OUT" gitgate/history.jsonl gitgate/logs/*.log
 }
 
