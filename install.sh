@@ -23,6 +23,9 @@ SOURCE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CLIENT_HOOKS=(pre-commit pre-push)
 SERVER_HOOKS=(pre-receive post-receive reference-transaction)
 MARK="gitgate hook wrapper"
+# lefthook, for the tests of hook managers (e2e_frameworks): from the npm
+# registry, at this exact version.
+LEFTHOOK_VERSION=2.2.2
 SAVED_SUFFIX=".gitgate-saved"
 
 say() { printf 'install.sh: %s\n' "$*"; }
@@ -108,6 +111,17 @@ missing_packages() { # missing_packages [test|demo]: test adds nginx, what tests
 		# by the test as a user of its own: debconf's questions go
 		# unanswered, noninteractive, and the package sets nothing up).
 		command -v gitolite >/dev/null 2>&1 || need[gitolite3]=1
+		# e2e_frameworks commits through the pre-commit framework
+		# (Debian's) and lefthook (npm's: ensure_lefthook); e2e_cli
+		# renders the man page and completes in bash and zsh.
+		command -v pre-commit >/dev/null 2>&1 || need[pre-commit]=1
+		command -v npm >/dev/null 2>&1 || need[npm]=1
+		command -v zsh >/dev/null 2>&1 || need[zsh]=1
+		command -v man >/dev/null 2>&1 || need[man-db]=1
+		command -v groff >/dev/null 2>&1 || need[groff-base]=1
+		# The health confirmation report's HTML is opened in a headless
+		# browser, and its screenshot checked (e2e_confirm).
+		command -v chromium >/dev/null 2>&1 || need[chromium]=1
 		if ! command -v clang >/dev/null 2>&1; then
 			need[clang]=1 need[libclang-rt-dev]=1
 		elif ! fuzzer_links; then
@@ -152,6 +166,22 @@ ensure_dependencies() { # ensure_dependencies [test|demo]
 	[ "$status" = 0 ] || die "apt-get install $missing failed"
 }
 
+# lefthook at LEFTHOOK_VERSION, installed with npm where npm puts global
+# commands (/usr/local/bin as root).
+ensure_lefthook() {
+	[ "$(lefthook version 2>/dev/null)" = "$LEFTHOOK_VERSION" ] && return 0
+	if [ "$(id -u)" != 0 ]; then
+		die "lefthook $LEFTHOOK_VERSION is missing (run: sudo npm install -g --ignore-scripts lefthook@$LEFTHOOK_VERSION)"
+	fi
+	say "installing lefthook $LEFTHOOK_VERSION (npm)"
+	# --ignore-scripts: its postinstall would run `lefthook install` in the
+	# repository npm is started from.
+	(cd / && npm install -g --ignore-scripts --no-fund --no-audit --loglevel=error \
+		"lefthook@$LEFTHOOK_VERSION" >/dev/null) || die "npm install lefthook@$LEFTHOOK_VERSION failed"
+	[ "$(lefthook version 2>/dev/null)" = "$LEFTHOOK_VERSION" ] ||
+		die "lefthook $LEFTHOOK_VERSION was installed, but \`lefthook version\` says otherwise (an older one earlier on PATH?)"
+}
+
 build() {
 	local sanitize=${1:-${GITGATE_SANITIZE:-0}}
 	local type=Release
@@ -163,13 +193,26 @@ build() {
 	cmake --build "$BUILD_DIR" -j"$(nproc)" >/dev/null
 }
 
+# The manual page and the completion scripts go where man, bash-completion
+# and zsh look under PREFIX: /usr/local/share/... as root, ~/.local/share/...
+# without (man finds that from PATH, bash-completion from XDG_DATA_HOME; zsh
+# needs it on fpath, said below).
 install_files() {
-	install -d "$PREFIX/bin" "$PREFIX/libexec/gitgate" "$PREFIX/share/gitgate"
+	local share=$PREFIX/share
+	install -d "$PREFIX/bin" "$PREFIX/libexec/gitgate" "$share/gitgate" "$share/man/man1" \
+		"$share/bash-completion/completions" "$share/zsh/site-functions"
 	install -m 755 "$BUILD_DIR/gitgate" "$PREFIX/bin/gitgate"
 	for hook in "${CLIENT_HOOKS[@]}" "${SERVER_HOOKS[@]}"; do
 		install -m 755 "$BUILD_DIR/$hook" "$PREFIX/libexec/gitgate/$hook"
 	done
-	install -m 644 "$SOURCE/rules.ini" "$PREFIX/share/gitgate/rules.ini"
+	install -m 644 "$SOURCE/rules.ini" "$share/gitgate/rules.ini"
+	install -m 644 "$BUILD_DIR/gitgate.1" "$share/man/man1/gitgate.1"
+	install -m 644 "$SOURCE/completion/gitgate.bash" "$share/bash-completion/completions/gitgate"
+	install -m 644 "$SOURCE/completion/_gitgate" "$share/zsh/site-functions/_gitgate"
+	case $PREFIX in
+	/usr | /usr/local) ;;
+	*) say "zsh completion: add $share/zsh/site-functions to fpath (before compinit)" ;;
+	esac
 }
 
 # ---- hooks ----------------------------------------------------------------------
@@ -401,6 +444,7 @@ main() {
 	case ${1:-} in
 	--test)
 		ensure_dependencies test
+		ensure_lefthook
 		run_tests
 		;;
 	--demo)

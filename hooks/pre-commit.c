@@ -1,11 +1,12 @@
 /*
  * pre-commit: git runs this with no arguments from the top of the work tree
  * (GIT_INDEX_FILE points at the index being committed). It checks the
- * staged change and exits non-zero to stop the commit.
+ * staged change and exits non-zero to stop the commit. `gitgate hook
+ * pre-commit` is the same for hook managers.
  */
+#include <stdio.h>
+
 #include "commit_gate.h"
-#include "procenv.h"
-#include "invoker.h"
 
 int main(int argc, char **argv)
 {
@@ -14,18 +15,5 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gitgate pre-commit: takes no arguments (git gives none)\n");
 		return STATUS_USAGE;
 	}
-	struct procenv env;
-	procenv_read(&env);
-	struct commit_gate_options opts = {
-	    .top = ".",
-	    .amend = invoker_amends(),
-	    .skip = env.skip,
-	    .color = procenv_wants_color(&env, stderr),
-	    .format = REPORT_TEXT,
-	    .out = stderr,
-	    .diag = stderr,
-	};
-	int status = commit_gate_run(&opts);
-	procenv_free(&env);
-	return status;
+	return commit_gate_hook(".");
 }

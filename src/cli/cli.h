@@ -5,6 +5,8 @@
 #ifndef GITGATE_CLI_H
 #define GITGATE_CLI_H
 
+#include <stdio.h>
+
 #include "buf.h"
 #include "rules.h"
 #include "rules_locate.h"
@@ -19,6 +21,54 @@ int cmd_history(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
+int cmd_hook(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_signoff(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+
+/* One option of a command, as its help, the man page and completion say
+ * it. */
+struct cli_option {
+	const char *name;  /* "--rev", "-n, --max-count" (the first is completed) */
+	const char *value; /* "REV", "text|json|sarif" (its choices); NULL: a switch */
+	const char *text;
+};
+
+#define CLI_MAX_OPTIONS 8
+
+/* A command: its name, its function, and what it says of itself. The one
+ * table of them (commands.c) is what gitgate dispatches on and what `help`,
+ * `COMMAND --help`, the man page and the completion scripts print. */
+struct cli_command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;	 /* one line, for the list of commands */
+	const char *synopsis;	 /* its usage, a line a form, each without "gitgate " */
+	const char *description; /* paragraphs, separated by "\n" */
+	/* Its words after the options are taken out, for completion, in order:
+	 * a kind of name ("unit", "unit-all", "bare-unit", "env", "deploy-id",
+	 * "command", "rev"), the words it may be ("pre-commit|pre-push"), or
+	 * "?WORD": a word that may stand there ("?to"). */
+	const char *words;
+	struct cli_option options[CLI_MAX_OPTIONS]; /* up to the first without a name */
+};
+
+extern const struct cli_command cli_commands[];
+extern const size_t cli_ncommands;
+/* What gitgate is, for `gitgate help` and the man page's DESCRIPTION. */
+extern const char cli_intro[];
+extern const char cli_exit_status[];
+
+/* The command named name, or NULL. */
+const struct cli_command *cli_command_find(const char *name);
+/* "usage: gitgate ..." with each form of the command's synopsis, to out. */
+void cli_usage(FILE *out, const char *name);
+/* The whole help of one command (`gitgate COMMAND --help`). */
+void cli_help_command(FILE *out, const struct cli_command *c);
+/* The list of commands (`gitgate help`). */
+void cli_help_overview(FILE *out);
+/* The manual page gitgate(1) in roff (`gitgate --man`). */
+void cli_man_page(FILE *out);
 
 /* The targets `gitgate NAME [UNIT] [ENV]` is about (status, doctor): the
  * unit's or the project's, in ENV; none named, every one. */

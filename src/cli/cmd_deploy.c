@@ -87,6 +87,26 @@ static int deploy_worker(int catch_up)
 	return status;
 }
 
+/* The watcher of a deploy's watch, started by the deploy in a session of
+ * its own: checks to the watch's end, then exits. */
+static int deploy_watcher(const char *id)
+{
+	struct server server;
+	int status = server_open(&server);
+	if (status)
+		return status;
+	struct deploy_site site = {
+	    .repo = server.repo, .rules = &server.rules, .state_dir = server.state_dir.data};
+	struct buf err = BUF_INIT;
+	if (deploy_watch(&site, id, stdout, &err) < 0) {
+		fprintf(stderr, "gitgate deploy --watch %s: %s\n", id, err.data);
+		status = STATUS_FAULT;
+	}
+	buf_free(&err);
+	server_close(&server);
+	return status;
+}
+
 /* The gitgate binary running now, for the worker --detach starts. */
 static void own_path(struct buf *out)
 {
@@ -124,7 +144,7 @@ static int deploy_detached(const struct server *server, const struct deploy_site
 enum command { DEPLOY, ROLLBACK };
 
 /* UNIT|all [to] ENV and the options, then the command over the server. */
-static int run_command(enum command which, int argc, char **argv, const char *usage)
+static int run_command(enum command which, int argc, char **argv)
 {
 	const char *name = which == DEPLOY ? "deploy" : "rollback";
 	struct deploy_request req = {0};
@@ -150,7 +170,8 @@ static int run_command(enum command which, int argc, char **argv, const char *us
 		} else if (which == DEPLOY && !strcmp(argv[i], "--detach")) {
 			detach = 1;
 		} else if (argv[i][0] == '-' || nwords == 3) {
-			fprintf(stderr, "gitgate %s: unexpected '%s'\n%s", name, argv[i], usage);
+			fprintf(stderr, "gitgate %s: unexpected '%s'\n", name, argv[i]);
+			cli_usage(stderr, name);
 			return STATUS_USAGE;
 		} else {
 			words[nwords++] = argv[i];
@@ -162,7 +183,7 @@ static int run_command(enum command which, int argc, char **argv, const char *us
 		nwords = 2;
 	}
 	if (nwords != 2 || (detach && req.dry_run)) {
-		fputs(usage, stderr);
+		cli_usage(stderr, name);
 		return STATUS_USAGE;
 	}
 	req.unit = words[0];
@@ -208,14 +229,12 @@ int cmd_deploy(int argc, char **argv)
 	 * then runs or closes what is queued. */
 	if (argc == 2 && (!strcmp(argv[1], "--worker") || !strcmp(argv[1], "--reconcile")))
 		return deploy_worker(!strcmp(argv[1], "--reconcile"));
-	return run_command(DEPLOY, argc, argv,
-			   "usage: gitgate deploy UNIT|all [to] ENV [--rev REV] [--confirm PHRASE] "
-			   "[--emergency REASON] [--detach | --dry-run]\n"
-			   "       gitgate deploy --reconcile\n");
+	if (argc == 3 && !strcmp(argv[1], "--watch") && argv[2][0] != '-')
+		return deploy_watcher(argv[2]);
+	return run_command(DEPLOY, argc, argv);
 }
 
 int cmd_rollback(int argc, char **argv)
 {
-	return run_command(ROLLBACK, argc, argv,
-			   "usage: gitgate rollback UNIT|all ENV [--to RELEASE|REV]\n");
+	return run_command(ROLLBACK, argc, argv);
 }

@@ -15,9 +15,6 @@
 #include "server.h"
 #include "status.h"
 
-static const char usage_text[] =
-    "usage: gitgate health [check] UNIT|all [ENV] [--level 1|2|3] [--format text|json]\n";
-
 int cmd_health(int argc, char **argv)
 {
 	const char *words[3] = {0}, *value;
@@ -27,25 +24,25 @@ int cmd_health(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (cli_option_value(argc, argv, &i, "--level", &value)) {
 			if (!value || strlen(value) != 1 || value[0] < '1' || value[0] > '3') {
-				fputs(usage_text, stderr);
+				cli_usage(stderr, "health");
 				return STATUS_USAGE;
 			}
 			level = (unsigned)(value[0] - '0');
 		} else if (cli_option_value(argc, argv, &i, "--format", &value)) {
 			if (!value || (strcmp(value, "text") && strcmp(value, "json"))) {
-				fputs(usage_text, stderr);
+				cli_usage(stderr, "health");
 				return STATUS_USAGE;
 			}
 			json = !strcmp(value, "json");
 		} else if (argv[i][0] == '-' || nwords == 3) {
-			fputs(usage_text, stderr);
+			cli_usage(stderr, "health");
 			return STATUS_USAGE;
 		} else if (nwords || strcmp(argv[i], "check")) {
 			words[nwords++] = argv[i];
 		}
 	}
 	if (!nwords) {
-		fputs(usage_text, stderr);
+		cli_usage(stderr, "health");
 		return STATUS_USAGE;
 	}
 	struct server server;

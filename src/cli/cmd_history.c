@@ -1,5 +1,5 @@
 /*
- * gitgate history [UNIT] [ENV] [-n N] [--format text|json]: what was
+ * gitgate history [UNIT] [ENV] [-n N] [--format text|json] [--ids]: what was
  * deployed and rolled back, newest last, from the server's history.
  */
 #include <jansson.h>
@@ -21,8 +21,53 @@ static const char *text_of(json_t *record, const char *key)
 	return s ? s : "-";
 }
 
+/* A sign-off, under the deploy it names. */
+static void print_signoff(const json_t *r)
+{
+	struct buf line = BUF_INIT;
+	buf_adds(&line, "    signed off ");
+	history_record_text(&line, r, "deploy", "?");
+	buf_adds(&line, " by ");
+	history_record_text(&line, r, "by", "?");
+	buf_adds(&line, " at ");
+	history_record_text(&line, r, "at", "?");
+	if (json_is_string(json_object_get(r, "note"))) {
+		buf_adds(&line, ": ");
+		history_record_text(&line, r, "note", "");
+	}
+	printf("%s\n", line.data);
+	buf_free(&line);
+}
+
+/* A watch's end, under the deploy it watched. */
+static void print_watch(const json_t *r)
+{
+	struct buf line = BUF_INIT;
+	buf_adds(&line, "    watch of ");
+	history_record_text(&line, r, "deploy", "?");
+	buf_adds(&line, ": ");
+	history_record_text(&line, r, "outcome", "?");
+	buf_adds(&line, " at ");
+	history_record_text(&line, r, "finished", "?");
+	if (json_is_string(json_object_get(r, "why"))) {
+		const char *why = json_string_value(json_object_get(r, "why"));
+		buf_adds(&line, ": ");
+		escape_bytes(&line, why, strcspn(why, "\n"));
+	}
+	printf("%s\n", line.data);
+	buf_free(&line);
+}
+
 static void print_record(json_t *r)
 {
+	if (!strcmp(text_of(r, "kind"), "signoff")) {
+		print_signoff(r);
+		return;
+	}
+	if (!strcmp(text_of(r, "kind"), "watch")) {
+		print_watch(r);
+		return;
+	}
 	static const char *const keys[] = {"id", "kind",    "unit",	"environment",
 					   "to", "outcome", "finished", "emergency"};
 	enum { ID, KIND, UNIT, ENV, TO, OUTCOME, FINISHED, EMERGENCY, N };
@@ -64,12 +109,33 @@ static void print_record(json_t *r)
 	}
 }
 
+/* The records' deploy ids, one a line (`gitgate logs ID` takes them). An id
+ * is gitgate's own (a time and a number); one that is not printable as it
+ * is, is left out rather than escaped into one that names nothing. */
+static void print_ids(json_t *records)
+{
+	size_t i;
+	json_t *r;
+	json_array_foreach(records, i, r)
+	{
+		const char *id = json_string_value(json_object_get(r, "id"));
+		size_t n = id ? strlen(id) : 0;
+		if (n &&
+		    strspn(id,
+			   "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_.") ==
+			n)
+			printf("%s\n", id);
+	}
+}
+
 int cmd_history(int argc, char **argv)
 {
 	const char *words[2] = {0}, *value, *format = "text";
 	size_t nwords = 0, shown = DEFAULT_SHOWN;
 	for (int i = 1; i < argc; i++) {
-		if (cli_option_value(argc, argv, &i, "-n", &value)) {
+		if (!strcmp(argv[i], "--ids")) {
+			format = "ids";
+		} else if (cli_option_value(argc, argv, &i, "-n", &value)) {
 			char *end;
 			unsigned long n = value ? strtoul(value, &end, 10) : 0;
 			if (!value || *end || !n) {
@@ -84,8 +150,7 @@ int cmd_history(int argc, char **argv)
 			}
 			format = value;
 		} else if (argv[i][0] == '-' || nwords == 2) {
-			fprintf(stderr, "usage: gitgate history [UNIT] [ENV] [-n N] [--format "
-					"text|json]\n");
+			cli_usage(stderr, "history");
 			return STATUS_USAGE;
 		} else {
 			words[nwords++] = argv[i];
@@ -103,6 +168,8 @@ int cmd_history(int argc, char **argv)
 			 shown, &skipped, &err) < 0) {
 		fprintf(stderr, "gitgate: %s\n", err.data);
 		status = STATUS_FAULT;
+	} else if (!strcmp(format, "ids")) {
+		print_ids(records);
 	} else if (!strcmp(format, "json")) {
 		json_dumpf(records, stdout, JSON_INDENT(2));
 		putchar('\n');

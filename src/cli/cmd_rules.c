@@ -88,6 +88,43 @@ static void describe_host_sandbox(FILE *out, const struct deploy_policy *d,
 		    : "they run there unconfined, and gate 1 and the record say so");
 }
 
+/* A confirmed deploy in the environment: when it may start, its canary,
+ * its watch. */
+static void describe_confirmation(FILE *out, const struct deploy_environment *e)
+{
+	struct buf hours = BUF_INIT;
+	deploy_policy_hours_describe(&hours, &e->hours);
+	fprintf(out, "  %-18s deploys start %s; canary:", "", hours.data);
+	for (size_t i = 0; i < e->canary.n; i++)
+		fprintf(out, " %u%%", e->canary.percents[i]);
+	if (e->canary.n)
+		fprintf(out, ", %us a step", e->canary_step_seconds);
+	else
+		fprintf(out, " (none)");
+	if (e->watch_seconds)
+		fprintf(out, "; watch %us, checked every %us, %s\n", e->watch_seconds,
+			e->watch_interval_seconds,
+			e->watch_rollback ? "a failure switches back" : "a failure is only told");
+	else
+		fprintf(out, "; no watch after gate 11\n");
+	buf_free(&hours);
+}
+
+/* The logs a target's checks read. */
+static void describe_logs(FILE *out, const struct deploy_target *t)
+{
+	for (size_t i = 0; i < t->nhealth_log_pattern; i++)
+		fprintf(out, "    app log   %s must hold no line matching %s\n",
+			t->health_log_file ? t->health_log_file : "(the supervised app's)",
+			t->health_log_pattern[i].source);
+	if (t->error_log)
+		fprintf(out,
+			"    errors    in %s, lines matching %s: at most %u.%02u%% of the new "
+			"slot's requests, once there are %u\n",
+			t->error_log, t->error_pattern[0].source, t->error_rate_max / 100,
+			t->error_rate_max % 100, t->error_min_requests);
+}
+
 static void describe_target(FILE *out, const struct deploy_policy *d, const struct deploy_target *t)
 {
 	fprintf(out, "target %s %s: root %s (slots -blue, -green); ports %u %u\n", t->project,
@@ -131,6 +168,7 @@ static void describe_target(FILE *out, const struct deploy_policy *d, const stru
 		describe_command(out, steps[i].name, steps[i].command);
 	fprintf(out, "    switch    %s\n", t->live_switch.text);
 	describe_health(out, t);
+	describe_logs(out, t);
 	fprintf(out, "    each command within %us\n", t->command_timeout_seconds);
 }
 
@@ -192,6 +230,7 @@ static void deploy_describe(const struct rules *r, FILE *out)
 			e->health_level, e->freeze ? "freezes" : "never freezes");
 		describe_list(out, &e->users, "(everyone)");
 		fputc('\n', out);
+		describe_confirmation(out, e);
 	}
 	for (size_t i = 0; i < r->nunits; i++) {
 		const struct deploy_environment **envs;
@@ -318,15 +357,40 @@ static void identity_warnings(const struct rules *r, const char *gitdir)
 			os_user ? os_user : "unknown");
 }
 
+/* --list KIND: the names, one a line. Units answer to their aliases too. */
+static void list_names(const struct rules *r, const char *kind, FILE *out)
+{
+	if (!strcmp(kind, "units"))
+		for (size_t i = 0; i < r->nunits; i++) {
+			fprintf(out, "%s\n", r->units[i].name);
+			for (size_t j = 0; j < r->units[i].aliases.n; j++)
+				fprintf(out, "%s\n", r->units[i].aliases.items[j]);
+		}
+	else if (!strcmp(kind, "projects"))
+		for (size_t i = 0; i < r->nprojects; i++)
+			fprintf(out, "%s\n", r->projects[i].name);
+	else
+		for (size_t i = 0; i < r->deploy.nenvironments; i++)
+			fprintf(out, "%s\n", r->deploy.environments[i].name);
+}
+
 int cmd_rules(int argc, char **argv)
 {
 	struct rules_location where = {0};
-	const char *value;
+	const char *value, *list = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (cli_option_value(argc, argv, &i, "--rules", &value)) {
 			if (!value)
 				return STATUS_USAGE;
 			where.explicit_path = value;
+		} else if (cli_option_value(argc, argv, &i, "--list", &value)) {
+			if (!value || (strcmp(value, "units") && strcmp(value, "projects") &&
+				       strcmp(value, "environments"))) {
+				fprintf(stderr, "gitgate rules: --list units, projects or "
+						"environments\n");
+				return STATUS_USAGE;
+			}
+			list = value;
 		} else {
 			fprintf(stderr, "gitgate rules: unknown argument '%s'\n", argv[i]);
 			return STATUS_USAGE;
@@ -347,6 +411,8 @@ int cmd_rules(int argc, char **argv)
 	if (rules_load(&rules, path.data, &err) < 0) {
 		fputs(err.data, stderr);
 		status = STATUS_USAGE;
+	} else if (list) {
+		list_names(&rules, list, stdout);
 	} else {
 		rules_describe(&rules, stdout);
 		identity_warnings(&rules, where.gitdir);

@@ -142,6 +142,12 @@ static int print_target(const struct server *s, const struct deploy_target *t)
 	const struct project *p = rules_find_project(&s->rules, t->project);
 	struct deploy_site site = {
 	    .repo = s->repo, .rules = &s->rules, .state_dir = s->state_dir.data};
+	struct deploy_watching watch;
+	if (deploy_watching(&site, p->unit, t->environment, &watch)) {
+		time_t now = time(NULL);
+		long left = watch.until > now ? (long)(watch.until - now) : 0;
+		printf("    watching, %ld min left (deploy %s)\n", (left + 59) / 60, watch.deploy);
+	}
 	struct state_holder holder;
 	if (deploy_running(&site, p->unit, t->environment, &holder, &err) > 0) {
 		state_holder_describe(&holder_text, &holder);

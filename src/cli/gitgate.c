@@ -1,6 +1,8 @@
 /*
- * gitgate: the command line. One table of subcommands, as git.c has; each
- * subcommand lives in its own cmd_*.c file.
+ * gitgate: the command line. It dispatches on the one table of commands
+ * (commands.c), as git.c does; each command lives in its own cmd_*.c file.
+ * `gitgate COMMAND --help` (or -h) is answered here, before the command
+ * reads its arguments, so every command has it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -8,38 +10,6 @@
 #include "cli.h"
 #include "run.h"
 #include "status.h"
-
-struct command {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *usage;
-};
-
-static const struct command commands[] = {
-    {"check", cmd_check,
-     "check [--staged [--amend] | REV-RANGE... [-n N]] [--rules FILE] [--format "
-     "text|json|sarif]"},
-    {"rules", cmd_rules, "rules [--rules FILE]"},
-    {"deploy", cmd_deploy,
-     "deploy UNIT|all [to] ENV [--rev REV] [--confirm PHRASE] [--emergency REASON] "
-     "[--detach | --dry-run] | --reconcile"},
-    {"health", cmd_health, "health [check] UNIT|all [ENV] [--level 1|2|3] [--format text|json]"},
-    {"rollback", cmd_rollback, "rollback UNIT|all ENV [--to RELEASE|REV]"},
-    {"status", cmd_status, "status [UNIT] [ENV]"},
-    {"doctor", cmd_doctor, "doctor [UNIT] [ENV]"},
-    {"history", cmd_history, "history [UNIT] [ENV] [-n N] [--format text|json]"},
-    {"logs", cmd_logs, "logs [DEPLOY-ID] [--follow]"},
-};
-
-static void usage(FILE *out)
-{
-	fprintf(out, "usage: gitgate <command> [options]\n\ncommands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  gitgate %s\n", commands[i].usage);
-	fprintf(
-	    out,
-	    "\nexit status: 0 passed, 1 a rule said no, 2 bad usage or rules, 3 runtime fault\n");
-}
 
 int cli_option_value(int argc, char **argv, int *i, const char *name, const char **value)
 {
@@ -65,7 +35,7 @@ int cli_option_value(int argc, char **argv, int *i, const char *name, const char
 int cli_targets_open(struct server *s, struct cli_targets *out, int argc, char **argv)
 {
 	if (argc > 3 || (argc > 1 && argv[1][0] == '-')) {
-		fprintf(stderr, "usage: gitgate %s [UNIT] [ENV]\n", argv[0]);
+		cli_usage(stderr, argv[0]);
 		return STATUS_USAGE;
 	}
 	int status = server_open(s);
@@ -151,21 +121,44 @@ int cli_work_tree_top(struct buf *top)
 	return 0;
 }
 
+/* Does argv (after the command's name) ask for help: -h or --help before
+ * any "--"? */
+static int asks_for_help(int argc, char **argv)
+{
+	for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return 1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
-	    !strcmp(argv[1], "help")) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? STATUS_USAGE : STATUS_PASSED;
+	if (argc < 2) {
+		cli_help_overview(stderr);
+		return STATUS_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		cli_help_overview(stdout);
+		return STATUS_PASSED;
 	}
 	if (!strcmp(argv[1], "--version")) {
 		printf("gitgate %s\n", GITGATE_VERSION);
 		return STATUS_PASSED;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "gitgate: '%s' is not a gitgate command\n\n", argv[1]);
-	usage(stderr);
-	return STATUS_USAGE;
+	if (!strcmp(argv[1], "--man")) {
+		cli_man_page(stdout);
+		return STATUS_PASSED;
+	}
+	const struct cli_command *c = cli_command_find(argv[1]);
+	if (!c) {
+		fprintf(stderr,
+			"gitgate: '%s' is not a gitgate command (gitgate help lists them)\n",
+			argv[1]);
+		return STATUS_USAGE;
+	}
+	if (asks_for_help(argc, argv)) {
+		cli_help_command(stdout, c);
+		return STATUS_PASSED;
+	}
+	return c->run(argc - 1, argv + 1);
 }

@@ -20,7 +20,7 @@ struct command_vars {
 	const char *port, *slot, *revision, *unit, *project, *environment, *root;
 };
 
-/* A new argv (NULL-terminated; free with command_free) with the variables
+/* A new argv (NULL-terminated; free with strvec_free) with the variables
  * substituted; an unset variable becomes the empty string. */
 char **command_expand(const char *const *argv, const struct command_vars *vars);
 /* Appends "NAME=value" for each set variable to env. */

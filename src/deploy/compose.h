@@ -51,7 +51,7 @@ struct compose_target {
 	struct buf name;    /* PROJECT-ENVIRONMENT: each slot's project adds -SLOT */
 	struct buf images;  /* PROJECT/ENVIRONMENT: its images' names and label */
 	const char *file;   /* compose = FILE, in the release */
-	char **program;	    /* the Compose program's words; NULL until compose_find_program */
+	char **program;	    /* the Compose program's words (NULL: compose_find_program) */
 	const char *docker; /* the Docker CLI: "docker", or compose_command's first word */
 	unsigned limit_ms;  /* each Docker command (the target's command_timeout_seconds) */
 };

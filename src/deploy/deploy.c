@@ -143,8 +143,10 @@ static void request_finish(struct request_run *s)
 		return;
 	}
 	s->outcome = go_live(&s->j, 1);
-	if (s->outcome == OUTCOME_DEPLOYED)
+	if (s->outcome == OUTCOME_DEPLOYED) {
 		prune_releases(&s->j);
+		watch_begin(&s->j);
+	}
 }
 
 static enum gitgate_status request_end(struct request_run *s)

@@ -24,6 +24,7 @@
 #include <git2.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "buf.h"
 #include "host.h"
@@ -111,9 +112,27 @@ enum gitgate_status deploy_rollback(const struct deploy_site *site,
 enum gitgate_status deploy_health(const struct deploy_site *site, const struct deploy_request *req,
 				  unsigned level, json_t *reports, FILE *out);
 
+/* gitgate deploy --watch ID: the watcher of deploy ID's watch (watch.c),
+ * to the watch's end. Returns 0, or -1 with why in err (it could not
+ * begin; the watch stays for reconcile). */
+int deploy_watch(const struct deploy_site *site, const char *id, FILE *out, struct buf *err);
+
+/* The watch of unit in environment that runs now, if any. */
+struct deploy_watching {
+	const char *state_dir;
+	char deploy[64]; /* the deploy it watches */
+	time_t until;	 /* when it ends */
+};
+/* 1 with out filled, 0 when none runs. */
+int deploy_watching(const struct deploy_site *site, const struct unit *unit,
+		    const char *environment, struct deploy_watching *out);
+
 /* After a crash: every target whose deploy died between its switch and gate
  * 11 goes back to its old slot, and that deploy is recorded as abandoned.
  * Returns 0, or -1 with the reason in err. */
 int deploy_reconcile(const struct deploy_site *site, FILE *out, struct buf *err);
+/* Part of deploy_reconcile: each watch whose watcher died is started again
+ * while its time lasts, else recorded abandoned. */
+void watches_reconcile(const struct deploy_site *site, FILE *out);
 
 #endif

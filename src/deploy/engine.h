@@ -25,8 +25,9 @@
  *   history.jsonl          the records (history.h)
  *
  * The values of every env file and env_command the job reads
- * (part_read_env) join the job's mask: from then on, commands write into logs/ID.log through it,
- * and what the job prints, records and sends is masked (mask.h).
+ * (part_read_env) join the job's mask: from then on, commands write into
+ * logs/ID.log through it, and what the job prints, records and sends is
+ * masked (mask.h).
  */
 #ifndef GITGATE_DEPLOY_ENGINE_H
 #define GITGATE_DEPLOY_ENGINE_H
@@ -37,6 +38,7 @@
 #include "command.h"
 #include "compose.h"
 #include "deploy.h"
+#include "accesslog.h"
 #include "envfile.h"
 #include "history.h"
 #include "mask.h"
@@ -45,6 +47,7 @@
 #include "sandbox.h"
 #include "slot.h"
 #include "state.h"
+#include "switch.h"
 
 /* From SIGTERM to SIGKILL: a target's commands and apps, and what a dead
  * deploy left running. */
@@ -68,6 +71,12 @@ struct part {
 	struct envfile env;
 	struct mask *mask; /* the job's: the env file's values join it when read */
 	int started;	   /* the next slot's app was started by this deploy */
+	/* The next slot's app log on its host, and where it stood when the
+	 * app started: what it wrote since is what health_log_pattern judges. */
+	struct buf app_log;
+	struct logpos app_since;
+	time_t app_started; /* a Compose project's: its containers' logs are read since */
+	int app_marked;
 	int switched;
 	int stranded; /* switching back failed: its pending mark stays for reconcile */
 };
@@ -177,6 +186,9 @@ int command_run(struct deploy_job *j, struct part *p, const struct deploy_comman
 int health_check(struct deploy_job *j, struct part *p, const struct deploy_environment *env,
 		 const char *url_template, enum slot_color c, struct buf *detail);
 const char *live_url_of(const struct part *p);
+/* word with gitgate's variables for p's slot c filled in ($SLOT, $PORT ...). */
+void part_expand(struct deploy_job *j, struct part *p, enum slot_color c, const char *word,
+		 struct buf *out);
 int part_read_env(struct part *p, struct buf *err);
 int part_export(struct deploy_job *j, struct part *p, struct buf *detail);
 int app_stop(struct deploy_job *j, struct part *p, enum slot_color c, struct buf *err);
@@ -187,6 +199,10 @@ int app_start(struct deploy_job *j, struct part *p, struct buf *detail);
 int part_compose_build(struct deploy_job *j, struct part *p, struct buf *detail);
 int part_compose_up(struct deploy_job *j, struct part *p, struct buf *detail);
 void part_compose_prune(struct deploy_job *j, struct part *p);
+/* Each line the next slot's containers wrote since p->app_started, to
+ * line(arg, ...); p->app_started then moves to now, for the next call. */
+int part_compose_logs(struct part *p, void (*line)(void *arg, const char *line, size_t len),
+		      void *arg, struct buf *detail);
 
 /* env_command.c: the part's env_command run on its host, its variables
  * added to p->env (after the env file's: they win). Returns 0, or -1 with
@@ -209,9 +225,55 @@ void gate_said(struct deploy_job *j, int number, enum gate_result result, double
  * said: a rollback's gates, which it runs its own way. */
 enum gate_result gate_run_as(struct deploy_job *j, int number, gate_check check);
 
+/* confirm.c */
+/* Where the next slot's app log stands now, before the app starts. */
+void app_log_mark(struct deploy_job *j, struct part *p);
+/* The lines the app logged since it started (or the last call): none may
+ * match health_log_pattern. Returns 0, or -1 with why in detail. */
+int app_log_check(struct deploy_job *j, struct part *p, struct buf *detail);
+
+/* The new slot's share of errors in a target's access log over a span (a
+ * canary step, the watch). */
+struct access_span {
+	int on; /* the target has an error_log */
+	struct logpos pos;
+	struct errorrate rate;
+	char *slots[2]; /* "127.0.0.1:PORT": the new slot's, the old one's */
+};
+/* Begins the span now: only lines written from here on count. */
+int access_span_begin(struct deploy_job *j, struct part *p, struct access_span *a,
+		      const struct logpos *resume, struct buf *err);
+/* Reads what the log gained and judges the span so far. Returns 0, or -1
+ * with why in detail (a failing error rate, a log that cannot be read). */
+int access_span_judge(struct deploy_job *j, struct part *p, struct access_span *a,
+		      struct errorrate_verdict *v, struct buf *detail);
+void access_span_end(struct access_span *a);
+/* One confirmation check of part p's slot c, reached at url: its health
+ * at the environment's level, its app log, its access log's error rate.
+ * Returns 0, or -1 with why in detail. */
+int confirm_check(struct deploy_job *j, struct part *p, struct access_span *a, enum slot_color c,
+		  const char *url, struct buf *detail);
+/* The canary's steps for the parts of this turn, before their full
+ * switch: each step's share of requests to the new slot, checked every
+ * watch_interval_seconds. Returns 0 when every step passed (or there is no
+ * canary), -1 with why in detail once the old slot has every request
+ * again. */
+int canary_steps(struct deploy_job *j, struct buf *detail);
+
+/* watch.c */
+/* After gate 11 passed, where the environment has watch_seconds: the
+ * watch's file, its watcher started, the record and the output say so.
+ * Returns 0, or -1 (said: the deploy stands, unwatched). */
+int watch_begin(struct deploy_job *j);
+/* The job holds its lock and will change the slots: every watch of its
+ * unit there ends, superseded (recorded). */
+void watches_supersede(struct deploy_job *j);
+
 /* live.c */
 enum switch_outcome switch_to(struct deploy_job *j, struct part *p, enum slot_color c,
 			      struct buf *detail);
+/* The nginx switch of p's target, on p's host. */
+void part_nginx(struct deploy_job *j, struct part *p, struct switch_nginx *out);
 enum history_outcome live_turns(struct deploy_job *j, prepare_fn prepare, int migrate,
 				const char *note);
 enum history_outcome go_live(struct deploy_job *j, int migrate);

@@ -398,10 +398,66 @@ void gate_report(struct deploy_job *j, int number, const char *name, enum gate_r
 	free(masked);
 }
 
+/* How an emergency is declared, for a refusal that one would go through. */
+#define EMERGENCY_HOW                                                                              \
+	"an emergency goes through: -o \"emergency=REASON\" or --emergency REASON, by a user in "  \
+	"[deploy] emergency_users"
+
+/* Outside deploy_hours: when they are, and what time it is there. */
+static void hours_said(struct deploy_job *j, time_t now, struct buf *detail)
+{
+	struct tm local;
+	struct buf hours = BUF_INIT;
+	deploy_policy_hours_describe(&hours, &j->env->hours);
+	buf_printf(detail, "deploys to %s start within %s only ([environment %s] deploy_hours",
+		   j->env->name, hours.data, j->env->name);
+	if (deploy_policy_local_time(j->rules, now, &local, detail) == 0)
+		buf_printf(detail, "), and it is %02d:%02d in %s", local.tm_hour, local.tm_min,
+			   j->rules->deploy.freeze_timezone);
+	buf_free(&hours);
+}
+
+/* A day or an hour without deploys, said in detail: refused (1), unless
+ * an emergency goes through (0), which its record keeps as a step that
+ * passed, with why. */
+static int calendar_said(struct deploy_job *j, const char *name, struct buf *detail)
+{
+	if (!j->req->emergency) {
+		buf_adds(detail, "; " EMERGENCY_HOW);
+		return 1;
+	}
+	buf_adds(detail, ": an emergency goes through");
+	gate_report(j, 0, name, GATE_PASSED, 0, detail->data);
+	buf_clear(detail);
+	return 0;
+}
+
+/* The calendar: the freeze days, then the deploy hours. Returns 1 when the
+ * deploy is refused. */
+static int calendar_refusal(struct deploy_job *j, struct buf *detail, const char **name)
+{
+	time_t now = time(NULL);
+	int frozen = 0, inside = 1;
+	*name = "freeze";
+	if (deploy_policy_is_frozen(j->rules, j->env, now, &frozen, detail) < 0)
+		return 1;
+	if (frozen) {
+		buf_printf(detail, "no deploys to %s today ([deploy] freeze_days)", j->env->name);
+		if (calendar_said(j, *name, detail))
+			return 1;
+	}
+	*name = "hours";
+	if (deploy_policy_in_hours(j->rules, j->env, now, &inside, detail) < 0)
+		return 1;
+	if (inside)
+		return 0;
+	hours_said(j, now, detail);
+	return calendar_said(j, *name, detail);
+}
+
 int cheap_refusal(struct deploy_job *j, struct buf *detail, const char **name)
 {
 	const struct deploy_request *req = j->req;
-	int frozen = 0;
 	*name = "access";
 	if (!deploy_policy_user_may_deploy(j->env, req->user)) {
 		buf_printf(detail, "%s may not deploy to %s ([environment %s] users)", req->user,
@@ -418,18 +474,7 @@ int cheap_refusal(struct deploy_job *j, struct buf *detail, const char **name)
 			   req->user);
 		return 1;
 	}
-	*name = "freeze";
-	if (deploy_policy_is_frozen(j->rules, j->env, time(NULL), &frozen, detail) < 0)
-		return 1;
-	if (frozen && !req->emergency) {
-		buf_printf(detail,
-			   "no deploys to %s today ([deploy] freeze_days); an emergency goes "
-			   "through: -o \"emergency=REASON\" or --emergency REASON, by a user in "
-			   "[deploy] emergency_users",
-			   j->env->name);
-		return 1;
-	}
-	return 0;
+	return calendar_refusal(j, detail, name);
 }
 
 void gate_said(struct deploy_job *j, int number, enum gate_result result, double seconds,

@@ -108,8 +108,8 @@ void history_record_who(struct buf *out, const json_t *record)
 
 const char *history_outcome_name(enum history_outcome outcome)
 {
-	static const char *const names[] = {"deployed",	   "failed",	 "refused",
-					    "rolled-back", "superseded", "abandoned"};
+	static const char *const names[] = {"deployed",	  "failed",    "refused",  "rolled-back",
+					    "superseded", "abandoned", "confirmed"};
 	return names[outcome];
 }
 
@@ -160,8 +160,22 @@ static int matches(const json_t *record, const char *key, const char *want)
 	return !want || (have && !strcmp(have, want));
 }
 
-int history_read(json_t **out, const char *state_dir, const char *unit, const char *environment,
-		 size_t max, size_t *skipped, struct buf *err)
+/* What a read keeps: the last max records that match. */
+struct wanted {
+	const char *unit, *environment; /* NULL: any */
+	const char *deploy;		/* not NULL: its records only, by "id" or "deploy" */
+	size_t max;
+};
+
+static int wanted(const struct wanted *w, const json_t *record)
+{
+	if (w->deploy)
+		return matches(record, "id", w->deploy) || matches(record, "deploy", w->deploy);
+	return matches(record, "unit", w->unit) && matches(record, "environment", w->environment);
+}
+
+static int records_read(json_t **out, const char *state_dir, const struct wanted *w,
+			size_t *skipped, struct buf *err)
 {
 	struct buf path = BUF_INIT, line = BUF_INIT;
 	history_path(&path, state_dir);
@@ -173,13 +187,12 @@ int history_read(json_t **out, const char *state_dir, const char *unit, const ch
 		buf_printf(err, "cannot read %s: %s", path.data, strerror(errno));
 		rc = -1;
 	}
-	while (f && max && buf_getline(&line, f, '\n')) {
+	while (f && w->max && buf_getline(&line, f, '\n')) {
 		json_t *record = json_loadb(line.data, line.len, 0, NULL);
 		if (!json_is_object(record)) {
 			(*skipped)++;
-		} else if (matches(record, "unit", unit) &&
-			   matches(record, "environment", environment)) {
-			if (json_array_size(*out) == max)
+		} else if (wanted(w, record)) {
+			if (json_array_size(*out) == w->max)
 				json_array_remove(*out, 0);
 			json_array_append(*out, record);
 		}
@@ -194,6 +207,29 @@ int history_read(json_t **out, const char *state_dir, const char *unit, const ch
 	buf_free(&path);
 	buf_free(&line);
 	return rc;
+}
+
+int history_read(json_t **out, const char *state_dir, const char *unit, const char *environment,
+		 size_t max, size_t *skipped, struct buf *err)
+{
+	struct wanted w = {.unit = unit, .environment = environment, .max = max};
+	return records_read(out, state_dir, &w, skipped, err);
+}
+
+int history_read_deploy(json_t **out, const char *state_dir, const char *id, size_t *skipped,
+			struct buf *err)
+{
+	struct wanted w = {.deploy = id, .max = (size_t)-1};
+	return records_read(out, state_dir, &w, skipped, err);
+}
+
+json_t *history_signoff_new(const char *id, const char *by, const char *by_source, const char *note)
+{
+	char at[32];
+	utc_now(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ");
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:s}", "kind", "signoff", "deploy",
+			 text_or_null(id), "by", text_or_null(by), "by_source",
+			 text_or_null(by_source), "note", text_or_null(note), "at", at);
 }
 
 int history_has(const char *state_dir, const char *unit, const char *environment, const char *field,

@@ -14,6 +14,31 @@
  * failure's detail) is masked, the whole record once more before it is
  * appended or sent (history_record_mask).
  *
+ * A confirmed deploy adds to its record, and to the history after it:
+ *   - "canary" in the deploy record, one object a step, in order:
+ *       {"percent": 10, "started": "2026-01-10T10:00:00Z", "seconds": 60.0,
+ *        "requests": 412, "errors": 3, "ok": true, "why": null}
+ *     (why: what failed, e.g. errorrate_describe's words); a failing step
+ *     ends the deploy rolled-back;
+ *   - a "watch" record when its watch ends (no "id" of its own):
+ *       {"kind": "watch", "deploy": ID, "unit", "project", "environment",
+ *        "to": the deploy's revision, "started", "until": when it was to end,
+ *        "finished", "outcome": "confirmed" | "rolled-back" | "superseded" |
+ *        "abandoned", "why": the check that failed, or the deploy that
+ *        superseded it (or null),
+ *        "checks": [{"at": "2026-01-10T10:01:00Z", "ok": true,
+ *                    "latency_ms": 12, "what": "GET http://...", "why": null,
+ *                    "requests": 40, "errors": 0}, ...]}
+ *     (latency_ms: the check's slowest request, or its connect; requests and
+ *     errors: the error rate's counts since the watch began, when error_log
+ *     is read); a watch may hold a "canary" too, read as the deploy's;
+ *   - a "signoff" record (history_signoff_new; no "id" of its own):
+ *       {"kind": "signoff", "deploy": ID, "by": USER, "by_source": SOURCE,
+ *        "note": text or null, "at": "2026-01-10T11:00:00Z"}
+ * Times are UTC, as "started" is. history_read_deploy reads them all back
+ * for one deploy; the health confirmation report (confirmation.h) is made
+ * of them.
+ *
  * Reading streams the file and keeps only the last N matching records, so
  * a long history costs time, never memory.
  */
@@ -32,6 +57,7 @@ enum history_outcome {
 	OUTCOME_ROLLED_BACK, /* gate 11 failed: the switch was undone */
 	OUTCOME_SUPERSEDED,  /* a newer revision of the unit was queued behind it */
 	OUTCOME_ABANDONED,   /* its worker died; closed by the next run */
+	OUTCOME_CONFIRMED,   /* a watch: the release stayed healthy to its end */
 };
 
 enum gate_result { GATE_PASSED, GATE_FAILED, GATE_SKIPPED };
@@ -72,6 +98,16 @@ int history_append(const char *state_dir, const json_t *record, struct buf *err)
  * file exists but cannot be read; a missing file is an empty history. */
 int history_read(json_t **out, const char *state_dir, const char *unit, const char *environment,
 		 size_t max, size_t *skipped, struct buf *err);
+
+/* Every record of one deploy, oldest first: its own ("id") and those that
+ * name it ("deploy": a watch, a sign-off), into a new JSON array in *out
+ * (empty when there is none). Returns 0, or -1 (err) as history_read. */
+int history_read_deploy(json_t **out, const char *state_dir, const char *id, size_t *skipped,
+			struct buf *err);
+/* A sign-off of deploy id by who (as identity.h names people), with a note
+ * or none; "at" is now. */
+json_t *history_signoff_new(const char *id, const char *by, const char *by_source,
+			    const char *note);
 
 /* Has one of the last 64 records of unit in environment (NULL: any) field
  * (a string) equal to value? One record a deploy: what closes a deploy

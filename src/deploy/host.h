@@ -5,7 +5,7 @@
  * the modules under it (slot, switch) call host_* and never ask which
  * backend they hold.
  *
- *   local  this machine: files, symlinks, processes supervised here by
+ *   local  this machine: files, symlinks, logs, processes supervised here by
  *          their pid files in the target's state folder (host_local.c)
  *   ssh    a remote host through one OpenSSH master, nothing of gitgate
  *          installed there (host_ssh.c, over remote.h's constant scripts;
@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 
+#include "accesslog.h"
 #include "buf.h"
 #include "health.h"
 #include "run.h"
@@ -91,10 +92,20 @@ struct host_ops {
 	 * running is no error. */
 	int (*app_stop)(struct host *h, const struct host_app *app, unsigned grace_ms,
 			struct buf *err);
+	/* Where the supervised app's output goes there: its log's path. */
+	void (*app_log)(struct host *h, const struct host_app *app, struct buf *out);
 	/* Runs a health check of what runs there (health.h), reached from
 	 * here; the report names every check as the host sees it. */
 	int (*check)(struct host *h, struct health_spec *spec, const char **deps,
 		     struct health_report *out, struct buf *err);
+	/* Where the log at path ends now, for log_follow to read only what is
+	 * written after (a missing file: from its start once it appears). */
+	int (*log_mark)(struct host *h, const char *path, struct logpos *pos, struct buf *err);
+	/* The whole lines written to path since *pos, each to line(arg, ...),
+	 * the new file from its start after a rotation or a truncation; *pos
+	 * then stands after the last whole line. */
+	int (*log_follow)(struct host *h, const char *path, struct logpos *pos,
+			  logfollow_line_fn line, void *arg, struct buf *err);
 	void (*close)(struct host *h);
 };
 
@@ -171,10 +182,24 @@ static inline int host_app_stop(struct host *h, const struct host_app *app, unsi
 {
 	return h->ops->app_stop(h, app, grace_ms, err);
 }
+static inline void host_app_log(struct host *h, const struct host_app *app, struct buf *out)
+{
+	h->ops->app_log(h, app, out);
+}
 static inline int host_check(struct host *h, struct health_spec *spec, const char **deps,
 			     struct health_report *out, struct buf *err)
 {
 	return h->ops->check(h, spec, deps, out, err);
+}
+static inline int host_log_mark(struct host *h, const char *path, struct logpos *pos,
+				struct buf *err)
+{
+	return h->ops->log_mark(h, path, pos, err);
+}
+static inline int host_log_follow(struct host *h, const char *path, struct logpos *pos,
+				  logfollow_line_fn line, void *arg, struct buf *err)
+{
+	return h->ops->log_follow(h, path, pos, line, arg, err);
 }
 /* Closes h and frees it (NULL: nothing). */
 void host_close(struct host *h);

@@ -312,11 +312,41 @@ static int local_app_stop(struct host *h, const struct host_app *app, unsigned g
 	return 0;
 }
 
+static void local_app_log(struct host *h, const struct host_app *app, struct buf *out)
+{
+	(void)h;
+	app_file(out, app, ".log");
+}
+
 static int local_check(struct host *h, struct health_spec *spec, const char **deps,
 		       struct health_report *out, struct buf *err)
 {
 	(void)h, (void)deps;
 	return health_run(out, spec, err);
+}
+
+static int local_log_mark(struct host *h, const char *path, struct logpos *pos, struct buf *err)
+{
+	(void)h;
+	struct logfollow f;
+	if (logfollow_open_end(&f, path, err) < 0)
+		return -1;
+	logfollow_position(&f, pos);
+	logfollow_close(&f);
+	return 0;
+}
+
+static int local_log_follow(struct host *h, const char *path, struct logpos *pos,
+			    logfollow_line_fn line, void *arg, struct buf *err)
+{
+	(void)h;
+	struct logfollow f;
+	if (logfollow_open_at(&f, path, pos, err) < 0)
+		return -1;
+	long n = logfollow_read(&f, line, arg, err);
+	logfollow_position(&f, pos);
+	logfollow_close(&f);
+	return n < 0 ? -1 : 0;
 }
 
 static void local_close(struct host *h)
@@ -335,7 +365,10 @@ static const struct host_ops local_ops = {
     .app_start = local_app_start,
     .app_running = local_app_running,
     .app_stop = local_app_stop,
+    .app_log = local_app_log,
     .check = local_check,
+    .log_mark = local_log_mark,
+    .log_follow = local_log_follow,
     .close = local_close,
 };
 

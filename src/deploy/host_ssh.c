@@ -151,6 +151,13 @@ static int ssh_host_app_stop(struct host *h, const struct host_app *app, unsigne
 	return rc;
 }
 
+static void ssh_host_app_log(struct host *h, const struct host_app *app, struct buf *out)
+{
+	(void)h;
+	buf_clear(out);
+	buf_printf(out, "%s-run/%s.log", app->root, app->slot);
+}
+
 /* health_spec.reachable: the connection's master still answers. */
 static int connection_alive(void *ssh)
 {
@@ -167,6 +174,33 @@ static int ssh_host_check(struct host *h, struct health_spec *spec, const char *
 	if (rc == 0)
 		rc = health_run(out, spec, err);
 	remote_health_free(&there);
+	return rc;
+}
+
+/* What one check reads of a log there, at most: the rest waits for the
+ * next check. */
+#define LOG_READ_MAX (4u << 20)
+
+static int ssh_host_log_mark(struct host *h, const char *path, struct logpos *pos, struct buf *err)
+{
+	return remote_log_end(ssh_of(h), path, pos, err);
+}
+
+static int ssh_host_log_follow(struct host *h, const char *path, struct logpos *pos,
+			       logfollow_line_fn line, void *arg, struct buf *err)
+{
+	struct buf data = BUF_INIT;
+	struct logpos at;
+	int rc = remote_log_read(ssh_of(h), path, pos, LOG_READ_MAX, &at, &data, err);
+	if (rc == 0) {
+		/* The same line splitter as here, from where the host began. */
+		struct logfollow f = {
+		    .fd = -1, .pos = at, .read_to = at.offset, .partial = BUF_INIT};
+		logfollow_feed(&f, data.data ? data.data : "", data.len, line, arg);
+		*pos = f.pos;
+		buf_free(&f.partial);
+	}
+	buf_free(&data);
 	return rc;
 }
 
@@ -189,7 +223,10 @@ static const struct host_ops ssh_ops = {
     .app_start = ssh_host_app_start,
     .app_running = ssh_host_app_running,
     .app_stop = ssh_host_app_stop,
+    .app_log = ssh_host_app_log,
     .check = ssh_host_check,
+    .log_mark = ssh_host_log_mark,
+    .log_follow = ssh_host_log_follow,
     .close = ssh_host_close,
 };
 

@@ -160,6 +160,7 @@ void part_free(struct part *p)
 	if (p->t->compose)
 		compose_target_free(&p->compose);
 	buf_free(&p->label);
+	buf_free(&p->app_log);
 	buf_free(&p->state_dir);
 	buf_free(&p->releases_dir);
 }
@@ -413,6 +414,8 @@ int job_lock(struct deploy_job *j, struct state_lock *lock, struct buf *detail)
 	buf_free(&path);
 	if (rc < 0)
 		gate_report(j, 0, "lock", GATE_FAILED, 0, detail->data);
+	else
+		watches_supersede(j); /* what changes the slots ends their watch */
 	return rc;
 }
 

@@ -34,6 +34,13 @@ void layout_locks(struct buf *out, const char *state_dir, const char *unit, cons
 		buf_printf(out, "/%s-%s.lock", unit, environment);
 }
 
+void layout_watches(struct buf *out, const char *state_dir, const char *id)
+{
+	buf_printf(out, "%s/watches", state_dir);
+	if (id)
+		buf_printf(out, "/%s.json", id);
+}
+
 void layout_worker_lock(struct buf *out, const char *state_dir)
 {
 	buf_printf(out, "%s/worker.lock", state_dir);
@@ -54,7 +61,8 @@ int layout_make_folder(const char *path, struct buf *err)
 
 int layout_make(const char *state_dir, struct buf *err)
 {
-	static const char *const folders[] = {"", "/targets", "/releases", "/logs", "/locks"};
+	static const char *const folders[] = {"",      "/targets", "/releases",
+					      "/logs", "/locks",   "/watches"};
 	struct buf dir = BUF_INIT;
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < sizeof(folders) / sizeof(folders[0]); i++) {

@@ -8,6 +8,7 @@
  *   logs/ID.log, ID.progress      a deploy's commands' output, a job's
  *   logs/worker.log               progress; the worker's own output
  *   locks/UNIT-ENV.lock           one deploy of a unit into an environment
+ *   watches/ID.json               a deploy's watch while it runs (watch.c)
  *   worker.lock                   one worker at a time
  *   queue/ID.json, queue/.seq     the jobs (queue.h), queue/bad/ what is not
  *   tips/NAME.json                accepted and queued tips (tips.h)
@@ -31,13 +32,15 @@ void layout_logs(struct buf *out, const char *state_dir, const char *name, const
 /* locks, or locks/UNIT-ENV.lock. */
 void layout_locks(struct buf *out, const char *state_dir, const char *unit,
 		  const char *environment);
+/* watches, or watches/ID.json. */
+void layout_watches(struct buf *out, const char *state_dir, const char *id);
 void layout_worker_lock(struct buf *out, const char *state_dir);
 void layout_ssh(struct buf *out, const char *state_dir);
 /* Makes the folder path when missing (its parent must exist). Returns 0,
  * or -1 (err). */
 int layout_make_folder(const char *path, struct buf *err);
 /* Makes the folders a deploy writes into (the state folder, targets,
- * releases, logs, locks) when missing. Returns 0, or -1 (err). */
+ * releases, logs, locks, watches) when missing. Returns 0, or -1 (err). */
 int layout_make(const char *state_dir, struct buf *err);
 /* Makes the logs folder when missing. Returns 0, or -1 (err). */
 int layout_make_logs(const char *state_dir, struct buf *err);

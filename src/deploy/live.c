@@ -37,6 +37,7 @@ static int slot_prepare(struct deploy_job *j, struct part *p, int migrate, struc
 		return -1;
 	struct buf dir = BUF_INIT;
 	slot_dir(&dir, &p->slot, p->next);
+	app_log_mark(j, p);
 	int rc = app_start(j, p, detail);
 	if (rc == 0)
 		rc = health_check(j, p, j->env, p->t->health_url, p->next, detail);
@@ -97,20 +98,26 @@ static void pending_clear(const struct part *p)
 	buf_free(&path);
 }
 
+void part_nginx(struct deploy_job *j, struct part *p, struct switch_nginx *out)
+{
+	const struct deploy_policy *d = &j->rules->deploy;
+	*out = (struct switch_nginx){.host = p->host,
+				     .file = p->t->live_switch.path,
+				     .nginx = (const char *const *)d->nginx.argv,
+				     .pid_file = d->nginx_pid_file,
+				     .limit_ms = p->t->command_timeout_seconds * 1000};
+}
+
 enum switch_outcome switch_to(struct deploy_job *j, struct part *p, enum slot_color c,
 			      struct buf *detail)
 {
 	const struct deploy_switch *sw = &p->t->live_switch;
-	const struct deploy_policy *d = &j->rules->deploy;
 	struct buf dir = BUF_INIT;
 	slot_dir(&dir, &p->slot, c);
 	int rc = -1;
 	if (sw->kind == DEPLOY_SWITCH_NGINX) {
-		struct switch_nginx opts = {.host = p->host,
-					    .file = sw->path,
-					    .nginx = (const char *const *)d->nginx.argv,
-					    .pid_file = d->nginx_pid_file,
-					    .limit_ms = p->t->command_timeout_seconds * 1000};
+		struct switch_nginx opts;
+		part_nginx(j, p, &opts);
 		rc = switch_nginx(&opts, p->slot.ports[c == SLOT_GREEN], detail);
 	} else if (sw->kind == DEPLOY_SWITCH_LINK) {
 		rc = switch_link(p->host, sw->path, dir.data, detail);
@@ -231,6 +238,34 @@ static enum history_outcome switch_and_confirm(struct deploy_job *j)
 	return outcome;
 }
 
+/* The canary's steps (confirm.c), a deploy's only: a rollback goes back
+ * to what served. Traffic moves in part, so each part of the turn is
+ * marked as switching first (a dead deploy's canary is undone by
+ * reconcile). A failure stops what this deploy started, earlier turns
+ * switched back. Returns 0, or -1 (reported). */
+static int canary(struct deploy_job *j)
+{
+	if (!j->env->canary.n ||
+	    strcmp(json_string_value(json_object_get(j->record, "kind")), "deploy"))
+		return 0;
+	struct buf detail = BUF_INIT;
+	int ok = 1;
+	for (size_t i = 0; ok && i < j->nparts; i++)
+		if (in_turn(j, &j->parts[i]))
+			ok = pending_mark(j, &j->parts[i], "switch", &detail) == 0;
+	if (ok && canary_steps(j, &detail) == 0) {
+		buf_free(&detail);
+		return 0;
+	}
+	if (j->turn)
+		switch_back(j, &detail);
+	stop_unconfirmed(j);
+	for (size_t i = 0; i < j->nparts; i++)
+		pending_clear(&j->parts[i]);
+	buf_free(&detail);
+	return -1;
+}
+
 /* One turn of live_turns: its parts' slots made ready, switched, confirmed.
  * A slot that fails here undoes the hosts that went live in earlier turns.
  * note, when given, is said once the slots are ready. */
@@ -259,7 +294,7 @@ static enum history_outcome live_turn(struct deploy_job *j, prepare_fn prepare, 
 			pending_clear(&j->parts[i]);
 		return j->turn ? OUTCOME_ROLLED_BACK : OUTCOME_FAILED;
 	}
-	return switch_and_confirm(j);
+	return canary(j) == 0 ? switch_and_confirm(j) : OUTCOME_ROLLED_BACK;
 }
 
 /* What comes after the gates (or a rollback's), a host at a time when the

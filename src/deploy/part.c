@@ -41,6 +41,19 @@ void part_vars(struct command_vars *vars, const struct deploy_job *j, const stru
 				      .root = p->t->root};
 }
 
+void part_expand(struct deploy_job *j, struct part *p, enum slot_color c, const char *word,
+		 struct buf *out)
+{
+	char port[16];
+	struct command_vars vars;
+	part_vars(&vars, j, p, c, port, sizeof(port));
+	const char *words[] = {word, NULL};
+	char **expanded = command_expand(words, &vars);
+	buf_clear(out);
+	buf_adds(out, expanded[0]);
+	strvec_free(expanded);
+}
+
 /* The environment a command gets: git's variables removed, the env file's
  * (for the commands that run the app) and gitgate's own added. */
 char **part_environ(const struct part *p, const struct command_vars *vars, int secrets)
@@ -268,6 +281,10 @@ int health_check(struct deploy_job *j, struct part *p, const struct deploy_envir
 	struct health_report report = {0};
 	int ok = pc.jailed && !part_unreachable(p, detail) &&
 		 host_check(p->host, &pc.spec, pc.deps, &report, detail) == 0 && report.passed;
+	/* Level 3 reads the new slot's app log too: nothing it logged since it
+	 * started may match health_log_pattern. */
+	if (ok && pc.spec.level >= 3 && c == p->next && app_log_check(j, p, detail) < 0)
+		ok = 0;
 	health_report_mask(&report, &j->mask);
 	check_said(j, p, env, c, &report, ok, detail);
 	health_report_free(&report);

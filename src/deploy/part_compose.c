@@ -205,3 +205,24 @@ int deploy_target_containers(const struct deploy_site *site, const struct deploy
 	compose_target_free(&ct);
 	return rc;
 }
+
+int part_compose_logs(struct part *p, void (*line)(void *arg, const char *line, size_t len),
+		      void *arg, struct buf *detail)
+{
+	struct buf text = BUF_INIT;
+	time_t now = time(NULL);
+	/* From the second it began: a line of that second is read twice
+	 * rather than never. */
+	int rc =
+	    compose_logs(&p->compose, p->host, slot_name(p->next), p->app_started, &text, detail);
+	for (const char *s = text.data; rc == 0 && s && *s;) {
+		size_t len = strcspn(s, "\n");
+		size_t shown = len && s[len - 1] == '\r' ? len - 1 : len;
+		line(arg, s, shown);
+		s += len + (s[len] == '\n');
+	}
+	if (rc == 0)
+		p->app_started = now;
+	buf_free(&text);
+	return rc;
+}

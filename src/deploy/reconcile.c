@@ -154,6 +154,7 @@ static int reconcile_target(const struct deploy_site *site, const struct deploy_
 
 int deploy_reconcile(const struct deploy_site *site, FILE *out, struct buf *err)
 {
+	watches_reconcile(site, out);
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < site->rules->deploy.ntargets; i++) {
 		const struct deploy_target *t = &site->rules->deploy.targets[i];

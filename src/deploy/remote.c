@@ -317,6 +317,62 @@ int remote_read_file(const struct ssh *s, const char *path, struct buf *out, str
 	return rc ? -1 : 1;
 }
 
+/* A log's file and where to read it from: "DEV INO START" (0 0 0: none
+ * there), then, when asked ($5 a byte count), at most that many bytes of
+ * it from START: the offset asked in the same file, or 0 in another one
+ * (rotated) or a shorter one (truncated). $1 the path, $2 $3 $4 the
+ * position the reader stands at. */
+static const char log_script[] =
+    "f=$1 dev=$2 ino=$3 off=$4 max=$5\n"
+    "s=$(stat -L -c '%d %i %s' -- \"$f\" 2>/dev/null) || { echo '0 0 0'; exit 0; }\n"
+    "set -- $s\n"
+    "[ -f \"$f\" ] || { echo \"not a regular file: $f\" >&2; exit 1; }\n"
+    "if [ -z \"$max\" ]; then echo \"$1 $2 $3\"; exit 0; fi\n"
+    "start=0\n"
+    "[ \"$1\" = \"$dev\" ] && [ \"$2\" = \"$ino\" ] && [ \"$3\" -ge \"$off\" ] && start=$off\n"
+    "echo \"$1 $2 $start\"\n"
+    "tail -c +$((start + 1)) -- \"$f\" | head -c \"$max\"\n";
+
+/* Runs log_script: the position line into *at, the bytes after it into
+ * data (with max 0: none asked). */
+static int log_there(const struct ssh *s, const char *path, const struct logpos *from, size_t max,
+		     struct logpos *at, struct buf *data, struct buf *err)
+{
+	char dev[24], ino[24], off[24], limit[24];
+	snprintf(dev, sizeof(dev), "%llu", from->dev);
+	snprintf(ino, sizeof(ino), "%llu", from->ino);
+	snprintf(off, sizeof(off), "%llu", from->offset);
+	snprintf(limit, sizeof(limit), "%zu", max);
+	const char *args[] = {path, dev, ino, off, max ? limit : NULL, NULL};
+	struct buf out = BUF_INIT;
+	int rc = script(s, log_script, args, NULL, &out, 0, err) == 0 ? 0 : -1;
+	const char *nl = out.data ? memchr(out.data, '\n', out.len) : NULL;
+	if (rc == 0 &&
+	    (!nl || sscanf(out.data, "%llu %llu %llu", &at->dev, &at->ino, &at->offset) != 3)) {
+		buf_printf(err, "on %s: cannot read the log %s", s->shown, path);
+		rc = -1;
+	}
+	if (rc == 0)
+		buf_add(data, nl + 1, out.len - (size_t)(nl + 1 - out.data));
+	buf_free(&out);
+	return rc;
+}
+
+int remote_log_end(const struct ssh *s, const char *path, struct logpos *pos, struct buf *err)
+{
+	struct logpos none = {0, 0, 0};
+	struct buf ignored = BUF_INIT;
+	int rc = log_there(s, path, &none, 0, pos, &ignored, err);
+	buf_free(&ignored);
+	return rc;
+}
+
+int remote_log_read(const struct ssh *s, const char *path, const struct logpos *from, size_t max,
+		    struct logpos *at, struct buf *data, struct buf *err)
+{
+	return log_there(s, path, from, max, at, data, err);
+}
+
 int remote_write_file(const struct ssh *s, const char *path, const char *data, size_t len,
 		      struct buf *err)
 {

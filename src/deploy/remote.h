@@ -15,7 +15,8 @@
  * would show them. A value holding a newline cannot travel that way and
  * is refused.
  *
- * What the host needs: sh, tar, and for the steps that use them setsid
+ * What the host needs: sh, tar, and for the steps that use them stat -c
+ * (the logs a confirmed deploy reads), setsid
  * (run), mv -T (GNU or busybox: the symlink swap), /proc (the start time
  * beside a pid, so that a reused pid is never taken for the app; a group
  * of zombies is a group gone) and timeout(1) (a command's limit there).
@@ -34,6 +35,7 @@
 #ifndef GITGATE_REMOTE_H
 #define GITGATE_REMOTE_H
 
+#include "accesslog.h"
 #include "buf.h"
 #include "health.h"
 #include "run.h"
@@ -70,6 +72,13 @@ int remote_read_file(const struct ssh *s, const char *path, struct buf *out, str
 /* Replaces the file at path with data, atomically (data NULL: removes it). */
 int remote_write_file(const struct ssh *s, const char *path, const char *data, size_t len,
 		      struct buf *err);
+/* A log on the host (accesslog.h's positions, the host's file): where it
+ * ends now (a missing file: 0 0 0), and the bytes after from, at most max
+ * of them, from where *at says (from's offset in the same file, else the
+ * start of the file there now). */
+int remote_log_end(const struct ssh *s, const char *path, struct logpos *pos, struct buf *err);
+int remote_log_read(const struct ssh *s, const char *path, const struct logpos *from, size_t max,
+		    struct logpos *at, struct buf *data, struct buf *err);
 /* Sends local_dir as a tar stream into releases_dir/id on the host. */
 int remote_receive_release(const struct ssh *s, const char *local_dir, const char *releases_dir,
 			   const char *id, unsigned limit_ms, struct buf *err);

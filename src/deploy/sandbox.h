@@ -96,7 +96,7 @@ struct sandbox_spec {
 };
 
 /* The whole argv: the sandbox's words, "--", then cmd's. NULL-terminated,
- * free with command_free (command.h). Returns NULL with why in err when a
+ * free with strvec_free (command.h). Returns NULL with why in err when a
  * writable path does not exist or the user is unknown. */
 char **sandbox_argv(const struct sandbox_spec *s, const char *const *cmd, struct buf *err);
 

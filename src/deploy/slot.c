@@ -279,6 +279,12 @@ int slot_running(const struct slot_target *t, enum slot_color c, int *running, s
 	return host_app_running(t->host, &app, running, err);
 }
 
+void slot_app_log(const struct slot_target *t, enum slot_color c, struct buf *out)
+{
+	struct host_app app = app_of(t, c);
+	host_app_log(t->host, &app, out);
+}
+
 /* The state folder, where the log must exist before anything starts. */
 static int make_state_dir(const struct slot_target *t, struct buf *err)
 {

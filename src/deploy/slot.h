@@ -143,6 +143,9 @@ int slot_running(const struct slot_target *t, enum slot_color c, int *running, s
  * started by other means than slot_start (a Compose project's `up`). */
 int slot_mark_running(const struct slot_target *t, enum slot_color c, int running, struct buf *err);
 
+/* Where the supervised app of slot c writes its output (on its host). */
+void slot_app_log(const struct slot_target *t, enum slot_color c, struct buf *out);
+
 /* The user's own start or stop command for slot c, run in the slot folder
  * with output appended to the slot's log, under t->limit_ms; the state
  * records the slot as running after a start, stopped after a stop.

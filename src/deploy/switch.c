@@ -133,27 +133,19 @@ static void restore(const struct switch_nginx *opts, const struct buf *old, int 
 	buf_free(&why);
 }
 
-int switch_nginx(const struct switch_nginx *opts, unsigned port, struct buf *err)
+/* Replaces FILE with text, checks and reloads nginx; FILE put back when
+ * either fails. */
+static int nginx_apply(const struct switch_nginx *opts, const struct buf *text, struct buf *err)
 {
-	if (port < 1 || port > 65535) {
-		buf_printf(err, "cannot switch nginx to port %u: not a port", port);
-		return -1;
-	}
-	struct buf old = BUF_INIT, text = BUF_INIT;
+	struct buf old = BUF_INIT;
 	int had_old;
-	if (host_read_file(opts->host, opts->file, &old, &had_old, err) < 0) {
-		buf_free(&old);
-		return -1;
-	}
-	buf_printf(&text, UPSTREAM_HEAD "server 127.0.0.1:%u;\n", port);
-	int rc = host_replace_file(opts->host, opts->file, text.data, text.len, err);
-	buf_free(&text);
-	if (rc < 0) {
+	if (host_read_file(opts->host, opts->file, &old, &had_old, err) < 0 ||
+	    host_replace_file(opts->host, opts->file, text->data, text->len, err) < 0) {
 		buf_free(&old);
 		return -1;
 	}
 	static const char *const test[] = {"-t", NULL};
-	rc = run_checked(opts->host, opts->nginx, test, NULL, NULL, opts->limit_ms, err);
+	int rc = run_checked(opts->host, opts->nginx, test, NULL, NULL, opts->limit_ms, err);
 	if (rc == 0) {
 		char limit[16];
 		snprintf(limit, sizeof(limit), "%u", opts->limit_ms / 20 ? opts->limit_ms / 20 : 1);
@@ -165,5 +157,42 @@ int switch_nginx(const struct switch_nginx *opts, unsigned port, struct buf *err
 	if (rc < 0)
 		restore(opts, &old, had_old, err);
 	buf_free(&old);
+	return rc;
+}
+
+static int not_a_port(unsigned port, struct buf *err)
+{
+	if (port >= 1 && port <= 65535)
+		return 0;
+	buf_printf(err, "cannot switch nginx to port %u: not a port", port);
+	return 1;
+}
+
+int switch_nginx(const struct switch_nginx *opts, unsigned port, struct buf *err)
+{
+	if (not_a_port(port, err))
+		return -1;
+	struct buf text = BUF_INIT;
+	buf_printf(&text, UPSTREAM_HEAD "server 127.0.0.1:%u;\n", port);
+	int rc = nginx_apply(opts, &text, err);
+	buf_free(&text);
+	return rc;
+}
+
+int switch_nginx_split(const struct switch_nginx *opts, unsigned old_port, unsigned new_port,
+		       unsigned percent, struct buf *err)
+{
+	if (not_a_port(old_port, err) || not_a_port(new_port, err))
+		return -1;
+	if (percent < 1 || percent > 99) {
+		buf_printf(err, "cannot give %u%% of requests to a canary", percent);
+		return -1;
+	}
+	struct buf text = BUF_INIT;
+	buf_printf(&text,
+		   UPSTREAM_HEAD "server 127.0.0.1:%u weight=%u;\nserver 127.0.0.1:%u weight=%u;\n",
+		   old_port, 100 - percent, new_port, percent);
+	int rc = nginx_apply(opts, &text, err);
+	buf_free(&text);
 	return rc;
 }

@@ -60,6 +60,11 @@ struct switch_nginx {
 
 /* Sends nginx's traffic to 127.0.0.1:port (1 to 65535). */
 int switch_nginx(const struct switch_nginx *opts, unsigned port, struct buf *err);
+/* A canary's step: percent (1 to 99) of the requests to new_port, the rest
+ * to old_port, by nginx's weighted round robin (`weight=` in FILE, the
+ * same checks and reload as above). */
+int switch_nginx_split(const struct switch_nginx *opts, unsigned old_port, unsigned new_port,
+		       unsigned percent, struct buf *err);
 /* Points the symlink path at slot_dir. */
 int switch_link(struct host *host, const char *path, const char *slot_dir, struct buf *err);
 /* Runs argv with env as run.h takes it (NULL: gitgate's own environment),

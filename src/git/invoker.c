@@ -10,8 +10,12 @@
 #include "buf.h"
 #include "proc.h"
 
-/* How far up to look for git: the hook, a wrapper, a shell, git. */
-#define MAX_ANCESTORS 4
+/* How far up to look for git: the hook, a wrapper, a shell, git; under a
+ * hook manager more: lefthook installed from npm stands as its hook script,
+ * node, its binary and the shell it runs a command with between git and
+ * `gitgate hook pre-commit` (five levels); the pre-commit framework as one
+ * (its hook script execs python). */
+#define MAX_ANCESTORS 8
 
 static int is_git(const char *argv0)
 {

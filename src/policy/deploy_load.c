@@ -8,10 +8,10 @@
  * split into words as a shell would, every $NAME one of gitgate's own
  * variables, so a typo is caught at load and not in the middle of a
  * deploy; deploy/command.c fills them in), and here the two ports, the
- * switch and the freeze days. Each parser reads a whole value into a struct of its
- * own and replaces the slot only when the value is good. Values that the
- * deploy layer reads itself (health_status, health_body) are kept in the
- * form it takes, checked here the way it reads them.
+ * switch and the freeze days. Each parser reads a whole value into a
+ * struct of its own and replaces the slot only when the value is good.
+ * Values that the deploy layer reads itself (health_status, health_body)
+ * are kept in the form it takes, checked here the way it reads them.
  *
  * deploy_load_finish checks what needs the whole file -- names that point
  * at other sections, "requires" cycles, coupled projects that must deploy
@@ -27,6 +27,7 @@
 
 #include "command_load.h"
 #include "compose_load.h"
+#include "confirm_load.h"
 #include "deploy_policy.h"
 
 /* ---- Values ------------------------------------------------------------ */
@@ -376,6 +377,7 @@ const struct schema_key deploy_load_environment_keys[] = {
     {SCHEMA_INT_KEY("health_level", E, health_level), .min = 1, .max = 3, .def = "3"},
     {SCHEMA_KEY("users", SCHEMA_WORDS, E, users)},
     {SCHEMA_KEY("freeze", SCHEMA_BOOL, E, freeze), .def = "yes"},
+    {SCHEMA_INCLUDE_KEYS(confirm_load_environment_keys)},
     {SCHEMA_END}};
 #undef E
 
@@ -427,6 +429,7 @@ const struct schema_key deploy_load_target_keys[] = {
     {SCHEMA_KEY("ssh_known_hosts", SCHEMA_TEXT, T, ssh_known_hosts), .check = check_ssh_path},
     {SCHEMA_KEY("ssh_identity", SCHEMA_TEXT, T, ssh_identity), .check = check_ssh_path},
     {SCHEMA_KEY("sandbox_writable", SCHEMA_WORDS, T, sandbox_writable), .check = check_paths},
+    {SCHEMA_INCLUDE_KEYS(confirm_load_target_keys)},
     {SCHEMA_END}};
 #undef COMMAND
 #undef T
@@ -564,32 +567,6 @@ static void target_env_check(struct schema_load *ld, const struct rules *r,
 			       name, t->environment, req->name, t->project);
 }
 
-/* Do two targets share a machine: both this one, or a host in common? */
-static int same_machine(const struct deploy_target *a, const struct deploy_target *b)
-{
-	if (!a->hosts.n || !b->hosts.n)
-		return !a->hosts.n && !b->hosts.n;
-	for (size_t i = 0; i < a->hosts.n; i++)
-		for (size_t k = 0; k < b->hosts.n; k++) {
-			char *ua = NULL, *ha = NULL, *ub = NULL, *hb = NULL;
-			unsigned pa, pb;
-			struct buf ignored = BUF_INIT;
-			int same = deploy_policy_parse_host(a->hosts.items[i], &ua, &ha, &pa,
-							    &ignored) == 0 &&
-				   deploy_policy_parse_host(b->hosts.items[k], &ub, &hb, &pb,
-							    &ignored) == 0 &&
-				   !strcmp(ha, hb) && pa == pb;
-			free(ua);
-			free(ha);
-			free(ub);
-			free(hb);
-			buf_free(&ignored);
-			if (same)
-				return 1;
-		}
-	return 0;
-}
-
 /* A target's hosts: `host` or `hosts`, never both, each host once. */
 static void target_hosts_check(struct schema_load *ld, struct deploy_target *t, const char *name)
 {
@@ -617,7 +594,7 @@ static void target_clash_check(struct schema_load *ld, const struct deploy_polic
 	const struct deploy_target *t = &d->targets[i];
 	for (size_t j = 0; j < i; j++) {
 		const struct deploy_target *o = &d->targets[j];
-		if (!same_machine(t, o))
+		if (!deploy_policy_same_machine(t, o))
 			continue;
 		for (size_t a = 0; a < 2; a++)
 			for (size_t b = 0; b < 2; b++)
@@ -687,4 +664,5 @@ void deploy_load_finish(struct schema_load *ld, struct rules *r)
 	requires_cycles_check(ld, r);
 	targets_check(ld, r);
 	units_check(ld, r);
+	confirm_load_finish(ld, r);
 }

@@ -202,6 +202,60 @@ int deploy_policy_is_frozen(const struct rules *r, const struct deploy_environme
 	return 0;
 }
 
+int deploy_policy_in_hours(const struct rules *r, const struct deploy_environment *env, time_t when,
+			   int *inside, struct buf *err)
+{
+	struct tm local;
+	*inside = 1;
+	if (!env->hours.n)
+		return 0;
+	if (deploy_policy_local_time(r, when, &local, err) < 0)
+		return -1;
+	unsigned minute = (unsigned)(local.tm_hour * 60 + local.tm_min);
+	*inside = 0;
+	for (size_t i = 0; i < env->hours.n; i++) {
+		unsigned from = env->hours.spans[i].from, to = env->hours.spans[i].to;
+		*inside |=
+		    from < to ? minute >= from && minute < to : minute >= from || minute < to;
+	}
+	return 0;
+}
+
+void deploy_policy_hours_describe(struct buf *out, const struct deploy_hours *hours)
+{
+	for (size_t i = 0; i < hours->n; i++)
+		buf_printf(out, "%s%02u:%02u-%02u:%02u", i ? " " : "", hours->spans[i].from / 60,
+			   hours->spans[i].from % 60, hours->spans[i].to / 60,
+			   hours->spans[i].to % 60);
+	if (!hours->n)
+		buf_adds(out, "any time");
+}
+
+int deploy_policy_same_machine(const struct deploy_target *a, const struct deploy_target *b)
+{
+	if (!a->hosts.n || !b->hosts.n)
+		return !a->hosts.n && !b->hosts.n;
+	for (size_t i = 0; i < a->hosts.n; i++)
+		for (size_t k = 0; k < b->hosts.n; k++) {
+			char *ua = NULL, *ha = NULL, *ub = NULL, *hb = NULL;
+			unsigned pa, pb;
+			struct buf ignored = BUF_INIT;
+			int same = deploy_policy_parse_host(a->hosts.items[i], &ua, &ha, &pa,
+							    &ignored) == 0 &&
+				   deploy_policy_parse_host(b->hosts.items[k], &ub, &hb, &pb,
+							    &ignored) == 0 &&
+				   !strcmp(ha, hb) && pa == pb;
+			free(ua);
+			free(ha);
+			free(ub);
+			free(hb);
+			buf_free(&ignored);
+			if (same)
+				return 1;
+		}
+	return 0;
+}
+
 int deploy_policy_user_may_deploy(const struct deploy_environment *env, const char *user)
 {
 	return !env->users.n || strlist_has_user(&env->users, user);

@@ -9,14 +9,14 @@
  * environment exist, a unit's projects have targets in the same
  * environments, "requires" has no cycle.
  *
- * Time: the freeze calendar is kept in [deploy] freeze_timezone. "UTC" is
- * built in; any other zone is read from the TZ database (TZDIR, else
- * /usr/share/zoneinfo) by glibc itself: TZ is set to the zone for one
- * localtime_r and put back, under a lock. That is the only way glibc offers
- * to read a zone other than the process's own, and TZ is process-wide: ask
- * before starting threads that read the environment or the local time (the
- * deploy engine asks first, among its cheap refusals). A zone that cannot be
- * read is an error, never UTC in disguise.
+ * Time: the freeze calendar and deploy_hours are kept in [deploy]
+ * freeze_timezone. "UTC" is built in; any other zone is read from the TZ
+ * database (TZDIR, else /usr/share/zoneinfo) by glibc itself: TZ is set to
+ * the zone for one localtime_r and put back, under a lock. That is the only
+ * way glibc offers to read a zone other than the process's own, and TZ is
+ * process-wide: ask before starting threads that read the environment or
+ * the local time (the deploy engine asks first, among its cheap refusals).
+ * A zone that cannot be read is an error, never UTC in disguise.
  */
 #ifndef GITGATE_DEPLOY_POLICY_H
 #define GITGATE_DEPLOY_POLICY_H
@@ -71,6 +71,17 @@ int deploy_policy_is_frozen(const struct rules *r, const struct deploy_environme
 /* Is name a zone freeze_timezone may hold: "UTC", or a TZif file under the
  * TZ database? Returns 0, or -1 with what is wrong in why. */
 int deploy_policy_check_zone(const char *name, struct buf *why);
+
+/* Is `when` within env's deploy_hours (none: always), in [deploy]
+ * freeze_timezone? Sets *inside; returns -1 with why in err when the zone
+ * cannot be read. */
+int deploy_policy_in_hours(const struct rules *r, const struct deploy_environment *env, time_t when,
+			   int *inside, struct buf *err);
+/* "09:00-16:00 22:00-02:00", or "any time". */
+void deploy_policy_hours_describe(struct buf *out, const struct deploy_hours *hours);
+/* Do two targets share a machine: both this one, or a host in common
+ * (hosts as loaded: `host` is among them)? */
+int deploy_policy_same_machine(const struct deploy_target *a, const struct deploy_target *b);
 
 /* env's users, or everyone when it lists none. */
 int deploy_policy_user_may_deploy(const struct deploy_environment *env, const char *user);

@@ -123,6 +123,31 @@ struct deploy_switch {
 	struct deploy_command command;
 };
 
+/* [environment NAME] canary: the new slot's share of requests, in percent
+ * (1-99, rising), one step after another before it gets them all. */
+#define DEPLOY_CANARY_MAX 10
+struct deploy_canary {
+	unsigned percents[DEPLOY_CANARY_MAX];
+	size_t n; /* 0: no canary */
+};
+
+/* [environment NAME] deploy_hours: when a deploy may start, in [deploy]
+ * freeze_timezone. Each span runs from `from` (in) to `to` (out), minutes
+ * after midnight; one whose `from` is after its `to` runs through
+ * midnight. */
+#define DEPLOY_HOURS_MAX 8
+struct deploy_hours {
+	struct {
+		unsigned from, to;
+	} spans[DEPLOY_HOURS_MAX];
+	size_t n; /* 0: any time */
+};
+
+/* [target] error_pattern unless given: a 5xx status where nginx's combined
+ * log format writes it, after the request's closing quote (a '"' inside the
+ * request is written \x22, so none other is followed by a status). */
+#define DEPLOY_ERROR_PATTERN "\" 5\\d\\d\\b"
+
 /* [environment NAME] */
 struct deploy_environment {
 	char *name;
@@ -133,6 +158,15 @@ struct deploy_environment {
 	unsigned health_level; /* 1..3, gates 9 and 11 and the slot check */
 	struct strlist users;  /* who may deploy here; none listed: everyone */
 	int freeze;	       /* the freeze days apply here */
+	/* Confirmed deploys: when one may start; the canary's steps before the
+	 * full switch, and the watch after gate 11, each checked every
+	 * watch_interval_seconds. */
+	struct deploy_hours hours;
+	struct deploy_canary canary;
+	unsigned canary_step_seconds;
+	unsigned watch_seconds; /* 0: no watch */
+	unsigned watch_interval_seconds;
+	int watch_rollback; /* a failing watch check switches back to the old slot */
 	const struct deploy_environment *required; /* requires, once loaded */
 };
 
@@ -183,6 +217,22 @@ struct deploy_target {
 	/* The app's (run, start, stop, migrate, health_command) writable paths
 	 * in the sandbox, besides its slot and [deploy]'s sandbox_writable. */
 	struct strlist sandbox_writable;
+	/* Logs, for confirmed deploys. No line the new slot's app wrote since
+	 * it started may match a health_log_pattern (level 3, the canary's and
+	 * the watch's checks): its supervised log (run), or health_log_file
+	 * (gitgate's $VARIABLES filled in: $SLOT). error_log, an access log,
+	 * during the canary and the watch: of the lines naming the new slot's
+	 * HOST:PORT, the share matching error_pattern (one; DEPLOY_ERROR_PATTERN
+	 * when not given) must not pass error_rate_max once there are
+	 * error_min_requests of them. Paths on the target's host. */
+	struct pattern *health_log_pattern;
+	size_t nhealth_log_pattern, health_log_pattern_cap;
+	char *health_log_file;
+	char *error_log;
+	struct pattern *error_pattern;
+	size_t nerror_pattern, error_pattern_cap;
+	unsigned error_rate_max; /* hundredths of a percent: 500 is 5% */
+	unsigned error_min_requests;
 	const struct project *project_of;     /* once loaded */
 	const struct deploy_environment *env; /* once loaded */
 };

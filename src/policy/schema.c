@@ -291,14 +291,31 @@ static void key_set(struct schema_load *ld, char *base, const struct schema_key 
 			schema_problem(ld, ld->line, "%s", why.data);
 		buf_free(&why);
 		break;
+	case SCHEMA_INCLUDE: /* a table, never a key: key_find looks inside */
+		break;
 	}
 }
 
 static void defaults_set(struct schema_load *ld, char *base, const struct schema_key *keys)
 {
 	for (const struct schema_key *k = keys; k->name; k++)
-		if (k->def)
+		if (k->kind == SCHEMA_INCLUDE)
+			defaults_set(ld, base, k->keys);
+		else if (k->def)
 			key_set(ld, base, k, k->def);
+}
+
+/* The key of that name in keys or a table they include, or NULL. */
+static const struct schema_key *key_find(const struct schema_key *keys, const char *name)
+{
+	for (const struct schema_key *k = keys; k->name; k++) {
+		const struct schema_key *found = k->kind == SCHEMA_INCLUDE ? key_find(k->keys, name)
+						 : strcmp(k->name, name)   ? NULL
+									   : k;
+		if (found)
+			return found;
+	}
+	return NULL;
 }
 
 static void key_free(char *base, const struct schema_key *k)
@@ -335,6 +352,10 @@ static void key_free(char *base, const struct schema_key *k)
 		if (k->release)
 			k->release(slot);
 		break;
+	case SCHEMA_INCLUDE:
+		for (const struct schema_key *one = k->keys; one->name; one++)
+			key_free(base, one);
+		break;
 	default:
 		break;
 	}
@@ -360,7 +381,10 @@ static void section_usage(struct buf *out, const struct schema_section *s)
 static void keys_list(struct buf *out, const struct schema_key *keys)
 {
 	for (const struct schema_key *k = keys; k->name; k++)
-		buf_printf(out, "%s%s", k == keys ? "" : ", ", k->name);
+		if (k->kind == SCHEMA_INCLUDE)
+			keys_list(out, k->keys);
+		else
+			buf_printf(out, "%s%s", out->len ? ", " : "", k->name);
 }
 
 static void sections_list(struct buf *out, const struct schema_load *ld)
@@ -461,11 +485,10 @@ static int key_handle(void *user, const char *section, const char *name, const c
 	}
 	if (!s)
 		return 1; /* the bad header was reported once */
-	for (const struct schema_key *k = s->keys; k->name; k++) {
-		if (!strcmp(k->name, ld->key)) {
-			key_set(ld, ld->base, k, ld->value);
-			return 1;
-		}
+	const struct schema_key *k = key_find(s->keys, ld->key);
+	if (k) {
+		key_set(ld, ld->base, k, ld->value);
+		return 1;
 	}
 	struct buf expected = BUF_INIT;
 	keys_list(&expected, s->keys);

@@ -36,6 +36,7 @@ enum schema_kind {
 	SCHEMA_PATTERNS, /* struct pattern items at .at, count at .n_at, capacity at .cap_at */
 	SCHEMA_BOOL,	 /* int: yes/no, true/false, on/off, 1/0 */
 	SCHEMA_CUSTOM,	 /* whatever .parse reads and .release frees */
+	SCHEMA_INCLUDE,	 /* the keys of another table (.keys), kept in the same struct */
 };
 
 struct schema_key {
@@ -55,6 +56,9 @@ struct schema_key {
 	 * what it read (NULL: nothing to free). */
 	int (*parse)(const char *key, const char *value, void *slot, struct buf *why);
 	void (*release)(void *slot);
+	/* SCHEMA_INCLUDE: the table whose keys this section also takes, so
+	 * that the keys of one feature stay with the code that reads them. */
+	const struct schema_key *keys;
 };
 
 #define SCHEMA_KEY(key, kind_, T, field) .name = (key), .kind = (kind_), .at = offsetof(T, field)
@@ -65,6 +69,7 @@ struct schema_key {
 						    .cap_at = offsetof(T, cap)
 #define SCHEMA_CUSTOM_KEY(key, T, field, parse_, release_)                                         \
 	SCHEMA_KEY(key, SCHEMA_CUSTOM, T, field), .parse = (parse_), .release = (release_)
+#define SCHEMA_INCLUDE_KEYS(table) .name = "", .kind = SCHEMA_INCLUDE, .keys = (table)
 #define SCHEMA_END .name = NULL
 
 struct schema_section {

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "procenv.h"
+#include "invoker.h"
 
 static void say_skipped(FILE *diag, const struct findings *f)
 {
@@ -52,5 +54,23 @@ enum gitgate_status commit_gate_run(const struct commit_gate_options *opts)
 	}
 	findings_free(&findings);
 	buf_free(&err);
+	return status;
+}
+
+enum gitgate_status commit_gate_hook(const char *top)
+{
+	struct procenv env;
+	procenv_read(&env);
+	struct commit_gate_options opts = {
+	    .top = top,
+	    .amend = invoker_amends(),
+	    .skip = env.skip,
+	    .color = procenv_wants_color(&env, stderr),
+	    .format = REPORT_TEXT,
+	    .out = stderr,
+	    .diag = stderr,
+	};
+	enum gitgate_status status = commit_gate_run(&opts);
+	procenv_free(&env);
 	return status;
 }

@@ -23,4 +23,10 @@ struct commit_gate_options {
 
 enum gitgate_status commit_gate_run(const struct commit_gate_options *opts);
 
+/* The pre-commit hook's whole job, for the hook binary and `gitgate hook
+ * pre-commit` alike: the environment read (GITGATE_SKIP, colour), an amend
+ * known from the invoking git (invoker.h), the report on stderr. top: the
+ * work tree's top. */
+enum gitgate_status commit_gate_hook(const char *top);
+
 #endif

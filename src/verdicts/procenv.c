@@ -50,6 +50,12 @@ void procenv_read(struct procenv *env)
 	env->git_dir = nonempty("GIT_DIR");
 	const char *term = getenv("TERM");
 	env->color_allowed = !nonempty("NO_COLOR") && !(term && !strcmp(term, "dumb"));
+	env->framework_push.remote = nonempty("PRE_COMMIT_REMOTE_NAME");
+	env->framework_push.url = nonempty("PRE_COMMIT_REMOTE_URL");
+	env->framework_push.local_ref = nonempty("PRE_COMMIT_LOCAL_BRANCH");
+	env->framework_push.remote_ref = nonempty("PRE_COMMIT_REMOTE_BRANCH");
+	env->framework_push.from = nonempty("PRE_COMMIT_FROM_REF");
+	env->framework_push.to = nonempty("PRE_COMMIT_TO_REF");
 	const char *count = nonempty("GIT_PUSH_OPTION_COUNT");
 	long n = count ? strtol(count, NULL, 10) : 0;
 	if (n < 0 || n > MAX_PUSH_OPTIONS)

@@ -21,6 +21,14 @@ struct procenv {
 	char **push_options; /* GIT_PUSH_OPTION_<n>, in order */
 	size_t npush_options;
 	int color_allowed; /* neither NO_COLOR nor TERM=dumb */
+	/* The pre-commit framework's pre-push stage, which reads git's lines
+	 * itself and hands its hooks one ref through PRE_COMMIT_* variables
+	 * (each NULL when unset): the remote, the local and remote ref, and
+	 * the commits (from: what the remote has, or the parent of the first
+	 * commit it lacks; both NULL when the whole history is new). */
+	struct {
+		const char *remote, *url, *local_ref, *remote_ref, *from, *to;
+	} framework_push;
 };
 
 void procenv_read(struct procenv *env);

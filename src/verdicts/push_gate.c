@@ -330,3 +330,20 @@ enum gitgate_status push_gate_run_hook(const struct push_gate_options *opts, FIL
 	buf_free(&err);
 	return status;
 }
+
+enum gitgate_status push_gate_client_hook(const char *remote, const char *url, FILE *in)
+{
+	struct procenv env;
+	procenv_read(&env);
+	struct push_gate_options opts = {.mode = PUSH_CLIENT,
+					 .remote = remote,
+					 .remote_url = url,
+					 .skip = env.skip,
+					 .color = procenv_wants_color(&env, stderr),
+					 .format = REPORT_TEXT,
+					 .out = stderr,
+					 .diag = stderr};
+	enum gitgate_status status = push_gate_run_hook(&opts, in, HOOK_INPUT_PUSH);
+	procenv_free(&env);
+	return status;
+}

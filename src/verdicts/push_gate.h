@@ -52,4 +52,10 @@ enum gitgate_status push_gate_run(const struct push_gate_options *opts,
 enum gitgate_status push_gate_run_hook(const struct push_gate_options *opts, FILE *in,
 				       enum hook_input_kind kind);
 
+/* The pre-push hook's whole job, for the hook binary and `gitgate hook
+ * pre-push` alike: git's lines read from in, the remote's name and URL
+ * (NULL when git gave none), the environment read (GITGATE_SKIP, colour),
+ * the report on stderr. */
+enum gitgate_status push_gate_client_hook(const char *remote, const char *url, FILE *in);
+
 #endif

@@ -393,6 +393,19 @@ t_what_fails_never_goes_live() {
 	[ "$(live_slot alpine-backend staging)" = blue ] || fail "gate 11 did not switch back"
 	[ "$(served alpine-backend staging blue)" = "$good" ] || fail "the old project does not serve after gate 11 failed"
 	[ -z "$(containers alpine-backend-staging-green)" ] || fail "the rolled-back project still runs"
+	# At health level 3 the new project's containers may log no line that
+	# health_log_pattern matches since they started.
+	sed -i 's/^health_level = 2/health_level = 3/' gitgate/rules.ini
+	sed -i '/^\[target alpine-backend staging\]/a health_log_pattern = CRITICAL' gitgate/rules.ini
+	(cd ../work && rm alpine-backend/www/BROKEN_LIVE &&
+		sed -i 's|command: \["httpd", "-f"|command: ["sh", "-c", "echo CRITICAL: no database >\&2; exec httpd \\"$$@\\"", "sh", "-f"|' alpine-backend/compose.yml &&
+		git add -A && git commit -qm "logs CRITICAL at its start")
+	push
+	contains "$OUT" "remote: step        slot          alpine            failed"
+	contains "$OUT" "matching health_log_pattern since it started (alpine-backend-staging-green's containers), the first:"
+	contains "$OUT" "CRITICAL: no database"
+	[ "$(live_slot alpine-backend staging)" = blue ] || fail "a release that logs CRITICAL went live"
+	[ -z "$(containers alpine-backend-staging-green)" ] || fail "the project that logged CRITICAL was left running"
 	# env_command fails: gate 7, its output nowhere.
 	touch "$SRV/secrets-fail"
 	deploy_expect 1 alpine production --confirm "$PHRASE"

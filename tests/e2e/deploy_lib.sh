@@ -54,6 +54,10 @@ stop_apps() {
 		kill -KILL -- "-$pid" 2>/dev/null
 		kill -KILL "$pid" 2>/dev/null
 	done <"$SRV/pids"
+	# A deploy's watcher, in a session of its own.
+	for pid in $(pgrep -f 'deploy --watch' 2>/dev/null); do
+		case $(readlink "/proc/$pid/cwd" 2>/dev/null) in "$SRV"/*) kill -KILL "$pid" 2>/dev/null ;; esac
+	done
 	for f in "$SRV"/server.git/gitgate/targets/*/*.pid; do
 		[ -e "$f" ] || continue
 		read -r pid start <"$f"
@@ -160,6 +164,14 @@ EOF
 	# Fridays freeze production; the tests must not depend on the day.
 	sed -i "s/^\\[deploy\\]/[deploy]\\nfreeze_days = ${FREEZE_DAY:-sun}/" server.git/gitgate/rules.ini
 	cd server.git
+}
+
+# server_hooks: the server checks and deploys pushes (install.sh --server does
+# the same), and takes push options.
+server_hooks() {
+	ln -s "$GITGATE_BIN/pre-receive" "$SRV/server.git/hooks/pre-receive"
+	ln -s "$GITGATE_BIN/post-receive" "$SRV/server.git/hooks/post-receive"
+	git -C "$SRV/server.git" config receive.advertisePushOptions true
 }
 
 # deploy_expect STATUS ARGS...: runs gitgate deploy in the server; output in $OUT.

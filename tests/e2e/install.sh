@@ -16,6 +16,16 @@ t_install_into_a_fresh_repo_blocks_bad_commits() {
 	setup
 	INSTALL . >install.log 2>&1 || { fail "install failed"; cat install.log; }
 	[ -x "$PREFIX/bin/gitgate" ] || fail "gitgate is not installed"
+	# The manual page where man finds it, the completion where bash and zsh do.
+	MANWIDTH=80 man -M "$PREFIX/share/man" gitgate >man.txt 2>&1 || { fail "man gitgate failed:"; cat man.txt; }
+	contains man.txt "gitgate hook pre-commit"
+	cmp -s "$PREFIX/share/bash-completion/completions/gitgate" "$GITGATE_SOURCE/completion/gitgate.bash" ||
+		fail "the bash completion is not installed"
+	cmp -s "$PREFIX/share/zsh/site-functions/_gitgate" "$GITGATE_SOURCE/completion/_gitgate" ||
+		fail "the zsh completion is not installed"
+	XDG_DATA_DIRS=$PREFIX/share PATH=$PREFIX/bin:$PATH bash --norc -c '
+		. "$XDG_DATA_DIRS/bash-completion/completions/gitgate" && complete -p gitgate' >complete.txt 2>&1 ||
+		{ fail "the installed completion does not load:"; cat complete.txt; }
 	echo 'console.log(1);' >>alpine-backend/api.js
 	git add -A
 	commit_expect 1 "bad commit after install"

@@ -176,6 +176,13 @@ static int fake_app_stop(struct host *h, const struct host_app *app, unsigned gr
 	return rc;
 }
 
+static void fake_app_log(struct host *h, const struct host_app *app, struct buf *out)
+{
+	(void)h;
+	buf_clear(out);
+	buf_printf(out, "%s-%s.log", app->root, app->slot);
+}
+
 static int fake_check(struct host *h, struct health_spec *spec, const char **deps,
 		      struct health_report *out, struct buf *err)
 {
@@ -200,6 +207,19 @@ static int fake_check(struct host *h, struct health_spec *spec, const char **dep
 	return rc;
 }
 
+static int fake_log_mark(struct host *h, const char *path, struct logpos *pos, struct buf *err)
+{
+	*pos = (struct logpos){0, 0, 0};
+	return op(h, err, "log_mark", path);
+}
+
+static int fake_log_follow(struct host *h, const char *path, struct logpos *pos,
+			   logfollow_line_fn line, void *arg, struct buf *err)
+{
+	(void)pos, (void)line, (void)arg;
+	return op(h, err, "log_follow", path);
+}
+
 static void fake_close(struct host *h)
 {
 	fake(h)->closed++;
@@ -215,7 +235,10 @@ static const struct host_ops fake_ops = {
     .app_start = fake_app_start,
     .app_running = fake_app_running,
     .app_stop = fake_app_stop,
+    .app_log = fake_app_log,
     .check = fake_check,
+    .log_mark = fake_log_mark,
+    .log_follow = fake_log_follow,
     .close = fake_close,
 };
 

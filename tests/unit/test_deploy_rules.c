@@ -4,87 +4,8 @@
 
 #include "command.h"
 #include "deploy_policy.h"
+#include "deploy_rules.h"
 #include "health.h"
-#include "helpers.h"
-
-#define PROJECTS                                                                                   \
-	"[project argo]\npath = argo/\n"                                                           \
-	"[project alpine-backend]\npath = alpine-backend/\n"                                       \
-	"[project alpine-frontend]\npath = alpine-frontend/\n"                                     \
-	"[unit alpine-analytics]\nprojects = alpine-backend alpine-frontend\naliases = alpine\n"
-
-#define ENVIRONMENTS                                                                               \
-	"[environment staging]\nauto = yes\nhealth_level = 1\n"                                    \
-	"[environment production]\nrequires = staging\nconfirm = yes\nhealth_level = 1\n"
-
-/* A target that needs nothing more: root, two ports, run, a switch. */
-#define TARGET(project, env, ports)                                                                \
-	"[target " project " " env "]\nroot = /srv/" project "-" env "\nports = " ports            \
-	"\nrun = app --port $PORT\nswitch = link /srv/" project "-" env "-live\n"
-
-#define ALL_TARGETS                                                                                \
-	TARGET("argo", "staging", "8010 8011")                                                     \
-	TARGET("argo", "production", "8000 8001")                                                  \
-	TARGET("alpine-backend", "staging", "8110 8111")                                           \
-	TARGET("alpine-backend", "production", "8100 8101")                                        \
-	TARGET("alpine-frontend", "staging", "3010 3011")                                          \
-	TARGET("alpine-frontend", "production", "3000 3001")
-
-#define VALID PROJECTS ENVIRONMENTS ALL_TARGETS
-
-static void load_ok(struct rules *rules, const char *text)
-{
-	struct buf errors = BUF_INIT;
-	cr_assert_eq(load_rules_text(rules, text, &errors), 0, "%s\nin:\n%s", errors.data, text);
-	buf_free(&errors);
-}
-
-/* The line of text on which `at` first stands. */
-static int line_of(const char *text, const char *at)
-{
-	const char *where = strstr(text, at);
-	cr_assert_not_null(where, "'%s' is not in the text", at);
-	int line = 1;
-	for (const char *p = text; p < where; p++)
-		line += *p == '\n';
-	return line;
-}
-
-/* text fails to load, and one of the errors, "FILE:LINE: ...", is on the
- * line of `at` and says message. */
-static void assert_error_at(const char *text, const char *at, const char *message)
-{
-	struct rules rules;
-	struct buf errors = BUF_INIT, where = BUF_INIT;
-	cr_assert_eq(load_rules_text(&rules, text, &errors), -1, "expected an error for:\n%s",
-		     text);
-	rules_free(&rules);
-	buf_printf(&where, ":%d: ", line_of(text, at));
-	int found = 0;
-	for (char *line = errors.data; line && *line && !found;) {
-		char *end = strchr(line, '\n');
-		if (end)
-			*end = '\0';
-		char *colon = strstr(line, where.data);
-		found = colon && strstr(colon, message);
-		if (end)
-			*end = '\n';
-		line = end ? end + 1 : NULL;
-	}
-	cr_assert(found, "wanted '%s' on line %d in:\n%s", message, line_of(text, at), errors.data);
-	cr_assert_eq(strncmp(errors.data, "/tmp/gitgate-test-", 18), 0, "%s", errors.data);
-	buf_free(&errors);
-	buf_free(&where);
-}
-
-/* A line of a target that is wrong in itself: the error is on that line. */
-static void assert_line_error(const char *line, const char *message)
-{
-	struct buf text = BUF_INIT;
-	buf_printf(&text, PROJECTS ENVIRONMENTS "[target argo staging]\n%s\n", line);
-	assert_error_at(text.data, line, message);
-	buf_free(&text);
-}
 
 Test(deploy_rules, the_default_rules_file_holds_the_seed)
 {
@@ -636,16 +557,6 @@ Test(deploy_rules, environments_come_in_deploy_order)
 	cr_assert_eq(n, 0);
 	cr_assert_null(envs);
 	rules_free(&r);
-}
-
-static time_t utc(int year, int month, int day, int hour, int minute)
-{
-	struct tm tm = {.tm_year = year - 1900,
-			.tm_mon = month - 1,
-			.tm_mday = day,
-			.tm_hour = hour,
-			.tm_min = minute};
-	return timegm(&tm);
 }
 
 static int frozen_at(const struct rules *r, const char *env, time_t when)

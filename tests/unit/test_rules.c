@@ -302,6 +302,8 @@ struct test_target {
 	int line;
 	char *root;
 	unsigned port;
+	char *log; /* an included table's */
+	unsigned seconds;
 };
 
 struct test_targets {
@@ -309,9 +311,15 @@ struct test_targets {
 	size_t n, cap;
 };
 
+static const struct schema_key test_included_keys[] = {
+    {SCHEMA_KEY("log", SCHEMA_TEXT, struct test_target, log), .def = "/var/log/a"},
+    {SCHEMA_INT_KEY("seconds", struct test_target, seconds), .min = 1, .max = 9, .def = "3"},
+    {SCHEMA_END}};
+
 static const struct schema_key test_target_keys[] = {
     {SCHEMA_KEY("root", SCHEMA_TEXT, struct test_target, root)},
     {SCHEMA_INT_KEY("port", struct test_target, port), .min = 1, .max = 65535, .def = "8000"},
+    {SCHEMA_INCLUDE_KEYS(test_included_keys)},
     {SCHEMA_END}};
 
 static const struct schema_section test_target_section[] = {
@@ -390,7 +398,27 @@ Test(schema, both_words_of_a_two_word_header_are_checked)
 	assert_target_error("[target a b]\nport = 0\n",
 			    ":2: port must be a whole number from 1 to 65535, not '0'");
 	assert_target_error("[target a b]\nhost = x\n",
-			    ":2: unknown key 'host' in [target a b]: expected one of root, port");
+			    ":2: unknown key 'host' in [target a b]: expected one of root, port, "
+			    "log, seconds\n");
 	assert_target_error("[deploy]\n",
 			    ":1: unknown section [deploy]: expected target PROJECT ENVIRONMENT");
+}
+
+/* An included table's keys are the section's own: read, defaulted, checked,
+ * listed and freed; the entry that includes them is no key. */
+Test(schema, a_section_takes_the_keys_of_a_table_it_includes)
+{
+	struct test_targets targets;
+	struct buf errors = BUF_INIT;
+	cr_assert_eq(load_targets(&targets, "[target a b]\nseconds = 7\n[target a c]\n", &errors),
+		     0, "%s", errors.data);
+	cr_assert_eq(targets.items[0].seconds, 7);
+	cr_assert_str_eq(targets.items[0].log, "/var/log/a");
+	cr_assert_eq(targets.items[1].seconds, 3);
+	cr_assert_str_eq(targets.items[1].log, "/var/log/a");
+	schema_free(test_target_section, 1, &targets);
+	buf_free(&errors);
+	assert_target_error("[target a b]\nseconds = 10\n",
+			    ":2: seconds must be a whole number from 1 to 9, not '10'");
+	assert_target_error("[target a b]\n = x\n", ":2: unknown key '' in [target a b]");
 }
