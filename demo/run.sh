@@ -163,40 +163,12 @@ ls /usr/lib/*/faketime/libfaketimeMT.so.1 >/dev/null 2>&1 ||
 # its pid with everything else.
 DOCKERD_PID=
 DOCKERD_DIR=$DEMO/docker
-docker_start() {
-	local tries
-	mkdir -p "$DOCKERD_DIR/base"
-	dockerd --data-root "$DOCKERD_DIR/data" --exec-root "$DOCKERD_DIR/exec" \
-		--pidfile "$DOCKERD_DIR/pid" -H "unix://$DOCKERD_DIR/sock" --storage-driver=vfs \
-		--iptables=false --bridge=none >"$DOCKERD_DIR/log" 2>&1 &
-	DOCKERD_PID=$!
-	export DOCKER_HOST=unix://$DOCKERD_DIR/sock
-	for tries in $(seq 300); do
-		docker info >/dev/null 2>&1 && break
-		kill -0 "$DOCKERD_PID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	cp /bin/busybox "$DOCKERD_DIR/base/"
-	printf '%s\n' 'FROM scratch' 'COPY busybox /bin/busybox' \
-		'RUN ["/bin/busybox", "--install", "-s", "/bin"]' >"$DOCKERD_DIR/base/Dockerfile"
-	docker build -q -t gitgate-demo/busybox:1 "$DOCKERD_DIR/base" >"$DOCKERD_DIR/base.log" 2>&1
-}
+# shellcheck source=tests/dockerd.sh
+. "$SOURCE/tests/dockerd.sh"
 docker_stop() {
-	local ids tries
 	[ -n "$DOCKERD_PID" ] || return 0
-	ids=$(docker ps -aq 2>/dev/null)
-	# shellcheck disable=SC2086 # the ids, a word each
-	[ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
-	kill -TERM "$DOCKERD_PID" 2>/dev/null
-	for tries in $(seq 100); do
-		kill -0 "$DOCKERD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	awk -v d="$DOCKERD_DIR/" 'index($2, d) == 1 { print $2 }' /proc/mounts | while read -r m; do
-		umount "$m" 2>/dev/null || umount -l "$m"
-	done
+	dockerd_stop "$DOCKERD_DIR" "$DOCKERD_PID" || problem "dockerd $DOCKERD_PID still runs"
 	printf ', dockerd (pid %s) and its containers' "$DOCKERD_PID"
-	kill -0 "$DOCKERD_PID" 2>/dev/null && problem "dockerd $DOCKERD_PID still runs"
 }
 
 # ---- the monorepo ---------------------------------------------------------------
@@ -797,12 +769,10 @@ EOF
 fi
 
 step "17. alpine-backend as a Compose pair: images built at gate 5, a rollback without a build"
-if [ "$(id -u)" != 0 ] || ! command -v dockerd >/dev/null 2>&1 ||
-	! { command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1; } ||
-	! file -L /bin/busybox 2>/dev/null | grep -q 'statically linked'; then
-	note "skipped: the demo's Docker is a dockerd of its own, which needs root, Debian's"
-	note "docker.io and docker-compose, and busybox-static (./install.sh --demo as root)"
-elif ! docker_start; then
+if why=$(dockerd_missing); then
+	note "skipped: the demo's Docker is a dockerd of its own: $why"
+	note "(./install.sh --demo as root installs what it needs)"
+elif ! dockerd_start "$DOCKERD_DIR" gitgate-demo/busybox:1; then
 	note "skipped: dockerd cannot run here: $(tail -n 1 "$DOCKERD_DIR/log")"
 else
 	note "a dockerd of the demo's own (pid $DOCKERD_PID, socket $DOCKER_HOST), no registry:"

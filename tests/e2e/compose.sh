@@ -13,21 +13,13 @@
 
 # ---- the test's own dockerd --------------------------------------------------
 
+# shellcheck source=tests/dockerd.sh
+. "$GITGATE_SOURCE/tests/dockerd.sh"
 DOCKERD_DIR=
 DOCKERD_PID=
 stop_dockerd() {
-	[ -n "$DOCKERD_PID" ] || return 0
-	local ids n=0
-	ids=$(docker ps -aq 2>/dev/null)
-	# shellcheck disable=SC2086 # ids, a word each
-	[ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
-	kill -TERM "$DOCKERD_PID" 2>/dev/null
-	while kill -0 "$DOCKERD_PID" 2>/dev/null && [ $n -lt 200 ]; do sleep 0.1; n=$((n + 1)); done
-	kill -KILL "$DOCKERD_PID" 2>/dev/null
-	# What dockerd mounted under its folder (its network namespace).
-	awk -v d="$DOCKERD_DIR/" 'index($2, d) == 1 { print $2 }' /proc/mounts | while read -r m; do
-		umount "$m" 2>/dev/null || umount -l "$m"
-	done
+	[ -n "$DOCKERD_DIR" ] || return 0
+	dockerd_stop "$DOCKERD_DIR" "$DOCKERD_PID"
 	rm -rf "$DOCKERD_DIR"
 }
 
@@ -38,31 +30,16 @@ skip() {
 }
 
 start_dockerd() {
-	command -v dockerd >/dev/null || skip "dockerd is not installed (Debian's docker.io)"
-	command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 ||
-		skip "no Compose program (Debian's docker-compose)"
-	file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' ||
-		skip "no static busybox (Debian's busybox-static)"
-	[ "$(id -u)" = 0 ] || skip "dockerd needs root here"
+	local why
+	why=$(dockerd_missing) && skip "$why"
 	DOCKERD_DIR=$(mktemp -d /tmp/gitgate-dockerd.XXXXXX)
-	local d=$DOCKERD_DIR n=0
-	dockerd --data-root "$d/data" --exec-root "$d/exec" --pidfile "$d/pid" -H "unix://$d/sock" \
-		--storage-driver=vfs --iptables=false --bridge=none >"$d/log" 2>&1 &
-	DOCKERD_PID=$!
 	trap stop_dockerd EXIT
-	export DOCKER_HOST=unix://$d/sock
-	until docker info >/dev/null 2>&1; do
-		kill -0 "$DOCKERD_PID" 2>/dev/null || skip "dockerd cannot run here: $(tail -1 "$d/log")"
-		[ $n -lt 300 ] || skip "dockerd did not answer in 30 s: $(tail -1 "$d/log")"
-		sleep 0.1
-		n=$((n + 1))
-	done
-	# The base of every test image: busybox, its applets, a /tmp.
-	mkdir "$d/base" && cp /bin/busybox "$d/base/"
-	printf '%s\n' 'FROM scratch' 'COPY busybox /bin/busybox' \
-		'RUN ["/bin/busybox", "--install", "-s", "/bin"]' 'RUN mkdir -m 1777 /tmp' >"$d/base/Dockerfile"
-	docker build -q -t gitgate-test/busybox:1 "$d/base" >"$d/base.log" 2>&1 ||
-		{ cat "$d/base.log"; echo "FAIL: the base image could not be built"; exit 1; }
+	if ! dockerd_start "$DOCKERD_DIR" gitgate-test/busybox:1; then
+		kill -0 "$DOCKERD_PID" 2>/dev/null || skip "dockerd cannot run here: $(tail -1 "$DOCKERD_DIR/log")"
+		cat "$DOCKERD_DIR/log" "$DOCKERD_DIR/base.log" 2>/dev/null | tail -5
+		echo "FAIL: dockerd runs, but did not answer or build the base image"
+		exit 1
+	fi
 }
 
 # ---- a server with Compose targets ------------------------------------------------
