@@ -91,7 +91,8 @@ static void print_record(json_t *r)
 	size_t i;
 	json_array_foreach(gates, i, gate)
 	{
-		if (strcmp(text_of(gate, "result"), "failed"))
+		const char *result = text_of(gate, "result");
+		if (strcmp(result, "failed") && strcmp(result, "refused"))
 			continue;
 		struct buf shown = BUF_INIT;
 		const char *detail = text_of(gate, "detail");
@@ -100,10 +101,10 @@ static void print_record(json_t *r)
 		 * number of the team's: as the deploy's own output says them. */
 		json_int_t number = json_integer_value(json_object_get(gate, "number"));
 		if (number)
-			printf("    gate %lld %s failed: %s\n", (long long)number,
-			       text_of(gate, "name"), shown.data ? shown.data : "");
+			printf("    gate %lld %s %s: %s\n", (long long)number,
+			       text_of(gate, "name"), result, shown.data ? shown.data : "");
 		else
-			printf("    step %s failed: %s\n", text_of(gate, "name"),
+			printf("    step %s %s: %s\n", text_of(gate, "name"), result,
 			       shown.data ? shown.data : "");
 		buf_free(&shown);
 	}

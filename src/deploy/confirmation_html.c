@@ -67,11 +67,11 @@ static void html_record_text(struct buf *out, const json_t *record, const char *
 
 static const char *result_color(const char *result)
 {
-	return !result						    ? COLOR_OTHER
-	       : !strcmp(result, "passed") || !strcmp(result, "ok") ? COLOR_PASSED
-	       : !strcmp(result, "failed")			    ? COLOR_FAILED
-	       : !strcmp(result, "skipped")			    ? COLOR_SKIPPED
-								    : COLOR_OTHER;
+	return !result							 ? COLOR_OTHER
+	       : !strcmp(result, "passed") || !strcmp(result, "ok")	 ? COLOR_PASSED
+	       : !strcmp(result, "failed") || !strcmp(result, "refused") ? COLOR_FAILED
+	       : !strcmp(result, "skipped")				 ? COLOR_SKIPPED
+									 : COLOR_OTHER;
 }
 
 /* ---- Tables ------------------------------------------------------------- */

@@ -41,8 +41,8 @@ static int request_cheap_gates(struct request_run *s)
 			continue;
 		g->done = 1;
 		g->result = deploy_gates[i].run(&s->j, &g->detail);
-		if (g->result == GATE_FAILED) {
-			gate_said(&s->j, deploy_gates[i].number, GATE_FAILED, 0, g->detail.data);
+		if (g->result == GATE_FAILED || g->result == GATE_REFUSED) {
+			gate_said(&s->j, deploy_gates[i].number, g->result, 0, g->detail.data);
 			return -1;
 		}
 	}
@@ -71,7 +71,7 @@ static int request_begin(struct request_run *s, const struct deploy_site *site,
 		if (request_cheap_gates(s) < 0) {
 			/* said */
 		} else if (cheap_refusal(j, &detail, &name)) {
-			gate_report(j, 0, name, GATE_FAILED, 0, detail.data);
+			gate_report(j, 0, name, GATE_REFUSED, 0, detail.data);
 		} else if (req->dry_run) {
 			s->outcome = OUTCOME_DEPLOYED;
 			fprintf(out, "dry run: nothing is run, locked, switched or recorded\n");
@@ -106,7 +106,7 @@ static int request_gates(struct request_run *s, size_t until)
 					      : g->run(&s->j, &detail);
 		gate_said(&s->j, g->number, result, early->done ? 0 : seconds_since(&t0),
 			  early->done ? early->detail.data : detail.data);
-		s->failed = result == GATE_FAILED;
+		s->failed = result == GATE_FAILED || result == GATE_REFUSED;
 	}
 	buf_free(&detail);
 	return !s->failed;
@@ -194,7 +194,7 @@ enum gitgate_status deploy_run(const struct deploy_site *site, const struct depl
 			    "not deployed: every unit must pass its tests before any deploys, "
 			    "and %s did not",
 			    blocked_by);
-			gate_report(&s->j, 0, "every-unit", GATE_FAILED, 0, detail.data);
+			gate_report(&s->j, 0, "every-unit", GATE_REFUSED, 0, detail.data);
 			s->outcome = OUTCOME_REFUSED;
 			buf_free(&detail);
 		} else if (!s->failed) {

@@ -47,7 +47,7 @@ static enum gate_result gate_identify(struct deploy_job *j, struct buf *detail)
 	int refuse = sandbox_said(j, j->here, detail);
 	for (size_t i = 0; i < j->nremote; i++)
 		refuse |= sandbox_said(j, j->remote[i], detail);
-	return refuse ? GATE_FAILED : GATE_PASSED;
+	return refuse ? GATE_REFUSED : GATE_PASSED;
 }
 
 static enum gate_result gate_scope(struct deploy_job *j, struct buf *detail)
@@ -297,7 +297,7 @@ static enum gate_result gate_confirmation(struct deploy_job *j, struct buf *deta
 		   "%s needs the exact phrase \"%s\" (git push -o \"confirm=%s\", or gitgate "
 		   "deploy ... --confirm \"%s\")",
 		   j->env->name, phrase, phrase, phrase);
-	return GATE_FAILED;
+	return GATE_REFUSED;
 }
 
 /* In the order they run; numbered as the team's rules number them. Gate 10

@@ -84,7 +84,7 @@ json_t *history_record_new(const char *id, const char *kind, const char *unit, c
 
 const char *history_gate_result_name(enum gate_result result)
 {
-	static const char *const names[] = {"passed", "failed", "skipped"};
+	static const char *const names[] = {"passed", "failed", "skipped", "refused"};
 	return names[result];
 }
 

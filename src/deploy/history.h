@@ -60,7 +60,10 @@ enum history_outcome {
 	OUTCOME_CONFIRMED,   /* a watch: the release stayed healthy to its end */
 };
 
-enum gate_result { GATE_PASSED, GATE_FAILED, GATE_SKIPPED };
+/* What a gate (or a step) said: it passed, its check failed, it had
+ * nothing to check, or a rule refused the deploy before anything was
+ * checked (no phrase, the freeze, who may deploy, the hours). */
+enum gate_result { GATE_PASSED, GATE_FAILED, GATE_SKIPPED, GATE_REFUSED };
 
 /* A deploy id: "YYYYMMDD-HHMMSS-XXXX" (UTC, then the second's fraction in
  * 65,536ths, 4 hex digits): sorted as made (gitgate logs takes the newest

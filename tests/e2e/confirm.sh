@@ -42,13 +42,13 @@ t_deploy_hours_refuse_a_push_outside_them_and_an_emergency_goes_through() {
 	cd ../work
 	echo "# outside" >>argo/app.py && git commit -qam outside
 	push_expect 0 origin main
-	contains "$OUT" "remote: step        hours         argo              failed"
+	contains "$OUT" "remote: step        hours         argo              refused"
 	contains "$OUT" "deploys to staging start within $outside only ([environment staging] deploy_hours), and it is"
 	contains "$OUT" "an emergency goes through: -o \"emergency=REASON\""
 	lacks "$OUT" "gate  3/11"
 	curl -s --max-time 2 "http://127.0.0.1:$S1/health" >/dev/null && fail "staging was deployed outside its hours"
 	(cd ../server.git && last_staging_record) >record.txt
-	contains record.txt "refused hours:failed None $(git rev-parse HEAD)"
+	contains record.txt "refused hours:refused None $(git rev-parse HEAD)"
 	# An emergency by a listed user goes through, and is recorded.
 	echo "# emergency" >>argo/app.py && git commit -qam emergency
 	push_expect 0 -o "emergency=hotfix 7" origin main

@@ -175,6 +175,10 @@ t_a_canary_answering_errors_is_rolled_back_at_its_first_step() {
 
 t_the_watch_switches_back_a_release_that_fails_after_its_switch() {
 	confirm_server "watch_seconds = 30" || return
+	# Every notice, one JSON record a line.
+	printf '#!/bin/sh\ncat >>"%s/told.jsonl"; echo >>"%s/told.jsonl"\n' "$SRV" "$SRV" >"$SRV/tell"
+	chmod +x "$SRV/tell"
+	sed -i "s|^keep_releases = 2|keep_releases = 2\nnotify_command = $SRV/tell|" gitgate/rules.ini
 	deploy_expect 0 argo staging
 	local old id
 	old=$(git rev-parse main)
@@ -189,6 +193,16 @@ t_the_watch_switches_back_a_release_that_fails_after_its_switch() {
 	[ "$(answers "$NGINX_PORT")" = "$old" ] || fail "the old release does not serve after the watch"
 	records "sum(1 for x in r if x['kind'] == 'watch' and x['deploy'] == '$id') == 1" || fail "not one watch record"
 	records "any(not c['ok'] for c in r[-1]['health'])" || fail "the failed check is not in the record"
+	# Two notices of this deploy: at gate 11 (deployed, watching), and at
+	# the watch's end.
+	python3 - "$SRV/told.jsonl" "$id" <<'PY' || fail "the notices are not both there: $(cat "$SRV/told.jsonl")"
+import json, sys
+told = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+mine = [t for t in told if t.get("id") == sys.argv[2] or t.get("deploy") == sys.argv[2]]
+assert [t["kind"] for t in mine] == ["deploy", "watch"], mine
+assert mine[0]["outcome"] == "deployed" and mine[0]["watch"]["seconds"] == 30, mine[0]
+assert mine[1]["outcome"] == "rolled-back", mine[1]
+PY
 }
 
 t_the_watch_catches_critical_lines_and_confirms_a_quiet_release() {
