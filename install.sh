@@ -55,7 +55,8 @@ fuzzer_links() {
 # already installed satisfies pkg-config and none is added (the -dev
 # packages conflict with each other).
 missing_packages() { # missing_packages [test|demo]: test adds nginx, what tests/fuzz
-	# needs and gitolite3; demo adds nginx, curl, libfaketime (its Friday) and sshd
+	# needs and gitolite3; demo adds nginx, curl, libfaketime (its Friday) and sshd;
+	# both add Docker, Compose and a static busybox
 	local -A need=()
 	local cmd pkg module
 	for pair in cmake:cmake cc:gcc make:make pkg-config:pkg-config git:git python3:python3 \
@@ -92,6 +93,16 @@ missing_packages() { # missing_packages [test|demo]: test adds nginx, what tests
 	# the tests check it jails, and the demo deploys in it.
 	if [ -n "${1:-}" ] && [ ! -x /usr/bin/bwrap ]; then
 		need[bubblewrap]=1
+	fi
+	# Compose targets: the tests and the demo start a dockerd of their own
+	# (Debian's docker.io; its service is never started, as nginx's) and
+	# build their images FROM scratch with a static busybox.
+	if [ -n "${1:-}" ]; then
+		command -v dockerd >/dev/null 2>&1 || need[docker.io]=1
+		command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 ||
+			need[docker-compose]=1
+		file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || need[busybox-static]=1
+		command -v file >/dev/null 2>&1 || need[file]=1
 	fi
 	if [ "${1:-}" = demo ]; then
 		command -v curl >/dev/null 2>&1 || need[curl]=1
@@ -132,10 +143,11 @@ ensure_dependencies() { # ensure_dependencies [test|demo]
 	say "installing $missing"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
-	# nginx and sshd are for the tests and the demo, which never use the
+	# nginx, sshd and dockerd are for the tests and the demo, which never use the
 	# system's services: their packages must neither start them (policy-rc.d
 	# says no for the install) nor leave them enabled at boot.
-	if [[ " $missing " == *" nginx "* || " $missing " == *" openssh-server "* ]] &&
+	if [[ " $missing " == *" nginx "* || " $missing " == *" openssh-server "* ||
+		" $missing " == *" docker.io "* ]] &&
 		[ ! -e /usr/sbin/policy-rc.d ]; then
 		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
 		chmod 755 /usr/sbin/policy-rc.d
@@ -149,6 +161,9 @@ ensure_dependencies() { # ensure_dependencies [test|demo]
 	fi
 	if [[ " $missing " == *" openssh-server "* ]] && [ -d /run/systemd/system ]; then
 		systemctl disable --quiet ssh 2>/dev/null || true
+	fi
+	if [[ " $missing " == *" docker.io "* ]] && [ -d /run/systemd/system ]; then
+		systemctl disable --quiet docker.service docker.socket 2>/dev/null || true
 	fi
 	[ "$status" = 0 ] || die "apt-get install $missing failed"
 }

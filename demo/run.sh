@@ -10,7 +10,9 @@
 # 11 gates to production; a deploy that breaks behind the proxy is switched
 # back by gate 11; a Friday (the clock faked with libfaketime, for those
 # pushes only) refuses deploys until an emergency is declared; then status,
-# history, health check all production and rollback.
+# history, health check all production and rollback; argo over SSH on
+# another machine; and alpine-backend as a Compose pair on a dockerd of the
+# demo's own.
 #
 # Everything the demo starts (nginx, the apps, a request loop) is stopped by
 # its pid when it ends, passed or failed. It exits non-zero when something
@@ -94,7 +96,7 @@ stop_everything() {
 		[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
 		sleep 0.5
 	fi
-	# A deploy's watcher (scene 17), in a session of its own.
+	# A deploy's watcher (scene 18), in a session of its own.
 	for pid in $(pgrep -f 'deploy --watch' 2>/dev/null); do
 		case $(readlink "/proc/$pid/cwd" 2>/dev/null) in "$DEMO"/*) kill -TERM "$pid" 2>/dev/null ;; esac
 	done
@@ -136,6 +138,7 @@ stop_everything() {
 		[ -e "/proc/$pid" ] && left+=("sshd $pid")
 		printf ', the other machine'"'"'s sshd (pid %s)' "$pid"
 	fi
+	docker_stop
 	echo
 	[ ${#left[@]} = 0 ] || problem "still running after the demo stopped them: ${left[*]}"
 }
@@ -157,6 +160,20 @@ for tool in "$NGINX" curl flock; do
 done
 ls /usr/lib/*/faketime/libfaketimeMT.so.1 >/dev/null 2>&1 ||
 	{ echo "demo: needs libfaketime (./install.sh --demo installs it)" >&2; exit 2; }
+
+# ---- the demo's Docker (step 17) ---------------------------------------------
+# A dockerd of the demo's own: its data, socket and pid file under $DEMO,
+# no iptables, no bridge (the images use the host's network); stopped by
+# its pid with everything else.
+DOCKERD_PID=
+DOCKERD_DIR=$DEMO/docker
+# shellcheck source=tests/dockerd.sh
+. "$SOURCE/tests/dockerd.sh"
+docker_stop() {
+	[ -n "$DOCKERD_PID" ] || return 0
+	dockerd_stop "$DOCKERD_DIR" "$DOCKERD_PID" || problem "dockerd $DOCKERD_PID still runs"
+	printf ', dockerd (pid %s) and its containers' "$DOCKERD_PID"
+}
 
 # ---- the monorepo ---------------------------------------------------------------
 # app_py NAME: a project's HTTP service. gitgate runs it in the slot's folder
@@ -755,7 +772,107 @@ EOF
 	fi
 fi
 
-step "17. a confirmed deploy: canary steps, a watch that catches a late failure, the report"
+step "17. alpine-backend as a Compose pair: images built at gate 5, a rollback without a build"
+if why=$(dockerd_missing); then
+	note "skipped: the demo's Docker is a dockerd of its own: $why"
+	note "(./install.sh --demo as root installs what it needs)"
+elif ! dockerd_start "$DOCKERD_DIR" gitgate-demo/busybox:1; then
+	note "skipped: dockerd cannot run here: $(tail -n 1 "$DOCKERD_DIR/log")"
+else
+	note "a dockerd of the demo's own (pid $DOCKERD_PID, socket $DOCKER_HOST), no registry:"
+	note "the image is FROM scratch with busybox, whose httpd serves a CGI /health"
+	mkdir -p alpine-backend/www/cgi-bin
+	printf '%s\n' 'FROM gitgate-demo/busybox:1' 'COPY www /www' >alpine-backend/Dockerfile
+	cat >alpine-backend/www/cgi-bin/health <<'SH'
+#!/bin/sh
+printf 'Content-Type: application/json\r\n\r\n{"status": "ok", "service": "alpine-backend", "revision": "%s", "key": "%s"}\n' \
+	"$REVISION" "${ANALYTICS_API_KEY:+set}"
+SH
+	chmod +x alpine-backend/www/cgi-bin/health
+	cat >alpine-backend/docker-compose.yml <<'YML'
+services:
+  web:
+    build: .
+    init: true
+    network_mode: host
+    environment:
+      - REVISION=${REVISION}
+      - ANALYTICS_API_KEY=${ANALYTICS_API_KEY}
+    command: ["httpd", "-f", "-p", "127.0.0.1:${PORT}", "-h", "/www"]
+YML
+	read -r CB1 CB2 CF1 CF2 < <(python3 -c '
+import socket
+s = [socket.socket() for _ in range(4)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*(x.getsockname()[1] for x in s))')
+	printf '#!/bin/sh\n# a secrets manager, as env_command runs it\necho "ANALYTICS_API_KEY=ak_live_demo_%s"\n' \
+		"$(date +%s)" >"$SRV/secrets.sh"
+	chmod +x "$SRV/secrets.sh"
+	cat >>"$STATE/rules.ini" <<EOF
+
+[environment containers]
+auto = yes
+health_level = 2
+freeze = no
+
+[target alpine-backend containers]
+root = $SRV/alpine-backend-containers
+ports = $CB1 $CB2
+compose = alpine-backend/docker-compose.yml
+env_command = $SRV/secrets.sh \$ENVIRONMENT
+env_required = ANALYTICS_API_KEY
+switch = link $SRV/alpine-backend-containers-live
+health_url = http://127.0.0.1:\$PORT/cgi-bin/health
+health_body = "status":\\s*"ok"
+health_retries = 20
+health_interval_ms = 250
+health_successes = 1
+command_timeout_seconds = 120
+
+[target alpine-frontend containers]
+root = $SRV/alpine-frontend-containers
+ports = $CF1 $CF2
+run = python3 \$PROJECT/app.py \$PORT
+switch = link $SRV/alpine-frontend-containers-live
+health_url = http://127.0.0.1:\$PORT/health
+health_retries = 20
+health_interval_ms = 250
+health_successes = 1
+EOF
+	note "the server's rules.ini gains an environment where alpine-backend is a Compose"
+	note "target (alpine-frontend, deployed with it, stays a supervised app), its secret"
+	note "from an env_command:"
+	sed -n '/^\[target alpine-backend containers\]/,/^switch/p' "$STATE/rules.ini" | sed 's/^/    /'
+	git add -A alpine-backend
+	git commit -q -m "alpine-backend: a Compose app"
+	push 0 origin main
+	says "gate  5/11  build         alpine-analytics  passed"
+	count 1 "alpine-analytics to containers at"
+	served_compose() { # the revision the Compose slot on port $1 answers with
+		curl -s --max-time 3 "http://127.0.0.1:$1/cgi-bin/health" |
+			python3 -c 'import json,sys; print(json.load(sys.stdin)["revision"])' 2>/dev/null
+	}
+	COMPOSE_FIRST=$(git rev-parse HEAD)
+	[ "$(served_compose "$CB1")" = "$COMPOSE_FIRST" ] || problem "alpine-backend's blue Compose slot does not serve main"
+	echo "# second" >>alpine-backend/Dockerfile
+	git commit -q -am "alpine-backend: a second image"
+	push 0 origin main
+	[ "$(served_compose "$CB2")" = "$(git rev-parse HEAD)" ] || problem "alpine-backend's green Compose slot does not serve main"
+	note "the images gate 5 built, one a release (the pair's two slots run one each):"
+	docker image ls --format '{{.Repository}}:{{.Tag}}  {{.ID}}' alpine-backend/containers/web | sed 's/^/    /'
+	server status alpine-backend containers
+	grep -q 'web running (Up' "$DEMO/server.out" || problem "status does not show the Compose slots' containers"
+	before=$(docker image ls -q --no-trunc | sort | md5sum)
+	started=$(date +%s%N)
+	server rollback alpine-analytics containers
+	expect_rc 0 $? "gitgate rollback alpine-analytics containers"
+	note "$(printf 'the rollback took %d ms; images built by it: %s' $((($(date +%s%N) - started) / 1000000)) \
+		"$([ "$(docker image ls -q --no-trunc | sort | md5sum)" = "$before" ] && echo none || echo some)")"
+	[ "$(docker image ls -q --no-trunc | sort | md5sum)" = "$before" ] || problem "the rollback built images"
+	[ "$(served_compose "$CB1")" = "$COMPOSE_FIRST" ] || problem "the rollback does not serve the first Compose release"
+fi
+
+step "18. a confirmed deploy: canary steps, a watch that catches a late failure, the report"
 # A preview environment for argo: its nginx server logs each request with
 # the upstream that answered it, the access log the canary and the watch read
 # (and asks for the Host name argo allows since step 12).

@@ -7,9 +7,10 @@
 # root's ~/.bashrc is empty: a login shell that starts slowly (this
 # machine's runs `pyenv init`, 0.2 s) would add to every remote command.
 # Sets SSHD_PORT; DIR/sshd.pid holds its pid, DIR/sshd.log what it said.
+# EXTRA, when given, is more of its config (SetEnv DOCKER_HOST=...).
 # Returns 1 when it did not start.
-sshd_host_start() {
-	local dir=$1 address=$2
+sshd_host_start() { # sshd_host_start DIR ADDRESS [EXTRA]
+	local dir=$1 address=$2 extra=${3:-}
 	SSHD_PORT=$(python3 -c 'import socket, sys; s = socket.socket(); s.bind((sys.argv[1], 0)); print(s.getsockname()[1])' "$address") || return 1
 	ssh-keygen -q -t ed25519 -N '' -f "$dir/host_key" &&
 		ssh-keygen -q -t ed25519 -N '' -f "$dir/deploy_key" || return 1
@@ -23,6 +24,7 @@ UsePAM no
 PermitRootLogin prohibit-password
 PasswordAuthentication no
 LogLevel ERROR
+$extra
 CONF
 	mkdir -p /run/sshd
 	unshare --mount --propagation private sh -c '

@@ -148,6 +148,16 @@ static void describe_target(FILE *out, const struct deploy_policy *d, const stru
 	fprintf(out, "    env file  %s; required:", t->env_file ? t->env_file : "(none)");
 	describe_list(out, &t->env_required, "(none)");
 	fputc('\n', out);
+	describe_command(out, "env_command", &t->env_command);
+	const struct deploy_command *compose =
+	    t->compose_command.argv ? &t->compose_command : &d->compose_command;
+	if (t->compose && compose->argv)
+		fprintf(out, "    compose   %s, by `%s`\n", t->compose, compose->text);
+	else if (t->compose)
+		fprintf(out,
+			"    compose   %s, by `docker compose` where that plugin answers, else "
+			"`docker-compose`\n",
+			t->compose);
 	const struct {
 		const char *name;
 		const struct deploy_command *command;

@@ -76,6 +76,23 @@ static void print_last_record(const struct server *s, const struct deploy_target
 	buf_free(&err);
 }
 
+/* A Compose target's containers in slot c, as Docker says now. */
+static void print_containers(const struct deploy_site *site, const struct deploy_target *t,
+			     enum slot_color c)
+{
+	struct buf lines = BUF_INIT, err = BUF_INIT, shown = BUF_INIT;
+	if (deploy_target_containers(site, t, c, &lines, &err) < 0)
+		printf("          containers: Docker could not be asked: %s\n", err.data);
+	for (const char *p = lines.data; p && *p; p += strcspn(p, "\n") + 1) {
+		buf_clear(&shown);
+		escape_bytes(&shown, p, strcspn(p, "\n"));
+		printf("          %s\n", shown.data);
+	}
+	buf_free(&lines);
+	buf_free(&err);
+	buf_free(&shown);
+}
+
 /* The target on one host (NULL: this machine). A remote host's apps are
  * shown as the last deploy left them: status opens no connection. */
 static int print_host(const struct server *s, const struct deploy_target *t, const char *host)
@@ -104,6 +121,8 @@ static int print_host(const struct server *s, const struct deploy_target *t, con
 			       si->revision ? si->revision : "(empty)",
 			       si->running ? "running" : "stopped",
 			       host ? " (as last deployed)" : "");
+			if (t->compose && !host)
+				print_containers(&site, t, (enum slot_color)c);
 		}
 		slot_state_free(&st);
 	}

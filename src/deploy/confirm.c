@@ -29,6 +29,14 @@ void app_log_mark(struct deploy_job *j, struct part *p)
 		part_expand(j, p, p->next, t->health_log_file, &p->app_log);
 	else if (t->run.argv)
 		slot_app_log(&p->slot, p->next, &p->app_log);
+	/* A Compose project's: its containers' logs, from Docker, since now. */
+	if (!t->health_log_file && t->compose) {
+		compose_project(&p->app_log, &p->compose, slot_name(p->next));
+		buf_adds(&p->app_log, "'s containers");
+		p->app_started = time(NULL);
+		p->app_marked = 1;
+		return;
+	}
 	/* Where it cannot be marked, it is read from its start: more lines
 	 * judged, never fewer. */
 	if (p->app_log.len && host_log_mark(p->host, p->app_log.data, &p->app_since, &err) < 0)
@@ -44,8 +52,10 @@ int app_log_check(struct deploy_job *j, struct part *p, struct buf *detail)
 		return 0;
 	struct logmatch m;
 	logmatch_init(&m, t->health_log_pattern, t->nhealth_log_pattern, j->rules->match_limit);
-	int rc =
-	    host_log_follow(p->host, p->app_log.data, &p->app_since, logmatch_line, &m, detail);
+	int rc = !t->health_log_file && t->compose
+		     ? part_compose_logs(p, logmatch_line, &m, detail)
+		     : host_log_follow(p->host, p->app_log.data, &p->app_since, logmatch_line, &m,
+				       detail);
 	if (rc == 0 && m.matched) {
 		buf_printf(detail,
 			   "the app logged %llu line%s matching health_log_pattern since it "

@@ -119,10 +119,14 @@ static void dry_run_plan(struct deploy_job *j)
 		const struct part *p = &j->parts[i];
 		const struct deploy_command *app = p->t->run.argv ? &p->t->run : &p->t->start;
 		fprintf(j->out,
-			"would start %s in its %s slot on port %u (`%s`), check it, %s%s%s"
+			"would start %s in its %s slot on port %u (%s%s`), check it, %s%s%s"
 			"switch (%s), and check it live (gate 11)\n",
 			p->label.data, slot_name(p->next), p->slot.ports[p->next == SLOT_GREEN],
-			app->argv ? app->text : "", p->t->migrate.argv ? "migrate (`" : "",
+			p->t->compose ? "Compose, `" : "`",
+			p->t->compose ? p->t->compose
+			: app->argv   ? app->text
+				      : "",
+			p->t->migrate.argv ? "migrate (`" : "",
 			p->t->migrate.argv ? p->t->migrate.text : "",
 			p->t->migrate.argv ? "`), " : "",
 			p->t->live_switch.text ? p->t->live_switch.text : "none");

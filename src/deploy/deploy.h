@@ -68,6 +68,11 @@ void deploy_target_state_dir(struct buf *out, const struct deploy_site *site,
  * 0, or -1 with why in err. */
 int deploy_target_read(const struct deploy_site *site, const struct deploy_target *t,
 		       const char *host, struct slot_state *out, struct buf *err);
+/* A Compose target's containers in slot c on this machine, a line each
+ * into out: "SERVICE STATE (STATUS)" as Docker says them. Returns 0, or -1
+ * with why in err (Docker could not be asked). */
+int deploy_target_containers(const struct deploy_site *site, const struct deploy_target *t,
+			     enum slot_color c, struct buf *out, struct buf *err);
 /* Who deploys the unit into environment now: 1 with the lock's holder in
  * out (state_holder_free it), 0 when nobody does, -1 with why in err. */
 int deploy_running(const struct deploy_site *site, const struct unit *unit, const char *environment,

@@ -6,6 +6,8 @@
  *   deploy.c     deploy_run: each request's run, the gates before any deploy
  *   job.c        the job: parts, connections, lock, state, record
  *   part.c       one part's commands, env file, app and health checks
+ *   part_compose.c  a Compose target's part: images, projects (compose.h)
+ *   env_command.c   a target's env_command, laid over its env file
  *   gates.c      the gate table and its gates, gate_report
  *   live.c       the slot, the switch, gate 11, a host's turn at a time
  *
@@ -22,9 +24,10 @@
  *   locks/UNIT-ENV.lock    one deploy of a unit into an environment at a time
  *   history.jsonl          the records (history.h)
  *
- * The values of every env file the job reads (part_read_env) join the
- * job's mask: from then on, commands write into logs/ID.log through it, and
- * what the job prints, records and sends is masked (mask.h).
+ * The values of every env file and env_command the job reads
+ * (part_read_env) join the job's mask: from then on, commands write into
+ * logs/ID.log through it, and what the job prints, records and sends is
+ * masked (mask.h).
  */
 #ifndef GITGATE_DEPLOY_ENGINE_H
 #define GITGATE_DEPLOY_ENGINE_H
@@ -32,6 +35,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "command.h"
+#include "compose.h"
 #include "deploy.h"
 #include "accesslog.h"
 #include "envfile.h"
@@ -57,7 +62,8 @@ struct part {
 	struct part *primary; /* the target's first part, whose release every host gets */
 	struct buf label;     /* "argo", or "argo on root@10.0.0.2:22" */
 	struct buf state_dir, releases_dir;
-	struct slot_target slot; /* its host is the part's */
+	struct slot_target slot;       /* its host is the part's */
+	struct compose_target compose; /* a Compose target's (slot.compose points here) */
 	struct slot_state state;
 	enum slot_color live, next;
 	struct release release;
@@ -69,6 +75,7 @@ struct part {
 	 * app started: what it wrote since is what health_log_pattern judges. */
 	struct buf app_log;
 	struct logpos app_since;
+	time_t app_started; /* a Compose project's: its containers' logs are read since */
 	int app_marked;
 	int switched;
 	int stranded; /* switching back failed: its pending mark stays for reconcile */
@@ -166,6 +173,14 @@ void job_close(struct deploy_job *j);
 enum gitgate_status job_end(struct deploy_job *j, enum history_outcome outcome);
 
 /* part.c */
+/* The variables of the part's commands for slot c (port: room for its
+ * number), and the environment of a command with them (secrets: the env
+ * file's variables too), over gitgate's own without git's. */
+void part_vars(struct command_vars *vars, const struct deploy_job *j, const struct part *p,
+	       enum slot_color c, char *port, size_t port_size);
+char **part_environ(const struct part *p, const struct command_vars *vars, int secrets);
+/* The last lines of the deploy log at path, for a failure's detail. */
+void log_tail(struct buf *out, const char *path);
 int command_run(struct deploy_job *j, struct part *p, const struct deploy_command *cmd,
 		const char *cwd, enum slot_color c, int on_target, struct buf *detail);
 int health_check(struct deploy_job *j, struct part *p, const struct deploy_environment *env,
@@ -179,6 +194,20 @@ int part_export(struct deploy_job *j, struct part *p, struct buf *detail);
 int app_stop(struct deploy_job *j, struct part *p, enum slot_color c, struct buf *err);
 void stop_next(struct deploy_job *j, struct part *p);
 int app_start(struct deploy_job *j, struct part *p, struct buf *detail);
+
+/* part_compose.c */
+int part_compose_build(struct deploy_job *j, struct part *p, struct buf *detail);
+int part_compose_up(struct deploy_job *j, struct part *p, struct buf *detail);
+void part_compose_prune(struct deploy_job *j, struct part *p);
+/* Each line the next slot's containers wrote since p->app_started, to
+ * line(arg, ...); p->app_started then moves to now, for the next call. */
+int part_compose_logs(struct part *p, void (*line)(void *arg, const char *line, size_t len),
+		      void *arg, struct buf *detail);
+
+/* env_command.c: the part's env_command run on its host, its variables
+ * added to p->env (after the env file's: they win). Returns 0, or -1 with
+ * how it ended in err (never what it printed). */
+int env_command_read(struct part *p, struct buf *err);
 
 /* gates.c */
 enum gate_result gate_described(struct deploy_job *j, const struct gate *g, struct buf *detail);

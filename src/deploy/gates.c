@@ -65,7 +65,7 @@ static enum gate_result gate_environment(struct deploy_job *j, struct buf *detai
 	const struct strlist *ph = &j->rules->deploy.env_placeholders;
 	for (size_t i = 0; i < j->nparts; i++) {
 		struct part *p = &j->parts[i];
-		if (!p->t->env_file)
+		if (!p->t->env_file && !p->t->env_command.argv)
 			continue;
 		struct buf problems = BUF_INIT;
 		envfile_free(&p->env);
@@ -199,7 +199,8 @@ static enum gate_result gate_lint(struct deploy_job *j, struct buf *detail)
 	return gate_export_and_run(j, "lint", lint_command, detail);
 }
 
-/* Gate 5 ends with the exclusions: what install and build made stays. */
+/* Gate 5 ends with the exclusions (what install and build made stays),
+ * then a Compose target's images, on each of its hosts. */
 static enum gate_result gate_build(struct deploy_job *j, struct buf *detail)
 {
 	enum gate_result result = gate_export_and_run(j, "build", build_command, detail);
@@ -208,6 +209,10 @@ static enum gate_result gate_build(struct deploy_job *j, struct buf *detail)
 		    release_apply_exclusions(&j->parts[i].release, &j->rules->deploy.exclude,
 					     detail) < 0)
 			result = GATE_FAILED;
+	for (size_t i = 0; result != GATE_FAILED && i < j->nparts; i++)
+		if (j->parts[i].t->compose)
+			result = part_compose_build(j, &j->parts[i], detail) < 0 ? GATE_FAILED
+										 : GATE_PASSED;
 	return result;
 }
 
@@ -236,7 +241,7 @@ static enum gate_result gate_staging(struct deploy_job *j, struct buf *detail)
 					   req->name, there.label.data, j->revision);
 			if (ok)
 				ok = part_connect(j, &there, detail) == 0;
-			if (ok && t->env_file)
+			if (ok && (t->env_file || t->env_command.argv))
 				part_read_env(&there, &err);
 			if (ok)
 				ok = !health_check(j, &there, req, live_url_of(&there), there.live,

@@ -58,10 +58,14 @@ int deploy_target_read(const struct deploy_site *site, const struct deploy_targe
 	struct buf dir = BUF_INIT;
 	deploy_target_state_dir(&dir, site, t, host);
 	struct host *here = host ? NULL : host_local_open(NULL);
+	struct compose_target compose;
+	if (t->compose)
+		compose_target_init(&compose, t, &site->rules->deploy);
 	struct slot_target slot = {.root = t->root,
 				   .host = here,
 				   .state_dir = dir.data,
-				   .ports = {t->ports[0], t->ports[1]}};
+				   .ports = {t->ports[0], t->ports[1]},
+				   .compose = t->compose ? &compose : NULL};
 	int rc = slot_state_load(out, &slot, err);
 	for (int c = SLOT_BLUE; rc == 0 && here && c <= SLOT_GREEN; c++) {
 		struct buf ignored = BUF_INIT;
@@ -70,6 +74,8 @@ int deploy_target_read(const struct deploy_site *site, const struct deploy_targe
 		buf_free(&ignored);
 	}
 	host_close(here);
+	if (t->compose)
+		compose_target_free(&compose);
 	buf_free(&dir);
 	return rc;
 }
@@ -126,6 +132,10 @@ void part_init(struct deploy_job *j, struct part *p, const struct deploy_target 
 				       .grace_ms = GRACE_MS,
 				       .log_max_bytes = j->rules->deploy.app_log_max_bytes,
 				       .log_keep = j->rules->deploy.app_log_keep};
+	if (t->compose) {
+		compose_target_init(&p->compose, t, &j->rules->deploy);
+		p->slot.compose = &p->compose;
+	}
 }
 
 /* The part's slots as its state says now: which is live, and so which is
@@ -147,6 +157,8 @@ void part_free(struct part *p)
 		release_free(&p->release);
 	slot_state_free(&p->state);
 	envfile_free(&p->env);
+	if (p->t->compose)
+		compose_target_free(&p->compose);
 	buf_free(&p->label);
 	buf_free(&p->app_log);
 	buf_free(&p->state_dir);
@@ -347,6 +359,8 @@ void prune_releases(struct deploy_job *j)
 				fprintf(j->out, "warning: gitgate: %s\n", err.data);
 			slot_state_free(&now);
 		}
+		if (p->t->compose && p->host)
+			part_compose_prune(j, p);
 		buf_free(&err);
 	}
 }

@@ -28,8 +28,8 @@ static const char *const git_variables[] = {"GIT_DIR",
 					    "GIT_PUSH_OPTION_COUNT",
 					    NULL};
 
-static void vars_for(struct command_vars *vars, const struct deploy_job *j, const struct part *p,
-		     enum slot_color c, char *port, size_t port_size)
+void part_vars(struct command_vars *vars, const struct deploy_job *j, const struct part *p,
+	       enum slot_color c, char *port, size_t port_size)
 {
 	snprintf(port, port_size, "%u", p->slot.ports[c == SLOT_GREEN]);
 	*vars = (struct command_vars){.port = port,
@@ -46,7 +46,7 @@ void part_expand(struct deploy_job *j, struct part *p, enum slot_color c, const 
 {
 	char port[16];
 	struct command_vars vars;
-	vars_for(&vars, j, p, c, port, sizeof(port));
+	part_vars(&vars, j, p, c, port, sizeof(port));
 	const char *words[] = {word, NULL};
 	char **expanded = command_expand(words, &vars);
 	buf_clear(out);
@@ -56,7 +56,7 @@ void part_expand(struct deploy_job *j, struct part *p, enum slot_color c, const 
 
 /* The environment a command gets: git's variables removed, the env file's
  * (for the commands that run the app) and gitgate's own added. */
-static char **command_environ(const struct part *p, const struct command_vars *vars, int secrets)
+char **part_environ(const struct part *p, const struct command_vars *vars, int secrets)
 {
 	struct strvec env = STRVEC_INIT;
 	strvec_push_all(&env, git_variables);
@@ -66,8 +66,7 @@ static char **command_environ(const struct part *p, const struct command_vars *v
 	return strvec_detach(&env);
 }
 
-/* The last lines of the deploy log, for a failure's detail. */
-static void log_tail(struct buf *out, const char *path)
+void log_tail(struct buf *out, const char *path)
 {
 	struct buf log = BUF_INIT;
 	if (buf_read_file(&log, path) == 0 && log.len) {
@@ -112,7 +111,7 @@ int command_run(struct deploy_job *j, struct part *p, const struct deploy_comman
 		return 0;
 	char port[16];
 	struct command_vars vars;
-	vars_for(&vars, j, p, c, port, sizeof(port));
+	part_vars(&vars, j, p, c, port, sizeof(port));
 	char **argv = command_expand((const char *const *)cmd->argv, &vars);
 	/* The switch command is the admin's; every other one runs pushed code. */
 	if (cmd != &p->t->live_switch.command) {
@@ -125,7 +124,7 @@ int command_run(struct deploy_job *j, struct part *p, const struct deploy_comman
 			return 0;
 		}
 	}
-	char **env = command_environ(p, &vars, on_target);
+	char **env = part_environ(p, &vars, on_target);
 	struct run_output log = {.kind = RUN_OUT_APPEND, .path = j->log.data, .mask = &j->mask};
 	struct host_command hc = {.argv = (const char *const *)argv,
 				  .env = (const char *const *)env,
@@ -176,7 +175,7 @@ static void check_prepare(struct part_check *pc, struct deploy_job *j, struct pa
 {
 	char port[16];
 	struct command_vars vars;
-	vars_for(&vars, j, p, c, port, sizeof(port));
+	part_vars(&vars, j, p, c, port, sizeof(port));
 	/* $REVISION is what the slot checked runs: the deploy's revision in the
 	 * slot it prepares, the one already there in the live slot (gate 9, a
 	 * switch back). */
@@ -195,7 +194,7 @@ static void check_prepare(struct part_check *pc, struct deploy_job *j, struct pa
 	pc->argv = p->t->health_command.argv
 		       ? command_expand((const char *const *)p->t->health_command.argv, &vars)
 		       : NULL;
-	pc->env = command_environ(p, &vars, 1);
+	pc->env = part_environ(p, &vars, 1);
 	slot_dir(&pc->cwd, &p->slot, c);
 	pc->jailed =
 	    !pc->argv || (pc->argv = sandboxed(j, p, pc->argv, pc->cwd.data, 1, 0, detail)) != NULL;
@@ -320,12 +319,15 @@ static int part_read_env_file(struct part *p, struct buf *err)
 	return rc;
 }
 
-/* part_read_env_file, and its values join the job's mask: every reader of
+/* The env file, then the env_command's variables over it; every value
+ * read joins the job's mask, even when a later step fails: every reader of
  * an env file (or of another source of variables) adds them there. */
 int part_read_env(struct part *p, struct buf *err)
 {
-	int rc = part_read_env_file(p, err);
-	if (rc == 0 && p->mask)
+	int rc = p->t->env_file ? part_read_env_file(p, err) : 0;
+	if (rc == 0 && p->t->env_command.argv)
+		rc = env_command_read(p, err);
+	if (p->mask)
 		mask_add_assignments(p->mask, (const char *const *)p->env.items, p->env.n);
 	return rc;
 }
@@ -344,11 +346,11 @@ int part_export(struct deploy_job *j, struct part *p, struct buf *detail)
 	return command_run(j, p, &p->t->install, p->release.dir, p->next, 0, detail);
 }
 
-/* Stops the app of slot c: supervised (run), or through the user's stop
- * command. Returns 0, or -1 with why in err. */
+/* Stops the app of slot c: supervised (run), its Compose project, or
+ * through the user's stop command. Returns 0, or -1 with why in err. */
 int app_stop(struct deploy_job *j, struct part *p, enum slot_color c, struct buf *err)
 {
-	if (p->t->run.argv)
+	if (p->t->run.argv || p->t->compose)
 		return slot_stop(&p->slot, c, err);
 	if (p->t->stop.argv)
 		return command_run(j, p, &p->t->stop, NULL, c, 1, err);
@@ -366,20 +368,22 @@ void stop_next(struct deploy_job *j, struct part *p)
 }
 
 /* Starts the app in the next slot on its port, with the env file:
- * supervised (run) or through the user's start command. Returns 0, or -1
- * with why in detail. */
+ * supervised (run), its Compose project, or through the user's start
+ * command. Returns 0, or -1 with why in detail. */
 int app_start(struct deploy_job *j, struct part *p, struct buf *detail)
 {
 	char port[16];
 	struct command_vars vars;
-	vars_for(&vars, j, p, p->next, port, sizeof(port));
+	part_vars(&vars, j, p, p->next, port, sizeof(port));
 	struct buf dir = BUF_INIT;
 	slot_dir(&dir, &p->slot, p->next);
 	int ok;
-	if (p->t->run.argv) {
+	if (p->t->compose) {
+		ok = part_compose_up(j, p, detail) == 0;
+	} else if (p->t->run.argv) {
 		char **argv = command_expand((const char *const *)p->t->run.argv, &vars);
 		argv = sandboxed(j, p, argv, dir.data, 1, 1, detail);
-		char **env = command_environ(p, &vars, 1);
+		char **env = part_environ(p, &vars, 1);
 		struct slot_command cmd = {.argv = (const char *const *)argv,
 					   .env = (const char *const *)env};
 		ok = argv && slot_start(&p->slot, p->next, &cmd, detail) == 0;
@@ -422,7 +426,8 @@ enum gitgate_status deploy_health(const struct deploy_site *site, const struct d
 			fprintf(stderr, "error: gitgate: %s\n", detail.data);
 			status = STATUS_REJECTED;
 		} else {
-			if (p->t->env_file && part_read_env(p, &detail) < 0)
+			if ((p->t->env_file || p->t->env_command.argv) &&
+			    part_read_env(p, &detail) < 0)
 				fprintf(stderr, "warning: gitgate: %s\n", detail.data);
 			buf_clear(&detail);
 			snprintf(j.revision, sizeof(j.revision), "%s",

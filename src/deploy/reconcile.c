@@ -30,7 +30,7 @@ static int reconcile_part(struct deploy_job *j, struct part *p, const json_t *ma
 	struct buf why = BUF_INIT;
 	int rc = part_connect(j, p, &why);
 	/* The switch and stop commands get the target's variables, masked. */
-	if (rc == 0 && p->t->env_file && part_read_env(p, &why) < 0) {
+	if (rc == 0 && (p->t->env_file || p->t->env_command.argv) && part_read_env(p, &why) < 0) {
 		fprintf(out, "warning: gitgate: %s\n", why.data);
 		buf_clear(&why);
 	}

@@ -63,9 +63,11 @@ static const char write_script[] =
 
 /* $1 the releases folder, $2 the release id; the tar stream on stdin. The
  * files belong to the user gitgate logs in as (-o: not to the numbers of
- * the git server's users, which root's tar would restore). */
+ * the git server's users, which root's tar would restore). A release
+ * there already is that release (ids are never reused): it stays. */
 static const char receive_script[] =
     "mkdir -p -- \"$1\" && cd -- \"$1\" || exit 1\n"
+    "if [ -d \"$2\" ]; then cat >/dev/null; exit 0; fi\n"
     "tmp=.incoming-$$\n"
     "rm -rf -- \"$tmp\" && mkdir -- \"$tmp\" && (cd -- \"$tmp\" && tar -xof -) &&\n"
     "mv -- \"$tmp\" \"$2\" || { rm -rf -- \"$tmp\"; exit 1; }\n";

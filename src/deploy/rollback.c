@@ -118,6 +118,11 @@ static enum gate_result rebuild(struct deploy_job *j, struct buf *detail)
 		    command_run(j, p, &p->t->build, p->release.dir, p->next, 0, detail) < 0 ||
 		    release_apply_exclusions(&p->release, &j->rules->deploy.exclude, detail) < 0)
 			return GATE_FAILED;
+		/* A Compose target's images, on each of its hosts. */
+		for (size_t k = 0; p->t->compose && k < j->nparts; k++)
+			if (j->parts[k].primary == p &&
+			    part_compose_build(j, &j->parts[k], detail) < 0)
+				return GATE_FAILED;
 	}
 	buf_adds(detail, result == GATE_SKIPPED ? "a kept release: built when it was deployed"
 						: "exported again, installed and built");

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compose.h"
 #include "detach.h"
 #include "host.h"
 #include "state.h"
@@ -244,9 +245,7 @@ int slot_set_live(const struct slot_target *t, enum slot_color c, struct buf *er
 	return rc;
 }
 
-/* Records slot c as running (on its port) or stopped. */
-static int mark_running(const struct slot_target *t, enum slot_color c, int running,
-			struct buf *err)
+int slot_mark_running(const struct slot_target *t, enum slot_color c, int running, struct buf *err)
 {
 	struct slot_state st;
 	if (slot_state_load(&st, t, err) < 0)
@@ -274,6 +273,8 @@ static struct host_app app_of(const struct slot_target *t, enum slot_color c)
 
 int slot_running(const struct slot_target *t, enum slot_color c, int *running, struct buf *err)
 {
+	if (t->compose)
+		return compose_running(t->compose, t->host, names[c], running, err);
 	struct host_app app = app_of(t, c);
 	return host_app_running(t->host, &app, running, err);
 }
@@ -300,15 +301,16 @@ int slot_start(const struct slot_target *t, enum slot_color c, const struct slot
 	struct host_command hc = {.argv = cmd->argv, .env = cmd->env, .env_clear = cmd->env_clear};
 	if (make_state_dir(t, err) < 0 || host_app_start(t->host, &app, &hc, err) < 0)
 		return -1;
-	return mark_running(t, c, 1, err);
+	return slot_mark_running(t, c, 1, err);
 }
 
 int slot_stop(const struct slot_target *t, enum slot_color c, struct buf *err)
 {
 	struct host_app app = app_of(t, c);
-	if (host_app_stop(t->host, &app, t->grace_ms, err) < 0)
+	if (t->compose ? compose_stop(t->compose, t->host, names[c], t->grace_ms, err) < 0
+		       : host_app_stop(t->host, &app, t->grace_ms, err) < 0)
 		return -1;
-	return mark_running(t, c, 0, err);
+	return slot_mark_running(t, c, 0, err);
 }
 
 /* Runs the user's own start or stop command for slot c, in the slot
@@ -339,7 +341,7 @@ static int slot_command_run(const struct slot_target *t, enum slot_color c,
 		rc = -1;
 	}
 	if (rc == 0)
-		rc = mark_running(t, c, starting, err);
+		rc = slot_mark_running(t, c, starting, err);
 	buf_free(&dir);
 	buf_free(&log);
 	return rc;

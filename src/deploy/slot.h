@@ -27,8 +27,10 @@
  * session and process group of its own, so it outlives the deploy and a
  * stop reaches everything it started; stopped with SIGTERM to the group,
  * then SIGKILL after the grace period; its output goes through a log
- * writer of the same group, detach.h, which caps the log) or through the user's own start and
- * stop commands (docker compose, systemd), run with a time limit.
+ * writer of the same group, detach.h, which caps the log), through the user's own start and
+ * stop commands (systemd), run with a time limit, or as a Compose project
+ * of its own (compose.h: a Compose target's, whose containers say whether
+ * it runs, and which stops as `down` does).
  * A pid alone is not trusted: it may have been reused since the pid file
  * was written. The start time recorded beside it must match before the
  * process counts as the app, or is signalled. A process that left the
@@ -51,6 +53,7 @@ enum slot_color { SLOT_NONE = -1, SLOT_BLUE = 0, SLOT_GREEN = 1 };
 
 /* Where the slots are: this machine or a remote host (host.h). */
 struct host;
+struct compose_target;
 
 struct slot_target {
 	const char *root; /* ROOT: the slots are ROOT-blue and ROOT-green */
@@ -70,6 +73,9 @@ struct slot_target {
 	 * stop command, a log that has reached the cap is rotated. */
 	unsigned long long log_max_bytes;
 	unsigned log_keep;
+	/* A Compose target's: its slots are its Compose projects (NULL: a
+	 * supervised app, or the user's start/stop). */
+	const struct compose_target *compose;
 };
 
 /* A command for a slot. env as run.h takes it: "NAME=value" entries over
@@ -129,9 +135,13 @@ int slot_start(const struct slot_target *t, enum slot_color c, const struct slot
  * an error. Returns 0 once the group is gone, or -1 with the reason. */
 int slot_stop(const struct slot_target *t, enum slot_color c, struct buf *err);
 /* Is the supervised app of slot c running? *running 0 when there is no pid
- * file, or its process is gone or is another one now. Returns 0, or -1
- * with the reason in err (its host could not be asked). */
+ * file, or its process is gone or is another one now; for a Compose
+ * project, when it has no container or one that does not run. Returns 0,
+ * or -1 with the reason in err (its host could not be asked). */
 int slot_running(const struct slot_target *t, enum slot_color c, int *running, struct buf *err);
+/* Records slot c as running (on its port) or stopped: after its app was
+ * started by other means than slot_start (a Compose project's `up`). */
+int slot_mark_running(const struct slot_target *t, enum slot_color c, int running, struct buf *err);
 
 /* Where the supervised app of slot c writes its output (on its host). */
 void slot_app_log(const struct slot_target *t, enum slot_color c, struct buf *out);

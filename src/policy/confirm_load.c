@@ -236,10 +236,11 @@ static void target_logs_check(struct schema_load *ld, struct deploy_target *t, c
 		schema_problem(ld, t->line,
 			       "%s has health_log_file but no health_log_pattern to look for in it",
 			       name);
-	if (t->nhealth_log_pattern && !t->run.argv && !t->health_log_file)
+	if (t->nhealth_log_pattern && !t->run.argv && !t->compose && !t->health_log_file)
 		schema_problem(ld, t->line,
 			       "%s has health_log_pattern but no log to read: only a supervised "
-			       "app's (run) log is gitgate's; name the app's in health_log_file",
+			       "app's (run) log and a Compose project's containers' are gitgate's; "
+			       "name the app's in health_log_file",
 			       name);
 	if (t->nhealth_log_pattern && e && e->health_level < 3 && !watched)
 		schema_problem(ld, t->line,

@@ -4,14 +4,14 @@
  * rules tables.
  *
  * Most keys are plain kinds (text, numbers, words, globs, patterns). The
- * rest are read by parsers here, through SCHEMA_CUSTOM: a command (split
- * into words as a shell would by words.c, every $NAME one of gitgate's own
+ * rest are read by parsers through SCHEMA_CUSTOM: a command (command_load.h:
+ * split into words as a shell would, every $NAME one of gitgate's own
  * variables, so a typo is caught at load and not in the middle of a
- * deploy; deploy/command.c fills them in), the two ports, the switch and
- * the freeze days. Each parser reads a whole value into a struct of its
- * own and replaces the slot only when the value is good. Values that the
- * deploy layer reads itself (health_status, health_body) are kept in the
- * form it takes, checked here the way it reads them.
+ * deploy; deploy/command.c fills them in), and here the two ports, the
+ * switch and the freeze days. Each parser reads a whole value into a
+ * struct of its own and replaces the slot only when the value is good.
+ * Values that the deploy layer reads itself (health_status, health_body)
+ * are kept in the form it takes, checked here the way it reads them.
  *
  * deploy_load_finish checks what needs the whole file -- names that point
  * at other sections, "requires" cycles, coupled projects that must deploy
@@ -25,9 +25,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "command_load.h"
+#include "compose_load.h"
 #include "confirm_load.h"
 #include "deploy_policy.h"
-#include "words.h"
 
 /* ---- Values ------------------------------------------------------------ */
 
@@ -217,41 +218,6 @@ static int check_hosts(const char *key, const char *value, struct buf *why)
 
 /* ---- Parsers: SCHEMA_CUSTOM --------------------------------------------- */
 
-static void command_release(void *slot)
-{
-	struct deploy_command *c = slot;
-	free(c->text);
-	strvec_free(c->argv);
-	memset(c, 0, sizeof(*c));
-}
-
-/* An empty value is no command: "lint =" turns a step off. */
-static int command_parse(const char *key, const char *value, void *slot, struct buf *why)
-{
-	struct deploy_command c = {0};
-	struct buf err = BUF_INIT;
-	int rc = 0;
-	if (*value) {
-		rc = words_split(value, deploy_variables, &c.argv, &c.argc, &err);
-		if (rc == 0 && !*c.argv[0]) {
-			buf_adds(&err, "its first word, the program to run, is empty");
-			rc = -1;
-		}
-	}
-	if (rc < 0) {
-		buf_printf(why, "%s '%s': %s", key, value, err.data);
-		strvec_free(c.argv);
-	} else {
-		command_release(slot);
-		if (*value) {
-			c.text = xstrdup(value);
-			*(struct deploy_command *)slot = c;
-		}
-	}
-	buf_free(&err);
-	return rc;
-}
-
 static int ports_parse(const char *key, const char *value, void *slot, struct buf *why)
 {
 	unsigned got[3] = {0};
@@ -281,7 +247,7 @@ static void switch_release(void *slot)
 	struct deploy_switch *s = slot;
 	free(s->text);
 	free(s->path);
-	command_release(&s->command);
+	command_load_release(&s->command);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -301,7 +267,7 @@ static int switch_parse(const char *key, const char *value, void *slot, struct b
 			buf_printf(why, "%s 'command' needs the command to run after it", key);
 			return -1;
 		}
-		if (command_parse(key, rest, &sw.command, why) < 0)
+		if (command_load_parse(key, rest, &sw.command, why) < 0)
 			return -1;
 	} else if ((kind_len == 5 && !strncmp(kind, "nginx", 5)) ||
 		   (kind_len == 4 && !strncmp(kind, "link", 4))) {
@@ -381,9 +347,11 @@ const struct schema_key deploy_load_keys[] = {
     {SCHEMA_INT_KEY("app_log_keep", D, app_log_keep), .min = 1, .max = 100, .def = "1"},
     {SCHEMA_KEY("exclude", SCHEMA_GLOBS, D, exclude)},
     {SCHEMA_KEY("env_placeholders", SCHEMA_WORDS, D, env_placeholders)},
-    {SCHEMA_CUSTOM_KEY("notify_command", D, notify_command, command_parse, command_release)},
+    {SCHEMA_CUSTOM_KEY("notify_command", D, notify_command, command_load_parse,
+		       command_load_release)},
     {SCHEMA_KEY("notify_url", SCHEMA_TEXT, D, notify_url), .check = check_url},
-    {SCHEMA_CUSTOM_KEY("nginx", D, nginx, command_parse, command_release), .def = "nginx"},
+    {SCHEMA_CUSTOM_KEY("nginx", D, nginx, command_load_parse, command_load_release),
+     .def = "nginx"},
     {SCHEMA_KEY("nginx_pid_file", SCHEMA_TEXT, D, nginx_pid_file), .def = "/run/nginx.pid",
      .check = check_absolute_path},
     {SCHEMA_INT_KEY("notify_timeout_seconds", D, notify_timeout_seconds), .min = 1, .max = 3600,
@@ -396,6 +364,8 @@ const struct schema_key deploy_load_keys[] = {
     {SCHEMA_KEY("sandbox_network", SCHEMA_BOOL, D, sandbox_network), .def = "yes"},
     {SCHEMA_KEY("sandbox_user", SCHEMA_TEXT, D, sandbox_user), .check = schema_check_name},
     {SCHEMA_KEY("sandbox_writable", SCHEMA_WORDS, D, sandbox_writable), .check = check_paths},
+    {SCHEMA_CUSTOM_KEY("compose_command", D, compose_command, command_load_program,
+		       command_load_release)},
     {SCHEMA_END}};
 #undef D
 
@@ -414,13 +384,14 @@ const struct schema_key deploy_load_environment_keys[] = {
 #define T struct deploy_target
 #define COMMAND(key, field)                                                                        \
 	{                                                                                          \
-		SCHEMA_CUSTOM_KEY(key, T, field, command_parse, command_release)                   \
+		SCHEMA_CUSTOM_KEY(key, T, field, command_load_parse, command_load_release)         \
 	}
 const struct schema_key deploy_load_target_keys[] = {
     {SCHEMA_KEY("root", SCHEMA_TEXT, T, root), .check = check_absolute_path},
     {SCHEMA_CUSTOM_KEY("ports", T, ports, ports_parse, NULL)},
     {SCHEMA_KEY("env_file", SCHEMA_TEXT, T, env_file), .check = check_absolute_path},
     {SCHEMA_KEY("env_required", SCHEMA_WORDS, T, env_required), .check = check_env_names},
+    {SCHEMA_CUSTOM_KEY("env_command", T, env_command, command_load_env, command_load_release)},
     COMMAND("install", install),
     COMMAND("test", test),
     COMMAND("lint", lint),
@@ -429,6 +400,9 @@ const struct schema_key deploy_load_target_keys[] = {
     COMMAND("run", run),
     COMMAND("start", start),
     COMMAND("stop", stop),
+    {SCHEMA_KEY("compose", SCHEMA_TEXT, T, compose), .check = compose_load_check_file},
+    {SCHEMA_CUSTOM_KEY("compose_command", T, compose_command, command_load_program,
+		       command_load_release)},
     {SCHEMA_CUSTOM_KEY("switch", T, live_switch, switch_parse, switch_release)},
     {SCHEMA_KEY("live_url", SCHEMA_TEXT, T, live_url), .check = check_url},
     {SCHEMA_KEY("health_url", SCHEMA_TEXT, T, health_url), .check = check_health_url},
@@ -545,9 +519,10 @@ static void target_required_check(struct schema_load *ld, const struct deploy_ta
 			       "%s has no switch: nginx FILE, link PATH or command ... moves "
 			       "traffic to the new slot",
 			       name);
-	if (!t->run.argv && !t->start.argv)
+	if (!t->run.argv && !t->start.argv && !t->compose)
 		schema_problem(ld, t->line,
-			       "%s has neither run nor start/stop: say how its app is started",
+			       "%s has neither run, start/stop nor compose: say how its app is "
+			       "started",
 			       name);
 	if (t->run.argv && (t->start.argv || t->stop.argv))
 		schema_problem(ld, t->line,
@@ -568,10 +543,10 @@ static void target_env_check(struct schema_load *ld, const struct rules *r,
 			       "%s has no health_url, which health level %u of environment '%s' "
 			       "needs",
 			       name, t->env->health_level, t->environment);
-	if ((t->env_required.n || t->health_dependencies.n) && !t->env_file)
+	if ((t->env_required.n || t->health_dependencies.n) && !t->env_file && !t->env_command.argv)
 		schema_problem(ld, t->line,
 			       "%s names variables (env_required, health_dependencies) but no "
-			       "env_file to read them from",
+			       "env_file or env_command to read them from",
 			       name);
 	if (t->nhealth_body > 1)
 		schema_problem(ld, t->health_body[1].line,
@@ -647,6 +622,7 @@ static void targets_check(struct schema_load *ld, struct rules *r)
 		target_required_check(ld, t, name.data);
 		target_env_check(ld, r, t, name.data);
 		target_clash_check(ld, d, i, name.data);
+		compose_load_check_target(ld, t, name.data);
 		buf_free(&name);
 	}
 }

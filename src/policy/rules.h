@@ -178,7 +178,19 @@ struct deploy_target {
 	unsigned ports[2]; /* blue's, green's; 0: not given */
 	char *env_file;	   /* the server's own variables for run, start, stop, migrate, health */
 	struct strlist env_required; /* gate 7 */
+	/* env_command: run where the env file is read; its NAME=value lines
+	 * are laid over the env file's (its words take only $PROJECT
+	 * $ENVIRONMENT $UNIT $ROOT: the variables are the target's, not a
+	 * slot's). */
+	struct deploy_command env_command;
 	struct deploy_command install, test, lint, build, migrate, run, start, stop;
+	/* A Compose target: compose names its file in the release, and its
+	 * slots are Compose projects PROJECT-ENVIRONMENT-SLOT (deploy/
+	 * compose.h), started by compose_command (or [deploy]'s, or found:
+	 * "docker compose", else "docker-compose"); never with run or
+	 * start/stop. */
+	char *compose;
+	struct deploy_command compose_command;
 	struct deploy_switch live_switch;
 	/* Health. The slot check uses health_url with $PORT the
 	 * slot's port; gate 11 uses live_url, through the switch, or when it
@@ -255,6 +267,7 @@ struct deploy_policy {
 	unsigned notify_timeout_seconds;
 	/* Remote targets: the known_hosts file and the key (NULL: OpenSSH's own). */
 	char *ssh_known_hosts, *ssh_identity;
+	struct deploy_command compose_command; /* every Compose target's, unless its own */
 	enum deploy_sandbox sandbox;
 	char *sandbox_bwrap;		 /* the binary: /usr/bin/bwrap */
 	int sandbox_network;		 /* no: the commands get no network */

@@ -237,16 +237,6 @@ PY
 	contains "$OUT" 'by eve\e[2J\nmallory (env\x07)'
 }
 
-# seen_nowhere VALUE FILE...: VALUE is in none of the files.
-seen_nowhere() {
-	local value=$1 f
-	shift
-	for f in "$@"; do
-		grep -qaF -- "$value" "$f" && { fail "the secret's value is in $f:"; grep -aF -- "$value" "$f" | sed 's/^/      /'; }
-	done
-	return 0
-}
-
 # A migration that prints its settings (the secret split across two writes)
 # and fails, and an app that prints the secret at its start: the env file's
 # values are in nothing gitgate shows, logs, records or sends; "***" is

@@ -208,3 +208,13 @@ wait_for() {
 	until [ -e "$1" ] || [ $tries -ge "${2:-300}" ]; do sleep 0.1; tries=$((tries + 1)); done
 	[ -e "$1" ]
 }
+
+# seen_nowhere VALUE FILE...: VALUE is in none of the files.
+seen_nowhere() {
+	local value=$1 f
+	shift
+	for f in "$@"; do
+		grep -qaF -- "$value" "$f" && { fail "the secret's value is in $f:"; grep -aF -- "$value" "$f" | sed 's/^/      /'; }
+	done
+	return 0
+}

@@ -249,7 +249,8 @@ Test(confirm_rules, logs_need_something_to_read_and_a_check_that_reads_them)
 	assert_confirm_error(3, "", "run =\nstart = up\nstop = down\nhealth_log_pattern = x\n",
 			     "[target argo staging]",
 			     "has health_log_pattern but no log to read: only a supervised app's "
-			     "(run) log is gitgate's; name the app's in health_log_file");
+			     "(run) log and a Compose project's containers' are gitgate's; name "
+			     "the app's in health_log_file");
 	assert_confirm_error(2, "", "health_log_pattern = CRITICAL\n", "[target argo staging]",
 			     "has health_log_pattern, which health level 3, a canary and a watch "
 			     "check, but environment 'staging' has level 2 and neither");

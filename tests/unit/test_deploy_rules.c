@@ -58,8 +58,8 @@ Test(deploy_rules, the_default_rules_file_holds_the_seed)
 	    deploy_policy_find_target(&r, "alpine-frontend", "staging");
 	cr_assert_str_eq(backend->env_required.items[1], "RESEND_API_KEY");
 	cr_assert_str_eq(frontend->env_required.items[1], "NEXT_PUBLIC_WS_URL");
-	cr_assert_not_null(backend->start.argv);
-	cr_assert_not_null(backend->stop.argv);
+	cr_assert_str_eq(backend->compose, "alpine-backend/docker-compose.yml");
+	cr_assert_null(backend->start.argv);
 	cr_assert_null(backend->run.argv);
 
 	cr_assert_not_null(globlist_match(&d->exclude, "scripts/local_reset.sh"));
@@ -309,7 +309,7 @@ Test(deploy_rules, a_target_says_how_its_app_starts_and_stops)
 	struct buf text = BUF_INIT;
 	buf_printf(&text, "%s", head);
 	assert_error_at(text.data, "[target argo qa]",
-			"target 'argo qa' has neither run nor start/stop");
+			"target 'argo qa' has neither run, start/stop nor compose");
 	buf_printf(&text, "start = docker compose up\n");
 	assert_error_at(text.data, "[target argo qa]", "target 'argo qa' has start but no stop");
 	buf_clear(&text);
@@ -426,17 +426,21 @@ Test(deploy_rules, a_remote_host_is_user_at_host_and_maybe_port)
 	assert_line_error("host = root@[::1", "an IPv6 host needs its ']'");
 	assert_line_error("hosts = root@a root@b:2x", "hosts: 'root@b:2x': the port");
 	assert_line_error("ssh_identity = key", "ssh_identity 'key' must be an absolute path");
-	assert_line_error("ssh_identity = /etc/git gate/id", "OpenSSH takes no blank, '%' or quote");
-	assert_line_error("ssh_known_hosts = /etc/%u/known", "OpenSSH takes no blank, '%' or quote");
+	assert_line_error("ssh_identity = /etc/git gate/id",
+			  "OpenSSH takes no blank, '%' or quote");
+	assert_line_error("ssh_known_hosts = /etc/%u/known",
+			  "OpenSSH takes no blank, '%' or quote");
 	assert_error_at(VALID "[deploy]\nssh_known_hosts = relative\n", "ssh_known_hosts",
 			"must be an absolute path");
 	struct rules r;
 	load_ok(&r, PROJECTS ENVIRONMENTS
 		"[deploy]\nssh_known_hosts = /etc/gitgate/known_hosts\n"
-		"ssh_identity = /etc/gitgate/id\n" TARGET("argo", "staging", "8000 8001")
-		"hosts = deploy@127.0.0.2:2222 deploy@127.0.0.3 root@[::1]:22\n"
-		"ssh_identity = /etc/gitgate/staging\n" TARGET("argo", "production", "8000 8001")
-		"host = root@prod.example.com\n");
+		"ssh_identity = /etc/gitgate/id\n" TARGET(
+		    "argo", "staging",
+		    "8000 8001") "hosts = deploy@127.0.0.2:2222 deploy@127.0.0.3 root@[::1]:22\n"
+				 "ssh_identity = /etc/gitgate/staging\n" TARGET(
+				     "argo", "production",
+				     "8000 8001") "host = root@prod.example.com\n");
 	const struct deploy_target *t = deploy_policy_find_target(&r, "argo", "staging");
 	cr_assert_eq(t->hosts.n, 3);
 	cr_assert_str_eq(t->hosts.items[2], "root@[::1]:22");
@@ -464,34 +468,38 @@ Test(deploy_rules, a_remote_host_is_user_at_host_and_maybe_port)
 
 Test(deploy_rules, host_and_hosts_are_one_or_the_other)
 {
-	assert_error_at(PROJECTS ENVIRONMENTS TARGET("argo", "staging", "8000 8001")
-			"host = a@b\nhosts = a@c a@d\n",
+	assert_error_at(PROJECTS ENVIRONMENTS TARGET("argo", "staging",
+						     "8000 8001") "host = a@b\nhosts = a@c a@d\n",
 			"[target argo staging]", "has host and hosts");
-	assert_error_at(PROJECTS ENVIRONMENTS TARGET("argo", "staging", "8000 8001")
-			"hosts = a@c a@c\n",
-			"[target argo staging]", "names host a@c twice");
-	assert_error_at(PROJECTS ENVIRONMENTS TARGET("argo", "staging", "8000 8001")
-			"ssh_identity = /k\n",
-			"[target argo staging]", "but no host to use them for");
+	assert_error_at(
+	    PROJECTS ENVIRONMENTS TARGET("argo", "staging", "8000 8001") "hosts = a@c a@c\n",
+	    "[target argo staging]", "names host a@c twice");
+	assert_error_at(
+	    PROJECTS ENVIRONMENTS TARGET("argo", "staging", "8000 8001") "ssh_identity = /k\n",
+	    "[target argo staging]", "but no host to use them for");
 }
 
 /* Targets on different machines may use the same ports; on one host not. */
 Test(deploy_rules, ports_clash_only_on_one_machine)
 {
 	struct rules r;
-	load_ok(&r, PROJECTS ENVIRONMENTS TARGET("argo", "staging", "8000 8001")
-		"host = root@10.0.0.2\n" TARGET("argo", "production", "8000 8001")
-		"host = root@10.0.0.3\n");
+	load_ok(&r, PROJECTS ENVIRONMENTS
+			TARGET("argo", "staging", "8000 8001") "host = root@10.0.0.2\n" TARGET(
+			    "argo", "production", "8000 8001") "host = root@10.0.0.3\n");
 	rules_free(&r);
-	assert_error_at(PROJECTS ENVIRONMENTS TARGET("argo", "staging", "8000 8001")
-			"hosts = root@10.0.0.2 root@10.0.0.4\n" TARGET("argo", "production",
-									  "8001 8002")
-			"host = deploy@10.0.0.4:22\n",
-			"[target argo production]", "uses port 8001");
-	assert_error_at(PROJECTS ENVIRONMENTS TARGET("argo", "staging", "8000 8001")
-			TARGET("argo", "production", "8000 8002") "host = root@10.0.0.3\n"
-			TARGET("alpine-backend", "staging", "8000 8003"),
-			"[target alpine-backend staging]", "uses port 8000");
+	assert_error_at(
+	    PROJECTS ENVIRONMENTS
+		TARGET("argo", "staging", "8000 8001") "hosts = root@10.0.0.2 "
+						       "root@10.0.0.4\n" TARGET(
+							   "argo", "production",
+							   "8001 8002") "host = "
+									"deploy@10.0.0.4:22\n",
+	    "[target argo production]", "uses port 8001");
+	assert_error_at(
+	    PROJECTS ENVIRONMENTS TARGET("argo", "staging", "8000 8001")
+		TARGET("argo", "production", "8000 8002") "host = root@10.0.0.3\n" TARGET(
+		    "alpine-backend", "staging", "8000 8003"),
+	    "[target alpine-backend staging]", "uses port 8000");
 }
 
 /* TZDIR, as glibc reads it, says where the zones are; a file there that
@@ -675,4 +683,62 @@ Test(deploy_rules, stored_statuses_are_what_the_health_check_reads)
 		buf_free(&text);
 		buf_free(&err);
 	}
+}
+
+/* A Compose target: its file in the release, its program, no run or
+ * start/stop beside it, names Compose and Docker take; env_command's
+ * variables are the target's; each refused with file:line. */
+Test(deploy_rules, compose_targets_and_env_commands)
+{
+	const char *head = PROJECTS "[environment qa]\nhealth_level = 1\n"
+				    "[target argo qa]\nroot = /srv/a\nports = 1 2\n"
+				    "switch = link /l\n";
+	struct buf text = BUF_INIT;
+	struct rules rules;
+	buf_printf(&text,
+		   "[deploy]\ncompose_command = docker compose\n%scompose = deploy/compose.yml\n"
+		   "env_command = sh -c 'pass show $PROJECT/$ENVIRONMENT'\n"
+		   "env_required = TOKEN\n",
+		   head);
+	load_ok(&rules, text.data);
+	const struct deploy_target *t = deploy_policy_find_target(&rules, "argo", "qa");
+	cr_assert_str_eq(t->compose, "deploy/compose.yml");
+	cr_assert_str_eq(rules.deploy.compose_command.argv[1], "compose");
+	cr_assert_null(t->compose_command.argv);
+	cr_assert_str_eq(t->env_command.argv[2], "pass show $PROJECT/$ENVIRONMENT");
+	rules_free(&rules);
+	const char *bad_files[] = {"/srv/compose.yml", "../compose.yml", "a/../../b.yml", "dir/",
+				   "c-$SLOT.yml"};
+	for (size_t i = 0; i < sizeof(bad_files) / sizeof(bad_files[0]); i++) {
+		buf_clear(&text);
+		buf_printf(&text, "%scompose = %s\n", head, bad_files[i]);
+		assert_error_at(text.data, "compose = ", "must be a path inside the release");
+	}
+	buf_clear(&text);
+	buf_printf(&text, "%scompose = c.yml\nrun = app\n", head);
+	assert_error_at(text.data, "[target argo qa]",
+			"has compose and run or start/stop: its slots are Compose projects");
+	buf_clear(&text);
+	buf_printf(&text, "%srun = app\ncompose_command = docker-compose\n", head);
+	assert_error_at(text.data, "[target argo qa]", "has compose_command but no compose");
+	buf_clear(&text);
+	buf_printf(&text, "%scompose = c.yml\ncompose_command = docker-compose -p $PROJECT\n",
+		   head);
+	assert_error_at(text.data,
+			"compose_command = ", "names the Compose program: it takes no $");
+	buf_clear(&text);
+	buf_printf(&text, "%srun = app\nenv_command = fetch --port $PORT\n", head);
+	assert_error_at(
+	    text.data, "env_command = ",
+	    "unknown variable $PORT: the variables are $UNIT $PROJECT $ENVIRONMENT $ROOT");
+	buf_clear(&text);
+	buf_printf(&text, "%srun = app\nenv_required = TOKEN\n", head);
+	assert_error_at(text.data, "[target argo qa]",
+			"but no env_file or env_command to read them from");
+	buf_free(&text);
+	assert_error_at("[project Argo.Web]\npath = argo/\n[environment qa]\nhealth_level = 1\n"
+			"[target Argo.Web qa]\nroot = /srv/a\nports = 1 2\nswitch = link /l\n"
+			"compose = c.yml\n",
+			"[target Argo.Web qa]",
+			"'Argo.Web' names its Compose projects and images (Argo.Web-qa-blue)");
 }
