@@ -512,6 +512,36 @@ worker_idle() {
 	done
 	problem "the deploy worker is still running after 20 s"
 }
+# loop_start URL: a request loop asking URL every 20 ms (at most 120 s),
+# which loop_stop ends: the answers in order, each with how many came in a
+# row, in $DEMO/loop.json.
+loop_start() {
+	rm -f "$DEMO/loop.stop"
+	python3 - "$1" "$DEMO/loop.stop" >"$DEMO/loop.json" <<'PY' &
+import json, os, sys, time, urllib.error, urllib.request
+url, stop = sys.argv[1], sys.argv[2]
+seen, started = [], time.time()
+while not os.path.exists(stop) and time.time() - started < 120:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            what = "200 %s" % json.load(r)["revision"][:12]
+    except urllib.error.HTTPError as e:
+        what = "%d %s" % (e.code, json.load(e).get("error", "?"))
+    except Exception as e:
+        what = type(e).__name__
+    if not seen or seen[-1][0] != what:
+        seen.append([what, 0])
+    seen[-1][1] += 1
+    time.sleep(0.02)
+print(json.dumps(seen))
+PY
+	LOOP_PID=$!
+}
+loop_stop() {
+	touch "$DEMO/loop.stop"
+	wait "$LOOP_PID"
+	LOOP_PID=
+}
 # Fridays freeze deploys, so the server's week is set: steps 8 to 12 run
 # on this week's Thursday, 13 to 15 on its Friday. The clock is faked with
 # libfaketime, whole days only (the weekday changes, the time of day does
@@ -616,34 +646,14 @@ sed -i 's/^ALLOWED_HOSTS = None$/ALLOWED_HOSTS = {"127.0.0.1", "localhost"}/' ar
 show git diff --stat
 git commit -q -am "argo: refuse requests for unknown hosts"
 STAGING_GOOD=$(git rev-parse HEAD^)
-python3 - "http://127.0.0.1:${FRONT[argo-staging]}/health" "$DEMO/loop.stop" >"$DEMO/loop.json" <<'PY' &
-import json, os, sys, time, urllib.error, urllib.request
-url, stop = sys.argv[1], sys.argv[2]
-seen, started = [], time.time()
-while not os.path.exists(stop) and time.time() - started < 120:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as r:
-            what = "200 %s" % json.load(r)["revision"][:12]
-    except urllib.error.HTTPError as e:
-        what = "%d %s" % (e.code, json.load(e).get("error", "?"))
-    except Exception as e:
-        what = type(e).__name__
-    if not seen or seen[-1][0] != what:
-        seen.append([what, 0])
-    seen[-1][1] += 1
-    time.sleep(0.02)
-print(json.dumps(seen))
-PY
-LOOP_PID=$!
+loop_start "http://127.0.0.1:${FRONT[argo-staging]}/health"
 push 0 origin main
 note "(the push itself is accepted: post-receive runs after the refs moved)"
 says "gate 11/11  health-after  argo              failed"
 says "argo is back on"
 says ": rolled-back"
 sleep 0.5
-touch "$DEMO/loop.stop"
-wait "$LOOP_PID"
-LOOP_PID=
+loop_stop
 note "the request loop through nginx, in order (answer: how many requests):"
 python3 - "$DEMO/loop.json" "${STAGING_GOOD:0:12}" <<'PY' || problem "the old version was not serving before and after the deploy"
 import json, sys
@@ -945,26 +955,7 @@ open(p, "w").write(s)
 PY
 git commit -q -am "argo: count the requests answered"
 push 0 origin main
-python3 - "http://127.0.0.1:$PVF/health" "$DEMO/loop.stop" >"$DEMO/loop.json" <<'PY' &
-import json, os, sys, time, urllib.error, urllib.request
-url, stop = sys.argv[1], sys.argv[2]
-seen, started = [], time.time()
-while not os.path.exists(stop) and time.time() - started < 120:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as r:
-            what = "200 %s" % json.load(r)["revision"][:12]
-    except urllib.error.HTTPError as e:
-        what = "%d %s" % (e.code, json.load(e).get("error", "?"))
-    except Exception as e:
-        what = type(e).__name__
-    if not seen or seen[-1][0] != what:
-        seen.append([what, 0])
-    seen[-1][1] += 1
-    time.sleep(0.02)
-print(json.dumps(seen))
-PY
-LOOP_PID=$!
-rm -f "$DEMO/loop.stop"
+loop_start "http://127.0.0.1:$PVF/health"
 DAY=thu server deploy argo preview
 expect_rc 0 $? "gitgate deploy argo preview (the canary passes, the watch begins)"
 grep -qF "step        canary 50%" "$DEMO/server.out" || problem "the deploy did not say its canary steps"
@@ -974,9 +965,7 @@ for tries in $(seq 120); do
 	[ -e "$STATE/watches/$PREVIEW_ID.json" ] || break
 	sleep 0.5
 done
-touch "$DEMO/loop.stop"
-wait "$LOOP_PID"
-LOOP_PID=
+loop_stop
 DAY=thu server history argo preview
 grep -q "watch of $PREVIEW_ID: rolled-back" "$DEMO/server.out" ||
 	problem "the watch did not switch the failing release back"

@@ -144,31 +144,32 @@ static int deploy_detached(const struct server *server, const struct deploy_site
 enum command { DEPLOY, ROLLBACK };
 
 /* UNIT|all [to] ENV and the options, then the command over the server. */
-static int run_command(enum command which, int argc, char **argv)
+/* The words and options of deploy or rollback into req (and *detach).
+ * Returns 0, or STATUS_USAGE (said). */
+static int request_parse(enum command which, int argc, char **argv, struct deploy_request *req,
+			 int *detach)
 {
 	const char *name = which == DEPLOY ? "deploy" : "rollback";
-	struct deploy_request req = {0};
 	const char *words[3] = {0}, *value;
 	size_t nwords = 0;
-	int detach = 0;
 	for (int i = 1; i < argc; i++) {
 		const char **option = NULL;
 		if (which == DEPLOY && cli_option_value(argc, argv, &i, "--rev", &value))
-			option = &req.revision;
+			option = &req->revision;
 		else if (which == DEPLOY && cli_option_value(argc, argv, &i, "--confirm", &value))
-			option = &req.phrase;
+			option = &req->phrase;
 		else if (which == DEPLOY && cli_option_value(argc, argv, &i, "--emergency", &value))
-			option = &req.emergency;
+			option = &req->emergency;
 		else if (which == ROLLBACK && cli_option_value(argc, argv, &i, "--to", &value))
-			option = &req.to;
+			option = &req->to;
 		if (option) {
 			if (!value)
 				return STATUS_USAGE;
 			*option = value;
 		} else if (which == DEPLOY && !strcmp(argv[i], "--dry-run")) {
-			req.dry_run = 1;
+			req->dry_run = 1;
 		} else if (which == DEPLOY && !strcmp(argv[i], "--detach")) {
-			detach = 1;
+			*detach = 1;
 		} else if (argv[i][0] == '-' || nwords == 3) {
 			fprintf(stderr, "gitgate %s: unexpected '%s'\n", name, argv[i]);
 			cli_usage(stderr, name);
@@ -182,12 +183,22 @@ static int run_command(enum command which, int argc, char **argv)
 		words[1] = words[2];
 		nwords = 2;
 	}
-	if (nwords != 2 || (detach && req.dry_run)) {
+	if (nwords != 2 || (*detach && req->dry_run)) {
 		cli_usage(stderr, name);
 		return STATUS_USAGE;
 	}
-	req.unit = words[0];
-	req.environment = words[1];
+	req->unit = words[0];
+	req->environment = words[1];
+	return 0;
+}
+
+static int run_command(enum command which, int argc, char **argv)
+{
+	const char *name = which == DEPLOY ? "deploy" : "rollback";
+	struct deploy_request req = {0};
+	int detach = 0;
+	if (request_parse(which, argc, argv, &req, &detach))
+		return STATUS_USAGE;
 	struct procenv env;
 	procenv_read(&env);
 	struct server server;

@@ -15,36 +15,48 @@
 #include "server.h"
 #include "status.h"
 
-int cmd_health(int argc, char **argv)
+/* The words (UNIT|all [ENV]), --level and --format. Returns 0, or
+ * STATUS_USAGE (said). */
+static int health_parse(int argc, char **argv, const char **words, unsigned *level, int *json)
 {
-	const char *words[3] = {0}, *value;
+	const char *value;
 	size_t nwords = 0;
-	unsigned level = 0;
-	int json = 0;
 	for (int i = 1; i < argc; i++) {
+		int ok = 1;
 		if (cli_option_value(argc, argv, &i, "--level", &value)) {
-			if (!value || strlen(value) != 1 || value[0] < '1' || value[0] > '3') {
-				cli_usage(stderr, "health");
-				return STATUS_USAGE;
-			}
-			level = (unsigned)(value[0] - '0');
+			ok = value && strlen(value) == 1 && value[0] >= '1' && value[0] <= '3';
+			*level = ok ? (unsigned)(value[0] - '0') : 0;
 		} else if (cli_option_value(argc, argv, &i, "--format", &value)) {
-			if (!value || (strcmp(value, "text") && strcmp(value, "json"))) {
-				cli_usage(stderr, "health");
-				return STATUS_USAGE;
-			}
-			json = !strcmp(value, "json");
-		} else if (argv[i][0] == '-' || nwords == 3) {
-			cli_usage(stderr, "health");
-			return STATUS_USAGE;
+			ok = value && (!strcmp(value, "text") || !strcmp(value, "json"));
+			*json = ok && !strcmp(value, "json");
+		} else if (argv[i][0] == '-' || nwords == 2) {
+			ok = 0;
 		} else if (nwords || strcmp(argv[i], "check")) {
 			words[nwords++] = argv[i];
 		}
+		if (!ok)
+			break;
+		if (i == argc - 1 && nwords)
+			return 0;
 	}
-	if (!nwords) {
-		cli_usage(stderr, "health");
+	cli_usage(stderr, "health");
+	return STATUS_USAGE;
+}
+
+/* Does the command's NAME (a unit, or a project of it; all) name unit? */
+static int names_unit(const struct rules *r, const char *name, const struct unit *unit)
+{
+	const struct project *p = rules_find_project(r, name);
+	return !strcmp(name, "all") || rules_find_unit(r, name) == unit || (p && p->unit == unit);
+}
+
+int cmd_health(int argc, char **argv)
+{
+	const char *words[2] = {0};
+	unsigned level = 0;
+	int json = 0;
+	if (health_parse(argc, argv, words, &level, &json))
 		return STATUS_USAGE;
-	}
 	struct server server;
 	int status = server_open(&server);
 	if (status)
@@ -53,14 +65,10 @@ int cmd_health(int argc, char **argv)
 	    .repo = server.repo, .rules = &server.rules, .state_dir = server.state_dir.data};
 	const struct deploy_policy *d = &server.rules.deploy;
 	json_t *reports = json ? json_array() : NULL;
-	int all = !strcmp(words[0], "all");
 	for (size_t u = 0; u < server.rules.nunits; u++) {
 		const struct unit *unit = &server.rules.units[u];
-		if (!all && rules_find_unit(&server.rules, words[0]) != unit &&
-		    !(rules_find_project(&server.rules, words[0]) &&
-		      rules_find_project(&server.rules, words[0])->unit == unit))
-			continue;
-		for (size_t e = 0; e < d->nenvironments; e++) {
+		for (size_t e = 0;
+		     names_unit(&server.rules, words[0], unit) && e < d->nenvironments; e++) {
 			const char *env = d->environments[e].name;
 			if (!deploy_policy_unit_deploys_to(&server.rules, unit,
 							   &d->environments[e]) ||

@@ -198,6 +198,10 @@ enum gitgate_status deploy_run(const struct deploy_site *site, const struct depl
 			s->outcome = OUTCOME_REFUSED;
 			buf_free(&detail);
 		} else if (!s->failed) {
+			/* Each unit's rest is one block, under its own name. */
+			if (n > 1)
+				fprintf(out, "deploy %s: %s in %s, on from its tests\n",
+					s->j.id.data, s->j.unit->name, s->j.env->name);
 			request_finish(s);
 		}
 		enum gitgate_status status = request_end(s);

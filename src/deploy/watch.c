@@ -236,10 +236,11 @@ int watch_begin(struct deploy_job *j)
 
 /* ---- Superseded ---------------------------------------------------------- */
 
-void watches_supersede(struct deploy_job *j)
+/* Calls fn for each watch file's id. */
+static void each_watch(const char *state_dir, void (*fn)(const char *id, void *arg), void *arg)
 {
-	struct buf dir = BUF_INIT, err = BUF_INIT;
-	layout_watches(&dir, j->site->state_dir, NULL);
+	struct buf dir = BUF_INIT;
+	layout_watches(&dir, state_dir, NULL);
 	DIR *d = opendir(dir.data);
 	struct dirent *e;
 	while (d && (e = readdir(d))) {
@@ -248,30 +249,42 @@ void watches_supersede(struct deploy_job *j)
 			continue;
 		struct buf id = BUF_INIT;
 		buf_add(&id, e->d_name, len - 5);
-		json_t *w = watch_load(j->site->state_dir, id.data);
-		const char *unit = text_of(w, "unit"), *env = text_of(w, "environment");
-		if (w && unit && env && !strcmp(unit, j->unit->name) &&
-		    !strcmp(env, j->env->name) && strcmp(id.data, j->id.data)) {
-			json_t *record = watch_record(w);
-			struct buf why = BUF_INIT;
-			buf_printf(&why, "the %s %s began in %s",
-				   json_string_value(json_object_get(j->record, "kind")),
-				   j->id.data, env);
-			if (watch_close(j->site->state_dir, w, record, OUTCOME_SUPERSEDED, why.data,
-					&j->mask, &err) == 0)
-				watch_remove(j->site->state_dir, id.data);
-			else
-				fprintf(j->out, "warning: gitgate: %s\n", err.data);
-			json_decref(record);
-			buf_free(&why);
-		}
-		json_decref(w);
+		fn(id.data, arg);
 		buf_free(&id);
 	}
 	if (d)
 		closedir(d);
 	buf_free(&dir);
-	buf_free(&err);
+}
+
+/* A watch of the job's unit in its environment, but its own, ends
+ * superseded by the job. */
+static void supersede_one(const char *id, void *arg)
+{
+	struct deploy_job *j = arg;
+	json_t *w = watch_load(j->site->state_dir, id);
+	const char *unit = text_of(w, "unit"), *env = text_of(w, "environment");
+	if (w && unit && env && !strcmp(unit, j->unit->name) && !strcmp(env, j->env->name) &&
+	    strcmp(id, j->id.data)) {
+		json_t *record = watch_record(w);
+		struct buf why = BUF_INIT, err = BUF_INIT;
+		buf_printf(&why, "the %s %s began in %s",
+			   json_string_value(json_object_get(j->record, "kind")), j->id.data, env);
+		if (watch_close(j->site->state_dir, w, record, OUTCOME_SUPERSEDED, why.data,
+				&j->mask, &err) == 0)
+			watch_remove(j->site->state_dir, id);
+		else
+			fprintf(j->out, "warning: gitgate: %s\n", err.data);
+		json_decref(record);
+		buf_free(&why);
+		buf_free(&err);
+	}
+	json_decref(w);
+}
+
+void watches_supersede(struct deploy_job *j)
+{
+	each_watch(j->site->state_dir, supersede_one, j);
 }
 
 /* ---- The watcher --------------------------------------------------------- */
@@ -578,27 +591,6 @@ int deploy_watch(const struct deploy_site *site, const char *id, FILE *out, stru
 
 /* ---- After a crash, and for status ---------------------------------------- */
 
-/* Calls fn for each watch file's id. */
-static void each_watch(const char *state_dir, void (*fn)(const char *id, void *arg), void *arg)
-{
-	struct buf dir = BUF_INIT;
-	layout_watches(&dir, state_dir, NULL);
-	DIR *d = opendir(dir.data);
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		if (len <= 5 || strcmp(e->d_name + len - 5, ".json"))
-			continue;
-		struct buf id = BUF_INIT;
-		buf_add(&id, e->d_name, len - 5);
-		fn(id.data, arg);
-		buf_free(&id);
-	}
-	if (d)
-		closedir(d);
-	buf_free(&dir);
-}
-
 struct reconciling {
 	const struct deploy_site *site;
 	FILE *out;
@@ -656,13 +648,9 @@ struct finding {
 static void find_watch(const char *id, void *arg)
 {
 	struct finding *f = arg;
-	(void)id;
 	if (f->found)
 		return;
-	struct buf path = BUF_INIT;
-	json_t *w = NULL;
-	layout_watches(&path, f->out->state_dir, id);
-	w = json_load_file(path.data, 0, NULL);
+	json_t *w = watch_load(f->out->state_dir, id);
 	const char *unit = text_of(w, "unit"), *env = text_of(w, "environment");
 	if (unit && env && !strcmp(unit, f->unit) && !strcmp(env, f->environment)) {
 		f->found = 1;
@@ -670,7 +658,6 @@ static void find_watch(const char *id, void *arg)
 		f->out->until = (time_t)json_integer_value(json_object_get(w, "until"));
 	}
 	json_decref(w);
-	buf_free(&path);
 }
 
 int deploy_watching(const struct deploy_site *site, const struct unit *unit,
