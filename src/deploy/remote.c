@@ -93,10 +93,13 @@ static const char remove_script[] = "cd -- \"$1\" && shift && rm -rf -- \"$@\"\n
  * the old logs kept, then the app, which it becomes. The app's output goes
  * through a FIFO to a log writer in the same group, started as an orphan
  * (no child of the app's), which ignores SIGTERM and ends when the output
- * does. With GNU head, one `head -c ROOM` copies each cap's worth exactly;
- * elsewhere (busybox) one `dd` a read of up to 64 KiB, the log rotated
- * once it is within 64 KiB of the cap. tee and wc count what was copied:
- * fewer bytes than asked is the end of the output. */
+ * does. With GNU head, one `head -c ROOM` copies each cap's worth exactly,
+ * its output unbuffered (stdbuf -o0: else head holds a short line in its
+ * stdio buffer, and the log shows an app's words only by the 4 KiB, too
+ * late for a watch); elsewhere (busybox, which writes what it reads) one
+ * `dd` a read of up to 64 KiB, the log rotated once it is within 64 KiB of
+ * the cap. tee and wc count what was copied: fewer bytes than asked is the
+ * end of the output. */
 static const char app_script[] =
     "log=$1 max=$2 keep=$3; shift 3\n"
     "[ \"$max\" -gt 0 ] || exec \"$@\" >>\"$log\" 2>&1\n"
@@ -104,6 +107,7 @@ static const char app_script[] =
     "  trap '' TERM INT HUP\n"
     "  limit=$max\n"
     "  head --version 2>/dev/null | grep -q GNU || limit=$((max - 65536))\n"
+    "  nobuf=; stdbuf --version >/dev/null 2>&1 && nobuf='stdbuf -o0'\n"
     "  size=$(( $(wc -c <\"$log\" 2>/dev/null || echo 0) ))\n"
     "  while :; do\n"
     "    if [ \"$size\" -gt 0 ] && [ \"$size\" -ge \"$limit\" ]; then\n"
@@ -115,7 +119,7 @@ static const char app_script[] =
     "      size=0\n"
     "    fi\n"
     "    if [ \"$limit\" -eq \"$max\" ]; then\n"
-    "      got=$(( $(head -c $((max - size)) | tee -a -- \"$log\" | wc -c) ))\n"
+    "      got=$(( $($nobuf head -c $((max - size)) | tee -a -- \"$log\" | wc -c) ))\n"
     "      [ \"$got\" -lt $((max - size)) ] && exit 0\n"
     "    else\n"
     "      got=$(( $(dd bs=65536 count=1 2>/dev/null | tee -a -- \"$log\" | wc -c) ))\n"

@@ -388,6 +388,35 @@ t_the_apps_log_on_the_host_is_capped_and_rotated() {
 		fail "the first blue app's group outlived its stop: $(ps -o pid,stat,comm -g "$pid")"
 }
 
+# The watch after gate 11 reads the app's log where the app runs: on the
+# host (ROOT-run/SLOT.log there), through the connection; this machine
+# has no such file. A release that logs CRITICAL once it serves is put back.
+t_a_watch_reads_the_app_log_on_the_host() {
+	one_host "health_log_pattern = CRITICAL" || return
+	sed -i 's/^\[environment production\]$/[environment production]\nwatch_seconds = 20\nwatch_interval_seconds = 1/' \
+		server.git/gitgate/rules.ini
+	sed -i 's/^        answered += 1$/        answered += 1\n        if answered > 2 and os.path.exists(os.path.join(here, "CRITICAL")):\n            print("CRITICAL: the ledger does not balance", flush=True)/' \
+		work/argo/app.py
+	push "first" && contains "$OUT" "watching argo in production" ||
+		{ fail "the first push did not deploy with a watch:"; cat "$OUT"; return; }
+	local first
+	first=$(git -C work rev-parse HEAD)
+	push "critical once it serves" argo/CRITICAL
+	contains "$OUT" "gate 11/11  health-after  argo              passed"
+	local tries=0
+	until (cd server.git && "$G" history argo production) | grep -q "watch of .*: rolled-back" ||
+		[ $tries -ge 150 ]; do
+		sleep 0.2
+		tries=$((tries + 1))
+	done
+	(cd server.git && "$G" history argo production) >history.txt
+	grep -q "watch of .*: rolled-back.*CRITICAL" history.txt ||
+		{ fail "the watch did not put the release back for its CRITICAL line:"; cat history.txt; }
+	grep -q "CRITICAL" "$SRV/host-a/srv/it's argo-run/green.log" || fail "the app's log on the host holds no CRITICAL"
+	[ "$(readlink "$SRV/host-a/srv/it's argo-live")" = "$ROOT-blue" ] || fail "host a is not back on blue"
+	[ "$(answer 127.0.0.1 "$P1" revision)" = "$first" ] || fail "the old release does not serve on host a"
+}
+
 t_an_unknown_or_changed_host_key_stops_the_deploy() {
 	lab
 	new_host a 127.0.0.2 || return
