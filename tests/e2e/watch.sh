@@ -225,13 +225,14 @@ t_the_watch_catches_critical_lines_and_confirms_a_quiet_release() {
 
 t_a_newer_deploy_supersedes_the_watch_and_kill_9_loses_none() {
 	confirm_server "watch_seconds = 8" || return
-	ln -s "$GITGATE_BIN/pre-receive" hooks/pre-receive
-	ln -s "$GITGATE_BIN/post-receive" hooks/post-receive
+	server_hooks
 	deploy_expect 0 argo staging
 	local first second
 	first=$(sed -n 's/^deploy \([0-9a-f-]*\): .*/\1/p' "$OUT" | head -1)
-	# The push's deploy, through the worker, supersedes the first watch.
-	push_change "second" >"$SRV/push.txt" 2>&1
+	# The push's deploy, detached (-o detach: the push returns at once),
+	# through the worker, supersedes the first watch.
+	(cd ../work && echo "# second" >>argo/app.py && git commit -qam second &&
+		git push -q -o detach origin main) >"$SRV/push.txt" 2>&1 || fail "the push failed: $(cat "$SRV/push.txt")"
 	await_record "any(x['kind'] == 'watch' and x['deploy'] == '$first' and x['outcome'] == 'superseded' for x in r)" 30
 	await_record "r[-1]['kind'] == 'deploy' and r[-1]['outcome'] == 'deployed'" 30
 	second=$(python3 -c "import json,sys; print([json.loads(l) for l in open(sys.argv[1])][-1]['id'])" "$SRV/server.git/gitgate/history.jsonl")
