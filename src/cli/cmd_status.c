@@ -60,8 +60,10 @@ static void print_last_record(const struct server *s, const struct deploy_target
 		json_array_foreach(health, i, check) ok +=
 		    json_is_true(json_object_get(check, "ok"));
 		struct buf what = BUF_INIT, who = BUF_INIT;
-		const char *keys[] = {"kind", "id", "outcome", "finished"};
-		const char *before[] = {"", " ", " ", ", "};
+		/* A watch has no id of its own: it names the deploy it watched. */
+		int watch = json_object_get(r, "id") == NULL;
+		const char *keys[] = {"kind", watch ? "deploy" : "id", "outcome", "finished"};
+		const char *before[] = {"", watch ? " of " : " ", " ", ", "};
 		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
 			buf_adds(&what, before[k]);
 			history_record_text(&what, r, keys[k], "-");
