@@ -74,11 +74,16 @@ static void changed_region(const char *old, size_t old_len, const char *new, siz
 			   size_t *start, size_t *end)
 {
 	size_t limit = old_len < new_len ? old_len : new_len, p = 0;
+	/* Whole blocks first (memcmp's wide compares), then bytes. */
+	while (p + 64 <= limit && !memcmp(old + p, new + p, 64))
+		p += 64;
 	while (p < limit && old[p] == new[p])
 		p++;
 	while (p > 0 && new[p - 1] != '\n')
 		p--;
 	size_t k = 0;
+	while (k + 64 <= limit - p && !memcmp(old + old_len - k - 64, new + new_len - k - 64, 64))
+		k += 64;
 	while (k < limit - p && old[old_len - 1 - k] == new[new_len - 1 - k])
 		k++;
 	while (k > 0 && !((new_len - k == 0 || new[new_len - k - 1] == '\n') &&
@@ -304,8 +309,12 @@ static int scan_file(struct commit_checker *cc, const git_commit *commit,
 	const char *text, *old_text;
 	size_t size, old_size;
 	int rc = 0;
+	/* A modified file is matched over the region that changed alone (its
+	 * old blob costs less to read than the whole file costs to match); a
+	 * merge's files first over the whole, before their parents are read. */
+	int whole_first = fc->status != 'M' || !mode_is_regular_file(fc->old_mode) || cc->in_merge;
 	if (!blob_text(new_blob, &new_utf8, &text, &size) ||
-	    !scan_buffer_may_match(&cc->scanner, &cc->selection, text, size))
+	    (whole_first && !scan_buffer_may_match(&cc->scanner, &cc->selection, text, size)))
 		goto done;
 	if (cc->in_merge && collect_other_parents(cc, commit, fc))
 		goto done;
@@ -321,7 +330,7 @@ static int scan_file(struct commit_checker *cc, const git_commit *commit,
 	if (old_is_text)
 		rc = scan_changed_lines(cc, old_blob, old_text, old_size, new_blob, text, size,
 					new_utf8.len || old_utf8.len, err);
-	else
+	else if (whole_first || scan_buffer_may_match(&cc->scanner, &cc->selection, text, size))
 		scan_all_lines(cc, text, size);
 done:
 	git_blob_free(old_blob);

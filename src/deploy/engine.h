@@ -102,6 +102,7 @@ struct deploy_job {
 	unsigned level;	 /* gitgate health --level: instead of the environment's */
 	FILE *table;	 /* gitgate health: each check's table is printed here */
 	json_t *reports; /* gitgate health --format json: each target's report */
+	int pruned;	 /* releases were set aside: swept once the record is written */
 };
 
 /* What the table says of a gate besides its number, name and check. */

@@ -339,24 +339,26 @@ static void closing_block(struct deploy_job *j, enum history_outcome outcome)
 }
 
 /* Keeps [deploy] keep_releases exports of each target, and always both
- * slots' (the warm one is the instant rollback). A failure to prune is
- * said, never a failed deploy. */
+ * slots' (the warm one is the instant rollback): the others are set aside
+ * here and their files removed by job_end. A failure to prune is said,
+ * never a failed deploy. */
 void prune_releases(struct deploy_job *j)
 {
 	for (size_t i = 0; i < j->nparts; i++) {
 		struct part *p = &j->parts[i];
 		struct slot_state now;
 		struct buf err = BUF_INIT;
-		size_t removed = 0;
+		size_t here = 0, there = 0;
 		if (slot_state_load(&now, &p->slot, &err) == 0) {
 			const char *in_use[] = {now.slots[0].release, now.slots[1].release};
 			unsigned keep = j->rules->deploy.keep_releases;
 			/* The exports here once a target; each host's copies there. */
 			if ((is_primary(p) && release_prune(p->releases_dir.data, keep, in_use, 2,
-							    &removed, &err) < 0) ||
+							    &here, &err) < 0) ||
 			    (p->host &&
-			     host_prune(p->host, p->t->root, keep, in_use, 2, &removed, &err) < 0))
+			     host_prune(p->host, p->t->root, keep, in_use, 2, &there, &err) < 0))
 				fprintf(j->out, "warning: gitgate: %s\n", err.data);
+			j->pruned = j->pruned || here;
 			slot_state_free(&now);
 		}
 		if (p->t->compose && p->host)
@@ -461,6 +463,11 @@ enum gitgate_status job_end(struct deploy_job *j, enum history_outcome outcome)
 	} else {
 		closing_block(j, outcome);
 	}
+	/* The releases pruned are gone from every listing; their files go
+	 * now, without holding up the deploy's end. */
+	for (size_t i = 0; j->pruned && i < j->nparts; i++)
+		if (is_primary(&j->parts[i]))
+			release_sweep_detached(j->parts[i].releases_dir.data);
 	notify_send(&j->rules->deploy, j->record, j->log.data, j->out);
 	buf_free(&err);
 	job_close(j);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -326,8 +327,10 @@ static int peel_commit(git_commit **out, git_repository *repo, const char *revis
 	return 0;
 }
 
-/* The hidden folder an export is written into before it is published. */
+/* The hidden folder an export is written into before it is published, and
+ * the hidden name of a pruned release until it is swept. */
 #define SCRATCH_PREFIX ".export-"
+#define PRUNED_PREFIX ".pruned-"
 
 /* "20250115T101500Z-0123456789ab": when, then which revision. */
 #define REVISION_SHOWN 12
@@ -340,9 +343,8 @@ static void release_stem(char *out, size_t size, const char *revision)
 	snprintf(out + n, size - n, "%.*s", REVISION_SHOWN, revision);
 }
 
-/* The scratch folders of exports killed mid-way: only one export of a
- * target runs at a time (its deploy's lock), so any there now is stale. */
-static void remove_stale_scratch(const char *releases_dir)
+/* Removes every folder in releases_dir whose name starts with prefix. */
+static void remove_hidden(const char *releases_dir, const char *prefix)
 {
 	int dirfd = open(releases_dir, DIR_FLAGS);
 	DIR *d = dirfd < 0 ? NULL : fdopendir(dirfd);
@@ -353,7 +355,7 @@ static void remove_stale_scratch(const char *releases_dir)
 	}
 	struct dirent *e;
 	while ((e = readdir(d)))
-		if (!strncmp(e->d_name, SCRATCH_PREFIX, strlen(SCRATCH_PREFIX)))
+		if (!strncmp(e->d_name, prefix, strlen(prefix)))
 			remove_at(dirfd, e->d_name);
 	closedir(d);
 }
@@ -365,7 +367,9 @@ static int make_scratch(struct release *rel, const char *releases_dir, struct bu
 		buf_printf(err, "cannot create %s: %s", releases_dir, strerror(errno));
 		return -1;
 	}
-	remove_stale_scratch(releases_dir);
+	/* The scratch folders of exports killed mid-way: only one export of
+	 * a target runs at a time (its deploy's lock), so any there is stale. */
+	remove_hidden(releases_dir, SCRATCH_PREFIX);
 	struct buf tmp = BUF_INIT;
 	buf_printf(&tmp, "%s/" SCRATCH_PREFIX "XXXXXX", releases_dir);
 	if (!mkdtemp(tmp.data)) {
@@ -574,10 +578,17 @@ int release_prune(const char *releases_dir, size_t keep, const char *const *in_u
 	int rc = 0;
 	unsigned char *go = xcalloc(n ? n : 1, 1);
 	release_prune_plan((const char *const *)names, n, keep, in_use, nin_use, go);
+	struct buf aside = BUF_INIT;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		if (!go[i])
 			continue;
-		if (remove_at(dirfd, names[i]) < 0) {
+		/* Set aside under a hidden name at the cost of a rename: no
+		 * slot nor listing sees it again, and release_sweep removes
+		 * it without holding up the deploy. */
+		buf_clear(&aside);
+		buf_printf(&aside, PRUNED_PREFIX "%s", names[i]);
+		if (renameat2(dirfd, names[i], dirfd, aside.data, RENAME_NOREPLACE) < 0 &&
+		    remove_at(dirfd, names[i]) < 0) {
 			buf_printf(err, "cannot remove release %s/%s: %s", releases_dir, names[i],
 				   strerror(errno));
 			rc = -1;
@@ -585,10 +596,39 @@ int release_prune(const char *releases_dir, size_t keep, const char *const *in_u
 			(*removed)++;
 		}
 	}
+	buf_free(&aside);
 	free(go);
 	free_names(names, n);
 	close(dirfd);
 	return rc;
+}
+
+void release_sweep(const char *releases_dir)
+{
+	remove_hidden(releases_dir, PRUNED_PREFIX);
+}
+
+void release_sweep_detached(const char *releases_dir)
+{
+	pid_t pid = fork();
+	if (pid < 0) {
+		release_sweep(releases_dir);
+		return;
+	}
+	if (pid == 0) {
+		/* A grandchild of no session or descriptor of the caller's
+		 * (its lock, its output pipe): the caller ends at once. */
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (setsid() < 0 || null < 0 || fork() != 0)
+			_exit(0);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		close_range(3, ~0U, 0);
+		release_sweep(releases_dir);
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
 }
 
 int release_find(struct release *out, const char *releases_dir, const char *id,

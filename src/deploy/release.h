@@ -82,16 +82,22 @@ int release_export(struct release *out, git_repository *repo, const char *revisi
  * there) is not followed. Returns 0, or -1 with the reason in err. */
 int release_apply_exclusions(struct release *rel, const struct globlist *exclude, struct buf *err);
 
-/* Removes the oldest releases in releases_dir until keep are left, never
- * one whose id is in in_use (a slot's). Returns 0 with how many went in
- * *removed, or -1 with the reason in err. */
 /* The choice release_prune makes, for a list of ids read elsewhere (a
  * remote host's): of names, oldest first, sets go[i] for each that goes;
  * returns how many. */
 size_t release_prune_plan(const char *const *names, size_t n, size_t keep,
 			  const char *const *in_use, size_t nin_use, unsigned char *go);
+/* Removes the oldest releases in releases_dir until keep are left, never
+ * one whose id is in in_use (a slot's). Returns 0 with how many went in
+ * *removed, or -1 with the reason in err. */
 int release_prune(const char *releases_dir, size_t keep, const char *const *in_use, size_t nin_use,
 		  size_t *removed, struct buf *err);
+/* Removes the releases release_prune set aside (a rename each: what it
+ * counts as removed is gone from every listing at once), here and now, or
+ * in a process of its own that outlives the caller. One that is killed
+ * leaves them hidden for the next sweep. */
+void release_sweep(const char *releases_dir);
+void release_sweep_detached(const char *releases_dir);
 /* A kept release: the one named id, else the newest of the full revision
  * (either may be NULL). Returns 1 with out->id and out->dir filled (nothing
  * else: the caller knows the revision), 0 when there is none, -1 with the

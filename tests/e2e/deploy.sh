@@ -333,6 +333,13 @@ t_a_push_deploys_to_staging_and_with_the_phrase_to_production() {
 		tries=$((tries + 1))
 	done
 	[ "$(ls ../server.git/gitgate/releases/argo-staging | wc -l)" = 2 ] || fail "old releases were not pruned"
+	# Their files are removed after the record, by a process of their own.
+	tries=0
+	until [ "$(ls -A ../server.git/gitgate/releases/argo-staging | wc -l)" = 2 ] || [ $tries -ge 50 ]; do
+		sleep 0.2
+		tries=$((tries + 1))
+	done
+	[ "$(ls -A ../server.git/gitgate/releases/argo-staging | wc -l)" = 2 ] || fail "pruned releases were not swept: $(ls -A ../server.git/gitgate/releases/argo-staging)"
 	cd ../server.git
 }
 

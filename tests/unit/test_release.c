@@ -599,6 +599,20 @@ Test(release, pruning_keeps_the_newest_and_what_a_slot_holds)
 	}
 	cr_assert_eq(release_prune(dir, 3, in_use, 2, &removed, &err), 0);
 	cr_assert_eq(removed, 0, "three are left");
+	/* The pruned were set aside, hidden; the sweep removes them. */
+	size_t hidden = 0;
+	DIR *d = opendir(dir);
+	for (struct dirent *e; (e = readdir(d));)
+		hidden += !strncmp(e->d_name, ".pruned-", 8);
+	closedir(d);
+	cr_assert_eq(hidden, 3);
+	release_sweep(dir);
+	d = opendir(dir);
+	for (struct dirent *e; (e = readdir(d));)
+		cr_assert(e->d_name[0] != '.' || !strcmp(e->d_name, ".") ||
+			      !strcmp(e->d_name, ".."),
+			  "%s is left", e->d_name);
+	closedir(d);
 	for (size_t i = 0; i < 6; i++) {
 		buf_clear(&path);
 		buf_printf(&path, "%s/%s", dir, names[i]);
