@@ -224,15 +224,11 @@ int canary_steps(struct deploy_job *j, struct buf *detail)
 		struct timespec t0;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		struct timespec wall;
-		char started[32];
-		struct tm tm;
 		clock_gettime(CLOCK_REALTIME, &wall);
-		strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ",
-			 gmtime_r(&wall.tv_sec, &tm));
 		/* "at": the same moment in seconds, to the microsecond. */
-		json_t *step =
-		    json_pack("{s:i, s:s, s:f}", "percent", (int)c->percents[k], "started", started,
-			      "at", (double)wall.tv_sec + (double)wall.tv_nsec / 1e9);
+		json_t *step = json_pack("{s:i, s:o, s:f}", "percent", (int)c->percents[k],
+					 "started", history_time_json(wall.tv_sec), "at",
+					 (double)wall.tv_sec + (double)wall.tv_nsec / 1e9);
 		json_array_append_new(steps, step);
 		struct buf why = BUF_INIT;
 		rc = canary_step(j, c->percents[k], step, &why);

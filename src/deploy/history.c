@@ -23,6 +23,14 @@ static void utc_now(char *out, size_t size, const char *format)
 	strftime(out, size, format, gmtime_r(&now, &tm));
 }
 
+json_t *history_time_json(time_t when)
+{
+	char text[32];
+	struct tm tm;
+	strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&when, &tm));
+	return json_string(text);
+}
+
 void history_new_id(struct buf *out)
 {
 	struct timespec now;

@@ -46,6 +46,7 @@
 #define GITGATE_HISTORY_H
 
 #include <jansson.h>
+#include <time.h>
 
 #include "buf.h"
 #include "mask.h"
@@ -84,6 +85,8 @@ void history_record_mask(json_t *record, const struct mask *m);
 /* Sets the outcome and "finished" (now). */
 void history_record_finish(json_t *record, enum history_outcome outcome);
 const char *history_outcome_name(enum history_outcome outcome);
+/* A time as the records write it: "2026-01-10T10:00:00Z" (UTC). */
+json_t *history_time_json(time_t when);
 /* The record's text at key, appended escaped (escape.h): whoever could
  * write the file, or push, chose it; none when it has no text there. */
 void history_record_text(struct buf *out, const json_t *record, const char *key, const char *none);

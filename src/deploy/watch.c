@@ -85,15 +85,6 @@ static const char *text_of(const json_t *w, const char *key)
 	return json_string_value(json_object_get(w, key));
 }
 
-/* UTC, as the records write times. */
-static json_t *utc_json(time_t t)
-{
-	char text[32];
-	struct tm tm;
-	strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
-	return json_string(text);
-}
-
 /* The watch's record: kind "watch", the deploy it watches (it has no id
  * of its own), its checks as they come. */
 static json_t *watch_record(const json_t *w)
@@ -105,8 +96,8 @@ static json_t *watch_record(const json_t *w)
 				       text_of(w, "revision"));
 	json_object_del(r, "id");
 	json_object_set_new(r, "deploy", json_string(id ? id : "unknown"));
-	json_object_set_new(r, "until",
-			    utc_json((time_t)json_integer_value(json_object_get(w, "until"))));
+	json_object_set_new(
+	    r, "until", history_time_json((time_t)json_integer_value(json_object_get(w, "until"))));
 	json_object_set(r, "watch_seconds", json_object_get(w, "seconds"));
 	json_object_set_new(r, "checks", json_array());
 	return r;
@@ -403,9 +394,9 @@ static void watcher_note(struct watcher *wr, struct part *p, const struct access
 {
 	struct buf what = BUF_INIT;
 	buf_printf(&what, "%s: %s", p->label.data, live_url_of(p) ? live_url_of(p) : "port");
-	json_t *check = json_pack("{s:o, s:b, s:i, s:s, s:o}", "at", utc_json(time(NULL)), "ok", ok,
-				  "latency_ms", (int)(seconds * 1000), "what", what.data, "why",
-				  ok || !why ? json_null() : json_string(why));
+	json_t *check = json_pack("{s:o, s:b, s:i, s:s, s:o}", "at", history_time_json(time(NULL)),
+				  "ok", ok, "latency_ms", (int)(seconds * 1000), "what", what.data,
+				  "why", ok || !why ? json_null() : json_string(why));
 	if (a->on) {
 		json_object_set_new(check, "requests", json_integer((json_int_t)a->rate.requests));
 		json_object_set_new(check, "errors", json_integer((json_int_t)a->rate.errors));
