@@ -72,7 +72,9 @@ int main(void)
 		status = STATUS_PASSED;
 		struct trigger_options opts = {.user = who.name, .user_source = who.source};
 		if (procenv_ask(&env, &ask))
-			opts.ask = (struct ask){ask.data, env.repository};
+			opts.ask = (struct ask){ask.data, env.repository, 0};
+		else
+			opts.ask.by_ref = procenv_ask_by_ref(&env);
 		trigger_read_push_options(&opts, env.push_options, env.npush_options);
 		/* A platform that holds this hook to a time limit would kill
 		 * it mid-deploy: the deploy goes on without it. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "deploy_policy.h"
 
 static char *dup_or_null(const char *s)
 {
@@ -108,6 +109,7 @@ const char *findings_rule_description(const char *rule)
 	     "A ref that points at a blob or a tree, whose content is not checked"},
 	    {RULE_DEPLOY_REF, "A deploy ref that names no environment, or a commit off the "
 			      "deploy branch"},
+	    {RULE_SERVER_REF, "A push to a ref only the server writes (" GITGATE_REF_PREFIX ")"},
 	};
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		if (!strcmp(known[i][0], rule))

@@ -21,6 +21,7 @@
 #define RULE_PROTECTED_BRANCH "protected-branch"
 #define RULE_NON_COMMIT_REF "non-commit-ref"
 #define RULE_DEPLOY_REF "deploy-ref"
+#define RULE_SERVER_REF "server-ref"
 
 struct finding {
 	char *rule;

@@ -5,6 +5,7 @@
 #ifndef GITGATE_CLI_H
 #define GITGATE_CLI_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 #include "buf.h"
@@ -82,6 +83,14 @@ struct cli_targets {
  * the server closed). */
 int cli_targets_open(struct server *s, struct cli_targets *out, int argc, char **argv);
 int cli_targets_match(const struct cli_targets *f, const struct deploy_target *t);
+/* status's lines for the targets which names (NULL: every one) to out.
+ * Returns 0, or -1 when a target's state could not be read (said). */
+int cli_status_print(FILE *out, const struct server *s, const struct cli_targets *which);
+/* history's lines for records (oldest first) to out. */
+void cli_history_print(FILE *out, json_t *records);
+/* Rewrites the deploys ref from the server's history and logs (publish.c);
+ * a failure is a warning on stderr, never the command's. */
+void cli_publish(const struct server *s);
 
 /* Matches "--name VALUE" and "--name=VALUE" at argv[*i]; advances *i. A
  * missing value is reported and makes *value NULL with the return 1. */

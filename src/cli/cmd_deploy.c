@@ -78,10 +78,13 @@ static int deploy_worker(int catch_up)
 	if (status)
 		return status;
 	struct buf err = BUF_INIT;
-	if (worker_run(&server, catch_up, &err) < 0) {
+	if (worker_run(&server, catch_up, cli_publish, &err) < 0) {
 		fprintf(stderr, "gitgate deploy --worker: %s\n", err.data);
 		status = STATUS_FAULT;
 	}
+	/* What reconcile recorded, or a deploys ref never written yet. */
+	if (catch_up)
+		cli_publish(&server);
 	buf_free(&err);
 	server_close(&server);
 	return status;
@@ -102,6 +105,7 @@ static int deploy_watcher(const char *id)
 		fprintf(stderr, "gitgate deploy --watch %s: %s\n", id, err.data);
 		status = STATUS_FAULT;
 	}
+	cli_publish(&server);
 	buf_free(&err);
 	server_close(&server);
 	return status;
@@ -225,6 +229,10 @@ static int run_command(enum command which, int argc, char **argv)
 			status = deploy_detached(&server, &site, &req);
 		else
 			status = (int)deploy_units(&site, &req);
+		/* Nothing was recorded by a dry run or a refusal at the start;
+		 * publishing finds nothing changed then. */
+		if (!detach && !req.dry_run)
+			cli_publish(&server);
 		server_close(&server);
 	}
 	identity_free(&who);

@@ -22,7 +22,7 @@ static const char *text_of(json_t *record, const char *key)
 }
 
 /* A sign-off, under the deploy it names. */
-static void print_signoff(const json_t *r)
+static void print_signoff(FILE *out, const json_t *r)
 {
 	struct buf line = BUF_INIT;
 	buf_adds(&line, "    signed off ");
@@ -35,12 +35,12 @@ static void print_signoff(const json_t *r)
 		buf_adds(&line, ": ");
 		history_record_text(&line, r, "note", "");
 	}
-	printf("%s\n", line.data);
+	fprintf(out, "%s\n", line.data);
 	buf_free(&line);
 }
 
 /* A watch's end, under the deploy it watched. */
-static void print_watch(const json_t *r)
+static void print_watch(FILE *out, const json_t *r)
 {
 	struct buf line = BUF_INIT;
 	buf_adds(&line, "    watch of ");
@@ -54,18 +54,18 @@ static void print_watch(const json_t *r)
 		buf_adds(&line, ": ");
 		escape_bytes(&line, why, strcspn(why, "\n"));
 	}
-	printf("%s\n", line.data);
+	fprintf(out, "%s\n", line.data);
 	buf_free(&line);
 }
 
-static void print_record(json_t *r)
+static void print_record(FILE *out, json_t *r)
 {
 	if (!strcmp(text_of(r, "kind"), "signoff")) {
-		print_signoff(r);
+		print_signoff(out, r);
 		return;
 	}
 	if (!strcmp(text_of(r, "kind"), "watch")) {
-		print_watch(r);
+		print_watch(out, r);
 		return;
 	}
 	static const char *const keys[] = {"id", "kind",    "unit",	"environment",
@@ -80,11 +80,11 @@ static void print_record(json_t *r)
 	}
 	struct buf who = BUF_INIT;
 	history_record_who(&who, r);
-	printf("%-20s  %-8s %-18s %-11s %.12s  %-11s %s  %s\n", v[ID], v[KIND], v[UNIT], v[ENV],
-	       v[TO], v[OUTCOME], v[FINISHED], who.data);
+	fprintf(out, "%-20s  %-8s %-18s %-11s %.12s  %-11s %s  %s\n", v[ID], v[KIND], v[UNIT],
+		v[ENV], v[TO], v[OUTCOME], v[FINISHED], who.data);
 	buf_free(&who);
 	if (json_is_string(json_object_get(r, "emergency")))
-		printf("    emergency: %s\n", v[EMERGENCY]);
+		fprintf(out, "    emergency: %s\n", v[EMERGENCY]);
 	for (int i = 0; i < N; i++)
 		buf_free(&f[i]);
 	json_t *gates = json_object_get(r, "gates"), *gate;
@@ -101,11 +101,11 @@ static void print_record(json_t *r)
 		 * number of the team's: as the deploy's own output says them. */
 		json_int_t number = json_integer_value(json_object_get(gate, "number"));
 		if (number)
-			printf("    gate %lld %s %s: %s\n", (long long)number,
-			       text_of(gate, "name"), result, shown.data ? shown.data : "");
+			fprintf(out, "    gate %lld %s %s: %s\n", (long long)number,
+				text_of(gate, "name"), result, shown.data ? shown.data : "");
 		else
-			printf("    step %s %s: %s\n", text_of(gate, "name"), result,
-			       shown.data ? shown.data : "");
+			fprintf(out, "    step %s %s: %s\n", text_of(gate, "name"), result,
+				shown.data ? shown.data : "");
 		buf_free(&shown);
 	}
 }
@@ -127,6 +127,15 @@ static void print_ids(json_t *records)
 			n)
 			printf("%s\n", id);
 	}
+}
+
+void cli_history_print(FILE *out, json_t *records)
+{
+	size_t i;
+	json_t *r;
+	json_array_foreach(records, i, r) print_record(out, r);
+	if (!json_array_size(records))
+		fprintf(out, "no deploys recorded yet\n");
 }
 
 int cmd_history(int argc, char **argv)
@@ -175,11 +184,7 @@ int cmd_history(int argc, char **argv)
 		json_dumpf(records, stdout, JSON_INDENT(2));
 		putchar('\n');
 	} else {
-		size_t i;
-		json_t *r;
-		json_array_foreach(records, i, r) print_record(r);
-		if (!json_array_size(records))
-			printf("no deploys recorded yet\n");
+		cli_history_print(stdout, records);
 	}
 	if (skipped)
 		fprintf(stderr, "gitgate: %zu line%s of the history could not be read\n", skipped,

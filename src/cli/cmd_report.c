@@ -171,6 +171,8 @@ int cmd_signoff(int argc, char **argv)
 	if ((status = session_open(&s, id, "signoff")))
 		return status;
 	status = signoff_append(&s.server, &s.c, &s.m, id, note);
+	if (status == STATUS_PASSED)
+		cli_publish(&s.server);
 	session_close(&s);
 	return status;
 }

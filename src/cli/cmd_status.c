@@ -18,17 +18,17 @@
 #include "state.h"
 #include "status.h"
 
-static void print_time(const char *label, time_t when)
+static void print_time(FILE *out, const char *label, time_t when)
 {
 	char text[32] = "-";
 	struct tm tm;
 	if (when)
 		strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%SZ", gmtime_r(&when, &tm));
-	printf("%s%s", label, text);
+	fprintf(out, "%s%s", label, text);
 }
 
 /* "  fix the login page": the commit's subject, when the repository has it. */
-static void print_subject(const struct server *s, const char *revision)
+static void print_subject(FILE *out, const struct server *s, const char *revision)
 {
 	git_oid oid;
 	git_commit *commit = NULL;
@@ -37,7 +37,7 @@ static void print_subject(const struct server *s, const char *revision)
 		struct buf shown = BUF_INIT;
 		const char *summary = git_commit_summary(commit);
 		escape_bytes(&shown, summary ? summary : "", summary ? strlen(summary) : 0);
-		printf("  %s", shown.data ? shown.data : "");
+		fprintf(out, "  %s", shown.data ? shown.data : "");
 		buf_free(&shown);
 	}
 	git_commit_free(commit);
@@ -45,7 +45,7 @@ static void print_subject(const struct server *s, const char *revision)
 
 /* The unit's last record in the environment: what it was, how it ended,
  * and its health checks. */
-static void print_last_record(const struct server *s, const struct deploy_target *t)
+static void print_last_record(FILE *out, const struct server *s, const struct deploy_target *t)
 {
 	const struct project *p = rules_find_project(&s->rules, t->project);
 	json_t *records = NULL;
@@ -69,8 +69,8 @@ static void print_last_record(const struct server *s, const struct deploy_target
 			history_record_text(&what, r, keys[k], "-");
 		}
 		history_record_who(&who, r);
-		printf("    last: %s by %s; health: %zu of %zu checks passed\n", what.data,
-		       who.data, ok, json_array_size(health));
+		fprintf(out, "    last: %s by %s; health: %zu of %zu checks passed\n", what.data,
+			who.data, ok, json_array_size(health));
 		buf_free(&what);
 		buf_free(&who);
 	}
@@ -79,16 +79,16 @@ static void print_last_record(const struct server *s, const struct deploy_target
 }
 
 /* A Compose target's containers in slot c, as Docker says now. */
-static void print_containers(const struct deploy_site *site, const struct deploy_target *t,
-			     enum slot_color c)
+static void print_containers(FILE *out, const struct deploy_site *site,
+			     const struct deploy_target *t, enum slot_color c)
 {
 	struct buf lines = BUF_INIT, err = BUF_INIT, shown = BUF_INIT;
 	if (deploy_target_containers(site, t, c, &lines, &err) < 0)
-		printf("          containers: Docker could not be asked: %s\n", err.data);
+		fprintf(out, "          containers: Docker could not be asked: %s\n", err.data);
 	for (const char *p = lines.data; p && *p; p += strcspn(p, "\n") + 1) {
 		buf_clear(&shown);
 		escape_bytes(&shown, p, strcspn(p, "\n"));
-		printf("          %s\n", shown.data);
+		fprintf(out, "          %s\n", shown.data);
 	}
 	buf_free(&lines);
 	buf_free(&err);
@@ -97,7 +97,8 @@ static void print_containers(const struct deploy_site *site, const struct deploy
 
 /* The target on one host (NULL: this machine). A remote host's apps are
  * shown as the last deploy left them: status opens no connection. */
-static int print_host(const struct server *s, const struct deploy_target *t, const char *host)
+static int print_host(FILE *out, const struct server *s, const struct deploy_target *t,
+		      const char *host)
 {
 	struct buf err = BUF_INIT;
 	struct deploy_site site = {
@@ -105,26 +106,26 @@ static int print_host(const struct server *s, const struct deploy_target *t, con
 	struct slot_state st;
 	int rc = deploy_target_read(&site, t, host, &st, &err);
 	if (host)
-		printf("%-18s %-11s on %s\n", t->project, t->environment, host);
+		fprintf(out, "%-18s %-11s on %s\n", t->project, t->environment, host);
 	if (rc < 0) {
-		printf("%-18s %-11s cannot read its state: %s\n", t->project, t->environment,
-		       err.data);
+		fprintf(out, "%-18s %-11s cannot read its state: %s\n", t->project, t->environment,
+			err.data);
 	} else {
 		const struct slot_info *live = st.live == SLOT_NONE ? NULL : &st.slots[st.live];
-		printf("%-18s %-11s live %-5s %.12s", t->project, t->environment,
-		       live ? slot_name(st.live) : "-",
-		       live && live->revision ? live->revision : "-");
-		print_time("  since ", st.switched);
-		print_subject(s, live ? live->revision : NULL);
-		putchar('\n');
+		fprintf(out, "%-18s %-11s live %-5s %.12s", t->project, t->environment,
+			live ? slot_name(st.live) : "-",
+			live && live->revision ? live->revision : "-");
+		print_time(out, "  since ", st.switched);
+		print_subject(out, s, live ? live->revision : NULL);
+		fputc('\n', out);
 		for (int c = SLOT_BLUE; c <= SLOT_GREEN; c++) {
 			const struct slot_info *si = &st.slots[c];
-			printf("    %-5s port %-5u %.12s %s%s\n", slot_name(c), t->ports[c],
-			       si->revision ? si->revision : "(empty)",
-			       si->running ? "running" : "stopped",
-			       host ? " (as last deployed)" : "");
+			fprintf(out, "    %-5s port %-5u %.12s %s%s\n", slot_name(c), t->ports[c],
+				si->revision ? si->revision : "(empty)",
+				si->running ? "running" : "stopped",
+				host ? " (as last deployed)" : "");
 			if (t->compose && !host)
-				print_containers(&site, t, (enum slot_color)c);
+				print_containers(out, &site, t, (enum slot_color)c);
 		}
 		slot_state_free(&st);
 	}
@@ -132,15 +133,15 @@ static int print_host(const struct server *s, const struct deploy_target *t, con
 	return rc;
 }
 
-static int print_target(const struct server *s, const struct deploy_target *t)
+static int print_target(FILE *out, const struct server *s, const struct deploy_target *t)
 {
 	struct buf err = BUF_INIT, holder_text = BUF_INIT;
 	int rc = 0;
 	for (size_t h = 0; h < (t->hosts.n ? t->hosts.n : 1); h++)
-		if (print_host(s, t, t->hosts.n ? t->hosts.items[h] : NULL) < 0)
+		if (print_host(out, s, t, t->hosts.n ? t->hosts.items[h] : NULL) < 0)
 			rc = -1;
 	if (rc == 0)
-		print_last_record(s, t);
+		print_last_record(out, s, t);
 	const struct project *p = rules_find_project(&s->rules, t->project);
 	struct deploy_site site = {
 	    .repo = s->repo, .rules = &s->rules, .state_dir = s->state_dir.data};
@@ -148,16 +149,35 @@ static int print_target(const struct server *s, const struct deploy_target *t)
 	if (deploy_watching(&site, p->unit, t->environment, &watch)) {
 		time_t now = time(NULL);
 		long left = watch.until > now ? (long)(watch.until - now) : 0;
-		printf("    watching, %ld min left (deploy %s)\n", (left + 59) / 60, watch.deploy);
+		fprintf(out, "    watching, %ld min left (deploy %s)\n", (left + 59) / 60,
+			watch.deploy);
 	}
 	struct state_holder holder;
 	if (deploy_running(&site, p->unit, t->environment, &holder, &err) > 0) {
 		state_holder_describe(&holder_text, &holder);
-		printf("    deploying now: %s\n", holder_text.data);
+		fprintf(out, "    deploying now: %s\n", holder_text.data);
 		state_holder_free(&holder);
 	}
 	buf_free(&err);
 	buf_free(&holder_text);
+	return rc;
+}
+
+int cli_status_print(FILE *out, const struct server *s, const struct cli_targets *which)
+{
+	const struct deploy_policy *d = &s->rules.deploy;
+	size_t shown = 0;
+	int rc = 0;
+	for (size_t i = 0; i < d->ntargets; i++) {
+		const struct deploy_target *t = &d->targets[i];
+		if (which && !cli_targets_match(which, t))
+			continue;
+		if (print_target(out, s, t) < 0)
+			rc = -1;
+		shown++;
+	}
+	if (!shown)
+		fprintf(out, "no target matches\n");
 	return rc;
 }
 
@@ -168,18 +188,8 @@ int cmd_status(int argc, char **argv)
 	int status = cli_targets_open(&server, &which, argc, argv);
 	if (status)
 		return status;
-	const struct deploy_policy *d = &server.rules.deploy;
-	size_t shown = 0;
-	for (size_t i = 0; i < d->ntargets; i++) {
-		const struct deploy_target *t = &d->targets[i];
-		if (!cli_targets_match(&which, t))
-			continue;
-		if (print_target(&server, t) < 0)
-			status = STATUS_FAULT;
-		shown++;
-	}
-	if (!shown)
-		printf("no target matches\n");
+	if (cli_status_print(stdout, &server, &which) < 0)
+		status = STATUS_FAULT;
 	server_close(&server);
 	return status;
 }

@@ -74,7 +74,9 @@ const struct cli_command cli_commands[] = {
      "On the server, in the bare repository: deploys UNIT (a unit, one of its aliases or a "
      "project) or every unit with a target in ENV, at the deploy branch's tip, through the "
      "gates, into the slot that is not live, then switches traffic and checks health (gate 11 "
-     "rolls back). The user is the OS user, or [push] identity's env:NAME.",
+     "rolls back). The user is the OS user, or [push] identity's env:NAME. What the read-only "
+     "commands say of the last deploys is kept in the ref refs/gitgate/deploys, for pushers "
+     "with git alone.",
      "unit-all ?to env",
      {{"--rev", "REV", "deploy this revision instead of the deploy branch's tip"},
       {"--confirm", "PHRASE", "the environment's confirm phrase, when it asks for one"},
@@ -83,7 +85,7 @@ const struct cli_command cli_commands[] = {
       {"--dry-run", NULL, "run the read-only gates and say the rest; nothing changes"},
       {"--reconcile", NULL,
        "after a crash: undo what a dead deploy left, catch up with the deploy branch, run the "
-       "queue"}}},
+       "queue, rewrite refs/gitgate/deploys"}}},
     {"rollback",
      cmd_rollback,
      "go back to the previous release, or an older one",

@@ -332,7 +332,8 @@ static void closing_block(struct deploy_job *j, enum history_outcome outcome)
 	 * asks an admin there. */
 	if (outcome == OUTCOME_DEPLOYED && j->from)
 		fprintf(j->out, "  rollback: %sgitgate rollback %s %s (the old slot is still up)\n",
-			j->req->ask.prefix ? "on the server, " : "", j->unit->name, j->env->name);
+			j->req->ask.prefix || j->req->ask.by_ref ? "on the server, " : "",
+			j->unit->name, j->env->name);
 	buf_free(&log);
 	buf_free(&history);
 	buf_free(&args);

@@ -75,16 +75,16 @@ static char *given_dup(json_t *value)
 
 static json_t *job_json(const struct job *job)
 {
-	return json_pack("{s:s, s:s, s:o, s:s, s:o?, s:s?, s:o?, s:o?, s:b, s:o?, s:o?, s:I, s:I, "
-			 "s:i, s:I}",
-			 "id", job->id, "unit", job->unit, "environments",
-			 strings_json(job->environments, job->nenvironments), "revision",
-			 job->revision, "user", given_text(job->user), "user_source",
-			 job->user_source, "phrase", given_text(job->phrase), "emergency",
-			 given_text(job->emergency), "detach", job->detach, "ask",
-			 given_text(job->ask), "repository", given_text(job->repository), "queued",
-			 (json_int_t)job->queued, "seq", (json_int_t)job->seq, "worker",
-			 (int)job->worker, "worker_start", (json_int_t)job->worker_start);
+	return json_pack(
+	    "{s:s, s:s, s:o, s:s, s:o?, s:s?, s:o?, s:o?, s:b, s:o?, s:o?, s:I, s:I, "
+	    "s:i, s:I, s:b}",
+	    "id", job->id, "unit", job->unit, "environments",
+	    strings_json(job->environments, job->nenvironments), "revision", job->revision, "user",
+	    given_text(job->user), "user_source", job->user_source, "phrase",
+	    given_text(job->phrase), "emergency", given_text(job->emergency), "detach", job->detach,
+	    "ask", given_text(job->ask), "repository", given_text(job->repository), "queued",
+	    (json_int_t)job->queued, "seq", (json_int_t)job->seq, "worker", (int)job->worker,
+	    "worker_start", (json_int_t)job->worker_start, "ask_ref", job->ask_ref);
 }
 
 static char *dup_or_null(json_t *value)
@@ -110,6 +110,7 @@ static int job_from_json(struct job *job, json_t *j)
 	job->detach = json_is_true(json_object_get(j, "detach"));
 	job->ask = given_dup(json_object_get(j, "ask"));
 	job->repository = given_dup(json_object_get(j, "repository"));
+	job->ask_ref = json_is_true(json_object_get(j, "ask_ref"));
 	job->queued = (time_t)json_integer_value(json_object_get(j, "queued"));
 	job->seq = (unsigned long long)json_integer_value(json_object_get(j, "seq"));
 	job->worker = (pid_t)json_integer_value(json_object_get(j, "worker"));

@@ -34,6 +34,7 @@ struct job {
 	 * platform's way, or NULL at a shell; its name for the repository. */
 	char *ask;
 	char *repository;
+	int ask_ref; /* or by git, reading the deploys ref (ask.h) */
 	time_t queued;
 	unsigned long long seq;		 /* its place in the queue: queue_add gives it */
 	pid_t worker;			 /* 0 until a worker starts it */

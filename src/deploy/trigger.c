@@ -102,6 +102,7 @@ static int enqueue_job(const struct server *s, const char *unit, const char *con
 			  .detach = o->detach,
 			  .ask = (char *)o->ask.prefix,
 			  .repository = (char *)o->ask.repository,
+			  .ask_ref = o->ask.by_ref,
 			  .queued = time(NULL)};
 	history_new_id(id);
 	job.id = id->data;
@@ -125,7 +126,7 @@ static void say_not_deployed(const struct server *s, const struct unit *unit,
 		"gitgate: %s %s not deployed to %s by this push (it needs the phrase); to do so: "
 		"git push -o \"confirm=%s\" (or%s gitgate deploy %s to %s --confirm ...)\n",
 		names.data ? names.data : "nothing", n == 1 ? "is" : "are", env->name,
-		r->deploy.confirm_phrase, a->prefix ? " on the server," : "",
+		r->deploy.confirm_phrase, a->prefix || a->by_ref ? " on the server," : "",
 		unit ? unit->name : "all", env->name);
 	buf_free(&names);
 }
@@ -328,8 +329,14 @@ int trigger_push(const struct server *s, const struct hook_input *input,
 		struct buf logs = BUF_INIT, status = BUF_INIT;
 		ask_command(&logs, &o->ask, "logs", NULL);
 		ask_command(&status, &o->ask, "status", NULL);
-		fprintf(out, "gitgate: deploying in the background: %s, %s\n", logs.data,
-			status.data);
+		if (o->ask.by_ref)
+			fprintf(out,
+				"gitgate: deploying in the background; once it has ended: %s "
+				"(each deploy's log is in logs/)\n",
+				status.data);
+		else
+			fprintf(out, "gitgate: deploying in the background: %s, %s\n", logs.data,
+				status.data);
 		buf_free(&logs);
 		buf_free(&status);
 	}

@@ -81,7 +81,7 @@ static int stop_all_leftovers(const struct server *s, struct buf *err)
  * where its deploy has no record. None, when each has one (reconcile
  * recorded the deploy that died after its switch). */
 static int close_job(const struct server *s, const struct job *job, enum history_outcome why,
-		     struct buf *err)
+		     worker_recorded_fn recorded, struct buf *err)
 {
 	const char *env = job->nenvironments ? job->environments[0] : NULL;
 	if (why == OUTCOME_ABANDONED) {
@@ -98,6 +98,8 @@ static int close_job(const struct server *s, const struct job *job, enum history
 	history_record_finish(record, why);
 	int rc = history_append(s->state_dir.data, record, err);
 	json_decref(record);
+	if (rc == 0 && recorded)
+		recorded(s);
 	return rc == 0 ? queue_remove(s->state_dir.data, job->id, err) : -1;
 }
 
@@ -128,15 +130,15 @@ static void deploy_environments(const struct server *s, const struct job *job, F
 				which[n++] = u;
 		}
 		for (size_t i = 0; i < n; i++)
-			reqs[i] = (struct deploy_request){.unit = all ? r->units[which[i]].name
-								      : job->unit,
-							  .environment = job->environments[e],
-							  .revision = job->revision,
-							  .phrase = job->phrase,
-							  .emergency = job->emergency,
-							  .user = job->user,
-							  .user_source = job->user_source,
-							  .ask = {job->ask, job->repository}};
+			reqs[i] = (struct deploy_request){
+			    .unit = all ? r->units[which[i]].name : job->unit,
+			    .environment = job->environments[e],
+			    .revision = job->revision,
+			    .phrase = job->phrase,
+			    .emergency = job->emergency,
+			    .user = job->user,
+			    .user_source = job->user_source,
+			    .ask = {job->ask, job->repository, job->ask_ref}};
 		if (n)
 			deploy_run(&site, reqs, n, progress, deployed);
 		for (size_t i = 0; i < n; i++)
@@ -148,7 +150,8 @@ static void deploy_environments(const struct server *s, const struct job *job, F
 	free(deployed);
 }
 
-static int run_job(const struct server *s, struct job *job, struct buf *err)
+static int run_job(const struct server *s, struct job *job, worker_recorded_fn recorded,
+		   struct buf *err)
 {
 	if (queue_claim(s->state_dir.data, job, err) < 0)
 		return -1;
@@ -167,10 +170,13 @@ static int run_job(const struct server *s, struct job *job, struct buf *err)
 	deploy_environments(s, job, progress);
 	fclose(progress);
 	buf_free(&path);
+	/* Before the job leaves the queue, which ends the pusher's wait. */
+	if (recorded)
+		recorded(s);
 	return queue_remove(s->state_dir.data, job->id, err);
 }
 
-int worker_run(const struct server *s, int catch_up, struct buf *err)
+int worker_run(const struct server *s, int catch_up, worker_recorded_fn recorded, struct buf *err)
 {
 	/* A pusher that hangs up must not take the worker down with a write. */
 	signal(SIGPIPE, SIG_IGN);
@@ -206,11 +212,11 @@ int worker_run(const struct server *s, int catch_up, struct buf *err)
 		}
 		for (size_t i = 0; rc == 0 && i < n; i++) {
 			if (jobs[i].worker && queue_job_orphaned(&jobs[i]))
-				rc = close_job(s, &jobs[i], OUTCOME_ABANDONED, err);
+				rc = close_job(s, &jobs[i], OUTCOME_ABANDONED, recorded, err);
 			else if (queue_newer_of_unit(jobs, n, i) >= 0)
-				rc = close_job(s, &jobs[i], OUTCOME_SUPERSEDED, err);
+				rc = close_job(s, &jobs[i], OUTCOME_SUPERSEDED, recorded, err);
 			else
-				rc = run_job(s, &jobs[i], err);
+				rc = run_job(s, &jobs[i], recorded, err);
 		}
 		queue_jobs_free(jobs, n);
 		if (rc < 0 || !n)

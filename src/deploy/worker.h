@@ -20,9 +20,15 @@
 #include "buf.h"
 #include "server.h"
 
+/* Called after each job's records are written, before the job leaves the
+ * queue (and a pusher following it stops waiting). */
+typedef void (*worker_recorded_fn)(const struct server *s);
+
 /* Returns 0, or -1 with the reason in err (the lock, the queue). catch_up
  * (gitgate deploy --reconcile): a tip of the deploy branch past the last
- * one queued is deployed even when no hook noted it (tips.h). */
-int worker_run(const struct server *s, int catch_up, struct buf *err);
+ * one queued is deployed even when no hook noted it (tips.h). recorded may
+ * be NULL. */
+int worker_run(const struct server *s, int catch_up, worker_recorded_fn recorded,
+	       struct buf *err);
 
 #endif

@@ -57,6 +57,11 @@ size_t deploy_policy_unit_environments(const struct rules *r, const struct unit 
  * deploy branch already to that environment (with the push's options). */
 #define DEPLOY_REF_PREFIX "refs/deploy/"
 
+/* Refs only the server writes; a push to one is refused. DEPLOYS_REF holds
+ * what the read-only commands say of the last deploys (ask.h). */
+#define GITGATE_REF_PREFIX "refs/gitgate/"
+#define DEPLOYS_REF GITGATE_REF_PREFIX "deploys"
+
 /* The branch whose pushes deploy: [deploy] branch, else [push] deploy_branch. */
 const char *deploy_policy_branch(const struct rules *r);
 /* Its ref: "refs/heads/" and the branch, appended to out. */

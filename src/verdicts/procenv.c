@@ -86,6 +86,11 @@ int procenv_ask(const struct procenv *env, struct buf *prefix)
 	return 1;
 }
 
+int procenv_ask_by_ref(const struct procenv *env)
+{
+	return env->platform && strcmp(env->platform->name, "gitolite");
+}
+
 void procenv_read(struct procenv *env)
 {
 	memset(env, 0, sizeof(*env));

@@ -59,6 +59,9 @@ int procenv_command_user(const struct identity_policy *p, const struct procenv *
  * gitolite runs this hook. Returns 1 with prefix filled, 0 when the pusher
  * has no such way (or has a shell: no platform). */
 int procenv_ask(const struct procenv *env, struct buf *prefix);
+/* Does the pusher have git alone (GitLab, Gitea, GitHub: no shell, no
+ * command of gitgate's), and so reads the deploys ref (ask.h)? */
+int procenv_ask_by_ref(const struct procenv *env);
 /* Colour on a terminal, when the environment allows it. */
 int procenv_wants_color(const struct procenv *env, FILE *out);
 

@@ -254,6 +254,18 @@ static int check_deploy_ref(const struct push_scope *scope, const struct ref_upd
 	return on_branch < 0 ? -1 : 0;
 }
 
+/* refs/gitgate/: the server's own (the deploys ref), written by no push,
+ * deleted by none. */
+static void check_server_ref(const struct ref_update *u, struct findings *out)
+{
+	if (!strncmp(u->ref, GITGATE_REF_PREFIX, strlen(GITGATE_REF_PREFIX)))
+		add_finding(out, RULE_SERVER_REF, SEVERITY_ERROR, u->ref,
+			    "only the server writes this ref: it is what gitgate says of the "
+			    "deploys",
+			    "read it with git fetch origin " DEPLOYS_REF "; push branches and "
+			    "tags");
+}
+
 static void add_oid(struct strvec *a, const git_oid *oid)
 {
 	char hex[GIT_OID_HEXSZ + 1];
@@ -520,12 +532,15 @@ enum gitgate_status push_check(const struct push_scope *scope, const struct push
 			       struct findings *out, struct buf *checked, struct buf *err)
 {
 	if (scope->mode != PUSH_RANGE)
-		for (size_t i = 0; i < updates->n; i++)
+		for (size_t i = 0; i < updates->n; i++) {
+			if (scope->mode == PUSH_SERVER)
+				check_server_ref(&updates->items[i], out);
 			if (check_protected(scope, &updates->items[i], out, err) < 0 ||
 			    check_target(scope, &updates->items[i], out, err) < 0 ||
 			    (scope->mode == PUSH_SERVER &&
 			     check_deploy_ref(scope, &updates->items[i], updates, out, err) < 0))
 				return STATUS_FAULT;
+		}
 	struct deadline deadline;
 	deadline_start(&deadline,
 		       scope->mode == PUSH_RANGE ? 0 : scope->rules->push.deadline_seconds);

@@ -104,6 +104,7 @@ t_gitea_gates_deploys_and_keeps_its_state_through_a_rename() {
 	commit "carol's change"
 	push 0 origin main
 	contains "$OUT" "argo to staging at $(git -C work rev-parse --short=12 HEAD): deployed"
+	contains "$OUT" "history:  git fetch origin refs/gitgate/deploys && git show FETCH_HEAD:history"
 	[ "$(answers "$S1")" = "$(git -C work rev-parse HEAD)" ] || fail "staging does not run carol's change"
 	contains gitea.log "gitea pre-receive ran for carol"
 	records=$(python3 -c 'import json,sys; print([(r["user"], r["user_source"]) for r in map(json.loads, open(sys.argv[1]))])' "$home/team/monorepo/pushes.jsonl")
@@ -157,6 +158,37 @@ RUNNER
 	ln -sf runner "$1/post-receive"
 }
 
+# What a pusher with git alone reads, by the closing lines of the last
+# push ($OUT): its log, status, history and report from the deploys ref,
+# with no secret in any of it; and the ref is the server's alone.
+deploys_ref_reads_as_the_hints_say() {
+	local id fetch
+	id=$(sed -n 's/^remote: deploy \([^ :]*\): argo to staging.*/\1/p' "$OUT")
+	fetch=$(sed -n 's/^remote:   log: *\(.*[^ ]\) *$/\1/p' "$OUT")
+	[ -n "$id" ] && [ "$fetch" = "git fetch origin refs/gitgate/deploys && git show FETCH_HEAD:logs/$id.log" ] ||
+		{ fail "the closing lines name no way by git:"; cat "$OUT"; return 1; }
+	(cd work && eval "$fetch") >ref-log.txt 2>&1 || { fail "$fetch failed:"; cat ref-log.txt; return 1; }
+	contains ref-log.txt "gate 11/11  health-after  argo              passed"
+	grep -qx '\*\*\*' ref-log.txt || { fail "the migration's output is not in the ref's log, hidden:"; cat ref-log.txt; }
+	git -C work show FETCH_HEAD:status >ref-status.txt
+	grep -q "argo .*staging .*live .*$(git -C work rev-parse --short=12 HEAD)" ref-status.txt ||
+		{ fail "the ref's status does not show the release live:"; cat ref-status.txt; }
+	git -C work show FETCH_HEAD:history | grep -q "^$id .*deployed" || fail "the ref's history has no $id"
+	git -C work show "FETCH_HEAD:reports/$id.md" >ref-report.md 2>&1 || fail "no report of $id in the ref"
+	contains ref-report.md "$id"
+	git -C work show FETCH_HEAD:README | grep -q "git fetch origin refs/gitgate/deploys" || fail "the ref's README does not say how to read it"
+	local blobs
+	blobs=$(mktemp)
+	git -C work ls-tree -r --name-only FETCH_HEAD | while read -r f; do git -C work show "FETCH_HEAD:$f"; done >"$blobs"
+	seen_nowhere tok-5cd1e7a9f0 "$blobs"
+	rm -f "$blobs"
+	push 1 origin +HEAD:refs/gitgate/deploys
+	contains "$OUT" "server-ref: only the server writes this ref"
+	push 1 origin :refs/gitgate/deploys
+	contains "$OUT" "server-ref"
+	git -C "$repo" rev-parse -q --verify refs/gitgate/deploys >/dev/null || fail "a push deleted the deploys ref"
+}
+
 t_gitlab_gates_says_one_line_to_the_web_and_detaches_there() {
 	local repo=$PWD/git-data/repositories/@hashed/6b/86/6b86b273ff34fce19d6b804eff5a3f5747ada4eaa22f1d49c01e52ddb7875b4b.git
 	local home=$PWD/gitgate-home
@@ -164,6 +196,10 @@ t_gitlab_gates_says_one_line_to_the_web_and_detaches_there() {
 	git -C "$repo" config gitlab.fullpath team/monorepo
 	gitaly_hooks "$SRV/gitaly-hooks"
 	git -C "$repo" config core.hooksPath "$SRV/gitaly-hooks"
+	# staging's secret, which its migration prints into the deploy's log.
+	echo "SECRET_TOKEN=tok-5cd1e7a9f0" >"$SRV/app.env"
+	sed -i "/^\[target argo staging\]/a env_file = $SRV/app.env\nmigrate = printenv SECRET_TOKEN" \
+		"$home/team/monorepo/rules.ini"
 	INSTALL --server --home "$home" "$repo" >install.log 2>&1 || { fail "install failed:"; cat install.log; return; }
 	contains install.log "a gitlab repository"
 	contains install.log "gitaly hooks set --storage default --repository @hashed/6b/86/6b86b273ff34fce19d6b804eff5a3f5747ada4eaa22f1d49c01e52ddb7875b4b.git"
@@ -183,13 +219,22 @@ t_gitlab_gates_says_one_line_to_the_web_and_detaches_there() {
 	commit "alice's change"
 	push 0 origin main
 	contains "$OUT" "argo to staging at $(git -C work rev-parse --short=12 HEAD): deployed"
+	deploys_ref_reads_as_the_hints_say || return
 	# A web action's hook is held to a time limit: its deploy goes on in
 	# the background.
 	commit "from the web"
 	GL_PROTOCOL=web push 0 origin main
-	contains "$OUT" "gitgate: deploying in the background"
+	contains "$OUT" "gitgate: deploying in the background; once it has ended: git fetch origin refs/gitgate/deploys && git show FETCH_HEAD:status"
 	lacks "$OUT" "gate 11/11"
 	await_answer "$S2" "$(git -C work rev-parse HEAD)" || fail "the web action's deploy did not go live"
+	# Once the job has ended, the ref says so.
+	local tries=0 head
+	head=$(git -C work rev-parse --short=12 HEAD)
+	until git -C work fetch -q origin refs/gitgate/deploys 2>/dev/null &&
+		git -C work show FETCH_HEAD:status | grep -q "live .*$head"; do
+		[ $((tries += 1)) -gt 100 ] && { fail "the deploys ref never showed $head live"; break; }
+		sleep 0.1
+	done
 	records=$(python3 -c 'import json,sys; print(sorted({(r["user"], r["user_source"]) for r in map(json.loads, open(sys.argv[1]))}))' "$home/team/monorepo/history.jsonl")
 	[ "$records" = "[('alice', 'gitlab GL_USERNAME')]" ] || fail "history.jsonl: $records"
 	"$G" doctor "$repo" argo staging >doctor.log 2>&1
