@@ -21,38 +21,19 @@ static const char *text_of(json_t *record, const char *key)
 	return s ? s : "-";
 }
 
-/* A sign-off, under the deploy it names. */
-static void print_signoff(FILE *out, const json_t *r)
+/* A record shown under the deploy it names: each word, then its key's
+ * text; then ": " and the text of key last, when the record has it. */
+static void print_under(FILE *out, const json_t *r, const char *const parts[][2], size_t n,
+			const char *last)
 {
 	struct buf line = BUF_INIT;
-	buf_adds(&line, "    signed off ");
-	history_record_text(&line, r, "deploy", "?");
-	buf_adds(&line, " by ");
-	history_record_text(&line, r, "by", "?");
-	buf_adds(&line, " at ");
-	history_record_text(&line, r, "at", "?");
-	if (json_is_string(json_object_get(r, "note"))) {
-		buf_adds(&line, ": ");
-		history_record_text(&line, r, "note", "");
+	for (size_t i = 0; i < n; i++) {
+		buf_adds(&line, parts[i][0]);
+		history_record_text(&line, r, parts[i][1], "?");
 	}
-	fprintf(out, "%s\n", line.data);
-	buf_free(&line);
-}
-
-/* A watch's end, under the deploy it watched. */
-static void print_watch(FILE *out, const json_t *r)
-{
-	struct buf line = BUF_INIT;
-	buf_adds(&line, "    watch of ");
-	history_record_text(&line, r, "deploy", "?");
-	buf_adds(&line, ": ");
-	history_record_text(&line, r, "outcome", "?");
-	buf_adds(&line, " at ");
-	history_record_text(&line, r, "finished", "?");
-	if (json_is_string(json_object_get(r, "why"))) {
-		const char *why = json_string_value(json_object_get(r, "why"));
+	if (json_is_string(json_object_get(r, last))) {
 		buf_adds(&line, ": ");
-		escape_bytes(&line, why, strcspn(why, "\n"));
+		history_record_text(&line, r, last, "");
 	}
 	fprintf(out, "%s\n", line.data);
 	buf_free(&line);
@@ -61,11 +42,15 @@ static void print_watch(FILE *out, const json_t *r)
 static void print_record(FILE *out, json_t *r)
 {
 	if (!strcmp(text_of(r, "kind"), "signoff")) {
-		print_signoff(out, r);
+		static const char *const signoff[][2] = {
+		    {"    signed off ", "deploy"}, {" by ", "by"}, {" at ", "at"}};
+		print_under(out, r, signoff, 3, "note");
 		return;
 	}
 	if (!strcmp(text_of(r, "kind"), "watch")) {
-		print_watch(out, r);
+		static const char *const watch[][2] = {
+		    {"    watch of ", "deploy"}, {": ", "outcome"}, {" at ", "finished"}};
+		print_under(out, r, watch, 3, "why");
 		return;
 	}
 	static const char *const keys[] = {"id", "kind",    "unit",	"environment",

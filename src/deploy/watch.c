@@ -217,8 +217,12 @@ int watch_begin(struct deploy_job *j)
 		buf_free(&status);
 		buf_free(&report);
 	} else {
-		fprintf(j->out, "warning: gitgate: the watch could not begin: %s\n",
-			err.data ? err.data : "cannot write its file");
+		fprintf(j->out,
+			"warning: gitgate: the watch could not begin: %s; the release is live "
+			"unwatched: check it with gitgate health %s %s --level 3, and go back with "
+			"gitgate rollback %s %s if it fails\n",
+			err.data ? err.data : "cannot write its file", j->unit->name, env->name,
+			j->unit->name, env->name);
 	}
 	json_decref(w);
 	buf_free(&err);
