@@ -54,14 +54,15 @@ static void print_last_record(FILE *out, const struct server *s, const struct de
 	if (history_read(&records, s->state_dir.data, p->unit->name, t->environment, 1, &skipped,
 			 &err) == 0 &&
 	    json_array_size(records)) {
-		json_t *r = json_array_get(records, 0), *health = json_object_get(r, "health");
+		json_t *r = json_array_get(records, 0);
+		/* A watch has no id of its own: it names the deploy it watched,
+		 * and its checks are its "checks". */
+		int watch = json_object_get(r, "id") == NULL;
+		json_t *health = json_object_get(r, watch ? "checks" : "health"), *check;
 		size_t ok = 0, i;
-		json_t *check;
 		json_array_foreach(health, i, check) ok +=
 		    json_is_true(json_object_get(check, "ok"));
 		struct buf what = BUF_INIT, who = BUF_INIT;
-		/* A watch has no id of its own: it names the deploy it watched. */
-		int watch = json_object_get(r, "id") == NULL;
 		const char *keys[] = {"kind", watch ? "deploy" : "id", "outcome", "finished"};
 		const char *before[] = {"", watch ? " of " : " ", " ", ", "};
 		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {

@@ -263,9 +263,11 @@ static void check_said(struct deploy_job *j, const struct part *p,
 			json_object_set_new(one, "host", json_string(p->address));
 		json_array_append_new(j->reports, one);
 	}
-	if (j->record) {
+	/* A watch's record keeps its checks its own way (watch.c). */
+	json_t *health = j->record ? json_object_get(j->record, "health") : NULL;
+	if (health) {
 		json_t *checks = health_report_checks_json(report);
-		json_array_extend(json_object_get(j->record, "health"), checks);
+		json_array_extend(health, checks);
 		json_decref(checks);
 	}
 }

@@ -99,6 +99,9 @@ static json_t *watch_record(const json_t *w)
 	json_object_set_new(
 	    r, "until", history_time_json((time_t)json_integer_value(json_object_get(w, "until"))));
 	json_object_set(r, "watch_seconds", json_object_get(w, "seconds"));
+	/* Its checks are "checks" alone: the health checks they run add to
+	 * no "health" list of the watch's. */
+	json_object_del(r, "health");
 	json_object_set_new(r, "checks", json_array());
 	return r;
 }

@@ -192,7 +192,7 @@ t_the_watch_switches_back_a_release_that_fails_after_its_switch() {
 	await_record "r[-1]['kind'] == 'watch' and r[-1]['deploy'] == '$id' and r[-1]['outcome'] == 'rolled-back'" 40
 	[ "$(answers "$NGINX_PORT")" = "$old" ] || fail "the old release does not serve after the watch"
 	records "sum(1 for x in r if x['kind'] == 'watch' and x['deploy'] == '$id') == 1" || fail "not one watch record"
-	records "any(not c['ok'] for c in r[-1]['health'])" || fail "the failed check is not in the record"
+	records "any(not c['ok'] for c in r[-1]['checks'])" || fail "the failed check is not in the record"
 	# Two notices of this deploy: at gate 11 (deployed, watching), and at
 	# the watch's end.
 	python3 - "$SRV/told.jsonl" "$id" <<'PY' || fail "the notices are not both there: $(cat "$SRV/told.jsonl")"
@@ -211,7 +211,7 @@ t_the_watch_catches_critical_lines_and_confirms_a_quiet_release() {
 	local id
 	id=$(sed -n 's/^deploy \([0-9a-f-]*\): .*/\1/p' "$OUT" | head -1)
 	await_record "r[-1]['kind'] == 'watch' and r[-1]['deploy'] == '$id' and r[-1]['outcome'] == 'confirmed'" 30
-	records "len(r[-1]['health']) >= 2" || fail "the watch's checks are not recorded"
+	records "len(r[-1]['checks']) >= 2" || fail "the watch's checks are not recorded"
 	local old
 	old=$(git rev-parse main)
 	echo 1 >../work/argo/CRITICAL_AFTER
