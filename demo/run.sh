@@ -712,6 +712,12 @@ assert r["emergency"].startswith("argo staging serves"), r
 ' || problem "the emergency was not recorded in the history"
 server health check all production
 expect_rc 0 $? "gitgate health check all production"
+note "a pusher with git alone (GitLab, Gitea, GitHub) reads the same from the server's deploys ref:"
+show git fetch -q origin refs/gitgate/deploys
+expect_rc 0 $? "git fetch origin refs/gitgate/deploys"
+show git show FETCH_HEAD:status | tee "$DEMO/ref-status.out" | sed -n 1,6p
+grep -q "^  argo  *production  *live green ${HOTFIX:0:12}" "$DEMO/ref-status.out" ||
+	problem "the deploys ref's status does not show argo's hotfix live on green"
 
 step "15. rollback: back to the warm slot in a second"
 server rollback argo production
