@@ -99,6 +99,68 @@ static int sync_parent(const char *path)
 	return rc;
 }
 
+#define BACKWARD_BLOCK 65536
+
+/* The lines of data[0, *end) that end before it, the last first, to fn;
+ * *end is left at the start of the first (whose start may be further back).
+ * Returns 0 when fn said stop. */
+static int lines_of_block(const char *data, size_t *end,
+			  int (*fn)(const char *line, size_t len, void *arg), void *arg)
+{
+	for (size_t i = *end; i-- > 0;) {
+		if (data[i] != '\n')
+			continue;
+		size_t len = *end - i - 1;
+		*end = i;
+		if (len && !fn(data + i + 1, len, arg))
+			return 0;
+	}
+	return 1;
+}
+
+int state_lines_backward(const char *path, int (*fn)(const char *line, size_t len, void *arg),
+			 void *arg, struct buf *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		buf_printf(err, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	int rc = fstat(fd, &st) == 0 ? 0 : -1;
+	/* data: the block read last, then the part of a line that went on
+	 * past it (its start not read yet). */
+	struct buf data = BUF_INIT, rest = BUF_INIT;
+	off_t pos = rc == 0 ? st.st_size : 0;
+	int more = 1;
+	while (rc == 0 && more && pos > 0) {
+		size_t n = pos < BACKWARD_BLOCK ? (size_t)pos : BACKWARD_BLOCK;
+		pos -= (off_t)n;
+		buf_clear(&data);
+		buf_reserve(&data, n + rest.len);
+		if (pread(fd, data.data, n, pos) != (ssize_t)n) {
+			rc = -1;
+			break;
+		}
+		data.len = n;
+		buf_add(&data, rest.data, rest.len);
+		size_t end = data.len;
+		more = lines_of_block(data.data, &end, fn, arg);
+		buf_clear(&rest);
+		buf_add(&rest, data.data, end);
+	}
+	if (rc == 0 && more && rest.len)
+		fn(rest.data, rest.len, arg);
+	if (rc < 0)
+		buf_printf(err, "cannot read %s: %s", path, errno ? strerror(errno) : "short read");
+	buf_free(&data);
+	buf_free(&rest);
+	close(fd);
+	return rc;
+}
+
 int state_write_all(int fd, const void *bytes, size_t len)
 {
 	const char *data = bytes;

@@ -42,6 +42,14 @@ int state_make_parent(const char *path, struct buf *err);
  * with the reason in err and the file as it was. */
 int state_append_jsonl(const char *path, const char *line, struct buf *err);
 
+/* Hands each line of the file at path to fn, the last first (without its
+ * newline; empty lines left out), until fn returns 0 or the file's start:
+ * the newest records of a JSON-lines file are read without the rest. What
+ * is appended meanwhile is not read. A missing file has no lines. Returns
+ * 0, or -1 with the reason in err. */
+int state_lines_backward(const char *path, int (*fn)(const char *line, size_t len, void *arg),
+			 void *arg, struct buf *err);
+
 /* Writes all len bytes to fd, again after a short write or EINTR. Returns
  * 0, or -1 with errno (ENOSPC for a write that wrote nothing). */
 int state_write_all(int fd, const void *data, size_t len);

@@ -182,38 +182,44 @@ static int wanted(const struct wanted *w, const json_t *record)
 	return matches(record, "unit", w->unit) && matches(record, "environment", w->environment);
 }
 
+/* A read, newest record first. */
+struct reading {
+	const struct wanted *w;
+	json_t *newest_first;
+	size_t skipped;
+};
+
+static int read_line(const char *line, size_t len, void *arg)
+{
+	struct reading *r = arg;
+	const struct wanted *w = r->w;
+	/* Most lines name another deploy: those are not parsed. */
+	if (w->deploy && !memmem(line, len, w->deploy, strlen(w->deploy)))
+		return 1;
+	json_t *record = json_loadb(line, len, 0, NULL);
+	if (!json_is_object(record))
+		r->skipped++;
+	else if (wanted(w, record))
+		json_array_append(r->newest_first, record);
+	json_decref(record);
+	return json_array_size(r->newest_first) < w->max;
+}
+
+/* The last w->max records wanted, read from the end back: the lines
+ * before them are not read. */
 static int records_read(json_t **out, const char *state_dir, const struct wanted *w,
 			size_t *skipped, struct buf *err)
 {
-	struct buf path = BUF_INIT, line = BUF_INIT;
+	struct buf path = BUF_INIT;
 	history_path(&path, state_dir);
+	struct reading r = {.w = w, .newest_first = json_array()};
+	int rc = w->max ? state_lines_backward(path.data, read_line, &r, err) : 0;
 	*out = json_array();
-	*skipped = 0;
-	FILE *f = fopen(path.data, "r");
-	int rc = 0;
-	if (!f && errno != ENOENT) {
-		buf_printf(err, "cannot read %s: %s", path.data, strerror(errno));
-		rc = -1;
-	}
-	while (f && w->max && buf_getline(&line, f, '\n')) {
-		json_t *record = json_loadb(line.data, line.len, 0, NULL);
-		if (!json_is_object(record)) {
-			(*skipped)++;
-		} else if (wanted(w, record)) {
-			if (json_array_size(*out) == w->max)
-				json_array_remove(*out, 0);
-			json_array_append(*out, record);
-		}
-		json_decref(record);
-	}
-	if (f && ferror(f)) {
-		buf_printf(err, "cannot read %s: %s", path.data, strerror(errno));
-		rc = -1;
-	}
-	if (f)
-		fclose(f);
+	for (size_t i = json_array_size(r.newest_first); i-- > 0;)
+		json_array_append(*out, json_array_get(r.newest_first, i));
+	json_decref(r.newest_first);
+	*skipped = r.skipped;
 	buf_free(&path);
-	buf_free(&line);
 	return rc;
 }
 

@@ -99,7 +99,8 @@ const char *history_gate_result_name(enum gate_result result);
 /* Appends the record to STATE_DIR/history.jsonl. Returns 0 or -1 (err). */
 int history_append(const char *state_dir, const json_t *record, struct buf *err);
 /* The last `max` records (oldest first) whose unit and environment match
- * (NULL matches any), into a new JSON array in *out. A line that is not
+ * (NULL matches any), into a new JSON array in *out, read from the file's
+ * end back (the lines before them are not read). A line read that is not
  * JSON is skipped and counted in *skipped. Returns 0, or -1 (err) when the
  * file exists but cannot be read; a missing file is an empty history. */
 int history_read(json_t **out, const char *state_dir, const char *unit, const char *environment,

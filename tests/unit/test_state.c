@@ -92,6 +92,65 @@ Test(state, append_creates_the_directory_and_the_file_and_keeps_lines_whole)
 	free(path);
 }
 
+/* What lines_backward handed over: each line and a "|" after it. */
+struct seen {
+	struct buf lines;
+	size_t n, stop_after;
+};
+
+static int collect(const char *line, size_t len, void *arg)
+{
+	struct seen *s = arg;
+	buf_add(&s->lines, line, len);
+	buf_addc(&s->lines, '|');
+	return ++s->n != s->stop_after;
+}
+
+Test(state, lines_come_back_last_first_across_blocks_and_stop_when_asked)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/lines", dir);
+	/* 3,000 numbered lines, one of 200,000 bytes (more than a block), two
+	 * empty ones, and no newline at the end. */
+	struct buf text = BUF_INIT, want = BUF_INIT, ignored = BUF_INIT;
+	for (int i = 0; i < 3000; i++) {
+		struct buf line = BUF_INIT;
+		if (i == 1500)
+			for (int k = 0; k < 20000; k++)
+				buf_adds(&line, "0123456789");
+		else
+			buf_printf(&line, "line %d", i);
+		buf_printf(&text, "%s%s", line.data, i == 2999 ? "" : "\n");
+		if (i == 10)
+			buf_adds(&text, "\n\n");
+		struct buf before = BUF_INIT;
+		buf_printf(&before, "%s|%s", line.data, want.data ? want.data : "");
+		buf_free(&want);
+		want = before;
+		buf_free(&line);
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	cr_assert_eq(state_write_all(fd, text.data, text.len), 0);
+	close(fd);
+	struct seen all = {.lines = BUF_INIT};
+	cr_assert_eq(state_lines_backward(path, collect, &all, &ignored), 0);
+	cr_assert_eq(all.n, 3000);
+	cr_assert(all.lines.len == want.len && !memcmp(all.lines.data, want.data, want.len),
+		  "the lines differ from the file's, last first");
+	struct seen two = {.lines = BUF_INIT, .stop_after = 2};
+	cr_assert_eq(state_lines_backward(path, collect, &two, &ignored), 0);
+	cr_assert_str_eq(two.lines.data, "line 2999|line 2998|");
+	struct seen none = {.lines = BUF_INIT};
+	snprintf(path, sizeof(path), "%s/missing", dir);
+	cr_assert_eq(state_lines_backward(path, collect, &none, &ignored), 0);
+	cr_assert_eq(none.n, 0);
+	buf_free(&text);
+	buf_free(&want);
+	buf_free(&ignored);
+	buf_free(&all.lines);
+	buf_free(&two.lines);
+}
+
 Test(state, a_record_of_more_than_one_line_is_refused)
 {
 	char *path = path_in("log.jsonl");
