@@ -31,7 +31,8 @@ FILES=${FILES:-2000}
 [ -x /usr/sbin/sshd ] || { echo "bench: needs sshd (./install.sh --test installs it)" >&2; exit 2; }
 
 WORK=$(mktemp -d)
-# The apps (by the pid files gitgate keeps here and on the host), then sshd.
+# The apps (by the pid files gitgate keeps here and on the host), gitgate's
+# ssh master (kept between deploys), then sshd.
 cleanup() {
 	local f pid start
 	for f in "$WORK"/server.git/gitgate/targets/*/*.pid "$WORK"/host/srv/*-run/*.pid; do
@@ -39,6 +40,7 @@ cleanup() {
 		read -r pid start <"$f"
 		kill -TERM -- "-$pid" 2>/dev/null || true
 	done
+	declare -F ssh_masters_stop >/dev/null && ssh_masters_stop "$WORK/server.git/gitgate/ssh"
 	[ -s "$WORK/sshd.pid" ] && kill -TERM "$(cat "$WORK/sshd.pid")" 2>/dev/null
 	rm -rf "$WORK"
 }

@@ -39,3 +39,23 @@ CONF
 	done
 	return 1
 }
+
+# ssh_masters_stop DIR: stops the ssh masters gitgate keeps between deploys
+# in DIR (a state folder's ssh/), each by its pid (ssh -O check names it),
+# as the end of a test, the bench or the demo must: left alone, each would
+# stay up to SSH_PERSIST_SECONDS.
+ssh_masters_stop() { # ssh_masters_stop DIR
+	local sock pid
+	for sock in "$1"/h-*; do
+		[ -S "$sock" ] || continue
+		pid=$(ssh_master_pid "$sock")
+		[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
+	done
+	return 0
+}
+
+# ssh_master_pid SOCKET: the pid of the master behind SOCKET, or nothing.
+ssh_master_pid() {
+	(cd "$(dirname "$1")" && ssh -S "./$(basename "$1")" -O check gitgate 2>&1) |
+		sed -n 's/^Master running (pid=\([0-9]*\)).*/\1/p'
+}

@@ -9,6 +9,7 @@
 # Every process a test starts (sshd, the apps on the hosts) is stopped by
 # its pid when the test ends, passed or failed.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../sshd_host.sh"
 
 # The hosts need mount namespaces (unshare --mount: root, or a user
 # namespace); where there are none, ctest reports this file skipped.
@@ -27,10 +28,12 @@ s.bind((sys.argv[1], 0))
 print(s.getsockname()[1])' "$1"
 }
 
-# Stops what the test started: the apps on the hosts (by their pid files'
-# process groups), each sshd's sessions, then each sshd, by pid.
+# Stops what the test started: gitgate's ssh masters, the apps on the
+# hosts (by their pid files' process groups), each sshd's sessions, then
+# each sshd, by pid.
 stop_hosts() {
 	local f pid start dir child
+	ssh_masters_stop "$SRV/server.git/gitgate/ssh"
 	[ -s "$SRV/listener.pid" ] && kill -TERM "$(cat "$SRV/listener.pid")" 2>/dev/null
 	for f in "$SRV"/host-*/nginx/nginx.pid; do
 		[ -s "$f" ] && kill -QUIT "$(cat "$f")" 2>/dev/null
@@ -220,6 +223,13 @@ one_host() {
 	greet a "a"
 }
 
+master_pid() { # the pid of gitgate's one ssh master (nothing when there is none)
+	local sock
+	for sock in "$SRV"/server.git/gitgate/ssh/h-*; do
+		[ -S "$sock" ] && ssh_master_pid "$sock"
+	done
+}
+
 greet() { # greet NAME GREETING: the env file on host NAME
 	printf 'GREETING=%s\n' "$2" >"$SRV/host-$1/argo.env"
 }
@@ -267,8 +277,16 @@ t_a_push_deploys_to_a_remote_host_and_rolls_back() {
 	ls "$SRV/host-a/srv/it's argo-releases/"*/argo/app.py >/dev/null 2>&1 || fail "no release on host a"
 	[ -s "$SRV/host-a/srv/it's argo-run/blue.pid" ] || fail "no pid file on host a"
 	[ ! -e "$SRV/remote/srv" ] || fail "the git server's own \$SRV/remote was written to"
-	ls "$SRV"/server.git/gitgate/ssh/* >/dev/null 2>&1 && fail "a control socket outlived its deploy"
+	# The connection stays for the next deploy: the same master serves it.
+	local master
+	master=$(master_pid)
+	[ -n "$master" ] || fail "no ssh master stayed after the deploy"
 	push "second"
+	[ "$(master_pid)" = "$master" ] || fail "the second deploy did not reuse master $master: $(master_pid)"
+	# A master that died (killed: its socket stays behind) is replaced, and
+	# the deploy goes on.
+	kill -KILL "$master"
+	[ -n "$(find "$SRV/server.git/gitgate/ssh" -type s)" ] || fail "the killed master left no socket to trip on"
 	second=$(git -C work rev-parse HEAD)
 	[ "$(answer 127.0.0.1 "$P2" revision)" = "$second" ] || fail "the green slot does not serve $second"
 	(cd server.git && "$G" status argo production) >status.txt 2>&1
@@ -276,6 +294,8 @@ t_a_push_deploys_to_a_remote_host_and_rolls_back() {
 	contains status.txt "live green"
 	# keep_releases = 2: the third deploy's prune leaves the slots' two there.
 	push "third"
+	contains "$OUT" "gate 11/11  health-after  argo              passed"
+	[ -n "$(master_pid)" ] && [ "$(master_pid)" != "$master" ] || fail "the killed master was not replaced: $(master_pid)"
 	local kept=("$SRV/host-a/srv/it's argo-releases/"*)
 	[ ${#kept[@]} = 2 ] || fail "host a keeps ${#kept[@]} releases, not 2: ${kept[*]}"
 	[[ "${kept[*]}" != *"-${first:0:12}"* ]] || fail "the first release was not pruned on host a"
@@ -543,8 +563,7 @@ t_the_nginx_switch_runs_on_the_host() {
 }
 
 # A deploy killed right after its switch on a host: --reconcile switches
-# that host back, over a connection of its own, and ends the dead deploy's
-# master.
+# that host back, through the master the dead deploy used (it outlives it).
 t_a_deploy_killed_after_its_switch_is_undone_on_the_host() {
 	one_host || return
 	push "first"
@@ -568,14 +587,16 @@ t_a_deploy_killed_after_its_switch_is_undone_on_the_host() {
 	done
 	[ "$(readlink "$SRV/host-a/srv/it's argo-live")" = "$ROOT-green" ] || { fail "the switch did not happen:"; cat "$SRV/killed.out"; }
 	{ kill -KILL "$deployer" && wait "$deployer"; } 2>/dev/null
-	ls "$SRV"/server.git/gitgate/ssh/"$deployer".* >/dev/null 2>&1 || fail "the killed deploy left no master to end"
+	local master
+	master=$(master_pid)
+	[ -n "$master" ] || fail "the killed deploy's master is gone"
 	OUT=$(mktemp)
 	(cd server.git && "$G" deploy --reconcile) >"$OUT" 2>&1 || { fail "reconcile failed:"; cat "$OUT"; }
 	contains "$OUT" "argo on $HOST_a in production: the deploy"
 	contains "$OUT" "back on blue"
 	[ "$(readlink "$SRV/host-a/srv/it's argo-live")" = "$ROOT-blue" ] || fail "reconcile did not switch host a back"
 	[ "$(answer 127.0.0.1 "$P1" revision)" = "$first" ] || fail "the last good version does not serve on host a"
-	ls "$SRV"/server.git/gitgate/ssh/"$deployer".* >/dev/null 2>&1 && fail "the killed deploy's master was not ended"
+	[ "$(master_pid)" = "$master" ] || fail "reconcile did not use the master the killed deploy left"
 	last_record 'assert r["outcome"] == "abandoned", r'
 }
 
