@@ -15,6 +15,8 @@
  * would show them. A value holding a newline cannot travel that way and
  * is refused.
  *
+ * The scripts are in remote.c, but for the releases' (remote_release.c).
+ *
  * What the host needs: sh, tar, and for the steps that use them stat -c
  * (the logs a confirmed deploy reads), setsid
  * (run), mv -T (GNU or busybox: the symlink swap), /proc (the start time
@@ -41,6 +43,14 @@
 #include "run.h"
 #include "sandbox.h"
 #include "ssh.h"
+
+/* Runs one of gitgate's constant sh scripts on the host with its arguments
+ * (NULL-terminated), stdin from in (NULL: none), stdout into out (NULL:
+ * discarded), under limit_ms (0: the steps' own). Returns the exit code,
+ * or -1 when it could not run or ssh failed (255), with why in err;
+ * stderr of a script that failed is in err. */
+int remote_script(const struct ssh *s, const char *text, const char *const *args,
+		  const struct run_input *in, struct buf *out, unsigned limit_ms, struct buf *err);
 
 /* A command made ready to run here through ssh: its argv, and the stdin
  * that carries its variables. */
