@@ -32,6 +32,9 @@
  *
  * On the host, beside ROOT-blue and ROOT-green:
  *   ROOT-releases/<id>/      the releases, each received whole or not at all
+ *   ROOT-releases/.pristine/ gitgate's own copy of the last release sent,
+ *                            out of every app's reach, and .pristine.id
+ *                            naming it: what the next is built on
  *   ROOT-run/blue.pid, .log  the supervised app: "PID STARTTIME", its output
  */
 #ifndef GITGATE_REMOTE_H
@@ -89,9 +92,20 @@ int remote_write_file(const struct ssh *s, const char *path, const char *data, s
 int remote_log_end(const struct ssh *s, const char *path, struct logpos *pos, struct buf *err);
 int remote_log_read(const struct ssh *s, const char *path, const struct logpos *from, size_t max,
 		    struct logpos *at, struct buf *data, struct buf *err);
-/* Sends local_dir as a tar stream into releases_dir/id on the host. */
-int remote_receive_release(const struct ssh *s, const char *local_dir, const char *releases_dir,
-			   const char *id, unsigned limit_ms, struct buf *err);
+/* A release to send: the export here (dir, id) into releases_dir/id on
+ * the host, built there on the host's copy of base when it has it. */
+struct remote_release {
+	const char *dir, *id;
+	const char *base_dir, *base_id; /* an earlier export here, sent there; NULL: none */
+	const char *releases_dir;	/* ROOT-releases there */
+	unsigned limit_ms;
+};
+/* Sends r: what differs from the host's copy of the base (remote_release.c
+ * says how), else the whole release as a tar stream. Returns 0 with what
+ * travelled in said ("sent 10 changed files, 0 removed, 1990 copied
+ * there"), or -1 with why in err. */
+int remote_receive_release(const struct ssh *s, const struct remote_release *r, struct buf *said,
+			   struct buf *err);
 
 /* Removes the oldest releases in releases_dir on the host until keep are
  * left, never one in in_use (release_prune's choice). Returns 0 with how
