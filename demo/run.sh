@@ -131,6 +131,7 @@ stop_everything() {
 	if [ -s "$DEMO/host/sshd.pid" ]; then
 		# gitgate's ssh master to it, kept between deploys: by its pid.
 		ssh_masters_stop "$STATE/ssh"
+		host_copiers_stop "$DEMO/host/srv"
 		pid=$(cat "$DEMO/host/sshd.pid")
 		kill -TERM "$pid" 2>/dev/null
 		for tries in $(seq 50); do

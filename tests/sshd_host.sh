@@ -59,3 +59,17 @@ ssh_master_pid() {
 	(cd "$(dirname "$1")" && ssh -S "./$(basename "$1")" -O check gitgate 2>&1) |
 		sed -n 's/^Master running (pid=\([0-9]*\)).*/\1/p'
 }
+
+# host_copiers_stop DIR...: stops, by their pid files' process groups, the
+# copiers gitgate leaves running on a host after a release (each target's
+# ROOT-releases/.spare.pid under DIR), which end by themselves within
+# seconds, as the end of a test or the bench must not wait for.
+host_copiers_stop() {
+	local f pid start
+	for f in "$@"; do
+		for f in "$f"/*-releases/.spare.pid; do
+			[ -s "$f" ] && read -r pid start <"$f" && kill -KILL -- "-$pid" 2>/dev/null
+		done
+	done
+	return 0
+}

@@ -60,15 +60,6 @@ static const char write_script[] =
     "tmp=$1.gitgate-new-$$\n"
     "cat >\"$tmp\" && mv -f -- \"$tmp\" \"$1\" || { rm -f -- \"$tmp\"; exit 1; }\n";
 
-/* alive PID START: is that process (with that start time, where /proc
- * tells it) still there and not a zombie? */
-#define ALIVE                                                                                      \
-	"alive() {\n"                                                                              \
-	"  [ -r /proc/$1/stat ] || { kill -0 \"$1\" 2>/dev/null; return; }\n"                      \
-	"  set -- \"$2\" $(sed 's/.*) //' /proc/$1/stat 2>/dev/null)\n"                            \
-	"  [ $# -ge 21 ] && [ \"$2\" != Z ] && [ \"${21}\" = \"$1\" ]\n"                           \
-	"}\n"
-
 /* The app's session leader: $1 the log, $2 its cap in bytes (0: none), $3
  * the old logs kept, then the app, which it becomes. The app's output goes
  * through a FIFO to a log writer in the same group, started as an orphan
@@ -117,7 +108,7 @@ static const char app_script[] =
 
 /* $1 the folder, $2 the pid file, $3 the log, $4 its cap, $5 the old logs
  * kept, $6 app_script, then the command. */
-static const char start_script[] = ALIVE
+static const char start_script[] = REMOTE_ALIVE
     "dir=$1 pidf=$2 log=$3 max=$4 keep=$5 app=$6; shift 6\n" READ_ENV
     "mkdir -p -- \"$(dirname -- \"$pidf\")\" || exit 1\n"
     "if [ -s \"$pidf\" ] && read -r pid start <\"$pidf\" && alive \"$pid\" \"$start\"; then\n"
@@ -136,45 +127,54 @@ static const char start_script[] = ALIVE
     "  [ -r /proc/$pid/stat ] || break\n"
     "  set -- $(sed 's/.*) //' /proc/$pid/stat)\n"
     "  [ \"$3\" = \"$pid\" ] && [ \"$(cat /proc/$pid/comm)\" != setsid ] && break\n"
-    "  n=$((n + 1)); [ $n -lt 100 ] || { echo 'the app got no session of its own' >&2; exit 1; }\n"
-    "  sleep 0.05\n"
+    "  n=$((n + 1)); [ $n -lt 500 ] || { echo 'the app got no session of its own' >&2; exit 1; }\n"
+    "  sleep 0.01\n"
     "done\n"
     "start=$(sed 's/.*) //' /proc/$pid/stat 2>/dev/null | cut -d' ' -f20)\n"
     "printf '%s %s\\n' \"$pid\" \"$start\" >\"$pidf.new\" && mv -f -- \"$pidf.new\" \"$pidf\"\n";
 
 /* $1 the pid file: exit 0 running, 1 not. */
-static const char running_script[] = ALIVE "[ -s \"$1\" ] && read -r pid start <\"$1\" && "
-					   "alive \"$pid\" \"$start\"\n";
+static const char running_script[] = REMOTE_ALIVE "[ -s \"$1\" ] && read -r pid start <\"$1\" && "
+						  "alive \"$pid\" \"$start\"\n";
 
 /* $1 the pid file, $2 the grace in tenths of a second. */
-static const char stop_script[] =
-    ALIVE "[ -s \"$1\" ] || exit 0\n"
-	  "read -r pid start <\"$1\" || exit 1\n"
-	  /* Gone: no process of the group left but zombies (an app that died
-	   * is one until whoever adopted it reaps it; kill(2) still counts it). */
-	  "gone() {\n"
-	  "  kill -s 0 -- \"-$pid\" 2>/dev/null || return 0\n"
-	  "  [ -r /proc/self/stat ] || return 1\n"
-	  "  for s in /proc/[0-9]*/stat; do\n"
-	  "    read -r line <\"$s\" 2>/dev/null || continue\n"
-	  "    set -- ${line##*) }\n"
-	  "    [ \"$3\" = \"$pid\" ] && [ \"$1\" != Z ] && return 1\n"
-	  "  done\n"
-	  "  return 0\n"
-	  "}\n"
-	  "waitgone() { n=0; while ! gone && [ $n -lt $1 ]; do sleep 0.1; n=$((n + 1)); done; }\n"
-	  /* A pid that is another process's now is never signalled; one that is
-	   * gone may still lead a group of leftovers. */
-	  "if [ -r /proc/$pid/stat ] && ! alive \"$pid\" \"$start\"; then\n"
-	  "  rm -f -- \"$1\"; exit 0\n"
-	  "fi\n"
-	  "if ! gone; then\n"
-	  "  kill -s TERM -- \"-$pid\" 2>/dev/null; kill -s CONT -- \"-$pid\" 2>/dev/null\n"
-	  "  waitgone \"$2\"\n"
-	  "  gone || { kill -s KILL -- \"-$pid\" 2>/dev/null; waitgone 50; }\n"
-	  "  gone || { echo \"process group $pid outlived SIGKILL\" >&2; exit 1; }\n"
-	  "fi\n"
-	  "rm -f -- \"$1\"\n";
+static const char stop_script[] = REMOTE_ALIVE
+    "[ -s \"$1\" ] || exit 0\n"
+    "read -r pid start <\"$1\" || exit 1\n"
+    /* Gone: no process of the group left but zombies (an app that died
+     * is one until whoever adopted it reaps it; kill(2) still counts it). */
+    "gone() {\n"
+    "  kill -s 0 -- \"-$pid\" 2>/dev/null || return 0\n"
+    "  [ -r /proc/self/stat ] || return 1\n"
+    "  for s in /proc/[0-9]*/stat; do\n"
+    "    read -r line <\"$s\" 2>/dev/null || continue\n"
+    "    set -- ${line##*) }\n"
+    "    [ \"$3\" = \"$pid\" ] && [ \"$1\" != Z ] && return 1\n"
+    "  done\n"
+    "  return 0\n"
+    "}\n"
+    /* Every 10 ms for the first tenth (most apps are gone by then), then
+     * every tenth up to $1 of them. */
+    "waitgone() {\n"
+    "  n=0 f=0\n"
+    "  while ! gone && [ $n -lt $1 ]; do\n"
+    "    if [ $f -lt 9 ]; then sleep 0.01; f=$((f + 1)); else sleep 0.1; n=$((n + 1)); fi\n"
+    "  done\n"
+    "}\n"
+    /* A pid that is another process's now is never signalled; one that is
+     * gone may still lead a group of leftovers. */
+    "if [ -r /proc/$pid/stat ] && ! alive \"$pid\" \"$start\"; then\n"
+    "  rm -f -- \"$1\"; exit 0\n"
+    "fi\n"
+    /* A group with nobody in it takes no signal; one of zombies alone
+     * takes it harmlessly, and is gone at the first look. */
+    "if kill -s TERM -- \"-$pid\" 2>/dev/null; then\n"
+    "  kill -s CONT -- \"-$pid\" 2>/dev/null\n"
+    "  waitgone \"$2\"\n"
+    "  gone || { kill -s KILL -- \"-$pid\" 2>/dev/null; waitgone 50; }\n"
+    "  gone || { echo \"process group $pid outlived SIGKILL\" >&2; exit 1; }\n"
+    "fi\n"
+    "rm -f -- \"$1\"\n";
 
 int remote_command_make(struct remote_command *out, const struct ssh *s, const char *const *argv,
 			const char *const *env, const char *cwd, unsigned limit_ms, struct buf *err)

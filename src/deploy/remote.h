@@ -47,6 +47,15 @@
 #include "sandbox.h"
 #include "ssh.h"
 
+/* The sh function the scripts share: alive PID START, is that process (with
+ * that start time, where /proc tells it) still there and not a zombie? */
+#define REMOTE_ALIVE                                                                               \
+	"alive() {\n"                                                                              \
+	"  [ -r /proc/$1/stat ] || { kill -0 \"$1\" 2>/dev/null; return; }\n"                      \
+	"  set -- \"$2\" $(sed 's/.*) //' /proc/$1/stat 2>/dev/null)\n"                            \
+	"  [ $# -ge 21 ] && [ \"$2\" != Z ] && [ \"${21}\" = \"$1\" ]\n"                           \
+	"}\n"
+
 /* Runs one of gitgate's constant sh scripts on the host with its arguments
  * (NULL-terminated), stdin from in (NULL: none), stdout into out (NULL:
  * discarded), under limit_ms (0: the steps' own). Returns the exit code,

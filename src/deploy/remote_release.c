@@ -9,9 +9,10 @@
  * and the digest of its listing here (release_delta.h). When the release
  * before (the base) is that copy, only the delta travels: the paths that
  * are gone (as arguments) and a tar of the paths that differ; the host
- * removes the first from the copy, extracts the second into it, and copies
- * it, whole, into the new release: a copy, never hard links, so that
- * nothing an app writes in its release reaches another release or the copy.
+ * removes the first from the copy, extracts the second into it, and does
+ * the same to a second copy made in the background since (the spare, see
+ * SPARE), which becomes the new release: copies, never hard links, so that
+ * nothing an app writes in its release reaches another release or a copy.
  * The copy is taken only when its label names the base as it is here and
  * nothing in it changed after the label was written (find -cnewer: any
  * write, chmod, rename or new entry in it since); otherwise, when the host
@@ -37,40 +38,86 @@
  * arguments of one command line there (128 KiB at most on Linux). */
 #define GONE_MAX (64u << 10)
 
+/* The spare: a second copy of the pristine one, made in the background
+ * after each release (niced, in a session of its own: its pid and start
+ * time in .spare.pid), so that the next release is that copy renamed, not
+ * a copy made while the deploy waits. It is labelled with the pristine
+ * copy's label as the copier read it before copying, and kept only if that
+ * label is still the pristine copy's once the copy is whole: a script that
+ * changes the pristine copy takes its label first and gives it another
+ * after. Every script that changes them first waits for a copier still at
+ * work (await: up to a minute, then it stops it). */
+#define SPARE                                                                                      \
+	REMOTE_ALIVE                                                                               \
+	"await() {\n"                                                                              \
+	"  if [ -s .spare.pid ] && read -r p s <.spare.pid; then\n"                                \
+	"    n=0\n"                                                                                \
+	"    while alive \"$p\" \"$s\" && [ $n -lt 6000 ]; do sleep 0.01; n=$((n + 1)); done\n"    \
+	"    alive \"$p\" \"$s\" && kill -s KILL -- \"-$p\" 2>/dev/null\n"                         \
+	"  fi\n"                                                                                   \
+	"  rm -f .spare.pid && rm -rf .spare-new-*\n"                                              \
+	"}\n"                                                                                      \
+	"respare() {\n"                                                                            \
+	"  [ -s .pristine.id ] && rm -f .spare.id && rm -rf .spare || return 0\n"                  \
+	"  setsid sh -c 'l=$(cat .pristine.id) && nice cp -a .pristine .spare-new-$$ &&\n"         \
+	"    [ \"$(cat .pristine.id 2>/dev/null)\" = \"$l\" ] && mv -T .spare-new-$$ .spare &&\n"  \
+	"    printf \"%s\\n\" \"$l\" >.spare.id || rm -rf .spare-new-$$' </dev/null >/dev/null "   \
+	"2>&1 &\n"                                                                                 \
+	"  p=$!\n"                                                                                 \
+	"  printf '%s %s\\n' \"$p\" \"$(sed 's/.*) //' /proc/$p/stat 2>/dev/null | cut -d' ' "     \
+	"-f20)\" "                                                                                 \
+	">.spare.pid\n"                                                                            \
+	"}\n"
+
 /* The whole release: $1 the releases folder, $2 the release id, $3 its
  * label; the tar stream on stdin. The files belong to the user gitgate logs
  * in as (-o: not to the numbers of the git server's users, which root's tar
  * would restore). A release there already is that release (ids are never
  * reused): it stays. Then it becomes the pristine copy (no copy is no
- * failure: the next release travels whole too). */
-static const char receive_script[] =
+ * failure: the next release travels whole too), before any app can write
+ * it, and the spare is made. */
+static const char receive_script[] = SPARE
     "mkdir -p -- \"$1\" && cd -- \"$1\" || exit 1\n"
     "if [ -d \"$2\" ]; then cat >/dev/null; exit 0; fi\n"
+    "await\n"
     "tmp=.incoming-$$\n"
     "rm -rf -- \"$tmp\" && mkdir -- \"$tmp\" && (cd -- \"$tmp\" && tar -xof -) &&\n"
     "mv -- \"$tmp\" \"$2\" || { rm -rf -- \"$tmp\"; exit 1; }\n"
-    "rm -f .pristine.id && rm -rf .pristine && cp -a -- \"$2\" .pristine &&\n"
+    "rm -f .pristine.id .spare.id && rm -rf .pristine .spare && cp -a -- \"$2\" .pristine &&\n"
     "printf '%s\\n' \"$3\" >.pristine.id || rm -rf .pristine\n"
+    "respare\n"
     "exit 0\n";
 
 /* The delta: $1 the releases folder, $2 the release id, $3 its label, $4
  * the base's label, then the paths gone; the tar of what differs on stdin.
  * Exit 4, reading nothing, when the pristine copy is not the base as it
- * was sent. The copy loses its label while it changes: one left half-done
- * is never taken again. */
-static const char delta_script[] =
+ * was sent (labelled so, nothing in it changed since). The delta goes into
+ * the pristine copy, then into the spare (or a copy of the pristine one
+ * when there is no whole spare of the base), which becomes the release. */
+static const char delta_script[] = SPARE
     "rel=$1 id=$2 label=$3 base=$4; shift 4\n"
     "mkdir -p -- \"$rel\" && cd -- \"$rel\" || exit 1\n"
     "if [ -d \"$id\" ]; then cat >/dev/null; exit 0; fi\n"
-    "[ -d .pristine ] && [ \"$(cat .pristine.id 2>/dev/null)\" = \"$base\" ] &&\n"
-    "changed=$(find .pristine -cnewer .pristine.id -print -quit) && [ -z \"$changed\" ] ||\n"
-    "  exit 4\n"
-    "rm -f .pristine.id || exit 1\n"
+    "await\n"
+    "same() {\n"
+    "  [ -d \"$1\" ] && [ \"$(cat \"$1.id\" 2>/dev/null)\" = \"$base\" ] &&\n"
+    "  c=$(find \"$1\" -cnewer \"$1.id\" -print -quit) && [ -z \"$c\" ]\n"
+    "}\n"
+    "same .pristine || exit 4\n"
     "tmp=.incoming-$$\n"
-    "{ (cd .pristine && rm -rf -- \"$@\" && tar -xof -) && rm -rf -- \"$tmp\" &&\n"
-    "  cp -a .pristine \"$tmp\" && mv -- \"$tmp\" \"$id\"; } ||\n"
-    "  { rm -rf -- \"$tmp\" .pristine; exit 1; }\n"
-    "printf '%s\\n' \"$label\" >.pristine.id || rm -rf .pristine\n"
+    "apply() { d=$1; shift; (cd -- \"$d\" && rm -rf -- \"$@\" && tar -xof \"../$tmp.tar\"); }\n"
+    "fail() { rm -rf -- \"$tmp\" \"$tmp.tar\" .pristine .pristine.id .spare .spare.id; exit 1; }\n"
+    "rm -f .pristine.id && rm -rf -- \"$tmp\" && cat >\"$tmp.tar\" || fail\n"
+    "if same .spare; then\n"
+    "  rm -f .spare.id && mv -- .spare \"$tmp\" && apply \"$tmp\" \"$@\" || fail\n"
+    "  apply .pristine \"$@\" || fail\n"
+    "else\n"
+    "  apply .pristine \"$@\" && cp -a .pristine \"$tmp\" || fail\n"
+    "fi\n"
+    "mv -- \"$tmp\" \"$id\" || fail\n"
+    "printf '%s\\n' \"$label\" >.pristine.id || fail\n"
+    "rm -f -- \"$tmp.tar\"\n"
+    "respare\n"
     "exit 0\n";
 
 /* $1 the releases folder: its releases, a line each (none when missing). */

@@ -28,12 +28,13 @@ s.bind((sys.argv[1], 0))
 print(s.getsockname()[1])' "$1"
 }
 
-# Stops what the test started: gitgate's ssh masters, the apps on the
-# hosts (by their pid files' process groups), each sshd's sessions, then
-# each sshd, by pid.
+# Stops what the test started: gitgate's ssh masters and copiers on the
+# hosts, the apps on the hosts (by their pid files' process groups), each
+# sshd's sessions, then each sshd, by pid.
 stop_hosts() {
 	local f pid start dir child
 	ssh_masters_stop "$SRV/server.git/gitgate/ssh"
+	host_copiers_stop "$SRV"/host-*/srv
 	[ -s "$SRV/listener.pid" ] && kill -TERM "$(cat "$SRV/listener.pid")" 2>/dev/null
 	for f in "$SRV"/host-*/nginx/nginx.pid; do
 		[ -s "$f" ] && kill -QUIT "$(cat "$f")" 2>/dev/null
