@@ -411,6 +411,15 @@ t_a_push_deploys_to_a_remote_host_and_rolls_back() {
 	(cd server.git && "$G" health argo production) >health.txt 2>&1 || { fail "gitgate health failed:"; cat health.txt; }
 	contains health.txt "argo on $HOST_a in production (green slot):"
 	contains health.txt "GET http://localhost:$P2/health on $HOST_a"
+	# Two at once through the one master (each with a forward of its own,
+	# taken back as it ends): both answer, and the master stays.
+	master=$(master_pid)
+	(cd server.git && "$G" health argo production) >health1.txt 2>&1 &
+	local one=$!
+	(cd server.git && "$G" health argo production) >health2.txt 2>&1 || { fail "the second health check failed:"; cat health2.txt; }
+	wait "$one" || { fail "the first health check failed:"; cat health1.txt; }
+	[ "$(master_pid)" = "$master" ] || fail "two checks at once did not share master $master: $(master_pid)"
+	! ss -ltnp 2>/dev/null | grep -q "pid=$master," || fail "the master still listens on a forward: $(ss -ltnp | grep "pid=$master,")"
 	# rollback --to a revision whose release was pruned: exported again
 	# here, sent there, into the warm slot; the host's copy of the release
 	# before is gone, so it travels whole.
@@ -796,6 +805,7 @@ other_env=$SRV/remote/other.env
 other=$SRV/remote/srv/other
 keys=$SRV/remote/home/.ssh/authorized_keys
 run=$ROOT-run
+pristine=$ROOT-releases/.pristine
 outside=$SRV
 EOF
 	cp "$GITGATE_SOURCE/tests/e2e/attempt.py" work/argo/
@@ -820,7 +830,7 @@ def attack(who):
     attempt(report, "list run", lambda: " ".join(os.listdir(p["run"])))
     for name in ("env", "keys"):
         attempt(report, "write " + name, lambda: write(p[name]))
-    for name in ("other", "run", "outside"):
+    for name in ("other", "run", "pristine", "outside"):
         attempt(report, "write " + name, lambda: write(os.path.join(p[name], "evil")))
     report.append("env own: " + ("yes" if os.environ.get("GREETING") == "a" else "no"))
     attempt(report, "write own", lambda: write("own-" + who))
@@ -860,7 +870,7 @@ t_the_app_on_a_host_reaches_no_admin_file_there() {
 	for who in run migrate; do
 		[ -s "$rel/report-$who" ] || { fail "no report from the $who"; continue; }
 		for line in "read env" "read other_env" "read keys" "read other" "write env" "write keys" \
-			"write other" "write run"; do
+			"write other" "write run" "write pristine"; do
 			grep -qE "^$line: (ENOENT|EACCES|EROFS)$" "$rel/report-$who" ||
 				fail "$who: $(grep "^$line:" "$rel/report-$who")"
 		done
@@ -905,6 +915,7 @@ t_without_the_sandbox_the_same_push_reaches_them_on_the_host() {
 	contains "$rel/report-run" "read other: ok"
 	contains "$rel/report-migrate" "read keys: ok"
 	contains "$rel/report-migrate" "write other: ok"
+	contains "$rel/report-run" "write pristine: ok"
 	[ "$(host_sums)" != "$before" ] || fail "the host's files did not change: the check above cannot fail"
 	no_secret_here && fail "no secret showed: the check above cannot fail"
 	last_record 'assert r["sandbox_hosts"] == {sys.argv[1]: "none: sandbox = no in rules.ini"}, r' "$HOST_a"
