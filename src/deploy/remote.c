@@ -146,12 +146,11 @@ static const char stop_script[] = REMOTE_ALIVE
     "gone() {\n"
     "  kill -s 0 -- \"-$pid\" 2>/dev/null || return 0\n"
     "  [ -r /proc/self/stat ] || return 1\n"
-    "  for s in /proc/[0-9]*/stat; do\n"
-    "    read -r line <\"$s\" 2>/dev/null || continue\n"
-    "    set -- ${line##*) }\n"
-    "    [ \"$3\" = \"$pid\" ] && [ \"$1\" != Z ] && return 1\n"
-    "  done\n"
-    "  return 0\n"
+    /* Every process's state and group, read by one awk (a loop of sh
+     * reads takes 20 ms where a hundred processes run). */
+    "  ! cat /proc/[0-9]*/stat 2>/dev/null | awk -v g=\"$pid\" '\n"
+    "    { sub(/.*\\) /, \"\"); if ($3 == g && $1 != \"Z\") { alive = 1; exit } }\n"
+    "    END { exit !alive }'\n"
     "}\n"
     /* Every 10 ms for the first tenth (most apps are gone by then), then
      * every tenth up to $1 of them. */
