@@ -161,19 +161,26 @@ static void explain(struct buf *err, const struct ssh *s, const char *known_host
 		    s->host, s->port, file);
 }
 
+/* A file as the master's name counts it: its path, and which file is
+ * there now (device, inode, size, last change). */
+static void name_file(struct buf *key, const char *path)
+{
+	struct stat st;
+	memset(&st, 0, sizeof(st));
+	if (path)
+		stat(path, &st);
+	buf_printf(key, "%s%c%llu %llu %lld %lld.%09ld%c", path ? path : "", '\0',
+		   (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+		   (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, '\0');
+}
+
 void ssh_master_name(struct buf *out, const char *user, const char *host, unsigned port,
 		     const char *known_hosts, const char *identity)
 {
 	struct buf key = BUF_INIT;
-	buf_printf(&key, "%s", user);
-	buf_addc(&key, '\0');
-	buf_printf(&key, "%s", host);
-	buf_addc(&key, '\0');
-	buf_printf(&key, "%u", port);
-	buf_addc(&key, '\0');
-	buf_adds(&key, known_hosts ? known_hosts : "");
-	buf_addc(&key, '\0');
-	buf_adds(&key, identity ? identity : "");
+	buf_printf(&key, "%s%c%s%c%u%c", user, '\0', host, '\0', port, '\0');
+	name_file(&key, known_hosts);
+	name_file(&key, identity);
 	buf_printf(out, "h-%016llx", (unsigned long long)hashset_key(key.data, key.len));
 	buf_free(&key);
 }

@@ -19,9 +19,11 @@
  * StrictHostKeyChecking=yes against the known_hosts file the admin filled
  * (and only it, when one is named), the identity named. An unknown or
  * changed host key stops the connection with the ssh-keyscan line that
- * fetches the key to check and add. The known_hosts file and the identity
- * are part of what names a master: a target with another key never uses
- * a connection another key opened.
+ * fetches the key to check and add. The known_hosts file and the identity,
+ * as they are, are part of what names a master: a target with another key
+ * never uses a connection another key opened, and a file the admin changes
+ * (a host key removed) is read by the next deploy's new connection, even
+ * while the old one is kept busy.
  *
  * Remote commands are argv words, joined into the one line OpenSSH hands
  * the remote shell by shell_quote_argv (base/shell_quote.h), the only way
@@ -108,7 +110,9 @@ int ssh_alive(struct ssh *s);
  * the next use. */
 void ssh_close(struct ssh *s);
 /* The master's socket name for spec's user, host and port with these
- * known_hosts and identity (NULL: OpenSSH's own): "h-" and 16 hex digits. */
+ * known_hosts and identity files (NULL: OpenSSH's own), as they are now: a
+ * file changed or replaced (a key revoked, another identity) names another
+ * master. "h-" and 16 hex digits. */
 void ssh_master_name(struct buf *out, const char *user, const char *host, unsigned port,
 		     const char *known_hosts, const char *identity);
 

@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ssh.h"
 
@@ -94,6 +95,21 @@ Test(ssh, a_master_is_named_by_host_user_and_key)
 				other[i][3], other[i][4]);
 		cr_assert_str_neq(a.data, b.data, "case %zu", i);
 	}
+	/* The file as it is now: changed, it names another master. */
+	char path[] = "/tmp/gitgate-known-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	buf_clear(&a);
+	ssh_master_name(&a, "deploy", "argo.example.com", 22, path, NULL);
+	FILE *f = fopen(path, "a");
+	cr_assert_not_null(f);
+	fputs("[argo.example.com]:22 ssh-ed25519 AAAA\n", f);
+	fclose(f);
+	buf_clear(&b);
+	ssh_master_name(&b, "deploy", "argo.example.com", 22, path, NULL);
+	cr_assert_str_neq(a.data, b.data);
+	unlink(path);
 	buf_free(&a);
 	buf_free(&b);
 }
