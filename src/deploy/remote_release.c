@@ -34,6 +34,8 @@
 
 /* The host said it has no copy of the base: the whole release then. */
 #define NO_BASE 4
+/* The host has the release already (ids are never reused): nothing read. */
+#define THERE 5
 /* Gone paths beyond this many bytes travel as the whole release: they are
  * arguments of one command line there (128 KiB at most on Linux). */
 #define GONE_MAX (64u << 10)
@@ -72,13 +74,13 @@
 /* The whole release: $1 the releases folder, $2 the release id, $3 its
  * label; the tar stream on stdin. The files belong to the user gitgate logs
  * in as (-o: not to the numbers of the git server's users, which root's tar
- * would restore). A release there already is that release (ids are never
- * reused): it stays. Then it becomes the pristine copy (no copy is no
+ * would restore). A release there already stays (exit 5, reading nothing).
+ * Then it becomes the pristine copy (no copy is no
  * failure: the next release travels whole too), before any app can write
  * it, and the spare is made. */
 static const char receive_script[] = SPARE
     "mkdir -p -- \"$1\" && cd -- \"$1\" || exit 1\n"
-    "if [ -d \"$2\" ]; then cat >/dev/null; exit 0; fi\n"
+    "[ -d \"$2\" ] && exit 5\n"
     "await\n"
     "tmp=.incoming-$$\n"
     "rm -rf -- \"$tmp\" && mkdir -- \"$tmp\" && (cd -- \"$tmp\" && tar -xof -) &&\n"
@@ -97,7 +99,7 @@ static const char receive_script[] = SPARE
 static const char delta_script[] = SPARE
     "rel=$1 id=$2 label=$3 base=$4; shift 4\n"
     "mkdir -p -- \"$rel\" && cd -- \"$rel\" || exit 1\n"
-    "if [ -d \"$id\" ]; then cat >/dev/null; exit 0; fi\n"
+    "[ -d \"$id\" ] && exit 5\n"
     "await\n"
     "same() {\n"
     "  [ -d \"$1\" ] && [ \"$(cat \"$1.id\" 2>/dev/null)\" = \"$base\" ] &&\n"
@@ -162,13 +164,14 @@ static int send_whole(const struct ssh *s, const struct remote_release *r, const
 {
 	const char *tar[] = {"tar", "-C", r->dir, "-cf", "-", ".", NULL};
 	const char *args[] = {r->releases_dir, r->id, label, NULL};
-	return with_tar(s, tar, -1, receive_script, args, r->limit_ms, err) == 0 ? 0 : -1;
+	int rc = with_tar(s, tar, -1, receive_script, args, r->limit_ms, err);
+	return rc == 0 || rc == THERE ? rc : -1;
 }
 
-/* Sends d: 0; the script's exit code when it failed there (NO_BASE: the
- * host has no copy of the base; any other: the copy could not be used, and
- * is gone), the whole release to follow; -1 with why in err when the host
- * could not be reached. The paths to send reach tar on its stdin,
+/* Sends d: 0; THERE; the script's exit code when it failed there
+ * (NO_BASE: the host has no copy of the base; any other: the copy could not
+ * be used, and is gone), the whole release to follow; -1 with why in err
+ * when the host could not be reached. The paths to send reach tar on its stdin,
  * NUL-ended, from a file in memory. */
 static int send_delta(const struct ssh *s, const struct remote_release *r,
 		      const struct release_delta *d, const char *label, const char *base_label,
@@ -245,20 +248,24 @@ int remote_receive_release(const struct ssh *s, const struct remote_release *r, 
 			   "%s",
 			   d.changed, d.changed == 1 ? "" : "s", (double)d.bytes / 1024, d.gone.n,
 			   d.files - d.changed, r->base_id);
-	if (rc > 0) {
+	else if (rc > 0 && rc != THERE)
 		buf_printf(said, "sent whole: %zu files%s", d.files,
 			   !base ? ""
 			   : rc == NO_BASE && base_label.len
 			       ? " (the host had no copy of the release before)"
 			   : rc == NO_BASE ? " (most of it changed)"
 					   : " (the host's copy of the release before failed)");
+	if (rc > 0 && rc != THERE)
 		rc = send_whole(s, r, label.data, err);
+	if (rc == THERE) {
+		buf_clear(said);
+		buf_adds(said, "there already");
 	}
 	release_delta_free(&d);
 	buf_free(&label);
 	buf_free(&base_label);
 	buf_free(&why);
-	return rc == 0 ? 0 : -1;
+	return rc >= 0 ? 0 : -1;
 }
 
 static int by_name(const void *a, const void *b)
