@@ -13,11 +13,16 @@
 # switch (a symlink), gate 11, the record, pruning. The app is
 # bench/tiny_app.c, as in bench/deploy.sh, and gitgate's own time is
 # measured as there: the wall time less the app's start (timed alone) and
-# three runs of `true`. Remote adds: the connection (an OpenSSH master), the
-# env file read there, the release as a tar stream, every slot step and the
-# switch as a command there, the health checks through port forwards.
-# Printed: gitgate's own time each way (median of RUNS), the remote's extra
-# time, and the median of each step that differs, from the deploy records.
+# three runs of `true`. Remote adds: the connection (the OpenSSH master kept
+# from the deploy before, checked), the env file read there, the release
+# (what changed, on the host's copy of the one before), every slot step and
+# the switch as a command there, the health checks through port forwards.
+# Each deploy starts on a quiet machine: what the ones before left to do in
+# the background (pruned releases' files, the host's spare copy) is waited
+# for and the disk synced first, untimed: here the two machines share one
+# disk. Printed: gitgate's own time each way (median of RUNS), the remote's
+# extra time, and the median of each step that differs, from the deploy
+# records.
 # bench/deploy.sh runs it after its own figures.
 #
 # usage: bench/remote.sh [BUILD_DIR]
@@ -31,7 +36,8 @@ FILES=${FILES:-2000}
 [ -x /usr/sbin/sshd ] || { echo "bench: needs sshd (./install.sh --test installs it)" >&2; exit 2; }
 
 WORK=$(mktemp -d)
-# The apps (by the pid files gitgate keeps here and on the host), then sshd.
+# The apps (by the pid files gitgate keeps here and on the host), gitgate's
+# ssh master (kept between deploys) and copier on the host, then sshd.
 cleanup() {
 	local f pid start
 	for f in "$WORK"/server.git/gitgate/targets/*/*.pid "$WORK"/host/srv/*-run/*.pid; do
@@ -39,6 +45,8 @@ cleanup() {
 		read -r pid start <"$f"
 		kill -TERM -- "-$pid" 2>/dev/null || true
 	done
+	declare -F ssh_masters_stop >/dev/null && ssh_masters_stop "$WORK/server.git/gitgate/ssh"
+	declare -F host_copiers_stop >/dev/null && host_copiers_stop "$WORK/host/srv"
 	[ -s "$WORK/sshd.pid" ] && kill -TERM "$(cat "$WORK/sshd.pid")" 2>/dev/null
 	rm -rf "$WORK"
 }
@@ -111,14 +119,35 @@ EOF
 } >"$WORK/server.git/gitgate/rules.ini"
 
 BENCH_DIR="$SOURCE/bench" SSH_PORT=$SSH_PORT python3 - "$BUILD/gitgate" "$WORK" "$RUNS" "$FILES" <<'PY'
-import json, os, socket, statistics, subprocess, sys, time
+import glob, json, os, socket, statistics, subprocess, sys, time
 
 gitgate, work, runs, files = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 sys.path.insert(0, os.environ['BENCH_DIR'])
 from deploy_timing import app_start, commit_change, three_trues
 server, clone = os.path.join(work, "server.git"), os.path.join(work, "work")
 
+def quiet():
+    """What the deploys before left to do in the background done (a pruned release's files
+    removed, here and on the host; the host's spare copy made), then the disk synced: each
+    deploy is timed on its own, never with the other side's leftovers (here, the two
+    machines share one disk)."""
+    for _ in range(400):
+        busy = glob.glob(os.path.join(work, "server.git/gitgate/releases/*/.pruned-*")) + \
+            glob.glob(os.path.join(work, "host/srv/*-releases/.pruned-*"))
+        for pidfile in glob.glob(os.path.join(work, "host/srv/*-releases/.spare.pid")):
+            try:
+                pid = open(pidfile).read().split()[0]
+                state = open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()[0]
+                busy += [pidfile] if state != "Z" else []
+            except (OSError, IndexError):
+                pass
+        if not busy:
+            break
+        time.sleep(0.025)
+    os.sync()
+
 def deploy(env):
+    quiet()
     t0 = time.monotonic()
     r = subprocess.run([gitgate, "deploy", "argo", env], cwd=server, capture_output=True,
                        text=True)

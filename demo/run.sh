@@ -129,6 +129,9 @@ stop_everything() {
 	done
 	[ ${#apps[@]} -gt 0 ] && printf ' and %d apps (%s)' "${#apps[@]}" "$(printf '%s\n' "${apps[@]}" | cut -d' ' -f1 | xargs)"
 	if [ -s "$DEMO/host/sshd.pid" ]; then
+		# gitgate's ssh master to it, kept between deploys: by its pid.
+		ssh_masters_stop "$STATE/ssh"
+		host_copiers_stop "$DEMO/host/srv"
 		pid=$(cat "$DEMO/host/sshd.pid")
 		kill -TERM "$pid" 2>/dev/null
 		for tries in $(seq 50); do

@@ -39,3 +39,37 @@ CONF
 	done
 	return 1
 }
+
+# ssh_masters_stop DIR: stops the ssh masters gitgate keeps between deploys
+# in DIR (a state folder's ssh/), each by its pid (ssh -O check names it),
+# as the end of a test, the bench or the demo must: left alone, each would
+# stay up to SSH_PERSIST_SECONDS.
+ssh_masters_stop() { # ssh_masters_stop DIR
+	local sock pid
+	for sock in "$1"/h-*; do
+		[ -S "$sock" ] || continue
+		pid=$(ssh_master_pid "$sock")
+		[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
+	done
+	return 0
+}
+
+# ssh_master_pid SOCKET: the pid of the master behind SOCKET, or nothing.
+ssh_master_pid() {
+	(cd "$(dirname "$1")" && ssh -S "./$(basename "$1")" -O check gitgate 2>&1) |
+		sed -n 's/^Master running (pid=\([0-9]*\)).*/\1/p'
+}
+
+# host_copiers_stop DIR...: stops, by their pid files' process groups, the
+# copiers gitgate leaves running on a host after a release (each target's
+# ROOT-releases/.spare.pid under DIR), which end by themselves within
+# seconds, as the end of a test or the bench must not wait for.
+host_copiers_stop() {
+	local f pid start
+	for f in "$@"; do
+		for f in "$f"/*-releases/.spare.pid; do
+			[ -s "$f" ] && read -r pid start <"$f" && kill -KILL -- "-$pid" 2>/dev/null
+		done
+	done
+	return 0
+}

@@ -192,6 +192,8 @@ void part_expand(struct deploy_job *j, struct part *p, enum slot_color c, const 
 		 struct buf *out);
 int part_read_env(struct part *p, struct buf *err);
 int part_export(struct deploy_job *j, struct part *p, struct buf *detail);
+int part_receive(struct deploy_job *j, struct part *p, struct buf *there, struct buf *sent,
+		 struct buf *detail);
 int app_stop(struct deploy_job *j, struct part *p, enum slot_color c, struct buf *err);
 void stop_next(struct deploy_job *j, struct part *p);
 int app_start(struct deploy_job *j, struct part *p, struct buf *detail);

@@ -56,6 +56,16 @@ struct host_app {
 	unsigned log_keep;
 };
 
+/* A release to make available on a host: the export here, and an earlier
+ * export of the same target that was sent there (the newest a slot holds),
+ * which a remote host may build it on: only what differs then travels. */
+struct host_release {
+	const char *root;		/* the target's root there */
+	const char *dir, *id;		/* the export here */
+	const char *base_dir, *base_id; /* NULL: none */
+	unsigned limit_ms;
+};
+
 struct host_ops {
 	/* Runs c there; 0 with how it ended in *r (whatever its exit code),
 	 * -1 when it could not be run or the host could not be reached. */
@@ -70,11 +80,11 @@ struct host_ops {
 	/* Makes path a symlink to target, swapped atomically; refuses to
 	 * replace anything but a symlink. */
 	int (*link)(struct host *h, const char *path, const char *target, struct buf *err);
-	/* The release exported here in dir (id) made available there: where
-	 * gets the folder a slot points at (dir itself on this machine, a copy
-	 * in ROOT-releases/ID on a remote host). */
-	int (*receive)(struct host *h, const char *root, const char *dir, const char *id,
-		       unsigned limit_ms, struct buf *where, struct buf *err);
+	/* The release r made available there: where gets the folder a slot
+	 * points at (r->dir itself on this machine, a copy in ROOT-releases/ID
+	 * on a remote host), said how it got there when it travelled. */
+	int (*receive)(struct host *h, const struct host_release *r, struct buf *where,
+		       struct buf *said, struct buf *err);
 	/* Removes the oldest of the copies receive made until keep are left,
 	 * never one in in_use; *removed counts them. */
 	int (*prune)(struct host *h, const char *root, size_t keep, const char *const *in_use,
@@ -156,10 +166,10 @@ static inline int host_link(struct host *h, const char *path, const char *target
 {
 	return h->ops->link(h, path, target, err);
 }
-static inline int host_receive(struct host *h, const char *root, const char *dir, const char *id,
-			       unsigned limit_ms, struct buf *where, struct buf *err)
+static inline int host_receive(struct host *h, const struct host_release *r, struct buf *where,
+			       struct buf *said, struct buf *err)
 {
-	return h->ops->receive(h, root, dir, id, limit_ms, where, err);
+	return h->ops->receive(h, r, where, said, err);
 }
 static inline int host_prune(struct host *h, const char *root, size_t keep,
 			     const char *const *in_use, size_t nin_use, size_t *removed,

@@ -76,12 +76,12 @@ static int local_link(struct host *h, const char *path, const char *target, stru
 }
 
 /* The export is here already: the slot points at it. */
-static int local_receive(struct host *h, const char *root, const char *dir, const char *id,
-			 unsigned limit_ms, struct buf *where, struct buf *err)
+static int local_receive(struct host *h, const struct host_release *r, struct buf *where,
+			 struct buf *said, struct buf *err)
 {
-	(void)h, (void)root, (void)id, (void)limit_ms, (void)err;
+	(void)h, (void)said, (void)err;
 	buf_clear(where);
-	buf_adds(where, dir);
+	buf_adds(where, r->dir);
 	return 0;
 }
 

@@ -72,14 +72,20 @@ static void releases_there(struct buf *out, const char *root)
 	buf_printf(out, "%s-releases", root);
 }
 
-static int ssh_host_receive(struct host *h, const char *root, const char *dir, const char *id,
-			    unsigned limit_ms, struct buf *where, struct buf *err)
+static int ssh_host_receive(struct host *h, const struct host_release *r, struct buf *where,
+			    struct buf *said, struct buf *err)
 {
 	struct buf releases = BUF_INIT;
-	releases_there(&releases, root);
-	int rc = remote_receive_release(ssh_of(h), dir, releases.data, id, limit_ms, err);
+	releases_there(&releases, r->root);
+	struct remote_release there = {.dir = r->dir,
+				       .id = r->id,
+				       .base_dir = r->base_dir,
+				       .base_id = r->base_id,
+				       .releases_dir = releases.data,
+				       .limit_ms = r->limit_ms};
+	int rc = remote_receive_release(ssh_of(h), &there, said, err);
 	buf_clear(where);
-	buf_printf(where, "%s/%s", releases.data, id);
+	buf_printf(where, "%s/%s", releases.data, r->id);
 	buf_free(&releases);
 	return rc;
 }

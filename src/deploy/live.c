@@ -27,14 +27,15 @@ static int slot_prepare(struct deploy_job *j, struct part *p, int migrate, struc
 		return -1;
 	/* The export, made available on the part's host (a copy there). */
 	const struct release *rel = &p->primary->release;
-	struct buf there = BUF_INIT;
+	struct buf there = BUF_INIT, sent = BUF_INIT;
 	int assigned =
-	    host_receive(p->host, p->t->root, rel->dir, rel->id,
-			 p->t->command_timeout_seconds * 1000, &there, detail) == 0 &&
+	    part_receive(j, p, &there, &sent, detail) == 0 &&
 	    slot_assign(&p->slot, p->next, rel->id, there.data, j->revision, detail) == 0;
 	buf_free(&there);
-	if (!assigned)
+	if (!assigned) {
+		buf_free(&sent);
 		return -1;
+	}
 	struct buf dir = BUF_INIT;
 	slot_dir(&dir, &p->slot, p->next);
 	app_log_mark(j, p);
@@ -43,7 +44,11 @@ static int slot_prepare(struct deploy_job *j, struct part *p, int migrate, struc
 		rc = health_check(j, p, j->env, p->t->health_url, p->next, detail);
 	if (rc == 0 && migrate)
 		rc = command_run(j, p, &p->t->migrate, dir.data, p->next, 1, detail);
+	/* How the release travelled, in the record of a slot made ready. */
+	if (rc == 0 && sent.len)
+		buf_printf(detail, "%s%s", detail->len ? "; " : "", sent.data);
 	buf_free(&dir);
+	buf_free(&sent);
 	return rc;
 }
 

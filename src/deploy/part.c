@@ -8,6 +8,8 @@
 #include "engine.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "command.h"
 #include "health.h"
@@ -346,6 +348,47 @@ int part_export(struct deploy_job *j, struct part *p, struct buf *detail)
 		return -1;
 	p->exported = 1;
 	return command_run(j, p, &p->t->install, p->release.dir, p->next, 0, detail);
+}
+
+/* The part's release made available on its host (there: where it is
+ * now), on the newest release its slots hold as the base when that export
+ * is still here: a remote host then gets only what differs. How it
+ * travelled goes into the deploy log and sent ("argo on HOST: release ID
+ * sent ..."; empty when it did not travel), for the step's detail once it
+ * passed. Returns 0, or -1 with why in detail. */
+int part_receive(struct deploy_job *j, struct part *p, struct buf *there, struct buf *sent,
+		 struct buf *detail)
+{
+	const struct release *rel = &p->primary->release;
+	const char *base = NULL;
+	for (int c = 0; c < 2; c++) {
+		const char *id = p->state.slots[c].release;
+		if (id && (!base || strcmp(id, base) > 0))
+			base = id;
+	}
+	struct buf base_dir = BUF_INIT, said = BUF_INIT, err = BUF_INIT;
+	struct stat st;
+	if (base)
+		buf_printf(&base_dir, "%s/%s", p->releases_dir.data, base);
+	if (base && (lstat(base_dir.data, &st) < 0 || !S_ISDIR(st.st_mode)))
+		base = NULL;
+	struct host_release r = {.root = p->t->root,
+				 .dir = rel->dir,
+				 .id = rel->id,
+				 .base_dir = base ? base_dir.data : NULL,
+				 .base_id = base,
+				 .limit_ms = p->t->command_timeout_seconds * 1000};
+	int rc = host_receive(p->host, &r, there, &said, detail);
+	buf_clear(sent);
+	if (rc == 0 && said.len) {
+		buf_printf(sent, "%s: release %s %s", p->label.data, rel->id, said.data);
+		if (state_append_jsonl(j->log.data, sent->data, &err) < 0)
+			fprintf(j->out, "warning: gitgate: %s\n", err.data);
+	}
+	buf_free(&base_dir);
+	buf_free(&said);
+	buf_free(&err);
+	return rc;
 }
 
 /* Stops the app of slot c: supervised (run), its Compose project, or

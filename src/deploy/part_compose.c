@@ -80,12 +80,11 @@ static int write_override(struct deploy_job *j, struct part *p, const char *dir,
 int part_compose_build(struct deploy_job *j, struct part *p, struct buf *detail)
 {
 	const struct release *rel = &p->primary->release;
-	struct buf there = BUF_INIT, why = BUF_INIT;
+	struct buf there = BUF_INIT, why = BUF_INIT, sent = BUF_INIT;
 	size_t built = 0;
 	int rc = compose_find_program(&p->compose, p->host, &why);
 	if (rc == 0)
-		rc = host_receive(p->host, p->t->root, rel->dir, rel->id,
-				  p->t->command_timeout_seconds * 1000, &there, &why);
+		rc = part_receive(j, p, &there, &sent, &why);
 	if (rc == 0)
 		rc = write_override(j, p, there.data, &built, &why);
 	if (rc == 0 && built) {
@@ -96,11 +95,13 @@ int part_compose_build(struct deploy_job *j, struct part *p, struct buf *detail)
 				 &why);
 	}
 	if (rc == 0)
-		buf_printf(&why, "%s: %zu image%s built as %s/SERVICE:%s", p->label.data, built,
+		buf_printf(&why, "%s%s%s: %zu image%s built as %s/SERVICE:%s",
+			   sent.data ? sent.data : "", sent.len ? "; " : "", p->label.data, built,
 			   built == 1 ? "" : "s", p->compose.images.data, rel->id);
 	buf_printf(detail, "%s%s", detail->len ? "; " : "", why.data);
 	buf_free(&there);
 	buf_free(&why);
+	buf_free(&sent);
 	return rc;
 }
 

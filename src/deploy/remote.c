@@ -1,7 +1,8 @@
 /*
- * remote: see remote.h. The scripts are here, whole, so that what runs on
- * a host can be read in one place; each takes its variable parts as
- * positional arguments ($1 ...) and nothing else.
+ * remote: see remote.h. The scripts are here, whole (the releases' in
+ * remote_release.c), so that what runs on a host can be read in one or two
+ * places; each takes its variable parts as positional arguments ($1 ...)
+ * and nothing else.
  */
 #include "remote.h"
 
@@ -10,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include "release.h"
 
 #define LIMIT_MS 30000 /* for the steps that are not a user's command */
 #define GRACE_MS 1000
@@ -61,34 +60,6 @@ static const char write_script[] =
     "tmp=$1.gitgate-new-$$\n"
     "cat >\"$tmp\" && mv -f -- \"$tmp\" \"$1\" || { rm -f -- \"$tmp\"; exit 1; }\n";
 
-/* $1 the releases folder, $2 the release id; the tar stream on stdin. The
- * files belong to the user gitgate logs in as (-o: not to the numbers of
- * the git server's users, which root's tar would restore). A release
- * there already is that release (ids are never reused): it stays. */
-static const char receive_script[] =
-    "mkdir -p -- \"$1\" && cd -- \"$1\" || exit 1\n"
-    "if [ -d \"$2\" ]; then cat >/dev/null; exit 0; fi\n"
-    "tmp=.incoming-$$\n"
-    "rm -rf -- \"$tmp\" && mkdir -- \"$tmp\" && (cd -- \"$tmp\" && tar -xof -) &&\n"
-    "mv -- \"$tmp\" \"$2\" || { rm -rf -- \"$tmp\"; exit 1; }\n";
-
-/* $1 the releases folder: its releases, a line each (none when missing). */
-static const char list_script[] = "cd -- \"$1\" 2>/dev/null || exit 0\n"
-				  "for f in *; do [ -d \"$f\" ] && printf '%s\\n' \"$f\"; done\n"
-				  "exit 0\n";
-
-/* $1 the releases folder, then the releases to remove. */
-static const char remove_script[] = "cd -- \"$1\" && shift && rm -rf -- \"$@\"\n";
-
-/* alive PID START: is that process (with that start time, where /proc
- * tells it) still there and not a zombie? */
-#define ALIVE                                                                                      \
-	"alive() {\n"                                                                              \
-	"  [ -r /proc/$1/stat ] || { kill -0 \"$1\" 2>/dev/null; return; }\n"                      \
-	"  set -- \"$2\" $(sed 's/.*) //' /proc/$1/stat 2>/dev/null)\n"                            \
-	"  [ $# -ge 21 ] && [ \"$2\" != Z ] && [ \"${21}\" = \"$1\" ]\n"                           \
-	"}\n"
-
 /* The app's session leader: $1 the log, $2 its cap in bytes (0: none), $3
  * the old logs kept, then the app, which it becomes. The app's output goes
  * through a FIFO to a log writer in the same group, started as an orphan
@@ -137,7 +108,7 @@ static const char app_script[] =
 
 /* $1 the folder, $2 the pid file, $3 the log, $4 its cap, $5 the old logs
  * kept, $6 app_script, then the command. */
-static const char start_script[] = ALIVE
+static const char start_script[] = REMOTE_ALIVE
     "dir=$1 pidf=$2 log=$3 max=$4 keep=$5 app=$6; shift 6\n" READ_ENV
     "mkdir -p -- \"$(dirname -- \"$pidf\")\" || exit 1\n"
     "if [ -s \"$pidf\" ] && read -r pid start <\"$pidf\" && alive \"$pid\" \"$start\"; then\n"
@@ -156,45 +127,53 @@ static const char start_script[] = ALIVE
     "  [ -r /proc/$pid/stat ] || break\n"
     "  set -- $(sed 's/.*) //' /proc/$pid/stat)\n"
     "  [ \"$3\" = \"$pid\" ] && [ \"$(cat /proc/$pid/comm)\" != setsid ] && break\n"
-    "  n=$((n + 1)); [ $n -lt 100 ] || { echo 'the app got no session of its own' >&2; exit 1; }\n"
-    "  sleep 0.05\n"
+    "  n=$((n + 1)); [ $n -lt 500 ] || { echo 'the app got no session of its own' >&2; exit 1; }\n"
+    "  sleep 0.01\n"
     "done\n"
     "start=$(sed 's/.*) //' /proc/$pid/stat 2>/dev/null | cut -d' ' -f20)\n"
     "printf '%s %s\\n' \"$pid\" \"$start\" >\"$pidf.new\" && mv -f -- \"$pidf.new\" \"$pidf\"\n";
 
 /* $1 the pid file: exit 0 running, 1 not. */
-static const char running_script[] = ALIVE "[ -s \"$1\" ] && read -r pid start <\"$1\" && "
-					   "alive \"$pid\" \"$start\"\n";
+static const char running_script[] = REMOTE_ALIVE "[ -s \"$1\" ] && read -r pid start <\"$1\" && "
+						  "alive \"$pid\" \"$start\"\n";
 
 /* $1 the pid file, $2 the grace in tenths of a second. */
-static const char stop_script[] =
-    ALIVE "[ -s \"$1\" ] || exit 0\n"
-	  "read -r pid start <\"$1\" || exit 1\n"
-	  /* Gone: no process of the group left but zombies (an app that died
-	   * is one until whoever adopted it reaps it; kill(2) still counts it). */
-	  "gone() {\n"
-	  "  kill -s 0 -- \"-$pid\" 2>/dev/null || return 0\n"
-	  "  [ -r /proc/self/stat ] || return 1\n"
-	  "  for s in /proc/[0-9]*/stat; do\n"
-	  "    read -r line <\"$s\" 2>/dev/null || continue\n"
-	  "    set -- ${line##*) }\n"
-	  "    [ \"$3\" = \"$pid\" ] && [ \"$1\" != Z ] && return 1\n"
-	  "  done\n"
-	  "  return 0\n"
-	  "}\n"
-	  "waitgone() { n=0; while ! gone && [ $n -lt $1 ]; do sleep 0.1; n=$((n + 1)); done; }\n"
-	  /* A pid that is another process's now is never signalled; one that is
-	   * gone may still lead a group of leftovers. */
-	  "if [ -r /proc/$pid/stat ] && ! alive \"$pid\" \"$start\"; then\n"
-	  "  rm -f -- \"$1\"; exit 0\n"
-	  "fi\n"
-	  "if ! gone; then\n"
-	  "  kill -s TERM -- \"-$pid\" 2>/dev/null; kill -s CONT -- \"-$pid\" 2>/dev/null\n"
-	  "  waitgone \"$2\"\n"
-	  "  gone || { kill -s KILL -- \"-$pid\" 2>/dev/null; waitgone 50; }\n"
-	  "  gone || { echo \"process group $pid outlived SIGKILL\" >&2; exit 1; }\n"
-	  "fi\n"
-	  "rm -f -- \"$1\"\n";
+static const char stop_script[] = REMOTE_ALIVE
+    "[ -s \"$1\" ] || exit 0\n"
+    "read -r pid start <\"$1\" || exit 1\n"
+    /* Gone: no process of the group left but zombies (an app that died
+     * is one until whoever adopted it reaps it; kill(2) still counts it). */
+    "gone() {\n"
+    "  kill -s 0 -- \"-$pid\" 2>/dev/null || return 0\n"
+    "  [ -r /proc/self/stat ] || return 1\n"
+    /* Every process's state and group, read by one awk (a loop of sh
+     * reads takes 20 ms where a hundred processes run). */
+    "  ! cat /proc/[0-9]*/stat 2>/dev/null | awk -v g=\"$pid\" '\n"
+    "    { sub(/.*\\) /, \"\"); if ($3 == g && $1 != \"Z\") { alive = 1; exit } }\n"
+    "    END { exit !alive }'\n"
+    "}\n"
+    /* Every 10 ms for the first tenth (most apps are gone by then), then
+     * every tenth up to $1 of them. */
+    "waitgone() {\n"
+    "  n=0 f=0\n"
+    "  while ! gone && [ $n -lt $1 ]; do\n"
+    "    if [ $f -lt 9 ]; then sleep 0.01; f=$((f + 1)); else sleep 0.1; n=$((n + 1)); fi\n"
+    "  done\n"
+    "}\n"
+    /* A pid that is another process's now is never signalled; one that is
+     * gone may still lead a group of leftovers. */
+    "if [ -r /proc/$pid/stat ] && ! alive \"$pid\" \"$start\"; then\n"
+    "  rm -f -- \"$1\"; exit 0\n"
+    "fi\n"
+    /* A group with nobody in it takes no signal; one of zombies alone
+     * takes it harmlessly, and is gone at the first look. */
+    "if kill -s TERM -- \"-$pid\" 2>/dev/null; then\n"
+    "  kill -s CONT -- \"-$pid\" 2>/dev/null\n"
+    "  waitgone \"$2\"\n"
+    "  gone || { kill -s KILL -- \"-$pid\" 2>/dev/null; waitgone 50; }\n"
+    "  gone || { echo \"process group $pid outlived SIGKILL\" >&2; exit 1; }\n"
+    "fi\n"
+    "rm -f -- \"$1\"\n";
 
 int remote_command_make(struct remote_command *out, const struct ssh *s, const char *const *argv,
 			const char *const *env, const char *cwd, unsigned limit_ms, struct buf *err)
@@ -251,11 +230,7 @@ void remote_command_options(struct run_options *o, const struct remote_command *
 	    (struct run_input){.kind = RUN_IN_BUFFER, .data = c->input.data, .len = c->input.len};
 }
 
-/* Runs one of the scripts with its arguments (NULL-terminated), stdin from
- * in, stdout into out (NULL: discarded). Returns the exit code, or -1 when
- * it could not run or ssh failed (255), with why in err; stderr of a
- * script that failed is in err. */
-static int script(const struct ssh *s, const char *text, const char *const *args,
+int remote_script(const struct ssh *s, const char *text, const char *const *args,
 		  const struct run_input *in, struct buf *out, unsigned limit_ms, struct buf *err)
 {
 	size_t n = 0;
@@ -303,14 +278,14 @@ static int script(const struct ssh *s, const char *text, const char *const *args
 int remote_link(const struct ssh *s, const char *path, const char *target, struct buf *err)
 {
 	const char *args[] = {path, target, NULL};
-	return script(s, link_script, args, NULL, NULL, 0, err) == 0 ? 0 : -1;
+	return remote_script(s, link_script, args, NULL, NULL, 0, err) == 0 ? 0 : -1;
 }
 
 int remote_read_file(const struct ssh *s, const char *path, struct buf *out, struct buf *err)
 {
 	const char *args[] = {path, NULL};
 	struct buf why = BUF_INIT;
-	int rc = script(s, read_script, args, NULL, out, 0, &why);
+	int rc = remote_script(s, read_script, args, NULL, out, 0, &why);
 	if (rc == 3) {
 		buf_free(&why);
 		return 0;
@@ -349,7 +324,7 @@ static int log_there(const struct ssh *s, const char *path, const struct logpos 
 	snprintf(limit, sizeof(limit), "%zu", max);
 	const char *args[] = {path, dev, ino, off, max ? limit : NULL, NULL};
 	struct buf out = BUF_INIT;
-	int rc = script(s, log_script, args, NULL, &out, 0, err) == 0 ? 0 : -1;
+	int rc = remote_script(s, log_script, args, NULL, &out, 0, err) == 0 ? 0 : -1;
 	const char *nl = out.data ? memchr(out.data, '\n', out.len) : NULL;
 	if (rc == 0 &&
 	    (!nl || sscanf(out.data, "%llu %llu %llu", &at->dev, &at->ino, &at->offset) != 3)) {
@@ -382,29 +357,7 @@ int remote_write_file(const struct ssh *s, const char *path, const char *data, s
 {
 	const char *args[] = {path, data ? "write" : "remove", NULL};
 	struct run_input in = {.kind = RUN_IN_BUFFER, .data = data, .len = len};
-	return script(s, write_script, args, data ? &in : NULL, NULL, 0, err) == 0 ? 0 : -1;
-}
-
-int remote_receive_release(const struct ssh *s, const char *local_dir, const char *releases_dir,
-			   const char *id, unsigned limit_ms, struct buf *err)
-{
-	const char *tar[] = {"tar", "-C", local_dir, "-cf", "-", ".", NULL};
-	struct run_options o = {.argv = tar, .out = {.kind = RUN_OUT_PIPE}};
-	struct run_process p;
-	if (run_start(&p, &o, err) < 0)
-		return -1;
-	struct run_input in = {.kind = RUN_IN_FD, .fd = fileno(p.out)};
-	const char *args[] = {releases_dir, id, NULL};
-	int rc = script(s, receive_script, args, &in, NULL, limit_ms, err);
-	fclose(p.out);
-	p.out = NULL;
-	struct buf why = BUF_INIT;
-	if (run_finish_ok(&p, &why) < 0 && rc == 0) {
-		buf_printf(err, "tar of %s %s", local_dir, why.data);
-		rc = -1;
-	}
-	buf_free(&why);
-	return rc == 0 ? 0 : -1;
+	return remote_script(s, write_script, args, data ? &in : NULL, NULL, 0, err) == 0 ? 0 : -1;
 }
 
 /* Level 3's dependencies, each as the host sees it. */
@@ -480,54 +433,6 @@ void remote_health_free(struct remote_health *h)
 	memset(h, 0, sizeof(*h));
 }
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int remote_prune_releases(const struct ssh *s, const char *releases_dir, size_t keep,
-			  const char *const *in_use, size_t nin_use, size_t *removed,
-			  struct buf *err)
-{
-	*removed = 0;
-	struct buf listed = BUF_INIT;
-	const char *args[] = {releases_dir, NULL};
-	if (script(s, list_script, args, NULL, &listed, 0, err) != 0) {
-		buf_free(&listed);
-		return -1;
-	}
-	const char **names = NULL;
-	size_t n = 0, cap = 0;
-	for (char *line = listed.data, *end; line && *line; line = end + 1) {
-		end = strchr(line, '\n');
-		if (!end)
-			break;
-		*end = '\0';
-		*ARRAY_PUSH(names, n, cap) = line;
-	}
-	/* Ids sort by time: the oldest first, as release_prune_plan wants. */
-	qsort(names, n, sizeof(*names), by_name);
-	unsigned char *go = xcalloc(n ? n : 1, 1);
-	size_t going = release_prune_plan(names, n, keep, in_use, nin_use, go);
-	int rc = 0;
-	if (going) {
-		const char **doomed = xcalloc(going + 2, sizeof(*doomed));
-		size_t k = 0;
-		doomed[k++] = releases_dir;
-		for (size_t i = 0; i < n; i++)
-			if (go[i])
-				doomed[k++] = names[i];
-		rc = script(s, remove_script, doomed, NULL, NULL, 0, err) == 0 ? 0 : -1;
-		if (rc == 0)
-			*removed = going;
-		free(doomed);
-	}
-	free(go);
-	free(names);
-	buf_free(&listed);
-	return rc;
-}
-
 int remote_app_start(const struct ssh *s, const struct remote_app *app, const char *const *argv,
 		     const char *const *env, struct buf *err)
 {
@@ -549,7 +454,7 @@ int remote_app_start(const struct ssh *s, const struct remote_app *app, const ch
 	args[5] = app_script;
 	memcpy(args + 6, argv, n * sizeof(*args));
 	struct run_input in = {.kind = RUN_IN_BUFFER, .data = c.input.data, .len = c.input.len};
-	int rc = script(s, start_script, args, &in, NULL, 0, err);
+	int rc = remote_script(s, start_script, args, &in, NULL, 0, err);
 	free(args);
 	remote_command_free(&c);
 	return rc == 0 ? 0 : -1;
@@ -559,7 +464,7 @@ int remote_app_running(const struct ssh *s, const struct remote_app *app, struct
 {
 	const char *args[] = {app->pid_file, NULL};
 	struct buf why = BUF_INIT;
-	int rc = script(s, running_script, args, NULL, NULL, 0, &why);
+	int rc = remote_script(s, running_script, args, NULL, NULL, 0, &why);
 	if (rc < 0)
 		buf_add(err, why.data, why.len);
 	buf_free(&why);
@@ -572,7 +477,8 @@ int remote_app_stop(const struct ssh *s, const struct remote_app *app, unsigned 
 	char tenths[16];
 	snprintf(tenths, sizeof(tenths), "%u", grace_ms / 100 ? grace_ms / 100 : 1);
 	const char *args[] = {app->pid_file, tenths, NULL};
-	return script(s, stop_script, args, NULL, NULL, (grace_ms + 10000), err) == 0 ? 0 : -1;
+	return remote_script(s, stop_script, args, NULL, NULL, (grace_ms + 10000), err) == 0 ? 0
+											     : -1;
 }
 
 /* ---- The sandbox there -------------------------------------------------- */
@@ -618,7 +524,7 @@ static int host_look(void *ctx, const char *const *paths, size_t n, struct sandb
 	struct buf said = BUF_INIT;
 	const char **args = xcalloc(n + 1, sizeof(*args));
 	memcpy(args, paths, n * sizeof(*args));
-	int rc = script(ctx, look_script, args, NULL, &said, 0, err);
+	int rc = remote_script(ctx, look_script, args, NULL, &said, 0, err);
 	const char **words = xcalloc(3 * n + 1, sizeof(*words));
 	if (rc == 0 && nul_words(&said, words, 3 * n + 1) != 3 * n) {
 		buf_printf(err, "on %s: the paths could not be looked up",
@@ -663,7 +569,7 @@ int remote_sandbox_open(struct remote_sandbox *rs, const struct ssh *s, struct b
 	memset(rs, 0, sizeof(*rs));
 	struct buf said = BUF_INIT;
 	const char *none[] = {NULL};
-	int rc = script(s, sandbox_facts_script, none, NULL, &said, 0, err);
+	int rc = remote_script(s, sandbox_facts_script, none, NULL, &said, 0, err);
 	const char **words = xcalloc(said.len + 2, sizeof(*words));
 	size_t n = rc == 0 ? nul_words(&said, words, said.len + 1) : 0;
 	if (rc == 0 && n < 2) {

@@ -15,6 +15,8 @@
  * would show them. A value holding a newline cannot travel that way and
  * is refused.
  *
+ * The scripts are in remote.c, but for the releases' (remote_release.c).
+ *
  * What the host needs: sh, tar, and for the steps that use them stat -c
  * (the logs a confirmed deploy reads), setsid
  * (run), mv -T (GNU or busybox: the symlink swap), /proc (the start time
@@ -30,6 +32,9 @@
  *
  * On the host, beside ROOT-blue and ROOT-green:
  *   ROOT-releases/<id>/      the releases, each received whole or not at all
+ *   ROOT-releases/.pristine/ gitgate's own copy of the last release sent,
+ *                            out of every app's reach, and .pristine.id
+ *                            naming it: what the next is built on
  *   ROOT-run/blue.pid, .log  the supervised app: "PID STARTTIME", its output
  */
 #ifndef GITGATE_REMOTE_H
@@ -41,6 +46,23 @@
 #include "run.h"
 #include "sandbox.h"
 #include "ssh.h"
+
+/* The sh function the scripts share: alive PID START, is that process (with
+ * that start time, where /proc tells it) still there and not a zombie? */
+#define REMOTE_ALIVE                                                                               \
+	"alive() {\n"                                                                              \
+	"  [ -r /proc/$1/stat ] || { kill -0 \"$1\" 2>/dev/null; return; }\n"                      \
+	"  set -- \"$2\" $(sed 's/.*) //' /proc/$1/stat 2>/dev/null)\n"                            \
+	"  [ $# -ge 21 ] && [ \"$2\" != Z ] && [ \"${21}\" = \"$1\" ]\n"                           \
+	"}\n"
+
+/* Runs one of gitgate's constant sh scripts on the host with its arguments
+ * (NULL-terminated), stdin from in (NULL: none), stdout into out (NULL:
+ * discarded), under limit_ms (0: the steps' own). Returns the exit code,
+ * or -1 when it could not run or ssh failed (255), with why in err;
+ * stderr of a script that failed is in err. */
+int remote_script(const struct ssh *s, const char *text, const char *const *args,
+		  const struct run_input *in, struct buf *out, unsigned limit_ms, struct buf *err);
 
 /* A command made ready to run here through ssh: its argv, and the stdin
  * that carries its variables. */
@@ -79,9 +101,20 @@ int remote_write_file(const struct ssh *s, const char *path, const char *data, s
 int remote_log_end(const struct ssh *s, const char *path, struct logpos *pos, struct buf *err);
 int remote_log_read(const struct ssh *s, const char *path, const struct logpos *from, size_t max,
 		    struct logpos *at, struct buf *data, struct buf *err);
-/* Sends local_dir as a tar stream into releases_dir/id on the host. */
-int remote_receive_release(const struct ssh *s, const char *local_dir, const char *releases_dir,
-			   const char *id, unsigned limit_ms, struct buf *err);
+/* A release to send: the export here (dir, id) into releases_dir/id on
+ * the host, built there on the host's copy of base when it has it. */
+struct remote_release {
+	const char *dir, *id;
+	const char *base_dir, *base_id; /* an earlier export here, sent there; NULL: none */
+	const char *releases_dir;	/* ROOT-releases there */
+	unsigned limit_ms;
+};
+/* Sends r: what differs from the host's copy of the base (remote_release.c
+ * says how), else the whole release as a tar stream. Returns 0 with what
+ * travelled in said ("sent 10 changed files, 0 removed, 1990 copied
+ * there"), or -1 with why in err. */
+int remote_receive_release(const struct ssh *s, const struct remote_release *r, struct buf *said,
+			   struct buf *err);
 
 /* Removes the oldest releases in releases_dir on the host until keep are
  * left, never one in in_use (release_prune's choice). Returns 0 with how

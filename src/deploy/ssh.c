@@ -16,13 +16,20 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "deploy_policy.h"
+#include "hashset.h"
 #include "run.h"
 #include "shell_quote.h"
+#include "state.h"
 
 #define GRACE_MS 1000
+/* A master this process has not used for this long may be near its end
+ * (another process's use may have kept it, or not): asked before the next
+ * use. */
+#define QUIET_SECONDS (SSH_PERSIST_SECONDS - 60)
 
 static void arg(struct ssh *s, const char *fmt, const char *value)
 {
@@ -65,8 +72,11 @@ static void argv_with(struct strvec *argv, const struct ssh *s, const char *cons
 	strvec_push(argv, s->host);
 }
 
+static void master_keep(const struct ssh *s);
+
 char **ssh_argv(const struct ssh *s, const char *const *words)
 {
+	master_keep(s);
 	struct strvec argv = STRVEC_INIT;
 	argv_with(&argv, s, NULL);
 	struct buf line = BUF_INIT;
@@ -100,8 +110,9 @@ static int control(const struct ssh *s, const char *const *extra, struct buf *sa
 	return rc;
 }
 
-/* Masters left by deploys that died: their sockets are named PID.N (and
- * ssh -O runs in their folder, the path being relative). */
+/* Masters an older gitgate opened for one deploy each (sockets PID.N),
+ * left by one that died: ended (ssh -O runs in their folder, the path
+ * being relative). */
 static void end_orphans(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -150,9 +161,111 @@ static void explain(struct buf *err, const struct ssh *s, const char *known_host
 		    s->host, s->port, file);
 }
 
+/* A file as the master's name counts it: its path, and which file is
+ * there now (device, inode, size, last change). */
+static void name_file(struct buf *key, const char *path)
+{
+	struct stat st;
+	memset(&st, 0, sizeof(st));
+	if (path)
+		stat(path, &st);
+	buf_printf(key, "%s%c%llu %llu %lld %lld.%09ld%c", path ? path : "", '\0',
+		   (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+		   (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, '\0');
+}
+
+void ssh_master_name(struct buf *out, const char *user, const char *host, unsigned port,
+		     const char *known_hosts, const char *identity)
+{
+	struct buf key = BUF_INIT;
+	buf_printf(&key, "%s%c%s%c%u%c", user, '\0', host, '\0', port, '\0');
+	name_file(&key, known_hosts);
+	name_file(&key, identity);
+	buf_printf(out, "h-%016llx", (unsigned long long)hashset_key(key.data, key.len));
+	buf_free(&key);
+}
+
+/* Does a command through the master run? Through it only: an ssh that
+ * cannot reach the master does not connect by itself (ProxyCommand). A
+ * command that ran restarts the master's ControlPersist time. */
+static int answers(const struct ssh *s)
+{
+	struct strvec argv = STRVEC_INIT;
+	const char *const extra[] = {"-oProxyCommand=false", NULL};
+	argv_with(&argv, s, extra);
+	strvec_push(&argv, "true");
+	struct run_options opts = {.argv = (const char *const *)argv.v,
+				   .cwd = s->dir,
+				   .out = {.kind = RUN_OUT_DISCARD},
+				   .err = {.kind = RUN_OUT_DISCARD},
+				   .limit_ms = s->limit_ms,
+				   .grace_ms = GRACE_MS};
+	struct run_result r;
+	struct buf ignored = BUF_INIT;
+	int yes = run(&r, &opts, &ignored) == 0 && r.code == 0 && !r.timed_out;
+	buf_free(&ignored);
+	strvec_clear(&argv);
+	return yes;
+}
+
+/* The master there when it answers, else a new one in its place, under
+ * its lock (two processes never open two masters on one socket: the
+ * second would go on as a plain connection of its own). Forwards of a
+ * replaced master are gone with it. */
+static int master_ready(const struct ssh *s, struct buf *err)
+{
+	struct buf path = BUF_INIT, said = BUF_INIT;
+	buf_printf(&path, "%s/%s.lock", s->dir, s->control);
+	struct state_holder me = {.pid = getpid(), .user = "ssh", .since = time(NULL)};
+	struct state_lock lock;
+	struct buf busy = BUF_INIT;
+	/* Unlocked when the lock cannot be had: a connection first. */
+	state_lock(&lock, path.data, &me, s->limit_ms / 1000 + 5, &busy);
+	buf_free(&busy);
+	int rc = 0;
+	s->master->reused = answers(s);
+	if (!s->master->reused) {
+		buf_clear(&path);
+		buf_printf(&path, "%s/%s", s->dir, s->control);
+		unlink(path.data);
+		s->master->generation++;
+		char persist[48];
+		snprintf(persist, sizeof(persist), "-oControlPersist=%d", SSH_PERSIST_SECONDS);
+		const char *const master[] = {"-M", "-N", "-f", persist, NULL};
+		rc = control(s, master, &said);
+		if (rc < 0)
+			explain(err, s, s->master->known_hosts, said.data ? said.data : "");
+	}
+	if (lock.fd >= 0)
+		state_unlock(&lock);
+	if (rc == 0)
+		clock_gettime(CLOCK_MONOTONIC, &s->master->used);
+	buf_free(&path);
+	buf_free(&said);
+	return rc;
+}
+
+/* Before a use: a master this process has not used for QUIET_SECONDS is
+ * asked again (and replaced when gone); what fails is then the use's to
+ * say. */
+static void master_keep(const struct ssh *s)
+{
+	struct ssh_master *m = s->master;
+	if (!m)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec - m->used.tv_sec < QUIET_SECONDS) {
+		m->used = now;
+		return;
+	}
+	struct buf ignored = BUF_INIT;
+	master_ready(s, &ignored);
+	buf_free(&ignored);
+}
+
 int ssh_open(struct ssh *s, const char *spec, const struct ssh_options *o, struct buf *err)
 {
-	static unsigned opened;
 	memset(s, 0, sizeof(*s));
 	if (deploy_policy_parse_host(spec, &s->user, &s->host, &s->port, err) < 0)
 		return -1;
@@ -167,22 +280,15 @@ int ssh_open(struct ssh *s, const char *spec, const struct ssh_options *o, struc
 	}
 	end_orphans(o->control_dir);
 	s->dir = xstrdup(o->control_dir);
-	buf_printf(&b, "%d.%u", (int)getpid(), opened++);
+	ssh_master_name(&b, s->user, s->host, s->port, o->known_hosts, o->identity);
 	s->control = buf_detach(&b);
-	buf_printf(&b, "%s/%s", s->dir, s->control);
-	unlink(b.data);
-	buf_free(&b);
 	common_argv(s, o);
-	const char *const master[] = {"-M", "-N", "-f", "-oControlPersist=yes", NULL};
-	struct buf said = BUF_INIT;
-	if (control(s, master, &said) < 0) {
-		explain(err, s, o->known_hosts, said.data ? said.data : "");
-		buf_free(&said);
+	s->master = xcalloc(1, sizeof(*s->master));
+	s->master->known_hosts = o->known_hosts ? xstrdup(o->known_hosts) : NULL;
+	if (master_ready(s, err) < 0) {
 		ssh_close(s);
 		return -1;
 	}
-	buf_free(&said);
-	s->open = 1;
 	return 0;
 }
 
@@ -203,10 +309,20 @@ static unsigned free_port(struct buf *err)
 	return port;
 }
 
+/* The -L spec of a forward. */
+static void forward_spec(struct buf *out, unsigned local, const char *host, unsigned port)
+{
+	int v6 = strchr(host, ':') != NULL;
+	buf_printf(out, "127.0.0.1:%u:%s%s%s:%u", local, v6 ? "[" : "", host, v6 ? "]" : "", port);
+}
+
 int ssh_forward(struct ssh *s, const char *host, unsigned port, unsigned *local, struct buf *err)
 {
+	master_keep(s);
+	unsigned generation = s->master ? s->master->generation : 0;
 	for (size_t i = 0; i < s->nforwards; i++)
-		if (s->forwards[i].port == port && !strcmp(s->forwards[i].host, host)) {
+		if (s->forwards[i].port == port && !strcmp(s->forwards[i].host, host) &&
+		    s->forwards[i].generation == generation) {
 			*local = s->forwards[i].local;
 			return 0;
 		}
@@ -216,17 +332,17 @@ int ssh_forward(struct ssh *s, const char *host, unsigned port, unsigned *local,
 		if (!free)
 			return -1;
 		struct buf spec = BUF_INIT, said = BUF_INIT;
-		int v6 = strchr(host, ':') != NULL;
-		buf_printf(&spec, "127.0.0.1:%u:%s%s%s:%u", free, v6 ? "[" : "", host,
-			   v6 ? "]" : "", port);
+		forward_spec(&spec, free, host, port);
 		const char *const extra[] = {"-O", "forward", "-L", spec.data, NULL};
 		int rc = control(s, extra, &said);
 		buf_free(&spec);
 		if (rc == 0) {
 			struct ssh_forward *f =
 			    ARRAY_PUSH(s->forwards, s->nforwards, s->cap_forwards);
-			*f = (struct ssh_forward){
-			    .host = xstrdup(host), .port = port, .local = free};
+			*f = (struct ssh_forward){.host = xstrdup(host),
+						  .port = port,
+						  .local = free,
+						  .generation = generation};
 			*local = free;
 			buf_free(&said);
 			return 0;
@@ -296,25 +412,44 @@ int ssh_alive(struct ssh *s)
 {
 	struct buf said = BUF_INIT;
 	const char *const extra[] = {"-O", "check", NULL};
-	int alive = s->open && control(s, extra, &said) == 0;
+	int alive = s->master && control(s, extra, &said) == 0;
 	buf_free(&said);
 	return alive;
 }
 
-void ssh_close(struct ssh *s)
+/* The master stays for others: the forwards this process added to it go
+ * (one ssh -O cancel for them all). */
+static void cancel_forwards(struct ssh *s)
 {
-	if (s->open) {
+	struct strvec extra = STRVEC_INIT;
+	strvec_push(&extra, "-O");
+	strvec_push(&extra, "cancel");
+	for (size_t i = 0; s->master && i < s->nforwards; i++) {
+		const struct ssh_forward *f = &s->forwards[i];
+		if (f->generation != s->master->generation)
+			continue;
+		struct buf spec = BUF_INIT;
+		forward_spec(&spec, f->local, f->host, f->port);
+		strvec_push(&extra, "-L");
+		strvec_push_owned(&extra, buf_detach(&spec));
+	}
+	if (extra.n > 2) {
 		struct buf ignored = BUF_INIT;
-		const char *const extra[] = {"-O", "exit", NULL};
-		control(s, extra, &ignored);
-		buf_clear(&ignored);
-		buf_printf(&ignored, "%s/%s", s->dir, s->control);
-		unlink(ignored.data);
+		control(s, (const char *const *)extra.v, &ignored);
 		buf_free(&ignored);
 	}
+	strvec_clear(&extra);
+}
+
+void ssh_close(struct ssh *s)
+{
+	cancel_forwards(s);
 	for (size_t i = 0; i < s->nforwards; i++)
 		free(s->forwards[i].host);
 	free(s->forwards);
+	if (s->master)
+		free(s->master->known_hosts);
+	free(s->master);
 	strvec_clear(&s->common);
 	free(s->user);
 	free(s->host);

@@ -49,6 +49,11 @@ stop_apps() {
 		$(cat "$SRV"/server.git/gitgate/queue/*.json 2>/dev/null | grep -o '"worker":[0-9]*' | cut -d: -f2); do
 		is_worker "$pid" && kill -KILL "$pid" 2>/dev/null
 	done
+	# gitgate's ssh masters, where a test had a remote host (sshd_host.sh).
+	if declare -F ssh_masters_stop >/dev/null; then
+		ssh_masters_stop "$SRV/server.git/gitgate/ssh"
+		host_copiers_stop "$SRV/srv"
+	fi
 	[ -s "$SRV/pids" ] && while read -r pid start; do
 		[ -n "$start" ] && [ "$(proc_start "$pid")" = "$start" ] || continue
 		kill -KILL -- "-$pid" 2>/dev/null

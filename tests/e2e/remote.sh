@@ -9,6 +9,7 @@
 # Every process a test starts (sshd, the apps on the hosts) is stopped by
 # its pid when the test ends, passed or failed.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../sshd_host.sh"
 
 # The hosts need mount namespaces (unshare --mount: root, or a user
 # namespace); where there are none, ctest reports this file skipped.
@@ -27,10 +28,13 @@ s.bind((sys.argv[1], 0))
 print(s.getsockname()[1])' "$1"
 }
 
-# Stops what the test started: the apps on the hosts (by their pid files'
-# process groups), each sshd's sessions, then each sshd, by pid.
+# Stops what the test started: gitgate's ssh masters and copiers on the
+# hosts, the apps on the hosts (by their pid files' process groups), each
+# sshd's sessions, then each sshd, by pid.
 stop_hosts() {
 	local f pid start dir child
+	ssh_masters_stop "$SRV/server.git/gitgate/ssh"
+	host_copiers_stop "$SRV"/host-*/srv
 	[ -s "$SRV/listener.pid" ] && kill -TERM "$(cat "$SRV/listener.pid")" 2>/dev/null
 	for f in "$SRV"/host-*/nginx/nginx.pid; do
 		[ -s "$f" ] && kill -QUIT "$(cat "$f")" 2>/dev/null
@@ -220,6 +224,13 @@ one_host() {
 	greet a "a"
 }
 
+master_pid() { # the pid of gitgate's one ssh master (nothing when there is none)
+	local sock
+	for sock in "$SRV"/server.git/gitgate/ssh/h-*; do
+		[ -S "$sock" ] && ssh_master_pid "$sock"
+	done
+}
+
 greet() { # greet NAME GREETING: the env file on host NAME
 	printf 'GREETING=%s\n' "$2" >"$SRV/host-$1/argo.env"
 }
@@ -249,12 +260,78 @@ r = json.load(sys.stdin)[-1]
 $check" "$@" || fail "the last record is not as expected"
 }
 
+# A release as it should be on the host: git archive of REV in the work
+# tree, less what its .deployignore names (a path a line, here) and what
+# rules.ini excludes now (argo/bulky.bin, once ten_changes adds it), into
+# DIR.
+archived() { # archived REV DIR
+	local path
+	mkdir -p "$2" && git -C "$SRV/work" -c tar.umask=022 archive "$1" | tar -x -C "$2" || return
+	while read -r path; do rm -rf "${2:?}/$path"; done <"$2/.deployignore"
+	if grep -q '^exclude = argo/bulky.bin$' "$SRV/server.git/gitgate/rules.ini"; then rm -f "$2/argo/bulky.bin"; fi
+}
+
+# Everything of a folder that a release is: each entry's path, kind, mode
+# and symlink target, then each file's checksum.
+tree_of() { # tree_of DIR
+	(cd "$1" && find . -mindepth 1 -printf '%P %y %m %l\n' | LC_ALL=C sort &&
+		find . -type f -exec sha256sum {} + | LC_ALL=C sort -k2)
+}
+
+# The release on host a that serves REV (its folder, by the id's revision).
+release_of() { # release_of REV
+	local r
+	for r in "$SRV/host-a/srv/it's argo-releases/"*-"${1:0:12}"; do [ -d "$r" ] && echo "$r"; done
+}
+
+# Is the release of REV on host a what git archive of REV less the
+# exclusions is, byte for byte, mode for mode, link for link?
+as_archived() { # as_archived REV
+	local want=$SRV/want-$1 there
+	there=$(release_of "$1")
+	[ -n "$there" ] || { fail "no release of $1 on host a"; return; }
+	archived "$1" "$want"
+	diff -r --no-dereference "$want" "$there" >"$SRV/diff.txt" 2>&1 &&
+		[ "$(tree_of "$want")" = "$(tree_of "$there")" ] ||
+		{ fail "the release of $1 on host a is not its archive:"; cat "$SRV/diff.txt"; diff <(tree_of "$want") <(tree_of "$there"); }
+}
+
+# The slot step's detail in the newest record holds TEXT.
+slot_says() { # slot_says TEXT
+	last_record '
+slot = [g for g in r["gates"] if g["name"] == "slot"][-1]
+assert sys.argv[1] in (slot["detail"] or ""), slot' "$1"
+}
+
+# Ten files of argo changed in every way a release can change, five gone:
+# bytes (3), new (1), mode (1), a symlink's target (1), a file become a
+# folder (1 file in it) and a folder a file (1), a folder no longer
+# excluded (1 file), .deployignore itself (1); gone: a file removed, the
+# two that changed kind, a file .deployignore now excludes, and one
+# rules.ini now excludes.
+ten_changes() {
+	(cd "$SRV/work" && echo "# second" >>argo/app.py && echo B >>argo/b.txt && echo C >>argo/c.txt &&
+		echo new >argo/new.txt && git rm -q argo/old.txt && chmod +x argo/tool.sh &&
+		ln -sfn tool.sh argo/link && git rm -q argo/was-file && mkdir argo/was-file &&
+		echo inside >argo/was-file/inside && git rm -qr argo/was-dir && echo file >argo/was-dir &&
+		printf 'argo/notes.md\n' >.deployignore && git add -A && git commit -qm second)
+	sed -i 's|^\[deploy\]|[deploy]\nexclude = argo/bulky.bin|' "$SRV/server.git/gitgate/rules.ini"
+}
+
 t_a_push_deploys_to_a_remote_host_and_rolls_back() {
 	lab
 	new_host a 127.0.0.2 || return
 	new_remote_server "host = $HOST_a"
 	trust a
 	greet a "hello from a"
+	# Files of each kind, for the second deploy to change (ten_changes), and
+	# thirty it leaves as they are.
+	(cd work && mkdir argo/lib && for f in $(seq 30); do echo "$f" >"argo/lib/f$f.py"; done &&
+		for f in b c old notes bulky; do echo "$f" >"argo/$f.txt"; done &&
+		mv argo/bulky.txt argo/bulky.bin && mv argo/notes.txt argo/notes.md &&
+		echo '#!/bin/sh' >argo/tool.sh && ln -s app.py argo/link && echo f >argo/was-file &&
+		mkdir -p argo/was-dir argo/docs && echo x >argo/was-dir/x && echo guide >argo/docs/guide.md &&
+		printf 'argo/docs/\n' >.deployignore)
 	push "first" && contains "$OUT" "remote: gate 11/11  health-after  argo              passed" ||
 		{ fail "the first push did not deploy:"; cat "$OUT"; }
 	contains "$OUT" "connect"
@@ -267,15 +344,47 @@ t_a_push_deploys_to_a_remote_host_and_rolls_back() {
 	ls "$SRV/host-a/srv/it's argo-releases/"*/argo/app.py >/dev/null 2>&1 || fail "no release on host a"
 	[ -s "$SRV/host-a/srv/it's argo-run/blue.pid" ] || fail "no pid file on host a"
 	[ ! -e "$SRV/remote/srv" ] || fail "the git server's own \$SRV/remote was written to"
-	ls "$SRV"/server.git/gitgate/ssh/* >/dev/null 2>&1 && fail "a control socket outlived its deploy"
-	push "second"
+	# The connection stays for the next deploy: the same master serves it.
+	local master
+	master=$(master_pid)
+	[ -n "$master" ] || fail "no ssh master stayed after the deploy"
+	slot_says "sent whole: "
+	as_archived "$first"
+	# The second deploy sends the ten files that changed and the five paths
+	# gone; the host makes the rest of the release from its copy of the
+	# first, which stays as it was.
+	local before
+	before=$(tree_of "$(release_of "$first")")
+	ten_changes
+	push
+	[ "$(master_pid)" = "$master" ] || fail "the second deploy did not reuse master $master: $(master_pid)"
+	slot_says "sent 10 changed files"
+	slot_says ", 5 removed, "
+	grep -q "release .* sent 10 changed files" server.git/gitgate/logs/*.log || fail "the deploy log does not say what was sent"
+	as_archived "$(git -C work rev-parse HEAD)"
+	[ "$(tree_of "$(release_of "$first")")" = "$before" ] || fail "the first release changed as the second was made from it"
+	# Copies, not hard links: what an app writes in its release reaches no
+	# other release, nor the host's copy the next is made from.
+	[ -z "$(find "$(release_of "$(git -C work rev-parse HEAD)")" -type f -links +1)" ] ||
+		fail "the second release shares files with another (hard links)"
+	# A master that died (killed: its socket stays behind) is replaced, and
+	# the deploy goes on.
+	kill -KILL "$master"
+	[ -n "$(find "$SRV/server.git/gitgate/ssh" -type s)" ] || fail "the killed master left no socket to trip on"
 	second=$(git -C work rev-parse HEAD)
 	[ "$(answer 127.0.0.1 "$P2" revision)" = "$second" ] || fail "the green slot does not serve $second"
 	(cd server.git && "$G" status argo production) >status.txt 2>&1
 	contains status.txt "$HOST_a"
 	contains status.txt "live green"
 	# keep_releases = 2: the third deploy's prune leaves the slots' two there.
+	# The host's copy of the second was changed there (by hand): the third
+	# travels whole, and is its archive all the same.
+	echo changed >>"$SRV/host-a/srv/it's argo-releases/.pristine/argo/b.txt"
 	push "third"
+	contains "$OUT" "gate 11/11  health-after  argo              passed"
+	slot_says "sent whole: "
+	as_archived "$(git -C work rev-parse HEAD)"
+	[ -n "$(master_pid)" ] && [ "$(master_pid)" != "$master" ] || fail "the killed master was not replaced: $(master_pid)"
 	local kept=("$SRV/host-a/srv/it's argo-releases/"*)
 	[ ${#kept[@]} = 2 ] || fail "host a keeps ${#kept[@]} releases, not 2: ${kept[*]}"
 	[[ "${kept[*]}" != *"-${first:0:12}"* ]] || fail "the first release was not pruned on host a"
@@ -286,8 +395,10 @@ t_a_push_deploys_to_a_remote_host_and_rolls_back() {
 	[ "$(readlink "$SRV/host-a/srv/it's argo-live")" = "$ROOT-green" ] || fail "the rollback did not switch host a back to green"
 	last_record 'assert (r["kind"], r["outcome"]) == ("rollback", "deployed"), r'
 	# Healthy in its slot, broken once live: gate 11 fails through the
-	# forward, and host a is switched back to what served.
+	# forward, and host a is switched back to what served. (Its release
+	# is made from the host's copy of the third, one file sent.)
 	push "broken once live" argo/BROKEN_LIVE
+	slot_says "sent 1 changed file ("
 	contains "$OUT" "gate 11/11  health-after  argo              failed"
 	contains "$OUT" "rolled-back"
 	[ "$(readlink "$SRV/host-a/srv/it's argo-live")" = "$ROOT-green" ] || fail "host a is not back on green"
@@ -300,13 +411,26 @@ t_a_push_deploys_to_a_remote_host_and_rolls_back() {
 	(cd server.git && "$G" health argo production) >health.txt 2>&1 || { fail "gitgate health failed:"; cat health.txt; }
 	contains health.txt "argo on $HOST_a in production (green slot):"
 	contains health.txt "GET http://localhost:$P2/health on $HOST_a"
+	# Two at once through the one master (each with a forward of its own,
+	# taken back as it ends): both answer, and the master stays.
+	master=$(master_pid)
+	(cd server.git && "$G" health argo production) >health1.txt 2>&1 &
+	local one=$!
+	(cd server.git && "$G" health argo production) >health2.txt 2>&1 || { fail "the second health check failed:"; cat health2.txt; }
+	wait "$one" || { fail "the first health check failed:"; cat health1.txt; }
+	[ "$(master_pid)" = "$master" ] || fail "two checks at once did not share master $master: $(master_pid)"
+	! ss -ltnp 2>/dev/null | grep -q "pid=$master," || fail "the master still listens on a forward: $(ss -ltnp | grep "pid=$master,")"
 	# rollback --to a revision whose release was pruned: exported again
-	# here, sent there, into the warm slot.
+	# here, sent there, into the warm slot; the host's copy of the release
+	# before is gone, so it travels whole.
+	rm -rf "$SRV/host-a/srv/it's argo-releases/.pristine"
 	OUT=$(mktemp)
 	(cd server.git && GITGATE_USER=alice "$G" rollback argo production --to "$first") >"$OUT" 2>&1 ||
 		{ fail "rollback --to failed:"; cat "$OUT"; }
 	[ "$(answer 127.0.0.1 "$P1" revision)" = "$first" ] || fail "rollback --to does not serve $first on host a"
 	[ "$(readlink "$SRV/host-a/srv/it's argo-live")" = "$ROOT-blue" ] || fail "rollback --to did not switch host a to blue"
+	slot_says "sent whole: "
+	as_archived "$first"
 }
 
 t_a_rolling_deploy_stops_at_the_failing_host_and_takes_the_first_back() {
@@ -543,8 +667,7 @@ t_the_nginx_switch_runs_on_the_host() {
 }
 
 # A deploy killed right after its switch on a host: --reconcile switches
-# that host back, over a connection of its own, and ends the dead deploy's
-# master.
+# that host back, through the master the dead deploy used (it outlives it).
 t_a_deploy_killed_after_its_switch_is_undone_on_the_host() {
 	one_host || return
 	push "first"
@@ -568,14 +691,16 @@ t_a_deploy_killed_after_its_switch_is_undone_on_the_host() {
 	done
 	[ "$(readlink "$SRV/host-a/srv/it's argo-live")" = "$ROOT-green" ] || { fail "the switch did not happen:"; cat "$SRV/killed.out"; }
 	{ kill -KILL "$deployer" && wait "$deployer"; } 2>/dev/null
-	ls "$SRV"/server.git/gitgate/ssh/"$deployer".* >/dev/null 2>&1 || fail "the killed deploy left no master to end"
+	local master
+	master=$(master_pid)
+	[ -n "$master" ] || fail "the killed deploy's master is gone"
 	OUT=$(mktemp)
 	(cd server.git && "$G" deploy --reconcile) >"$OUT" 2>&1 || { fail "reconcile failed:"; cat "$OUT"; }
 	contains "$OUT" "argo on $HOST_a in production: the deploy"
 	contains "$OUT" "back on blue"
 	[ "$(readlink "$SRV/host-a/srv/it's argo-live")" = "$ROOT-blue" ] || fail "reconcile did not switch host a back"
 	[ "$(answer 127.0.0.1 "$P1" revision)" = "$first" ] || fail "the last good version does not serve on host a"
-	ls "$SRV"/server.git/gitgate/ssh/"$deployer".* >/dev/null 2>&1 && fail "the killed deploy's master was not ended"
+	[ "$(master_pid)" = "$master" ] || fail "reconcile did not use the master the killed deploy left"
 	last_record 'assert r["outcome"] == "abandoned", r'
 }
 
@@ -680,6 +805,7 @@ other_env=$SRV/remote/other.env
 other=$SRV/remote/srv/other
 keys=$SRV/remote/home/.ssh/authorized_keys
 run=$ROOT-run
+pristine=$ROOT-releases/.pristine
 outside=$SRV
 EOF
 	cp "$GITGATE_SOURCE/tests/e2e/attempt.py" work/argo/
@@ -704,7 +830,7 @@ def attack(who):
     attempt(report, "list run", lambda: " ".join(os.listdir(p["run"])))
     for name in ("env", "keys"):
         attempt(report, "write " + name, lambda: write(p[name]))
-    for name in ("other", "run", "outside"):
+    for name in ("other", "run", "pristine", "outside"):
         attempt(report, "write " + name, lambda: write(os.path.join(p[name], "evil")))
     report.append("env own: " + ("yes" if os.environ.get("GREETING") == "a" else "no"))
     attempt(report, "write own", lambda: write("own-" + who))
@@ -744,7 +870,7 @@ t_the_app_on_a_host_reaches_no_admin_file_there() {
 	for who in run migrate; do
 		[ -s "$rel/report-$who" ] || { fail "no report from the $who"; continue; }
 		for line in "read env" "read other_env" "read keys" "read other" "write env" "write keys" \
-			"write other" "write run"; do
+			"write other" "write run" "write pristine"; do
 			grep -qE "^$line: (ENOENT|EACCES|EROFS)$" "$rel/report-$who" ||
 				fail "$who: $(grep "^$line:" "$rel/report-$who")"
 		done
@@ -789,6 +915,7 @@ t_without_the_sandbox_the_same_push_reaches_them_on_the_host() {
 	contains "$rel/report-run" "read other: ok"
 	contains "$rel/report-migrate" "read keys: ok"
 	contains "$rel/report-migrate" "write other: ok"
+	contains "$rel/report-run" "write pristine: ok"
 	[ "$(host_sums)" != "$before" ] || fail "the host's files did not change: the check above cannot fail"
 	no_secret_here && fail "no secret showed: the check above cannot fail"
 	last_record 'assert r["sandbox_hosts"] == {sys.argv[1]: "none: sandbox = no in rules.ini"}, r' "$HOST_a"

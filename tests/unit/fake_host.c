@@ -97,13 +97,18 @@ static int fake_link(struct host *h, const char *path, const char *target, struc
 	return rc;
 }
 
-static int fake_receive(struct host *h, const char *root, const char *dir, const char *id,
-			unsigned limit_ms, struct buf *where, struct buf *err)
+/* Journaled as "receive ID", or "receive ID on BASE" given a base. */
+static int fake_receive(struct host *h, const struct host_release *r, struct buf *where,
+			struct buf *said, struct buf *err)
 {
-	(void)dir, (void)limit_ms;
+	(void)said;
 	buf_clear(where);
-	buf_printf(where, "%s-releases/%s", root, id);
-	return op(h, err, "receive", id);
+	buf_printf(where, "%s-releases/%s", r->root, r->id);
+	struct buf what = BUF_INIT;
+	buf_printf(&what, "%s%s%s", r->id, r->base_id ? " on " : "", r->base_id ? r->base_id : "");
+	int rc = op(h, err, "receive", what.data);
+	buf_free(&what);
+	return rc;
 }
 
 static int fake_prune(struct host *h, const char *root, size_t keep, const char *const *in_use,

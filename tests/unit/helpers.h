@@ -1,4 +1,4 @@
-/* Shared helpers for the unit tests: temporary rules files. */
+/* Shared helpers for the unit tests: temporary rules files and folders. */
 #ifndef GITGATE_TEST_HELPERS_H
 #define GITGATE_TEST_HELPERS_H
 
@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "rules.h"
+#include "run.h"
 
 /* Writes text to a fresh temporary file and returns its path (static). */
 static inline const char *write_temp(const char *text)
@@ -31,6 +32,17 @@ static inline int load_rules_text(struct rules *rules, const char *text, struct 
 	int rc = rules_load(rules, path, errors);
 	unlink(path);
 	return rc;
+}
+
+/* Removes a test's temporary folder with all it holds (rm -rf). */
+static inline void remove_tree(const char *path)
+{
+	const char *argv[] = {"rm", "-rf", path, NULL};
+	struct run_options opts = {.argv = argv};
+	struct run_result r;
+	struct buf err = BUF_INIT;
+	run(&r, &opts, &err);
+	buf_free(&err);
 }
 
 #endif

@@ -119,12 +119,7 @@ static void teardown(void)
 	git_repository_free(repo);
 	git_libgit2_shutdown();
 	rules_free(&rules);
-	const char *argv[] = {"rm", "-rf", tmp, NULL};
-	struct run_options o = {.argv = argv};
-	struct run_result r;
-	struct buf err = BUF_INIT;
-	run(&r, &o, &err);
-	buf_free(&err);
+	remove_tree(tmp);
 	buf_free(&repo_dir);
 	buf_free(&state_dir);
 	buf_free(&rules_path);
@@ -201,6 +196,29 @@ static void assert_outcome(const char *want)
 	free(got);
 }
 
+/* Host i got the first release alone, and the second on the first (the
+ * newest release its slots held): its copy there is what the second is
+ * made from. */
+static void assert_received_on_the_first(size_t i)
+{
+	struct slot_state st;
+	struct buf err = BUF_INIT, first = BUF_INIT, second = BUF_INIT;
+	cr_assert_eq(
+	    deploy_target_read(&site, &rules.deploy.targets[0], hosts[i]->host.address, &st, &err),
+	    0, "%s", err.data);
+	buf_printf(&first, "receive %s\n", st.slots[SLOT_BLUE].release);
+	buf_printf(&second, "receive %s on %s\n", st.slots[SLOT_GREEN].release,
+		   st.slots[SLOT_BLUE].release);
+	cr_assert_not_null(strstr(hosts[i]->journal.data, first.data), "%s",
+			   hosts[i]->journal.data);
+	cr_assert_not_null(strstr(hosts[i]->journal.data, second.data), "%s",
+			   hosts[i]->journal.data);
+	slot_state_free(&st);
+	buf_free(&err);
+	buf_free(&first);
+	buf_free(&second);
+}
+
 Test(engine, a_rolling_deploy_goes_live_host_by_host)
 {
 	struct buf said = BUF_INIT;
@@ -219,6 +237,7 @@ Test(engine, a_rolling_deploy_goes_live_host_by_host)
 	for (size_t i = 0; i < 3; i++) {
 		cr_assert_str_eq(fake_host_link(hosts[i], ROOT "-live"), ROOT "-green");
 		cr_assert_eq(live_on(i), SLOT_GREEN);
+		assert_received_on_the_first(i);
 	}
 	buf_free(&said);
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "release.h"
+#include "helpers.h"
 #include "run.h"
 
 static char *tmp;
@@ -32,12 +33,7 @@ static void teardown(void)
 	git_repository_free(repo);
 	repo = NULL;
 	git_libgit2_shutdown();
-	const char *argv[] = {"rm", "-rf", tmp, NULL};
-	struct run_options opts = {.argv = argv};
-	struct run_result r;
-	struct buf err = BUF_INIT;
-	run(&r, &opts, &err);
-	buf_free(&err);
+	remove_tree(tmp);
 	free(tmp);
 }
 

@@ -26,14 +26,9 @@ static void make_dir_tree(void)
 	cr_assert_not_null(mkdtemp(dir));
 }
 
-static void remove_tree(void)
+static void remove_dir_tree(void)
 {
-	const char *argv[] = {"rm", "-rf", dir, NULL};
-	struct run_result r;
-	struct buf err = BUF_INIT;
-	struct run_options o = {.argv = argv};
-	run(&r, &o, &err);
-	buf_free(&err);
+	remove_tree(dir);
 }
 
 static void put(const char *rel, const char *text)
@@ -75,7 +70,7 @@ static int find_mount(char **argv, const char *option, const char *a, const char
 }
 
 Test(sandbox, the_layout_is_an_allow_list_with_the_admin_paths_hidden_over_it,
-     .init = make_dir_tree, .fini = remove_tree)
+     .init = make_dir_tree, .fini = remove_dir_tree)
 {
 	mkdir(path_of("state"), 0755);
 	mkdir(path_of("state/releases"), 0755);
@@ -130,7 +125,7 @@ Test(sandbox, the_layout_is_an_allow_list_with_the_admin_paths_hidden_over_it,
 }
 
 Test(sandbox, a_hidden_folder_under_a_bound_one_becomes_an_empty_tmpfs_below_what_is_bound_in_it,
-     .init = make_dir_tree, .fini = remove_tree)
+     .init = make_dir_tree, .fini = remove_dir_tree)
 {
 	mkdir(path_of("srv"), 0755);
 	mkdir(path_of("srv/state"), 0755);
@@ -159,7 +154,7 @@ Test(sandbox, a_hidden_folder_under_a_bound_one_becomes_an_empty_tmpfs_below_wha
 }
 
 Test(sandbox, a_writable_symlink_is_bound_at_its_target_and_made_inside, .init = make_dir_tree,
-     .fini = remove_tree)
+     .fini = remove_dir_tree)
 {
 	mkdir(path_of("r1"), 0755);
 	cr_assert_eq(symlink(path_of("r1"), path_of("app-blue")), 0);
@@ -179,7 +174,7 @@ Test(sandbox, a_writable_symlink_is_bound_at_its_target_and_made_inside, .init =
 }
 
 Test(sandbox, a_slot_inside_a_writable_folder_is_seen_through_it_not_made_again,
-     .init = make_dir_tree, .fini = remove_tree)
+     .init = make_dir_tree, .fini = remove_dir_tree)
 {
 	mkdir(path_of("r1"), 0755);
 	cr_assert_eq(symlink(path_of("r1"), path_of("app-blue")), 0);
@@ -327,7 +322,7 @@ static int run_in(const struct sandbox_spec *s, const char *script, struct buf *
 }
 
 Test(sandbox, inside_only_the_writable_paths_are_written_and_the_hidden_ones_are_gone,
-     .init = make_dir_tree, .fini = remove_tree)
+     .init = make_dir_tree, .fini = remove_dir_tree)
 {
 	if (access(BWRAP, X_OK) < 0)
 		cr_skip_test("no bubblewrap at " BWRAP);
@@ -463,7 +458,7 @@ static int group_size(pid_t pgid)
 }
 
 Test(sandbox, slot_stop_gives_the_sandboxed_app_its_sigterm_and_ends_its_children,
-     .init = make_dir_tree, .fini = remove_tree)
+     .init = make_dir_tree, .fini = remove_dir_tree)
 {
 	if (access(BWRAP, X_OK) < 0)
 		cr_skip_test("no bubblewrap at " BWRAP);

@@ -22,6 +22,7 @@
 
 #include "host.h"
 #include "proc.h"
+#include "helpers.h"
 #include "run.h"
 #include "slot.h"
 #include "switch.h"
@@ -137,12 +138,7 @@ static void teardown(void)
 	for (size_t i = 0; i < n_groups; i++)
 		waitpid(groups[i], NULL, WNOHANG);
 	n_groups = 0;
-	const char *argv[] = {"rm", "-rf", tmp, NULL};
-	struct run_options opts = {.argv = argv};
-	struct run_result r;
-	struct buf err = BUF_INIT;
-	run(&r, &opts, &err);
-	buf_free(&err);
+	remove_tree(tmp);
 	free(nginx_pid_file);
 	nginx_pid_file = NULL;
 	free(root);

@@ -1,6 +1,8 @@
 /* ssh: which URLs and ports of a remote target go through its connection. */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ssh.h"
 
@@ -63,4 +65,51 @@ Test(ssh, a_port_on_the_hosts_loopback_only_is_forwarded)
 	cr_assert_eq(ssh_reach_port(&s, "[2001:db8::2]", 6379, &local, &err), 0);
 	cr_assert_eq(local, 0);
 	buf_free(&err);
+}
+
+/* One master per user, host, port, known_hosts and key: a target with
+ * another key or known_hosts never uses a connection another one opened. */
+Test(ssh, a_master_is_named_by_host_user_and_key)
+{
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	ssh_master_name(&a, "deploy", "argo.example.com", 22, "/etc/gitgate/known_hosts",
+			"/etc/gitgate/id_ed25519");
+	ssh_master_name(&b, "deploy", "argo.example.com", 22, "/etc/gitgate/known_hosts",
+			"/etc/gitgate/id_ed25519");
+	cr_assert_str_eq(a.data, b.data);
+	cr_assert_eq(a.len, 18, "%s", a.data);
+	cr_assert_eq(strncmp(a.data, "h-", 2), 0);
+	const char *other[][5] = {
+	    {"root", "argo.example.com", "22", "/etc/gitgate/known_hosts",
+	     "/etc/gitgate/id_ed25519"},
+	    {"deploy", "argo2.example.com", "22", "/etc/gitgate/known_hosts",
+	     "/etc/gitgate/id_ed25519"},
+	    {"deploy", "argo.example.com", "2222", "/etc/gitgate/known_hosts",
+	     "/etc/gitgate/id_ed25519"},
+	    {"deploy", "argo.example.com", "22", NULL, "/etc/gitgate/id_ed25519"},
+	    {"deploy", "argo.example.com", "22", "/etc/gitgate/known_hosts", "/etc/gitgate/other"},
+	};
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+		buf_clear(&b);
+		ssh_master_name(&b, other[i][0], other[i][1], (unsigned)atoi(other[i][2]),
+				other[i][3], other[i][4]);
+		cr_assert_str_neq(a.data, b.data, "case %zu", i);
+	}
+	/* The file as it is now: changed, it names another master. */
+	char path[] = "/tmp/gitgate-known-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	buf_clear(&a);
+	ssh_master_name(&a, "deploy", "argo.example.com", 22, path, NULL);
+	FILE *f = fopen(path, "a");
+	cr_assert_not_null(f);
+	fputs("[argo.example.com]:22 ssh-ed25519 AAAA\n", f);
+	fclose(f);
+	buf_clear(&b);
+	ssh_master_name(&b, "deploy", "argo.example.com", 22, path, NULL);
+	cr_assert_str_neq(a.data, b.data);
+	unlink(path);
+	buf_free(&a);
+	buf_free(&b);
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "run.h"
 #include "state.h"
 
@@ -29,12 +30,7 @@ static void remove_temp_dir(void)
 {
 	if (dropped)
 		cr_assert_eq(setresuid(0, 0, 0), 0);
-	const char *argv[] = {"rm", "-rf", dir, NULL};
-	struct run_options opts = {.argv = argv};
-	struct run_result r;
-	struct buf err = BUF_INIT;
-	run(&r, &opts, &err);
-	buf_free(&err);
+	remove_tree(dir);
 	free(dir);
 }
 
