@@ -310,11 +310,13 @@ static int scan_file(struct commit_checker *cc, const git_commit *commit,
 	size_t size, old_size;
 	int rc = 0;
 	/* A modified file is matched over the region that changed alone (its
-	 * old blob costs less to read than the whole file costs to match); a
-	 * merge's files first over the whole, before their parents are read. */
+	 * old blob costs less to read than the whole file costs to match), once
+	 * the whole holds a pattern's literal; a merge's files first over the
+	 * whole, before their parents are read. */
 	int whole_first = fc->status != 'M' || !mode_is_regular_file(fc->old_mode) || cc->in_merge;
 	if (!blob_text(new_blob, &new_utf8, &text, &size) ||
-	    (whole_first && !scan_buffer_may_match(&cc->scanner, &cc->selection, text, size)))
+	    !(whole_first ? scan_buffer_may_match : scan_buffer_may_hold_literals)(
+		&cc->scanner, &cc->selection, text, size))
 		goto done;
 	if (cc->in_merge && collect_other_parents(cc, commit, fc))
 		goto done;

@@ -78,6 +78,8 @@ static int jit(pcre2_code *code)
 
 static int run_pattern(struct scanner *sc, struct pattern *p, const char *text, size_t len)
 {
+	if (!literals_in(&p->literals, text, len))
+		return PCRE2_ERROR_NOMATCH; /* no match can lack them all */
 	if (!p->jit_ready && ++p->uses > JIT_AFTER_LINES)
 		p->jit_ready = jit(p->code);
 	if (p->jit_ready > 0)
@@ -185,15 +187,34 @@ static pcre2_code *buffer_pattern(struct pattern *p)
 	return p->buffer_code;
 }
 
-int scan_buffer_may_match(struct scanner *sc, const struct scan_selection *sel, const char *text,
-			  size_t len)
+/* Is a line of text longer than max bytes (a finding of its own)? */
+static int has_long_line(const char *text, size_t len, size_t max)
 {
-	if (len > sc->rules->max_line_bytes)
-		return 1; /* a line may be too long: the line scan reports it */
+	for (const char *p = text, *end = text + len; (size_t)(end - p) > max;) {
+		const char *nl = memchr(p, '\n', max + 1);
+		if (!nl)
+			return 1;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+/* Could a line of text hold a finding? quick: the literals alone say, and
+ * a pattern without literals may always match; else PCRE2 confirms. */
+static int buffer_may_match(struct scanner *sc, const struct scan_selection *sel, const char *text,
+			    size_t len, int quick)
+{
+	if (len > sc->rules->max_line_bytes && has_long_line(text, len, sc->rules->max_line_bytes))
+		return 1; /* the line scan reports it */
 	for (size_t i = 0; i < sel->n; i++) {
 		const struct scan_rule *rule = sel->rules[i];
 		for (size_t j = 0; j < rule->npatterns; j++) {
-			pcre2_code *code = buffer_pattern(&rule->patterns[j]);
+			struct pattern *p = &rule->patterns[j];
+			if (!literals_in(&p->literals, text, len))
+				continue;
+			if (quick)
+				return 1;
+			pcre2_code *code = buffer_pattern(p);
 			if (!code)
 				return 1;
 			int rc = pcre2_match(code, (PCRE2_SPTR)text, len, 0, 0, sc->match_data,
@@ -203,6 +224,18 @@ int scan_buffer_may_match(struct scanner *sc, const struct scan_selection *sel, 
 		}
 	}
 	return 0;
+}
+
+int scan_buffer_may_match(struct scanner *sc, const struct scan_selection *sel, const char *text,
+			  size_t len)
+{
+	return buffer_may_match(sc, sel, text, len, 0);
+}
+
+int scan_buffer_may_hold_literals(struct scanner *sc, const struct scan_selection *sel,
+				  const char *text, size_t len)
+{
+	return buffer_may_match(sc, sel, text, len, 1);
 }
 
 void scan_prepare_all(const struct rules *rules)

@@ -52,14 +52,18 @@ size_t scan_line(struct scanner *sc, const struct scan_selection *sel,
 		 const struct scan_place *where, const char *text, size_t len,
 		 struct findings *out);
 
-/* Could any selected pattern match a line of this file? A cheap filter
- * before a line diff: most changed files hold no match at all, and then
- * none of their added lines can. Errs towards 1 (limits, odd patterns). */
 /* Compiles every pattern for both uses, with JIT, ahead of time: after it
  * the rules are only read, so scanners in several threads may share them. */
 void scan_prepare_all(const struct rules *rules);
 
+/* Could any selected pattern match a line of this file? A cheap filter
+ * before a line diff: most changed files hold no match at all, and then
+ * none of their added lines can. Errs towards 1 (limits, odd patterns). */
 int scan_buffer_may_match(struct scanner *sc, const struct scan_selection *sel, const char *text,
 			  size_t len);
+/* The same, asking only the patterns' literals (literals.h): cheaper
+ * still, and 1 for any pattern that has none. */
+int scan_buffer_may_hold_literals(struct scanner *sc, const struct scan_selection *sel,
+				  const char *text, size_t len);
 
 #endif

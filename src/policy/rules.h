@@ -27,6 +27,7 @@
 #include "buf.h"
 #include "glob.h"
 #include "identity.h"
+#include "literals.h"
 #include "severity.h"
 
 /* Words of a list key; `given` says the key was there, even with no word,
@@ -65,6 +66,7 @@ struct pattern {
 	int jit_ready; /* JIT is compiled once a pattern has matched enough lines to pay for it */
 	unsigned long uses;
 	pcre2_code *buffer_code; /* the same pattern over whole files (scan.c) */
+	struct literals literals; /* one of them is in every match (none: unknown) */
 	int line;
 };
 

@@ -247,6 +247,7 @@ static void pattern_add(struct schema_load *ld, char *base, const struct schema_
 	memset(p, 0, sizeof(*p));
 	p->source = xstrdup(source);
 	p->code = re;
+	literals_of(&p->literals, source, re);
 	p->line = ld->line;
 }
 

@@ -107,10 +107,45 @@ Test(scan, results_stay_the_same_once_patterns_are_jit_compiled)
 	size_t hits = 0;
 	for (int i = 0; i < 300; i++) {
 		char line[64];
-		int len =
-		    snprintf(line, sizeof(line), i % 7 ? "const x%d = 1;" : "x%d(); // TODO", i);
+		/* Every line holds the literal TODO, so every line reaches PCRE2. */
+		int len = snprintf(line, sizeof(line),
+				   i % 7 ? "const TODOx%d = 1;" : "x%d(); // TODO", i);
 		hits += scan("a.js", line, (size_t)len);
 	}
 	cr_assert_eq(hits, 43);
 	cr_assert_eq(rules.scans[0].patterns[1].jit_ready != 0, 1, "JIT was never tried");
+}
+
+static int may_match(const char *path, const char *text)
+{
+	scan_select(&rules, path, &selection);
+	return scan_buffer_may_match(&scanner, &selection, text, strlen(text));
+}
+
+Test(scan, a_whole_file_may_match_by_its_literals_and_long_lines)
+{
+	char text[400];
+	memset(text, 'x', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	for (size_t i = 60; i < sizeof(text) - 1; i += 61)
+		text[i] = '\n';
+	cr_assert_not(may_match("a.js", text), "short lines, no literal");
+	memcpy(text + 100, " TODO ", 6);
+	cr_assert(may_match("a.js", text));
+	cr_assert_not(may_match("a.js", "TODOS and console.logs\n"), "literals, yet no match");
+	text[121] = 'x'; /* joins two lines */
+	memcpy(text + 100, "xxxxxx", 6);
+	cr_assert(may_match("a.js", text), "a line over max_line_bytes is a finding");
+	cr_assert(scan_buffer_may_hold_literals(&scanner, &selection, "TODOS", 5));
+	cr_assert_not(scan_buffer_may_hold_literals(&scanner, &selection, "T0D0", 4));
+	scan_select(&rules, "x.slow", &selection);
+	cr_assert(scan_buffer_may_hold_literals(&scanner, &selection, "T0D0", 4),
+		  "a pattern without literals may match anything");
+}
+
+Test(scan, a_line_without_the_literals_is_not_matched)
+{
+	cr_assert_eq(scan("a.js", "console . log(x) // TOD0", 24), 0);
+	cr_assert_eq(rules.scans[0].patterns[0].uses, 0, "PCRE2 ran on a line without literals");
+	cr_assert_eq(scan("a.js", "x = console.log (1)", 19), 1);
 }
