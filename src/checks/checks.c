@@ -37,6 +37,13 @@ static void touch(struct unit_touch *touched, size_t *n, const struct rules *rul
 	(*n)++;
 }
 
+int check_isolation_looks_at(const struct rules *rules, const struct file_change *fc)
+{
+	return rules->isolation != SEVERITY_OFF && rules->nunits &&
+	       ((fc->path && rules_project_of(rules, fc->path)) ||
+		(fc->old_path && rules_project_of(rules, fc->old_path)));
+}
+
 void check_isolation(const struct check_context *ctx, const struct changeset *cs)
 {
 	const struct rules *rules = ctx->rules;

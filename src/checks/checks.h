@@ -34,6 +34,9 @@ struct check_context {
 };
 
 void check_isolation(const struct check_context *ctx, const struct changeset *cs);
+/* Does isolation look at this change at all (enabled, and a path of it in
+ * a project)? A merge's own work is worked out for these changes alone. */
+int check_isolation_looks_at(const struct rules *rules, const struct file_change *fc);
 void check_forbidden_paths(const struct check_context *ctx, const struct changeset *cs);
 /* Reads package.json blobs: returns 0, or -1 with the reason in err when
  * one cannot be read (the check did not run: a fault, never a finding). */

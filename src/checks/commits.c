@@ -362,8 +362,8 @@ static int commit_changes(struct commit_checker *cc, const git_commit *commit, s
 	return rc;
 }
 
-/* Isolation over what a commit writes: a merge's own work only. Returns 0,
- * or -1 with why in err. */
+/* Isolation over what a commit writes: a merge's own work only (read for
+ * the changes isolation looks at). Returns 0, or -1 with why in err. */
 static int commit_isolation(struct commit_checker *cc, const git_commit *commit,
 			    struct check_context *ctx, const struct changeset *cs, struct buf *err)
 {
@@ -372,6 +372,8 @@ static int commit_isolation(struct commit_checker *cc, const git_commit *commit,
 	if (ctx->is_merge) {
 		ctx->merge_writes = merge_writes = xcalloc(cs->n ? cs->n : 1, 1);
 		for (size_t i = 0; i < cs->n && rc == 0; i++) {
+			if (!check_isolation_looks_at(cc->rules, &cs->items[i]))
+				continue;
 			int writes = merge_writes_change(cc, commit, &cs->items[i], err);
 			rc = writes < 0 ? -1 : 0;
 			merge_writes[i] = writes > 0;
