@@ -130,8 +130,15 @@ int commit_pool_start(struct commit_pool **out, const struct rules *rules,
 		      struct buf *err)
 {
 	/* Workers read thousands of objects into short-lived buffers: keep
-	 * their heaps instead of returning and re-faulting pages. */
+	 * their heaps instead of returning and re-faulting pages, blobs of up
+	 * to a few MB included (each one above glibc's 128 KB would be a fresh
+	 * mmap, faulted in page by page, then unmapped). One heap for all
+	 * threads, so that no thread keeps freed blobs the others cannot use:
+	 * the peak RSS stays where it was with mmap (the large allocations are
+	 * few, and small ones come from each thread's cache without a lock). */
 	mallopt(M_TRIM_THRESHOLD, 4 << 20);
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	mallopt(M_ARENA_MAX, 1);
 	struct commit_pool *pool = xcalloc(1, sizeof(*pool));
 	pthread_mutex_init(&pool->lock, NULL);
 	pthread_cond_init(&pool->has_work, NULL);
