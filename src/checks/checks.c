@@ -224,11 +224,16 @@ static int judge_package(const struct check_context *ctx, const struct changeset
 	return rc;
 }
 
+int check_version_bumps_apply(const struct rules *rules)
+{
+	return rules->version_bump != SEVERITY_OFF && rules->shared_path;
+}
+
 int check_version_bumps(const struct check_context *ctx, const struct changeset *cs,
 			struct buf *err)
 {
 	const struct rules *rules = ctx->rules;
-	if (rules->version_bump == SEVERITY_OFF || !rules->shared_path)
+	if (!check_version_bumps_apply(rules))
 		return 0;
 	char **seen = NULL;
 	size_t nseen = 0, cap = 0;

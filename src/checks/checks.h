@@ -38,6 +38,8 @@ void check_isolation(const struct check_context *ctx, const struct changeset *cs
  * a project)? A merge's own work is worked out for these changes alone. */
 int check_isolation_looks_at(const struct rules *rules, const struct file_change *fc);
 void check_forbidden_paths(const struct check_context *ctx, const struct changeset *cs);
+/* Is the version bump checked at all (enabled, with shared packages)? */
+int check_version_bumps_apply(const struct rules *rules);
 /* Reads package.json blobs: returns 0, or -1 with the reason in err when
  * one cannot be read (the check did not run: a fault, never a finding). */
 int check_version_bumps(const struct check_context *ctx, const struct changeset *cs,

@@ -491,8 +491,8 @@ static int check_version_bump_of(const struct push_scope *scope, const struct re
 				 struct buf *err)
 {
 	git_oid tip;
-	if (u->new_zero)
-		return 0;
+	if (u->new_zero || !check_version_bumps_apply(scope->rules))
+		return 0; /* nothing to measure the ref's net change for */
 	int peeled = peel_commit(scope->repo, &u->new_oid, &tip, err);
 	if (peeled <= 0 || !hashset_has(visited, oid_key(&tip)))
 		return peeled;
