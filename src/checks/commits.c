@@ -116,40 +116,6 @@ static int lookup_blob(git_blob **out, git_repository *repo, const char *hex, st
 	return 0;
 }
 
-/* For a merge: are this file's lines already in another parent? Returns 1
- * when the file was taken whole from one, else fills cc->parent_lines. */
-static int collect_other_parents(struct commit_checker *cc, const git_commit *commit,
-				 const struct file_change *fc)
-{
-	hashset_clear(&cc->parent_lines);
-	for (unsigned p = 1; p < git_commit_parentcount(commit); p++) {
-		git_commit *parent = NULL;
-		git_tree *tree = NULL;
-		git_tree_entry *entry = NULL;
-		git_blob *blob = NULL;
-		int same = 0;
-		if (git_commit_parent(&parent, commit, p) == 0 &&
-		    git_commit_tree(&tree, parent) == 0 &&
-		    git_tree_entry_bypath(&entry, tree, fc->path) == 0 &&
-		    git_tree_entry_type(entry) == GIT_OBJECT_BLOB) {
-			char hex[GIT_OID_HEXSZ + 1];
-			git_oid_tostr(hex, sizeof(hex), git_tree_entry_id(entry));
-			same = !strcmp(hex, fc->new_oid);
-			if (!same &&
-			    git_blob_lookup(&blob, cc->repo, git_tree_entry_id(entry)) == 0)
-				hashset_add_lines(&cc->parent_lines, git_blob_rawcontent(blob),
-						  (size_t)git_blob_rawsize(blob));
-		}
-		git_blob_free(blob);
-		git_tree_entry_free(entry);
-		git_tree_free(tree);
-		git_commit_free(parent);
-		if (same)
-			return 1;
-	}
-	return 0;
-}
-
 /* The id of the entry at path in the commit's parent p: 1, 0 when the
  * parent has none, -1 when the parent cannot be read. */
 static int parent_entry(const git_commit *commit, unsigned p, const char *path, git_oid *out,
@@ -171,6 +137,49 @@ static int parent_entry(const git_commit *commit, unsigned p, const char *path, 
 	git_tree_free(tree);
 	git_commit_free(parent);
 	return rc;
+}
+
+/* For a merge: was this file taken whole from another parent (the same
+ * content at the same path there)? Then no line of it is the merge's own,
+ * and its content need not be read. */
+static int taken_from_other_parent(const git_commit *commit, const struct file_change *fc)
+{
+	git_oid new_oid, there;
+	struct buf ignored = BUF_INIT;
+	int taken = 0;
+	if (git_oid_fromstr(&new_oid, fc->new_oid) < 0)
+		return 0;
+	for (unsigned p = 1; !taken && p < git_commit_parentcount(commit); p++)
+		taken = parent_entry(commit, p, fc->path, &there, &ignored) > 0 &&
+			git_oid_equal(&there, &new_oid);
+	buf_free(&ignored);
+	return taken;
+}
+
+/* For a merge: the lines of this file in its other parents, into
+ * cc->parent_lines (a parent that cannot be read adds none: more is
+ * scanned, never less). */
+static void collect_other_parents(struct commit_checker *cc, const git_commit *commit,
+				  const struct file_change *fc)
+{
+	hashset_clear(&cc->parent_lines);
+	for (unsigned p = 1; p < git_commit_parentcount(commit); p++) {
+		git_commit *parent = NULL;
+		git_tree *tree = NULL;
+		git_tree_entry *entry = NULL;
+		git_blob *blob = NULL;
+		if (git_commit_parent(&parent, commit, p) == 0 &&
+		    git_commit_tree(&tree, parent) == 0 &&
+		    git_tree_entry_bypath(&entry, tree, fc->path) == 0 &&
+		    git_tree_entry_type(entry) == GIT_OBJECT_BLOB &&
+		    git_blob_lookup(&blob, cc->repo, git_tree_entry_id(entry)) == 0)
+			hashset_add_lines(&cc->parent_lines, git_blob_rawcontent(blob),
+					  (size_t)git_blob_rawsize(blob));
+		git_blob_free(blob);
+		git_tree_entry_free(entry);
+		git_tree_free(tree);
+		git_commit_free(parent);
+	}
 }
 
 static int add_blob_lines(git_repository *repo, struct hashset *lines, const git_oid *oid,
@@ -300,7 +309,7 @@ static int scan_file(struct commit_checker *cc, const git_commit *commit,
 	if (fc->status == 'D' || fc->status == 'R' || !mode_is_regular_file(fc->new_mode))
 		return 0;
 	scan_select(cc->rules, fc->path, &cc->selection);
-	if (!cc->selection.n)
+	if (!cc->selection.n || (cc->in_merge && taken_from_other_parent(commit, fc)))
 		return 0;
 	git_blob *new_blob = NULL, *old_blob = NULL;
 	struct buf new_utf8 = BUF_INIT, old_utf8 = BUF_INIT;
@@ -318,8 +327,8 @@ static int scan_file(struct commit_checker *cc, const git_commit *commit,
 	    !(whole_first ? scan_buffer_may_match : scan_buffer_may_hold_literals)(
 		&cc->scanner, &cc->selection, text, size))
 		goto done;
-	if (cc->in_merge && collect_other_parents(cc, commit, fc))
-		goto done;
+	if (cc->in_merge)
+		collect_other_parents(cc, commit, fc);
 	cc->place.path = fc->path;
 	int old_is_text = 0;
 	if (fc->status == 'M' && mode_is_regular_file(fc->old_mode)) {
