@@ -129,16 +129,6 @@ int commit_pool_start(struct commit_pool **out, const struct rules *rules,
 		      const struct findings *skips_from, const struct deadline *deadline,
 		      struct buf *err)
 {
-	/* Workers read thousands of objects into short-lived buffers: keep
-	 * their heaps instead of returning and re-faulting pages, blobs of up
-	 * to a few MB included (each one above glibc's 128 KB would be a fresh
-	 * mmap, faulted in page by page, then unmapped). One heap for all
-	 * threads, so that no thread keeps freed blobs the others cannot use:
-	 * the peak RSS stays where it was with mmap (the large allocations are
-	 * few, and small ones come from each thread's cache without a lock). */
-	mallopt(M_TRIM_THRESHOLD, 4 << 20);
-	mallopt(M_MMAP_THRESHOLD, 4 << 20);
-	mallopt(M_ARENA_MAX, 1);
 	struct commit_pool *pool = xcalloc(1, sizeof(*pool));
 	pthread_mutex_init(&pool->lock, NULL);
 	pthread_cond_init(&pool->has_work, NULL);
@@ -148,6 +138,15 @@ int commit_pool_start(struct commit_pool **out, const struct rules *rules,
 	pool->deadline = *deadline;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t want = cores < 1 ? 1 : cores > MAX_WORKERS ? MAX_WORKERS : (size_t)cores;
+	/* Workers read thousands of objects into short-lived buffers: keep
+	 * their heaps instead of returning and re-faulting pages, blobs of up
+	 * to a few MB included (each one above glibc's 128 KB would be a fresh
+	 * mmap, faulted in page by page, then unmapped). One heap a worker (the
+	 * walking thread shares one), not one a thread and a spare: every heap
+	 * keeps freed blobs that the others cannot use. */
+	mallopt(M_TRIM_THRESHOLD, 4 << 20);
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	mallopt(M_ARENA_MAX, (int)want);
 	for (; pool->nthreads < want; pool->nthreads++)
 		if (pthread_create(&pool->threads[pool->nthreads], NULL, worker, pool) != 0)
 			break;

