@@ -4,8 +4,8 @@
 #   tests/fuzz/run.sh [SECONDS | -runs=N] [HARNESS...]
 #
 # SECONDS (default 60) or N executions per harness; HARNESS is rules, glob,
-# diff or hook_input (default: all four). The harnesses are built first in
-# their own build (clang, ASan/UBSan; GITGATE_FUZZ_BUILD_DIR, default
+# diff, hook_input or literals (default: all five). The harnesses are built
+# first in their own build (clang, ASan/UBSan; GITGATE_FUZZ_BUILD_DIR, default
 # ./build-fuzz). Each fuzzer starts from a copy of its seed corpus in a
 # scratch folder, so the checked-in corpus never grows; the scratch folder is
 # removed unless something was found. Prints, per harness, the runs made and
@@ -26,7 +26,7 @@ case ${1:-} in
 [0-9]*) limit=-max_total_time=$1 && shift ;;
 esac
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(rules glob diff hook_input)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(rules glob diff hook_input literals)
 
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then
 	cmake -S "$SOURCE" -B "$BUILD" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
