@@ -393,11 +393,11 @@ static int literal_at(const struct literal *lit, const char *p, int caseless)
 }
 
 /*
- * The search looks at many places at a time: a place may start the literal
- * when both its probe bytes are where they should be (ORing 0x20 folds
- * ASCII case, and only adds places); each such place is then compared in
- * full. Thirty-two places a step where the processor has AVX2, sixteen
- * with SSE2 (every x86-64), one elsewhere and for the last few.
+ * Where the processor has AVX2 the search looks at 32 places a step: a
+ * place may start the literal when both its probe bytes are where they
+ * should be (ORing 0x20 folds ASCII case, and only adds places); each such
+ * place is then compared in full. The last few places, and all of them
+ * elsewhere, go to memmem() (a caseless literal: one place at a time).
  */
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -425,38 +425,17 @@ __attribute__((target("avx2"))) static int find_avx2(const struct literal *lit, 
 	*from = i;
 	return 0;
 }
-
-static int find_sse2(const struct literal *lit, int caseless, const char *text, size_t len,
-		     size_t *from)
-{
-	const __m128i want0 = _mm_set1_epi8((char)lit->probe[0]);
-	const __m128i want1 = _mm_set1_epi8((char)lit->probe[1]);
-	const __m128i fold0 = _mm_set1_epi8((char)lit->probe_fold[0]);
-	const __m128i fold1 = _mm_set1_epi8((char)lit->probe_fold[1]);
-	const char *at0 = text + lit->probe_at[0], *at1 = text + lit->probe_at[1];
-	size_t i = *from;
-	for (; i + lit->len + 15 <= len; i += 16) {
-		__m128i a = _mm_or_si128(_mm_loadu_si128((const __m128i *)(at0 + i)), fold0);
-		__m128i b = _mm_or_si128(_mm_loadu_si128((const __m128i *)(at1 + i)), fold1);
-		unsigned places = (unsigned)_mm_movemask_epi8(
-		    _mm_and_si128(_mm_cmpeq_epi8(a, want0), _mm_cmpeq_epi8(b, want1)));
-		for (; places; places &= places - 1)
-			if (literal_at(lit, text + i + (unsigned)__builtin_ctz(places), caseless))
-				return 1;
-	}
-	*from = i;
-	return 0;
-}
 #endif
 
 static int find(const struct literal *lit, int caseless, const char *text, size_t len)
 {
 	size_t i = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-	if ((__builtin_cpu_supports("avx2") && find_avx2(lit, caseless, text, len, &i)) ||
-	    find_sse2(lit, caseless, text, len, &i))
+	if (__builtin_cpu_supports("avx2") && find_avx2(lit, caseless, text, len, &i))
 		return 1;
 #endif
+	if (!caseless)
+		return memmem(text + i, len - i, lit->bytes, lit->len) != NULL;
 	for (; i + lit->len <= len; i++)
 		if (literal_at(lit, text + i, caseless))
 			return 1;

@@ -65,7 +65,7 @@ struct pattern {
 	pcre2_code *code;
 	int jit_ready; /* JIT is compiled once a pattern has matched enough lines to pay for it */
 	unsigned long uses;
-	pcre2_code *buffer_code; /* the same pattern over whole files (scan.c) */
+	pcre2_code *buffer_code;  /* the same pattern over whole files (scan.c) */
 	struct literals literals; /* one of them is in every match (none: unknown) */
 	int line;
 };
