@@ -51,29 +51,14 @@ git config --global user.email bench@example.com
 git config --global user.name bench
 git config --global init.defaultBranch main
 
+. "$SOURCE/tests/nginx_own.sh"
 read -r P1 P2 PF < <(python3 -c '
 import socket
 s = [socket.socket() for _ in range(3)]
 for x in s: x.bind(("127.0.0.1", 0))
 print(*(x.getsockname()[1] for x in s))')
 mkdir -p "$NGX" "$WORK/srv" "$WORK/work/argo"
-cat >"$NGX/nginx.conf" <<CONF
-daemon on;
-pid $NGX/nginx.pid;
-error_log $NGX/error.log;
-worker_processes 1;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path $NGX/body;
-  proxy_temp_path $NGX/proxy;
-  fastcgi_temp_path $NGX/fastcgi;
-  uwsgi_temp_path $NGX/uwsgi;
-  scgi_temp_path $NGX/scgi;
-  upstream argo { include $NGX/argo.upstream; }
-  server { listen 127.0.0.1:$PF; location / { proxy_pass http://argo; } }
-}
-CONF
+nginx_config "$NGX" "$PF" "$NGX/argo.upstream" >"$NGX/nginx.conf"
 echo "server 127.0.0.1:$P1;" >"$NGX/argo.upstream"
 nginx -p "$NGX" -c "$NGX/nginx.conf" -e "$NGX/error.log"
 
