@@ -98,8 +98,7 @@ static int deploy_watcher(const char *id)
 	int status = server_open(&server);
 	if (status)
 		return status;
-	struct deploy_site site = {
-	    .repo = server.repo, .rules = &server.rules, .state_dir = server.state_dir.data};
+	struct deploy_site site = deploy_site_of(&server);
 	struct buf err = BUF_INIT;
 	if (deploy_watch(&site, id, stdout, &err) < 0) {
 		fprintf(stderr, "gitgate deploy --watch %s: %s\n", id, err.data);
@@ -220,9 +219,7 @@ static int run_command(enum command which, int argc, char **argv)
 	if (status == 0) {
 		req.user = who.name;
 		req.user_source = who.source;
-		struct deploy_site site = {.repo = server.repo,
-					   .rules = &server.rules,
-					   .state_dir = server.state_dir.data};
+		struct deploy_site site = deploy_site_of(&server);
 		if (which == ROLLBACK)
 			status = (int)rollback_units(&site, &req);
 		else if (detach)

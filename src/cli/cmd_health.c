@@ -61,8 +61,7 @@ int cmd_health(int argc, char **argv)
 	int status = server_open(&server);
 	if (status)
 		return status;
-	struct deploy_site site = {
-	    .repo = server.repo, .rules = &server.rules, .state_dir = server.state_dir.data};
+	struct deploy_site site = deploy_site_of(&server);
 	const struct deploy_policy *d = &server.rules.deploy;
 	json_t *reports = json ? json_array() : NULL;
 	for (size_t u = 0; u < server.rules.nunits; u++) {

@@ -29,9 +29,7 @@ struct session {
 static int session_read(struct session *s, const char *id, const char *command)
 {
 	struct buf err = BUF_INIT;
-	struct deploy_site site = {.repo = s->server.repo,
-				   .rules = &s->server.rules,
-				   .state_dir = s->server.state_dir.data};
+	struct deploy_site site = deploy_site_of(&s->server);
 	int rc = confirmation_read(&s->c, s->server.state_dir.data, id, &err),
 	    status = STATUS_PASSED;
 	if (rc != 0) {

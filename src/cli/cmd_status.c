@@ -102,8 +102,7 @@ static int print_host(FILE *out, const struct server *s, const struct deploy_tar
 		      const char *host)
 {
 	struct buf err = BUF_INIT;
-	struct deploy_site site = {
-	    .repo = s->repo, .rules = &s->rules, .state_dir = s->state_dir.data};
+	struct deploy_site site = deploy_site_of(s);
 	struct slot_state st;
 	int rc = deploy_target_read(&site, t, host, &st, &err);
 	if (host)
@@ -144,8 +143,7 @@ static int print_target(FILE *out, const struct server *s, const struct deploy_t
 	if (rc == 0)
 		print_last_record(out, s, t);
 	const struct project *p = rules_find_project(&s->rules, t->project);
-	struct deploy_site site = {
-	    .repo = s->repo, .rules = &s->rules, .state_dir = s->state_dir.data};
+	struct deploy_site site = deploy_site_of(s);
 	struct deploy_watching watch;
 	if (deploy_watching(&site, p->unit, t->environment, &watch)) {
 		time_t now = time(NULL);

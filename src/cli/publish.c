@@ -176,8 +176,7 @@ static int pair_seen(json_t *const *deploys, size_t i)
 static int mask_deploys(struct snapshot *s, const struct server *sv, json_t *records,
 			json_t *const *deploys, size_t n, struct buf *err)
 {
-	struct deploy_site site = {
-	    .repo = sv->repo, .rules = &sv->rules, .state_dir = sv->state_dir.data};
+	struct deploy_site site = deploy_site_of(sv);
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		if (pair_seen(deploys, i))

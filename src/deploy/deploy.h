@@ -30,6 +30,7 @@
 #include "buf.h"
 #include "host.h"
 #include "rules.h"
+#include "server.h"
 #include "slot.h"
 #include "state.h"
 #include "status.h"
@@ -42,6 +43,10 @@ struct deploy_site {
 	/* How a remote target's host is reached (host.h); NULL: over ssh. */
 	host_open_fn open_host;
 };
+
+/* The site of a server opened (server.h): its repository, rules and state
+ * folder, its remote hosts reached over ssh. */
+struct deploy_site deploy_site_of(const struct server *s);
 
 struct deploy_request {
 	const char *unit;	 /* a unit's name or alias, or a project's name */

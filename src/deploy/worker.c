@@ -113,7 +113,7 @@ static void deploy_environments(const struct server *s, const struct job *job, F
 	size_t nunits = all ? r->nunits : 1;
 	struct deploy_request *reqs = xcalloc(nunits, sizeof(*reqs));
 	unsigned char *stopped = xcalloc(nunits, 1), *deployed = xcalloc(nunits, 1);
-	struct deploy_site site = {.repo = s->repo, .rules = r, .state_dir = s->state_dir.data};
+	struct deploy_site site = deploy_site_of(s);
 	for (size_t e = 0; e < job->nenvironments; e++) {
 		const struct deploy_environment *env =
 		    deploy_policy_find_environment(r, job->environments[e]);
@@ -190,8 +190,7 @@ int worker_run(const struct server *s, int catch_up, worker_recorded_fn recorded
 		return -1;
 	/* A deploy that died after its switch is undone before anything new
 	 * runs, once nothing the dead worker ran is left to act. */
-	struct deploy_site site = {
-	    .repo = s->repo, .rules = &s->rules, .state_dir = s->state_dir.data};
+	struct deploy_site site = deploy_site_of(s);
 	rc = stop_all_leftovers(s, err);
 	if (rc == 0)
 		rc = deploy_reconcile(&site, stdout, err);
