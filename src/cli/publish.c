@@ -357,7 +357,9 @@ void cli_publish(const struct server *sv)
 	for (int attempt = 0; rc == 1 && attempt < ATTEMPTS; attempt++)
 		rc = publish_once(sv, &err);
 	if (rc != 0)
-		fprintf(stderr, "warning: gitgate: %s was not updated: %s\n", DEPLOYS_REF,
-			rc < 0 ? err.data : "other writers kept changing it");
+		fprintf(stderr,
+			"warning: gitgate: %s was not updated: %s; the deploy stands, and gitgate "
+			"deploy --reconcile on the server writes the ref again\n",
+			DEPLOYS_REF, rc < 0 ? err.data : "other writers kept changing it");
 	buf_free(&err);
 }
