@@ -192,8 +192,14 @@ void part_expand(struct deploy_job *j, struct part *p, enum slot_color c, const 
 		 struct buf *out);
 int part_read_env(struct part *p, struct buf *err);
 int part_export(struct deploy_job *j, struct part *p, struct buf *detail);
-int part_receive(struct deploy_job *j, struct part *p, struct buf *there, struct buf *sent,
-		 struct buf *detail);
+int part_receive(struct deploy_job *j, struct part *p, enum slot_color slot, struct buf *there,
+		 struct buf *sent, struct buf *detail);
+/* Does gitgate supervise p's app itself (run), rather than Compose or the
+ * user's start and stop commands? */
+int part_supervised(const struct part *p);
+/* Tells p's host which release part_receive will ask it for next, so that
+ * it may begin on it while the slot is cleared (host.h's offer). */
+void part_offer(struct part *p);
 int app_stop(struct deploy_job *j, struct part *p, enum slot_color c, struct buf *err);
 void stop_next(struct deploy_job *j, struct part *p);
 int app_start(struct deploy_job *j, struct part *p, struct buf *detail);

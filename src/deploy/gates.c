@@ -200,7 +200,9 @@ static enum gate_result gate_lint(struct deploy_job *j, struct buf *detail)
 }
 
 /* Gate 5 ends with the exclusions (what install and build made stays),
- * then a Compose target's images, on each of its hosts. */
+ * then a Compose target's images, on each of its hosts. The release is
+ * whole then: each other part's host is offered it (part_offer), so that
+ * what a remote host is to get is worked out while gates 6 and 9 run. */
 static enum gate_result gate_build(struct deploy_job *j, struct buf *detail)
 {
 	enum gate_result result = gate_export_and_run(j, "build", build_command, detail);
@@ -213,6 +215,8 @@ static enum gate_result gate_build(struct deploy_job *j, struct buf *detail)
 		if (j->parts[i].t->compose)
 			result = part_compose_build(j, &j->parts[i], detail) < 0 ? GATE_FAILED
 										 : GATE_PASSED;
+		else
+			part_offer(&j->parts[i]);
 	return result;
 }
 

@@ -63,6 +63,12 @@ struct host_release {
 	const char *root;		/* the target's root there */
 	const char *dir, *id;		/* the export here */
 	const char *base_dir, *base_id; /* NULL: none */
+	const char *link;		/* a symlink to point at it (as link does); NULL: none */
+	/* The app to stop there before link is made (as app_stop does, with
+	 * stop_grace_ms); NULL: none. A remote host stops it while the
+	 * release travels, in the same trip. */
+	const struct host_app *stop;
+	unsigned stop_grace_ms;
 	unsigned limit_ms;
 };
 
@@ -82,9 +88,16 @@ struct host_ops {
 	int (*link)(struct host *h, const char *path, const char *target, struct buf *err);
 	/* The release r made available there: where gets the folder a slot
 	 * points at (r->dir itself on this machine, a copy in ROOT-releases/ID
-	 * on a remote host), said how it got there when it travelled. */
+	 * on a remote host), said how it got there when it travelled; then
+	 * r->stop is stopped and r->link points at it, in the same trip to a
+	 * remote host. */
 	int (*receive)(struct host *h, const struct host_release *r, struct buf *where,
 		       struct buf *said, struct buf *err);
+	/* A release receive will be asked for next (r as it will be given,
+	 * but for its link): the backend may begin on it in the background
+	 * while the engine does other work there; receive finishes it, and
+	 * nothing is lost when it never comes. NULL: nothing to begin. */
+	void (*offer)(struct host *h, const struct host_release *r);
 	/* Removes the oldest of the copies receive made until keep are left,
 	 * never one in in_use; *removed counts them. */
 	int (*prune)(struct host *h, const char *root, size_t keep, const char *const *in_use,
@@ -170,6 +183,11 @@ static inline int host_receive(struct host *h, const struct host_release *r, str
 			       struct buf *said, struct buf *err)
 {
 	return h->ops->receive(h, r, where, said, err);
+}
+static inline void host_offer(struct host *h, const struct host_release *r)
+{
+	if (h->ops->offer)
+		h->ops->offer(h, r);
 }
 static inline int host_prune(struct host *h, const char *root, size_t keep,
 			     const char *const *in_use, size_t nin_use, size_t *removed,

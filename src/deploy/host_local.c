@@ -75,16 +75,6 @@ static int local_link(struct host *h, const char *path, const char *target, stru
 	return slot_symlink(path, target, err);
 }
 
-/* The export is here already: the slot points at it. */
-static int local_receive(struct host *h, const struct host_release *r, struct buf *where,
-			 struct buf *said, struct buf *err)
-{
-	(void)h, (void)said, (void)err;
-	buf_clear(where);
-	buf_adds(where, r->dir);
-	return 0;
-}
-
 /* No copies: the exports are pruned where they are made (release.h). */
 static int local_prune(struct host *h, const char *root, size_t keep, const char *const *in_use,
 		       size_t nin_use, size_t *removed, struct buf *err)
@@ -310,6 +300,19 @@ static int local_app_stop(struct host *h, const struct host_app *app, unsigned g
 		buf_free(&path);
 	}
 	return 0;
+}
+
+/* The export is here already: the slot points at it, once the app
+ * before is stopped. */
+static int local_receive(struct host *h, const struct host_release *r, struct buf *where,
+			 struct buf *said, struct buf *err)
+{
+	(void)said;
+	buf_clear(where);
+	buf_adds(where, r->dir);
+	if (r->stop && local_app_stop(h, r->stop, r->stop_grace_ms, err) < 0)
+		return -1;
+	return r->link ? slot_symlink(r->link, r->dir, err) : 0;
 }
 
 static void local_app_log(struct host *h, const struct host_app *app, struct buf *out)

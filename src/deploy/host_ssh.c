@@ -9,16 +9,32 @@
  */
 #include "host.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "remote.h"
 #include "ssh.h"
 
+/* A release offered (host.h): its plan (remote_release_plan) worked out
+ * on a thread of its own while the connection does other work. */
+struct offer {
+	pthread_t thread;
+	int running;
+	char *dir, *id, *base_dir, *base_id;
+	struct remote_plan plan;
+	int rc;
+	struct buf err;
+};
+
 struct ssh_host {
 	struct host host; /* first: a struct host * is a struct ssh_host * */
+	struct offer offer;
 	struct ssh ssh;
 	struct remote_sandbox jail;
+	/* The releases a receive left there (in listed_dir), for the prune
+	 * that follows to remove the oldest without asking again. */
+	struct buf listed, listed_dir;
 };
 
 static struct ssh *ssh_of(struct host *h)
@@ -65,11 +81,79 @@ static int ssh_host_link(struct host *h, const char *path, const char *target, s
 	return remote_link(ssh_of(h), path, target, err);
 }
 
+/* ROOT-run/SLOT.pid: the pid file of a slot's app there. */
+static void app_pid_file(struct buf *out, const struct host_app *app)
+{
+	buf_printf(out, "%s-run/%s.pid", app->root, app->slot);
+}
+
 /* ROOT-releases: the host's copies of the releases. */
 static void releases_there(struct buf *out, const char *root)
 {
 	buf_clear(out);
 	buf_printf(out, "%s-releases", root);
+}
+
+static void *offer_plan(void *arg)
+{
+	struct offer *o = arg;
+	struct remote_release r = {
+	    .dir = o->dir, .id = o->id, .base_dir = o->base_dir, .base_id = o->base_id};
+	o->rc = remote_release_plan(&o->plan, &r, &o->err);
+	return NULL;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static int same_or_null(const char *a, const char *b)
+{
+	return a && b ? !strcmp(a, b) : a == b;
+}
+
+/* Is the offer (made) of release r? */
+static int offer_of(const struct offer *o, const struct host_release *r)
+{
+	return o->running && !strcmp(o->dir, r->dir) && !strcmp(o->id, r->id) &&
+	       same_or_null(o->base_dir, r->base_dir) && same_or_null(o->base_id, r->base_id);
+}
+
+/* The offer's thread waited for; 1 when its plan is r's, else 0 (freed). */
+static int offer_end(struct offer *o, const struct host_release *r)
+{
+	if (!o->running)
+		return 0;
+	int mine = r && offer_of(o, r);
+	pthread_join(o->thread, NULL);
+	o->running = 0;
+	mine = mine && o->rc == 0;
+	if (!mine && o->rc == 0)
+		remote_plan_free(&o->plan);
+	free(o->dir);
+	free(o->id);
+	free(o->base_dir);
+	free(o->base_id);
+	buf_free(&o->err);
+	return mine;
+}
+
+static void ssh_host_offer(struct host *h, const struct host_release *r)
+{
+	struct offer *o = &((struct ssh_host *)h)->offer;
+	if (offer_of(o, r))
+		return;
+	offer_end(o, NULL);
+	*o = (struct offer){.dir = xstrdup(r->dir),
+			    .id = xstrdup(r->id),
+			    .base_dir = dup_or_null(r->base_dir),
+			    .base_id = dup_or_null(r->base_id),
+			    .err = BUF_INIT};
+	/* No thread: receive works the plan out itself. */
+	o->running = pthread_create(&o->thread, NULL, offer_plan, o) == 0;
+	if (!o->running)
+		offer_end(o, NULL);
 }
 
 static int ssh_host_receive(struct host *h, const struct host_release *r, struct buf *where,
@@ -82,21 +166,45 @@ static int ssh_host_receive(struct host *h, const struct host_release *r, struct
 				       .base_dir = r->base_dir,
 				       .base_id = r->base_id,
 				       .releases_dir = releases.data,
+				       .link = r->link,
+				       .stop_grace_ms = r->stop_grace_ms,
 				       .limit_ms = r->limit_ms};
-	int rc = remote_receive_release(ssh_of(h), &there, said, err);
+	struct buf pid_file = BUF_INIT;
+	if (r->stop) {
+		app_pid_file(&pid_file, r->stop);
+		there.stop_pid_file = pid_file.data;
+	}
+	struct ssh_host *s = (struct ssh_host *)h;
+	buf_clear(&s->listed_dir);
+	struct remote_plan plan;
+	int rc = 0;
+	if (offer_end(&s->offer, r))
+		plan = s->offer.plan;
+	else
+		rc = remote_release_plan(&plan, &there, err);
+	if (rc == 0)
+		rc = remote_receive_release(ssh_of(h), &there, &plan, said, &s->listed, err);
+	remote_plan_free(&plan);
+	if (rc == 0)
+		buf_adds(&s->listed_dir, releases.data);
 	buf_clear(where);
 	buf_printf(where, "%s/%s", releases.data, r->id);
 	buf_free(&releases);
+	buf_free(&pid_file);
 	return rc;
 }
 
 static int ssh_host_prune(struct host *h, const char *root, size_t keep, const char *const *in_use,
 			  size_t nin_use, size_t *removed, struct buf *err)
 {
+	struct ssh_host *s = (struct ssh_host *)h;
 	struct buf releases = BUF_INIT;
 	releases_there(&releases, root);
-	int rc =
-	    remote_prune_releases(ssh_of(h), releases.data, keep, in_use, nin_use, removed, err);
+	int known = s->listed_dir.len && !strcmp(s->listed_dir.data, releases.data);
+	const char *listed = !known ? NULL : s->listed.data ? s->listed.data : "";
+	int rc = remote_prune_releases(ssh_of(h), releases.data, listed, keep, in_use, nin_use,
+				       removed, err);
+	buf_clear(&s->listed_dir);
 	buf_free(&releases);
 	return rc;
 }
@@ -111,7 +219,7 @@ static void app_there_open(struct app_there *a, const struct host_app *app)
 {
 	*a = (struct app_there){BUF_INIT, BUF_INIT, BUF_INIT, {0}};
 	buf_printf(&a->dir, "%s-%s", app->root, app->slot);
-	buf_printf(&a->pid_file, "%s-run/%s.pid", app->root, app->slot);
+	app_pid_file(&a->pid_file, app);
 	buf_printf(&a->log, "%s-run/%s.log", app->root, app->slot);
 	a->app = (struct remote_app){a->dir.data, a->pid_file.data, a->log.data, app->log_max_bytes,
 				     app->log_keep};
@@ -213,8 +321,11 @@ static int ssh_host_log_follow(struct host *h, const char *path, struct logpos *
 static void ssh_host_close(struct host *h)
 {
 	struct ssh_host *s = (struct ssh_host *)h;
+	offer_end(&s->offer, NULL);
 	ssh_close(&s->ssh);
 	remote_sandbox_free(&s->jail);
+	buf_free(&s->listed);
+	buf_free(&s->listed_dir);
 	sandbox_choice_free(&h->sandbox);
 	free(s);
 }
@@ -225,6 +336,7 @@ static const struct host_ops ssh_ops = {
     .replace_file = ssh_host_replace_file,
     .link = ssh_host_link,
     .receive = ssh_host_receive,
+    .offer = ssh_host_offer,
     .prune = ssh_host_prune,
     .app_start = ssh_host_app_start,
     .app_running = ssh_host_app_running,

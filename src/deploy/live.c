@@ -16,21 +16,31 @@
 #include "push_log.h"
 #include "switch.h"
 
+/* What still runs in p's next slot stopped before the slot gets another
+ * release, when slot_running says it runs. (A supervised app is stopped
+ * by part_receive, in the same trip to a remote host as the release.) */
+static int next_slot_clear(struct part *p, struct buf *detail)
+{
+	if (part_supervised(p))
+		return 0;
+	int running;
+	if (slot_running(&p->slot, p->next, &running, detail) < 0)
+		return -1;
+	return running ? slot_stop(&p->slot, p->next, detail) : 0;
+}
+
 /* Assigns the release to the inactive slot, starts it on its port with the
  * env file, checks it at the environment's level, and migrates (a deploy;
  * a rollback never does). Returns 0, or -1 with why in detail. */
 static int slot_prepare(struct deploy_job *j, struct part *p, int migrate, struct buf *detail)
 {
-	int running;
-	if (slot_running(&p->slot, p->next, &running, detail) < 0 ||
-	    (running && slot_stop(&p->slot, p->next, detail) < 0))
+	part_offer(p);
+	if (next_slot_clear(p, detail) < 0)
 		return -1;
-	/* The export, made available on the part's host (a copy there). */
-	const struct release *rel = &p->primary->release;
+	/* The export, made available on the part's host (a copy there), the
+	 * slot's app stopped and the slot pointed at it. */
 	struct buf there = BUF_INIT, sent = BUF_INIT;
-	int assigned =
-	    part_receive(j, p, &there, &sent, detail) == 0 &&
-	    slot_assign(&p->slot, p->next, rel->id, there.data, j->revision, detail) == 0;
+	int assigned = part_receive(j, p, p->next, &there, &sent, detail) == 0;
 	buf_free(&there);
 	if (!assigned) {
 		buf_free(&sent);

@@ -350,14 +350,10 @@ int part_export(struct deploy_job *j, struct part *p, struct buf *detail)
 	return command_run(j, p, &p->t->install, p->release.dir, p->next, 0, detail);
 }
 
-/* The part's release made available on its host (there: where it is
- * now), on the newest release its slots hold as the base when that export
- * is still here: a remote host then gets only what differs. How it
- * travelled goes into the deploy log and sent ("argo on HOST: release ID
- * sent ..."; empty when it did not travel), for the step's detail once it
- * passed. Returns 0, or -1 with why in detail. */
-int part_receive(struct deploy_job *j, struct part *p, struct buf *there, struct buf *sent,
-		 struct buf *detail)
+/* The part's release as its host receives it (base_dir: where the base
+ * is here), on the newest release its slots hold as the base when that
+ * export is still here: a remote host then gets only what differs. */
+static void part_release(const struct part *p, struct host_release *r, struct buf *base_dir)
 {
 	const struct release *rel = &p->primary->release;
 	const char *base = NULL;
@@ -366,22 +362,54 @@ int part_receive(struct deploy_job *j, struct part *p, struct buf *there, struct
 		if (id && (!base || strcmp(id, base) > 0))
 			base = id;
 	}
-	struct buf base_dir = BUF_INIT, said = BUF_INIT, err = BUF_INIT;
 	struct stat st;
 	if (base)
-		buf_printf(&base_dir, "%s/%s", p->releases_dir.data, base);
-	if (base && (lstat(base_dir.data, &st) < 0 || !S_ISDIR(st.st_mode)))
+		buf_printf(base_dir, "%s/%s", p->releases_dir.data, base);
+	if (base && (lstat(base_dir->data, &st) < 0 || !S_ISDIR(st.st_mode)))
 		base = NULL;
-	struct host_release r = {.root = p->t->root,
-				 .dir = rel->dir,
-				 .id = rel->id,
-				 .base_dir = base ? base_dir.data : NULL,
-				 .base_id = base,
-				 .limit_ms = p->t->command_timeout_seconds * 1000};
-	int rc = host_receive(p->host, &r, there, &said, detail);
+	*r = (struct host_release){.root = p->t->root,
+				   .dir = rel->dir,
+				   .id = rel->id,
+				   .base_dir = base ? base_dir->data : NULL,
+				   .base_id = base,
+				   .limit_ms = p->t->command_timeout_seconds * 1000};
+}
+
+void part_offer(struct part *p)
+{
+	if (!p->host)
+		return;
+	struct host_release r;
+	struct buf base_dir = BUF_INIT;
+	part_release(p, &r, &base_dir);
+	host_offer(p->host, &r);
+	buf_free(&base_dir);
+}
+
+int part_supervised(const struct part *p)
+{
+	return p->t->run.argv && !p->t->compose;
+}
+
+/* The part's release made available on its host (there: where it is
+ * now). Given a slot (not SLOT_NONE), the slot's supervised app is stopped
+ * and the slot pointed at it and it is recorded there in the same step
+ * (slot_assign). How it travelled goes
+ * into the deploy log and sent ("argo on HOST: release ID sent ...";
+ * empty when it did not travel), for the step's detail once it passed.
+ * Returns 0, or -1 with why in detail. */
+int part_receive(struct deploy_job *j, struct part *p, enum slot_color slot, struct buf *there,
+		 struct buf *sent, struct buf *detail)
+{
+	struct host_release r;
+	struct buf base_dir = BUF_INIT, said = BUF_INIT, err = BUF_INIT;
+	part_release(p, &r, &base_dir);
+	int rc = slot == SLOT_NONE ? host_receive(p->host, &r, there, &said, detail)
+				   : slot_assign(&p->slot, slot, &r, part_supervised(p),
+						 j->revision, there, &said, detail);
 	buf_clear(sent);
 	if (rc == 0 && said.len) {
-		buf_printf(sent, "%s: release %s %s", p->label.data, rel->id, said.data);
+		buf_printf(sent, "%s: release %s %s", p->label.data, r.id, said.data);
 		if (state_append_jsonl(j->log.data, sent->data, &err) < 0)
 			fprintf(j->out, "warning: gitgate: %s\n", err.data);
 	}

@@ -84,7 +84,7 @@ int part_compose_build(struct deploy_job *j, struct part *p, struct buf *detail)
 	size_t built = 0;
 	int rc = compose_find_program(&p->compose, p->host, &why);
 	if (rc == 0)
-		rc = part_receive(j, p, &there, &sent, &why);
+		rc = part_receive(j, p, SLOT_NONE, &there, &sent, &why);
 	if (rc == 0)
 		rc = write_override(j, p, there.data, &built, &why);
 	if (rc == 0 && built) {

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,23 +186,32 @@ static int inside(const char *path, const char *dir)
 	return !strncmp(path, dir, len) && path[len] == '/';
 }
 
-/* Do the files at path in both roots hold the same bytes (size known
- * equal)? 1 or 0; -1 with why in err. */
-static int same_bytes(int a_root, int b_root, const char *path, struct buf *err)
+/* What one comparison reads at a time, of each file: the caller's, so
+ * that deltas may be made on more than one thread. */
+#define CHUNK 65536
+
+/* Do the files at path in both roots hold the same bytes, size of them as
+ * both were listed? 1 or 0 (one that is not that size now differs); -1
+ * with why in err. Exactly size bytes are read of each: no read for the
+ * end. x and y: CHUNK bytes each. */
+static int same_bytes(int a_root, int b_root, const char *path, unsigned long long size, char *x,
+		      char *y, struct buf *err)
 {
+	if (!size)
+		return 1;
 	int a = openat(a_root, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	int b = a < 0 ? -1 : openat(b_root, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	int same = a >= 0 && b >= 0 ? 1 : -1;
-	static char x[65536], y[65536];
-	while (same == 1) {
-		ssize_t n = read(a, x, sizeof(x));
+	while (same == 1 && size) {
+		size_t want = size < CHUNK ? (size_t)size : CHUNK;
+		ssize_t n = read(a, x, want);
 		ssize_t m = n <= 0 ? n : read(b, y, (size_t)n);
 		if (n < 0 || m < 0)
 			same = -1;
-		else if (n == 0)
-			break;
-		else if (m != n || memcmp(x, y, (size_t)n))
+		else if (n == 0 || m != n || memcmp(x, y, (size_t)n))
 			same = 0;
+		else
+			size -= (size_t)n;
 	}
 	if (same < 0)
 		buf_printf(err, "cannot compare %s: %s", path, strerror(errno));
@@ -212,16 +222,95 @@ static int same_bytes(int a_root, int b_root, const char *path, struct buf *err)
 	return same;
 }
 
-/* Is the entry of dir (n) the same as base's of the same path (b)? */
-static int entry_same(const struct listing *dir, const struct entry *n, const struct listing *base,
-		      const struct entry *b, struct buf *err)
+/* Could the files of both sides at one path be the same: one kind, mode
+ * and size? Then their bytes tell. */
+static int bytes_tell(const struct entry *n, const struct entry *b)
+{
+	return n->kind == 'f' && b->kind == 'f' && n->mode == b->mode && n->size == b->size;
+}
+
+/* The bytes of the pairs that bytes_tell names, compared on two threads
+ * (most of a delta's time is there): same[i], by the new side's index, is
+ * 1 or 0 (-1 and why in err when one could not be read). */
+struct bytes_work {
+	const struct listing *n, *b;
+	const size_t *pairs; /* i, j, i, j ... */
+	size_t from, to;     /* of the pairs */
+	signed char *same;
+	struct buf err;
+	int failed;
+};
+
+static void *bytes_compare(void *arg)
+{
+	struct bytes_work *w = arg;
+	char *scratch = xmalloc(2 * CHUNK);
+	for (size_t k = w->from; k < w->to && !w->failed; k++) {
+		size_t i = w->pairs[2 * k];
+		int same = same_bytes(w->n->root, w->b->root, w->n->v[i].path, w->n->v[i].size,
+				      scratch, scratch + CHUNK, &w->err);
+		w->same[i] = (signed char)same;
+		w->failed = same < 0;
+	}
+	free(scratch);
+	return NULL;
+}
+
+/* Fewer pairs than this are compared on one thread. */
+#define PAIRS_PER_THREAD 64
+
+static int bytes_of_pairs(const struct listing *n, const struct listing *b, signed char *same,
+			  struct buf *err)
+{
+	size_t *pairs = NULL, npairs = 0, cap = 0;
+	for (size_t i = 0, j = 0; i < n->n && j < b->n;) {
+		int c = path_cmp(n->v[i].path, b->v[j].path);
+		if (c == 0 && bytes_tell(&n->v[i], &b->v[j])) {
+			*ARRAY_PUSH(pairs, npairs, cap) = i;
+			*ARRAY_PUSH(pairs, npairs, cap) = j;
+		}
+		i += c <= 0;
+		j += c >= 0;
+	}
+	npairs /= 2;
+	struct bytes_work w[2];
+	for (int t = 0; t < 2; t++)
+		w[t] = (struct bytes_work){.n = n,
+					   .b = b,
+					   .pairs = pairs,
+					   .from = t ? npairs / 2 : 0,
+					   .to = t ? npairs : npairs / 2,
+					   .same = same,
+					   .err = BUF_INIT};
+	pthread_t other;
+	int two = npairs >= 2 * PAIRS_PER_THREAD &&
+		  pthread_create(&other, NULL, bytes_compare, &w[1]) == 0;
+	if (!two)
+		w[0].to = npairs;
+	bytes_compare(&w[0]);
+	if (two)
+		pthread_join(other, NULL);
+	int rc = 0;
+	for (int t = 0; t < 2; t++) {
+		if (w[t].failed && !rc)
+			buf_add(err, w[t].err.data, w[t].err.len);
+		rc = rc || w[t].failed ? -1 : 0;
+		buf_free(&w[t].err);
+	}
+	free(pairs);
+	return rc;
+}
+
+/* Is the entry of dir (n) the same as base's of the same path (b)? A
+ * file's bytes are in same (bytes_of_pairs). */
+static int entry_same(const struct entry *n, const struct entry *b, signed char same)
 {
 	if (n->kind != b->kind || n->mode != b->mode)
 		return 0;
 	if (n->kind == 'l')
 		return !strcmp(n->target, b->target);
 	if (n->kind == 'f')
-		return n->size == b->size ? same_bytes(dir->root, base->root, n->path, err) : 0;
+		return bytes_tell(n, b) && same == 1;
 	return n->kind == 'd';
 }
 
@@ -240,8 +329,10 @@ static void send_entry(struct release_delta *d, const struct entry *e)
 static int compare(struct release_delta *d, const struct listing *n, const struct listing *b,
 		   struct buf *err)
 {
+	signed char *same = xcalloc(n->n ? n->n : 1, 1);
+	int rc = bytes_of_pairs(n, b, same, err);
 	size_t i = 0, j = 0;
-	while (i < n->n || j < b->n) {
+	while (rc == 0 && (i < n->n || j < b->n)) {
 		int c = i == n->n ? 1 : j == b->n ? -1 : path_cmp(n->v[i].path, b->v[j].path);
 		const struct entry *gone = NULL;
 		if (c < 0) {
@@ -251,12 +342,10 @@ static int compare(struct release_delta *d, const struct listing *n, const struc
 		if (c > 0) {
 			gone = &b->v[j++];
 		} else {
-			int same = entry_same(n, &n->v[i], b, &b->v[j], err);
-			if (same < 0)
-				return -1;
-			if (!same && n->v[i].kind != b->v[j].kind)
+			int alike = entry_same(&n->v[i], &b->v[j], same[i]);
+			if (!alike && n->v[i].kind != b->v[j].kind)
 				gone = &b->v[j];
-			if (!same)
+			if (!alike)
 				send_entry(d, &n->v[i]);
 			i++, j++;
 		}
@@ -266,28 +355,53 @@ static int compare(struct release_delta *d, const struct listing *n, const struc
 		while (gone->kind == 'd' && j < b->n && inside(b->v[j].path, gone->path))
 			j++;
 	}
-	return 0;
+	free(same);
+	return rc;
+}
+
+/* The base, listed on a thread of its own while dir is listed. */
+struct base_listing {
+	struct listing l;
+	const char *dir;
+	struct buf err;
+	int rc;
+};
+
+static void *base_list(void *arg)
+{
+	struct base_listing *b = arg;
+	b->rc = listing_read(&b->l, b->dir, &b->err);
+	return NULL;
 }
 
 int release_delta_make(struct release_delta *d, const char *dir, const char *base, struct buf *err)
 {
 	memset(d, 0, sizeof(*d));
-	struct listing n, b = {.root = -1};
+	struct listing n;
+	struct base_listing b = {.l = {.root = -1}, .dir = base, .err = BUF_INIT};
+	pthread_t other;
+	int apart = base && pthread_create(&other, NULL, base_list, &b) == 0;
 	int rc = listing_read(&n, dir, err);
+	if (base && !apart)
+		base_list(&b);
+	if (apart)
+		pthread_join(other, NULL);
 	if (rc == 0) {
 		listing_digest(&n, d->digest);
 		for (size_t i = 0; i < n.n; i++)
 			d->files += n.v[i].kind != 'd';
 	}
+	if (rc == 0 && base && b.rc < 0) {
+		buf_add(err, b.err.data, b.err.len);
+		rc = -1;
+	}
 	if (rc == 0 && base) {
-		rc = listing_read(&b, base, err);
-		if (rc == 0)
-			listing_digest(&b, d->base_digest);
-		if (rc == 0)
-			rc = compare(d, &n, &b, err);
+		listing_digest(&b.l, d->base_digest);
+		rc = compare(d, &n, &b.l, err);
 	}
 	listing_free(&n);
-	listing_free(&b);
+	listing_free(&b.l);
+	buf_free(&b.err);
 	if (rc < 0)
 		release_delta_free(d);
 	return rc;

@@ -36,15 +36,8 @@ static const char run_script[] =
     "fi\n"
     "exec \"$@\" </dev/null\n";
 
-/* $1 the symlink (its folder made when missing), $2 what it points at. */
-static const char link_script[] =
-    "if [ -e \"$1\" ] && [ ! -L \"$1\" ]; then\n"
-    "  echo \"$1 is not a symlink: gitgate replaces only links\" >&2; exit 1\n"
-    "fi\n"
-    "d=${1%/*}; [ -z \"$d\" ] || mkdir -p -- \"$d\" || exit 1\n"
-    "tmp=$1.gitgate-new-$$\n"
-    "rm -f -- \"$tmp\" && ln -s -- \"$2\" \"$tmp\" && mv -Tf -- \"$tmp\" \"$1\" || "
-    "{ rm -f -- \"$tmp\"; exit 1; }\n";
+/* $1 the symlink, $2 what it points at. */
+static const char link_script[] = REMOTE_LINK "swap_link \"$1\" \"$2\"\n";
 
 /* $1 the file: its bytes, or exit 3 when there is none. Only a regular
  * file: cat would wait on a FIFO for a writer. */
@@ -110,27 +103,29 @@ static const char app_script[] =
  * kept, $6 app_script, then the command. */
 static const char start_script[] = REMOTE_ALIVE
     "dir=$1 pidf=$2 log=$3 max=$4 keep=$5 app=$6; shift 6\n" READ_ENV
-    "mkdir -p -- \"$(dirname -- \"$pidf\")\" || exit 1\n"
+    "d=${pidf%/*}; [ -d \"$d\" ] || mkdir -p -- \"$d\" || exit 1\n"
     "if [ -s \"$pidf\" ] && read -r pid start <\"$pidf\" && alive \"$pid\" \"$start\"; then\n"
     "  echo \"already running (pid $pid)\" >&2; exit 1\n"
     "fi\n"
     "cd -- \"$dir\" || exit 1\n"
     "setsid sh -c \"$app\" gitgate-app \"$log\" \"$max\" \"$keep\" \"$@\" </dev/null >>\"$log\" "
     "2>&1 &\n"
-    "pid=$!; n=0\n"
+    "pid=$!; n=0 start=\n"
     /* setsid(1), not a group leader in a shell without job control, makes
-     * the session in its own process and execs the app there. */
+     * the session in its own process and execs the app there; its stat
+     * and comm are read by the shell itself, every 2 ms. */
     "while :; do\n"
     "  if ! kill -0 \"$pid\" 2>/dev/null; then\n"
     "    echo \"the app exited as it started (see $log there)\" >&2; exit 1\n"
     "  fi\n"
     "  [ -r /proc/$pid/stat ] || break\n"
-    "  set -- $(sed 's/.*) //' /proc/$pid/stat)\n"
-    "  [ \"$3\" = \"$pid\" ] && [ \"$(cat /proc/$pid/comm)\" != setsid ] && break\n"
-    "  n=$((n + 1)); [ $n -lt 500 ] || { echo 'the app got no session of its own' >&2; exit 1; }\n"
-    "  sleep 0.01\n"
+    "  { read -r st </proc/$pid/stat && read -r comm </proc/$pid/comm; } 2>/dev/null ||\n"
+    "    st= comm=\n"
+    "  set -- ${st##*\") \"}\n"
+    "  [ \"$3\" = \"$pid\" ] && [ \"$comm\" != setsid ] && { start=${20}; break; }\n"
+    "  n=$((n + 1)); [ $n -lt 2500 ] || { echo 'the app got no session of its own' >&2; exit 1; }\n"
+    "  sleep 0.002\n"
     "done\n"
-    "start=$(sed 's/.*) //' /proc/$pid/stat 2>/dev/null | cut -d' ' -f20)\n"
     "printf '%s %s\\n' \"$pid\" \"$start\" >\"$pidf.new\" && mv -f -- \"$pidf.new\" \"$pidf\"\n";
 
 /* $1 the pid file: exit 0 running, 1 not. */
@@ -138,42 +133,7 @@ static const char running_script[] = REMOTE_ALIVE "[ -s \"$1\" ] && read -r pid 
 						  "alive \"$pid\" \"$start\"\n";
 
 /* $1 the pid file, $2 the grace in tenths of a second. */
-static const char stop_script[] = REMOTE_ALIVE
-    "[ -s \"$1\" ] || exit 0\n"
-    "read -r pid start <\"$1\" || exit 1\n"
-    /* Gone: no process of the group left but zombies (an app that died
-     * is one until whoever adopted it reaps it; kill(2) still counts it). */
-    "gone() {\n"
-    "  kill -s 0 -- \"-$pid\" 2>/dev/null || return 0\n"
-    "  [ -r /proc/self/stat ] || return 1\n"
-    /* Every process's state and group, read by one awk (a loop of sh
-     * reads takes 20 ms where a hundred processes run). */
-    "  ! cat /proc/[0-9]*/stat 2>/dev/null | awk -v g=\"$pid\" '\n"
-    "    { sub(/.*\\) /, \"\"); if ($3 == g && $1 != \"Z\") { alive = 1; exit } }\n"
-    "    END { exit !alive }'\n"
-    "}\n"
-    /* Every 10 ms for the first tenth (most apps are gone by then), then
-     * every tenth up to $1 of them. */
-    "waitgone() {\n"
-    "  n=0 f=0\n"
-    "  while ! gone && [ $n -lt $1 ]; do\n"
-    "    if [ $f -lt 9 ]; then sleep 0.01; f=$((f + 1)); else sleep 0.1; n=$((n + 1)); fi\n"
-    "  done\n"
-    "}\n"
-    /* A pid that is another process's now is never signalled; one that is
-     * gone may still lead a group of leftovers. */
-    "if [ -r /proc/$pid/stat ] && ! alive \"$pid\" \"$start\"; then\n"
-    "  rm -f -- \"$1\"; exit 0\n"
-    "fi\n"
-    /* A group with nobody in it takes no signal; one of zombies alone
-     * takes it harmlessly, and is gone at the first look. */
-    "if kill -s TERM -- \"-$pid\" 2>/dev/null; then\n"
-    "  kill -s CONT -- \"-$pid\" 2>/dev/null\n"
-    "  waitgone \"$2\"\n"
-    "  gone || { kill -s KILL -- \"-$pid\" 2>/dev/null; waitgone 50; }\n"
-    "  gone || { echo \"process group $pid outlived SIGKILL\" >&2; exit 1; }\n"
-    "fi\n"
-    "rm -f -- \"$1\"\n";
+static const char stop_script[] = REMOTE_ALIVE REMOTE_STOP "stop_app \"$1\" \"$2\"\n";
 
 int remote_command_make(struct remote_command *out, const struct ssh *s, const char *const *argv,
 			const char *const *env, const char *cwd, unsigned limit_ms, struct buf *err)
@@ -475,7 +435,7 @@ int remote_app_stop(const struct ssh *s, const struct remote_app *app, unsigned 
 		    struct buf *err)
 {
 	char tenths[16];
-	snprintf(tenths, sizeof(tenths), "%u", grace_ms / 100 ? grace_ms / 100 : 1);
+	snprintf(tenths, sizeof(tenths), "%u", remote_grace_tenths(grace_ms));
 	const char *args[] = {app->pid_file, tenths, NULL};
 	return remote_script(s, stop_script, args, NULL, NULL, (grace_ms + 10000), err) == 0 ? 0
 											     : -1;

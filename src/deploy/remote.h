@@ -43,18 +43,87 @@
 #include "accesslog.h"
 #include "buf.h"
 #include "health.h"
+#include "release_delta.h"
 #include "run.h"
 #include "sandbox.h"
 #include "ssh.h"
 
 /* The sh function the scripts share: alive PID START, is that process (with
- * that start time, where /proc tells it) still there and not a zombie? */
+ * that start time, where /proc tells it) still there and not a zombie?
+ * Read with the shell's own read: no process started for it. */
 #define REMOTE_ALIVE                                                                               \
 	"alive() {\n"                                                                              \
 	"  [ -r /proc/$1/stat ] || { kill -0 \"$1\" 2>/dev/null; return; }\n"                      \
-	"  set -- \"$2\" $(sed 's/.*) //' /proc/$1/stat 2>/dev/null)\n"                            \
+	"  { read -r st </proc/$1/stat; } 2>/dev/null || return 1\n"                               \
+	"  set -- \"$2\" ${st##*\") \"}\n"                                                         \
 	"  [ $# -ge 21 ] && [ \"$2\" != Z ] && [ \"${21}\" = \"$1\" ]\n"                           \
 	"}\n"
+
+/* The sh function that swaps a symlink: swap_link PATH TARGET makes PATH
+ * (its folder made when missing) a symlink to TARGET through a temporary
+ * one renamed over it; anything but a symlink at PATH is refused. */
+#define REMOTE_LINK                                                                                \
+	"swap_link() {\n"                                                                          \
+	"  if [ -e \"$1\" ] && [ ! -L \"$1\" ]; then\n"                                            \
+	"    echo \"$1 is not a symlink: gitgate replaces only links\" >&2; return 1\n"            \
+	"  fi\n"                                                                                   \
+	"  d=${1%/*}; [ -z \"$d\" ] || [ -d \"$d\" ] || mkdir -p -- \"$d\" || return 1\n"          \
+	"  tmp=$1.gitgate-new-$$\n"                                                                \
+	"  { [ ! -L \"$tmp\" ] || rm -f -- \"$tmp\"; } && ln -s -- \"$2\" \"$tmp\" &&\n"           \
+	"  mv -Tf -- \"$tmp\" \"$1\" || { rm -f -- \"$tmp\"; return 1; }\n"                        \
+	"}\n"
+
+/* The sh function that stops a supervised app: stop_app PIDFILE TENTHS
+ * sends SIGTERM to the process group its pid file names (and SIGCONT: a
+ * stopped process acts on SIGTERM only then), SIGKILL after TENTHS tenths
+ * of a second, and removes the pid file once the group is gone; nothing
+ * running is no failure. A pid that is another process's now is never
+ * signalled; one that is gone may still lead a group of leftovers (a group
+ * with nobody in it takes no signal; one of zombies alone takes it
+ * harmlessly, and is gone at the first look). Gone (gone): no process of
+ * the group left but zombies (an app that died is one until whoever
+ * adopted it reaps it; kill(2) still counts it), every process's state and
+ * group read by one awk (a loop of sh reads takes 20 ms where a hundred
+ * processes run). The group is looked at every 2 ms for the first 20 (most
+ * apps are gone by then), every 10 ms up to the first tenth, then every
+ * tenth (waitgone). With REMOTE_ALIVE. */
+#define REMOTE_STOP                                                                                \
+	"gone() {\n"                                                                               \
+	"  kill -s 0 -- \"-$pid\" 2>/dev/null || return 0\n"                                       \
+	"  [ -r /proc/self/stat ] || return 1\n"                                                   \
+	"  ! cat /proc/[0-9]*/stat 2>/dev/null | awk -v g=\"$pid\" '\n"                            \
+	"    { sub(/.*\\) /, \"\"); if ($3 == g && $1 != \"Z\") { alive = 1; exit } }\n"           \
+	"    END { exit !alive }'\n"                                                               \
+	"}\n"                                                                                      \
+	"waitgone() {\n"                                                                           \
+	"  n=0 f=0\n"                                                                              \
+	"  while ! gone && [ $n -lt $1 ]; do\n"                                                    \
+	"    if [ $f -lt 10 ]; then sleep 0.002\n"                                                 \
+	"    elif [ $f -lt 18 ]; then sleep 0.01\n"                                                \
+	"    else sleep 0.1; n=$((n + 1)); fi\n"                                                   \
+	"    f=$((f + 1))\n"                                                                       \
+	"  done\n"                                                                                 \
+	"}\n"                                                                                      \
+	"stop_app() {\n"                                                                           \
+	"  [ -s \"$1\" ] || return 0\n"                                                            \
+	"  read -r pid start <\"$1\" || return 1\n"                                                \
+	"  if [ -r /proc/$pid/stat ] && ! alive \"$pid\" \"$start\"; then\n"                       \
+	"    rm -f -- \"$1\"; return\n"                                                            \
+	"  fi\n"                                                                                   \
+	"  if kill -s TERM -- \"-$pid\" 2>/dev/null; then\n"                                       \
+	"    kill -s CONT -- \"-$pid\" 2>/dev/null\n"                                              \
+	"    waitgone \"$2\"\n"                                                                    \
+	"    gone || { kill -s KILL -- \"-$pid\" 2>/dev/null; waitgone 50; }\n"                    \
+	"    gone || { echo \"process group $pid outlived SIGKILL\" >&2; return 1; }\n"            \
+	"  fi\n"                                                                                   \
+	"  rm -f -- \"$1\"\n"                                                                      \
+	"}\n"
+
+/* A grace in ms as stop_app takes it: tenths of a second, at least one. */
+static inline unsigned remote_grace_tenths(unsigned grace_ms)
+{
+	return grace_ms / 100 ? grace_ms / 100 : 1;
+}
 
 /* Runs one of gitgate's constant sh scripts on the host with its arguments
  * (NULL-terminated), stdin from in (NULL: none), stdout into out (NULL:
@@ -107,20 +176,40 @@ struct remote_release {
 	const char *dir, *id;
 	const char *base_dir, *base_id; /* an earlier export here, sent there; NULL: none */
 	const char *releases_dir;	/* ROOT-releases there */
+	const char *link;		/* made to point at it there; NULL: none */
+	/* The pid file of an app to stop there before link is made (as
+	 * remote_app_stop does, while the release travels); NULL: none. */
+	const char *stop_pid_file;
+	unsigned stop_grace_ms;
 	unsigned limit_ms;
 };
-/* Sends r: what differs from the host's copy of the base (remote_release.c
- * says how), else the whole release as a tar stream. Returns 0 with what
- * travelled in said ("sent 10 changed files, 0 removed, 1990 copied
- * there"), or -1 with why in err. */
-int remote_receive_release(const struct ssh *s, const struct remote_release *r, struct buf *said,
+/* What sending r takes, worked out here alone (no command there, so it may
+ * run on a thread of its own while the connection is busy): the delta
+ * from its base (based), or, without a base that can be read here, r's
+ * own listing. Returns 0, or -1 with why in err. */
+struct remote_plan {
+	struct release_delta d;
+	int based;
+};
+int remote_release_plan(struct remote_plan *out, const struct remote_release *r, struct buf *err);
+void remote_plan_free(struct remote_plan *p);
+/* Sends r as planned: what differs from the host's copy of the base
+ * (remote_release.c says how), else the whole release as a tar stream,
+ * then points r->link at it, in the same command there. Returns 0 with
+ * what travelled in said ("sent 10 changed files, 0 removed, 1990 copied
+ * there") and the releases there now in listing (a line each), or -1 with
+ * why in err. */
+int remote_receive_release(const struct ssh *s, const struct remote_release *r,
+			   const struct remote_plan *plan, struct buf *said, struct buf *listing,
 			   struct buf *err);
 
 /* Removes the oldest releases in releases_dir on the host until keep are
- * left, never one in in_use (release_prune's choice). Returns 0 with how
- * many went in *removed, or -1 with why in err. */
-int remote_prune_releases(const struct ssh *s, const char *releases_dir, size_t keep,
-			  const char *const *in_use, size_t nin_use, size_t *removed,
+ * left, never one in in_use (release_prune's choice), of those in listing
+ * (as remote_receive_release gave it; NULL: asked there first), then
+ * has the host's spare copy made (remote_release.c) in the background.
+ * Returns 0 with how many went in *removed, or -1 with why in err. */
+int remote_prune_releases(const struct ssh *s, const char *releases_dir, const char *listing,
+			  size_t keep, const char *const *in_use, size_t nin_use, size_t *removed,
 			  struct buf *err);
 
 /* A health check (health.h) of what runs on the host, made to reach it

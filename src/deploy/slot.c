@@ -208,8 +208,20 @@ done:
 	return rc;
 }
 
-int slot_assign(const struct slot_target *t, enum slot_color c, const char *release_id,
-		const char *release_dir, const char *revision, struct buf *err)
+/* Slot c's app as its host supervises it. */
+static struct host_app app_of(const struct slot_target *t, enum slot_color c)
+{
+	return (struct host_app){.root = t->root,
+				 .slot = names[c],
+				 .state_dir = t->state_dir,
+				 .port = t->ports[c],
+				 .log_max_bytes = t->log_max_bytes,
+				 .log_keep = t->log_keep};
+}
+
+int slot_assign(const struct slot_target *t, enum slot_color c, const struct host_release *r,
+		int stop, const char *revision, struct buf *where, struct buf *said,
+		struct buf *err)
 {
 	struct slot_state st;
 	if (slot_state_load(&st, t, err) < 0)
@@ -217,15 +229,21 @@ int slot_assign(const struct slot_target *t, enum slot_color c, const char *rele
 	int rc = -1;
 	struct buf dir = BUF_INIT;
 	slot_dir(&dir, t, c);
+	struct host_app app = app_of(t, c);
+	struct host_release linked = *r;
+	linked.link = dir.data;
+	linked.stop = stop ? &app : NULL;
+	linked.stop_grace_ms = t->grace_ms;
 	if (st.live == c) {
 		buf_printf(err, "the %s slot is live: it is not given another release", names[c]);
-	} else if (host_link(t->host, dir.data, release_dir, err) == 0) {
+	} else if (host_receive(t->host, &linked, where, said, err) == 0) {
 		struct slot_info *s = &st.slots[c];
 		free(s->release);
 		free(s->revision);
-		s->release = xstrdup(release_id);
+		s->release = xstrdup(r->id);
 		s->revision = xstrdup(revision);
 		s->since = time(NULL);
+		s->running = s->running && !stop;
 		rc = state_save(t, &st, err);
 	}
 	buf_free(&dir);
@@ -259,17 +277,6 @@ int slot_mark_running(const struct slot_target *t, enum slot_color c, int runnin
 }
 
 /* ---- the app ----------------------------------------------------------- */
-
-/* Slot c's app as its host supervises it. */
-static struct host_app app_of(const struct slot_target *t, enum slot_color c)
-{
-	return (struct host_app){.root = t->root,
-				 .slot = names[c],
-				 .state_dir = t->state_dir,
-				 .port = t->ports[c],
-				 .log_max_bytes = t->log_max_bytes,
-				 .log_keep = t->log_keep};
-}
 
 int slot_running(const struct slot_target *t, enum slot_color c, int *running, struct buf *err)
 {

@@ -53,6 +53,7 @@ enum slot_color { SLOT_NONE = -1, SLOT_BLUE = 0, SLOT_GREEN = 1 };
 
 /* Where the slots are: this machine or a remote host (host.h). */
 struct host;
+struct host_release;
 struct compose_target;
 
 struct slot_target {
@@ -118,10 +119,15 @@ void slot_state_free(struct slot_state *st);
  * symlink. Returns 0, or -1 with the reason in err and path as it was. */
 int slot_symlink(const char *path, const char *target, struct buf *err);
 
-/* Points slot c at release_dir and records the release. The live slot is
- * refused: what serves traffic only changes by a switch. */
-int slot_assign(const struct slot_target *t, enum slot_color c, const char *release_id,
-		const char *release_dir, const char *revision, struct buf *err);
+/* Makes release r available on the slot's host and points slot c at it,
+ * the supervised app of slot c stopped first when stop is set (as
+ * slot_stop does): host_receive with the slot's symlink and app, one trip
+ * to a remote host. Then records the release: where gets the folder it is
+ * in there, said how it travelled. The live slot is refused: what serves
+ * traffic only changes by a switch. */
+int slot_assign(const struct slot_target *t, enum slot_color c, const struct host_release *r,
+		int stop, const char *revision, struct buf *where, struct buf *said,
+		struct buf *err);
 /* Records that slot c is live from now on (after the switch itself). */
 int slot_set_live(const struct slot_target *t, enum slot_color c, struct buf *err);
 

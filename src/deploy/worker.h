@@ -28,7 +28,6 @@ typedef void (*worker_recorded_fn)(const struct server *s);
  * (gitgate deploy --reconcile): a tip of the deploy branch past the last
  * one queued is deployed even when no hook noted it (tips.h). recorded may
  * be NULL. */
-int worker_run(const struct server *s, int catch_up, worker_recorded_fn recorded,
-	       struct buf *err);
+int worker_run(const struct server *s, int catch_up, worker_recorded_fn recorded, struct buf *err);
 
 #endif

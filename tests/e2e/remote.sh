@@ -367,11 +367,32 @@ t_a_push_deploys_to_a_remote_host_and_rolls_back() {
 	# other release, nor the host's copy the next is made from.
 	[ -z "$(find "$(release_of "$(git -C work rev-parse HEAD)")" -type f -links +1)" ] ||
 		fail "the second release shares files with another (hard links)"
+	# The host's spare copy of the second release is made after the deploy
+	# (by its prune, in the background), not while it waits: the next
+	# release is that copy.
+	local rel="$SRV/host-a/srv/it's argo-releases" n=0
+	second=$(git -C work rev-parse HEAD)
+	while ! { [ -s "$rel/.spare.id" ] && cmp -s "$rel/.spare.id" "$rel/.pristine.id"; } && [ $n -lt 100 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	cmp -s "$rel/.spare.id" "$rel/.pristine.id" || fail "no spare copy of the pristine one after the deploy"
+	diff -r --no-dereference "$rel/.spare" "$rel/.pristine" >/dev/null || fail "the spare is not the pristine copy"
+	# A slot that is a folder, not a symlink, is never replaced: the deploy
+	# that meets one (its release sent, its slot's app stopped, in one trip)
+	# fails once, saying so, and green goes on serving.
+	local blue="$SRV/host-a/srv/it's argo-blue"
+	mv "$blue" "$SRV/blue-link" && mkdir "$blue"
+	push "meets a folder"
+	contains "$OUT" "is not a symlink: gitgate replaces only links"
+	lacks "$OUT" "sent whole"
+	last_record 'assert r["outcome"] == "failed", r'
+	[ "$(answer 127.0.0.1 "$P2" revision)" = "$second" ] || fail "green does not serve $second after the failed deploy"
+	rmdir "$blue" && mv "$SRV/blue-link" "$blue"
 	# A master that died (killed: its socket stays behind) is replaced, and
 	# the deploy goes on.
 	kill -KILL "$master"
 	[ -n "$(find "$SRV/server.git/gitgate/ssh" -type s)" ] || fail "the killed master left no socket to trip on"
-	second=$(git -C work rev-parse HEAD)
 	[ "$(answer 127.0.0.1 "$P2" revision)" = "$second" ] || fail "the green slot does not serve $second"
 	(cd server.git && "$G" status argo production) >status.txt 2>&1
 	contains status.txt "$HOST_a"

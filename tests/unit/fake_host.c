@@ -97,20 +97,6 @@ static int fake_link(struct host *h, const char *path, const char *target, struc
 	return rc;
 }
 
-/* Journaled as "receive ID", or "receive ID on BASE" given a base. */
-static int fake_receive(struct host *h, const struct host_release *r, struct buf *where,
-			struct buf *said, struct buf *err)
-{
-	(void)said;
-	buf_clear(where);
-	buf_printf(where, "%s-releases/%s", r->root, r->id);
-	struct buf what = BUF_INIT;
-	buf_printf(&what, "%s%s%s", r->id, r->base_id ? " on " : "", r->base_id ? r->base_id : "");
-	int rc = op(h, err, "receive", what.data);
-	buf_free(&what);
-	return rc;
-}
-
 static int fake_prune(struct host *h, const char *root, size_t keep, const char *const *in_use,
 		      size_t nin_use, size_t *removed, struct buf *err)
 {
@@ -178,6 +164,25 @@ static int fake_app_stop(struct host *h, const struct host_app *app, unsigned gr
 		f->running[i] = f->running[--f->nrunning];
 	}
 	buf_free(&dir);
+	return rc;
+}
+
+/* Journaled as "receive ID", or "receive ID on BASE" given a base, then
+ * the stop and the link it was given. */
+static int fake_receive(struct host *h, const struct host_release *r, struct buf *where,
+			struct buf *said, struct buf *err)
+{
+	(void)said;
+	buf_clear(where);
+	buf_printf(where, "%s-releases/%s", r->root, r->id);
+	struct buf what = BUF_INIT;
+	buf_printf(&what, "%s%s%s", r->id, r->base_id ? " on " : "", r->base_id ? r->base_id : "");
+	int rc = op(h, err, "receive", what.data);
+	buf_free(&what);
+	if (rc == 0 && r->stop)
+		rc = fake_app_stop(h, r->stop, r->stop_grace_ms, err);
+	if (rc == 0 && r->link)
+		rc = fake_link(h, r->link, where->data, err);
 	return rc;
 }
 

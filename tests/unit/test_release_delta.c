@@ -196,3 +196,37 @@ Test(release_delta, the_digest_names_the_listing)
 	cr_assert(strstr(err.data, "missing"), "%s", err.data);
 	buf_free(&err);
 }
+
+/* Many files of one size (their bytes compared on two threads, each half
+ * of them): exactly those whose bytes differ are sent, in either half,
+ * whether the difference is in a file's first bytes or beyond the first
+ * read of a large one; empty files are the same. */
+Test(release_delta, many_files_alike_in_size_are_told_apart_by_their_bytes)
+{
+	releases();
+	char name[64], text[64];
+	for (int i = 0; i < 400; i++) {
+		snprintf(name, sizeof(name), "src/m%03d.txt", i);
+		snprintf(text, sizeof(text), "module %03d\n", i);
+		put("b", name, text);
+		if (i == 7 || i == 250 || i == 399)
+			text[0] = 'M';
+		put("n", name, text);
+	}
+	both("empty.txt", "");
+	/* 200 KiB alike but for one byte past the first 64 KiB read. */
+	char *big = xmalloc(200 * 1024 + 1);
+	memset(big, 'x', 200 * 1024);
+	big[200 * 1024] = '\0';
+	put("b", "big.bin", big);
+	big[100 * 1024] = 'y';
+	put("n", "big.bin", big);
+	free(big);
+	struct release_delta d;
+	delta(&d);
+	cr_assert_str_eq(joined(&d.send), "./big.bin ./src/m007.txt ./src/m250.txt ./src/m399.txt");
+	cr_assert_eq(d.gone.n, 0, "%s", joined(&d.gone));
+	cr_assert_eq(d.changed, 4);
+	cr_assert_eq(d.files, 3 + 400 + 2);
+	release_delta_free(&d);
+}

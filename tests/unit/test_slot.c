@@ -285,9 +285,14 @@ static pid_t read_pid(const char *path)
 static void assign(enum slot_color c, const char *release_dir, const char *id)
 {
 	struct buf err = BUF_INIT;
-	must(slot_assign(&target, c, id, release_dir, "0123456789abcdef0123456789abcdef01234567",
-			 &err),
+	struct host_release r = {.root = target.root, .dir = release_dir, .id = id};
+	struct buf where = BUF_INIT, said = BUF_INIT;
+	must(slot_assign(&target, c, &r, 1, "0123456789abcdef0123456789abcdef01234567", &where,
+			 &said, &err),
 	     &err);
+	cr_assert_str_eq(where.data, release_dir);
+	buf_free(&where);
+	buf_free(&said);
 	buf_free(&err);
 }
 
@@ -645,7 +650,11 @@ Test(slot, a_release_goes_to_a_slot_by_an_atomic_symlink_never_to_the_live_one)
 	link[n] = '\0';
 	cr_assert_str_eq(link, r1);
 	must(slot_set_live(&target, SLOT_BLUE, &err), &err);
-	cr_assert_eq(slot_assign(&target, SLOT_BLUE, "r2", r2, "abc", &err), -1);
+	struct host_release again = {.root = target.root, .dir = r2, .id = "r2"};
+	struct buf where = BUF_INIT, said = BUF_INIT;
+	cr_assert_eq(slot_assign(&target, SLOT_BLUE, &again, 1, "abc", &where, &said, &err), -1);
+	buf_free(&where);
+	buf_free(&said);
 	cr_assert_not_null(strstr(err.data, "live"), "%s", err.data);
 	buf_clear(&err);
 	assign(SLOT_GREEN, r2, "r2");
