@@ -99,9 +99,15 @@ struct host_ops {
 	 * nothing is lost when it never comes. NULL: nothing to begin. */
 	void (*offer)(struct host *h, const struct host_release *r);
 	/* Removes the oldest of the copies receive made until keep are left,
-	 * never one in in_use; *removed counts them. */
+	 * never one in in_use; *removed counts them. It may go on in the
+	 * background until settle. */
 	int (*prune)(struct host *h, const char *root, size_t keep, const char *const *in_use,
 		     size_t nin_use, size_t *removed, struct buf *err);
+	/* Waits for what the host still does for this process in the
+	 * background (a remote host's prune goes on there while the deploy's
+	 * record is written here): 0, or -1 with why it failed in err. NULL:
+	 * nothing is ever left. host_close waits too, and says nothing. */
+	int (*settle)(struct host *h, struct buf *err);
 	/* Starts c (its argv and env; it runs in ROOT-SLOT) detached, in a
 	 * session of its own, recorded in its pid file. Refuses when it is
 	 * running already, or when another process holds its port. */
@@ -194,6 +200,10 @@ static inline int host_prune(struct host *h, const char *root, size_t keep,
 			     struct buf *err)
 {
 	return h->ops->prune(h, root, keep, in_use, nin_use, removed, err);
+}
+static inline int host_settle(struct host *h, struct buf *err)
+{
+	return h->ops->settle ? h->ops->settle(h, err) : 0;
 }
 static inline int host_app_start(struct host *h, const struct host_app *app,
 				 const struct host_command *c, struct buf *err)

@@ -35,6 +35,9 @@ struct ssh_host {
 	/* The releases a receive left there (in listed_dir), for the prune
 	 * that follows to remove the oldest without asking again. */
 	struct buf listed, listed_dir;
+	/* A prune going on there while the deploy ends here (settle). */
+	struct remote_running pruning;
+	int prune_running;
 };
 
 static struct ssh *ssh_of(struct host *h)
@@ -194,16 +197,30 @@ static int ssh_host_receive(struct host *h, const struct host_release *r, struct
 	return rc;
 }
 
+static int ssh_host_settle(struct host *h, struct buf *err)
+{
+	struct ssh_host *s = (struct ssh_host *)h;
+	if (!s->prune_running)
+		return 0;
+	s->prune_running = 0;
+	return remote_script_finish(&s->pruning, err) == 0 ? 0 : -1;
+}
+
+/* Started there, finished by settle (the record and the deploy's last
+ * words are written here meanwhile). */
 static int ssh_host_prune(struct host *h, const char *root, size_t keep, const char *const *in_use,
 			  size_t nin_use, size_t *removed, struct buf *err)
 {
 	struct ssh_host *s = (struct ssh_host *)h;
+	if (ssh_host_settle(h, err) < 0)
+		return -1;
 	struct buf releases = BUF_INIT;
 	releases_there(&releases, root);
 	int known = s->listed_dir.len && !strcmp(s->listed_dir.data, releases.data);
 	const char *listed = !known ? NULL : s->listed.data ? s->listed.data : "";
-	int rc = remote_prune_releases(ssh_of(h), releases.data, listed, keep, in_use, nin_use,
-				       removed, err);
+	int rc = remote_prune_start(&s->pruning, ssh_of(h), releases.data, listed, keep, in_use,
+				    nin_use, removed, err);
+	s->prune_running = rc == 0;
 	buf_clear(&s->listed_dir);
 	buf_free(&releases);
 	return rc;
@@ -321,6 +338,9 @@ static int ssh_host_log_follow(struct host *h, const char *path, struct logpos *
 static void ssh_host_close(struct host *h)
 {
 	struct ssh_host *s = (struct ssh_host *)h;
+	struct buf ignored = BUF_INIT;
+	ssh_host_settle(h, &ignored);
+	buf_free(&ignored);
 	offer_end(&s->offer, NULL);
 	ssh_close(&s->ssh);
 	remote_sandbox_free(&s->jail);
@@ -338,6 +358,7 @@ static const struct host_ops ssh_ops = {
     .receive = ssh_host_receive,
     .offer = ssh_host_offer,
     .prune = ssh_host_prune,
+    .settle = ssh_host_settle,
     .app_start = ssh_host_app_start,
     .app_running = ssh_host_app_running,
     .app_stop = ssh_host_app_stop,

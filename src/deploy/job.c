@@ -470,6 +470,13 @@ enum gitgate_status job_end(struct deploy_job *j, enum history_outcome outcome)
 		if (is_primary(&j->parts[i]))
 			release_sweep_detached(j->parts[i].releases_dir.data);
 	notify_send(&j->rules->deploy, j->record, j->log.data, j->out);
+	/* What the hosts still did in the background (a remote prune) is
+	 * over, and said when it failed. */
+	for (size_t i = 0; i < j->nremote; i++)
+		if (host_settle(j->remote[i], &err) < 0) {
+			fprintf(j->out, "warning: gitgate: %s\n", err.data);
+			buf_clear(&err);
+		}
 	buf_free(&err);
 	job_close(j);
 	return status;

@@ -190,8 +190,9 @@ void remote_command_options(struct run_options *o, const struct remote_command *
 	    (struct run_input){.kind = RUN_IN_BUFFER, .data = c->input.data, .len = c->input.len};
 }
 
-int remote_script(const struct ssh *s, const char *text, const char *const *args,
-		  const struct run_input *in, struct buf *out, unsigned limit_ms, struct buf *err)
+int remote_script_start(struct remote_running *out, const struct ssh *s, const char *text,
+			const char *const *args, const struct run_input *in, struct buf *stdout_to,
+			unsigned limit_ms, struct buf *err)
 {
 	size_t n = 0;
 	while (args[n])
@@ -202,37 +203,55 @@ int remote_script(const struct ssh *s, const char *text, const char *const *args
 	words[2] = text;
 	words[3] = "gitgate";
 	memcpy(words + 4, args, n * sizeof(*words));
-	char **argv = ssh_argv(s, words);
+	*out = (struct remote_running){.s = s, .argv = ssh_argv(s, words), .said = BUF_INIT};
 	free(words);
-	struct buf said = BUF_INIT;
 	struct run_options o = {
-	    .argv = (const char *const *)argv,
+	    .argv = (const char *const *)out->argv,
 	    .cwd = s->dir,
-	    .out = {.kind = out ? RUN_OUT_CAPTURE : RUN_OUT_DISCARD, .buf = out},
-	    .err = {.kind = RUN_OUT_CAPTURE, .buf = &said},
+	    .out = {.kind = stdout_to ? RUN_OUT_CAPTURE : RUN_OUT_DISCARD, .buf = stdout_to},
+	    .err = {.kind = RUN_OUT_CAPTURE, .buf = &out->said},
 	    .limit_ms = limit_ms ? limit_ms : LIMIT_MS,
 	    .grace_ms = GRACE_MS};
 	if (in)
 		o.in = *in;
-	struct run_result r;
-	int rc = run(&r, &o, err);
-	while (said.len && isspace((unsigned char)said.data[said.len - 1]))
-		said.data[--said.len] = '\0';
+	if (run_start(&out->p, &o, err) == 0)
+		return 0;
+	strvec_free(out->argv);
+	buf_free(&out->said);
+	return -1;
+}
+
+int remote_script_finish(struct remote_running *r, struct buf *err)
+{
+	struct run_result how;
+	struct buf *said = &r->said;
+	int rc = run_finish(&how, &r->p, err);
+	while (said->len && isspace((unsigned char)said->data[said->len - 1]))
+		said->data[--said->len] = '\0';
 	if (rc == 0) {
-		rc = r.timed_out ? -1 : r.code;
-		if (r.code == 255 || r.timed_out)
+		rc = how.timed_out ? -1 : how.code;
+		if (how.code == 255 || how.timed_out)
 			rc = -1;
 		if (rc) {
-			buf_printf(err, "on %s: ", s->shown);
-			if (said.len)
-				buf_add(err, said.data, said.len);
+			buf_printf(err, "on %s: ", r->s->shown);
+			if (said->len)
+				buf_add(err, said->data, said->len);
 			else
-				run_describe(err, &r);
+				run_describe(err, &how);
 		}
 	}
-	buf_free(&said);
-	strvec_free(argv);
+	buf_free(said);
+	strvec_free(r->argv);
 	return rc;
+}
+
+int remote_script(const struct ssh *s, const char *text, const char *const *args,
+		  const struct run_input *in, struct buf *out, unsigned limit_ms, struct buf *err)
+{
+	struct remote_running r;
+	if (remote_script_start(&r, s, text, args, in, out, limit_ms, err) < 0)
+		return -1;
+	return remote_script_finish(&r, err);
 }
 
 int remote_link(const struct ssh *s, const char *path, const char *target, struct buf *err)

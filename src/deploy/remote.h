@@ -132,6 +132,19 @@ static inline unsigned remote_grace_tenths(unsigned grace_ms)
  * stderr of a script that failed is in err. */
 int remote_script(const struct ssh *s, const char *text, const char *const *args,
 		  const struct run_input *in, struct buf *out, unsigned limit_ms, struct buf *err);
+/* remote_script in two halves, so that the caller may go on while the
+ * script runs there: started (0, or -1 with why in err), then finished
+ * (remote_script's return, once; in and out must last until then). */
+struct remote_running {
+	const struct ssh *s;
+	char **argv;
+	struct run_process p;
+	struct buf said;
+};
+int remote_script_start(struct remote_running *out, const struct ssh *s, const char *text,
+			const char *const *args, const struct run_input *in, struct buf *stdout_to,
+			unsigned limit_ms, struct buf *err);
+int remote_script_finish(struct remote_running *r, struct buf *err);
 
 /* A command made ready to run here through ssh: its argv, and the stdin
  * that carries its variables. */
@@ -203,14 +216,15 @@ int remote_receive_release(const struct ssh *s, const struct remote_release *r,
 			   const struct remote_plan *plan, struct buf *said, struct buf *listing,
 			   struct buf *err);
 
-/* Removes the oldest releases in releases_dir on the host until keep are
- * left, never one in in_use (release_prune's choice), of those in listing
- * (as remote_receive_release gave it; NULL: asked there first), then
- * has the host's spare copy made (remote_release.c) in the background.
- * Returns 0 with how many went in *removed, or -1 with why in err. */
-int remote_prune_releases(const struct ssh *s, const char *releases_dir, const char *listing,
-			  size_t keep, const char *const *in_use, size_t nin_use, size_t *removed,
-			  struct buf *err);
+/* Starts the removal of the oldest releases in releases_dir on the host
+ * until keep are left, never one in in_use (release_prune's choice), of
+ * those in listing (as remote_receive_release gave it; NULL: asked there
+ * first), and the host's spare copy (remote_release.c), made in the
+ * background there. Returns 0 with how many are to go in *removed, the
+ * command going on until remote_script_finish; -1 with why in err. */
+int remote_prune_start(struct remote_running *out, const struct ssh *s, const char *releases_dir,
+		       const char *listing, size_t keep, const char *const *in_use, size_t nin_use,
+		       size_t *removed, struct buf *err);
 
 /* A health check (health.h) of what runs on the host, made to reach it
  * from here: a URL or dependency on the host's loopback through a forward

@@ -349,9 +349,9 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int remote_prune_releases(const struct ssh *s, const char *releases_dir, const char *listing,
-			  size_t keep, const char *const *in_use, size_t nin_use, size_t *removed,
-			  struct buf *err)
+int remote_prune_start(struct remote_running *out, const struct ssh *s, const char *releases_dir,
+		       const char *listing, size_t keep, const char *const *in_use, size_t nin_use,
+		       size_t *removed, struct buf *err)
 {
 	*removed = 0;
 	struct buf listed = BUF_INIT;
@@ -382,7 +382,7 @@ int remote_prune_releases(const struct ssh *s, const char *releases_dir, const c
 	for (size_t i = 0; i < n; i++)
 		if (go[i])
 			doomed[k++] = names[i];
-	int rc = remote_script(s, prune_script, doomed, NULL, NULL, 0, err) == 0 ? 0 : -1;
+	int rc = remote_script_start(out, s, prune_script, doomed, NULL, NULL, 0, err);
 	if (rc == 0)
 		*removed = going;
 	free(doomed);
