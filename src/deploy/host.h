@@ -103,10 +103,12 @@ struct host_ops {
 	 * background until settle. */
 	int (*prune)(struct host *h, const char *root, size_t keep, const char *const *in_use,
 		     size_t nin_use, size_t *removed, struct buf *err);
-	/* Waits for what the host still does for this process in the
-	 * background (a remote host's prune goes on there while the deploy's
-	 * record is written here): 0, or -1 with why it failed in err. NULL:
-	 * nothing is ever left. host_close waits too, and says nothing. */
+	/* The job is done with the host: what it still does for this process
+	 * in the background (a remote host's prune goes on there while the
+	 * deploy's record is written here) is waited for, and what the job
+	 * held there let go (the port forwards); 0, or -1 with why that work
+	 * failed in err. NULL: nothing is ever left. host_close does it too,
+	 * and says nothing. */
 	int (*settle)(struct host *h, struct buf *err);
 	/* Starts c (its argv and env; it runs in ROOT-SLOT) detached, in a
 	 * session of its own, recorded in its pid file. Refuses when it is

@@ -197,13 +197,21 @@ static int ssh_host_receive(struct host *h, const struct host_release *r, struct
 	return rc;
 }
 
-static int ssh_host_settle(struct host *h, struct buf *err)
+static int prune_finish(struct ssh_host *s, struct buf *err)
 {
-	struct ssh_host *s = (struct ssh_host *)h;
 	if (!s->prune_running)
 		return 0;
 	s->prune_running = 0;
 	return remote_script_finish(&s->pruning, err) == 0 ? 0 : -1;
+}
+
+/* The job is over: its forwards are taken back while a prune still runs
+ * there, then the prune is waited for. */
+static int ssh_host_settle(struct host *h, struct buf *err)
+{
+	struct ssh_host *s = (struct ssh_host *)h;
+	ssh_cancel_forwards(&s->ssh);
+	return prune_finish(s, err);
 }
 
 /* Started there, finished by settle (the record and the deploy's last
@@ -212,7 +220,7 @@ static int ssh_host_prune(struct host *h, const char *root, size_t keep, const c
 			  size_t nin_use, size_t *removed, struct buf *err)
 {
 	struct ssh_host *s = (struct ssh_host *)h;
-	if (ssh_host_settle(h, err) < 0)
+	if (prune_finish(s, err) < 0)
 		return -1;
 	struct buf releases = BUF_INIT;
 	releases_there(&releases, root);
@@ -339,7 +347,7 @@ static void ssh_host_close(struct host *h)
 {
 	struct ssh_host *s = (struct ssh_host *)h;
 	struct buf ignored = BUF_INIT;
-	ssh_host_settle(h, &ignored);
+	prune_finish(s, &ignored);
 	buf_free(&ignored);
 	offer_end(&s->offer, NULL);
 	ssh_close(&s->ssh);

@@ -417,9 +417,7 @@ int ssh_alive(struct ssh *s)
 	return alive;
 }
 
-/* The master stays for others: the forwards this process added to it go
- * (one ssh -O cancel for them all). */
-static void cancel_forwards(struct ssh *s)
+void ssh_cancel_forwards(struct ssh *s)
 {
 	struct strvec extra = STRVEC_INIT;
 	strvec_push(&extra, "-O");
@@ -439,13 +437,16 @@ static void cancel_forwards(struct ssh *s)
 		buf_free(&ignored);
 	}
 	strvec_clear(&extra);
+	for (size_t i = 0; i < s->nforwards; i++)
+		free(s->forwards[i].host);
+	s->nforwards = 0;
 }
 
 void ssh_close(struct ssh *s)
 {
-	cancel_forwards(s);
-	for (size_t i = 0; i < s->nforwards; i++)
-		free(s->forwards[i].host);
+	/* The master stays for others: the forwards this process added to it
+	 * go. */
+	ssh_cancel_forwards(s);
 	free(s->forwards);
 	if (s->master)
 		free(s->master->known_hosts);

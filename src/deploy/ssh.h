@@ -106,6 +106,9 @@ int ssh_reach_url(struct ssh *s, const char *url, struct buf *out, struct buf *e
 /* Does the master still answer (ssh -O check)? 1 or 0: once it is gone,
  * every command, file and forward of the connection fails. */
 int ssh_alive(struct ssh *s);
+/* Takes back this process's forwards (one ssh -O cancel); a later
+ * ssh_forward makes a new one. */
+void ssh_cancel_forwards(struct ssh *s);
 /* Takes back this process's forwards and frees s; the master stays for
  * the next use. */
 void ssh_close(struct ssh *s);
