@@ -132,9 +132,11 @@ static const char receive_script[] = SPARE RECEIVED
  * the base's label, $5 $6 $7 as $4 $5 $6 of the whole one's, then the
  * paths gone; the tar of what differs on stdin. Exit 4, reading nothing,
  * when the pristine copy is not the base as it was sent (labelled so,
- * nothing in it changed since). The delta goes into the pristine copy,
- * then into the spare (or a copy of the pristine one when there is no
- * whole spare of the base), which becomes the release. */
+ * nothing in it changed since: same). The delta goes into the pristine
+ * copy, then into the spare (or a copy of the pristine one when there is
+ * no whole spare of the base), which becomes the release. The spare is
+ * looked at (same: its verdict in $tmp.spare) while the pristine copy is:
+ * each look reads every entry's inode. */
 static const char delta_script[] = SPARE RECEIVED
     "rel=$1 id=$2 label=$3 base=$4 link=$5 pidf=$6 tenths=$7; shift 7\n"
     "stop_first\n"
@@ -145,16 +147,22 @@ static const char delta_script[] = SPARE RECEIVED
     "  [ -d \"$1\" ] && { read -r l <\"$1.id\"; } 2>/dev/null && [ \"$l\" = \"$base\" ] &&\n"
     "  c=$(find \"$1\" -cnewer \"$1.id\" -print -quit) && [ -z \"$c\" ]\n"
     "}\n"
-    "same .pristine || leave 4\n"
     "tmp=.incoming-$$\n"
+    "{ same .spare && echo 1 >\"$tmp.spare\" || echo 0 >\"$tmp.spare\"; } & looking=$!\n"
+    "same .pristine || { wait \"$looking\"; rm -f -- \"$tmp.spare\"; leave 4; }\n"
     "apply() {\n"
     "  d=$1; shift\n"
     "  [ $# -eq 0 ] || (cd -- \"$d\" && rm -rf -- \"$@\") || return\n"
     "  tar -xof - -C \"$d\" <\"$tmp.tar\"\n"
     "}\n"
-    "fail() { rm -rf -- \"$tmp\" \"$tmp.tar\" .pristine .pristine.id .spare .spare.id; leave 1; }\n"
+    "fail() {\n"
+    "  wait \"$looking\"\n"
+    "  rm -rf -- \"$tmp\" \"$tmp.tar\" \"$tmp.spare\" .pristine .pristine.id .spare .spare.id; "
+    "leave 1\n"
+    "}\n"
     "rm -f .pristine.id && remove \"$tmp\" && cat >\"$tmp.tar\" || fail\n"
-    "if same .spare; then\n"
+    "wait \"$looking\"; spare=0; read -r spare <\"$tmp.spare\"; rm -f -- \"$tmp.spare\"\n"
+    "if [ \"$spare\" = 1 ]; then\n"
     "  rm -f .spare.id && mv -- .spare \"$tmp\" && apply \"$tmp\" \"$@\" || fail\n"
     "  apply .pristine \"$@\" || fail\n"
     "else\n"

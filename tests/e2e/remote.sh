@@ -378,6 +378,9 @@ t_a_push_deploys_to_a_remote_host_and_rolls_back() {
 	done
 	cmp -s "$rel/.spare.id" "$rel/.pristine.id" || fail "no spare copy of the pristine one after the deploy"
 	diff -r --no-dereference "$rel/.spare" "$rel/.pristine" >/dev/null || fail "the spare is not the pristine copy"
+	# A spare changed there since it was made is not used: the next release
+	# is made from the pristine copy, and is its archive all the same.
+	echo tampered >>"$rel/.spare/argo/b.txt"
 	# A slot that is a folder, not a symlink, is never replaced: the deploy
 	# that meets one (its release sent, its slot's app stopped, in one trip)
 	# fails once, saying so, and green goes on serving.
@@ -386,6 +389,7 @@ t_a_push_deploys_to_a_remote_host_and_rolls_back() {
 	push "meets a folder"
 	contains "$OUT" "is not a symlink: gitgate replaces only links"
 	lacks "$OUT" "sent whole"
+	as_archived "$(git -C work rev-parse HEAD)"
 	last_record 'assert r["outcome"] == "failed", r'
 	[ "$(answer 127.0.0.1 "$P2" revision)" = "$second" ] || fail "green does not serve $second after the failed deploy"
 	rmdir "$blue" && mv "$SRV/blue-link" "$blue"
