@@ -217,5 +217,5 @@ enum gitgate_status deploy_run(const struct deploy_site *site, const struct depl
 struct deploy_site deploy_site_of(const struct server *s)
 {
 	return (struct deploy_site){
-	    .repo = s->repo, .rules = &s->rules, .state_dir = s->state_dir.data};
+	    .repo = s->repo, .rules = &s->rules, .state_dir = s->state_dir.data, .seen = s->seen};
 }

@@ -42,6 +42,9 @@ struct deploy_site {
 	const char *state_dir; /* [deploy] state_dir, or BARE_REPO/gitgate */
 	/* How a remote target's host is reached (host.h); NULL: over ssh. */
 	host_open_fn open_host;
+	/* The env files this process's deploys read (confirmation.h); NULL:
+	 * none kept. */
+	struct env_seen *seen;
 };
 
 /* The site of a server opened (server.h): its repository, rules and state

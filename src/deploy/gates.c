@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "confirmation.h"
 #include "deploy_policy.h"
 #include "escape.h"
 #include "push.h"
@@ -87,6 +88,10 @@ static enum gate_result gate_environment(struct deploy_job *j, struct buf *detai
 		buf_adds(detail, "no env file");
 	else if (result == GATE_PASSED)
 		buf_adds(detail, "every required variable is set");
+	/* Every target's env file read: the deploys ref written after this
+	 * deploy masks with these values, not read again. */
+	if (result != GATE_FAILED && j->site->seen)
+		env_seen_add(j->site->seen, j->unit->name, j->env->name, &j->mask);
 	return result;
 }
 

@@ -4,8 +4,10 @@
 #include "server.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "confirmation.h"
 #include "repo.h"
 #include "rules_locate.h"
 #include "status.h"
@@ -58,6 +60,7 @@ static int open_server(struct server *s, int hook)
 	/* state_dir may be written with a trailing "/": keep paths tidy. */
 	while (s->state_dir.len > 1 && s->state_dir.data[s->state_dir.len - 1] == '/')
 		s->state_dir.data[--s->state_dir.len] = '\0';
+	s->seen = xcalloc(1, sizeof(*s->seen));
 	buf_free(&path);
 	return 0;
 fail:
@@ -82,6 +85,9 @@ int server_open_hook(struct server *s)
 
 void server_close(struct server *s)
 {
+	if (s->seen)
+		env_seen_free(s->seen);
+	free(s->seen);
 	if (s->rules_loaded)
 		rules_free(&s->rules);
 	repo_close(s->repo);

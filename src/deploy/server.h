@@ -13,12 +13,15 @@
 #include "buf.h"
 #include "rules.h"
 
+struct env_seen;
+
 struct server {
 	git_repository *repo;
 	struct rules rules;
 	int rules_loaded;
-	struct buf folder;    /* the repository's gitgate folder: rules.ini, records */
-	struct buf state_dir; /* [deploy] state_dir, or the folder */
+	struct buf folder;     /* the repository's gitgate folder: rules.ini, records */
+	struct buf state_dir;  /* [deploy] state_dir, or the folder */
+	struct env_seen *seen; /* what its deploys read (deploy_site.seen) */
 };
 
 /* The repository's name as its hosting platform gives it (procenv's

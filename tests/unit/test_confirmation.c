@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "confirmation.h"
+#include "helpers.h"
 #include "history.h"
 
 #define ID "20260110-100000-1a2b"
@@ -317,4 +318,45 @@ Test(confirmation, a_deploys_records_are_read_back_by_its_id)
 	rmdir(dir);
 	buf_free(&path);
 	buf_free(&err);
+}
+
+/* What a deploy of this process read whole of its env files (gate 7) masks
+ * its records as they are published, and is not read again: here from a
+ * host no one answers on, which is asked when nothing was kept. */
+Test(confirmation, the_values_a_deploy_read_mask_without_asking_its_host_again)
+{
+	char dir[] = "/tmp/gitgate-seen-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	struct rules rules;
+	struct buf err = BUF_INIT;
+	const char *text = "[project argo]\npath = argo/\n"
+			   "[environment production]\nhealth_level = 1\n"
+			   "[target argo production]\nroot = /srv/argo\nports = 8000 8001\n"
+			   "run = app --port $PORT\nswitch = link /srv/argo-live\n"
+			   "host = root@127.0.0.1:1\nenv_file = /srv/argo.env\n";
+	cr_assert_eq(load_rules_text(&rules, text, &err), 0, "%s", err.data);
+	struct env_seen seen = {0};
+	struct deploy_site site = {.rules = &rules, .state_dir = dir, .seen = &seen};
+	struct confirmation c;
+	gather(&c, records_of(deploy_record(OUTCOME_DEPLOYED, 0), NULL));
+	struct mask m = MASK_INIT;
+	cr_assert_eq(confirmation_env_mask(&site, &c, &m, &err), -1, "the host answered");
+	has(err.data, "127.0.0.1");
+	buf_clear(&err);
+	struct mask read = MASK_INIT;
+	mask_add(&read, "tok-5cd1e7a9f0", strlen("tok-5cd1e7a9f0"));
+	env_seen_add(&seen, "argo", "production", &read);
+	cr_assert_eq(confirmation_env_mask(&site, &c, &m, &err), 0, "%s", err.data);
+	char *masked = mask_string(&m, "printed tok-5cd1e7a9f0 here");
+	cr_assert_str_eq(masked, "printed *** here");
+	free(masked);
+	mask_free(&read);
+	mask_free(&m);
+	env_seen_free(&seen);
+	confirmation_free(&c);
+	rules_free(&rules);
+	buf_free(&err);
+	char rm[64];
+	snprintf(rm, sizeof(rm), "rm -rf %s", dir);
+	cr_assert_eq(system(rm), 0);
 }
