@@ -13,10 +13,13 @@
 # switch (a symlink), gate 11, the record, pruning. The app is
 # bench/tiny_app.c, as in bench/deploy.sh, and gitgate's own time is
 # measured as there: the wall time less the app's start (timed alone) and
-# three runs of `true`. Remote adds: the connection (the OpenSSH master kept
-# from the deploy before, checked), the env file read there, the release
-# (what changed, on the host's copy of the one before), every slot step and
-# the switch as a command there, the health checks through port forwards.
+# three runs of `true`. Remote adds six commands there: the connection's
+# check (the OpenSSH master kept from the deploy before), the env file
+# read, the release (what changed, on the host's copy of the one before,
+# worked out here from the end of gate 5; the slot's old app stopped and
+# its link made in the same command), the app's start, the switch, and the
+# prune (which goes on there while the record is written here); and the
+# health checks through port forwards (two, taken back at the end).
 # Each deploy starts on a quiet machine: what the ones before left to do in
 # the background (pruned releases' files, the host's spare copy) is waited
 # for and the disk synced first, untimed: here the two machines share one
@@ -203,7 +206,7 @@ print(f"  gitgate's own, on this machine      {loc * 1000:7.0f} ms   (wall less 
 print(f"  gitgate's own, on a host over SSH   {rem * 1000:7.0f} ms   (+{(rem - loc) * 1000:.0f} ms, "
       f"x{rem / loc:.2f})")
 print(f"  one command on the host through the connection (ssh HOST true): "
-      f"{med(trips) * 1000:.0f} ms; a deploy runs about ten")
+      f"{med(trips) * 1000:.0f} ms; a deploy runs six, and asks for two forwards")
 print("  steps that differ (median ms, this machine / over SSH):")
 for k in sorted(set(steps["local"]) | set(steps["remote"])):
     a = med(steps["local"][k]) * 1000 if k in steps["local"] else 0.0

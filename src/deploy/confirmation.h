@@ -33,7 +33,6 @@
 #include "buf.h"
 #include "deploy.h"
 #include "mask.h"
-#include "strvec.h"
 
 struct confirmation {
 	json_t *records;       /* the deploy's, oldest first */
@@ -54,19 +53,6 @@ int confirmation_read(struct confirmation *c, const char *state_dir, const char 
 int confirmation_from_records(struct confirmation *c, json_t *records, const char *id,
 			      struct buf *err);
 void confirmation_free(struct confirmation *c);
-
-/* The env files this process's deploys read whole, kept for what it
- * writes after them (the deploys ref): their values, and the unit and
- * environment pairs whose every target's env file is among them (gate 7
- * passed). In memory only: a secret is never written to keep it. */
-struct env_seen {
-	struct mask values;
-	struct strvec pairs; /* "UNIT\nENV" */
-};
-/* Keeps values as the env files of unit in environment, read whole. */
-void env_seen_add(struct env_seen *s, const char *unit, const char *environment,
-		  const struct mask *values);
-void env_seen_free(struct env_seen *s);
 
 /* The values of the env file of each target of the deploy's unit in its
  * environment, read where the target lives (over ssh for a remote host),

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "confirmation.h"
 #include "deploy_policy.h"
+#include "env_seen.h"
 #include "escape.h"
 #include "push.h"
 #include "push_gate.h"

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "confirmation.h"
+#include "env_seen.h"
 #include "repo.h"
 #include "rules_locate.h"
 #include "status.h"

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "confirmation.h"
+#include "env_seen.h"
 #include "helpers.h"
 #include "history.h"
 
