@@ -18,7 +18,7 @@
 # read, the release (what changed, on the host's copy of the one before,
 # worked out here from the end of gate 5; the slot's old app stopped and
 # its link made in the same command), the app's start, the switch, and the
-# prune (which goes on there while the record is written here); and the
+# prune (which goes on there while the watch begins here); and the
 # health checks through port forwards (two, taken back at the end).
 # Each deploy starts on a quiet machine: what the ones before left to do in
 # the background (pruned releases' files, the host's spare copy) is waited

@@ -154,6 +154,10 @@ static enum gitgate_status request_end(struct request_run *s)
 	for (size_t i = 0; s->judged && i < deploy_ngates; i++)
 		buf_free(&s->judged[i].detail);
 	free(s->judged);
+	/* A remote prune is over before another deploy of the target may
+	 * begin: scripts on a host's releases never overlap. */
+	if (s->opened)
+		job_settle(&s->j);
 	if (s->locked)
 		state_unlock(&s->lock);
 	if (!s->opened)

@@ -171,6 +171,10 @@ void job_start_record(struct deploy_job *j, const char *kind);
 int job_lock(struct deploy_job *j, struct state_lock *lock, struct buf *detail);
 int job_load_reported(struct deploy_job *j);
 void job_close(struct deploy_job *j);
+/* What the job's hosts still do in the background (a remote prune) waited
+ * for, its failure said as a warning, and what the job held there let go
+ * (host_settle): before the target's lock is given up. */
+void job_settle(struct deploy_job *j);
 enum gitgate_status job_end(struct deploy_job *j, enum history_outcome outcome);
 
 /* part.c */

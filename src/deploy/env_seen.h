@@ -1,9 +1,9 @@
 /*
- * env_seen: the env files this process's deploys read whole, kept for what
- * it writes after them (the deploys ref): their values, and the unit and
- * environment pairs whose every target's env file is among them (gate 7
- * passed). In memory only: a secret is never written to keep it. A
- * server opened (server.h) holds one; its deploy_site points at it.
+ * env_seen: the env files this process's last deploy read whole, kept for
+ * what it writes after it (the deploys ref): their values, and the unit and
+ * environment whose every target's env file is among them (its gate 7
+ * passed; each gate 7 forgets what the one before kept). In memory only: a secret is never written
+ * to keep it. A server opened (server.h) holds one; its deploy_site points at it.
  */
 #ifndef GITGATE_ENV_SEEN_H
 #define GITGATE_ENV_SEEN_H

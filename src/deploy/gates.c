@@ -64,6 +64,9 @@ static enum gate_result gate_environment(struct deploy_job *j, struct buf *detai
 {
 	enum gate_result result = GATE_SKIPPED;
 	const struct strlist *ph = &j->rules->deploy.env_placeholders;
+	/* What an earlier deploy of this process kept is not this one's. */
+	if (j->site->seen)
+		env_seen_free(j->site->seen);
 	for (size_t i = 0; i < j->nparts; i++) {
 		struct part *p = &j->parts[i];
 		if (!p->t->env_file && !p->t->env_command.argv)
@@ -89,7 +92,8 @@ static enum gate_result gate_environment(struct deploy_job *j, struct buf *detai
 	else if (result == GATE_PASSED)
 		buf_adds(detail, "every required variable is set");
 	/* Every target's env file read: the deploys ref written after this
-	 * deploy masks with these values, not read again. */
+	 * deploy masks with these values, not read again (until the next
+	 * deploy's gate 7). */
 	if (result != GATE_FAILED && j->site->seen)
 		env_seen_add(j->site->seen, j->unit->name, j->env->name, &j->mask);
 	return result;

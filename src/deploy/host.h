@@ -105,10 +105,10 @@ struct host_ops {
 		     size_t nin_use, size_t *removed, struct buf *err);
 	/* The job is done with the host: what it still does for this process
 	 * in the background (a remote host's prune goes on there while the
-	 * deploy's record is written here) is waited for, and what the job
-	 * held there let go (the port forwards); 0, or -1 with why that work
-	 * failed in err. NULL: nothing is ever left. host_close does it too,
-	 * and says nothing. */
+	 * watch begins here) is waited for, and what the job held there let
+	 * go (the port forwards); 0, or -1 with why that work failed in err.
+	 * NULL: nothing is ever left. host_close does it too, and says
+	 * nothing. */
 	int (*settle)(struct host *h, struct buf *err);
 	/* Starts c (its argv and env; it runs in ROOT-SLOT) detached, in a
 	 * session of its own, recorded in its pid file. Refuses when it is

@@ -155,8 +155,13 @@ static void ssh_host_offer(struct host *h, const struct host_release *r)
 			    .err = BUF_INIT};
 	/* No thread: receive works the plan out itself. */
 	o->running = pthread_create(&o->thread, NULL, offer_plan, o) == 0;
-	if (!o->running)
-		offer_end(o, NULL);
+	if (!o->running) {
+		free(o->dir);
+		free(o->id);
+		free(o->base_dir);
+		free(o->base_id);
+		buf_free(&o->err);
+	}
 }
 
 static int ssh_host_receive(struct host *h, const struct host_release *r, struct buf *where,
@@ -214,14 +219,16 @@ static int ssh_host_settle(struct host *h, struct buf *err)
 	return prune_finish(s, err);
 }
 
-/* Started there, finished by settle (the record and the deploy's last
- * words are written here meanwhile). */
+/* Started there, finished by settle (the deploy's watch begins here
+ * meanwhile), before the target's lock is given up. */
 static int ssh_host_prune(struct host *h, const char *root, size_t keep, const char *const *in_use,
 			  size_t nin_use, size_t *removed, struct buf *err)
 {
 	struct ssh_host *s = (struct ssh_host *)h;
-	if (prune_finish(s, err) < 0)
-		return -1;
+	/* Another target's prune there, said here when it failed: this one
+	 * starts all the same. */
+	struct buf before = BUF_INIT;
+	int failed = prune_finish(s, &before) < 0;
 	struct buf releases = BUF_INIT;
 	releases_there(&releases, root);
 	int known = s->listed_dir.len && !strcmp(s->listed_dir.data, releases.data);
@@ -229,6 +236,11 @@ static int ssh_host_prune(struct host *h, const char *root, size_t keep, const c
 	int rc = remote_prune_start(&s->pruning, ssh_of(h), releases.data, listed, keep, in_use,
 				    nin_use, removed, err);
 	s->prune_running = rc == 0;
+	if (failed) {
+		buf_printf(err, "%s%s", err->len ? "; " : "", before.data);
+		rc = -1;
+	}
+	buf_free(&before);
 	buf_clear(&s->listed_dir);
 	buf_free(&releases);
 	return rc;

@@ -450,6 +450,17 @@ void job_close(struct deploy_job *j)
 	buf_free(&j->log);
 }
 
+void job_settle(struct deploy_job *j)
+{
+	struct buf err = BUF_INIT;
+	for (size_t i = 0; i < j->nremote; i++)
+		if (host_settle(j->remote[i], &err) < 0) {
+			fprintf(j->out, "warning: gitgate: %s\n", err.data);
+			buf_clear(&err);
+		}
+	buf_free(&err);
+}
+
 /* Records the outcome, says it, and closes the job. Returns the command's
  * status: a record that cannot be written is a fault. */
 enum gitgate_status job_end(struct deploy_job *j, enum history_outcome outcome)
@@ -460,6 +471,7 @@ enum gitgate_status job_end(struct deploy_job *j, enum history_outcome outcome)
 	history_record_mask(j->record, &j->mask);
 	if (history_append(j->site->state_dir, j->record, &err) < 0) {
 		fprintf(j->out, "error: gitgate: %s\n", err.data);
+		buf_clear(&err);
 		status = STATUS_FAULT;
 	} else {
 		closing_block(j, outcome);
@@ -470,13 +482,7 @@ enum gitgate_status job_end(struct deploy_job *j, enum history_outcome outcome)
 		if (is_primary(&j->parts[i]))
 			release_sweep_detached(j->parts[i].releases_dir.data);
 	notify_send(&j->rules->deploy, j->record, j->log.data, j->out);
-	/* What the hosts still did in the background (a remote prune) is
-	 * over, and said when it failed. */
-	for (size_t i = 0; i < j->nremote; i++)
-		if (host_settle(j->remote[i], &err) < 0) {
-			fprintf(j->out, "warning: gitgate: %s\n", err.data);
-			buf_clear(&err);
-		}
+	job_settle(j);
 	buf_free(&err);
 	job_close(j);
 	return status;

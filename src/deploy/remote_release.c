@@ -218,6 +218,15 @@ static int with_tar(const struct ssh *s, const char *const *tar, int in_fd, cons
 	return rc;
 }
 
+/* The time a release's command has there: the transfer's, and the stop's
+ * as remote_app_stop gives it (its grace, then 10 s) when it stops an app. */
+static unsigned limit_of(const struct remote_release *r)
+{
+	if (!r->limit_ms) /* remote_script's own */
+		return 0;
+	return r->limit_ms + (r->stop_pid_file ? r->stop_grace_ms + 10000 : 0);
+}
+
 /* The slot's arguments of both scripts (RECEIVED): the link, the pid
  * file of the app to stop first, its grace (in tenths, into tenths). */
 static void slot_args(const char **out, const struct remote_release *r, char tenths[16])
@@ -236,7 +245,7 @@ static int send_whole(const struct ssh *s, const struct remote_release *r, const
 	char tenths[16];
 	slot_args(args + 3, r, tenths);
 	buf_clear(listing);
-	int rc = with_tar(s, tar, -1, receive_script, args, r->limit_ms, listing, err);
+	int rc = with_tar(s, tar, -1, receive_script, args, limit_of(r), listing, err);
 	return rc == 0 || rc == THERE ? rc : -1;
 }
 
@@ -273,7 +282,7 @@ static int send_delta(const struct ssh *s, const struct remote_release *r,
 		args[7 + i] = d->gone.v[i];
 	struct buf why = BUF_INIT;
 	buf_clear(listing);
-	int rc = with_tar(s, tar, fd, delta_script, args, r->limit_ms, listing, &why);
+	int rc = with_tar(s, tar, fd, delta_script, args, limit_of(r), listing, &why);
 	if (rc < 0 || rc == SLOT_FAILED)
 		buf_add(err, why.data, why.len);
 	buf_free(&why);

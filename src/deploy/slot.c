@@ -234,10 +234,24 @@ int slot_assign(const struct slot_target *t, enum slot_color c, const struct hos
 	linked.link = dir.data;
 	linked.stop = stop ? &app : NULL;
 	linked.stop_grace_ms = t->grace_ms;
+	struct slot_info *s = &st.slots[c];
 	if (st.live == c) {
 		buf_printf(err, "the %s slot is live: it is not given another release", names[c]);
-	} else if (host_receive(t->host, &linked, where, said, err) == 0) {
-		struct slot_info *s = &st.slots[c];
+		goto done;
+	}
+	/* A remote host may have stopped the app and made the link when its
+	 * command fails here (a time limit, a connection lost, this process
+	 * killed): the slot holds no known release until it is recorded, so
+	 * that nothing takes it for the one it held (a rollback refuses it). */
+	if (t->host->address && s->release) {
+		free(s->release);
+		free(s->revision);
+		s->release = s->revision = NULL;
+		s->running = 0;
+		if (state_save(t, &st, err) < 0)
+			goto done;
+	}
+	if (host_receive(t->host, &linked, where, said, err) == 0) {
 		free(s->release);
 		free(s->revision);
 		s->release = xstrdup(r->id);
@@ -246,6 +260,7 @@ int slot_assign(const struct slot_target *t, enum slot_color c, const struct hos
 		s->running = s->running && !stop;
 		rc = state_save(t, &st, err);
 	}
+done:
 	buf_free(&dir);
 	slot_state_free(&st);
 	return rc;

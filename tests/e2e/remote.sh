@@ -392,6 +392,11 @@ t_a_push_deploys_to_a_remote_host_and_rolls_back() {
 	as_archived "$(git -C work rev-parse HEAD)"
 	last_record 'assert r["outcome"] == "failed", r'
 	[ "$(answer 127.0.0.1 "$P2" revision)" = "$second" ] || fail "green does not serve $second after the failed deploy"
+	# Its app stopped there, blue holds no release gitgate knows of: a
+	# rollback to it is refused rather than started from whatever it holds.
+	(cd server.git && GITGATE_USER=alice "$G" rollback argo production) >rollback.txt 2>&1 &&
+		fail "a rollback went to blue after the failed deploy"
+	contains rollback.txt "has no other slot to roll back to"
 	rmdir "$blue" && mv "$SRV/blue-link" "$blue"
 	# A master that died (killed: its socket stays behind) is replaced, and
 	# the deploy goes on.
