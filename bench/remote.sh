@@ -19,7 +19,8 @@
 # worked out here from the end of gate 5; the slot's old app stopped and
 # its link made in the same command), the app's start, the switch, and the
 # prune (which goes on there while the watch begins here); and the
-# health checks through port forwards (two, taken back at the end).
+# health checks through port forwards (both slots' made in one ssh -O
+# forward at gate 9, taken back in one at the end).
 # Each deploy starts on a quiet machine: what the ones before left to do in
 # the background (pruned releases' files, the host's spare copy) is waited
 # for and the disk synced first, untimed: here the two machines share one
@@ -206,7 +207,7 @@ print(f"  gitgate's own, on this machine      {loc * 1000:7.0f} ms   (wall less 
 print(f"  gitgate's own, on a host over SSH   {rem * 1000:7.0f} ms   (+{(rem - loc) * 1000:.0f} ms, "
       f"x{rem / loc:.2f})")
 print(f"  one command on the host through the connection (ssh HOST true): "
-      f"{med(trips) * 1000:.0f} ms; a deploy runs six, and asks for two forwards")
+      f"{med(trips) * 1000:.0f} ms; a deploy runs six, and two ssh -O (the forwards)")
 print("  steps that differ (median ms, this machine / over SSH):")
 for k in sorted(set(steps["local"]) | set(steps["remote"])):
     a = med(steps["local"][k]) * 1000 if k in steps["local"] else 0.0

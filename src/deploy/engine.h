@@ -201,6 +201,10 @@ int part_receive(struct deploy_job *j, struct part *p, enum slot_color slot, str
 /* Does gitgate supervise p's app itself (run), rather than Compose or the
  * user's start and stop commands? */
 int part_supervised(const struct part *p);
+/* Tells p's host the URLs that gate 9 and the next slot's check will ask
+ * it for (the live slot's, the next slot's), so that a remote host makes
+ * them reachable in one go (host_reach). */
+void part_reach_checks(struct deploy_job *j, struct part *p);
 /* Tells p's host which release part_receive will ask it for next, so that
  * it may begin on it while the slot is cleared (host.h's offer). */
 void part_offer(struct part *p);

@@ -278,6 +278,7 @@ static enum gate_result gate_before(struct deploy_job *j, struct buf *detail)
 		if (p->live == SLOT_NONE)
 			continue;
 		any = 1;
+		part_reach_checks(j, p);
 		if (health_check(j, p, j->env, live_url_of(p), p->live, detail) < 0) {
 			if (!j->req->emergency)
 				return GATE_FAILED;

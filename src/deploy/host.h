@@ -125,6 +125,10 @@ struct host_ops {
 			struct buf *err);
 	/* Where the supervised app's output goes there: its log's path. */
 	void (*app_log)(struct host *h, const struct host_app *app, struct buf *out);
+	/* URLs that checks will ask for soon (NULL ones skipped): a remote
+	 * host may make them reachable now, in one go; check says any
+	 * trouble. NULL: nothing to do. */
+	void (*reach)(struct host *h, const char *const *urls, size_t n);
 	/* Runs a health check of what runs there (health.h), reached from
 	 * here; the report names every check as the host sees it. */
 	int (*check)(struct host *h, struct health_spec *spec, const char **deps,
@@ -225,6 +229,11 @@ static inline int host_app_stop(struct host *h, const struct host_app *app, unsi
 static inline void host_app_log(struct host *h, const struct host_app *app, struct buf *out)
 {
 	h->ops->app_log(h, app, out);
+}
+static inline void host_reach(struct host *h, const char *const *urls, size_t n)
+{
+	if (h->ops->reach)
+		h->ops->reach(h, urls, n);
 }
 static inline int host_check(struct host *h, struct health_spec *spec, const char **deps,
 			     struct health_report *out, struct buf *err)

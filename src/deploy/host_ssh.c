@@ -309,6 +309,11 @@ static void ssh_host_app_log(struct host *h, const struct host_app *app, struct 
 	buf_printf(out, "%s-run/%s.log", app->root, app->slot);
 }
 
+static void ssh_host_reach(struct host *h, const char *const *urls, size_t n)
+{
+	ssh_reach_urls(ssh_of(h), urls, n);
+}
+
 /* health_spec.reachable: the connection's master still answers. */
 static int connection_alive(void *ssh)
 {
@@ -383,6 +388,7 @@ static const struct host_ops ssh_ops = {
     .app_running = ssh_host_app_running,
     .app_stop = ssh_host_app_stop,
     .app_log = ssh_host_app_log,
+    .reach = ssh_host_reach,
     .check = ssh_host_check,
     .log_mark = ssh_host_log_mark,
     .log_follow = ssh_host_log_follow,

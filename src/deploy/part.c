@@ -296,6 +296,27 @@ int health_check(struct deploy_job *j, struct part *p, const struct deploy_envir
 	return ok ? 0 : -1;
 }
 
+void part_reach_checks(struct deploy_job *j, struct part *p)
+{
+	if (!p->host || p->live == SLOT_NONE)
+		return;
+	const char *templates[] = {live_url_of(p), p->t->health_url};
+	const enum slot_color slots[] = {p->live, p->next};
+	char *urls[2] = {NULL, NULL};
+	for (int k = 0; k < 2; k++) {
+		char port[16];
+		struct command_vars vars;
+		part_vars(&vars, j, p, slots[k], port, sizeof(port));
+		const char *words[] = {templates[k], NULL};
+		char **url = templates[k] ? command_expand(words, &vars) : NULL;
+		urls[k] = url && url[0] ? xstrdup(url[0]) : NULL;
+		strvec_free(url);
+	}
+	host_reach(p->host, (const char *const *)urls, 2);
+	free(urls[0]);
+	free(urls[1]);
+}
+
 /* The URL gate 11 checks: the live URL, through the switch, or the health
  * URL at the live slot's port. */
 const char *live_url_of(const struct part *p)

@@ -377,35 +377,108 @@ int ssh_reach_port(struct ssh *s, const char *host, unsigned port, unsigned *loc
 	return rc < 0 ? -1 : 1;
 }
 
-int ssh_reach_url(struct ssh *s, const char *url, struct buf *out, struct buf *err)
+/* A URL's host (brackets kept) and port, and where its host and port end
+ * (rest) and its host begins (after "://"); 0 when it has no "://". */
+struct url_target {
+	const char *host, *host_end, *rest;
+	unsigned port;
+};
+
+static int url_target(const char *url, struct url_target *t)
 {
 	const char *sep = strstr(url, "://");
-	if (!sep) {
+	if (!sep)
+		return 0;
+	t->host = sep + 3;
+	if (*t->host == '[') {
+		t->host_end = strchr(t->host, ']');
+		t->host_end = t->host_end ? t->host_end + 1 : t->host + strlen(t->host);
+	} else {
+		t->host_end = t->host + strcspn(t->host, ":/?#");
+	}
+	t->port = strncasecmp(url, "https", 5) ? 80 : 443;
+	t->rest = t->host_end;
+	if (*t->rest == ':') {
+		t->port = (unsigned)strtoul(t->rest + 1, NULL, 10);
+		t->rest += 1 + strspn(t->rest + 1, "0123456789");
+	}
+	return 1;
+}
+
+int ssh_reach_url(struct ssh *s, const char *url, struct buf *out, struct buf *err)
+{
+	struct url_target t;
+	if (!url_target(url, &t)) {
 		buf_adds(out, url);
 		return 0;
 	}
-	const char *host = sep + 3, *host_end;
-	if (*host == '[') {
-		host_end = strchr(host, ']');
-		host_end = host_end ? host_end + 1 : host + strlen(host);
-	} else {
-		host_end = host + strcspn(host, ":/?#");
-	}
-	unsigned port = strncasecmp(url, "https", 5) ? 80 : 443;
-	const char *rest = host_end;
-	if (*rest == ':') {
-		port = (unsigned)strtoul(rest + 1, NULL, 10);
-		rest += 1 + strspn(rest + 1, "0123456789");
-	}
-	char *name = xstrndup(host, (size_t)(host_end - host));
+	char *name = xstrndup(t.host, (size_t)(t.host_end - t.host));
 	unsigned local;
-	int rc = ssh_reach_port(s, name, port, &local, err);
+	int rc = ssh_reach_port(s, name, t.port, &local, err);
 	free(name);
 	if (rc == 0)
 		buf_adds(out, url);
 	else if (rc > 0)
-		buf_printf(out, "%.*s127.0.0.1:%u%s", (int)(sep + 3 - url), url, local, rest);
+		buf_printf(out, "%.*s127.0.0.1:%u%s", (int)(t.host - url), url, local, t.rest);
 	return rc < 0 ? -1 : 0;
+}
+
+/* Is host:port forwarded already, by this master? */
+static int forwarded(const struct ssh *s, const char *host, unsigned port)
+{
+	unsigned generation = s->master ? s->master->generation : 0;
+	for (size_t i = 0; i < s->nforwards; i++)
+		if (s->forwards[i].port == port && !strcmp(s->forwards[i].host, host) &&
+		    s->forwards[i].generation == generation)
+			return 1;
+	return 0;
+}
+
+void ssh_reach_urls(struct ssh *s, const char *const *urls, size_t n)
+{
+	master_keep(s);
+	struct strvec extra = STRVEC_INIT;
+	strvec_push(&extra, "-O");
+	strvec_push(&extra, "forward");
+	struct ssh_forward *wanted = xcalloc(n ? n : 1, sizeof(*wanted));
+	size_t k = 0;
+	struct buf ignored = BUF_INIT;
+	for (size_t i = 0; i < n; i++) {
+		struct url_target t;
+		if (!urls[i] || !url_target(urls[i], &t) ||
+		    !loopback(t.host, (size_t)(t.host_end - t.host)))
+			continue;
+		int bracketed = *t.host == '[';
+		char *name = xstrndup(t.host + bracketed,
+				      (size_t)(t.host_end - t.host) - 2 * (size_t)bracketed);
+		unsigned local = forwarded(s, name, t.port) ? 0 : free_port(&ignored);
+		int twice = 0;
+		for (size_t m = 0; m < k; m++)
+			twice =
+			    twice || (wanted[m].port == t.port && !strcmp(wanted[m].host, name));
+		if (!local || twice) {
+			free(name);
+			continue;
+		}
+		wanted[k++] = (struct ssh_forward){.host = name, .port = t.port, .local = local};
+		struct buf spec = BUF_INIT;
+		forward_spec(&spec, local, name, t.port);
+		strvec_push(&extra, "-L");
+		strvec_push_owned(&extra, buf_detach(&spec));
+	}
+	/* All at once, or none: a failure leaves each to ssh_forward. */
+	int ok = k && control(s, (const char *const *)extra.v, &ignored) == 0;
+	for (size_t m = 0; m < k; m++) {
+		if (ok) {
+			wanted[m].generation = s->master ? s->master->generation : 0;
+			*ARRAY_PUSH(s->forwards, s->nforwards, s->cap_forwards) = wanted[m];
+		} else {
+			free(wanted[m].host);
+		}
+	}
+	free(wanted);
+	strvec_clear(&extra);
+	buf_free(&ignored);
 }
 
 int ssh_alive(struct ssh *s)

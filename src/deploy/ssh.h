@@ -103,6 +103,10 @@ int ssh_reach_port(struct ssh *s, const char *host, unsigned port, unsigned *loc
  * so it goes through a forward to that name there; any other is reached
  * directly, as it is. Appends it to out; returns 0, or -1 with why in err. */
 int ssh_reach_url(struct ssh *s, const char *url, struct buf *out, struct buf *err);
+/* The URLs of urls (NULL ones skipped) that ssh_reach_url would forward,
+ * forwarded now in one ssh -O forward, for the checks that will ask for
+ * them; any trouble leaves each to ssh_reach_url, which says it. */
+void ssh_reach_urls(struct ssh *s, const char *const *urls, size_t n);
 /* Does the master still answer (ssh -O check)? 1 or 0: once it is gone,
  * every command, file and forward of the connection fails. */
 int ssh_alive(struct ssh *s);
