@@ -316,16 +316,27 @@ static void forward_spec(struct buf *out, unsigned local, const char *host, unsi
 	buf_printf(out, "127.0.0.1:%u:%s%s%s:%u", local, v6 ? "[" : "", host, v6 ? "]" : "", port);
 }
 
+/* The forward of host:port this process made through the master as it
+ * is now, or NULL. */
+static const struct ssh_forward *forward_of(const struct ssh *s, const char *host, unsigned port)
+{
+	unsigned generation = s->master ? s->master->generation : 0;
+	for (size_t i = 0; i < s->nforwards; i++)
+		if (s->forwards[i].port == port && !strcmp(s->forwards[i].host, host) &&
+		    s->forwards[i].generation == generation)
+			return &s->forwards[i];
+	return NULL;
+}
+
 int ssh_forward(struct ssh *s, const char *host, unsigned port, unsigned *local, struct buf *err)
 {
 	master_keep(s);
 	unsigned generation = s->master ? s->master->generation : 0;
-	for (size_t i = 0; i < s->nforwards; i++)
-		if (s->forwards[i].port == port && !strcmp(s->forwards[i].host, host) &&
-		    s->forwards[i].generation == generation) {
-			*local = s->forwards[i].local;
-			return 0;
-		}
+	const struct ssh_forward *made = forward_of(s, host, port);
+	if (made) {
+		*local = made->local;
+		return 0;
+	}
 	/* A port taken between the probe and ssh's bind is tried again. */
 	for (int attempt = 0; attempt < 3; attempt++) {
 		unsigned free = free_port(err);
@@ -355,23 +366,25 @@ int ssh_forward(struct ssh *s, const char *host, unsigned port, unsigned *local,
 	return -1;
 }
 
-static int loopback(const char *host, size_t len)
+/* The len bytes at host as the name a forward goes to, without brackets,
+ * when they name the remote host's own loopback (localhost, 127.x.x.x,
+ * ::1); else NULL. */
+static char *loopback_name(const char *host, size_t len)
 {
 	if (len > 2 && host[0] == '[' && host[len - 1] == ']') {
 		host++;
 		len -= 2;
 	}
-	return (len == 9 && !strncasecmp(host, "localhost", 9)) ||
-	       (len > 4 && !strncmp(host, "127.", 4)) || (len == 3 && !strncmp(host, "::1", 3));
+	int yes = (len == 9 && !strncasecmp(host, "localhost", 9)) ||
+		  (len > 4 && !strncmp(host, "127.", 4)) || (len == 3 && !strncmp(host, "::1", 3));
+	return yes ? xstrndup(host, len) : NULL;
 }
 
 int ssh_reach_port(struct ssh *s, const char *host, unsigned port, unsigned *local, struct buf *err)
 {
-	size_t len = strlen(host);
-	if (!loopback(host, len))
+	char *name = loopback_name(host, strlen(host));
+	if (!name)
 		return 0;
-	int bracketed = len > 2 && host[0] == '[';
-	char *name = xstrndup(host + bracketed, len - 2 * (size_t)bracketed);
 	int rc = ssh_forward(s, name, port, local, err);
 	free(name);
 	return rc < 0 ? -1 : 1;
@@ -423,17 +436,6 @@ int ssh_reach_url(struct ssh *s, const char *url, struct buf *out, struct buf *e
 	return rc < 0 ? -1 : 0;
 }
 
-/* Is host:port forwarded already, by this master? */
-static int forwarded(const struct ssh *s, const char *host, unsigned port)
-{
-	unsigned generation = s->master ? s->master->generation : 0;
-	for (size_t i = 0; i < s->nforwards; i++)
-		if (s->forwards[i].port == port && !strcmp(s->forwards[i].host, host) &&
-		    s->forwards[i].generation == generation)
-			return 1;
-	return 0;
-}
-
 void ssh_reach_urls(struct ssh *s, const char *const *urls, size_t n)
 {
 	master_keep(s);
@@ -445,13 +447,12 @@ void ssh_reach_urls(struct ssh *s, const char *const *urls, size_t n)
 	struct buf ignored = BUF_INIT;
 	for (size_t i = 0; i < n; i++) {
 		struct url_target t;
-		if (!urls[i] || !url_target(urls[i], &t) ||
-		    !loopback(t.host, (size_t)(t.host_end - t.host)))
+		char *name = urls[i] && url_target(urls[i], &t)
+				 ? loopback_name(t.host, (size_t)(t.host_end - t.host))
+				 : NULL;
+		if (!name)
 			continue;
-		int bracketed = *t.host == '[';
-		char *name = xstrndup(t.host + bracketed,
-				      (size_t)(t.host_end - t.host) - 2 * (size_t)bracketed);
-		unsigned local = forwarded(s, name, t.port) ? 0 : free_port(&ignored);
+		unsigned local = forward_of(s, name, t.port) ? 0 : free_port(&ignored);
 		int twice = 0;
 		for (size_t m = 0; m < k; m++)
 			twice =
