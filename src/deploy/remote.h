@@ -48,14 +48,19 @@
 #include "sandbox.h"
 #include "ssh.h"
 
-/* The sh function the scripts share: alive PID START, is that process (with
- * that start time, where /proc tells it) still there and not a zombie?
- * Read with the shell's own read: no process started for it. */
+/* The sh functions the scripts share, read with the shell's own read (no
+ * process started for them). stat_of PID: the fields of /proc/PID/stat
+ * after the process's name into $st (state, parent, group, session ...,
+ * the start time 20th), empty when there is none. alive PID START: is that
+ * process (with that start time, where /proc tells it) still there and
+ * not a zombie? */
 #define REMOTE_ALIVE                                                                               \
+	"stat_of() {\n"                                                                            \
+	"  st=; { read -r st <\"/proc/$1/stat\"; } 2>/dev/null; st=${st##*\") \"}\n"               \
+	"}\n"                                                                                      \
 	"alive() {\n"                                                                              \
 	"  [ -r /proc/$1/stat ] || { kill -0 \"$1\" 2>/dev/null; return; }\n"                      \
-	"  { read -r st </proc/$1/stat; } 2>/dev/null || return 1\n"                               \
-	"  set -- \"$2\" ${st##*\") \"}\n"                                                         \
+	"  stat_of \"$1\"; set -- \"$2\" $st\n"                                                    \
 	"  [ $# -ge 21 ] && [ \"$2\" != Z ] && [ \"${21}\" = \"$1\" ]\n"                           \
 	"}\n"
 

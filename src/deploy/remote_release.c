@@ -82,7 +82,7 @@
 	    ">/dev/null "                                                                          \
 	    "2>&1 &\n"                                                                             \
 	    "  p=$!\n"                                                                             \
-	    "  { read -r st </proc/$p/stat; } 2>/dev/null && set -- ${st##*\") \"} || set --\n"    \
+	    "  stat_of \"$p\"; set -- $st\n"                                                       \
 	    "  printf '%s %s\\n' \"$p\" \"${20}\" >.spare.pid\n"                                   \
 	    "}\n"
 
