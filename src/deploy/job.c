@@ -482,7 +482,6 @@ enum gitgate_status job_end(struct deploy_job *j, enum history_outcome outcome)
 		if (is_primary(&j->parts[i]))
 			release_sweep_detached(j->parts[i].releases_dir.data);
 	notify_send(&j->rules->deploy, j->record, j->log.data, j->out);
-	job_settle(j);
 	buf_free(&err);
 	job_close(j);
 	return status;
